@@ -1,0 +1,49 @@
+/*
+ * decode.h - link, IP and TCP headers of one captured frame.
+ *
+ * Knows only capture.h. Every read is checked against the captured length; the
+ * segment's payload is a view into the frame, valid as long as the frame is.
+ */
+#ifndef MQTTDUMP_DECODE_H
+#define MQTTDUMP_DECODE_H
+
+#include "mqttdump/capture.h"
+
+#include <stdint.h>
+
+struct tcp_addr {
+	uint8_t family;  /* 4 or 6 */
+	uint8_t a[16];   /* IPv4 in the first 4 bytes */
+};
+
+enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10 };
+
+struct tcp_seg {
+	const struct cap_pkt *pkt;
+	struct tcp_addr src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	const uint8_t *payload;  /* the captured part of the TCP payload */
+	uint32_t paylen;         /* its length */
+	uint32_t wirelen;        /* the payload's length on the wire (>= paylen) */
+};
+
+enum decode_rc {
+	DECODE_OK = 0,
+	DECODE_NOT_TCP,     /* ARP, UDP, ICMP, fragments after the first, ... */
+	DECODE_TRUNCATED,   /* the snap length cut the headers */
+	DECODE_MALFORMED,   /* a header's length fields lie */
+	DECODE_BAD_LINK,    /* a link type we do not decode */
+};
+
+/* 1 when frames of this link type (as pcap_datalink() reports it) can be decoded. */
+int decode_link_supported(int linktype);
+
+/* Decode the frame down to TCP. Returns DECODE_OK with *seg filled, or why not. */
+int decode_packet(const struct cap_pkt *pkt, struct tcp_seg *seg);
+
+/* Format an address ("10.0.0.1", "::1") into out (at least 46 bytes). */
+void tcp_addr_str(const struct tcp_addr *a, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * framer.h - MQTT framing: a connection's two byte streams in, whole control packets out.
+ *
+ * Knows reasm.h and mqtt.h. It is a reasm_sink: plug framer_sink() into reasm_new().
+ * Per direction, a packet wholly inside one delivered span is parsed in place (no copy);
+ * only the unfinished tail of a packet is copied, into a buffer that grows with the bytes
+ * that arrive (never with a claimed length) up to max_buffer. A connection's protocol
+ * version comes from its CONNECT and decodes the packets after it.
+ */
+#ifndef MQTTDUMP_FRAMER_H
+#define MQTTDUMP_FRAMER_H
+
+#include "mqttdump/mqtt.h"
+#include "mqttdump/reasm.h"
+
+#include <stdint.h>
+
+/* Where and when: the frame that holds a message's last byte (or an event's frame). */
+struct frame_ref {
+	uint64_t frame;
+	int64_t ts_sec;
+	uint32_t ts_nsec;
+};
+
+/* One MQTT control packet, as reporters see it. Everything is borrowed: valid only during
+ * the callback. */
+struct mqtt_record {
+	const struct reasm_flow *flow;
+	int dir;                   /* enum reasm_dir */
+	const struct tcp_seg *seg; /* the frame holding the last byte; NULL at capture end */
+	struct frame_ref at;       /* that frame */
+	uint64_t first_frame;      /* the frame holding the first byte */
+	uint8_t version;           /* the connection's version (MQTT_VUNKNOWN: not seen) */
+	uint8_t incomplete;        /* bytes of it were lost: fields beyond them are unknown */
+	uint32_t have;             /* bytes of it captured (== hdrlen + remlen unless incomplete) */
+	const uint8_t *raw;        /* the packet's bytes (have of them) */
+	struct mqtt_msg msg;
+};
+
+enum framer_event_kind {
+	FRAMER_EV_GAP,          /* bytes of the stream were lost */
+	FRAMER_EV_BAD_FRAMING,  /* the stream cannot be framed here: direction stopped */
+	FRAMER_EV_OVERSIZE,     /* a packet larger than max_buffer: skipped */
+	FRAMER_EV_INCOMPLETE,   /* the stream ended (or a gap cut) inside a packet */
+	FRAMER_EV_END,          /* the connection ended */
+};
+
+struct framer_event {
+	int kind;
+	const struct reasm_flow *flow;
+	int dir;
+	const struct tcp_seg *seg; /* NULL at capture end */
+	struct frame_ref at;
+	uint64_t offset;        /* stream offset */
+	uint64_t len;           /* bytes lost / skipped / claimed length */
+	uint64_t have;          /* INCOMPLETE: bytes seen of the packet */
+	uint8_t type;           /* INCOMPLETE / OVERSIZE: the packet's type */
+	int why;                /* END: enum reasm_end */
+	const char *text;
+};
+
+struct framer_sink {
+	void (*message)(void *ctx, const struct mqtt_record *rec);
+	void (*event)(void *ctx, const struct framer_event *ev);
+};
+
+struct framer_config {
+	uint32_t max_buffer;    /* bytes one unfinished packet may hold */
+};
+
+struct framer_stats {
+	uint64_t messages, malformed, incomplete, oversize, bytes_skipped, bad_framing;
+};
+
+struct framer;
+
+struct framer *framer_new(const struct framer_config *cfg, const struct framer_sink *sink,
+			  void *ctx);
+/* The callbacks to hand to reasm_new, with the framer as their ctx. */
+const struct reasm_sink *framer_reasm_sink(void);
+const struct framer_stats *framer_stats(const struct framer *fr);
+void framer_free(struct framer *fr);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * mqtt.h - MQTT 3.1, 3.1.1 and 5.0 control packet parser.
+ *
+ * Specs: MQTT 3.1 (IBM), MQTT 3.1.1 (OASIS, 2014), MQTT 5.0 (OASIS, 2019).
+ *
+ * The parser allocates nothing and copies nothing: every string, payload and list in a
+ * struct mqtt_msg is a view (pointer + length) into the caller's buffer, valid for as long
+ * as that buffer is. Reading goes through a bounds-checked cursor; a reader that runs out
+ * of bytes returns MQTT_TRUNCATED and leaves its output untouched.
+ */
+#ifndef MQTTDUMP_MQTT_H
+#define MQTTDUMP_MQTT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Result of every reader and parser. */
+enum mqtt_rc {
+	MQTT_OK = 0,
+	MQTT_TRUNCATED,  /* needs more bytes than there are */
+	MQTT_MALFORMED,  /* broken encoding: the bytes cannot be read as the field */
+	MQTT_VIOLATION,  /* valid encoding, but not allowed here */
+};
+
+enum mqtt_type {
+	MQTT_RESERVED0 = 0, MQTT_CONNECT, MQTT_CONNACK, MQTT_PUBLISH, MQTT_PUBACK,
+	MQTT_PUBREC, MQTT_PUBREL, MQTT_PUBCOMP, MQTT_SUBSCRIBE, MQTT_SUBACK,
+	MQTT_UNSUBSCRIBE, MQTT_UNSUBACK, MQTT_PINGREQ, MQTT_PINGRESP, MQTT_DISCONNECT,
+	MQTT_AUTH,
+};
+
+/* Protocol levels as carried in CONNECT; 0 while not known. */
+enum mqtt_version { MQTT_VUNKNOWN = 0, MQTT_V31 = 3, MQTT_V311 = 4, MQTT_V5 = 5 };
+
+/* Largest remaining length the 4-byte variable integer can hold. */
+#define MQTT_MAX_REMLEN 268435455u
+
+struct mqtt_view {
+	const uint8_t *p;
+	uint32_t len;
+};
+
+/* A bounds-checked reading position: p moves towards end, never past it. */
+struct mqtt_cursor {
+	const uint8_t *p;
+	const uint8_t *end;
+};
+
+int mqtt_get_u8(struct mqtt_cursor *c, uint8_t *out);
+int mqtt_get_u16(struct mqtt_cursor *c, uint16_t *out);
+int mqtt_get_u32(struct mqtt_cursor *c, uint32_t *out);
+/* Variable Byte Integer: at most 4 bytes; a 5th continuation is MQTT_MALFORMED. */
+int mqtt_get_varint(struct mqtt_cursor *c, uint32_t *out);
+/* n raw bytes. */
+int mqtt_get_raw(struct mqtt_cursor *c, uint32_t n, struct mqtt_view *out);
+/* Binary Data: 2-byte length, then that many bytes. */
+int mqtt_get_bytes(struct mqtt_cursor *c, struct mqtt_view *out);
+/* UTF-8 Encoded String: as Binary Data. The view is returned even when the bytes are not
+ * well-formed UTF-8 (check with mqtt_utf8_valid): a bad string is a warning, not a framing
+ * error. */
+int mqtt_get_utf8(struct mqtt_cursor *c, struct mqtt_view *out);
+
+/* 1 when v is well-formed UTF-8 with no U+0000 and no surrogates [MQTT-1.5.4-1,2]. */
+int mqtt_utf8_valid(struct mqtt_view v);
+
+/* Fixed header: type, flags, remaining length and the header's own size (2..5). */
+struct mqtt_fixhdr {
+	uint8_t type;
+	uint8_t flags;
+	uint8_t hdrlen;
+	uint32_t remlen;
+};
+
+/* Decode a fixed header at buf. MQTT_OK: *h is filled and the whole packet is
+ * h->hdrlen + h->remlen bytes. MQTT_TRUNCATED: fewer than the header's bytes are there.
+ * MQTT_MALFORMED: the remaining length runs past 4 bytes. */
+int mqtt_fixed_header(const uint8_t *buf, size_t len, struct mqtt_fixhdr *h);
+
+/* A warning about one packet: a rule it breaks, where, and in plain words. rule is a spec
+ * normative statement id ("MQTT-3.3.1-4") or NULL; text is a static string. */
+struct mqtt_warning {
+	const char *rule;
+	const char *text;
+	uint32_t offset;   /* from the first byte of the packet */
+	uint8_t malformed; /* 1: the packet could not be read to its end ("[Malformed Packet]") */
+};
+
+#define MQTT_MAX_WARNINGS 4
+
+/* Property value types of MQTT 5 [2.2.2.2]. */
+enum mqtt_ptype { MQTT_PT_BYTE, MQTT_PT_U16, MQTT_PT_U32, MQTT_PT_VARINT, MQTT_PT_UTF8,
+		  MQTT_PT_BINARY, MQTT_PT_PAIR };
+
+struct mqtt_prop {
+	uint8_t id;
+	uint8_t ptype;       /* enum mqtt_ptype */
+	uint32_t num;        /* BYTE, U16, U32, VARINT */
+	struct mqtt_view str;  /* UTF8, BINARY, PAIR's name */
+	struct mqtt_view str2; /* PAIR's value */
+};
+
+/*
+ * One decoded control packet. Which fields mean something depends on type; the has_*
+ * flags say which optional parts were present. Views point into the buffer passed to
+ * mqtt_parse.
+ */
+struct mqtt_msg {
+	struct mqtt_fixhdr hdr;
+	uint8_t version;       /* enum mqtt_version the packet was read as */
+
+	uint8_t has_msgid;
+	uint16_t msgid;
+
+	/* CONNECT */
+	struct mqtt_view proto_name;
+	uint8_t proto_level;
+	uint8_t connect_flags;
+	uint16_t keepalive;
+	struct mqtt_view clientid;
+	uint8_t has_will;
+	struct mqtt_view will_props;
+	uint8_t has_will_props;
+	struct mqtt_view will_topic;
+	struct mqtt_view will_payload;
+	uint8_t has_username, has_password;
+	struct mqtt_view username;
+	struct mqtt_view password;
+
+	/* CONNACK */
+	uint8_t ack_flags;
+
+	/* Return/reason code: CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, DISCONNECT, AUTH. */
+	uint8_t has_code;
+	uint8_t code;
+
+	/* PUBLISH */
+	uint8_t qos, retain, dup;
+	struct mqtt_view topic;
+	struct mqtt_view payload;
+
+	/* SUBSCRIBE (filter + options), UNSUBSCRIBE (filters), SUBACK/UNSUBACK (codes): the
+	 * raw list, read back with mqtt_next_sub / mqtt_next_filter / one byte per code. */
+	struct mqtt_view list;
+	uint32_t list_count;
+
+	/* MQTT 5 properties of the packet (not the will's). */
+	uint8_t has_props;
+	struct mqtt_view props;
+
+	uint8_t nwarn;
+	struct mqtt_warning warn[MQTT_MAX_WARNINGS];
+};
+
+/*
+ * Parse one whole control packet: buf holds the fixed header and exactly h->remlen more
+ * bytes (len == hdrlen + remlen). version is the connection's protocol level (from its
+ * CONNECT), MQTT_VUNKNOWN when not seen: then 3.1.1 rules apply. A CONNECT is read with
+ * the level it carries.
+ *
+ * Returns MQTT_OK when every field could be read (warnings may still be set for rules
+ * broken), MQTT_MALFORMED when the packet ends before its fields do: then m holds what was
+ * read and a warning with malformed=1.
+ */
+int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg *m);
+
+/* Iterators over m->list and property blocks. c starts as {view.p, view.p + view.len}.
+ * Each returns MQTT_OK with the next item, MQTT_TRUNCATED at the end (or on a cut item). */
+int mqtt_next_sub(struct mqtt_cursor *c, uint8_t version, struct mqtt_view *filter,
+		  uint8_t *options);
+int mqtt_next_filter(struct mqtt_cursor *c, struct mqtt_view *filter);
+int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p);
+
+/* Names, from tables. */
+const char *mqtt_type_name(uint8_t type);   /* "PUBLISH" */
+const char *mqtt_type_label(uint8_t type);  /* "Publish Message", as Wireshark labels it */
+const char *mqtt_version_name(uint8_t version); /* "3.1", "3.1.1", "5.0", NULL */
+/* Name of a CONNACK return code (3.1/3.1.1) or of a reason code (5.0) in a packet type. */
+const char *mqtt_code_name(uint8_t type, uint8_t version, uint8_t code);
+const char *mqtt_prop_name(uint8_t id);     /* "Session Expiry Interval" */
+const char *mqtt_prop_key(uint8_t id);      /* "session_expiry_interval" */
+/* 1 when the property id may appear more than once in a packet. */
+int mqtt_prop_repeats(uint8_t id);
+
+/* Append the Info text tshark shows for this message ("Publish Message (id=3) [a/b]") to
+ * out, at most cap-1 bytes, always terminated. Returns the length it needed. */
+size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * reasm.h - TCP stream reassembly: segments in, ordered bytes out.
+ *
+ * Knows only decode.h. Connections are told apart by their 4-tuple (a new SYN with
+ * another initial sequence number on a known 4-tuple starts a new connection). Each
+ * connection has two directions; each delivers its bytes in sequence order, exactly once,
+ * through the sink's callbacks:
+ *   data(bytes)   the next bytes of the stream (a view into the current frame when in
+ *                 order, into a held copy when they were held back; valid during the call)
+ *   gap(len)      len bytes of the stream will never be delivered (lost, not captured)
+ *   eof           the direction ended (FIN reached, RST, eviction, end of capture)
+ * In-order data is never copied; segments that arrive ahead of a hole are copied and
+ * held, up to max_held bytes per direction.
+ */
+#ifndef MQTTDUMP_REASM_H
+#define MQTTDUMP_REASM_H
+
+#include "mqttdump/decode.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum reasm_dir { REASM_TO_BROKER = 0, REASM_TO_CLIENT = 1 };
+
+enum reasm_end {
+	REASM_END_FIN,      /* the direction's FIN was reached */
+	REASM_END_RST,      /* a reset (from either side) */
+	REASM_END_REUSED,   /* a new SYN on the same 4-tuple */
+	REASM_END_IDLE,     /* nothing seen for the flow timeout */
+	REASM_END_EVICTED,  /* the flow table was full */
+	REASM_END_CAPTURE,  /* the capture ended */
+};
+
+/* The public part of a connection. */
+struct reasm_flow {
+	uint64_t index;            /* 0, 1, 2 ... in order of first appearance */
+	struct tcp_addr client, broker;
+	uint16_t client_port, broker_port;
+	uint8_t saw_syn;           /* the capture has the connection's opening */
+	void *user;                /* the next stage's state, from sink->open */
+};
+
+/* seg is the frame being processed when the event happens; NULL at the capture's end. */
+struct reasm_sink {
+	void *(*open)(void *ctx, struct reasm_flow *f, const struct tcp_seg *seg);
+	void (*data)(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
+		     const struct tcp_seg *seg);
+	/* offset: the stream offset (bytes since the direction's first byte) of the hole. */
+	void (*gap)(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, uint32_t len,
+		    const struct tcp_seg *seg);
+	void (*eof)(void *ctx, struct reasm_flow *f, int dir, int why, const struct tcp_seg *seg);
+	/* After both directions' eof: free f->user. */
+	void (*close)(void *ctx, struct reasm_flow *f, int why, const struct tcp_seg *seg);
+};
+
+struct reasm_config {
+	const uint16_t *ports;     /* broker ports */
+	size_t nports;
+	size_t max_held;           /* bytes held out of order per direction */
+	size_t max_flows;          /* open connections at once; the idlest is evicted */
+	double flow_timeout;       /* seconds without a segment before a flow is closed; 0: never */
+};
+
+struct reasm_stats {
+	uint64_t segments, flows, gaps, gap_bytes, dup_bytes, held_max, evicted, expired;
+};
+
+struct reasm;
+
+struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink *sink,
+			void *ctx);
+/* Feed one decoded segment. Returns 1 when it belongs to a broker port, 0 otherwise. */
+int reasm_feed(struct reasm *r, const struct tcp_seg *seg);
+/* The capture ended: flush and close every connection. */
+void reasm_finish(struct reasm *r);
+const struct reasm_stats *reasm_stats(const struct reasm *r);
+void reasm_free(struct reasm *r);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * report.h - the reporters' interface: one struct of callbacks per output.
+ *
+ * Knows framer.h. The engine calls, for each captured frame: frame_begin, then message /
+ * event for everything the frame completes, then frame_end; finish once at the end.
+ * A new output is a new file that fills a struct reporter.
+ */
+#ifndef MQTTDUMP_REPORT_H
+#define MQTTDUMP_REPORT_H
+
+#include "mqttdump/framer.h"
+
+#include <stdio.h>
+
+/* What every reporter may need to know of the run. */
+struct report_opts {
+	FILE *out;
+	int ts_digits;          /* 6 or 9 */
+	uint32_t payload_max;   /* bytes of payload shown */
+	int show_secrets;       /* print passwords */
+	int line_buffered;      /* flush after each line (live capture) */
+};
+
+struct reporter {
+	void *ctx;
+	void (*frame_begin)(void *ctx, const struct cap_pkt *pkt);
+	void (*message)(void *ctx, const struct mqtt_record *rec);
+	void (*event)(void *ctx, const struct framer_event *ev);
+	/* seg: the frame's TCP segment when it had one, else NULL. */
+	void (*frame_end)(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg);
+	void (*finish)(void *ctx);
+	void (*free)(void *ctx);
+};
+
+/* Wireshark-style one line per frame that ends at least one MQTT message. */
+int report_summary_new(const struct report_opts *o, struct reporter *r);
+/* JSON Lines: one object per MQTT message or event (docs/json.md). */
+int report_json_new(const struct report_opts *o, struct reporter *r);
+
+/* Shared helpers for reporters. */
+/* "2026-11-22T18:44:31.123456Z" at the capture's precision. */
+void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t cap);
+/* Relative seconds "12.000345" (digits after the point), sign kept. */
+void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, int digits,
+		     char *out, size_t cap);
+const char *report_end_name(int why);  /* "fin", "rst", ... */
+
+#endif

@@ -1,0 +1,121 @@
+/* \summary: the pipeline from captured records to reporters */
+#include "mqttdump/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct engine {
+	struct engine_config cfg;
+	struct reporter *reps;
+	size_t nreps;
+	struct reasm *reasm;
+	struct framer *framer;
+	uint64_t frames, bad_frames, messages;
+	int stopped;
+};
+
+static void on_message(void *ctx, const struct mqtt_record *rec)
+{
+	struct engine *e = ctx;
+
+	if (e->stopped)
+		return;
+	e->messages++;
+	for (size_t i = 0; i < e->nreps; i++)
+		if (e->reps[i].message)
+			e->reps[i].message(e->reps[i].ctx, rec);
+}
+
+static void on_event(void *ctx, const struct framer_event *ev)
+{
+	struct engine *e = ctx;
+
+	if (e->stopped)
+		return;
+	for (size_t i = 0; i < e->nreps; i++)
+		if (e->reps[i].event)
+			e->reps[i].event(e->reps[i].ctx, ev);
+}
+
+struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps, size_t n)
+{
+	struct engine *e = calloc(1, sizeof *e);
+	struct framer_sink fs = { on_message, on_event };
+	struct framer_config fc = { cfg->max_buffer };
+	struct reasm_config rc = { cfg->ports, cfg->nports, cfg->max_held, cfg->max_flows,
+				   cfg->flow_timeout };
+
+	if (!e)
+		return NULL;
+	e->cfg = *cfg;
+	e->reps = reps;
+	e->nreps = n;
+	if (!(e->framer = framer_new(&fc, &fs, e)) ||
+	    !(e->reasm = reasm_new(&rc, framer_reasm_sink(), e->framer))) {
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+int engine_packet(struct engine *e, const struct cap_pkt *pkt)
+{
+	struct tcp_seg seg;
+	int rc;
+
+	if (e->stopped)
+		return 1;
+	e->frames++;
+	for (size_t i = 0; i < e->nreps; i++)
+		if (e->reps[i].frame_begin)
+			e->reps[i].frame_begin(e->reps[i].ctx, pkt);
+	rc = decode_packet(pkt, &seg);
+	if (rc == DECODE_OK)
+		reasm_feed(e->reasm, &seg);
+	else if (rc == DECODE_TRUNCATED || rc == DECODE_MALFORMED)
+		e->bad_frames++;
+	for (size_t i = 0; i < e->nreps; i++)
+		if (e->reps[i].frame_end)
+			e->reps[i].frame_end(e->reps[i].ctx, pkt, rc == DECODE_OK ? &seg : NULL);
+	if (e->cfg.max_messages && e->messages >= e->cfg.max_messages)
+		e->stopped = 1;
+	return e->stopped;
+}
+
+void engine_finish(struct engine *e)
+{
+	if (!e->stopped)
+		reasm_finish(e->reasm);
+	for (size_t i = 0; i < e->nreps; i++)
+		if (e->reps[i].finish)
+			e->reps[i].finish(e->reps[i].ctx);
+}
+
+void engine_get_stats(const struct engine *e, struct engine_stats *st)
+{
+	const struct reasm_stats *rs = reasm_stats(e->reasm);
+	const struct framer_stats *fs = framer_stats(e->framer);
+
+	memset(st, 0, sizeof *st);
+	st->frames = e->frames;
+	st->bad_frames = e->bad_frames;
+	st->tcp_segments = rs->segments;
+	st->connections = rs->flows;
+	st->gaps = rs->gaps;
+	st->gap_bytes = rs->gap_bytes;
+	st->messages = e->messages;
+	st->bytes_skipped = fs->bytes_skipped;
+	st->incomplete = fs->incomplete;
+	st->malformed = fs->malformed;
+	st->oversize = fs->oversize;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	e->stopped = 1; /* flows dropped now are not reported */
+	reasm_free(e->reasm); /* its close callbacks free the framer's per-flow state */
+	framer_free(e->framer);
+	free(e);
+}

@@ -1,0 +1,254 @@
+/* \summary: mqttdump command line: options, wiring, exit status */
+#include "mqttdump/capture.h"
+#include "mqttdump/engine.h"
+#include "mqttdump/report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MQTTDUMP_VERSION "0.1.0"
+#define MAX_PORTS 64
+
+static struct cap *g_cap;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_cap)
+		cap_stop(g_cap);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: mqttdump [-r FILE | -i IFACE] [options]\n"
+	      "       mqttdump -D\n"
+	      "Decode MQTT (3.1, 3.1.1, 5.0) in captured or live TCP traffic.\n"
+	      "\n"
+	      "input:\n"
+	      "  -r FILE              read a pcap or pcapng file (- for standard input)\n"
+	      "  -i IFACE             capture live on an interface\n"
+	      "  -D                   list the interfaces and exit\n"
+	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
+	      "  -p PORT              a broker port to decode as MQTT (repeatable; default 1883)\n"
+	      "  -c N                 stop after N MQTT messages\n"
+	      "output:\n"
+	      "  (default)            one line per frame, as tshark prints it\n"
+	      "  --json               JSON Lines, one object per MQTT message or event\n"
+	      "  -q                   print nothing but the statistics line (on stderr)\n"
+	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
+	      "  --show-secrets       print passwords (JSON shows only their length)\n"
+	      "limits:\n"
+	      "  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
+	      "  --max-flows N        connections tracked at once (default 262144)\n"
+	      "  --flow-timeout SECS  close a connection idle this long (default 3600; 0: never)\n"
+	      "  -h, --help           this help\n"
+	      "  --version            print the version\n",
+	      f);
+}
+
+enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
+       OPT_FLOW_TIMEOUT, OPT_VERSION };
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "payload-max", required_argument, NULL, OPT_PAYLOAD_MAX },
+	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
+	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A whole number in [lo, hi], or exit with a message naming the option. */
+static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "mqttdump: %s: \"%s\" is not a number from %" PRIu64 " to %" PRIu64
+			"\n", opt, s, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+struct run {
+	struct engine *engine;
+	struct cap *cap;
+};
+
+static void on_packet(void *ctx, const struct cap_pkt *pkt)
+{
+	struct run *r = ctx;
+
+	if (engine_packet(r->engine, pkt))
+		cap_stop(r->cap);
+}
+
+int main(int argc, char **argv)
+{
+	const char *file = NULL, *iface = NULL, *filter = NULL;
+	uint16_t ports[MAX_PORTS];
+	size_t nports = 0;
+	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
+	struct report_opts ro = { .out = stdout, .payload_max = 256 };
+	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
+				    .max_flows = 262144, .flow_timeout = 3600 };
+	struct reporter rep;
+	struct engine_stats st;
+	struct run run;
+	char err[512];
+
+	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhV", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': file = optarg; break;
+		case 'i': iface = optarg; break;
+		case 'D': list = 1; break;
+		case 'f': filter = optarg; break;
+		case 'p':
+			if (nports == MAX_PORTS) {
+				fprintf(stderr, "mqttdump: -p: at most %d ports\n", MAX_PORTS);
+				return 2;
+			}
+			ports[nports++] = (uint16_t)number("-p", optarg, 1, 65535);
+			break;
+		case 'c': ec.max_messages = number("-c", optarg, 1, UINT64_MAX); break;
+		case 'q': quiet = 1; break;
+		case OPT_JSON: json = 1; break;
+		case OPT_PAYLOAD_MAX:
+			ro.payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
+			break;
+		case OPT_SHOW_SECRETS: ro.show_secrets = 1; break;
+		case OPT_MAX_BUFFER:
+			ec.max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
+			ec.max_held = ec.max_buffer;
+			break;
+		case OPT_MAX_FLOWS:
+			ec.max_flows = (size_t)number("--max-flows", optarg, 1, 100000000);
+			break;
+		case OPT_FLOW_TIMEOUT:
+			ec.flow_timeout = (double)number("--flow-timeout", optarg, 0, 100000000);
+			break;
+		case 'h': usage(stdout); return 0;
+		case OPT_VERSION: printf("mqttdump %s\n", MQTTDUMP_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mqttdump: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (list) {
+		if (cap_list_interfaces(stdout, err, sizeof err) < 0) {
+			fprintf(stderr, "mqttdump: %s\n", err);
+			return 1;
+		}
+		return 0;
+	}
+	if (!file == !iface) {
+		fprintf(stderr, "mqttdump: give one of -r FILE or -i IFACE (see --help)\n");
+		return 2;
+	}
+	if (nports == 0)
+		ports[nports++] = 1883;
+
+	run.cap = file ? cap_open_file(file, err, sizeof err) : cap_open_live(iface, err, sizeof err);
+	if (!run.cap) {
+		fprintf(stderr, "mqttdump: %s\n", err);
+		return 1;
+	}
+	if (!decode_link_supported(cap_linktype(run.cap))) {
+		fprintf(stderr, "mqttdump: %s: link type %d (%s) is not supported\n",
+			file ? file : iface, cap_linktype(run.cap),
+			cap_linktype_name(cap_linktype(run.cap)));
+		cap_close(run.cap);
+		return 1;
+	}
+	if (!filter && iface) {
+		/* Live: let the kernel keep only the broker ports, tagged or not. */
+		static char def[MAX_PORTS * 48 + 32];
+		char ports_expr[MAX_PORTS * 24];
+		size_t o = 0;
+		for (size_t i = 0; i < nports; i++)
+			o += (size_t)snprintf(ports_expr + o, sizeof ports_expr - o, "%stcp port %u",
+					      i ? " or " : "", ports[i]);
+		snprintf(def, sizeof def, "%s or (vlan and (%s))", ports_expr, ports_expr);
+		filter = def;
+	}
+	if (filter && cap_set_filter(run.cap, filter, err, sizeof err) < 0) {
+		fprintf(stderr, "mqttdump: %s\n", err);
+		cap_close(run.cap);
+		return 2;
+	}
+
+	ro.ts_digits = cap_ts_digits(run.cap);
+	ro.line_buffered = cap_is_live(run.cap);
+	memset(&rep, 0, sizeof rep);
+	if (!quiet && (json ? report_json_new(&ro, &rep) : report_summary_new(&ro, &rep)) < 0) {
+		fprintf(stderr, "mqttdump: out of memory\n");
+		cap_close(run.cap);
+		return 1;
+	}
+	ec.ports = ports;
+	ec.nports = nports;
+	if (!(run.engine = engine_new(&ec, &rep, quiet ? 0 : 1))) {
+		fprintf(stderr, "mqttdump: out of memory\n");
+		if (rep.free)
+			rep.free(rep.ctx);
+		cap_close(run.cap);
+		return 1;
+	}
+
+	g_cap = run.cap;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = cap_loop(run.cap, on_packet, &run, err, sizeof err);
+	engine_finish(run.engine);
+	engine_get_stats(run.engine, &st);
+	if (rc < 0) {
+		/* Every record before the damage has been decoded and printed. */
+		if (strstr(err, "truncated")) {
+			fprintf(stderr, "mqttdump: warning: %s: the file ends inside a record (%s); "
+				"%" PRIu64 " frames read\n", file ? file : iface, err, st.frames);
+		} else {
+			fprintf(stderr, "mqttdump: %s: %s\n", file ? file : iface, err);
+			status = 1;
+		}
+	}
+	if (ferror(stdout) || fflush(stdout) != 0) {
+		if (errno != EPIPE) {
+			fprintf(stderr, "mqttdump: writing output: %s\n", strerror(errno));
+			status = 1;
+		}
+	}
+	fprintf(stderr, "mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
+		" connections, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " bytes skipped, %"
+		PRIu64 " incomplete, %" PRIu64 " malformed\n",
+		st.frames, st.messages, st.connections, st.gaps, st.gap_bytes, st.bytes_skipped,
+		st.incomplete, st.malformed);
+	if (cap_is_live(run.cap)) {
+		uint64_t recv, drop;
+		if (cap_stats(run.cap, &recv, &drop) == 0)
+			fprintf(stderr, "mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
+				" dropped by kernel\n", recv, drop);
+	}
+	engine_free(run.engine);
+	if (rep.free)
+		rep.free(rep.ctx);
+	g_cap = NULL;
+	cap_close(run.cap);
+	return status;
+}

@@ -1,0 +1,851 @@
+/* \summary: MQTT 3.1 / 3.1.1 / 5.0 control packet parser (no allocation, no copies)
+ *
+ * MQTT 3.1.1: https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html
+ * MQTT 5.0:   https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html
+ */
+#include "mqttdump/mqtt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- readers ---------------------------------------------------------------------- */
+
+static size_t left(const struct mqtt_cursor *c)
+{
+	return (size_t)(c->end - c->p);
+}
+
+int mqtt_get_u8(struct mqtt_cursor *c, uint8_t *out)
+{
+	if (left(c) < 1)
+		return MQTT_TRUNCATED;
+	*out = c->p[0];
+	c->p += 1;
+	return MQTT_OK;
+}
+
+int mqtt_get_u16(struct mqtt_cursor *c, uint16_t *out)
+{
+	if (left(c) < 2)
+		return MQTT_TRUNCATED;
+	*out = (uint16_t)((c->p[0] << 8) | c->p[1]);
+	c->p += 2;
+	return MQTT_OK;
+}
+
+int mqtt_get_u32(struct mqtt_cursor *c, uint32_t *out)
+{
+	if (left(c) < 4)
+		return MQTT_TRUNCATED;
+	*out = ((uint32_t)c->p[0] << 24) | ((uint32_t)c->p[1] << 16) |
+	       ((uint32_t)c->p[2] << 8) | c->p[3];
+	c->p += 4;
+	return MQTT_OK;
+}
+
+int mqtt_get_varint(struct mqtt_cursor *c, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t n = left(c);
+
+	for (size_t i = 0; i < 4; i++) {
+		if (i >= n)
+			return MQTT_TRUNCATED;
+		v |= (uint32_t)(c->p[i] & 0x7f) << (7 * i);
+		if (!(c->p[i] & 0x80)) {
+			*out = v;
+			c->p += i + 1;
+			return MQTT_OK;
+		}
+	}
+	/* "The maximum number of bytes in the Variable Byte Integer field is four." [1.5.5] */
+	return MQTT_MALFORMED;
+}
+
+int mqtt_get_raw(struct mqtt_cursor *c, uint32_t n, struct mqtt_view *out)
+{
+	if (n > left(c))
+		return MQTT_TRUNCATED;
+	out->p = c->p;
+	out->len = n;
+	c->p += n;
+	return MQTT_OK;
+}
+
+int mqtt_get_bytes(struct mqtt_cursor *c, struct mqtt_view *out)
+{
+	struct mqtt_cursor t = *c;
+	uint16_t n;
+	int rc;
+
+	if ((rc = mqtt_get_u16(&t, &n)) != MQTT_OK)
+		return rc;
+	if ((rc = mqtt_get_raw(&t, n, out)) != MQTT_OK)
+		return rc;
+	*c = t;
+	return MQTT_OK;
+}
+
+int mqtt_get_utf8(struct mqtt_cursor *c, struct mqtt_view *out)
+{
+	return mqtt_get_bytes(c, out);
+}
+
+int mqtt_utf8_valid(struct mqtt_view v)
+{
+	const uint8_t *s = v.p, *e = v.p + v.len;
+
+	while (s < e) {
+		uint8_t b = *s;
+		uint32_t cp;
+		size_t n;
+
+		if (b == 0)
+			return 0; /* [MQTT-1.5.4-2] no U+0000 */
+		if (b < 0x80) {
+			s++;
+			continue;
+		}
+		if (b >= 0xc2 && b <= 0xdf) {
+			n = 1;
+			cp = b & 0x1f;
+		} else if (b >= 0xe0 && b <= 0xef) {
+			n = 2;
+			cp = b & 0x0f;
+		} else if (b >= 0xf0 && b <= 0xf4) {
+			n = 3;
+			cp = b & 0x07;
+		} else {
+			return 0;
+		}
+		if ((size_t)(e - s) < n + 1)
+			return 0;
+		for (size_t i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0; /* overlong or out of range */
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			return 0; /* [MQTT-1.5.4-1] no surrogates */
+		s += n + 1;
+	}
+	return 1;
+}
+
+int mqtt_fixed_header(const uint8_t *buf, size_t len, struct mqtt_fixhdr *h)
+{
+	struct mqtt_cursor c = { buf, buf + len };
+	uint8_t b;
+	uint32_t rl;
+	int rc;
+
+	if ((rc = mqtt_get_u8(&c, &b)) != MQTT_OK)
+		return rc;
+	if ((rc = mqtt_get_varint(&c, &rl)) != MQTT_OK)
+		return rc;
+	h->type = b >> 4;
+	h->flags = b & 0x0f;
+	h->remlen = rl;
+	h->hdrlen = (uint8_t)(c.p - buf);
+	return MQTT_OK;
+}
+
+/* ---- tables ----------------------------------------------------------------------- */
+
+static const char *const type_names[16] = {
+	"RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
+	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT",
+	"AUTH",
+};
+
+/* The labels Wireshark's MQTT dissector gives each type. */
+static const char *const type_labels[16] = {
+	"Reserved", "Connect Command", "Connect Ack", "Publish Message", "Publish Ack",
+	"Publish Received", "Publish Release", "Publish Complete", "Subscribe Request",
+	"Subscribe Ack", "Unsubscribe Request", "Unsubscribe Ack", "Ping Request",
+	"Ping Response", "Disconnect Req", "Authentication Exchange",
+};
+
+const char *mqtt_type_name(uint8_t type)
+{
+	return type_names[type & 0x0f];
+}
+
+const char *mqtt_type_label(uint8_t type)
+{
+	return type_labels[type & 0x0f];
+}
+
+const char *mqtt_version_name(uint8_t version)
+{
+	switch (version) {
+	case MQTT_V31: return "3.1";
+	case MQTT_V311: return "3.1.1";
+	case MQTT_V5: return "5.0";
+	default: return NULL;
+	}
+}
+
+/* CONNACK return codes of 3.1 and 3.1.1 [3.2.2.3]. */
+static const char *const connack_v3[6] = {
+	"Connection Accepted",
+	"Connection Refused: unacceptable protocol version",
+	"Connection Refused: identifier rejected",
+	"Connection Refused: server unavailable",
+	"Connection Refused: bad user name or password",
+	"Connection Refused: not authorized",
+};
+
+/* MQTT 5.0 reason codes [2.4]; 0x00 and 0x01/0x02 read differently by packet type. */
+struct code_name {
+	uint8_t code;
+	const char *name;
+};
+
+static const struct code_name reason_v5[] = {
+	{ 0x04, "Disconnect with Will Message" },
+	{ 0x10, "No matching subscribers" },
+	{ 0x11, "No subscription existed" },
+	{ 0x18, "Continue authentication" },
+	{ 0x19, "Re-authenticate" },
+	{ 0x80, "Unspecified error" },
+	{ 0x81, "Malformed Packet" },
+	{ 0x82, "Protocol Error" },
+	{ 0x83, "Implementation specific error" },
+	{ 0x84, "Unsupported Protocol Version" },
+	{ 0x85, "Client Identifier not valid" },
+	{ 0x86, "Bad User Name or Password" },
+	{ 0x87, "Not authorized" },
+	{ 0x88, "Server unavailable" },
+	{ 0x89, "Server busy" },
+	{ 0x8a, "Banned" },
+	{ 0x8b, "Server shutting down" },
+	{ 0x8c, "Bad authentication method" },
+	{ 0x8d, "Keep Alive timeout" },
+	{ 0x8e, "Session taken over" },
+	{ 0x8f, "Topic Filter invalid" },
+	{ 0x90, "Topic Name invalid" },
+	{ 0x91, "Packet Identifier in use" },
+	{ 0x92, "Packet Identifier not found" },
+	{ 0x93, "Receive Maximum exceeded" },
+	{ 0x94, "Topic Alias invalid" },
+	{ 0x95, "Packet too large" },
+	{ 0x96, "Message rate too high" },
+	{ 0x97, "Quota exceeded" },
+	{ 0x98, "Administrative action" },
+	{ 0x99, "Payload format invalid" },
+	{ 0x9a, "Retain not supported" },
+	{ 0x9b, "QoS not supported" },
+	{ 0x9c, "Use another server" },
+	{ 0x9d, "Server moved" },
+	{ 0x9e, "Shared Subscriptions not supported" },
+	{ 0x9f, "Connection rate exceeded" },
+	{ 0xa0, "Maximum connect time" },
+	{ 0xa1, "Subscription Identifiers not supported" },
+	{ 0xa2, "Wildcard Subscriptions not supported" },
+};
+
+const char *mqtt_code_name(uint8_t type, uint8_t version, uint8_t code)
+{
+	if (version != MQTT_V5) {
+		if (type == MQTT_CONNACK)
+			return code < 6 ? connack_v3[code] : NULL;
+		if (type == MQTT_SUBACK) {
+			static const char *const granted[3] = { "Granted QoS 0", "Granted QoS 1",
+								"Granted QoS 2" };
+			if (code <= 2)
+				return granted[code];
+			return code == 0x80 ? "Failure" : NULL;
+		}
+		return NULL;
+	}
+	if (code == 0x00) {
+		switch (type) {
+		case MQTT_DISCONNECT: return "Normal disconnection";
+		case MQTT_SUBACK: return "Granted QoS 0";
+		default: return "Success";
+		}
+	}
+	if (type == MQTT_SUBACK && (code == 0x01 || code == 0x02))
+		return code == 1 ? "Granted QoS 1" : "Granted QoS 2";
+	for (size_t i = 0; i < sizeof reason_v5 / sizeof reason_v5[0]; i++)
+		if (reason_v5[i].code == code)
+			return reason_v5[i].name;
+	return NULL;
+}
+
+/* MQTT 5.0 properties [2.2.2.2]. */
+struct prop_info {
+	const char *name;
+	const char *key;
+	uint8_t ptype;
+	uint8_t repeats;
+};
+
+static const struct prop_info props[0x2b] = {
+	[0x01] = { "Payload Format Indicator", "payload_format_indicator", MQTT_PT_BYTE, 0 },
+	[0x02] = { "Message Expiry Interval", "message_expiry_interval", MQTT_PT_U32, 0 },
+	[0x03] = { "Content Type", "content_type", MQTT_PT_UTF8, 0 },
+	[0x08] = { "Response Topic", "response_topic", MQTT_PT_UTF8, 0 },
+	[0x09] = { "Correlation Data", "correlation_data", MQTT_PT_BINARY, 0 },
+	[0x0b] = { "Subscription Identifier", "subscription_identifier", MQTT_PT_VARINT, 1 },
+	[0x11] = { "Session Expiry Interval", "session_expiry_interval", MQTT_PT_U32, 0 },
+	[0x12] = { "Assigned Client Identifier", "assigned_client_identifier", MQTT_PT_UTF8, 0 },
+	[0x13] = { "Server Keep Alive", "server_keep_alive", MQTT_PT_U16, 0 },
+	[0x15] = { "Authentication Method", "authentication_method", MQTT_PT_UTF8, 0 },
+	[0x16] = { "Authentication Data", "authentication_data", MQTT_PT_BINARY, 0 },
+	[0x17] = { "Request Problem Information", "request_problem_information", MQTT_PT_BYTE, 0 },
+	[0x18] = { "Will Delay Interval", "will_delay_interval", MQTT_PT_U32, 0 },
+	[0x19] = { "Request Response Information", "request_response_information", MQTT_PT_BYTE, 0 },
+	[0x1a] = { "Response Information", "response_information", MQTT_PT_UTF8, 0 },
+	[0x1c] = { "Server Reference", "server_reference", MQTT_PT_UTF8, 0 },
+	[0x1f] = { "Reason String", "reason_string", MQTT_PT_UTF8, 0 },
+	[0x21] = { "Receive Maximum", "receive_maximum", MQTT_PT_U16, 0 },
+	[0x22] = { "Topic Alias Maximum", "topic_alias_maximum", MQTT_PT_U16, 0 },
+	[0x23] = { "Topic Alias", "topic_alias", MQTT_PT_U16, 0 },
+	[0x24] = { "Maximum QoS", "maximum_qos", MQTT_PT_BYTE, 0 },
+	[0x25] = { "Retain Available", "retain_available", MQTT_PT_BYTE, 0 },
+	[0x26] = { "User Property", "user_properties", MQTT_PT_PAIR, 1 },
+	[0x27] = { "Maximum Packet Size", "maximum_packet_size", MQTT_PT_U32, 0 },
+	[0x28] = { "Wildcard Subscription Available", "wildcard_subscription_available", MQTT_PT_BYTE, 0 },
+	[0x29] = { "Subscription Identifier Available", "subscription_identifier_available", MQTT_PT_BYTE, 0 },
+	[0x2a] = { "Shared Subscription Available", "shared_subscription_available", MQTT_PT_BYTE, 0 },
+};
+
+static const struct prop_info *prop_info(uint8_t id)
+{
+	if (id >= sizeof props / sizeof props[0] || !props[id].name)
+		return NULL;
+	return &props[id];
+}
+
+const char *mqtt_prop_name(uint8_t id)
+{
+	const struct prop_info *pi = prop_info(id);
+	return pi ? pi->name : NULL;
+}
+
+const char *mqtt_prop_key(uint8_t id)
+{
+	const struct prop_info *pi = prop_info(id);
+	return pi ? pi->key : NULL;
+}
+
+int mqtt_prop_repeats(uint8_t id)
+{
+	const struct prop_info *pi = prop_info(id);
+	return pi ? pi->repeats : 0;
+}
+
+/* ---- iterators -------------------------------------------------------------------- */
+
+int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p)
+{
+	struct mqtt_cursor t = *c;
+	const struct prop_info *pi;
+	uint32_t id;
+	uint8_t b;
+	uint16_t s;
+	int rc;
+
+	if (t.p == t.end)
+		return MQTT_TRUNCATED;
+	/* The identifier is a Variable Byte Integer, though every defined one fits a byte. */
+	if ((rc = mqtt_get_varint(&t, &id)) != MQTT_OK)
+		return rc;
+	if (id > 0xff || !(pi = prop_info((uint8_t)id)))
+		return MQTT_MALFORMED; /* unknown property: its length cannot be known */
+	p->id = (uint8_t)id;
+	p->ptype = pi->ptype;
+	p->num = 0;
+	p->str.p = p->str2.p = NULL;
+	p->str.len = p->str2.len = 0;
+	switch (pi->ptype) {
+	case MQTT_PT_BYTE:
+		rc = mqtt_get_u8(&t, &b);
+		p->num = b;
+		break;
+	case MQTT_PT_U16:
+		rc = mqtt_get_u16(&t, &s);
+		p->num = s;
+		break;
+	case MQTT_PT_U32:
+		rc = mqtt_get_u32(&t, &p->num);
+		break;
+	case MQTT_PT_VARINT:
+		rc = mqtt_get_varint(&t, &p->num);
+		break;
+	case MQTT_PT_UTF8:
+		rc = mqtt_get_utf8(&t, &p->str);
+		break;
+	case MQTT_PT_BINARY:
+		rc = mqtt_get_bytes(&t, &p->str);
+		break;
+	case MQTT_PT_PAIR:
+		rc = mqtt_get_utf8(&t, &p->str);
+		if (rc == MQTT_OK)
+			rc = mqtt_get_utf8(&t, &p->str2);
+		break;
+	}
+	if (rc != MQTT_OK)
+		return rc;
+	*c = t;
+	return MQTT_OK;
+}
+
+int mqtt_next_sub(struct mqtt_cursor *c, uint8_t version, struct mqtt_view *filter,
+		  uint8_t *options)
+{
+	struct mqtt_cursor t = *c;
+	struct mqtt_view f;
+	uint8_t o;
+	int rc;
+
+	(void)version;
+	if ((rc = mqtt_get_utf8(&t, &f)) != MQTT_OK)
+		return rc;
+	if ((rc = mqtt_get_u8(&t, &o)) != MQTT_OK)
+		return rc;
+	*filter = f;
+	*options = o;
+	*c = t;
+	return MQTT_OK;
+}
+
+int mqtt_next_filter(struct mqtt_cursor *c, struct mqtt_view *filter)
+{
+	return mqtt_get_utf8(c, filter);
+}
+
+/* ---- packet parser ---------------------------------------------------------------- */
+
+static void warn(struct mqtt_msg *m, const uint8_t *base, const uint8_t *at, const char *rule,
+		 const char *text, int malformed)
+{
+	if (m->nwarn >= MQTT_MAX_WARNINGS)
+		return;
+	m->warn[m->nwarn].rule = rule;
+	m->warn[m->nwarn].text = text;
+	m->warn[m->nwarn].offset = (uint32_t)(at - base);
+	m->warn[m->nwarn].malformed = (uint8_t)malformed;
+	m->nwarn++;
+}
+
+/* Read a property block (length + properties) and check it property by property. */
+static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, struct mqtt_msg *m,
+		      const uint8_t *base)
+{
+	struct mqtt_cursor pc;
+	struct mqtt_prop p;
+	uint32_t plen;
+	int rc;
+
+	if ((rc = mqtt_get_varint(c, &plen)) != MQTT_OK)
+		return rc;
+	if ((rc = mqtt_get_raw(c, plen, out)) != MQTT_OK)
+		return rc;
+	pc.p = out->p;
+	pc.end = out->p + out->len;
+	while (pc.p < pc.end) {
+		rc = mqtt_next_prop(&pc, &p);
+		if (rc == MQTT_MALFORMED) {
+			warn(m, base, pc.p, "MQTT-2.2.2-1", "unknown property identifier", 1);
+			return MQTT_MALFORMED;
+		}
+		if (rc != MQTT_OK)
+			return MQTT_TRUNCATED; /* a property runs past its block */
+		if ((p.ptype == MQTT_PT_UTF8 || p.ptype == MQTT_PT_PAIR) &&
+		    (!mqtt_utf8_valid(p.str) || !mqtt_utf8_valid(p.str2)))
+			warn(m, base, pc.p, "MQTT-1.5.4-1", "property string is not valid UTF-8", 0);
+	}
+	return MQTT_OK;
+}
+
+static void check_utf8(struct mqtt_msg *m, const uint8_t *base, struct mqtt_view v,
+		       const char *what)
+{
+	if (!mqtt_utf8_valid(v))
+		warn(m, base, v.p, "MQTT-1.5.4-1", what, 0);
+}
+
+static int parse_connect(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+{
+	int rc;
+
+	if ((rc = mqtt_get_utf8(c, &m->proto_name)) != MQTT_OK)
+		return rc;
+	if ((rc = mqtt_get_u8(c, &m->proto_level)) != MQTT_OK)
+		return rc;
+	if ((rc = mqtt_get_u8(c, &m->connect_flags)) != MQTT_OK)
+		return rc;
+	if ((rc = mqtt_get_u16(c, &m->keepalive)) != MQTT_OK)
+		return rc;
+	/* A CONNECT is read at the level it announces. */
+	m->version = m->proto_level == MQTT_V5 ? MQTT_V5 :
+		     m->proto_level == MQTT_V31 ? MQTT_V31 : MQTT_V311;
+	if (m->connect_flags & 0x01)
+		warn(m, base, c->p - 3, "MQTT-3.1.2-3", "reserved connect flag is set", 0);
+	if (m->version == MQTT_V5) {
+		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+			return rc;
+		m->has_props = 1;
+	}
+	if ((rc = mqtt_get_utf8(c, &m->clientid)) != MQTT_OK)
+		return rc;
+	check_utf8(m, base, m->clientid, "client identifier is not valid UTF-8");
+	if (m->connect_flags & 0x04) {
+		m->has_will = 1;
+		if (m->version == MQTT_V5) {
+			if ((rc = read_props(c, &m->will_props, m, base)) != MQTT_OK)
+				return rc;
+			m->has_will_props = 1;
+		}
+		if ((rc = mqtt_get_utf8(c, &m->will_topic)) != MQTT_OK)
+			return rc;
+		if ((rc = mqtt_get_bytes(c, &m->will_payload)) != MQTT_OK)
+			return rc;
+	} else if (m->connect_flags & 0x38) {
+		warn(m, base, c->p, "MQTT-3.1.2-11", "will QoS or retain set without a will", 0);
+	}
+	if (m->connect_flags & 0x80) {
+		if ((rc = mqtt_get_utf8(c, &m->username)) != MQTT_OK)
+			return rc;
+		m->has_username = 1;
+	}
+	if (m->connect_flags & 0x40) {
+		if ((rc = mqtt_get_bytes(c, &m->password)) != MQTT_OK)
+			return rc;
+		m->has_password = 1;
+	}
+	return MQTT_OK;
+}
+
+static int parse_publish(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+{
+	int rc;
+
+	m->dup = (m->hdr.flags >> 3) & 1;
+	m->qos = (m->hdr.flags >> 1) & 3;
+	m->retain = m->hdr.flags & 1;
+	if (m->qos == 3)
+		warn(m, base, base, "MQTT-3.3.1-4", "PUBLISH with QoS 3", 0);
+	if ((rc = mqtt_get_utf8(c, &m->topic)) != MQTT_OK)
+		return rc;
+	check_utf8(m, base, m->topic, "topic name is not valid UTF-8");
+	if (m->qos > 0) {
+		if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+			return rc;
+		m->has_msgid = 1;
+	}
+	if (m->version == MQTT_V5) {
+		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+			return rc;
+		m->has_props = 1;
+	}
+	m->payload.p = c->p;
+	m->payload.len = (uint32_t)(c->end - c->p);
+	c->p = c->end;
+	return MQTT_OK;
+}
+
+/* PUBACK, PUBREC, PUBREL, PUBCOMP: id, then in 5.0 an optional reason code and
+ * optional properties [3.4.2.1]. */
+static int parse_ack(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+{
+	int rc;
+
+	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+		return rc;
+	m->has_msgid = 1;
+	if (m->version != MQTT_V5 || c->p == c->end)
+		return MQTT_OK;
+	if ((rc = mqtt_get_u8(c, &m->code)) != MQTT_OK)
+		return rc;
+	m->has_code = 1;
+	if (c->p == c->end)
+		return MQTT_OK;
+	if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+		return rc;
+	m->has_props = 1;
+	return MQTT_OK;
+}
+
+static int parse_subscribe(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+{
+	struct mqtt_cursor lc;
+	struct mqtt_view f;
+	uint8_t o;
+	int rc;
+
+	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+		return rc;
+	m->has_msgid = 1;
+	if (m->version == MQTT_V5) {
+		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+			return rc;
+		m->has_props = 1;
+	}
+	m->list.p = c->p;
+	m->list.len = (uint32_t)(c->end - c->p);
+	lc = *c;
+	while (lc.p < lc.end) {
+		const uint8_t *at = lc.p;
+		if ((rc = mqtt_next_sub(&lc, m->version, &f, &o)) != MQTT_OK) {
+			m->list.len = (uint32_t)(at - m->list.p);
+			c->p = at;
+			return rc;
+		}
+		check_utf8(m, base, f, "topic filter is not valid UTF-8");
+		if ((m->version == MQTT_V5 && (o & 0xc0)) || (m->version != MQTT_V5 && (o & 0xfc)))
+			warn(m, base, lc.p - 1, m->version == MQTT_V5 ? "MQTT-3.8.3-5" : "MQTT-3-8.3-4",
+			     "reserved subscription option bits are set", 0);
+		m->list_count++;
+	}
+	c->p = c->end;
+	/* "The payload of a SUBSCRIBE packet MUST contain at least one Topic Filter" */
+	if (m->list_count == 0)
+		warn(m, base, c->p, "MQTT-3.8.3-3", "SUBSCRIBE without a topic filter", 0);
+	return MQTT_OK;
+}
+
+static int parse_unsubscribe(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+{
+	struct mqtt_cursor lc;
+	struct mqtt_view f;
+	int rc;
+
+	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+		return rc;
+	m->has_msgid = 1;
+	if (m->version == MQTT_V5) {
+		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+			return rc;
+		m->has_props = 1;
+	}
+	m->list.p = c->p;
+	m->list.len = (uint32_t)(c->end - c->p);
+	lc = *c;
+	while (lc.p < lc.end) {
+		const uint8_t *at = lc.p;
+		if ((rc = mqtt_next_filter(&lc, &f)) != MQTT_OK) {
+			m->list.len = (uint32_t)(at - m->list.p);
+			c->p = at;
+			return rc;
+		}
+		check_utf8(m, base, f, "topic filter is not valid UTF-8");
+		m->list_count++;
+	}
+	c->p = c->end;
+	if (m->list_count == 0)
+		warn(m, base, c->p, "MQTT-3.10.3-2", "UNSUBSCRIBE without a topic filter", 0);
+	return MQTT_OK;
+}
+
+/* SUBACK and UNSUBACK: id, (5.0: properties), then one code per filter (UNSUBACK
+ * carries codes only in 5.0). */
+static int parse_suback(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+{
+	int rc;
+
+	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+		return rc;
+	m->has_msgid = 1;
+	if (m->version == MQTT_V5) {
+		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+			return rc;
+		m->has_props = 1;
+	}
+	m->list.p = c->p;
+	m->list.len = (uint32_t)(c->end - c->p);
+	m->list_count = m->list.len;
+	c->p = c->end;
+	return MQTT_OK;
+}
+
+/* DISCONNECT and AUTH in 5.0: optional reason code, optional properties. */
+static int parse_code_props(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+{
+	int rc;
+
+	if (m->version != MQTT_V5 || c->p == c->end)
+		return MQTT_OK;
+	if ((rc = mqtt_get_u8(c, &m->code)) != MQTT_OK)
+		return rc;
+	m->has_code = 1;
+	if (c->p == c->end)
+		return MQTT_OK;
+	if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+		return rc;
+	m->has_props = 1;
+	return MQTT_OK;
+}
+
+/* Fixed header flags each type must carry [2.1.3]; PUBLISH's are its own. */
+static const uint8_t required_flags[16] = {
+	[MQTT_PUBREL] = 2, [MQTT_SUBSCRIBE] = 2, [MQTT_UNSUBSCRIBE] = 2,
+};
+
+int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg *m)
+{
+	struct mqtt_cursor c;
+	int rc = MQTT_OK;
+
+	memset(m, 0, sizeof *m);
+	if ((rc = mqtt_fixed_header(buf, len, &m->hdr)) != MQTT_OK) {
+		warn(m, buf, buf, NULL, "fixed header cut short", 1);
+		return MQTT_MALFORMED;
+	}
+	m->version = version == MQTT_VUNKNOWN ? MQTT_V311 : version;
+	c.p = buf + m->hdr.hdrlen;
+	c.end = c.p + (m->hdr.remlen < len - m->hdr.hdrlen ? m->hdr.remlen : len - m->hdr.hdrlen);
+
+	if (m->hdr.type != MQTT_PUBLISH && m->hdr.flags != required_flags[m->hdr.type] &&
+	    m->hdr.type != MQTT_RESERVED0)
+		warn(m, buf, buf, "MQTT-2.1.3-1", "reserved fixed header flags are wrong", 0);
+
+	switch (m->hdr.type) {
+	case MQTT_CONNECT:
+		rc = parse_connect(&c, m, buf);
+		break;
+	case MQTT_CONNACK:
+		if ((rc = mqtt_get_u8(&c, &m->ack_flags)) != MQTT_OK)
+			break;
+		if ((rc = mqtt_get_u8(&c, &m->code)) != MQTT_OK)
+			break;
+		m->has_code = 1;
+		if (m->version == MQTT_V5 && c.p < c.end) {
+			if ((rc = read_props(&c, &m->props, m, buf)) == MQTT_OK)
+				m->has_props = 1;
+		}
+		break;
+	case MQTT_PUBLISH:
+		rc = parse_publish(&c, m, buf);
+		break;
+	case MQTT_PUBACK:
+	case MQTT_PUBREC:
+	case MQTT_PUBREL:
+	case MQTT_PUBCOMP:
+		rc = parse_ack(&c, m, buf);
+		break;
+	case MQTT_SUBSCRIBE:
+		rc = parse_subscribe(&c, m, buf);
+		break;
+	case MQTT_SUBACK:
+	case MQTT_UNSUBACK:
+		if (m->hdr.type == MQTT_UNSUBACK && m->version != MQTT_V5) {
+			if ((rc = mqtt_get_u16(&c, &m->msgid)) == MQTT_OK)
+				m->has_msgid = 1;
+		} else {
+			rc = parse_suback(&c, m, buf);
+		}
+		break;
+	case MQTT_UNSUBSCRIBE:
+		rc = parse_unsubscribe(&c, m, buf);
+		break;
+	case MQTT_PINGREQ:
+	case MQTT_PINGRESP:
+		break;
+	case MQTT_DISCONNECT:
+	case MQTT_AUTH:
+		rc = parse_code_props(&c, m, buf);
+		break;
+	case MQTT_RESERVED0:
+	default:
+		warn(m, buf, buf, "MQTT-2.1.2", "reserved control packet type", 0);
+		c.p = c.end;
+		break;
+	}
+	if (m->hdr.type == MQTT_AUTH && m->version != MQTT_V5)
+		warn(m, buf, buf, "MQTT-2.1.2", "AUTH exists only in MQTT 5.0", 0);
+
+	if (rc != MQTT_OK) {
+		warn(m, buf, c.p, NULL, rc == MQTT_MALFORMED ? "field encoding is broken" :
+			 "packet ends before its fields do", 1);
+		return MQTT_MALFORMED;
+	}
+	if (m->hdr.remlen > len - m->hdr.hdrlen) {
+		warn(m, buf, buf + len, NULL, "packet is cut short", 1);
+		return MQTT_MALFORMED;
+	}
+	if (c.p != c.end)
+		warn(m, buf, c.p, NULL, "bytes left over after the last field", 0);
+	return MQTT_OK;
+}
+
+/* ---- Info text -------------------------------------------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t cap, len;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->len < b->cap) {
+		size_t room = b->cap - 1 - b->len;
+		memcpy(b->p + b->len, s, n < room ? n : room);
+		b->p[b->len + (n < room ? n : room)] = '\0';
+	}
+	b->len += n;
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+static void sb_id(struct sbuf *b, uint16_t id)
+{
+	char t[16];
+	int n = snprintf(t, sizeof t, " (id=%u)", id);
+	sb_put(b, t, (size_t)n);
+}
+
+static void sb_topic(struct sbuf *b, struct mqtt_view v)
+{
+	sb_put(b, " [", 2);
+	sb_put(b, (const char *)v.p, v.len);
+	sb_put(b, "]", 1);
+}
+
+size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)
+{
+	struct sbuf b = { out, cap, 0 };
+	int malformed = 0;
+
+	if (cap)
+		out[0] = '\0';
+	for (unsigned i = 0; i < m->nwarn; i++)
+		malformed |= m->warn[i].malformed;
+	sb_str(&b, mqtt_type_label(m->hdr.type));
+	switch (m->hdr.type) {
+	case MQTT_PUBLISH:
+		if (m->has_msgid)
+			sb_id(&b, m->msgid);
+		if (m->topic.p)
+			sb_topic(&b, m->topic);
+		break;
+	case MQTT_SUBSCRIBE: {
+		struct mqtt_cursor c = { m->list.p, m->list.p + m->list.len };
+		struct mqtt_view f;
+		uint8_t o;
+		if (m->has_msgid)
+			sb_id(&b, m->msgid);
+		while (mqtt_next_sub(&c, m->version, &f, &o) == MQTT_OK)
+			sb_topic(&b, f);
+		break;
+	}
+	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
+	case MQTT_SUBACK: case MQTT_UNSUBSCRIBE: case MQTT_UNSUBACK:
+		if (m->has_msgid)
+			sb_id(&b, m->msgid);
+		break;
+	default:
+		break;
+	}
+	if (malformed)
+		sb_str(&b, "[Malformed Packet]");
+	return b.len;
+}

@@ -1,0 +1,451 @@
+/* \summary: TCP reassembly: per connection and direction, bytes in sequence order, once */
+#include "mqttdump/reasm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A segment that arrived ahead of a hole: copied, held until the hole fills or is given
+ * up on. Kept sorted by seq. */
+struct held {
+	struct held *next;
+	uint32_t seq;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct dir {
+	uint8_t started;   /* next_seq is known */
+	uint8_t syn;       /* the SYN was seen: isn is known */
+	uint8_t fin;       /* fin_seq is known */
+	uint8_t done;      /* eof delivered */
+	uint32_t isn;
+	uint32_t next_seq;
+	uint32_t fin_seq;
+	uint64_t offset;   /* stream offset of next_seq */
+	struct held *held;
+	size_t held_bytes;
+};
+
+struct flow {
+	struct reasm_flow pub;
+	struct dir d[2];
+	struct flow *hnext;
+	struct flow *lprev, *lnext;
+	uint64_t hash;
+	double last;
+};
+
+struct reasm {
+	struct reasm_config cfg;
+	uint16_t ports[64];
+	struct reasm_sink sink;
+	void *ctx;
+	struct flow **buckets;
+	size_t nbuckets, count;
+	struct flow *lru_head, *lru_tail; /* head: least recently seen */
+	struct reasm_stats st;
+};
+
+static int32_t sdiff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+static int is_broker_port(const struct reasm *r, uint16_t port)
+{
+	for (size_t i = 0; i < r->cfg.nports; i++)
+		if (r->ports[i] == port)
+			return 1;
+	return 0;
+}
+
+struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink *sink,
+			void *ctx)
+{
+	struct reasm *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->cfg = *cfg;
+	if (r->cfg.nports > 64)
+		r->cfg.nports = 64;
+	memcpy(r->ports, cfg->ports, r->cfg.nports * sizeof r->ports[0]);
+	r->cfg.ports = r->ports;
+	r->sink = *sink;
+	r->ctx = ctx;
+	r->nbuckets = 1024;
+	r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
+	if (!r->buckets) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* ---- flow table --------------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t flow_hash(const struct tcp_addr *c, uint16_t cp, const struct tcp_addr *b,
+			  uint16_t bp)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t n = c->family == 6 ? 16 : 4;
+
+	h = mix(h, c->a, n);
+	h = mix(h, b->a, n);
+	h = mix(h, &cp, sizeof cp);
+	h = mix(h, &bp, sizeof bp);
+	return h ^ (h >> 29);
+}
+
+static int same_addr(const struct tcp_addr *x, const struct tcp_addr *y)
+{
+	return x->family == y->family && memcmp(x->a, y->a, x->family == 6 ? 16 : 4) == 0;
+}
+
+static struct flow *lookup(struct reasm *r, uint64_t h, const struct tcp_addr *c, uint16_t cp,
+			   const struct tcp_addr *b, uint16_t bp)
+{
+	for (struct flow *f = r->buckets[h & (r->nbuckets - 1)]; f; f = f->hnext)
+		if (f->hash == h && f->pub.client_port == cp && f->pub.broker_port == bp &&
+		    same_addr(&f->pub.client, c) && same_addr(&f->pub.broker, b))
+			return f;
+	return NULL;
+}
+
+static void grow(struct reasm *r)
+{
+	size_t n = r->nbuckets * 2;
+	struct flow **nb = calloc(n, sizeof *nb);
+
+	if (!nb)
+		return; /* keep the longer chains */
+	for (size_t i = 0; i < r->nbuckets; i++) {
+		struct flow *f = r->buckets[i], *next;
+		for (; f; f = next) {
+			next = f->hnext;
+			f->hnext = nb[f->hash & (n - 1)];
+			nb[f->hash & (n - 1)] = f;
+		}
+	}
+	free(r->buckets);
+	r->buckets = nb;
+	r->nbuckets = n;
+}
+
+static void lru_unlink(struct reasm *r, struct flow *f)
+{
+	if (f->lprev)
+		f->lprev->lnext = f->lnext;
+	else
+		r->lru_head = f->lnext;
+	if (f->lnext)
+		f->lnext->lprev = f->lprev;
+	else
+		r->lru_tail = f->lprev;
+	f->lprev = f->lnext = NULL;
+}
+
+static void lru_append(struct reasm *r, struct flow *f)
+{
+	f->lprev = r->lru_tail;
+	f->lnext = NULL;
+	if (r->lru_tail)
+		r->lru_tail->lnext = f;
+	else
+		r->lru_head = f;
+	r->lru_tail = f;
+}
+
+/* ---- one direction ------------------------------------------------------------------ */
+
+static void deliver(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
+		    uint32_t n, const struct tcp_seg *seg)
+{
+	struct dir *dr = &f->d[d];
+	uint32_t skip;
+
+	if (n == 0 || sdiff(seq + n, dr->next_seq) <= 0) {
+		r->st.dup_bytes += n;
+		return;
+	}
+	skip = dr->next_seq - seq; /* caller ensures seq <= next_seq */
+	r->st.dup_bytes += skip;
+	if (dr->fin && sdiff(seq + n, dr->fin_seq) > 0)
+		n = dr->fin_seq - seq; /* nothing after the FIN belongs to the stream */
+	if (n <= skip)
+		return;
+	dr->next_seq += n - skip;
+	dr->offset += n - skip;
+	if (r->sink.data)
+		r->sink.data(r->ctx, &f->pub, d, p + skip, n - skip, seg);
+}
+
+static void drain(struct reasm *r, struct flow *f, int d, const struct tcp_seg *seg)
+{
+	struct dir *dr = &f->d[d];
+	struct held *h;
+
+	while ((h = dr->held) && sdiff(h->seq, dr->next_seq) <= 0) {
+		dr->held = h->next;
+		dr->held_bytes -= h->len;
+		deliver(r, f, d, h->seq, h->data, h->len, seg);
+		free(h);
+	}
+}
+
+/* Give up on the hole before the first held segment: report it, deliver what follows. */
+static void skip_hole(struct reasm *r, struct flow *f, int d, const struct tcp_seg *seg)
+{
+	struct dir *dr = &f->d[d];
+	uint32_t len;
+
+	if (!dr->held)
+		return;
+	len = dr->held->seq - dr->next_seq;
+	r->st.gaps++;
+	r->st.gap_bytes += len;
+	if (r->sink.gap)
+		r->sink.gap(r->ctx, &f->pub, d, dr->offset, len, seg);
+	dr->next_seq = dr->held->seq;
+	dr->offset += len;
+	drain(r, f, d, seg);
+}
+
+static void hold(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
+		 uint32_t n, const struct tcp_seg *seg)
+{
+	struct dir *dr = &f->d[d];
+	struct held **pp, *h;
+
+	while (dr->held && dr->held_bytes + n > r->cfg.max_held)
+		skip_hole(r, f, d, seg);
+	if (sdiff(seq, dr->next_seq) <= 0) { /* the holes before it were given up */
+		deliver(r, f, d, seq, p, n, seg);
+		drain(r, f, d, seg);
+		return;
+	}
+	for (pp = &dr->held; *pp && sdiff((*pp)->seq, seq) < 0; pp = &(*pp)->next)
+		;
+	if (*pp && (*pp)->seq == seq && (*pp)->len >= n) {
+		r->st.dup_bytes += n; /* a retransmission of a held segment */
+		return;
+	}
+	if (!(h = malloc(sizeof *h + n)))
+		return;
+	h->seq = seq;
+	h->len = n;
+	memcpy(h->data, p, n);
+	h->next = *pp;
+	*pp = h;
+	dr->held_bytes += n;
+	if (dr->held_bytes > r->st.held_max)
+		r->st.held_max = dr->held_bytes;
+}
+
+static void flush(struct reasm *r, struct flow *f, int d, const struct tcp_seg *seg)
+{
+	while (f->d[d].held)
+		skip_hole(r, f, d, seg);
+}
+
+static void end_dir(struct reasm *r, struct flow *f, int d, int why, const struct tcp_seg *seg)
+{
+	if (f->d[d].done)
+		return;
+	flush(r, f, d, seg);
+	f->d[d].done = 1;
+	if (r->sink.eof)
+		r->sink.eof(r->ctx, &f->pub, d, why, seg);
+}
+
+static void close_flow(struct reasm *r, struct flow *f, int why, const struct tcp_seg *seg)
+{
+	struct flow **pp;
+
+	end_dir(r, f, 0, why, seg);
+	end_dir(r, f, 1, why, seg);
+	if (r->sink.close)
+		r->sink.close(r->ctx, &f->pub, why, seg);
+	for (pp = &r->buckets[f->hash & (r->nbuckets - 1)]; *pp != f; pp = &(*pp)->hnext)
+		;
+	*pp = f->hnext;
+	lru_unlink(r, f);
+	r->count--;
+	free(f);
+}
+
+static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
+{
+	struct flow *f;
+
+	if (r->cfg.max_flows && r->count >= r->cfg.max_flows && r->lru_head) {
+		r->st.evicted++;
+		close_flow(r, r->lru_head, REASM_END_EVICTED, seg);
+	}
+	if (!(f = calloc(1, sizeof *f)))
+		return NULL;
+	f->hash = h;
+	f->pub.index = r->st.flows++;
+	f->pub.client = d == REASM_TO_BROKER ? seg->src : seg->dst;
+	f->pub.broker = d == REASM_TO_BROKER ? seg->dst : seg->src;
+	f->pub.client_port = d == REASM_TO_BROKER ? seg->sport : seg->dport;
+	f->pub.broker_port = d == REASM_TO_BROKER ? seg->dport : seg->sport;
+	if (r->count >= r->nbuckets)
+		grow(r);
+	f->hnext = r->buckets[h & (r->nbuckets - 1)];
+	r->buckets[h & (r->nbuckets - 1)] = f;
+	r->count++;
+	lru_append(r, f);
+	if (r->sink.open)
+		f->pub.user = r->sink.open(r->ctx, &f->pub, seg);
+	return f;
+}
+
+static double ts_of(const struct tcp_seg *seg)
+{
+	return (double)seg->pkt->ts_sec + seg->pkt->ts_nsec / 1e9;
+}
+
+static void expire(struct reasm *r, double now, const struct tcp_seg *seg)
+{
+	if (r->cfg.flow_timeout <= 0)
+		return;
+	while (r->lru_head && now - r->lru_head->last > r->cfg.flow_timeout) {
+		r->st.expired++;
+		close_flow(r, r->lru_head, REASM_END_IDLE, seg);
+	}
+}
+
+int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
+{
+	const struct tcp_addr *c, *b;
+	uint16_t cp, bp;
+	struct flow *f;
+	struct dir *dr;
+	uint32_t seq;
+	uint64_t h;
+	double now;
+	int d;
+
+	if (is_broker_port(r, seg->dport))
+		d = REASM_TO_BROKER;
+	else if (is_broker_port(r, seg->sport))
+		d = REASM_TO_CLIENT;
+	else
+		return 0;
+	r->st.segments++;
+	now = ts_of(seg);
+	expire(r, now, seg);
+
+	c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
+	b = d == REASM_TO_BROKER ? &seg->dst : &seg->src;
+	cp = d == REASM_TO_BROKER ? seg->sport : seg->dport;
+	bp = d == REASM_TO_BROKER ? seg->dport : seg->sport;
+	h = flow_hash(c, cp, b, bp);
+	f = lookup(r, h, c, cp, b, bp);
+
+	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && d == REASM_TO_BROKER && f) {
+		/* A SYN on a known 4-tuple: a retransmitted SYN, or a new connection. */
+		if (!(f->d[0].syn && f->d[0].isn == seg->seq)) {
+			close_flow(r, f, REASM_END_REUSED, seg);
+			f = NULL;
+		}
+	}
+	if (!f) {
+		if (!(seg->flags & TCP_SYN) && seg->paylen == 0)
+			return 1; /* a bare ACK, FIN or RST of a connection we do not know */
+		if (!(f = new_flow(r, h, seg, d)))
+			return 1;
+	}
+	f->last = now;
+	if (f != r->lru_tail) {
+		lru_unlink(r, f);
+		lru_append(r, f);
+	}
+
+	dr = &f->d[d];
+	seq = seg->seq;
+	if (seg->flags & TCP_SYN) {
+		if (!dr->syn && !dr->started) {
+			dr->syn = dr->started = 1;
+			dr->isn = seg->seq;
+			dr->next_seq = seg->seq + 1;
+			if (d == REASM_TO_BROKER)
+				f->pub.saw_syn = 1;
+		}
+		seq = seg->seq + 1;
+	}
+	if (!dr->started && (seg->paylen || (seg->flags & TCP_FIN))) {
+		dr->started = 1; /* the capture starts inside this connection */
+		dr->next_seq = seq;
+	}
+
+	/* The peer acknowledges bytes past a hole we hold data behind: the capture lost them. */
+	if ((seg->flags & TCP_ACK) && f->d[!d].held && sdiff(seg->ack, f->d[!d].held->seq) >= 0)
+		skip_hole(r, f, !d, seg);
+
+	if (seg->paylen && !dr->done) {
+		if (sdiff(seq, dr->next_seq) <= 0) {
+			deliver(r, f, d, seq, seg->payload, seg->paylen, seg);
+			drain(r, f, d, seg);
+		} else {
+			hold(r, f, d, seq, seg->payload, seg->paylen, seg);
+		}
+	}
+	if ((seg->flags & TCP_FIN) && !dr->fin && dr->started) {
+		dr->fin = 1;
+		dr->fin_seq = seq + seg->wirelen;
+	}
+	if (seg->flags & TCP_RST) {
+		close_flow(r, f, REASM_END_RST, seg);
+		return 1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (f->d[i].fin && !f->d[i].done && sdiff(f->d[i].next_seq, f->d[i].fin_seq) >= 0)
+			end_dir(r, f, i, REASM_END_FIN, seg);
+	if (f->d[0].done && f->d[1].done)
+		close_flow(r, f, REASM_END_FIN, seg);
+	return 1;
+}
+
+void reasm_finish(struct reasm *r)
+{
+	while (r->lru_head)
+		close_flow(r, r->lru_head, REASM_END_CAPTURE, NULL);
+}
+
+const struct reasm_stats *reasm_stats(const struct reasm *r)
+{
+	return &r->st;
+}
+
+void reasm_free(struct reasm *r)
+{
+	if (!r)
+		return;
+	/* Flows still open are dropped without events: reasm_finish reports them. */
+	while (r->lru_head) {
+		struct flow *f = r->lru_head;
+		for (int d = 0; d < 2; d++) {
+			while (f->d[d].held) {
+				struct held *h = f->d[d].held;
+				f->d[d].held = h->next;
+				free(h);
+			}
+		}
+		lru_unlink(r, f);
+		if (r->sink.close)
+			r->sink.close(r->ctx, &f->pub, REASM_END_CAPTURE, NULL);
+		free(f);
+	}
+	free(r->buckets);
+	free(r);
+}

@@ -1,0 +1,435 @@
+/* \summary: JSON Lines reporter: one object per MQTT message or event (docs/json.md) */
+#include "mqttdump/report.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct jrep {
+	struct report_opts o;
+	char *tmp;          /* scratch for sanitised strings and hex, reused */
+	size_t tmpcap;
+};
+
+static char *scratch(struct jrep *j, size_t n)
+{
+	if (n > j->tmpcap) {
+		size_t nc = j->tmpcap ? j->tmpcap : 1024;
+		char *t;
+		while (nc < n)
+			nc *= 2;
+		if (!(t = realloc(j->tmp, nc)))
+			return NULL;
+		j->tmp = t;
+		j->tmpcap = nc;
+	}
+	return j->tmp;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (NUL allowed: json-c escapes it), or 0. */
+static size_t utf8_seq(const uint8_t *s, size_t n)
+{
+	struct mqtt_view v = { s, 0 };
+	size_t k = s[0] < 0x80 ? 1 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+
+	if (s[0] == 0)
+		return 1;
+	if (k > n)
+		return 0;
+	v.len = (uint32_t)k;
+	return mqtt_utf8_valid(v) ? k : 0;
+}
+
+/* A JSON string from bytes that should be UTF-8: bad sequences become U+FFFD. */
+static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
+{
+	char *out;
+	size_t o = 0, i = 0, k;
+	int clean = 1;
+
+	for (i = 0; i < n; i += k)
+		if (!(k = utf8_seq(p + i, n - i))) {
+			clean = 0;
+			break;
+		}
+	if (clean)
+		return json_object_new_string_len((const char *)p, (int)n);
+	if (!(out = scratch(j, n * 3 + 1)))
+		return json_object_new_string("");
+	for (i = 0; i < n;) {
+		if ((k = utf8_seq(p + i, n - i))) {
+			memcpy(out + o, p + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	return json_object_new_string_len(out, (int)o);
+}
+
+static json_object *jview(struct jrep *j, struct mqtt_view v)
+{
+	return jstr(j, v.p, v.len);
+}
+
+static json_object *jhex(struct jrep *j, const uint8_t *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	char *out = scratch(j, n * 2 + 1);
+
+	if (!out)
+		return json_object_new_string("");
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	return json_object_new_string_len(out, (int)(n * 2));
+}
+
+static void add(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
+static void add_int(json_object *o, const char *k, int64_t v)
+{
+	add(o, k, json_object_new_int64(v));
+}
+
+static void add_bool(json_object *o, const char *k, int v)
+{
+	add(o, k, json_object_new_boolean(v));
+}
+
+/* Payload as text when it is UTF-8, else as hex; at most payload_max bytes. */
+static void add_payload(struct jrep *j, json_object *o, const char *tkey, const char *hkey,
+			const char *cutkey, struct mqtt_view v)
+{
+	uint32_t n = v.len < j->o.payload_max ? v.len : j->o.payload_max;
+	struct mqtt_view w = { v.p, n };
+	int text = 1;
+
+	/* Cut on a character boundary: step back over continuation bytes. */
+	if (n < v.len)
+		while (w.len > 0 && (v.p[w.len] & 0xc0) == 0x80 && v.len - w.len < 4 &&
+		       n - w.len < 3)
+			w.len--;
+	for (uint32_t i = 0; i < w.len; i++)
+		if (v.p[i] == 0) {
+			text = 0;
+			break;
+		}
+	if (text && mqtt_utf8_valid(w)) {
+		add(o, tkey, json_object_new_string_len((const char *)w.p, (int)w.len));
+	} else {
+		add(o, hkey, jhex(j, v.p, n));
+		w.len = n;
+	}
+	if (w.len < v.len)
+		add_bool(o, cutkey, 1);
+}
+
+static json_object *props_obj(struct jrep *j, struct mqtt_view pv)
+{
+	struct mqtt_cursor c = { pv.p, pv.p + pv.len };
+	json_object *o = json_object_new_object();
+	struct mqtt_prop p;
+
+	while (mqtt_next_prop(&c, &p) == MQTT_OK) {
+		const char *key = mqtt_prop_key(p.id);
+		json_object *v, *arr;
+
+		switch (p.ptype) {
+		case MQTT_PT_UTF8:
+			v = jview(j, p.str);
+			break;
+		case MQTT_PT_BINARY:
+			v = jhex(j, p.str.p, p.str.len);
+			break;
+		case MQTT_PT_PAIR:
+			v = json_object_new_object();
+			add(v, "key", jview(j, p.str));
+			add(v, "value", jview(j, p.str2));
+			break;
+		default:
+			v = json_object_new_int64(p.num);
+			break;
+		}
+		if (mqtt_prop_repeats(p.id)) {
+			if (!json_object_object_get_ex(o, key, &arr)) {
+				arr = json_object_new_array();
+				json_object_object_add_ex(o, key, arr, JSON_C_OBJECT_KEY_IS_CONSTANT);
+			}
+			json_object_array_add(arr, v);
+		} else {
+			/* A repeated single property (a protocol error) keeps the last value. */
+			json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
+		}
+	}
+	return o;
+}
+
+static void add_code(json_object *o, const struct mqtt_msg *m)
+{
+	const char *name = mqtt_code_name(m->hdr.type, m->version, m->code);
+
+	add_int(o, "code", m->code);
+	if (name)
+		add(o, "code_name", json_object_new_string(name));
+}
+
+static void emit(struct jrep *j, json_object *o)
+{
+	size_t n;
+	const char *s = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+
+	fwrite(s, 1, n, j->o.out);
+	fputc('\n', j->o.out);
+	if (j->o.line_buffered)
+		fflush(j->o.out);
+	json_object_put(o);
+}
+
+/* frame, ts, stream and the endpoints of the direction. */
+static void add_where(struct jrep *j, json_object *o, const struct frame_ref *at,
+		      const struct reasm_flow *f, int dir)
+{
+	char ts[48], a[64];
+	const struct tcp_addr *src = dir == REASM_TO_BROKER ? &f->client : &f->broker;
+	const struct tcp_addr *dst = dir == REASM_TO_BROKER ? &f->broker : &f->client;
+
+	add_int(o, "frame", (int64_t)at->frame);
+	report_iso_time(at->ts_sec, at->ts_nsec, j->o.ts_digits, ts, sizeof ts);
+	add(o, "ts", json_object_new_string(ts));
+	add_int(o, "stream", (int64_t)f->index);
+	tcp_addr_str(src, a, sizeof a);
+	add(o, "src", json_object_new_string(a));
+	add_int(o, "sport", dir == REASM_TO_BROKER ? f->client_port : f->broker_port);
+	tcp_addr_str(dst, a, sizeof a);
+	add(o, "dst", json_object_new_string(a));
+	add_int(o, "dport", dir == REASM_TO_BROKER ? f->broker_port : f->client_port);
+	add(o, "from", json_object_new_string(dir == REASM_TO_BROKER ? "client" : "broker"));
+}
+
+static void add_connect(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+{
+	add(o, "proto_name", jview(j, m->proto_name));
+	add_int(o, "proto_level", m->proto_level);
+	add_int(o, "connect_flags", m->connect_flags);
+	add_int(o, "keepalive", m->keepalive);
+	add_bool(o, "clean_start", (m->connect_flags >> 1) & 1);
+	add(o, "clientid", jview(j, m->clientid));
+	if (m->has_will) {
+		json_object *w = json_object_new_object();
+		add(w, "topic", jview(j, m->will_topic));
+		add_payload(j, w, "payload", "payload_hex", "payload_cut", m->will_payload);
+		add_int(w, "payload_len", m->will_payload.len);
+		add_int(w, "qos", (m->connect_flags >> 3) & 3);
+		add_bool(w, "retain", (m->connect_flags >> 5) & 1);
+		if (m->has_will_props)
+			add(w, "properties", props_obj(j, m->will_props));
+		add(o, "will", w);
+	}
+	if (m->has_username)
+		add(o, "username", jview(j, m->username));
+	if (m->has_password) {
+		add_int(o, "password_len", m->password.len);
+		if (j->o.show_secrets)
+			add_payload(j, o, "password", "password_hex", "password_cut", m->password);
+	}
+}
+
+static void add_list(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+{
+	struct mqtt_cursor c = { m->list.p, m->list.p + m->list.len };
+	struct mqtt_view f;
+	json_object *a = json_object_new_array();
+	uint8_t opt;
+
+	switch (m->hdr.type) {
+	case MQTT_SUBSCRIBE:
+		while (mqtt_next_sub(&c, m->version, &f, &opt) == MQTT_OK) {
+			json_object *s = json_object_new_object();
+			add(s, "filter", jview(j, f));
+			add_int(s, "qos", opt & 3);
+			if (m->version == MQTT_V5) {
+				add_bool(s, "no_local", (opt >> 2) & 1);
+				add_bool(s, "retain_as_published", (opt >> 3) & 1);
+				add_int(s, "retain_handling", (opt >> 4) & 3);
+			}
+			json_object_array_add(a, s);
+		}
+		add(o, "subscriptions", a);
+		break;
+	case MQTT_UNSUBSCRIBE:
+		while (mqtt_next_filter(&c, &f) == MQTT_OK)
+			json_object_array_add(a, jview(j, f));
+		add(o, "filters", a);
+		break;
+	default: { /* SUBACK, UNSUBACK: one code per filter */
+		json_object *names = json_object_new_array();
+		for (uint32_t i = 0; i < m->list.len; i++) {
+			const char *n = mqtt_code_name(m->hdr.type, m->version, m->list.p[i]);
+			json_object_array_add(a, json_object_new_int(m->list.p[i]));
+			json_object_array_add(names, n ? json_object_new_string(n) : NULL);
+		}
+		add(o, "codes", a);
+		add(o, "code_names", names);
+		break;
+	}
+	}
+}
+
+static void message(void *ctx, const struct mqtt_record *rec)
+{
+	struct jrep *j = ctx;
+	const struct mqtt_msg *m = &rec->msg;
+	json_object *o = json_object_new_object();
+	const char *ver = mqtt_version_name(rec->version);
+
+	add_where(j, o, &rec->at, rec->flow, rec->dir);
+	add(o, "type", json_object_new_string(mqtt_type_name(m->hdr.type)));
+	add_int(o, "type_id", m->hdr.type);
+	add(o, "label", json_object_new_string(mqtt_type_label(m->hdr.type)));
+	add_int(o, "flags", m->hdr.flags);
+	add_int(o, "length", m->hdr.remlen);
+	if (m->hdr.type == MQTT_CONNECT)
+		ver = mqtt_version_name(m->version);
+	if (ver)
+		add(o, "version", json_object_new_string(ver));
+	if (rec->first_frame && rec->first_frame != rec->at.frame)
+		add_int(o, "first_frame", (int64_t)rec->first_frame);
+	if (m->has_msgid)
+		add_int(o, "msgid", m->msgid);
+
+	switch (m->hdr.type) {
+	case MQTT_CONNECT:
+		add_connect(j, o, m);
+		break;
+	case MQTT_CONNACK:
+		add_bool(o, "session_present", m->ack_flags & 1);
+		if (m->has_code)
+			add_code(o, m);
+		break;
+	case MQTT_PUBLISH:
+		add_int(o, "qos", m->qos);
+		add_bool(o, "retain", m->retain);
+		add_bool(o, "dup", m->dup);
+		if (m->topic.p)
+			add(o, "topic", jview(j, m->topic));
+		if (m->payload.p) {
+			add_int(o, "payload_len", m->payload.len);
+			add_payload(j, o, "payload", "payload_hex", "payload_cut", m->payload);
+		}
+		break;
+	case MQTT_SUBSCRIBE:
+	case MQTT_UNSUBSCRIBE:
+	case MQTT_SUBACK:
+		add_list(j, o, m);
+		break;
+	case MQTT_UNSUBACK:
+		if (m->version == MQTT_V5)
+			add_list(j, o, m);
+		break;
+	default:
+		if (m->has_code)
+			add_code(o, m);
+		break;
+	}
+	if (m->has_props)
+		add(o, "properties", props_obj(j, m->props));
+	if (m->nwarn) {
+		json_object *w = json_object_new_array();
+		int malformed = 0;
+		for (unsigned i = 0; i < m->nwarn; i++) {
+			json_object *x = json_object_new_object();
+			add(x, "text", json_object_new_string(m->warn[i].text));
+			if (m->warn[i].rule)
+				add(x, "rule", json_object_new_string(m->warn[i].rule));
+			add_int(x, "offset", m->warn[i].offset);
+			json_object_array_add(w, x);
+			malformed |= m->warn[i].malformed;
+		}
+		add(o, "warnings", w);
+		if (malformed)
+			add_bool(o, "malformed", 1);
+	}
+	emit(j, o);
+}
+
+static const char *const event_names[] = {
+	[FRAMER_EV_GAP] = "gap",
+	[FRAMER_EV_BAD_FRAMING] = "bad_framing",
+	[FRAMER_EV_OVERSIZE] = "oversize",
+	[FRAMER_EV_INCOMPLETE] = "incomplete",
+	[FRAMER_EV_END] = "end",
+};
+
+static void event(void *ctx, const struct framer_event *ev)
+{
+	struct jrep *j = ctx;
+	json_object *o = json_object_new_object();
+
+	add(o, "event", json_object_new_string(event_names[ev->kind]));
+	add_where(j, o, &ev->at, ev->flow, ev->dir);
+	switch (ev->kind) {
+	case FRAMER_EV_GAP:
+		add_int(o, "offset", (int64_t)ev->offset);
+		add_int(o, "bytes", (int64_t)ev->len);
+		break;
+	case FRAMER_EV_BAD_FRAMING:
+		add_int(o, "offset", (int64_t)ev->offset);
+		break;
+	case FRAMER_EV_OVERSIZE:
+	case FRAMER_EV_INCOMPLETE:
+		add_int(o, "offset", (int64_t)ev->offset);
+		add(o, "type", json_object_new_string(mqtt_type_name(ev->type)));
+		add(o, "label", json_object_new_string(mqtt_type_label(ev->type)));
+		add_int(o, "size", (int64_t)ev->len);
+		if (ev->kind == FRAMER_EV_INCOMPLETE) {
+			add_int(o, "have", (int64_t)ev->have);
+			add_bool(o, "incomplete", 1);
+		}
+		break;
+	case FRAMER_EV_END:
+		add(o, "why", json_object_new_string(report_end_name(ev->why)));
+		break;
+	}
+	emit(j, o);
+}
+
+static void finish(void *ctx)
+{
+	struct jrep *j = ctx;
+	fflush(j->o.out);
+}
+
+static void jfree(void *ctx)
+{
+	struct jrep *j = ctx;
+	if (!j)
+		return;
+	free(j->tmp);
+	free(j);
+}
+
+int report_json_new(const struct report_opts *o, struct reporter *r)
+{
+	struct jrep *j = calloc(1, sizeof *j);
+
+	if (!j)
+		return -1;
+	j->o = *o;
+	memset(r, 0, sizeof *r);
+	r->ctx = j;
+	r->message = message;
+	r->event = event;
+	r->finish = finish;
+	r->free = jfree;
+	return 0;
+}
