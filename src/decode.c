@@ -173,6 +173,10 @@ int decode_packet(const struct cap_pkt *pkt, struct tcp_seg *s)
 	uint16_t type;
 
 	s->pkt = pkt;
+	s->at.frame = pkt->frame;
+	s->at.ts_sec = pkt->ts_sec;
+	s->at.ts_nsec = pkt->ts_nsec;
+	s->at.len = pkt->len;
 	switch (pkt->linktype) {
 	case 1: /* Ethernet, with any number of 802.1Q / 802.1ad tags */
 		if (cap < 14)

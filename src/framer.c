@@ -65,20 +65,8 @@ void framer_free(struct framer *fr)
 	free(fr);
 }
 
-static struct frame_ref ref_of(const struct tcp_seg *seg, const struct fdir *d)
-{
-	struct frame_ref r;
-
-	if (!seg)
-		return d->last;
-	r.frame = seg->pkt->frame;
-	r.ts_sec = seg->pkt->ts_sec;
-	r.ts_nsec = seg->pkt->ts_nsec;
-	return r;
-}
-
 static void event(struct framer *fr, const struct reasm_flow *f, int dir, int kind,
-		  const struct tcp_seg *seg, const struct fdir *d)
+		  const struct frame_ref *at, const struct fdir *d)
 {
 	struct framer_event ev;
 
@@ -86,15 +74,14 @@ static void event(struct framer *fr, const struct reasm_flow *f, int dir, int ki
 	ev.kind = kind;
 	ev.flow = f;
 	ev.dir = dir;
-	ev.seg = seg;
-	ev.at = ref_of(seg, d);
+	ev.at = *at;
 	ev.offset = d->offset;
 	if (fr->sink.event)
 		fr->sink.event(fr->ctx, &ev);
 }
 
 static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *p,
-		 uint32_t n, const struct tcp_seg *seg, uint64_t first_frame)
+		 uint32_t n, const struct frame_ref *at, uint64_t first_frame)
 {
 	struct fconn *c = f->user;
 	struct mqtt_record rec;
@@ -109,8 +96,7 @@ static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t
 	fr->st.messages++;
 	rec.flow = f;
 	rec.dir = dir;
-	rec.seg = seg;
-	rec.at = ref_of(seg, &c->d[dir]);
+	rec.at = *at;
 	rec.first_frame = first_frame;
 	rec.version = c->version;
 	rec.have = n;
@@ -191,7 +177,7 @@ static void reset_packet(struct fdir *d)
 }
 
 static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
-		    const struct tcp_seg *seg)
+		    const struct frame_ref *at)
 {
 	struct framer *fr = ctx;
 	struct fconn *c = f->user;
@@ -200,7 +186,7 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 	if (!c)
 		return;
 	d = &c->d[dir];
-	d->last = ref_of(seg, d);
+	d->last = *at;
 	while (n > 0) {
 		uint32_t k;
 
@@ -234,12 +220,12 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 			int rc = mqtt_fixed_header(p, n, &h);
 			if (rc == MQTT_OK && h.remlen <= n - h.hdrlen) {
 				k = h.hdrlen + h.remlen;
-				emit(fr, f, dir, p, k, seg, d->last.frame);
+				emit(fr, f, dir, p, k, at, d->last.frame);
 				p += k, n -= k, d->offset += k;
 				continue;
 			}
 			if (rc == MQTT_MALFORMED) {
-				event(fr, f, dir, FRAMER_EV_BAD_FRAMING, seg, d);
+				event(fr, f, dir, FRAMER_EV_BAD_FRAMING, at, d);
 				fr->st.bad_framing++;
 				d->state = FS_RESYNC;
 				continue;
@@ -257,7 +243,7 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 			if (rc == MQTT_TRUNCATED)
 				continue;
 			if (rc == MQTT_MALFORMED) {
-				event(fr, f, dir, FRAMER_EV_BAD_FRAMING, seg, d);
+				event(fr, f, dir, FRAMER_EV_BAD_FRAMING, at, d);
 				fr->st.bad_framing++;
 				reset_packet(d);
 				d->state = FS_RESYNC;
@@ -271,8 +257,7 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 				ev.kind = FRAMER_EV_OVERSIZE;
 				ev.flow = f;
 				ev.dir = dir;
-				ev.seg = seg;
-				ev.at = d->last;
+								ev.at = d->last;
 				ev.offset = d->offset - h.hdrlen;
 				ev.len = d->total;
 				ev.type = h.type;
@@ -296,7 +281,7 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 		d->have += k;
 		p += k, n -= k, d->offset += k;
 		if (d->have == d->total) {
-			emit(fr, f, dir, d->buf, d->total, seg, d->first_frame);
+			emit(fr, f, dir, d->buf, d->total, at, d->first_frame);
 			reset_packet(d);
 		}
 	}
@@ -304,7 +289,7 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 
 /* The packet being gathered will not be finished: report what was seen of it. */
 static void cut_packet(struct framer *fr, struct reasm_flow *f, int dir,
-		       const struct tcp_seg *seg)
+		       const struct frame_ref *at)
 {
 	struct fconn *c = f->user;
 	struct fdir *d = &c->d[dir];
@@ -316,8 +301,7 @@ static void cut_packet(struct framer *fr, struct reasm_flow *f, int dir,
 	ev.kind = FRAMER_EV_INCOMPLETE;
 	ev.flow = f;
 	ev.dir = dir;
-	ev.seg = seg;
-	ev.at = ref_of(seg, d);
+	ev.at = *at;
 	ev.offset = d->offset - (d->total ? d->have : d->hdrhave);
 	ev.len = d->total;
 	ev.have = d->total ? d->have : d->hdrhave;
@@ -328,20 +312,20 @@ static void cut_packet(struct framer *fr, struct reasm_flow *f, int dir,
 	reset_packet(d);
 }
 
-static void *on_open(void *ctx, struct reasm_flow *f, const struct tcp_seg *seg)
+static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 {
 	struct fconn *c = calloc(1, sizeof *c);
 
 	(void)ctx;
 	(void)f;
-	if (c && seg) {
-		c->d[0].last = c->d[1].last = ref_of(seg, &c->d[0]);
+	if (c) {
+		c->d[0].last = c->d[1].last = *at;
 	}
 	return c;
 }
 
 static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, uint32_t len,
-		   const struct tcp_seg *seg)
+		   const struct frame_ref *at)
 {
 	struct framer *fr = ctx;
 	struct fconn *c = f->user;
@@ -350,13 +334,12 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 
 	if (!c)
 		return;
-	cut_packet(fr, f, dir, seg);
+	cut_packet(fr, f, dir, at);
 	memset(&ev, 0, sizeof ev);
 	ev.kind = FRAMER_EV_GAP;
 	ev.flow = f;
 	ev.dir = dir;
-	ev.seg = seg;
-	ev.at = ref_of(seg, d);
+	ev.at = *at;
 	ev.offset = offset;
 	ev.len = len;
 	if (fr->sink.event)
@@ -370,14 +353,14 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 	}
 }
 
-static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why, const struct tcp_seg *seg)
+static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why, const struct frame_ref *at)
 {
 	(void)why;
 	if (f->user)
-		cut_packet(ctx, f, dir, seg);
+		cut_packet(ctx, f, dir, at);
 }
 
-static void on_close(void *ctx, struct reasm_flow *f, int why, const struct tcp_seg *seg)
+static void on_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
 {
 	struct framer *fr = ctx;
 	struct fconn *c = f->user;
@@ -389,8 +372,7 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct tcp_
 	ev.kind = FRAMER_EV_END;
 	ev.flow = f;
 	ev.dir = REASM_TO_BROKER;
-	ev.seg = seg;
-	ev.at = ref_of(seg, c->d[0].last.frame > c->d[1].last.frame ? &c->d[0] : &c->d[1]);
+	ev.at = *at;
 	ev.why = why;
 	if (fr->sink.event)
 		fr->sink.event(fr->ctx, &ev);

@@ -8,6 +8,7 @@
  * up on. Kept sorted by seq. */
 struct held {
 	struct held *next;
+	struct frame_ref at; /* the frame it arrived in */
 	uint32_t seq;
 	uint32_t len;
 	uint8_t data[];
@@ -33,6 +34,7 @@ struct flow {
 	struct flow *lprev, *lnext;
 	uint64_t hash;
 	double last;
+	struct frame_ref last_at;
 };
 
 struct reasm {
@@ -167,7 +169,7 @@ static void lru_append(struct reasm *r, struct flow *f)
 /* ---- one direction ------------------------------------------------------------------ */
 
 static void deliver(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
-		    uint32_t n, const struct tcp_seg *seg)
+		    uint32_t n, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
 	uint32_t skip;
@@ -185,10 +187,13 @@ static void deliver(struct reasm *r, struct flow *f, int d, uint32_t seq, const 
 	dr->next_seq += n - skip;
 	dr->offset += n - skip;
 	if (r->sink.data)
-		r->sink.data(r->ctx, &f->pub, d, p + skip, n - skip, seg);
+		r->sink.data(r->ctx, &f->pub, d, p + skip, n - skip, at);
 }
 
-static void drain(struct reasm *r, struct flow *f, int d, const struct tcp_seg *seg)
+/* Deliver the held segments the stream has reached. at: the frame that filled the hole
+ * (its bytes complete what was held), or NULL when the hole was given up: then each held
+ * segment's bytes belong to the frame they arrived in. */
+static void drain(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
 	struct held *h;
@@ -196,13 +201,13 @@ static void drain(struct reasm *r, struct flow *f, int d, const struct tcp_seg *
 	while ((h = dr->held) && sdiff(h->seq, dr->next_seq) <= 0) {
 		dr->held = h->next;
 		dr->held_bytes -= h->len;
-		deliver(r, f, d, h->seq, h->data, h->len, seg);
+		deliver(r, f, d, h->seq, h->data, h->len, at ? at : &h->at);
 		free(h);
 	}
 }
 
 /* Give up on the hole before the first held segment: report it, deliver what follows. */
-static void skip_hole(struct reasm *r, struct flow *f, int d, const struct tcp_seg *seg)
+static void skip_hole(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
 	uint32_t len;
@@ -213,23 +218,23 @@ static void skip_hole(struct reasm *r, struct flow *f, int d, const struct tcp_s
 	r->st.gaps++;
 	r->st.gap_bytes += len;
 	if (r->sink.gap)
-		r->sink.gap(r->ctx, &f->pub, d, dr->offset, len, seg);
+		r->sink.gap(r->ctx, &f->pub, d, dr->offset, len, at);
 	dr->next_seq = dr->held->seq;
 	dr->offset += len;
-	drain(r, f, d, seg);
+	drain(r, f, d, NULL);
 }
 
 static void hold(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
-		 uint32_t n, const struct tcp_seg *seg)
+		 uint32_t n, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
 	struct held **pp, *h;
 
 	while (dr->held && dr->held_bytes + n > r->cfg.max_held)
-		skip_hole(r, f, d, seg);
+		skip_hole(r, f, d, at);
 	if (sdiff(seq, dr->next_seq) <= 0) { /* the holes before it were given up */
-		deliver(r, f, d, seq, p, n, seg);
-		drain(r, f, d, seg);
+		deliver(r, f, d, seq, p, n, at);
+		drain(r, f, d, at);
 		return;
 	}
 	for (pp = &dr->held; *pp && sdiff((*pp)->seq, seq) < 0; pp = &(*pp)->next)
@@ -240,6 +245,7 @@ static void hold(struct reasm *r, struct flow *f, int d, uint32_t seq, const uin
 	}
 	if (!(h = malloc(sizeof *h + n)))
 		return;
+	h->at = *at;
 	h->seq = seq;
 	h->len = n;
 	memcpy(h->data, p, n);
@@ -250,30 +256,30 @@ static void hold(struct reasm *r, struct flow *f, int d, uint32_t seq, const uin
 		r->st.held_max = dr->held_bytes;
 }
 
-static void flush(struct reasm *r, struct flow *f, int d, const struct tcp_seg *seg)
+static void flush(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
 	while (f->d[d].held)
-		skip_hole(r, f, d, seg);
+		skip_hole(r, f, d, at);
 }
 
-static void end_dir(struct reasm *r, struct flow *f, int d, int why, const struct tcp_seg *seg)
+static void end_dir(struct reasm *r, struct flow *f, int d, int why, const struct frame_ref *at)
 {
 	if (f->d[d].done)
 		return;
-	flush(r, f, d, seg);
+	flush(r, f, d, at);
 	f->d[d].done = 1;
 	if (r->sink.eof)
-		r->sink.eof(r->ctx, &f->pub, d, why, seg);
+		r->sink.eof(r->ctx, &f->pub, d, why, at);
 }
 
-static void close_flow(struct reasm *r, struct flow *f, int why, const struct tcp_seg *seg)
+static void close_flow(struct reasm *r, struct flow *f, int why, const struct frame_ref *at)
 {
 	struct flow **pp;
 
-	end_dir(r, f, 0, why, seg);
-	end_dir(r, f, 1, why, seg);
+	end_dir(r, f, 0, why, at);
+	end_dir(r, f, 1, why, at);
 	if (r->sink.close)
-		r->sink.close(r->ctx, &f->pub, why, seg);
+		r->sink.close(r->ctx, &f->pub, why, at);
 	for (pp = &r->buckets[f->hash & (r->nbuckets - 1)]; *pp != f; pp = &(*pp)->hnext)
 		;
 	*pp = f->hnext;
@@ -288,7 +294,7 @@ static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *
 
 	if (r->cfg.max_flows && r->count >= r->cfg.max_flows && r->lru_head) {
 		r->st.evicted++;
-		close_flow(r, r->lru_head, REASM_END_EVICTED, seg);
+		close_flow(r, r->lru_head, REASM_END_EVICTED, &seg->at);
 	}
 	if (!(f = calloc(1, sizeof *f)))
 		return NULL;
@@ -305,7 +311,7 @@ static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *
 	r->count++;
 	lru_append(r, f);
 	if (r->sink.open)
-		f->pub.user = r->sink.open(r->ctx, &f->pub, seg);
+		f->pub.user = r->sink.open(r->ctx, &f->pub, &seg->at);
 	return f;
 }
 
@@ -314,13 +320,13 @@ static double ts_of(const struct tcp_seg *seg)
 	return (double)seg->pkt->ts_sec + seg->pkt->ts_nsec / 1e9;
 }
 
-static void expire(struct reasm *r, double now, const struct tcp_seg *seg)
+static void expire(struct reasm *r, double now, const struct frame_ref *at)
 {
 	if (r->cfg.flow_timeout <= 0)
 		return;
 	while (r->lru_head && now - r->lru_head->last > r->cfg.flow_timeout) {
 		r->st.expired++;
-		close_flow(r, r->lru_head, REASM_END_IDLE, seg);
+		close_flow(r, r->lru_head, REASM_END_IDLE, at);
 	}
 }
 
@@ -343,7 +349,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		return 0;
 	r->st.segments++;
 	now = ts_of(seg);
-	expire(r, now, seg);
+	expire(r, now, &seg->at);
 
 	c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
 	b = d == REASM_TO_BROKER ? &seg->dst : &seg->src;
@@ -355,7 +361,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && d == REASM_TO_BROKER && f) {
 		/* A SYN on a known 4-tuple: a retransmitted SYN, or a new connection. */
 		if (!(f->d[0].syn && f->d[0].isn == seg->seq)) {
-			close_flow(r, f, REASM_END_REUSED, seg);
+			close_flow(r, f, REASM_END_REUSED, &seg->at);
 			f = NULL;
 		}
 	}
@@ -366,6 +372,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 			return 1;
 	}
 	f->last = now;
+	f->last_at = seg->at;
 	if (f != r->lru_tail) {
 		lru_unlink(r, f);
 		lru_append(r, f);
@@ -390,14 +397,14 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 
 	/* The peer acknowledges bytes past a hole we hold data behind: the capture lost them. */
 	if ((seg->flags & TCP_ACK) && f->d[!d].held && sdiff(seg->ack, f->d[!d].held->seq) >= 0)
-		skip_hole(r, f, !d, seg);
+		skip_hole(r, f, !d, &seg->at);
 
 	if (seg->paylen && !dr->done) {
 		if (sdiff(seq, dr->next_seq) <= 0) {
-			deliver(r, f, d, seq, seg->payload, seg->paylen, seg);
-			drain(r, f, d, seg);
+			deliver(r, f, d, seq, seg->payload, seg->paylen, &seg->at);
+			drain(r, f, d, &seg->at);
 		} else {
-			hold(r, f, d, seq, seg->payload, seg->paylen, seg);
+			hold(r, f, d, seq, seg->payload, seg->paylen, &seg->at);
 		}
 	}
 	if ((seg->flags & TCP_FIN) && !dr->fin && dr->started) {
@@ -405,21 +412,21 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		dr->fin_seq = seq + seg->wirelen;
 	}
 	if (seg->flags & TCP_RST) {
-		close_flow(r, f, REASM_END_RST, seg);
+		close_flow(r, f, REASM_END_RST, &seg->at);
 		return 1;
 	}
 	for (int i = 0; i < 2; i++)
 		if (f->d[i].fin && !f->d[i].done && sdiff(f->d[i].next_seq, f->d[i].fin_seq) >= 0)
-			end_dir(r, f, i, REASM_END_FIN, seg);
+			end_dir(r, f, i, REASM_END_FIN, &seg->at);
 	if (f->d[0].done && f->d[1].done)
-		close_flow(r, f, REASM_END_FIN, seg);
+		close_flow(r, f, REASM_END_FIN, &seg->at);
 	return 1;
 }
 
 void reasm_finish(struct reasm *r)
 {
 	while (r->lru_head)
-		close_flow(r, r->lru_head, REASM_END_CAPTURE, NULL);
+		close_flow(r, r->lru_head, REASM_END_CAPTURE, &r->lru_head->last_at);
 }
 
 const struct reasm_stats *reasm_stats(const struct reasm *r)
@@ -443,7 +450,7 @@ void reasm_free(struct reasm *r)
 		}
 		lru_unlink(r, f);
 		if (r->sink.close)
-			r->sink.close(r->ctx, &f->pub, REASM_END_CAPTURE, NULL);
+			r->sink.close(r->ctx, &f->pub, REASM_END_CAPTURE, &f->last_at);
 		free(f);
 	}
 	free(r->buckets);

@@ -253,6 +253,10 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_msg *m)
 
 	switch (m->hdr.type) {
 	case MQTT_SUBSCRIBE:
+		/* "topic": the first filter, so that one key finds a topic in any message */
+		if (mqtt_next_sub(&c, m->version, &f, &opt) == MQTT_OK)
+			add(o, "topic", jview(j, f));
+		c.p = m->list.p;
 		while (mqtt_next_sub(&c, m->version, &f, &opt) == MQTT_OK) {
 			json_object *s = json_object_new_object();
 			add(s, "filter", jview(j, f));
@@ -267,6 +271,9 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_msg *m)
 		add(o, "subscriptions", a);
 		break;
 	case MQTT_UNSUBSCRIBE:
+		if (mqtt_next_filter(&c, &f) == MQTT_OK)
+			add(o, "topic", jview(j, f));
+		c.p = m->list.p;
 		while (mqtt_next_filter(&c, &f) == MQTT_OK)
 			json_object_array_add(a, jview(j, f));
 		add(o, "filters", a);

@@ -14,7 +14,8 @@ struct summary {
 	char *info;            /* the frame's Info, messages joined by ", " */
 	size_t len, cap;
 	unsigned nmsg;
-	char src[64], dst[64]; /* the frame's endpoints, from its first message */
+	struct frame_ref at;   /* the frame the gathered Info belongs to */
+	char src[64], dst[64]; /* its endpoints, from its first message */
 };
 
 static void put(struct summary *s, const char *p, size_t n)
@@ -47,17 +48,47 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	s->nmsg = 0;
 }
 
+/* tshark's Info column holds at most 4095 bytes (COL_MAX_INFO_LEN less the NUL); a cut
+ * does not split a UTF-8 character. */
+#define INFO_MAX 4095
+
+static void print_line(struct summary *s)
+{
+	char t[40];
+
+	if (s->len > INFO_MAX) {
+		size_t n = INFO_MAX;
+		while (n > 0 && ((unsigned char)s->info[n] & 0xc0) == 0x80)
+			n--;
+		s->info[n] = '\0';
+	}
+
+	report_rel_time(s->at.ts_sec, s->at.ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t,
+			sizeof t);
+	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s MQTT %" PRIu32 " %s\n", s->at.frame, t,
+		s->src, s->dst, s->at.len, s->info ? s->info : "");
+	if (s->o.line_buffered)
+		fflush(s->o.out);
+	s->nmsg = 0;
+	s->len = 0;
+}
+
 static void message(void *ctx, const struct mqtt_record *rec)
 {
 	struct summary *s = ctx;
 	char buf[512];
 	size_t need;
 
+	/* Bytes held behind a lost segment belong to the frame they came in, an earlier one:
+	 * such a message gets a line of its own, now. */
+	if (s->nmsg && s->at.frame != rec->at.frame)
+		print_line(s);
 	if (s->nmsg++ == 0) {
-		if (rec->seg) {
-			tcp_addr_str(&rec->seg->src, s->src, sizeof s->src);
-			tcp_addr_str(&rec->seg->dst, s->dst, sizeof s->dst);
-		}
+		const struct reasm_flow *f = rec->flow;
+		int up = rec->dir == REASM_TO_BROKER;
+		tcp_addr_str(up ? &f->client : &f->broker, s->src, sizeof s->src);
+		tcp_addr_str(up ? &f->broker : &f->client, s->dst, sizeof s->dst);
+		s->at = rec->at;
 	} else {
 		put(s, ", ", 2);
 	}
@@ -111,25 +142,22 @@ static void event(void *ctx, const struct framer_event *ev)
 static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct summary *s = ctx;
-	char t[40];
 
+	(void)pkt;
 	(void)seg;
-	if (!s->nmsg)
-		return;
-	report_rel_time(pkt->ts_sec, pkt->ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t, sizeof t);
-	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s MQTT %" PRIu32 " %s\n", pkt->frame, t,
-		s->src, s->dst, pkt->len, s->info ? s->info : "");
-	if (s->o.line_buffered)
-		fflush(s->o.out);
-	s->nmsg = 0;
-	s->len = 0;
+	if (s->nmsg)
+		print_line(s);
 }
 
 static void finish(void *ctx)
 {
 	struct summary *s = ctx;
+
+	if (s->nmsg)
+		print_line(s); /* messages completed by the capture's end */
 	fflush(s->o.out);
 }
+
 
 static void sfree(void *ctx)
 {

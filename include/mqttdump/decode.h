@@ -18,6 +18,14 @@ struct tcp_addr {
 
 enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10 };
 
+/* Where and when: one captured frame, as later stages remember it. */
+struct frame_ref {
+	uint64_t frame;   /* 1-based record number */
+	int64_t ts_sec;
+	uint32_t ts_nsec;
+	uint32_t len;     /* bytes on the wire */
+};
+
 struct tcp_seg {
 	const struct cap_pkt *pkt;
 	struct tcp_addr src, dst;
@@ -27,6 +35,7 @@ struct tcp_seg {
 	const uint8_t *payload;  /* the captured part of the TCP payload */
 	uint32_t paylen;         /* its length */
 	uint32_t wirelen;        /* the payload's length on the wire (>= paylen) */
+	struct frame_ref at;     /* the frame it came in */
 };
 
 enum decode_rc {

@@ -15,20 +15,12 @@
 
 #include <stdint.h>
 
-/* Where and when: the frame that holds a message's last byte (or an event's frame). */
-struct frame_ref {
-	uint64_t frame;
-	int64_t ts_sec;
-	uint32_t ts_nsec;
-};
-
 /* One MQTT control packet, as reporters see it. Everything is borrowed: valid only during
  * the callback. */
 struct mqtt_record {
 	const struct reasm_flow *flow;
 	int dir;                   /* enum reasm_dir */
-	const struct tcp_seg *seg; /* the frame holding the last byte; NULL at capture end */
-	struct frame_ref at;       /* that frame */
+	struct frame_ref at;       /* the frame holding the last byte */
 	uint64_t first_frame;      /* the frame holding the first byte */
 	uint8_t version;           /* the connection's version (MQTT_VUNKNOWN: not seen) */
 	uint8_t incomplete;        /* bytes of it were lost: fields beyond them are unknown */
@@ -49,8 +41,7 @@ struct framer_event {
 	int kind;
 	const struct reasm_flow *flow;
 	int dir;
-	const struct tcp_seg *seg; /* NULL at capture end */
-	struct frame_ref at;
+	struct frame_ref at;    /* the frame it was noticed in */
 	uint64_t offset;        /* stream offset */
 	uint64_t len;           /* bytes lost / skipped / claimed length */
 	uint64_t have;          /* INCOMPLETE: bytes seen of the packet */

@@ -40,17 +40,19 @@ struct reasm_flow {
 	void *user;                /* the next stage's state, from sink->open */
 };
 
-/* seg is the frame being processed when the event happens; NULL at the capture's end. */
+/* at: the frame the bytes or the event belong to. Bytes delivered in order belong to the
+ * frame being processed; bytes held behind a hole that is then given up belong to the
+ * frame they arrived in; at the capture's end, the flow's last frame. Never NULL. */
 struct reasm_sink {
-	void *(*open)(void *ctx, struct reasm_flow *f, const struct tcp_seg *seg);
+	void *(*open)(void *ctx, struct reasm_flow *f, const struct frame_ref *at);
 	void (*data)(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
-		     const struct tcp_seg *seg);
+		     const struct frame_ref *at);
 	/* offset: the stream offset (bytes since the direction's first byte) of the hole. */
 	void (*gap)(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, uint32_t len,
-		    const struct tcp_seg *seg);
-	void (*eof)(void *ctx, struct reasm_flow *f, int dir, int why, const struct tcp_seg *seg);
+		    const struct frame_ref *at);
+	void (*eof)(void *ctx, struct reasm_flow *f, int dir, int why, const struct frame_ref *at);
 	/* After both directions' eof: free f->user. */
-	void (*close)(void *ctx, struct reasm_flow *f, int why, const struct tcp_seg *seg);
+	void (*close)(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at);
 };
 
 struct reasm_config {
