@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Rewrite captures/expected/ from the current build, for an intended change of output.
+# Read `git diff captures/expected` before committing what this writes.
+# Usage: tests/regen.sh [BUILD_DIR]   (default: build)
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$root/${1:-build}/mqttdump
+mkdir -p "$root/captures/expected"
+cd "$root/captures"
+for c in *.pcap *.pcapng; do
+	[ -e "$c" ] || continue
+	name=${c%.*}
+	args=()
+	[ -f "$name.args" ] && read -r -a args < "$name.args"
+	TZ=UTC LC_ALL=C "$bin" -r "$c" "${args[@]}" > "expected/$name.txt" 2>/dev/null
+	TZ=UTC LC_ALL=C "$bin" -r "$c" "${args[@]}" --json > "expected/$name.jsonl" 2>/dev/null
+	echo "$c: $(wc -l < "expected/$name.txt") lines, $(wc -l < "expected/$name.jsonl") records"
+done

@@ -1,0 +1,266 @@
+/* Unit tests for MQTT framing over delivered byte spans. */
+#include "mqttdump/framer.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct got {
+	int n;
+	uint8_t type[64];
+	uint32_t len[64];
+	uint8_t version[64];
+	uint64_t frame[64], first[64];
+	const uint8_t *raw[64];
+	uint16_t msgid[64];
+	uint8_t has_props[64];
+	int nev;
+	int ev_kind[16];
+	uint64_t ev_len[16], ev_have[16], ev_off[16];
+	uint8_t ev_type[16];
+};
+
+static void on_msg(void *ctx, const struct mqtt_record *rec)
+{
+	struct got *g = ctx;
+	cr_assert(g->n < 64);
+	g->type[g->n] = rec->msg.hdr.type;
+	g->len[g->n] = rec->have;
+	g->version[g->n] = rec->version;
+	g->frame[g->n] = rec->at.frame;
+	g->first[g->n] = rec->first_frame;
+	g->raw[g->n] = rec->raw;
+	g->msgid[g->n] = rec->msg.msgid;
+	g->has_props[g->n] = rec->msg.has_props;
+	g->n++;
+}
+
+static void on_ev(void *ctx, const struct framer_event *ev)
+{
+	struct got *g = ctx;
+	if (ev->kind == FRAMER_EV_END)
+		return;
+	cr_assert(g->nev < 16);
+	g->ev_kind[g->nev] = ev->kind;
+	g->ev_len[g->nev] = ev->len;
+	g->ev_have[g->nev] = ev->have;
+	g->ev_off[g->nev] = ev->offset;
+	g->ev_type[g->nev] = ev->type;
+	g->nev++;
+}
+
+struct fx {
+	struct got g;
+	struct framer *fr;
+	const struct reasm_sink *s;
+	struct reasm_flow flow;
+	struct frame_ref at;
+};
+
+static void setup_fx(struct fx *x, uint32_t max_buffer)
+{
+	struct framer_config c = { max_buffer };
+	struct framer_sink fs = { on_msg, on_ev };
+
+	memset(x, 0, sizeof *x);
+	x->fr = framer_new(&c, &fs, &x->g);
+	x->s = framer_reasm_sink();
+	x->at.frame = 1;
+	x->flow.user = x->s->open(x->fr, &x->flow, &x->at);
+}
+
+static void data(struct fx *x, int dir, const uint8_t *p, uint32_t n)
+{
+	x->s->data(x->fr, &x->flow, dir, p, n, &x->at);
+	x->at.frame++;
+}
+
+static void teardown_fx(struct fx *x)
+{
+	x->s->eof(x->fr, &x->flow, 0, REASM_END_CAPTURE, &x->at);
+	x->s->eof(x->fr, &x->flow, 1, REASM_END_CAPTURE, &x->at);
+	x->s->close(x->fr, &x->flow, REASM_END_CAPTURE, &x->at);
+	framer_free(x->fr);
+}
+
+/* v3.1.1 CONNECT "MQTT" level 4, clean session, keepalive 60, client id "c1" */
+static const uint8_t connect311[] = { 0x10, 0x0e, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02,
+				      0x00, 0x3c, 0x00, 0x02, 'c', '1' };
+/* v5 CONNECT: level 5, no properties, client id "c5" */
+static const uint8_t connect5[] = { 0x10, 0x0f, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x02,
+				    0x00, 0x3c, 0x00, 0x00, 0x02, 'c', '5' };
+/* PUBLISH QoS 1 id 7 topic "a/b", v5 properties (length 2: Payload Format Indicator = 1),
+ * payload "hi" */
+static const uint8_t publish5[] = { 0x32, 0x0c, 0x00, 0x03, 'a', '/', 'b', 0x00, 0x07, 0x02,
+				    0x01, 0x01, 'h', 'i' };
+static const uint8_t pingreq[] = { 0xc0, 0x00 };
+static const uint8_t puback311[] = { 0x40, 0x02, 0x00, 0x07 };
+
+Test(framer, every_prefix_waits_then_completes)
+{
+	for (uint32_t cut = 0; cut < sizeof connect311; cut++) {
+		struct fx x;
+		setup_fx(&x, 1 << 20);
+		data(&x, 0, connect311, cut);
+		cr_assert_eq(x.g.n, 0, "a prefix of %u bytes gave a message", cut);
+		data(&x, 0, connect311 + cut, (uint32_t)sizeof connect311 - cut);
+		cr_assert_eq(x.g.n, 1);
+		cr_assert_eq(x.g.type[0], MQTT_CONNECT);
+		cr_assert_eq(x.g.len[0], sizeof connect311);
+		/* it belongs to the frame of its last byte, and says where it began */
+		cr_assert_eq(x.g.frame[0], cut ? 2 : 2);
+		cr_assert_eq(x.g.first[0], cut ? 1 : 2);
+		cr_assert_eq(x.g.nev, 0);
+		teardown_fx(&x);
+	}
+}
+
+Test(framer, stream_cut_at_every_offset_gives_the_same_messages)
+{
+	uint8_t s[128];
+	size_t n = 0;
+
+	memcpy(s + n, connect5, sizeof connect5), n += sizeof connect5;
+	memcpy(s + n, publish5, sizeof publish5), n += sizeof publish5;
+	memcpy(s + n, pingreq, sizeof pingreq), n += sizeof pingreq;
+	memcpy(s + n, publish5, sizeof publish5), n += sizeof publish5;
+	for (size_t a = 0; a <= n; a++) {
+		for (size_t b = a; b <= n; b += 3) {
+			struct fx x;
+			setup_fx(&x, 1 << 20);
+			data(&x, 0, s, (uint32_t)a);
+			data(&x, 0, s + a, (uint32_t)(b - a));
+			data(&x, 0, s + b, (uint32_t)(n - b));
+			cr_assert_eq(x.g.n, 4, "cuts %zu %zu", a, b);
+			cr_assert_eq(x.g.type[0], MQTT_CONNECT);
+			cr_assert_eq(x.g.type[1], MQTT_PUBLISH);
+			cr_assert_eq(x.g.type[2], MQTT_PINGREQ);
+			cr_assert_eq(x.g.type[3], MQTT_PUBLISH);
+			/* the CONNECT's level 5 decodes the PUBLISH properties */
+			cr_assert_eq(x.g.version[1], MQTT_V5);
+			cr_assert(x.g.has_props[1]);
+			cr_assert_eq(x.g.msgid[3], 7);
+			teardown_fx(&x);
+		}
+	}
+}
+
+Test(framer, whole_packets_are_parsed_in_place)
+{
+	struct fx x;
+	uint8_t s[64];
+	size_t n = 0;
+
+	setup_fx(&x, 1 << 20);
+	memcpy(s + n, connect311, sizeof connect311), n += sizeof connect311;
+	memcpy(s + n, puback311, sizeof puback311), n += sizeof puback311;
+	data(&x, 0, s, (uint32_t)n);
+	cr_assert_eq(x.g.n, 2);
+	cr_assert_eq(x.g.raw[0], s, "no copy for a packet inside one span");
+	cr_assert_eq(x.g.raw[1], s + sizeof connect311);
+	teardown_fx(&x);
+}
+
+Test(framer, oversized_packet_is_skipped_and_framing_continues)
+{
+	struct fx x;
+	/* PUBLISH QoS 0, remaining length 300 (0xac 0x02), topic "t" */
+	uint8_t big[303] = { 0x30, 0xac, 0x02, 0x00, 0x01, 't' };
+
+	setup_fx(&x, 100);
+	data(&x, 0, big, 150);
+	data(&x, 0, big + 150, 153);
+	data(&x, 0, pingreq, sizeof pingreq);
+	cr_assert_eq(x.g.nev, 1);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_OVERSIZE);
+	cr_assert_eq(x.g.ev_len[0], 303);
+	cr_assert_eq(x.g.ev_type[0], MQTT_PUBLISH);
+	cr_assert_eq(x.g.n, 1);
+	cr_assert_eq(x.g.type[0], MQTT_PINGREQ);
+	cr_assert_eq(framer_stats(x.fr)->bytes_skipped, 300);
+	teardown_fx(&x);
+}
+
+Test(framer, huge_claimed_length_is_reported_incomplete_at_the_end)
+{
+	struct fx x;
+	/* remaining length 268435455 followed by 40 bytes */
+	uint8_t s[45] = { 0x30, 0xff, 0xff, 0xff, 0x7f };
+
+	setup_fx(&x, 16u << 20);
+	data(&x, 0, s, sizeof s);
+	cr_assert_eq(x.g.n, 0);
+	/* over max_buffer: skipped at once, never buffered */
+	cr_assert_eq(x.g.nev, 1);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_OVERSIZE);
+	cr_assert_eq(x.g.ev_len[0], 268435455u + 5);
+	teardown_fx(&x);
+}
+
+Test(framer, stream_ending_inside_a_packet_is_incomplete)
+{
+	struct fx x;
+
+	setup_fx(&x, 1 << 20);
+	data(&x, 0, connect311, 9);
+	teardown_fx(&x);
+	cr_assert_eq(x.g.n, 0);
+	cr_assert_eq(x.g.nev, 1);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_INCOMPLETE);
+	cr_assert_eq(x.g.ev_type[0], MQTT_CONNECT);
+	cr_assert_eq(x.g.ev_len[0], sizeof connect311);
+	cr_assert_eq(x.g.ev_have[0], 9);
+}
+
+Test(framer, five_byte_length_is_bad_framing)
+{
+	struct fx x;
+	const uint8_t bad[] = { 0x30, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00 };
+
+	setup_fx(&x, 1 << 20);
+	data(&x, 0, bad, sizeof bad);
+	cr_assert_geq(x.g.nev, 1);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_BAD_FRAMING);
+	cr_assert_eq(x.g.n, 0);
+	teardown_fx(&x);
+}
+
+Test(framer, gap_inside_a_packet_then_resynchronise)
+{
+	struct fx x;
+	uint8_t tail[64];
+	size_t n = 0;
+
+	setup_fx(&x, 1 << 20);
+	data(&x, 0, publish5, 6);                       /* the start of a PUBLISH */
+	x.s->gap(x.fr, &x.flow, 0, 6, 20, &x.at);       /* then 20 bytes lost */
+	/* the next span starts inside some packet: 3 stray bytes, then whole packets */
+	tail[n++] = 'x', tail[n++] = 'y', tail[n++] = 'z';
+	memcpy(tail + n, puback311, sizeof puback311), n += sizeof puback311;
+	memcpy(tail + n, pingreq, sizeof pingreq), n += sizeof pingreq;
+	data(&x, 0, tail, (uint32_t)n);
+	cr_assert_eq(x.g.nev, 2);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_INCOMPLETE);
+	cr_assert_eq(x.g.ev_have[0], 6);
+	cr_assert_eq(x.g.ev_kind[1], FRAMER_EV_GAP);
+	cr_assert_eq(x.g.ev_len[1], 20);
+	cr_assert_eq(x.g.n, 2);
+	cr_assert_eq(x.g.type[0], MQTT_PUBACK);
+	cr_assert_eq(x.g.type[1], MQTT_PINGREQ);
+	cr_assert_eq(framer_stats(x.fr)->bytes_skipped, 3);
+	teardown_fx(&x);
+}
+
+Test(framer, directions_are_framed_apart)
+{
+	struct fx x;
+
+	setup_fx(&x, 1 << 20);
+	data(&x, 0, connect311, 5);
+	data(&x, 1, puback311, sizeof puback311);
+	data(&x, 0, connect311 + 5, sizeof connect311 - 5);
+	cr_assert_eq(x.g.n, 2);
+	cr_assert_eq(x.g.type[0], MQTT_PUBACK);
+	cr_assert_eq(x.g.type[1], MQTT_CONNECT);
+	teardown_fx(&x);
+}

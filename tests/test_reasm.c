@@ -1,0 +1,431 @@
+/* Unit tests for TCP reassembly: order, duplicates, overlaps, holes, connection life. */
+#include "mqttdump/reasm.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXB 8192
+
+struct rec {
+	uint8_t out[2][MAXB];
+	size_t n[2];
+	uint64_t gap_off[2][8];
+	uint32_t gap_len[2][8];
+	uint64_t gap_frame[2][8];
+	int ngap[2];
+	int eof[2], eof_why[2];
+	int opened, closed, close_why[8];
+	uint64_t frames[2][64]; /* frame of each delivery */
+	int ndeliv[2];
+	uint64_t last_index;
+};
+
+static void *s_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
+{
+	struct rec *r = ctx;
+	(void)at;
+	r->opened++;
+	r->last_index = f->index;
+	return r;
+}
+
+static void s_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
+		   const struct frame_ref *at)
+{
+	struct rec *r = ctx;
+	(void)f;
+	cr_assert(r->n[dir] + n <= MAXB);
+	memcpy(r->out[dir] + r->n[dir], p, n);
+	r->n[dir] += n;
+	if (r->ndeliv[dir] < 64)
+		r->frames[dir][r->ndeliv[dir]++] = at->frame;
+}
+
+static void s_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t off, uint32_t len,
+		  const struct frame_ref *at)
+{
+	struct rec *r = ctx;
+	(void)f;
+	cr_assert(r->ngap[dir] < 8);
+	r->gap_off[dir][r->ngap[dir]] = off;
+	r->gap_frame[dir][r->ngap[dir]] = at->frame;
+	r->gap_len[dir][r->ngap[dir]++] = len;
+}
+
+static void s_eof(void *ctx, struct reasm_flow *f, int dir, int why, const struct frame_ref *at)
+{
+	struct rec *r = ctx;
+	(void)f;
+	(void)at;
+	r->eof[dir]++;
+	r->eof_why[dir] = why;
+}
+
+static void s_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
+{
+	struct rec *r = ctx;
+	(void)f;
+	(void)at;
+	if (r->closed < 8)
+		r->close_why[r->closed] = why;
+	r->closed++;
+}
+
+static const struct reasm_sink sink = { s_open, s_data, s_gap, s_eof, s_close };
+static const uint16_t ports[] = { 1883 };
+
+static struct reasm *mk(struct rec *r, size_t max_held, size_t max_flows)
+{
+	struct reasm_config c = { ports, 1, max_held, max_flows, 0 };
+	memset(r, 0, sizeof *r);
+	return reasm_new(&c, &sink, r);
+}
+
+static uint64_t g_frame;
+
+/* Feed one segment: dir 0 client -> broker, 1 broker -> client. cport picks the client. */
+static int feed_port(struct reasm *rs, int dir, uint16_t cport, uint32_t seq, uint32_t ack,
+		     uint8_t flags, const uint8_t *data, uint32_t n)
+{
+	struct cap_pkt pkt = { 0 };
+	struct tcp_seg s = { 0 };
+	struct tcp_addr c = { 4, { 10, 0, 0, 1 } }, b = { 4, { 10, 0, 0, 2 } };
+
+	pkt.frame = ++g_frame;
+	pkt.ts_sec = 1000 + (int64_t)g_frame;
+	pkt.len = pkt.caplen = 54 + n;
+	s.pkt = &pkt;
+	s.at.frame = pkt.frame;
+	s.at.ts_sec = pkt.ts_sec;
+	s.at.len = pkt.len;
+	s.src = dir ? b : c;
+	s.dst = dir ? c : b;
+	s.sport = dir ? 1883 : cport;
+	s.dport = dir ? cport : 1883;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	s.payload = data;
+	s.paylen = s.wirelen = n;
+	return reasm_feed(rs, &s);
+}
+
+static int feed(struct reasm *rs, int dir, uint32_t seq, uint32_t ack, uint8_t flags,
+		const uint8_t *data, uint32_t n)
+{
+	return feed_port(rs, dir, 40000, seq, ack, flags, data, n);
+}
+
+static uint8_t stream[1000];
+
+static void fill(void)
+{
+	for (size_t i = 0; i < sizeof stream; i++)
+		stream[i] = (uint8_t)(i * 7 + 3);
+}
+
+static void handshake(struct reasm *rs, uint32_t cisn, uint32_t bisn)
+{
+	feed(rs, 0, cisn, 0, TCP_SYN, NULL, 0);
+	feed(rs, 1, bisn, cisn + 1, TCP_SYN | TCP_ACK, NULL, 0);
+	feed(rs, 0, cisn + 1, bisn + 1, TCP_ACK, NULL, 0);
+}
+
+Test(reasm, ignores_other_ports)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+	struct cap_pkt pkt = { .frame = 1 };
+	struct tcp_seg s = { .pkt = &pkt, .sport = 5000, .dport = 80, .paylen = 3,
+			     .payload = (const uint8_t *)"abc" };
+
+	s.src.family = s.dst.family = 4;
+	cr_assert_eq(reasm_feed(rs, &s), 0);
+	cr_assert_eq(r.opened, 0);
+	reasm_free(rs);
+}
+
+Test(reasm, cut_at_every_offset_delivers_the_same_bytes)
+{
+	fill();
+	for (uint32_t cut = 1; cut < 200; cut++) {
+		struct rec r;
+		struct reasm *rs = mk(&r, 1 << 20, 0);
+		handshake(rs, 100, 5000);
+		feed(rs, 0, 101, 5001, TCP_ACK | TCP_PSH, stream, cut);
+		feed(rs, 0, 101 + cut, 5001, TCP_ACK | TCP_PSH, stream + cut, 200 - cut);
+		cr_assert_eq(r.n[0], 200, "cut %u", cut);
+		cr_assert_arr_eq(r.out[0], stream, 200);
+		cr_assert_eq(r.ngap[0], 0);
+		reasm_free(rs);
+	}
+}
+
+Test(reasm, reordered_segments_are_put_back_in_order)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101 + 200, 5001, TCP_ACK, stream + 200, 100); /* third */
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 100);             /* first */
+	cr_assert_eq(r.n[0], 100);
+	feed(rs, 0, 101 + 100, 5001, TCP_ACK, stream + 100, 100); /* second: fills the hole */
+	cr_assert_eq(r.n[0], 300);
+	cr_assert_arr_eq(r.out[0], stream, 300);
+	cr_assert_eq(r.ngap[0], 0);
+	/* the held bytes complete with the frame that filled the hole */
+	cr_assert_eq(r.frames[0][r.ndeliv[0] - 1], g_frame);
+	reasm_free(rs);
+}
+
+Test(reasm, duplicates_and_overlaps_deliver_each_byte_once)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 100);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 100);            /* retransmission */
+	feed(rs, 0, 101 + 90, 5001, TCP_ACK, stream + 90, 60);   /* overlaps by 10 */
+	feed(rs, 0, 101 + 300, 5001, TCP_ACK, stream + 300, 50); /* ahead */
+	feed(rs, 0, 101 + 300, 5001, TCP_ACK, stream + 300, 50); /* ahead, twice */
+	feed(rs, 0, 101 + 140, 5001, TCP_ACK, stream + 140, 170); /* overlaps both sides */
+	cr_assert_eq(r.n[0], 350);
+	cr_assert_arr_eq(r.out[0], stream, 350);
+	cr_assert_eq(r.ngap[0], 0);
+	reasm_free(rs);
+}
+
+Test(reasm, every_permutation_of_four_segments)
+{
+	static const int perm[24][4] = {
+		{0,1,2,3},{0,1,3,2},{0,2,1,3},{0,2,3,1},{0,3,1,2},{0,3,2,1},
+		{1,0,2,3},{1,0,3,2},{1,2,0,3},{1,2,3,0},{1,3,0,2},{1,3,2,0},
+		{2,0,1,3},{2,0,3,1},{2,1,0,3},{2,1,3,0},{2,3,0,1},{2,3,1,0},
+		{3,0,1,2},{3,0,2,1},{3,1,0,2},{3,1,2,0},{3,2,0,1},{3,2,1,0},
+	};
+	fill();
+	for (int p = 0; p < 24; p++) {
+		struct rec r;
+		struct reasm *rs = mk(&r, 1 << 20, 0);
+		handshake(rs, 0xfffffff0u, 5000); /* the sequence numbers wrap inside the stream */
+		for (int i = 0; i < 4; i++) {
+			int k = perm[p][i];
+			feed(rs, 0, 0xfffffff1u + (uint32_t)k * 25, 5001, TCP_ACK, stream + k * 25, 25);
+		}
+		cr_assert_eq(r.n[0], 100, "permutation %d", p);
+		cr_assert_arr_eq(r.out[0], stream, 100);
+		reasm_free(rs);
+	}
+}
+
+Test(reasm, hole_confirmed_by_peer_ack_is_a_gap)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+	uint64_t held_frame;
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 100);
+	/* 100 bytes lost, then 50 captured */
+	feed(rs, 0, 301, 5001, TCP_ACK, stream + 200, 50);
+	held_frame = g_frame;
+	cr_assert_eq(r.n[0], 100);
+	cr_assert_eq(r.ngap[0], 0);
+	/* the broker acknowledges everything: the hole was lost by the capture */
+	feed(rs, 1, 5001, 351, TCP_ACK, NULL, 0);
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_off[0][0], 100);
+	cr_assert_eq(r.gap_len[0][0], 100);
+	cr_assert_eq(r.gap_frame[0][0], g_frame);
+	cr_assert_eq(r.n[0], 150);
+	cr_assert_arr_eq(r.out[0] + 100, stream + 200, 50);
+	/* bytes held behind a lost hole belong to the frame they came in */
+	cr_assert_eq(r.frames[0][r.ndeliv[0] - 1], held_frame);
+	reasm_free(rs);
+}
+
+Test(reasm, capture_end_flushes_holes_and_closes)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 131, 5001, TCP_ACK, stream + 30, 10);
+	reasm_finish(rs);
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_len[0][0], 20);
+	cr_assert_eq(r.n[0], 20);
+	cr_assert_eq(r.eof[0], 1);
+	cr_assert_eq(r.eof[1], 1);
+	cr_assert_eq(r.eof_why[0], REASM_END_CAPTURE);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.close_why[0], REASM_END_CAPTURE);
+	reasm_free(rs);
+}
+
+Test(reasm, held_bytes_are_capped)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 100, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 201, 5001, TCP_ACK, stream + 100, 60); /* held: 60 */
+	cr_assert_eq(r.n[0], 0);
+	feed(rs, 0, 261, 5001, TCP_ACK, stream + 160, 60); /* 120 > 100: give up the hole */
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_len[0][0], 100);
+	cr_assert_eq(r.n[0], 120);
+	cr_assert_arr_eq(r.out[0], stream + 100, 120);
+	reasm_free(rs);
+}
+
+Test(reasm, fin_from_both_sides_closes)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 111, 5001, TCP_ACK | TCP_FIN, NULL, 0);
+	cr_assert_eq(r.eof[0], 1);
+	cr_assert_eq(r.eof_why[0], REASM_END_FIN);
+	cr_assert_eq(r.closed, 0);
+	feed(rs, 1, 5001, 112, TCP_ACK | TCP_FIN, NULL, 0);
+	cr_assert_eq(r.eof[1], 1);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.close_why[0], REASM_END_FIN);
+	/* the last ACK of a closed connection opens nothing */
+	feed(rs, 0, 112, 5002, TCP_ACK, NULL, 0);
+	cr_assert_eq(r.opened, 1);
+	reasm_free(rs);
+}
+
+Test(reasm, fin_waits_for_the_bytes_before_it)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 111, 5001, TCP_ACK | TCP_FIN, stream + 10, 10); /* FIN ahead of a hole */
+	cr_assert_eq(r.eof[0], 0);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	cr_assert_eq(r.n[0], 20);
+	cr_assert_eq(r.eof[0], 1);
+	reasm_free(rs);
+}
+
+Test(reasm, rst_closes_both_directions)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 1, 5001, 111, TCP_RST | TCP_ACK, NULL, 0);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.close_why[0], REASM_END_RST);
+	cr_assert_eq(r.eof[0], 1);
+	cr_assert_eq(r.eof[1], 1);
+	reasm_free(rs);
+}
+
+Test(reasm, new_syn_on_same_tuple_starts_a_new_connection)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 100, 0, TCP_SYN, NULL, 0); /* retransmitted SYN: same connection */
+	cr_assert_eq(r.opened, 1);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	handshake(rs, 90000, 7000);            /* another ISN: a new connection */
+	cr_assert_eq(r.opened, 2);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.close_why[0], REASM_END_REUSED);
+	cr_assert_eq(r.last_index, 1);
+	feed(rs, 0, 90001, 7001, TCP_ACK, stream + 10, 10);
+	cr_assert_eq(r.n[0], 20);
+	cr_assert_arr_eq(r.out[0], stream, 20);
+	reasm_free(rs);
+}
+
+Test(reasm, midstream_start_uses_the_first_sequence_seen)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	feed(rs, 1, 777777, 123, TCP_ACK, stream, 30);
+	feed(rs, 1, 777807, 123, TCP_ACK, stream + 30, 30);
+	cr_assert_eq(r.opened, 1);
+	cr_assert_eq(r.n[1], 60);
+	cr_assert_arr_eq(r.out[1], stream, 60);
+	reasm_free(rs);
+}
+
+Test(reasm, flow_table_cap_evicts_the_idlest)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 2);
+
+	fill();
+	feed_port(rs, 0, 40001, 1, 0, TCP_ACK, stream, 5);
+	feed_port(rs, 0, 40002, 1, 0, TCP_ACK, stream, 5);
+	feed_port(rs, 0, 40001, 6, 0, TCP_ACK, stream, 5); /* 40001 is now the most recent */
+	feed_port(rs, 0, 40003, 1, 0, TCP_ACK, stream, 5); /* evicts 40002 */
+	cr_assert_eq(r.opened, 3);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.close_why[0], REASM_END_EVICTED);
+	cr_assert_eq(reasm_stats(rs)->evicted, 1);
+	reasm_free(rs);
+}
+
+Test(reasm, idle_flows_time_out)
+{
+	struct rec r;
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0 };
+	struct reasm *rs;
+
+	memset(&r, 0, sizeof r);
+	rs = reasm_new(&c, &sink, &r);
+	fill();
+	g_frame = 0;
+	feed_port(rs, 0, 40001, 1, 0, TCP_ACK, stream, 5); /* t = 1001 */
+	g_frame = 100;                                      /* t = 1101: 100 s later */
+	feed_port(rs, 0, 40002, 1, 0, TCP_ACK, stream, 5);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.close_why[0], REASM_END_IDLE);
+	reasm_free(rs);
+}
+
+Test(reasm, many_flows_grow_the_table)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	for (uint16_t p = 1; p <= 3000; p++)
+		feed_port(rs, 0, (uint16_t)(20000 + p), 1, 0, TCP_ACK, stream, 1);
+	cr_assert_eq(r.opened, 3000);
+	/* each is found again, not opened twice */
+	for (uint16_t p = 1; p <= 3000; p++)
+		feed_port(rs, 0, (uint16_t)(20000 + p), 2, 0, TCP_ACK, stream + 1, 1);
+	cr_assert_eq(r.opened, 3000);
+	cr_assert_eq(r.n[0], 6000);
+	reasm_finish(rs);
+	cr_assert_eq(r.closed, 3000);
+	reasm_free(rs);
+}

@@ -1,0 +1,211 @@
+/* Unit tests for the reporters: time stamps, the summary line layout, JSON keys. */
+#include "mqttdump/report.h"
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+Test(report, iso_time_at_capture_precision)
+{
+	char b[64];
+
+	report_iso_time(0, 0, 6, b, sizeof b);
+	cr_assert_str_eq(b, "1970-01-01T00:00:00.000000Z");
+	report_iso_time(1700000000, 123456789, 9, b, sizeof b);
+	cr_assert_str_eq(b, "2023-11-14T22:13:20.123456789Z");
+	report_iso_time(1700000000, 123456789, 6, b, sizeof b);
+	cr_assert_str_eq(b, "2023-11-14T22:13:20.123456Z");
+}
+
+Test(report, relative_time)
+{
+	char b[64];
+
+	report_rel_time(10, 500000000, 10, 0, 6, b, sizeof b);
+	cr_assert_str_eq(b, "0.500000");
+	report_rel_time(12, 1000, 10, 2000, 9, b, sizeof b);
+	cr_assert_str_eq(b, "1.999999000");
+	report_rel_time(9, 0, 10, 0, 6, b, sizeof b);
+	cr_assert_str_eq(b, "-1.000000");
+}
+
+struct out {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static struct report_opts opts(struct out *o, uint32_t payload_max, int secrets)
+{
+	struct report_opts r = { 0 };
+	o->f = open_memstream(&o->buf, &o->len);
+	r.out = o->f;
+	r.ts_digits = 6;
+	r.payload_max = payload_max;
+	r.show_secrets = secrets;
+	return r;
+}
+
+static struct reasm_flow flow(void)
+{
+	struct reasm_flow f = { 0 };
+	f.index = 3;
+	f.client.family = f.broker.family = 4;
+	f.client.a[0] = 10, f.client.a[3] = 1;
+	f.broker.a[0] = 10, f.broker.a[3] = 2;
+	f.client_port = 40000;
+	f.broker_port = 1883;
+	return f;
+}
+
+static void run_one(struct reporter *r, const uint8_t *p, size_t n, uint8_t version, int dir,
+		    const struct reasm_flow *f, uint64_t frame)
+{
+	struct mqtt_record rec = { 0 };
+	struct cap_pkt pkt = { 0 };
+
+	pkt.frame = frame;
+	pkt.ts_sec = 1700000000 + (int64_t)frame;
+	pkt.len = (uint32_t)n + 66;
+	rec.flow = f;
+	rec.dir = dir;
+	rec.at.frame = frame;
+	rec.at.ts_sec = pkt.ts_sec;
+	rec.at.len = pkt.len;
+	rec.version = version;
+	rec.raw = p;
+	rec.have = (uint32_t)n;
+	mqtt_parse(p, n, version, &rec.msg);
+	if (r->frame_begin)
+		r->frame_begin(r->ctx, &pkt);
+	r->message(r->ctx, &rec);
+	if (r->frame_end)
+		r->frame_end(r->ctx, &pkt, NULL);
+}
+
+/* CONNECT 3.1.1, client id "c1", username "u", password "secret" */
+static const uint8_t connect_pw[] = { 0x10, 0x19, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0xc2,
+				      0x00, 0x3c, 0x00, 0x02, 'c', '1', 0x00, 0x01, 'u', 0x00, 0x06,
+				      's', 'e', 'c', 'r', 'e', 't' };
+
+static json_object *parse_line(const char *s)
+{
+	json_object *o = json_tokener_parse(s);
+	cr_assert_not_null(o, "not JSON: %s", s);
+	return o;
+}
+
+static const char *jget(json_object *o, const char *k)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, k, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+Test(report, json_connect_hides_the_password)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 0);
+	struct reporter r;
+	struct reasm_flow f = flow();
+	json_object *j;
+
+	cr_assert_eq(report_json_new(&ro, &r), 0);
+	run_one(&r, connect_pw, sizeof connect_pw, MQTT_VUNKNOWN, REASM_TO_BROKER, &f, 4);
+	r.finish(r.ctx);
+	fclose(o.f);
+	j = parse_line(o.buf);
+	cr_assert_str_eq(jget(j, "type"), "CONNECT");
+	cr_assert_str_eq(jget(j, "label"), "Connect Command");
+	cr_assert_str_eq(jget(j, "version"), "3.1.1");
+	cr_assert_str_eq(jget(j, "clientid"), "c1");
+	cr_assert_str_eq(jget(j, "username"), "u");
+	cr_assert_str_eq(jget(j, "password_len"), "6");
+	cr_assert_null(jget(j, "password"));
+	cr_assert_null(strstr(o.buf, "secret"));
+	cr_assert_str_eq(jget(j, "from"), "client");
+	cr_assert_str_eq(jget(j, "src"), "10.0.0.1");
+	cr_assert_str_eq(jget(j, "dport"), "1883");
+	cr_assert_str_eq(jget(j, "stream"), "3");
+	cr_assert_str_eq(jget(j, "frame"), "4");
+	cr_assert_str_eq(jget(j, "ts"), "2023-11-14T22:13:24.000000Z");
+	json_object_put(j);
+	r.free(r.ctx);
+	free(o.buf);
+}
+
+Test(report, json_show_secrets_reveals_the_password)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 1);
+	struct reporter r;
+	struct reasm_flow f = flow();
+	json_object *j;
+
+	report_json_new(&ro, &r);
+	run_one(&r, connect_pw, sizeof connect_pw, MQTT_VUNKNOWN, REASM_TO_BROKER, &f, 4);
+	fclose(o.f);
+	j = parse_line(o.buf);
+	cr_assert_str_eq(jget(j, "password"), "secret");
+	json_object_put(j);
+	r.free(r.ctx);
+	free(o.buf);
+}
+
+Test(report, json_payload_text_hex_and_cut)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 4, 0);
+	struct reporter r;
+	struct reasm_flow f = flow();
+	/* PUBLISH QoS 0 "t", payload "hello" ; PUBLISH QoS 0 "t", payload 00 ff */
+	const uint8_t text[] = { 0x30, 0x08, 0x00, 0x01, 't', 'h', 'e', 'l', 'l', 'o' };
+	const uint8_t bin[] = { 0x30, 0x05, 0x00, 0x01, 't', 0x00, 0xff };
+	json_object *j;
+	char *nl;
+
+	report_json_new(&ro, &r);
+	run_one(&r, text, sizeof text, MQTT_V311, REASM_TO_CLIENT, &f, 1);
+	run_one(&r, bin, sizeof bin, MQTT_V311, REASM_TO_CLIENT, &f, 2);
+	fclose(o.f);
+	nl = strchr(o.buf, '\n');
+	cr_assert_not_null(nl);
+	*nl = '\0';
+	j = parse_line(o.buf);
+	cr_assert_str_eq(jget(j, "payload"), "hell");
+	cr_assert_str_eq(jget(j, "payload_len"), "5");
+	cr_assert_str_eq(jget(j, "payload_cut"), "true");
+	cr_assert_str_eq(jget(j, "from"), "broker");
+	cr_assert_str_eq(jget(j, "topic"), "t");
+	json_object_put(j);
+	j = parse_line(nl + 1);
+	cr_assert_null(jget(j, "payload"));
+	cr_assert_str_eq(jget(j, "payload_hex"), "00ff");
+	json_object_put(j);
+	r.free(r.ctx);
+	free(o.buf);
+}
+
+Test(report, summary_line_layout)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 0);
+	struct reporter r;
+	struct reasm_flow f = flow();
+	const uint8_t ping[] = { 0xc0, 0x00 };
+	const uint8_t puback[] = { 0x40, 0x02, 0x00, 0x07 };
+
+	report_summary_new(&ro, &r);
+	run_one(&r, ping, sizeof ping, MQTT_V311, REASM_TO_BROKER, &f, 1);
+	run_one(&r, puback, sizeof puback, MQTT_V311, REASM_TO_CLIENT, &f, 12);
+	r.finish(r.ctx);
+	fclose(o.f);
+	cr_assert_str_eq(o.buf,
+		"    1   0.000000     10.0.0.1 → 10.0.0.2     MQTT 68 Ping Request\n"
+		"   12  11.000000     10.0.0.2 → 10.0.0.1     MQTT 70 Publish Ack (id=7)\n");
+	r.free(r.ctx);
+	free(o.buf);
+}
