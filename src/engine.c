@@ -106,6 +106,8 @@ void engine_get_stats(const struct engine *e, struct engine_stats *st)
 	st->messages = e->messages;
 	st->bytes_skipped = fs->bytes_skipped;
 	st->incomplete = fs->incomplete;
+	st->truncated = fs->truncated;
+	st->resyncs = fs->resyncs;
 	st->malformed = fs->malformed;
 	st->oversize = fs->oversize;
 }

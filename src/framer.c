@@ -1,26 +1,39 @@
-/* \summary: MQTT framing over reassembled TCP streams: control packets out of byte spans */
+/* \summary: MQTT framing over reassembled TCP streams: control packets out of byte spans
+ *
+ * Per direction, a small state machine:
+ *   FRAMING  at a packet boundary, or gathering a packet whose header is known
+ *   CUT      a packet that lost bytes (a gap, the snap length): its captured prefix is
+ *            kept, the rest of its length is counted away, then it is reported as cut
+ *   SKIP     a packet over max_buffer: counted away, reported by its header
+ *   RESYNC   the position in the stream is unknown (after a gap that left a packet, at a
+ *            capture that starts mid-connection, after broken framing): look for the first
+ *            offset from which a chain of well-formed packets follows
+ * A boundary is never guessed while the length of the packet in progress is known: a hole
+ * inside a packet costs that packet only.
+ */
 #include "mqttdump/framer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum fstate {
-	FS_FRAMING = 0, /* at a packet boundary or inside a known packet */
-	FS_RESYNC,      /* after a gap: looking for a boundary that can be trusted */
-	FS_SKIP,        /* inside an oversized packet: counting bytes away */
-	FS_DEAD,        /* framing lost for good */
-};
+enum fstate { FS_FRAMING = 0, FS_CUT, FS_SKIP, FS_RESYNC };
 
 struct fdir {
 	uint8_t state;
+	uint8_t started;      /* bytes have been delivered */
 	uint8_t hdr[5];       /* a fixed header still being read */
 	uint8_t hdrhave;
-	struct mqtt_fixhdr h; /* the packet being gathered, once hdrhave is complete */
+	uint8_t cut_lost;     /* CUT: bytes were lost (gap) */
+	uint8_t cut_snap;     /* CUT: bytes were cut by the snap length */
+	struct mqtt_fixhdr h; /* the packet being gathered, once its header is whole */
 	uint32_t total;       /* its size, 0 while the header is incomplete */
-	uint8_t *buf;         /* its bytes so far */
+	uint8_t *buf;         /* its bytes so far (CUT: its captured prefix) */
 	uint32_t cap, have;
-	uint64_t skip;        /* FS_SKIP: bytes still to skip */
+	uint64_t skip;        /* CUT, SKIP: bytes of the packet still to come */
 	uint64_t offset;      /* stream offset of the next byte delivered */
+	uint64_t skipped;     /* RESYNC: bytes skipped so far */
+	uint64_t skip_from;   /* RESYNC: stream offset of the first of them */
+	const char *skip_why;
 	uint64_t first_frame;
 	struct frame_ref last;
 };
@@ -28,6 +41,7 @@ struct fdir {
 struct fconn {
 	struct fdir d[2];
 	uint8_t version;
+	uint8_t inferred;     /* version not from a CONNECT */
 };
 
 struct framer {
@@ -65,68 +79,102 @@ void framer_free(struct framer *fr)
 	free(fr);
 }
 
-static void event(struct framer *fr, const struct reasm_flow *f, int dir, int kind,
-		  const struct frame_ref *at, const struct fdir *d)
+static void send_event(struct framer *fr, struct framer_event *ev)
 {
-	struct framer_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.kind = kind;
-	ev.flow = f;
-	ev.dir = dir;
-	ev.at = *at;
-	ev.offset = d->offset;
 	if (fr->sink.event)
-		fr->sink.event(fr->ctx, &ev);
+		fr->sink.event(fr->ctx, ev);
 }
 
-static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *p,
-		 uint32_t n, const struct frame_ref *at, uint64_t first_frame)
+static void init_event(struct framer_event *ev, int kind, const struct reasm_flow *f, int dir,
+		       const struct frame_ref *at, uint64_t offset)
 {
-	struct fconn *c = f->user;
-	struct mqtt_record rec;
-	int rc;
-
-	memset(&rec, 0, sizeof rec);
-	rc = mqtt_parse(p, n, c->version, &rec.msg);
-	if (rec.msg.hdr.type == MQTT_CONNECT && rec.msg.proto_level)
-		c->version = rec.msg.version; /* the level decides how what follows is read */
-	if (rc != MQTT_OK)
-		fr->st.malformed++;
-	fr->st.messages++;
-	rec.flow = f;
-	rec.dir = dir;
-	rec.at = *at;
-	rec.first_frame = first_frame;
-	rec.version = c->version;
-	rec.have = n;
-	rec.raw = p;
-	if (fr->sink.message)
-		fr->sink.message(fr->ctx, &rec);
+	memset(ev, 0, sizeof *ev);
+	ev->kind = kind;
+	ev->flow = f;
+	ev->dir = dir;
+	ev->at = *at;
+	ev->offset = offset;
 }
 
-/* A header a packet could plausibly start with: defined type, its required flags. */
-static int plausible(const struct mqtt_fixhdr *h)
+/* ---- what a packet may look like --------------------------------------------------- */
+
+/* Packet types each side may send [MQTT 5.0 2.1.2]. */
+static const uint16_t sent_by_client = 1u << MQTT_CONNECT | 1u << MQTT_PUBLISH |
+	1u << MQTT_PUBACK | 1u << MQTT_PUBREC | 1u << MQTT_PUBREL | 1u << MQTT_PUBCOMP |
+	1u << MQTT_SUBSCRIBE | 1u << MQTT_UNSUBSCRIBE | 1u << MQTT_PINGREQ |
+	1u << MQTT_DISCONNECT | 1u << MQTT_AUTH;
+static const uint16_t sent_by_broker = 1u << MQTT_CONNACK | 1u << MQTT_PUBLISH |
+	1u << MQTT_PUBACK | 1u << MQTT_PUBREC | 1u << MQTT_PUBREL | 1u << MQTT_PUBCOMP |
+	1u << MQTT_SUBACK | 1u << MQTT_UNSUBACK | 1u << MQTT_PINGRESP | 1u << MQTT_DISCONNECT |
+	1u << MQTT_AUTH;
+
+/* The first byte of a packet this side could send: a type it sends, the flags it needs. */
+static int plausible_first(uint8_t b, int dir)
 {
 	static const uint8_t flags[16] = { [6] = 2, [8] = 2, [10] = 2 };
+	uint8_t type = b >> 4;
 
-	if (h->type == MQTT_RESERVED0)
+	if (!((dir == REASM_TO_BROKER ? sent_by_client : sent_by_broker) & (1u << type)))
 		return 0;
-	if (h->type == MQTT_PUBLISH)
-		return ((h->flags >> 1) & 3) != 3;
-	if (h->flags != flags[h->type])
-		return 0;
-	if ((h->type == MQTT_PINGREQ || h->type == MQTT_PINGRESP) && h->remlen != 0)
-		return 0;
-	return 1;
+	if (type == MQTT_PUBLISH)
+		return ((b >> 1) & 3) != 3;
+	return (b & 0x0f) == flags[type];
 }
 
-/* Resynchronise inside one span: the first offset from which a chain of plausible
- * packets fills the span exactly. Returns the offset, or n when there is none.
- * Linear: chain_ok[j] (j from the end back) says whether the chain from j ends at n. */
-static uint32_t find_boundary(struct framer *fr, const uint8_t *p, uint32_t n)
+/* A header this side could send, with a remaining length its type allows. */
+static int plausible(const struct mqtt_fixhdr *h, int dir, uint8_t version)
 {
-	uint32_t first = n;
+	uint8_t b = (uint8_t)(h->type << 4 | h->flags);
+	/* 3.1/3.1.1 rules once a CONNECT said so; 5.0's looser ones while unknown */
+	int v3 = version == MQTT_V31 || version == MQTT_V311;
+
+	if (!plausible_first(b, dir))
+		return 0;
+	switch (h->type) {
+	case MQTT_PINGREQ: case MQTT_PINGRESP:
+		return h->remlen == 0;
+	case MQTT_CONNACK: case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL:
+	case MQTT_PUBCOMP: case MQTT_UNSUBACK:
+		return v3 ? h->remlen == 2 : h->remlen >= 2 && h->remlen < 65536;
+	case MQTT_DISCONNECT:
+		return v3 ? h->remlen == 0 : h->remlen < 65536;
+	case MQTT_SUBACK: case MQTT_SUBSCRIBE: case MQTT_UNSUBSCRIBE:
+		return h->remlen >= 3;
+	case MQTT_CONNECT:
+		return h->remlen >= 10;
+	case MQTT_PUBLISH:
+		return h->remlen >= 2;
+	default:
+		return 1;
+	}
+}
+
+/* A whole packet that reads cleanly: no broken field, no rule broken (as either version
+ * while the connection's is unknown). */
+static int parses_clean(const uint8_t *p, uint32_t n, uint8_t version)
+{
+	struct mqtt_msg m;
+
+	if (mqtt_parse(p, n, version, &m) == MQTT_OK && m.nwarn == 0)
+		return 1;
+	return version == MQTT_VUNKNOWN && mqtt_parse(p, n, MQTT_V5, &m) == MQTT_OK &&
+	       m.nwarn == 0;
+}
+
+/*
+ * Where can framing start again in the span p[0..n)? Each offset j is scored by the chain
+ * of packets that starts there: the chain must fill the span exactly, or end in a plausible
+ * packet that runs past it. Returns the smallest offset whose chain fills the span, else the
+ * smallest whose chain holds at least two whole packets before running past it, each whole
+ * packet parsing cleanly; n when there is none. At offset 0, when lenient (a capture that
+ * starts mid-connection, whose first bytes are usually a packet boundary), one plausible
+ * header or first byte is enough. Linear in n but for the parse checks.
+ */
+static uint32_t find_boundary(struct framer *fr, const uint8_t *p, uint32_t n, int dir,
+			      uint8_t version, int lenient)
+{
+	/* scratch[j]: 0 bad; 1 fills exactly; 2 + k: runs past the end after k whole packets */
+	uint32_t best_open = n;
 
 	if (n > fr->scratch_cap) {
 		uint8_t *s = realloc(fr->scratch, n);
@@ -137,18 +185,160 @@ static uint32_t find_boundary(struct framer *fr, const uint8_t *p, uint32_t n)
 	}
 	for (uint32_t j = n; j-- > 0;) {
 		struct mqtt_fixhdr h;
-		uint32_t t;
+		uint32_t t, next;
+		int rc = mqtt_fixed_header(p + j, n - j, &h);
+
 		fr->scratch[j] = 0;
-		if (mqtt_fixed_header(p + j, n - j, &h) != MQTT_OK || !plausible(&h) ||
-		    h.remlen > n - j - h.hdrlen)
+		if (rc == MQTT_TRUNCATED) {
+			fr->scratch[j] = plausible_first(p[j], dir) ? 2 : 0;
+			continue;
+		}
+		if (rc != MQTT_OK || !plausible(&h, dir, version))
 			continue;
 		t = h.hdrlen + h.remlen;
-		fr->scratch[j] = (uint8_t)(j + t == n || fr->scratch[j + t]);
-		if (fr->scratch[j])
-			first = j;
+		if (t > n - j) {
+			fr->scratch[j] = 2;
+			continue;
+		}
+		next = j + t;
+		if (next == n)
+			fr->scratch[j] = 1;
+		else if (fr->scratch[next] == 1)
+			fr->scratch[j] = 1;
+		else if (fr->scratch[next] >= 2)
+			fr->scratch[j] = fr->scratch[next] < 250 ? fr->scratch[next] + 1 : 250;
 	}
-	return first;
+	if (lenient && fr->scratch[0])
+		return 0;
+	for (uint32_t j = 0; j < n; j++) {
+		uint8_t s = fr->scratch[j];
+		uint32_t k;
+		int ok = 1;
+
+		if (s == 0 || (s >= 2 && s < 4))
+			continue;
+		/* every whole packet of the chain must read cleanly */
+		for (k = j; k < n && ok;) {
+			struct mqtt_fixhdr h;
+			if (mqtt_fixed_header(p + k, n - k, &h) != MQTT_OK ||
+			    h.remlen > n - k - h.hdrlen)
+				break;
+			ok = parses_clean(p + k, h.hdrlen + h.remlen, version);
+			k += h.hdrlen + h.remlen;
+		}
+		if (!ok)
+			continue;
+		if (s == 1)
+			return j;
+		if (best_open == n)
+			best_open = j;
+	}
+	return best_open;
 }
+
+/* ---- version of a connection without CONNECT --------------------------------------- */
+
+/* Packets that only MQTT 5.0 can produce: AUTH, and acknowledgements longer than 3.1.1
+ * allows (reason codes, properties). */
+static int proves_v5(const struct mqtt_fixhdr *h)
+{
+	switch (h->type) {
+	case MQTT_AUTH:
+		return 1;
+	case MQTT_CONNACK: case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL:
+	case MQTT_PUBCOMP: case MQTT_UNSUBACK:
+		return h->remlen > 2;
+	case MQTT_DISCONNECT:
+		return h->remlen > 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- reporting a packet ------------------------------------------------------------ */
+
+static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *p,
+		 uint32_t n, const struct frame_ref *at, uint64_t first_frame)
+{
+	struct fconn *c = f->user;
+	struct mqtt_record rec;
+	struct mqtt_fixhdr h;
+	int rc;
+
+	if (mqtt_fixed_header(p, n, &h) == MQTT_OK && h.type != MQTT_CONNECT &&
+	    c->version != MQTT_V5 && (c->version == MQTT_VUNKNOWN || c->inferred) &&
+	    proves_v5(&h)) {
+		struct framer_event ev;
+		c->version = MQTT_V5;
+		c->inferred = 1;
+		init_event(&ev, FRAMER_EV_VERSION, f, dir, at, c->d[dir].offset);
+		ev.version = MQTT_V5;
+		ev.text = "no CONNECT seen; a packet only MQTT 5.0 has shows the version";
+		send_event(fr, &ev);
+	}
+	memset(&rec, 0, sizeof rec);
+	rc = mqtt_parse(p, n, c->version, &rec.msg);
+	if (rec.msg.hdr.type == MQTT_CONNECT && rec.msg.proto_level) {
+		c->version = rec.msg.version; /* the level decides how what follows is read */
+		c->inferred = 0;
+	}
+	if (rc != MQTT_OK)
+		fr->st.malformed++;
+	fr->st.messages++;
+	rec.flow = f;
+	rec.dir = dir;
+	rec.at = *at;
+	rec.first_frame = first_frame;
+	rec.version = c->version ? c->version : MQTT_V311;
+	rec.version_inferred = c->version == MQTT_VUNKNOWN || c->inferred;
+	rec.length_known = 1;
+	rec.have = n;
+	rec.raw = p;
+	if (fr->sink.message)
+		fr->sink.message(fr->ctx, &rec);
+}
+
+/* The packet in progress will not be whole: report what was captured of it. */
+static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
+		     const struct frame_ref *at, int lost, int snap)
+{
+	struct fconn *c = f->user;
+	struct fdir *d = &c->d[dir];
+	struct mqtt_record rec;
+	uint8_t first = d->total ? (d->have ? d->buf[0] : d->hdr[0]) : d->hdr[0];
+
+	memset(&rec, 0, sizeof rec);
+	rec.flow = f;
+	rec.dir = dir;
+	rec.at = *at;
+	rec.first_frame = d->first_frame;
+	rec.version = c->version ? c->version : MQTT_V311;
+	rec.version_inferred = c->version == MQTT_VUNKNOWN || c->inferred;
+	rec.incomplete = (uint8_t)(lost || !snap);
+	rec.truncated = (uint8_t)snap;
+	if (d->total) {
+		rec.length_known = 1;
+		rec.have = d->have;
+		rec.raw = d->buf;
+		/* the fields the prefix holds; "malformed" only because it is cut */
+		mqtt_parse(d->buf, d->have, rec.version, &rec.msg);
+		rec.msg.nwarn = 0;
+	} else {
+		rec.have = d->hdrhave;
+		rec.raw = d->hdr;
+		rec.msg.hdr.type = first >> 4;
+		rec.msg.hdr.flags = first & 0x0f;
+		rec.msg.version = rec.version;
+	}
+	if (rec.truncated)
+		fr->st.truncated++;
+	else
+		fr->st.incomplete++;
+	if (fr->sink.message)
+		fr->sink.message(fr->ctx, &rec);
+}
+
+/* ---- buffers and states ------------------------------------------------------------ */
 
 static int reserve(struct framer *fr, struct fdir *d, uint32_t want)
 {
@@ -174,7 +364,43 @@ static void reset_packet(struct fdir *d)
 	d->hdrhave = 0;
 	d->total = 0;
 	d->have = 0;
+	d->cut_lost = d->cut_snap = 0;
 }
+
+/* A packet in progress: a header byte or more has been seen. */
+static int in_packet(const struct fdir *d)
+{
+	return d->hdrhave > 0 || d->total > 0;
+}
+
+static void start_resync(struct fdir *d, const char *why)
+{
+	d->state = FS_RESYNC;
+	d->skip = 0;
+	d->skipped = 0;
+	d->skip_from = d->offset;
+	d->skip_why = why;
+}
+
+/* Resynchronised, or the stream ended: one event for all the bytes skipped. */
+static void end_resync(struct framer *fr, struct reasm_flow *f, int dir,
+		       const struct frame_ref *at)
+{
+	struct fdir *d = &((struct fconn *)f->user)->d[dir];
+	struct framer_event ev;
+
+	if (d->skipped) {
+		init_event(&ev, FRAMER_EV_SKIPPED, f, dir, at, d->skip_from);
+		ev.len = d->skipped;
+		ev.text = d->skip_why;
+		send_event(fr, &ev);
+		fr->st.resyncs++;
+	}
+	d->skipped = 0;
+	d->state = FS_FRAMING;
+}
+
+/* ---- the byte stream --------------------------------------------------------------- */
 
 static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
 		    const struct frame_ref *at)
@@ -187,50 +413,66 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 		return;
 	d = &c->d[dir];
 	d->last = *at;
+	if (!d->started) {
+		d->started = 1;
+		if (!f->saw_syn) {
+			/* The capture starts inside the connection: trust offset 0 if it can be a
+			 * packet boundary, else look for one. */
+			uint32_t k = find_boundary(fr, p, n, dir, c->version, 1);
+			if (k) {
+				start_resync(d, "the capture starts inside the connection");
+				d->skipped = k;
+				fr->st.bytes_skipped += k;
+				p += k, n -= k, d->offset += k;
+				if (n)
+					end_resync(fr, f, dir, at);
+			}
+		}
+	}
 	while (n > 0) {
 		uint32_t k;
 
 		switch (d->state) {
-		case FS_DEAD:
-			fr->st.bytes_skipped += n;
-			d->offset += n;
-			return;
 		case FS_SKIP:
+		case FS_CUT:
 			k = d->skip < n ? (uint32_t)d->skip : n;
 			d->skip -= k;
-			fr->st.bytes_skipped += k;
+			fr->st.bytes_skipped += d->state == FS_SKIP ? k : 0;
 			p += k, n -= k, d->offset += k;
-			if (d->skip == 0)
+			if (d->skip == 0) {
+				if (d->state == FS_CUT)
+					emit_cut(fr, f, dir, at, d->cut_lost, d->cut_snap);
+				reset_packet(d);
 				d->state = FS_FRAMING;
+			}
 			continue;
 		case FS_RESYNC:
-			k = find_boundary(fr, p, n);
+			k = find_boundary(fr, p, n, dir, c->version, 0);
+			d->skipped += k;
 			fr->st.bytes_skipped += k;
 			p += k, n -= k, d->offset += k;
 			if (n)
-				d->state = FS_FRAMING;
+				end_resync(fr, f, dir, at);
 			continue;
 		default:
 			break;
 		}
 
-		if (d->total == 0 && d->hdrhave == 0) {
+		if (!in_packet(d)) {
 			/* At a boundary: whole packets in the span are parsed where they lie. */
 			struct mqtt_fixhdr h;
 			int rc = mqtt_fixed_header(p, n, &h);
 			if (rc == MQTT_OK && h.remlen <= n - h.hdrlen) {
 				k = h.hdrlen + h.remlen;
-				emit(fr, f, dir, p, k, at, d->last.frame);
+				emit(fr, f, dir, p, k, at, at->frame);
 				p += k, n -= k, d->offset += k;
 				continue;
 			}
 			if (rc == MQTT_MALFORMED) {
-				event(fr, f, dir, FRAMER_EV_BAD_FRAMING, at, d);
-				fr->st.bad_framing++;
-				d->state = FS_RESYNC;
+				start_resync(d, "a remaining length longer than 4 bytes: not MQTT framing");
 				continue;
 			}
-			d->first_frame = d->last.frame;
+			d->first_frame = at->frame;
 		}
 		if (d->total == 0) {
 			/* Gather the fixed header byte by byte (at most 5). */
@@ -243,26 +485,20 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 			if (rc == MQTT_TRUNCATED)
 				continue;
 			if (rc == MQTT_MALFORMED) {
-				event(fr, f, dir, FRAMER_EV_BAD_FRAMING, at, d);
-				fr->st.bad_framing++;
 				reset_packet(d);
-				d->state = FS_RESYNC;
+				start_resync(d, "a remaining length longer than 4 bytes: not MQTT framing");
+				d->skipped = 5;
+				d->skip_from = d->offset - 5;
 				continue;
 			}
 			d->h = h;
 			d->total = h.hdrlen + h.remlen;
 			if (d->total > fr->cfg.max_buffer) {
 				struct framer_event ev;
-				memset(&ev, 0, sizeof ev);
-				ev.kind = FRAMER_EV_OVERSIZE;
-				ev.flow = f;
-				ev.dir = dir;
-								ev.at = d->last;
-				ev.offset = d->offset - h.hdrlen;
+				init_event(&ev, FRAMER_EV_OVERSIZE, f, dir, at, d->offset - h.hdrlen);
 				ev.len = d->total;
 				ev.type = h.type;
-				if (fr->sink.event)
-					fr->sink.event(fr->ctx, &ev);
+				send_event(fr, &ev);
 				fr->st.oversize++;
 				d->skip = h.remlen;
 				reset_packet(d);
@@ -287,77 +523,112 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 	}
 }
 
-/* The packet being gathered will not be finished: report what was seen of it. */
-static void cut_packet(struct framer *fr, struct reasm_flow *f, int dir,
-		       const struct frame_ref *at)
-{
-	struct fconn *c = f->user;
-	struct fdir *d = &c->d[dir];
-	struct framer_event ev;
-
-	if (d->hdrhave == 0 && d->total == 0)
-		return;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = FRAMER_EV_INCOMPLETE;
-	ev.flow = f;
-	ev.dir = dir;
-	ev.at = *at;
-	ev.offset = d->offset - (d->total ? d->have : d->hdrhave);
-	ev.len = d->total;
-	ev.have = d->total ? d->have : d->hdrhave;
-	ev.type = d->total ? d->h.type : (uint8_t)(d->hdr[0] >> 4);
-	fr->st.incomplete++;
-	if (fr->sink.event)
-		fr->sink.event(fr->ctx, &ev);
-	reset_packet(d);
-}
-
 static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 {
 	struct fconn *c = calloc(1, sizeof *c);
 
 	(void)ctx;
 	(void)f;
-	if (c) {
+	if (c)
 		c->d[0].last = c->d[1].last = *at;
-	}
 	return c;
 }
 
+/* Bytes of the stream that will never come. A hole inside a packet whose length is known
+ * costs that packet only: framing goes on after it. */
 static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, uint32_t len,
+		   int cause, const struct frame_ref *at)
+{
+	struct framer *fr = ctx;
+	struct fconn *c = f->user;
+	struct framer_event ev;
+	struct fdir *d;
+	int lost = cause == REASM_GAP_LOST, snap = cause == REASM_GAP_SNAPLEN;
+
+	if (!c)
+		return;
+	d = &c->d[dir];
+	d->last = *at;
+	init_event(&ev, FRAMER_EV_GAP, f, dir, at, offset);
+	ev.len = len;
+	ev.cause = cause;
+	send_event(fr, &ev);
+	d->offset = offset + len;
+	d->started = 1;
+
+	switch (d->state) {
+	case FS_RESYNC:
+		d->skip_from = d->skipped ? d->skip_from : d->offset;
+		return;
+	case FS_SKIP:
+		if (len < d->skip) {
+			d->skip -= len;
+			return;
+		}
+		d->state = FS_FRAMING;
+		if (len == d->skip) {
+			d->skip = 0;
+			return; /* the hole ended with the skipped packet: at a boundary */
+		}
+		d->skip = 0;
+		start_resync(d, "after a gap");
+		return;
+	case FS_CUT:
+		d->cut_lost |= (uint8_t)lost;
+		d->cut_snap |= (uint8_t)snap;
+		if (len < d->skip) {
+			d->skip -= len;
+			return;
+		}
+		emit_cut(fr, f, dir, at, d->cut_lost, d->cut_snap);
+		reset_packet(d);
+		d->state = FS_FRAMING;
+		if (len > d->skip)
+			start_resync(d, "after a gap");
+		d->skip = 0;
+		return;
+	default:
+		break;
+	}
+	if (d->total) {
+		uint64_t rest = (uint64_t)d->total - d->have; /* bytes of it not yet seen */
+		if (len < rest) {
+			d->state = FS_CUT;
+			d->cut_lost = (uint8_t)lost;
+			d->cut_snap = (uint8_t)snap;
+			d->skip = rest - len;
+			return;
+		}
+		emit_cut(fr, f, dir, at, lost, snap);
+		reset_packet(d);
+		if (len > rest)
+			start_resync(d, "after a gap");
+		return;
+	}
+	if (d->hdrhave) {
+		emit_cut(fr, f, dir, at, lost, snap);
+		reset_packet(d);
+	}
+	start_resync(d, "after a gap");
+}
+
+static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why,
 		   const struct frame_ref *at)
 {
 	struct framer *fr = ctx;
 	struct fconn *c = f->user;
-	struct fdir *d = &c->d[dir];
-	struct framer_event ev;
+	struct fdir *d;
 
+	(void)why;
 	if (!c)
 		return;
-	cut_packet(fr, f, dir, at);
-	memset(&ev, 0, sizeof ev);
-	ev.kind = FRAMER_EV_GAP;
-	ev.flow = f;
-	ev.dir = dir;
-	ev.at = *at;
-	ev.offset = offset;
-	ev.len = len;
-	if (fr->sink.event)
-		fr->sink.event(fr->ctx, &ev);
-	d->offset = offset + len;
-	if (d->state == FS_SKIP && d->skip > len) {
-		d->skip -= len; /* the hole fell inside a packet we were skipping anyway */
-	} else if (d->state != FS_DEAD) {
-		d->skip = 0;
-		d->state = FS_RESYNC;
-	}
-}
-
-static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why, const struct frame_ref *at)
-{
-	(void)why;
-	if (f->user)
-		cut_packet(ctx, f, dir, at);
+	d = &c->d[dir];
+	if (d->state == FS_RESYNC)
+		end_resync(fr, f, dir, at);
+	else if (d->state == FS_CUT || in_packet(d))
+		emit_cut(fr, f, dir, at, 1, d->cut_snap); /* the rest never came */
+	reset_packet(d);
+	d->state = FS_FRAMING;
 }
 
 static void on_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
@@ -368,14 +639,9 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 
 	if (!c)
 		return;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = FRAMER_EV_END;
-	ev.flow = f;
-	ev.dir = REASM_TO_BROKER;
-	ev.at = *at;
+	init_event(&ev, FRAMER_EV_END, f, REASM_TO_BROKER, at, 0);
 	ev.why = why;
-	if (fr->sink.event)
-		fr->sink.event(fr->ctx, &ev);
+	send_event(fr, &ev);
 	free(c->d[0].buf);
 	free(c->d[1].buf);
 	free(c);

@@ -236,9 +236,9 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
 		" connections, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " bytes skipped, %"
-		PRIu64 " incomplete, %" PRIu64 " malformed\n",
+		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n",
 		st.frames, st.messages, st.connections, st.gaps, st.gap_bytes, st.bytes_skipped,
-		st.incomplete, st.malformed);
+		st.incomplete, st.truncated, st.malformed);
 	if (cap_is_live(run.cap)) {
 		uint64_t recv, drop;
 		if (cap_stats(run.cap, &recv, &drop) == 0)

@@ -11,6 +11,7 @@ struct held {
 	struct frame_ref at; /* the frame it arrived in */
 	uint32_t seq;
 	uint32_t len;
+	uint32_t wirelen;    /* > len when the snap length cut it */
 	uint8_t data[];
 };
 
@@ -168,8 +169,35 @@ static void lru_append(struct reasm *r, struct flow *f)
 
 /* ---- one direction ------------------------------------------------------------------ */
 
+static void deliver_bytes(struct reasm *r, struct flow *f, int d, uint32_t seq,
+			  const uint8_t *p, uint32_t n, const struct frame_ref *at);
+
+/* Deliver a segment's captured bytes; when the snap length cut it (wire > n), the rest of
+ * it is a hole of its own kind, reported once the stream reaches it. */
 static void deliver(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
-		    uint32_t n, const struct frame_ref *at)
+		    uint32_t n, uint32_t wire, const struct frame_ref *at)
+{
+	struct dir *dr = &f->d[d];
+	uint32_t end = seq + wire, len;
+
+	deliver_bytes(r, f, d, seq, p, n, at);
+	if (wire <= n || sdiff(dr->next_seq, seq + n) != 0)
+		return;
+	if (dr->fin && sdiff(end, dr->fin_seq) > 0)
+		end = dr->fin_seq;
+	if (sdiff(end, dr->next_seq) <= 0)
+		return;
+	len = end - dr->next_seq;
+	r->st.snap_gaps++;
+	r->st.snap_bytes += len;
+	if (r->sink.gap)
+		r->sink.gap(r->ctx, &f->pub, d, dr->offset, len, REASM_GAP_SNAPLEN, at);
+	dr->next_seq = end;
+	dr->offset += len;
+}
+
+static void deliver_bytes(struct reasm *r, struct flow *f, int d, uint32_t seq,
+			  const uint8_t *p, uint32_t n, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
 	uint32_t skip;
@@ -201,7 +229,7 @@ static void drain(struct reasm *r, struct flow *f, int d, const struct frame_ref
 	while ((h = dr->held) && sdiff(h->seq, dr->next_seq) <= 0) {
 		dr->held = h->next;
 		dr->held_bytes -= h->len;
-		deliver(r, f, d, h->seq, h->data, h->len, at ? at : &h->at);
+		deliver(r, f, d, h->seq, h->data, h->len, h->wirelen, at ? at : &h->at);
 		free(h);
 	}
 }
@@ -218,14 +246,14 @@ static void skip_hole(struct reasm *r, struct flow *f, int d, const struct frame
 	r->st.gaps++;
 	r->st.gap_bytes += len;
 	if (r->sink.gap)
-		r->sink.gap(r->ctx, &f->pub, d, dr->offset, len, at);
+		r->sink.gap(r->ctx, &f->pub, d, dr->offset, len, REASM_GAP_LOST, at);
 	dr->next_seq = dr->held->seq;
 	dr->offset += len;
 	drain(r, f, d, NULL);
 }
 
 static void hold(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
-		 uint32_t n, const struct frame_ref *at)
+		 uint32_t n, uint32_t wire, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
 	struct held **pp, *h;
@@ -233,7 +261,7 @@ static void hold(struct reasm *r, struct flow *f, int d, uint32_t seq, const uin
 	while (dr->held && dr->held_bytes + n > r->cfg.max_held)
 		skip_hole(r, f, d, at);
 	if (sdiff(seq, dr->next_seq) <= 0) { /* the holes before it were given up */
-		deliver(r, f, d, seq, p, n, at);
+		deliver(r, f, d, seq, p, n, wire, at);
 		drain(r, f, d, at);
 		return;
 	}
@@ -248,6 +276,7 @@ static void hold(struct reasm *r, struct flow *f, int d, uint32_t seq, const uin
 	h->at = *at;
 	h->seq = seq;
 	h->len = n;
+	h->wirelen = wire;
 	memcpy(h->data, p, n);
 	h->next = *pp;
 	*pp = h;
@@ -366,7 +395,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		}
 	}
 	if (!f) {
-		if (!(seg->flags & TCP_SYN) && seg->paylen == 0)
+		if (!(seg->flags & TCP_SYN) && seg->wirelen == 0)
 			return 1; /* a bare ACK, FIN or RST of a connection we do not know */
 		if (!(f = new_flow(r, h, seg, d)))
 			return 1;
@@ -390,7 +419,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		}
 		seq = seg->seq + 1;
 	}
-	if (!dr->started && (seg->paylen || (seg->flags & TCP_FIN))) {
+	if (!dr->started && (seg->wirelen || (seg->flags & TCP_FIN))) {
 		dr->started = 1; /* the capture starts inside this connection */
 		dr->next_seq = seq;
 	}
@@ -399,12 +428,12 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	if ((seg->flags & TCP_ACK) && f->d[!d].held && sdiff(seg->ack, f->d[!d].held->seq) >= 0)
 		skip_hole(r, f, !d, &seg->at);
 
-	if (seg->paylen && !dr->done) {
+	if (seg->wirelen && !dr->done) {
 		if (sdiff(seq, dr->next_seq) <= 0) {
-			deliver(r, f, d, seq, seg->payload, seg->paylen, &seg->at);
+			deliver(r, f, d, seq, seg->payload, seg->paylen, seg->wirelen, &seg->at);
 			drain(r, f, d, &seg->at);
 		} else {
-			hold(r, f, d, seq, seg->payload, seg->paylen, &seg->at);
+			hold(r, f, d, seq, seg->payload, seg->paylen, seg->wirelen, &seg->at);
 		}
 	}
 	if ((seg->flags & TCP_FIN) && !dr->fin && dr->started) {

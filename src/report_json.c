@@ -304,11 +304,20 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	add_int(o, "type_id", m->hdr.type);
 	add(o, "label", json_object_new_string(mqtt_type_label(m->hdr.type)));
 	add_int(o, "flags", m->hdr.flags);
-	add_int(o, "length", m->hdr.remlen);
-	if (m->hdr.type == MQTT_CONNECT)
+	if (rec->length_known)
+		add_int(o, "length", m->hdr.remlen);
+	if (m->hdr.type == MQTT_CONNECT && m->proto_level)
 		ver = mqtt_version_name(m->version);
 	if (ver)
 		add(o, "version", json_object_new_string(ver));
+	if (rec->version_inferred && !(m->hdr.type == MQTT_CONNECT && m->proto_level))
+		add_bool(o, "version_inferred", 1);
+	if (rec->incomplete)
+		add_bool(o, "incomplete", 1);
+	if (rec->truncated)
+		add_bool(o, "truncated", 1);
+	if (rec->incomplete || rec->truncated)
+		add_int(o, "have", rec->have);
 	if (rec->first_frame && rec->first_frame != rec->at.frame)
 		add_int(o, "first_frame", (int64_t)rec->first_frame);
 	if (m->has_msgid)
@@ -371,10 +380,10 @@ static void message(void *ctx, const struct mqtt_record *rec)
 
 static const char *const event_names[] = {
 	[FRAMER_EV_GAP] = "gap",
-	[FRAMER_EV_BAD_FRAMING] = "bad_framing",
+	[FRAMER_EV_SKIPPED] = "skipped",
 	[FRAMER_EV_OVERSIZE] = "oversize",
-	[FRAMER_EV_INCOMPLETE] = "incomplete",
 	[FRAMER_EV_END] = "end",
+	[FRAMER_EV_VERSION] = "version",
 };
 
 static void event(void *ctx, const struct framer_event *ev)
@@ -388,20 +397,23 @@ static void event(void *ctx, const struct framer_event *ev)
 	case FRAMER_EV_GAP:
 		add_int(o, "offset", (int64_t)ev->offset);
 		add_int(o, "bytes", (int64_t)ev->len);
+		add(o, "cause", json_object_new_string(ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
+						       "lost"));
 		break;
-	case FRAMER_EV_BAD_FRAMING:
+	case FRAMER_EV_SKIPPED:
 		add_int(o, "offset", (int64_t)ev->offset);
+		add_int(o, "bytes", (int64_t)ev->len);
+		add(o, "why", json_object_new_string(ev->text));
 		break;
 	case FRAMER_EV_OVERSIZE:
-	case FRAMER_EV_INCOMPLETE:
 		add_int(o, "offset", (int64_t)ev->offset);
 		add(o, "type", json_object_new_string(mqtt_type_name(ev->type)));
 		add(o, "label", json_object_new_string(mqtt_type_label(ev->type)));
 		add_int(o, "size", (int64_t)ev->len);
-		if (ev->kind == FRAMER_EV_INCOMPLETE) {
-			add_int(o, "have", (int64_t)ev->have);
-			add_bool(o, "incomplete", 1);
-		}
+		break;
+	case FRAMER_EV_VERSION:
+		add(o, "version", json_object_new_string(mqtt_version_name(ev->version)));
+		add(o, "why", json_object_new_string(ev->text));
 		break;
 	case FRAMER_EV_END:
 		add(o, "why", json_object_new_string(report_end_name(ev->why)));

@@ -16,24 +16,43 @@ struct summary {
 	unsigned nmsg;
 	struct frame_ref at;   /* the frame the gathered Info belongs to */
 	char src[64], dst[64]; /* its endpoints, from its first message */
+	const struct reasm_flow *flow;
+	int dir;
+	char *warn;            /* rules its messages break */
+	size_t wlen, wcap;
+	unsigned nwarn;
 };
+
+/* Append to a growing string (reused from frame to frame: no allocation once warm). */
+static void append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t nc = *cap ? *cap : 1024;
+		char *ni;
+		while (nc < *len + n + 1)
+			nc *= 2;
+		if (!(ni = realloc(*buf, nc)))
+			return;
+		*buf = ni;
+		*cap = nc;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
 
 static void put(struct summary *s, const char *p, size_t n)
 {
-	if (s->len + n + 1 > s->cap) {
-		size_t nc = s->cap ? s->cap : 1024;
-		char *ni;
-		while (nc < s->len + n + 1)
-			nc *= 2;
-		if (!(ni = realloc(s->info, nc)))
-			return;
-		s->info = ni;
-		s->cap = nc;
-	}
-	memcpy(s->info + s->len, p, n);
-	s->len += n;
-	s->info[s->len] = '\0';
+	append(&s->info, &s->len, &s->cap, p, n);
 }
+
+static void wput(struct summary *s, const char *p, size_t n)
+{
+	append(&s->warn, &s->wlen, &s->wcap, p, n);
+}
+
+static void note(struct summary *s, const struct frame_ref *at, const struct reasm_flow *f,
+		 int dir, const char *text);
 
 static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 {
@@ -67,10 +86,30 @@ static void print_line(struct summary *s)
 			sizeof t);
 	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s MQTT %" PRIu32 " %s\n", s->at.frame, t,
 		s->src, s->dst, s->at.len, s->info ? s->info : "");
+	if (s->nwarn)
+		note(s, &s->at, s->flow, s->dir, s->warn);
 	if (s->o.line_buffered)
 		fflush(s->o.out);
 	s->nmsg = 0;
 	s->len = 0;
+	s->nwarn = 0;
+	s->wlen = 0;
+}
+
+/* A NOTE line: something about the traffic that is not a message (a gap, bytes skipped, a
+ * rule a message breaks), in the columns of the frame it belongs to. */
+static void note(struct summary *s, const struct frame_ref *at, const struct reasm_flow *f,
+		 int dir, const char *text)
+{
+	char c[64], b[64], t[40];
+
+	tcp_addr_str(&f->client, c, sizeof c);
+	tcp_addr_str(&f->broker, b, sizeof b);
+	report_rel_time(at->ts_sec, at->ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t, sizeof t);
+	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s NOTE %s\n", at->frame, t,
+		dir == REASM_TO_BROKER ? c : b, dir == REASM_TO_BROKER ? b : c, text);
+	if (s->o.line_buffered)
+		fflush(s->o.out);
 }
 
 static void message(void *ctx, const struct mqtt_record *rec)
@@ -89,6 +128,8 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		tcp_addr_str(up ? &f->client : &f->broker, s->src, sizeof s->src);
 		tcp_addr_str(up ? &f->broker : &f->client, s->dst, sizeof s->dst);
 		s->at = rec->at;
+		s->flow = rec->flow;
+		s->dir = rec->dir;
 	} else {
 		put(s, ", ", 2);
 	}
@@ -97,46 +138,67 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		put(s, buf, need);
 	} else {
 		char *big = malloc(need + 1);
-		if (!big)
-			return;
-		mqtt_info(&rec->msg, big, need + 1);
-		put(s, big, need);
-		free(big);
+		if (big) {
+			mqtt_info(&rec->msg, big, need + 1);
+			put(s, big, need);
+			free(big);
+		}
+	}
+	if (rec->incomplete || rec->truncated) {
+		int n;
+		if (rec->length_known)
+			n = snprintf(buf, sizeof buf, " [%s: %" PRIu32 " of %" PRIu32 " bytes captured]",
+				     rec->truncated ? "truncated" : "incomplete", rec->have,
+				     rec->msg.hdr.hdrlen + rec->msg.hdr.remlen);
+		else
+			n = snprintf(buf, sizeof buf, " [%s: fixed header cut after %" PRIu32 " bytes]",
+				     rec->truncated ? "truncated" : "incomplete", rec->have);
+		put(s, buf, (size_t)n);
+	}
+	/* Rules broken by a message that still reads (malformed ones say so in Info). */
+	for (unsigned i = 0; i < rec->msg.nwarn; i++) {
+		const struct mqtt_warning *w = &rec->msg.warn[i];
+		int n;
+		if (w->malformed)
+			continue;
+		n = snprintf(buf, sizeof buf, "%s%s: %s%s%s%s", s->nwarn ? "; " : "",
+			     mqtt_type_label(rec->msg.hdr.type), w->text, w->rule ? " [" : "",
+			     w->rule ? w->rule : "", w->rule ? "]" : "");
+		s->nwarn++;
+		wput(s, buf, (size_t)n);
 	}
 }
 
 static void event(void *ctx, const struct framer_event *ev)
 {
 	struct summary *s = ctx;
-	const struct reasm_flow *f = ev->flow;
-	char c[64], b[64], t[40], text[256];
+	char text[320];
 
 	switch (ev->kind) {
 	case FRAMER_EV_GAP:
-		snprintf(text, sizeof text, "[%" PRIu64 " bytes lost at stream offset %" PRIu64 "]",
-			 ev->len, ev->offset);
+		snprintf(text, sizeof text, "[%" PRIu64 " bytes %s at stream offset %" PRIu64 "]",
+			 ev->len, ev->cause == REASM_GAP_SNAPLEN ? "cut by the snap length" :
+			 "not captured (lost segments)", ev->offset);
 		break;
-	case FRAMER_EV_BAD_FRAMING:
-		snprintf(text, sizeof text, "[not MQTT framing at stream offset %" PRIu64
-			 ": resynchronising]", ev->offset);
+	case FRAMER_EV_SKIPPED:
+		snprintf(text, sizeof text, "[%" PRIu64 " bytes skipped at stream offset %" PRIu64
+			 " to find a packet boundary: %s]", ev->len, ev->offset, ev->text);
 		break;
 	case FRAMER_EV_OVERSIZE:
 		snprintf(text, sizeof text, "[%s of %" PRIu64 " bytes over the buffer limit: skipped]",
 			 mqtt_type_label(ev->type), ev->len);
 		break;
-	case FRAMER_EV_INCOMPLETE:
-		snprintf(text, sizeof text, "[%s incomplete: %" PRIu64 " of %" PRIu64 " bytes seen]",
-			 mqtt_type_label(ev->type), ev->have, ev->len);
+	case FRAMER_EV_VERSION:
+		snprintf(text, sizeof text, "[MQTT %s inferred: %s]", mqtt_version_name(ev->version),
+			 ev->text);
 		break;
 	default:
 		return;
 	}
-	tcp_addr_str(&f->client, c, sizeof c);
-	tcp_addr_str(&f->broker, b, sizeof b);
-	report_rel_time(ev->at.ts_sec, ev->at.ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t,
-			sizeof t);
-	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s NOTE %s\n", ev->at.frame, t,
-		ev->dir == REASM_TO_BROKER ? c : b, ev->dir == REASM_TO_BROKER ? b : c, text);
+	/* an event comes after the messages of the frame it was noticed in */
+	if (s->nmsg && s->at.frame != ev->at.frame)
+		print_line(s);
+	note(s, &ev->at, ev->flow, ev->dir, text);
 }
 
 static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
@@ -165,6 +227,7 @@ static void sfree(void *ctx)
 	if (!s)
 		return;
 	free(s->info);
+	free(s->warn);
 	free(s);
 }
 

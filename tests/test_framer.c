@@ -14,9 +14,12 @@ struct got {
 	const uint8_t *raw[64];
 	uint16_t msgid[64];
 	uint8_t has_props[64];
+	uint8_t incomplete[64], truncated[64], inferred[64];
+	uint32_t total[64];
 	int nev;
 	int ev_kind[16];
-	uint64_t ev_len[16], ev_have[16], ev_off[16];
+	uint64_t ev_len[16], ev_off[16];
+	int ev_cause[16];
 	uint8_t ev_type[16];
 };
 
@@ -32,6 +35,10 @@ static void on_msg(void *ctx, const struct mqtt_record *rec)
 	g->raw[g->n] = rec->raw;
 	g->msgid[g->n] = rec->msg.msgid;
 	g->has_props[g->n] = rec->msg.has_props;
+	g->incomplete[g->n] = rec->incomplete;
+	g->truncated[g->n] = rec->truncated;
+	g->inferred[g->n] = rec->version_inferred;
+	g->total[g->n] = rec->length_known ? rec->msg.hdr.hdrlen + rec->msg.hdr.remlen : 0;
 	g->n++;
 }
 
@@ -43,7 +50,7 @@ static void on_ev(void *ctx, const struct framer_event *ev)
 	cr_assert(g->nev < 16);
 	g->ev_kind[g->nev] = ev->kind;
 	g->ev_len[g->nev] = ev->len;
-	g->ev_have[g->nev] = ev->have;
+	g->ev_cause[g->nev] = ev->cause;
 	g->ev_off[g->nev] = ev->offset;
 	g->ev_type[g->nev] = ev->type;
 	g->nev++;
@@ -57,16 +64,27 @@ struct fx {
 	struct frame_ref at;
 };
 
-static void setup_fx(struct fx *x, uint32_t max_buffer)
+static void setup_fx_mid(struct fx *x, uint32_t max_buffer, int saw_syn)
 {
 	struct framer_config c = { max_buffer };
 	struct framer_sink fs = { on_msg, on_ev };
 
 	memset(x, 0, sizeof *x);
+	x->flow.saw_syn = (uint8_t)saw_syn;
 	x->fr = framer_new(&c, &fs, &x->g);
 	x->s = framer_reasm_sink();
 	x->at.frame = 1;
 	x->flow.user = x->s->open(x->fr, &x->flow, &x->at);
+}
+
+static void setup_fx(struct fx *x, uint32_t max_buffer)
+{
+	setup_fx_mid(x, max_buffer, 1);
+}
+
+static void gap(struct fx *x, int dir, uint64_t off, uint32_t len, int cause)
+{
+	x->s->gap(x->fr, &x->flow, dir, off, len, cause, &x->at);
 }
 
 static void data(struct fx *x, int dir, const uint8_t *p, uint32_t n)
@@ -204,50 +222,159 @@ Test(framer, stream_ending_inside_a_packet_is_incomplete)
 	setup_fx(&x, 1 << 20);
 	data(&x, 0, connect311, 9);
 	teardown_fx(&x);
-	cr_assert_eq(x.g.n, 0);
-	cr_assert_eq(x.g.nev, 1);
-	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_INCOMPLETE);
-	cr_assert_eq(x.g.ev_type[0], MQTT_CONNECT);
-	cr_assert_eq(x.g.ev_len[0], sizeof connect311);
-	cr_assert_eq(x.g.ev_have[0], 9);
+	cr_assert_eq(x.g.n, 1);
+	cr_assert(x.g.incomplete[0]);
+	cr_assert_eq(x.g.type[0], MQTT_CONNECT);
+	cr_assert_eq(x.g.total[0], sizeof connect311);
+	cr_assert_eq(x.g.len[0], 9);
+	cr_assert_eq(x.g.nev, 0);
 }
 
-Test(framer, five_byte_length_is_bad_framing)
+Test(framer, five_byte_length_is_skipped_as_bad_framing)
 {
 	struct fx x;
-	const uint8_t bad[] = { 0x30, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00 };
+	const uint8_t bad[] = { 0x30, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0xc0, 0x00 };
 
 	setup_fx(&x, 1 << 20);
 	data(&x, 0, bad, sizeof bad);
-	cr_assert_geq(x.g.nev, 1);
-	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_BAD_FRAMING);
-	cr_assert_eq(x.g.n, 0);
 	teardown_fx(&x);
+	cr_assert_eq(x.g.nev, 1);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_SKIPPED);
+	cr_assert_eq(x.g.ev_len[0], 7);
+	cr_assert_eq(x.g.n, 1);
+	cr_assert_eq(x.g.type[0], MQTT_PINGREQ);
 }
 
-Test(framer, gap_inside_a_packet_then_resynchronise)
+Test(framer, gap_past_a_packet_then_resynchronise)
 {
 	struct fx x;
 	uint8_t tail[64];
 	size_t n = 0;
 
 	setup_fx(&x, 1 << 20);
-	data(&x, 0, publish5, 6);                       /* the start of a PUBLISH */
-	x.s->gap(x.fr, &x.flow, 0, 6, 20, &x.at);       /* then 20 bytes lost */
+	data(&x, 0, publish5, 6);                 /* the start of a 14-byte PUBLISH */
+	gap(&x, 0, 6, 20, REASM_GAP_LOST);        /* 20 bytes lost: past its end */
 	/* the next span starts inside some packet: 3 stray bytes, then whole packets */
 	tail[n++] = 'x', tail[n++] = 'y', tail[n++] = 'z';
 	memcpy(tail + n, puback311, sizeof puback311), n += sizeof puback311;
 	memcpy(tail + n, pingreq, sizeof pingreq), n += sizeof pingreq;
 	data(&x, 0, tail, (uint32_t)n);
 	cr_assert_eq(x.g.nev, 2);
-	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_INCOMPLETE);
-	cr_assert_eq(x.g.ev_have[0], 6);
-	cr_assert_eq(x.g.ev_kind[1], FRAMER_EV_GAP);
-	cr_assert_eq(x.g.ev_len[1], 20);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_GAP);
+	cr_assert_eq(x.g.ev_len[0], 20);
+	cr_assert_eq(x.g.ev_cause[0], REASM_GAP_LOST);
+	cr_assert_eq(x.g.ev_kind[1], FRAMER_EV_SKIPPED);
+	cr_assert_eq(x.g.ev_len[1], 3);
+	cr_assert_eq(x.g.ev_off[1], 26);
+	cr_assert_eq(x.g.n, 3);
+	cr_assert_eq(x.g.type[0], MQTT_PUBLISH);
+	cr_assert(x.g.incomplete[0]);
+	cr_assert_eq(x.g.len[0], 6);
+	cr_assert_eq(x.g.type[1], MQTT_PUBACK);
+	cr_assert(!x.g.incomplete[1]);
+	cr_assert_eq(x.g.type[2], MQTT_PINGREQ);
+	teardown_fx(&x);
+}
+
+Test(framer, gap_inside_a_packet_costs_that_packet_only)
+{
+	struct fx x;
+	/* PUBLISH QoS 0, remaining length 98, topic "t" */
+	uint8_t big[100] = { 0x30, 0x62, 0x00, 0x01, 't' };
+
+	setup_fx(&x, 1 << 20);
+	data(&x, 0, big, 30);
+	gap(&x, 0, 30, 40, REASM_GAP_LOST);
+	data(&x, 0, big + 70, 30);
+	data(&x, 0, pingreq, sizeof pingreq);
+	cr_assert_eq(x.g.n, 2);
+	cr_assert(x.g.incomplete[0]);
+	cr_assert_eq(x.g.len[0], 30);
+	cr_assert_eq(x.g.total[0], 100);
+	/* reported with the frame of its last byte (data() numbers spans 1, 2, ...) */
+	cr_assert_eq(x.g.frame[0], 2);
+	cr_assert_eq(x.g.type[1], MQTT_PINGREQ);
+	cr_assert(!x.g.incomplete[1]);
+	/* no resynchronisation was needed */
+	cr_assert_eq(x.g.nev, 1);
+	teardown_fx(&x);
+}
+
+Test(framer, snap_length_cut_marks_the_packet_truncated)
+{
+	struct fx x;
+	uint8_t seg[40];
+
+	setup_fx(&x, 1 << 20);
+	/* one segment: PINGREQ, then 30 captured bytes of a 100-byte PUBLISH */
+	uint8_t big[100] = { 0x30, 0x62, 0x00, 0x03, 'a', '/', 'b' };
+	memcpy(seg, pingreq, 2);
+	memcpy(seg + 2, big, 30);
+	data(&x, 0, seg, 32);
+	gap(&x, 0, 32, 70, REASM_GAP_SNAPLEN); /* the rest of the PUBLISH exactly */
+	data(&x, 0, puback311, sizeof puback311);
+	cr_assert_eq(x.g.n, 3);
+	cr_assert_eq(x.g.type[1], MQTT_PUBLISH);
+	cr_assert(x.g.truncated[1]);
+	cr_assert(!x.g.incomplete[1]);
+	cr_assert_eq(x.g.len[1], 30);
+	cr_assert_eq(x.g.type[2], MQTT_PUBACK);
+	cr_assert_eq(x.g.nev, 1);
+	teardown_fx(&x);
+}
+
+Test(framer, midstream_start_skips_to_a_boundary)
+{
+	struct fx x;
+	uint8_t s[32];
+	size_t n = 0;
+
+	setup_fx_mid(&x, 1 << 20, 0);
+	/* the tail of a payload, then whole packets */
+	s[n++] = 'l', s[n++] = 'o', s[n++] = 0x00;
+	memcpy(s + n, puback311, sizeof puback311), n += sizeof puback311;
+	memcpy(s + n, pingreq, sizeof pingreq), n += sizeof pingreq;
+	data(&x, 0, s, (uint32_t)n);
 	cr_assert_eq(x.g.n, 2);
 	cr_assert_eq(x.g.type[0], MQTT_PUBACK);
-	cr_assert_eq(x.g.type[1], MQTT_PINGREQ);
-	cr_assert_eq(framer_stats(x.fr)->bytes_skipped, 3);
+	cr_assert(x.g.inferred[0], "no CONNECT: the version is an assumption");
+	cr_assert_eq(x.g.nev, 1);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_SKIPPED);
+	cr_assert_eq(x.g.ev_len[0], 3);
+	teardown_fx(&x);
+}
+
+Test(framer, midstream_start_at_a_boundary_skips_nothing)
+{
+	struct fx x;
+	/* CONNACK split over two spans */
+	const uint8_t connack[] = { 0x20, 0x02, 0x00, 0x00 };
+
+	setup_fx_mid(&x, 1 << 20, 0);
+	data(&x, 1, connack, 1);
+	data(&x, 1, connack + 1, 3);
+	cr_assert_eq(x.g.n, 1);
+	cr_assert_eq(x.g.type[0], MQTT_CONNACK);
+	cr_assert_eq(x.g.nev, 0);
+	teardown_fx(&x);
+}
+
+Test(framer, version_5_is_inferred_without_connect)
+{
+	struct fx x;
+	/* v5 CONNACK: flags, reason 0, properties length 0 (remaining length 3) */
+	const uint8_t connack5[] = { 0x20, 0x03, 0x00, 0x00, 0x00 };
+
+	setup_fx_mid(&x, 1 << 20, 0);
+	data(&x, 1, connack5, sizeof connack5);
+	data(&x, 0, publish5, sizeof publish5);
+	cr_assert_eq(x.g.n, 2);
+	cr_assert_eq(x.g.version[0], MQTT_V5);
+	cr_assert(x.g.inferred[0]);
+	cr_assert_eq(x.g.version[1], MQTT_V5);
+	cr_assert(x.g.has_props[1], "the PUBLISH is read with 5.0's properties");
+	cr_assert_eq(x.g.nev, 1);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_VERSION);
 	teardown_fx(&x);
 }
 

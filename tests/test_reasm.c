@@ -14,6 +14,7 @@ struct rec {
 	uint32_t gap_len[2][8];
 	uint64_t gap_frame[2][8];
 	int ngap[2];
+	int gap_cause[2];
 	int eof[2], eof_why[2];
 	int opened, closed, close_why[8];
 	uint64_t frames[2][64]; /* frame of each delivery */
@@ -43,10 +44,11 @@ static void s_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, u
 }
 
 static void s_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t off, uint32_t len,
-		  const struct frame_ref *at)
+		  int cause, const struct frame_ref *at)
 {
 	struct rec *r = ctx;
 	(void)f;
+	r->gap_cause[dir] = cause;
 	cr_assert(r->ngap[dir] < 8);
 	r->gap_off[dir][r->ngap[dir]] = off;
 	r->gap_frame[dir][r->ngap[dir]] = at->frame;
@@ -427,5 +429,45 @@ Test(reasm, many_flows_grow_the_table)
 	cr_assert_eq(r.n[0], 6000);
 	reasm_finish(rs);
 	cr_assert_eq(r.closed, 3000);
+	reasm_free(rs);
+}
+
+Test(reasm, snap_length_cut_is_a_gap_of_its_own_kind)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+	struct cap_pkt pkt = { 0 };
+	struct tcp_seg s = { 0 };
+
+	fill();
+	handshake(rs, 100, 5000);
+	/* 100 bytes on the wire, 30 captured */
+	pkt.frame = ++g_frame;
+	pkt.ts_sec = 1000 + (int64_t)g_frame;
+	s.pkt = &pkt;
+	s.at.frame = pkt.frame;
+	s.src.family = s.dst.family = 4;
+	s.src.a[0] = s.dst.a[0] = 10;
+	s.src.a[3] = 1;
+	s.dst.a[3] = 2;
+	s.sport = 40000;
+	s.dport = 1883;
+	s.seq = 101;
+	s.ack = 5001;
+	s.flags = TCP_ACK;
+	s.payload = stream;
+	s.paylen = 30;
+	s.wirelen = 100;
+	reasm_feed(rs, &s);
+	cr_assert_eq(r.n[0], 30);
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_cause[0], REASM_GAP_SNAPLEN);
+	cr_assert_eq(r.gap_off[0][0], 30);
+	cr_assert_eq(r.gap_len[0][0], 70);
+	/* the next segment follows the wire length, not the captured one */
+	feed(rs, 0, 201, 5001, TCP_ACK, stream + 100, 10);
+	cr_assert_eq(r.n[0], 40);
+	cr_assert_arr_eq(r.out[0] + 30, stream + 100, 10);
+	cr_assert_eq(r.ngap[0], 1);
 	reasm_free(rs);
 }

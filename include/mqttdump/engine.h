@@ -23,7 +23,7 @@ struct engine_config {
 
 struct engine_stats {
 	uint64_t frames, tcp_segments, bad_frames, messages, connections, gaps, gap_bytes,
-		 bytes_skipped, incomplete, malformed, oversize;
+		 bytes_skipped, incomplete, truncated, malformed, oversize, resyncs;
 };
 
 struct engine;

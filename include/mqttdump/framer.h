@@ -23,18 +23,22 @@ struct mqtt_record {
 	struct frame_ref at;       /* the frame holding the last byte */
 	uint64_t first_frame;      /* the frame holding the first byte */
 	uint8_t version;           /* the connection's version (MQTT_VUNKNOWN: not seen) */
-	uint8_t incomplete;        /* bytes of it were lost: fields beyond them are unknown */
-	uint32_t have;             /* bytes of it captured (== hdrlen + remlen unless incomplete) */
-	const uint8_t *raw;        /* the packet's bytes (have of them) */
-	struct mqtt_msg msg;
+	uint8_t version_inferred;  /* no CONNECT seen: version assumed (3.1.1) or inferred (5.0) */
+	uint8_t incomplete;        /* bytes of it were lost, or the stream ended inside it */
+	uint8_t truncated;         /* the snap length cut bytes of it */
+	uint8_t length_known;      /* its fixed header was read whole (msg.hdr.remlen is true) */
+	uint32_t have;             /* bytes of it captured; == hdrlen + remlen when complete */
+	const uint8_t *raw;        /* the captured prefix of the packet (have bytes, at most
+				    * what arrived before the first missing byte) */
+	struct mqtt_msg msg;       /* for a cut packet: the fields its captured prefix holds */
 };
 
 enum framer_event_kind {
-	FRAMER_EV_GAP,          /* bytes of the stream were lost */
-	FRAMER_EV_BAD_FRAMING,  /* the stream cannot be framed here: direction stopped */
+	FRAMER_EV_GAP,          /* bytes of the stream were not captured (cause: enum reasm_gap) */
+	FRAMER_EV_SKIPPED,      /* bytes that could not be framed, skipped to resynchronise */
 	FRAMER_EV_OVERSIZE,     /* a packet larger than max_buffer: skipped */
-	FRAMER_EV_INCOMPLETE,   /* the stream ended (or a gap cut) inside a packet */
 	FRAMER_EV_END,          /* the connection ended */
+	FRAMER_EV_VERSION,      /* the version of a connection without CONNECT was inferred */
 };
 
 struct framer_event {
@@ -44,10 +48,11 @@ struct framer_event {
 	struct frame_ref at;    /* the frame it was noticed in */
 	uint64_t offset;        /* stream offset */
 	uint64_t len;           /* bytes lost / skipped / claimed length */
-	uint64_t have;          /* INCOMPLETE: bytes seen of the packet */
-	uint8_t type;           /* INCOMPLETE / OVERSIZE: the packet's type */
+	uint8_t type;           /* OVERSIZE: the packet's type */
+	uint8_t version;        /* VERSION: the version inferred */
+	int cause;              /* GAP: enum reasm_gap */
 	int why;                /* END: enum reasm_end */
-	const char *text;
+	const char *text;       /* SKIPPED, VERSION: why, in words */
 };
 
 struct framer_sink {
@@ -60,7 +65,7 @@ struct framer_config {
 };
 
 struct framer_stats {
-	uint64_t messages, malformed, incomplete, oversize, bytes_skipped, bad_framing;
+	uint64_t messages, malformed, incomplete, truncated, oversize, bytes_skipped, resyncs;
 };
 
 struct framer;

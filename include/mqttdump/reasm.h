@@ -22,6 +22,12 @@
 
 enum reasm_dir { REASM_TO_BROKER = 0, REASM_TO_CLIENT = 1 };
 
+/* Why bytes of a stream will not be delivered. */
+enum reasm_gap {
+	REASM_GAP_LOST = 0,  /* segments the capture missed */
+	REASM_GAP_SNAPLEN,   /* the snap length cut a segment: its tail was on the wire only */
+};
+
 enum reasm_end {
 	REASM_END_FIN,      /* the direction's FIN was reached */
 	REASM_END_RST,      /* a reset (from either side) */
@@ -47,9 +53,10 @@ struct reasm_sink {
 	void *(*open)(void *ctx, struct reasm_flow *f, const struct frame_ref *at);
 	void (*data)(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
 		     const struct frame_ref *at);
-	/* offset: the stream offset (bytes since the direction's first byte) of the hole. */
+	/* offset: the stream offset (bytes since the direction's first byte) of the hole;
+	 * cause: enum reasm_gap. */
 	void (*gap)(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, uint32_t len,
-		    const struct frame_ref *at);
+		    int cause, const struct frame_ref *at);
 	void (*eof)(void *ctx, struct reasm_flow *f, int dir, int why, const struct frame_ref *at);
 	/* After both directions' eof: free f->user. */
 	void (*close)(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at);
@@ -64,7 +71,8 @@ struct reasm_config {
 };
 
 struct reasm_stats {
-	uint64_t segments, flows, gaps, gap_bytes, dup_bytes, held_max, evicted, expired;
+	uint64_t segments, flows, gaps, gap_bytes, snap_gaps, snap_bytes, dup_bytes, held_max,
+		 evicted, expired;
 };
 
 struct reasm;
