@@ -386,6 +386,17 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	bp = d == REASM_TO_BROKER ? seg->dport : seg->sport;
 	h = flow_hash(c, cp, b, bp);
 	f = lookup(r, h, c, cp, b, bp);
+	if (!f && d == REASM_TO_BROKER && is_broker_port(r, seg->sport)) {
+		/* Both ports are broker ports: the connection may be known the other way round
+		 * (its SYN or first data came from the other side). */
+		uint64_t h2 = flow_hash(&seg->dst, seg->dport, &seg->src, seg->sport);
+		struct flow *f2 = lookup(r, h2, &seg->dst, seg->dport, &seg->src, seg->sport);
+		if (f2 && !((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)) {
+			f = f2;
+			h = h2;
+			d = REASM_TO_CLIENT;
+		}
+	}
 
 	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && d == REASM_TO_BROKER && f) {
 		/* A SYN on a known 4-tuple: a retransmitted SYN, or a new connection. */

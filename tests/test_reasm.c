@@ -471,3 +471,20 @@ Test(reasm, snap_length_cut_is_a_gap_of_its_own_kind)
 	cr_assert_eq(r.ngap[0], 1);
 	reasm_free(rs);
 }
+
+Test(reasm, both_ports_broker_ports_one_connection)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	/* client port 1883 too: 10.0.0.1:1883 -> 10.0.0.2:1883 and back */
+	feed_port(rs, 0, 1883, 100, 0, TCP_SYN, NULL, 0);
+	feed_port(rs, 1, 1883, 5000, 101, TCP_SYN | TCP_ACK, NULL, 0);
+	feed_port(rs, 0, 1883, 101, 5001, TCP_ACK, stream, 10);
+	feed_port(rs, 1, 1883, 5001, 111, TCP_ACK, stream + 10, 10);
+	cr_assert_eq(r.opened, 1);
+	cr_assert_eq(r.n[0], 10);
+	cr_assert_eq(r.n[1], 10);
+	reasm_free(rs);
+}
