@@ -323,6 +323,13 @@ static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
 		/* the fields the prefix holds; "malformed" only because it is cut */
 		mqtt_parse(d->buf, d->have, rec.version, &rec.msg);
 		rec.msg.nwarn = 0;
+		if (rec.msg.hdr.type == MQTT_CONNECT && rec.msg.proto_level) {
+			/* even cut, a CONNECT tells how the connection's packets read */
+			c->version = rec.msg.version;
+			c->inferred = 0;
+			rec.version = c->version;
+			rec.version_inferred = 0;
+		}
 	} else {
 		rec.have = d->hdrhave;
 		rec.raw = d->hdr;
