@@ -345,6 +345,37 @@ static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
 		fr->sink.message(fr->ctx, &rec);
 }
 
+/* A fixed header whose remaining length runs past 4 bytes: the packet is reported by its
+ * first byte, as Wireshark does ("Publish Message[Malformed Packet]"). */
+static void emit_bad_header(struct framer *fr, struct reasm_flow *f, int dir,
+			    const uint8_t *hdr, uint32_t n, const struct frame_ref *at)
+{
+	struct fconn *c = f->user;
+	struct mqtt_record rec;
+
+	memset(&rec, 0, sizeof rec);
+	rec.flow = f;
+	rec.dir = dir;
+	rec.at = *at;
+	rec.first_frame = c->d[dir].first_frame ? c->d[dir].first_frame : at->frame;
+	rec.version = c->version ? c->version : MQTT_V311;
+	rec.version_inferred = c->version == MQTT_VUNKNOWN || c->inferred;
+	rec.have = n;
+	rec.raw = hdr;
+	rec.msg.hdr.type = hdr[0] >> 4;
+	rec.msg.hdr.flags = hdr[0] & 0x0f;
+	rec.msg.version = rec.version;
+	rec.msg.nwarn = 1;
+	rec.msg.warn[0].text = "remaining length longer than 4 bytes";
+	rec.msg.warn[0].rule = "MQTT-1.5.5";
+	rec.msg.warn[0].offset = 1;
+	rec.msg.warn[0].malformed = 1;
+	fr->st.messages++;
+	fr->st.malformed++;
+	if (fr->sink.message)
+		fr->sink.message(fr->ctx, &rec);
+}
+
 /* ---- buffers and states ------------------------------------------------------------ */
 
 static int reserve(struct framer *fr, struct fdir *d, uint32_t want)
@@ -476,7 +507,12 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 				continue;
 			}
 			if (rc == MQTT_MALFORMED) {
+				d->first_frame = at->frame;
+				emit_bad_header(fr, f, dir, p, 5, at);
 				start_resync(d, "a remaining length longer than 4 bytes: not MQTT framing");
+				d->skip_from = d->offset + 5;
+				d->skipped = 0;
+				p += 5, n -= 5, d->offset += 5;
 				continue;
 			}
 			d->first_frame = at->frame;
@@ -492,10 +528,9 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 			if (rc == MQTT_TRUNCATED)
 				continue;
 			if (rc == MQTT_MALFORMED) {
+				emit_bad_header(fr, f, dir, d->hdr, 5, at);
 				reset_packet(d);
 				start_resync(d, "a remaining length longer than 4 bytes: not MQTT framing");
-				d->skipped = 5;
-				d->skip_from = d->offset - 5;
 				continue;
 			}
 			d->h = h;

@@ -701,6 +701,9 @@ int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg 
 	c.p = buf + m->hdr.hdrlen;
 	c.end = c.p + (m->hdr.remlen < len - m->hdr.hdrlen ? m->hdr.remlen : len - m->hdr.hdrlen);
 
+	/* "The encoded value MUST use the minimum number of bytes necessary" [MQTT-1.5.5-1] */
+	if (m->hdr.hdrlen > 2 && buf[m->hdr.hdrlen - 1] == 0)
+		warn(m, buf, buf + 1, "MQTT-1.5.5-1", "remaining length not in its shortest form", 0);
 	if (m->hdr.type != MQTT_PUBLISH && m->hdr.flags != required_flags[m->hdr.type] &&
 	    m->hdr.type != MQTT_RESERVED0)
 		warn(m, buf, buf, "MQTT-2.1.3-1", "reserved fixed header flags are wrong", 0);
@@ -822,6 +825,9 @@ size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)
 	sb_str(&b, mqtt_type_label(m->hdr.type));
 	switch (m->hdr.type) {
 	case MQTT_PUBLISH:
+		/* Wireshark adds the id and topic once the packet has been read whole */
+		if (malformed)
+			break;
 		if (m->has_msgid)
 			sb_id(&b, m->msgid);
 		if (m->topic.p)
