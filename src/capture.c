@@ -150,9 +150,10 @@ struct cap *cap_open_file(const char *path, char *err, size_t errlen)
 	}
 	c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pe);
 	if (!c->p) {
-		fclose(fp);
+		size_t peeked = ps->len;
+		fclose(fp); /* frees ps */
 		free(c);
-		if (ps->len == 0)
+		if (peeked == 0)
 			snprintf(err, errlen, "%s: empty file, not a capture", path);
 		else
 			snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, pe);
