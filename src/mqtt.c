@@ -813,6 +813,60 @@ static void sb_topic(struct sbuf *b, struct mqtt_view v)
 	sb_put(b, "]", 1);
 }
 
+/* The media type of a PUBLISH's Content Type property, lower case and without
+ * parameters, into out (NUL-terminated); 0 when there is none. */
+static int content_type(const struct mqtt_msg *m, char *out, size_t cap)
+{
+	struct mqtt_cursor c = { m->props.p, m->props.p + m->props.len };
+	struct mqtt_prop p;
+	size_t n = 0;
+
+	if (m->hdr.type != MQTT_PUBLISH || !m->has_props)
+		return 0;
+	while (mqtt_next_prop(&c, &p) == MQTT_OK) {
+		if (p.id != 0x03)
+			continue;
+		for (uint32_t i = 0; i < p.str.len && n + 1 < cap; i++) {
+			char ch = (char)p.str.p[i];
+			if (ch == ';' || ch == ' ')
+				break;
+			out[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+		}
+		out[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* Media types whose dissector shows in tshark's summary (checked against tshark 4.0). */
+static const struct media {
+	const char *type, *proto, *info;
+} media[] = {
+	{ "application/json", "JSON", ", JavaScript Object Notation (application/json)" },
+	{ "application/xml", "XML", "" },
+	{ "text/xml", "XML", "" },
+	{ "text/plain", NULL, " (text/plain)" },
+	{ "text/html", NULL, " (text/html)" },
+};
+
+static const struct media *media_of(const struct mqtt_msg *m)
+{
+	char ct[64];
+
+	if (!content_type(m, ct, sizeof ct) || !m->payload.len)
+		return NULL;
+	for (size_t i = 0; i < sizeof media / sizeof media[0]; i++)
+		if (strcmp(ct, media[i].type) == 0)
+			return &media[i];
+	return NULL;
+}
+
+const char *mqtt_media_proto(const struct mqtt_msg *m)
+{
+	const struct media *md = media_of(m);
+	return md ? md->proto : NULL;
+}
+
 size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)
 {
 	struct sbuf b = { out, cap, 0 };
@@ -832,6 +886,8 @@ size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)
 			sb_id(&b, m->msgid);
 		if (m->topic.p)
 			sb_topic(&b, m->topic);
+		if (media_of(m))
+			sb_str(&b, media_of(m)->info);
 		break;
 	case MQTT_SUBSCRIBE: {
 		struct mqtt_cursor c = { m->list.p, m->list.p + m->list.len };

@@ -18,6 +18,7 @@ struct summary {
 	char src[64], dst[64]; /* its endpoints, from its first message */
 	const struct reasm_flow *flow;
 	int dir;
+	const char *media;     /* "JSON", "XML": tshark's protocol column says MQTT/JSON */
 	char *warn;            /* rules its messages break */
 	size_t wlen, wcap;
 	unsigned nwarn;
@@ -84,8 +85,10 @@ static void print_line(struct summary *s)
 
 	report_rel_time(s->at.ts_sec, s->at.ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t,
 			sizeof t);
-	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s MQTT %" PRIu32 " %s\n", s->at.frame, t,
-		s->src, s->dst, s->at.len, s->info ? s->info : "");
+	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s MQTT%s%s %" PRIu32 " %s\n", s->at.frame,
+		t, s->src, s->dst, s->media ? "/" : "", s->media ? s->media : "", s->at.len,
+		s->info ? s->info : "");
+	s->media = NULL;
 	if (s->nwarn)
 		note(s, &s->at, s->flow, s->dir, s->warn);
 	if (s->o.line_buffered)
@@ -133,6 +136,8 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	} else {
 		put(s, ", ", 2);
 	}
+	if (mqtt_media_proto(&rec->msg))
+		s->media = mqtt_media_proto(&rec->msg);
 	need = mqtt_info(&rec->msg, buf, sizeof buf);
 	if (need < sizeof buf) {
 		put(s, buf, need);

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Make the project's sample captures with mosquitto and its clients, in a network namespace
+# of our own (loopback only). Needs root, mosquitto, mosquitto-clients, tcpdump, iproute2.
+# Usage: captures/make-captures.sh [NAME...]   (default: all)
+# The captures vary from run to run in time stamps, ports and sequence numbers only; after
+# remaking one, regenerate its expected output (tests/regen.sh) and read the diff.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ns=mqd-cap-$$
+tmp=$(mktemp -d)
+chmod 755 "$tmp" # the broker drops to its own user and reads the password file
+broker_pid=
+
+cleanup() {
+	[ -n "$broker_pid" ] && kill "$broker_pid" 2> /dev/null || true
+	ip netns pids "$ns" 2> /dev/null | xargs -r kill 2> /dev/null || true
+	ip netns del "$ns" 2> /dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# (background processes are started with `ip netns exec` itself, which execs the
+# command, so that $! is the process to signal)
+in_ns() { ip netns exec "$ns" "$@"; }
+
+ip netns add "$ns"
+in_ns ip link set lo up
+in_ns ip link set lo mtu 1500 # large messages cross many segments
+
+mosquitto_passwd -b -c "$tmp/passwd" alice wonderland > /dev/null 2>&1
+chmod 644 "$tmp/passwd"
+cat > "$tmp/open.conf" << EOF
+listener 1883 127.0.0.1
+allow_anonymous true
+EOF
+cat > "$tmp/auth.conf" << EOF
+listener 1883 127.0.0.1
+allow_anonymous false
+password_file $tmp/passwd
+EOF
+
+start_broker() {
+	ip netns exec "$ns" mosquitto -c "$1" > "$tmp/broker.log" 2>&1 &
+	broker_pid=$!
+	for _ in $(seq 50); do
+		in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/1883' 2> /dev/null && return 0
+		sleep 0.1
+	done
+	echo "broker did not start" >&2
+	exit 1
+}
+
+stop_broker() {
+	kill "$broker_pid" 2> /dev/null || true
+	wait "$broker_pid" 2> /dev/null || true
+	broker_pid=
+}
+
+# capture NAME CONF FUNCTION: run FUNCTION with a broker, record it to NAME.pcap
+capture() {
+	local name=$1 conf=$2 fn=$3
+	start_broker "$tmp/$conf"
+	ip netns exec "$ns" tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$tmp/$name.pcap" 'tcp port 1883' > "$tmp/tcpdump.log" 2>&1 &
+	local tpid=$!
+	sleep 0.7
+	"$fn"
+	sleep 0.7
+	kill -INT "$tpid"
+	wait "$tpid" 2> /dev/null || true
+	stop_broker
+	cat "$tmp/tcpdump.log" >&2
+	mv "$tmp/$name.pcap" "$here/$name.pcap"
+	echo "$name.pcap: $(tcpdump -r "$here/$name.pcap" 2> /dev/null | wc -l) frames"
+}
+
+H=(-h 127.0.0.1 -p 1883)
+
+sub_pub_ping() {
+	in_ns mosquitto_sub "${H[@]}" -i sub-1 -t home/kitchen/temp -k 5 -W 7 > /dev/null &
+	local s=$!
+	sleep 1
+	in_ns mosquitto_pub "${H[@]}" -i pub-1 -t home/kitchen/temp -m 21.5
+	sleep 0.3
+	in_ns mosquitto_pub "${H[@]}" -i pub-2 -t home/kitchen/temp -m 21.7
+	wait "$s" || true
+}
+
+qos1() {
+	in_ns mosquitto_sub "${H[@]}" -i sub-q1 -q 1 -t factory/line1/count -C 2 > /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -i pub-q1 -q 1 -t factory/line1/count -m 41
+	in_ns mosquitto_pub "${H[@]}" -i pub-q1b -q 1 -t factory/line1/count -m 42
+	wait "$s"
+}
+
+qos2() {
+	in_ns mosquitto_sub "${H[@]}" -i sub-q2 -q 2 -t bank/transfer -C 1 > /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -i pub-q2 -q 2 -t bank/transfer -m '{"amount": 100}'
+	wait "$s"
+}
+
+retained() {
+	in_ns mosquitto_pub "${H[@]}" -i pub-ret -r -t status/door -m open
+	sleep 0.3
+	in_ns mosquitto_sub "${H[@]}" -i sub-ret -t status/door -C 1 > /dev/null
+	sleep 0.3
+	in_ns mosquitto_pub "${H[@]}" -i pub-clear -r -t status/door -n
+}
+
+request_response() {
+	# a responder: answers one request on the response topic with the correlation data
+	in_ns mosquitto_sub "${H[@]}" -V mqttv5 -i responder -t service/time -C 1 -F '%R %C' \
+		> "$tmp/req" &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_rr "${H[@]}" -i requester -t service/time -e replies/requester \
+		-m 'what time is it?' -W 5 > /dev/null &
+	local r=$!
+	wait "$s"
+	local rt cd
+	read -r rt _ < "$tmp/req"
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i responder-pub -t "$rt" -m '12:00' \
+		-D publish correlation-data "$(cut -d' ' -f2- < "$tmp/req")"
+	wait "$r" || true
+}
+
+userpass() {
+	in_ns mosquitto_pub "${H[@]}" -i good-login -u alice -P wonderland -t secret/topic -m hi
+	in_ns mosquitto_pub "${H[@]}" -i bad-login -u alice -P wrong -t secret/topic -m hi || true
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i bad-login-5 -u alice -P wrong -t secret/topic -m hi || true
+}
+
+version_session() {
+	local v=$1
+	in_ns mosquitto_sub "${H[@]}" -V "$v" -i "sub-$v" -t "v/$v" -q 1 -C 1 > /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -V "$v" -i "pub-$v" -t "v/$v" -q 1 -m "hello $v"
+	wait "$s"
+}
+mqtt31() { version_session mqttv31; }
+mqtt311() { version_session mqttv311; }
+
+mqtt5_props() {
+	in_ns mosquitto_sub "${H[@]}" -V mqttv5 -i sub-props -t sensors/+/temp -q 1 -C 1 \
+		--nodelay \
+		-D connect session-expiry-interval 60 -D connect receive-maximum 20 \
+		-D connect user-property client sub -D subscribe user-property purpose demo \
+		--retain-as-published --will-topic clients/sub-props/status --will-payload gone \
+		--will-qos 1 -D will will-delay-interval 5 -D will content-type text/plain \
+		> /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i pub-props -t sensors/kitchen/temp -q 1 \
+		-m '{"t": 21.5}' -D publish content-type application/json \
+		-D publish message-expiry-interval 30 -D publish payload-format-indicator 1 \
+		-D publish user-property unit celsius -D publish user-property room kitchen \
+		-D publish response-topic sensors/kitchen/ack -D publish correlation-data 42 \
+		-D publish topic-alias 1
+	wait "$s"
+}
+
+large_message() {
+	head -c 262144 /dev/zero | tr '\0' 'x' > "$tmp/big"
+	in_ns mosquitto_sub "${H[@]}" -i sub-big -t files/big -C 1 > /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -i pub-big -t files/big -f "$tmp/big"
+	wait "$s"
+}
+
+many_per_segment() {
+	in_ns mosquitto_sub "${H[@]}" -i sub-burst -t burst/# -C 25 > /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns python3 "$here/tools/mqtt_burst.py" 127.0.0.1 1883
+	wait "$s"
+}
+
+will() {
+	in_ns mosquitto_sub "${H[@]}" -i watcher -t clients/+/status -C 1 > /dev/null &
+	local w=$!
+	sleep 0.3
+	ip netns exec "$ns" mosquitto_sub "${H[@]}" -i doomed -t some/topic \
+		--will-topic clients/doomed/status --will-payload offline --will-qos 1 > /dev/null &
+	local d=$!
+	sleep 0.5
+	kill -9 "$d"
+	wait "$w"
+}
+
+content_types() {
+	# MQTT 5.0 Content Type: tshark hands the payload to that media type's dissector
+	for ct in text/plain application/json application/xml image/jpeg text/html \
+		application/octet-stream foo/bar; do
+		in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i ct -t "ct/$ct" -m '{"a": 1}' \
+			-D publish content-type "$ct"
+	done
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i ct -t ct/none -m '{"a": 1}' \
+		-D publish payload-format-indicator 1
+}
+
+all="sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types"
+for name in ${@:-$all}; do
+	case $name in
+	sub-pub-ping) capture "$name" open.conf sub_pub_ping ;;
+	qos1) capture "$name" open.conf qos1 ;;
+	qos2) capture "$name" open.conf qos2 ;;
+	retained) capture "$name" open.conf retained ;;
+	request-response) capture "$name" open.conf request_response ;;
+	userpass) capture "$name" auth.conf userpass ;;
+	mqtt31) capture "$name" open.conf mqtt31 ;;
+	mqtt311) capture "$name" open.conf mqtt311 ;;
+	mqtt5-props) capture "$name" open.conf mqtt5_props ;;
+	large-message) capture "$name" open.conf large_message ;;
+	many-per-segment) capture "$name" open.conf many_per_segment ;;
+	will) capture "$name" open.conf will ;;
+	content-types) capture "$name" open.conf content_types ;;
+	*) echo "unknown capture $name" >&2; exit 2 ;;
+	esac
+done
