@@ -24,6 +24,7 @@ struct dir {
 	uint32_t next_seq;
 	uint32_t fin_seq;
 	uint64_t offset;   /* stream offset of next_seq */
+	uint32_t suspect;  /* segments seen since the peer acknowledged past the hole */
 	struct held *held;
 	size_t held_bytes;
 };
@@ -48,6 +49,11 @@ struct reasm {
 	struct flow *lru_head, *lru_tail; /* head: least recently seen */
 	struct reasm_stats st;
 };
+
+/* A capture may show an ACK before the data it acknowledges (frames taken from several
+ * queues): a hole the peer has acknowledged is given up only after this many more
+ * segments of the connection have not filled it. */
+#define REORDER_WINDOW 16
 
 static int32_t sdiff(uint32_t a, uint32_t b)
 {
@@ -435,9 +441,22 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		dr->next_seq = seq;
 	}
 
-	/* The peer acknowledges bytes past a hole we hold data behind: the capture lost them. */
-	if ((seg->flags & TCP_ACK) && f->d[!d].held && sdiff(seg->ack, f->d[!d].held->seq) >= 0)
-		skip_hole(r, f, !d, &seg->at);
+	/* The peer acknowledges bytes past a hole we hold data behind: the capture lost them,
+	 * unless they show up within the reordering window. */
+	if ((seg->flags & TCP_ACK) && f->d[!d].held && !f->d[!d].suspect &&
+	    sdiff(seg->ack, f->d[!d].held->seq) >= 0)
+		f->d[!d].suspect = 1;
+	for (int i = 0; i < 2; i++) {
+		struct dir *x = &f->d[i];
+		if (!x->suspect)
+			continue;
+		if (!x->held) {
+			x->suspect = 0; /* the hole filled */
+		} else if (++x->suspect > REORDER_WINDOW) {
+			x->suspect = 0;
+			skip_hole(r, f, i, &seg->at);
+		}
+	}
 
 	if (seg->wirelen && !dr->done) {
 		if (sdiff(seq, dr->next_seq) <= 0) {

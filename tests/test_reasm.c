@@ -239,12 +239,17 @@ Test(reasm, hole_confirmed_by_peer_ack_is_a_gap)
 	held_frame = g_frame;
 	cr_assert_eq(r.n[0], 100);
 	cr_assert_eq(r.ngap[0], 0);
-	/* the broker acknowledges everything: the hole was lost by the capture */
+	/* the broker acknowledges everything: the hole was lost by the capture, once the
+	 * reordering window has passed without it */
 	feed(rs, 1, 5001, 351, TCP_ACK, NULL, 0);
+	cr_assert_eq(r.ngap[0], 0);
+	for (int i = 0; i < 16; i++)
+		feed(rs, 1, 5001, 351, TCP_ACK, NULL, 0);
 	cr_assert_eq(r.ngap[0], 1);
 	cr_assert_eq(r.gap_off[0][0], 100);
 	cr_assert_eq(r.gap_len[0][0], 100);
-	cr_assert_eq(r.gap_frame[0][0], g_frame);
+	cr_assert_gt(r.gap_frame[0][0], held_frame + 1);
+	cr_assert_leq(r.gap_frame[0][0], g_frame);
 	cr_assert_eq(r.n[0], 150);
 	cr_assert_arr_eq(r.out[0] + 100, stream + 200, 50);
 	/* bytes held behind a lost hole belong to the frame they came in */
@@ -486,5 +491,24 @@ Test(reasm, both_ports_broker_ports_one_connection)
 	cr_assert_eq(r.opened, 1);
 	cr_assert_eq(r.n[0], 10);
 	cr_assert_eq(r.n[1], 10);
+	reasm_free(rs);
+}
+
+Test(reasm, ack_seen_before_the_data_it_acknowledges_is_not_a_loss)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 100);
+	feed(rs, 0, 251, 5001, TCP_ACK, stream + 150, 50);  /* ahead of a hole */
+	feed(rs, 1, 5001, 301, TCP_ACK, NULL, 0);           /* ACK before the data */
+	feed(rs, 0, 201, 5001, TCP_ACK, stream + 100, 50);  /* the data, late */
+	for (int i = 0; i < 20; i++)
+		feed(rs, 1, 5001, 301, TCP_ACK, NULL, 0);
+	cr_assert_eq(r.ngap[0], 0);
+	cr_assert_eq(r.n[0], 200);
+	cr_assert_arr_eq(r.out[0], stream, 200);
 	reasm_free(rs);
 }
