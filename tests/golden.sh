@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Golden tests: mqttdump over every capture in captures/, output compared with the expected
 # files committed in captures/expected/ (summary: NAME.txt, JSON Lines: NAME.jsonl).
+# Damaged captures (captures/damaged/) have theirs in captures/expected/damaged/.
 # A capture may have captures/NAME.args with extra arguments (e.g. "-p 17501").
 # TAP output. Usage: golden.sh MQTTDUMP SOURCE_ROOT
 set -u
 bin=$1
 root=$2
-caps=$(cd "$root/captures" && ls *.pcap *.pcapng 2>/dev/null | sort)
+caps=$(cd "$root/captures" && ls *.pcap *.pcapng damaged/*.pcap 2>/dev/null | sort)
 n=$(printf '%s\n' $caps | grep -c .)
 echo "1..$((n * 2))"
 i=0

@@ -5,9 +5,9 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/${1:-build}/mqttdump
-mkdir -p "$root/captures/expected"
+mkdir -p "$root/captures/expected/damaged"
 cd "$root/captures"
-for c in *.pcap *.pcapng; do
+for c in *.pcap *.pcapng damaged/*.pcap; do
 	[ -e "$c" ] || continue
 	name=${c%.*}
 	args=()
