@@ -38,8 +38,25 @@ struct fdir {
 	struct frame_ref last;
 };
 
+/* MQTT 5.0 topic aliases of one direction [3.3.2.3.4]: alias -> topic, copied. Bounded:
+ * aliases up to ALIAS_MAX, ALIAS_BYTES of topics per direction. */
+#define ALIAS_MAX 1024
+#define ALIAS_BYTES 65536
+
+struct alias {
+	uint8_t *topic;
+	uint16_t len;
+};
+
+struct aliases {
+	struct alias *a;     /* indexed by alias - 1, grown on demand */
+	uint16_t n;
+	uint32_t bytes;
+};
+
 struct fconn {
 	struct fdir d[2];
+	struct aliases al[2];
 	uint8_t version;
 	uint8_t inferred;     /* version not from a CONNECT */
 };
@@ -255,6 +272,67 @@ static int proves_v5(const struct mqtt_fixhdr *h)
 	}
 }
 
+/* ---- topic aliases ----------------------------------------------------------------- */
+
+static uint16_t topic_alias(const struct mqtt_msg *m)
+{
+	struct mqtt_cursor c = { m->props.p, m->props.p + m->props.len };
+	struct mqtt_prop p;
+
+	if (!m->has_props)
+		return 0;
+	while (mqtt_next_prop(&c, &p) == MQTT_OK)
+		if (p.id == 0x23)
+			return (uint16_t)p.num;
+	return 0;
+}
+
+/* A PUBLISH with a topic and an alias sets the alias; one with an empty topic uses it.
+ * Returns 1 when m->topic was filled in from the alias. */
+static int resolve_alias(struct aliases *al, struct mqtt_msg *m)
+{
+	uint16_t id = topic_alias(m);
+	struct alias *e;
+
+	if (m->hdr.type != MQTT_PUBLISH || id == 0 || id > ALIAS_MAX)
+		return 0;
+	if (m->topic.len == 0) {
+		if (id > al->n || !al->a[id - 1].topic)
+			return 0;
+		m->topic.p = al->a[id - 1].topic;
+		m->topic.len = al->a[id - 1].len;
+		return 1;
+	}
+	if (id > al->n) {
+		struct alias *na = realloc(al->a, id * sizeof *na);
+		if (!na)
+			return 0;
+		memset(na + al->n, 0, (id - al->n) * sizeof *na);
+		al->a = na;
+		al->n = id;
+	}
+	e = &al->a[id - 1];
+	if (al->bytes - e->len + m->topic.len > ALIAS_BYTES)
+		return 0;
+	if (!e->topic || e->len < m->topic.len) {
+		uint8_t *t = realloc(e->topic, m->topic.len);
+		if (!t)
+			return 0;
+		e->topic = t;
+	}
+	memcpy(e->topic, m->topic.p, m->topic.len);
+	al->bytes = al->bytes - e->len + m->topic.len;
+	e->len = (uint16_t)m->topic.len;
+	return 0;
+}
+
+static void free_aliases(struct aliases *al)
+{
+	for (uint16_t i = 0; i < al->n; i++)
+		free(al->a[i].topic);
+	free(al->a);
+}
+
 /* ---- reporting a packet ------------------------------------------------------------ */
 
 static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *p,
@@ -284,6 +362,8 @@ static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t
 	}
 	if (rc != MQTT_OK)
 		fr->st.malformed++;
+	else if (rec.msg.version == MQTT_V5)
+		rec.topic_from_alias = (uint8_t)resolve_alias(&c->al[dir], &rec.msg);
 	fr->st.messages++;
 	rec.flow = f;
 	rec.dir = dir;
@@ -686,6 +766,8 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 	send_event(fr, &ev);
 	free(c->d[0].buf);
 	free(c->d[1].buf);
+	free_aliases(&c->al[0]);
+	free_aliases(&c->al[1]);
 	free(c);
 	f->user = NULL;
 }

@@ -338,6 +338,8 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		add_bool(o, "dup", m->dup);
 		if (m->topic.p)
 			add(o, "topic", jview(j, m->topic));
+		if (rec->topic_from_alias)
+			add_bool(o, "topic_from_alias", 1);
 		if (m->payload.p) {
 			add_int(o, "payload_len", m->payload.len);
 			add_payload(j, o, "payload", "payload_hex", "payload_cut", m->payload);

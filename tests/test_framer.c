@@ -12,6 +12,8 @@ struct got {
 	uint8_t version[64];
 	uint64_t frame[64], first[64];
 	const uint8_t *raw[64];
+	char topic[64][16];
+	uint8_t from_alias[64];
 	uint16_t msgid[64];
 	uint8_t has_props[64];
 	uint8_t incomplete[64], truncated[64], inferred[64];
@@ -33,6 +35,9 @@ static void on_msg(void *ctx, const struct mqtt_record *rec)
 	g->frame[g->n] = rec->at.frame;
 	g->first[g->n] = rec->first_frame;
 	g->raw[g->n] = rec->raw;
+	g->from_alias[g->n] = rec->topic_from_alias;
+	snprintf(g->topic[g->n], sizeof g->topic[0], "%.*s", (int)rec->msg.topic.len,
+		 rec->msg.topic.p ? (const char *)rec->msg.topic.p : "");
 	g->msgid[g->n] = rec->msg.msgid;
 	g->has_props[g->n] = rec->msg.has_props;
 	g->incomplete[g->n] = rec->incomplete;
@@ -393,5 +398,27 @@ Test(framer, directions_are_framed_apart)
 	cr_assert_eq(x.g.n, 2);
 	cr_assert_eq(x.g.type[0], MQTT_PUBACK);
 	cr_assert_eq(x.g.type[1], MQTT_CONNECT);
+	teardown_fx(&x);
+}
+
+Test(framer, topic_alias_is_resolved_per_direction)
+{
+	struct fx x;
+	/* v5 PUBLISH QoS 0 "a/1" setting alias 1; then an empty topic using alias 1 */
+	const uint8_t set[] = { 0x30, 0x0b, 0x00, 0x03, 'a', '/', '1', 0x03, 0x23, 0x00, 0x01, 'h', 'i' };
+	const uint8_t use[] = { 0x30, 0x08, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01, 'h', 'o' };
+
+	setup_fx(&x, 1 << 20);
+	data(&x, 0, connect5, sizeof connect5);
+	data(&x, 1, use, sizeof use);   /* the other direction has no alias 1 yet */
+	data(&x, 0, set, sizeof set);
+	data(&x, 0, use, sizeof use);
+	cr_assert_eq(x.g.n, 4);
+	cr_assert_str_eq(x.g.topic[1], "");
+	cr_assert(!x.g.from_alias[1]);
+	cr_assert_str_eq(x.g.topic[2], "a/1");
+	cr_assert(!x.g.from_alias[2]);
+	cr_assert_str_eq(x.g.topic[3], "a/1");
+	cr_assert(x.g.from_alias[3]);
 	teardown_fx(&x);
 }

@@ -27,6 +27,7 @@ struct mqtt_record {
 	uint8_t incomplete;        /* bytes of it were lost, or the stream ended inside it */
 	uint8_t truncated;         /* the snap length cut bytes of it */
 	uint8_t length_known;      /* its fixed header was read whole (msg.hdr.remlen is true) */
+	uint8_t topic_from_alias;  /* msg.topic was empty: it is the topic its alias stands for */
 	uint32_t have;             /* bytes of it captured; == hdrlen + remlen when complete */
 	const uint8_t *raw;        /* the captured prefix of the packet (have bytes, at most
 				    * what arrived before the first missing byte) */

@@ -181,6 +181,11 @@ const char *mqtt_prop_key(uint8_t id);      /* "session_expiry_interval" */
 /* 1 when the property id may appear more than once in a packet. */
 int mqtt_prop_repeats(uint8_t id);
 
+/* Wireshark hands an MQTT 5.0 PUBLISH payload to the dissector of its Content Type; those
+ * that show in the summary: the protocol column becomes "MQTT/JSON" or "MQTT/XML" (this
+ * returns "JSON", "XML") or NULL, and mqtt_info appends their Info text. */
+const char *mqtt_media_proto(const struct mqtt_msg *m);
+
 /* Append the Info text tshark shows for this message ("Publish Message (id=3) [a/b]") to
  * out, at most cap-1 bytes, always terminated. Returns the length it needed. */
 size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap);

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""synth.py OUTDIR: hand-made captures for what a broker on loopback does not produce.
+
+  mqtt5-all-types.pcap   one MQTT 5.0 session with every control packet type, AUTH
+                         included: reason codes, properties, the short acknowledgement forms
+  link-<kind>.pcap       one short 3.1.1 session (CONNECT, CONNACK, SUBSCRIBE, SUBACK,
+                         PUBLISH QoS 1, PUBACK, PINGREQ, PINGRESP, DISCONNECT) in each link
+                         type and IP version mqttdump reads: vlan, qinq, sll, sll2, null,
+                         loop, raw4, raw6, ipv6ext, nsec (nanosecond pcap) and .pcapng
+Each is a whole TCP session (SYN, SYN-ACK, ACK, data acknowledged, FIN) between a client and
+a broker on port 1883, with correct IPv4 and TCP checksums. Standard library only.
+"""
+import os, struct, sys
+
+T0 = 1767225600  # 2026-01-01T00:00:00Z
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def s(x):
+    x = x if isinstance(x, bytes) else x.encode()
+    return struct.pack("!H", len(x)) + x
+
+
+def pkt(first, body):
+    n, rl = len(body), b""
+    while True:
+        d, n = n % 128, n // 128
+        rl += bytes([d | (0x80 if n else 0)])
+        if not n:
+            return bytes([first]) + rl + body
+
+
+def props(*items):
+    body = b"".join(items)
+    return pkt(0, body)[1:]  # a property block: varint length, then the properties
+
+
+class Session:
+    """Build the IP packets of one TCP session; a frame is (time, ip packet)."""
+
+    def __init__(self, v6=False, ext=False):
+        self.v6, self.ext = v6, ext
+        if v6:
+            self.c = bytes(15) + b"\x01" if not ext else bytes.fromhex("fd000000000000000000000000000001")
+            self.b = bytes(15) + b"\x02" if not ext else bytes.fromhex("fd000000000000000000000000000002")
+        else:
+            self.c, self.b = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+        self.cp, self.cs, self.bs = 40000, 1000, 90000
+        self.frames, self.t = [], 0.0
+        self.tcp(True, 0x02)
+        self.cs += 1
+        self.tcp(False, 0x12, ack=self.cs)
+        self.bs += 1
+        self.tcp(True, 0x10)
+
+    def ip(self, up, tcp):
+        src, dst = (self.c, self.b) if up else (self.b, self.c)
+        if self.v6:
+            pseudo = src + dst + struct.pack("!IxxxB", len(tcp), 6)
+            tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+            if self.ext:  # hop-by-hop (8 bytes, PadN) then destination options (8 bytes)
+                ext = bytes([60, 0, 1, 4, 0, 0, 0, 0]) + bytes([6, 0, 1, 4, 0, 0, 0, 0])
+                return struct.pack("!IHBB", 0x60000000, len(ext) + len(tcp), 0, 64) + src + dst + ext + tcp
+            return struct.pack("!IHBB", 0x60000000, len(tcp), 6, 64) + src + dst + tcp
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 7, 0x4000, 64, 6, 0, src, dst)
+        return ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + tcp
+
+    def tcp(self, up, flags, data=b"", ack=None):
+        sp, dp = (self.cp, 1883) if up else (1883, self.cp)
+        seq = self.cs if up else self.bs
+        if ack is None:
+            ack = self.bs if up else self.cs
+        t = struct.pack("!HHIIBBHHH", sp, dp, seq, ack if flags & 0x10 else 0, 0x50, flags,
+                        65535, 0, 0) + data
+        self.t += 0.0125
+        self.frames.append((self.t, up, self.ip(up, t)))
+
+    def up(self, data):
+        self.tcp(True, 0x18, data)
+        self.cs += len(data)
+        self.tcp(False, 0x10)
+
+    def down(self, data):
+        self.tcp(False, 0x18, data)
+        self.bs += len(data)
+        self.tcp(True, 0x10)
+
+    def close(self):
+        self.tcp(True, 0x11)
+        self.cs += 1
+        self.tcp(False, 0x11)
+        self.bs += 1
+        self.tcp(True, 0x10)
+
+
+def v5_all():
+    x = Session()
+    x.up(pkt(0x10, s("MQTT") + b"\x05\xc6\x00\x1e" +
+             props(b"\x11" + struct.pack("!I", 300), b"\x21\x00\x0a", b"\x15" + s("SCRAM-SHA-1"),
+                   b"\x16" + s(b"client-first"), b"\x26" + s("tenant") + s("acme")) +
+             s("all-types") + props(b"\x18\x00\x00\x00\x05") + s("clients/all-types") +
+             s(b"gone") + s("user") + s(b"pass")))
+    x.down(pkt(0xF0, b"\x18" + props(b"\x15" + s("SCRAM-SHA-1"), b"\x16" + s(b"server-first"))))
+    x.up(pkt(0xF0, b"\x18" + props(b"\x15" + s("SCRAM-SHA-1"), b"\x16" + s(b"client-final"))))
+    x.down(pkt(0x20, b"\x00\x00" + props(b"\x12" + s("assigned-1"), b"\x22\x00\x05",
+                                         b"\x13\x00\x3c", b"\x24\x01", b"\x25\x01",
+                                         b"\x27\x00\x01\x00\x00", b"\x28\x01", b"\x29\x01",
+                                         b"\x2a\x00", b"\x1f" + s("welcome"))))
+    x.up(pkt(0x82, b"\x00\x01" + props(b"\x0b\x07") + s("a/+") + b"\x2d" + s("b/#") + b"\x01" +
+             s("$share/g/c") + b"\x02"))
+    x.down(pkt(0x90, b"\x00\x01" + props(b"\x1f" + s("partly")) + b"\x01\x01\xa2"))
+    x.up(pkt(0x33, s("a/1") + b"\x00\x02" + props(b"\x01\x01", b"\x02\x00\x00\x00\x3c",
+                                                   b"\x23\x00\x01") + b"hello"))
+    x.down(pkt(0x40, b"\x00\x02"))                         # PUBACK, remaining length 2
+    x.up(pkt(0x30, s("") + props(b"\x23\x00\x01") + b"again by alias"))
+    x.up(pkt(0x34, s("b/2") + b"\x00\x03" + b"\x00" + b"qos2"))
+    x.down(pkt(0x50, b"\x00\x03\x10"))                     # PUBREC, reason only
+    x.up(pkt(0x62, b"\x00\x03\x00\x00"))                   # PUBREL, reason + empty props
+    x.down(pkt(0x70, b"\x00\x03\x92" + props(b"\x1f" + s("unknown id"))))
+    x.down(pkt(0x35, s("a/9") + b"\x00\x04" + props(b"\x0b\x07", b"\x03" + s("text/plain"))
+               + b"to the client"))
+    x.up(pkt(0x50, b"\x00\x04"))
+    x.down(pkt(0x62, b"\x00\x04"))
+    x.up(pkt(0x70, b"\x00\x04"))
+    x.up(pkt(0x40, b"\x00\x05\x10" + props(b"\x26" + s("k") + s("v"))))  # PUBACK, no matching
+    x.up(pkt(0xA2, b"\x00\x06" + props() + s("a/+") + s("b/#")))
+    x.down(pkt(0xB0, b"\x00\x06" + props() + b"\x00\x11"))
+    x.up(b"\xc0\x00")
+    x.down(b"\xd0\x00")
+    x.up(pkt(0xF0, b"\x19" + props(b"\x15" + s("SCRAM-SHA-1"))))
+    x.up(pkt(0xE0, b"\x04" + props(b"\x11\x00\x00\x00\x00", b"\x1f" + s("bye, with will"))))
+    x.close()
+    return x
+
+
+def v311_short(v6=False, ext=False):
+    x = Session(v6, ext)
+    x.up(pkt(0x10, s("MQTT") + b"\x04\x02\x00\x3c" + s("link-test")))
+    x.down(pkt(0x20, b"\x00\x00"))
+    x.up(pkt(0x82, b"\x00\x01" + s("link/#") + b"\x01"))
+    x.down(pkt(0x90, b"\x00\x01\x01"))
+    x.up(pkt(0x32, s("link/a") + b"\x00\x02" + b"payload"))
+    x.down(pkt(0x40, b"\x00\x02"))
+    x.up(b"\xc0\x00")
+    x.down(b"\xd0\x00")
+    x.up(b"\xe0\x00")
+    x.close()
+    return x
+
+
+MAC_C, MAC_B = b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02"
+
+
+def eth(up, ethertype, tags=b""):
+    return (MAC_B + MAC_C if up else MAC_C + MAC_B) + tags + struct.pack("!H", ethertype)
+
+
+def wrap(kind, up, ip):
+    v6 = ip[0] >> 4 == 6
+    et = 0x86DD if v6 else 0x0800
+    if kind in ("eth", "ipv6ext", "nsec", "pcapng"):
+        return eth(up, et) + ip
+    if kind == "vlan":
+        return eth(up, 0x8100, b"") [:12] + struct.pack("!HH", 0x8100, 100) + struct.pack("!H", et) + ip
+    if kind == "qinq":
+        return (eth(up, 0)[:12] + struct.pack("!HH", 0x88A8, 200) + struct.pack("!HH", 0x8100, 100)
+                + struct.pack("!H", et) + ip)
+    if kind == "sll":
+        return struct.pack("!HHH", 0 if not up else 4, 1, 6) + MAC_C + b"\0\0" + struct.pack("!H", et) + ip
+    if kind == "sll2":
+        return struct.pack("!HHIHBB", et, 0, 1, 1, 0 if not up else 4, 6) + MAC_C + b"\0\0" + ip
+    if kind == "null":
+        return struct.pack("<I", 30 if v6 else 2) + ip
+    if kind == "loop":
+        return struct.pack("!I", 24 if v6 else 2) + ip
+    if kind in ("raw4", "raw6"):
+        return ip
+    raise ValueError(kind)
+
+
+LINKTYPE = {"eth": 1, "vlan": 1, "qinq": 1, "ipv6ext": 1, "nsec": 1, "pcapng": 1, "sll": 113,
+            "sll2": 276, "null": 0, "loop": 108, "raw4": 101, "raw6": 101}
+
+
+def write_pcap(path, sess, kind):
+    nano = kind == "nsec"
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D if nano else 0xA1B2C3D4, 2, 4, 0, 0, 262144,
+                            LINKTYPE[kind]))
+        for t, up, ip in sess.frames:
+            data = wrap(kind, up, ip)
+            ns = int(round(t * 1e9))
+            frac = ns % 1000000000 if nano else (ns // 1000) % 1000000
+            f.write(struct.pack("<IIII", T0 + ns // 1000000000, frac + (7 if nano else 0),
+                                len(data), len(data)))
+            f.write(data)
+
+
+def write_pcapng(path, sess):
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = 12 + len(body)
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+    with open(path, "wb") as f:
+        f.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        f.write(block(1, struct.pack("<HHI", 1, 0, 262144) + struct.pack("<HHB", 9, 1, 6) +
+                      b"\0\0\0" + struct.pack("<HH", 0, 0)))
+        for t, up, ip in sess.frames:
+            data = wrap("eth", up, ip)
+            us = (T0 * 1000000) + int(round(t * 1e6))
+            f.write(block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xFFFFFFFF, len(data),
+                                         len(data)) + data))
+
+
+def main():
+    out = sys.argv[1]
+    write_pcap(os.path.join(out, "mqtt5-all-types.pcap"), v5_all(), "eth")
+    for kind in ("vlan", "qinq", "sll", "sll2", "null", "loop", "raw4", "nsec"):
+        write_pcap(os.path.join(out, "link-%s.pcap" % kind), v311_short(), kind)
+    write_pcap(os.path.join(out, "link-raw6.pcap"), v311_short(v6=True), "raw6")
+    write_pcap(os.path.join(out, "link-ipv6ext.pcap"), v311_short(v6=True, ext=True), "ipv6ext")
+    write_pcapng(os.path.join(out, "link-pcapng.pcapng"), v311_short())
+
+
+if __name__ == "__main__":
+    main()
