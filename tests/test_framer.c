@@ -2,6 +2,7 @@
 #include "mqttdump/framer.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
