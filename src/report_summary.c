@@ -197,6 +197,17 @@ static void event(void *ctx, const struct framer_event *ev)
 		snprintf(text, sizeof text, "[MQTT %s inferred: %s]", mqtt_version_name(ev->version),
 			 ev->text);
 		break;
+	case FRAMER_EV_END:
+		/* only the ends the capture does not show: the limits closed the connection */
+		if (ev->why == REASM_END_IDLE)
+			snprintf(text, sizeof text, "[connection closed by mqttdump: idle longer than "
+				 "--flow-timeout]");
+		else if (ev->why == REASM_END_EVICTED)
+			snprintf(text, sizeof text, "[connection closed by mqttdump: --max-flows "
+				 "reached, it was the least recently active]");
+		else
+			return;
+		break;
 	default:
 		return;
 	}

@@ -512,3 +512,26 @@ Test(reasm, ack_seen_before_the_data_it_acknowledges_is_not_a_loss)
 	cr_assert_arr_eq(r.out[0], stream, 200);
 	reasm_free(rs);
 }
+
+Test(reasm, cut_at_every_offset_with_a_hole)
+{
+	fill();
+	for (uint32_t a = 1; a < 150; a += 7) {
+		for (uint32_t b = a + 1; b < 200; b += 11) {
+			/* segments [0,a) [a,b) [b,300): the middle one is lost */
+			struct rec r;
+			struct reasm *rs = mk(&r, 1 << 20, 0);
+			handshake(rs, 100, 5000);
+			feed(rs, 0, 101, 5001, TCP_ACK, stream, a);
+			feed(rs, 0, 101 + b, 5001, TCP_ACK, stream + b, 300 - b);
+			reasm_finish(rs);
+			cr_assert_eq(r.ngap[0], 1, "a %u b %u", a, b);
+			cr_assert_eq(r.gap_off[0][0], a);
+			cr_assert_eq(r.gap_len[0][0], b - a);
+			cr_assert_eq(r.n[0], 300 - (b - a));
+			cr_assert_arr_eq(r.out[0], stream, a);
+			cr_assert_arr_eq(r.out[0] + a, stream + b, 300 - b);
+			reasm_free(rs);
+		}
+	}
+}
