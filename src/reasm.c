@@ -214,8 +214,12 @@ static void deliver_bytes(struct reasm *r, struct flow *f, int d, uint32_t seq,
 	}
 	skip = dr->next_seq - seq; /* caller ensures seq <= next_seq */
 	r->st.dup_bytes += skip;
-	if (dr->fin && sdiff(seq + n, dr->fin_seq) > 0)
-		n = dr->fin_seq - seq; /* nothing after the FIN belongs to the stream */
+	if (dr->fin && sdiff(seq + n, dr->fin_seq) > 0) {
+		/* nothing after the FIN belongs to the stream */
+		if (sdiff(dr->fin_seq, dr->next_seq) <= 0)
+			return;
+		n = dr->fin_seq - seq;
+	}
 	if (n <= skip)
 		return;
 	dr->next_seq += n - skip;

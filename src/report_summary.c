@@ -16,8 +16,6 @@ struct summary {
 	unsigned nmsg;
 	struct frame_ref at;   /* the frame the gathered Info belongs to */
 	char src[64], dst[64]; /* its endpoints, from its first message */
-	const struct reasm_flow *flow;
-	int dir;
 	const char *media;     /* "JSON", "XML": tshark's protocol column says MQTT/JSON */
 	char *warn;            /* rules its messages break */
 	size_t wlen, wcap;
@@ -52,8 +50,8 @@ static void wput(struct summary *s, const char *p, size_t n)
 	append(&s->warn, &s->wlen, &s->wcap, p, n);
 }
 
-static void note(struct summary *s, const struct frame_ref *at, const struct reasm_flow *f,
-		 int dir, const char *text);
+static void note(struct summary *s, const struct frame_ref *at, const char *src,
+		 const char *dst, const char *text);
 
 static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 {
@@ -90,7 +88,7 @@ static void print_line(struct summary *s)
 		s->info ? s->info : "");
 	s->media = NULL;
 	if (s->nwarn)
-		note(s, &s->at, s->flow, s->dir, s->warn);
+		note(s, &s->at, s->src, s->dst, s->warn);
 	if (s->o.line_buffered)
 		fflush(s->o.out);
 	s->nmsg = 0;
@@ -101,16 +99,13 @@ static void print_line(struct summary *s)
 
 /* A NOTE line: something about the traffic that is not a message (a gap, bytes skipped, a
  * rule a message breaks), in the columns of the frame it belongs to. */
-static void note(struct summary *s, const struct frame_ref *at, const struct reasm_flow *f,
-		 int dir, const char *text)
+static void note(struct summary *s, const struct frame_ref *at, const char *src,
+		 const char *dst, const char *text)
 {
-	char c[64], b[64], t[40];
+	char t[40];
 
-	tcp_addr_str(&f->client, c, sizeof c);
-	tcp_addr_str(&f->broker, b, sizeof b);
 	report_rel_time(at->ts_sec, at->ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t, sizeof t);
-	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s NOTE %s\n", at->frame, t,
-		dir == REASM_TO_BROKER ? c : b, dir == REASM_TO_BROKER ? b : c, text);
+	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s NOTE %s\n", at->frame, t, src, dst, text);
 	if (s->o.line_buffered)
 		fflush(s->o.out);
 }
@@ -131,8 +126,6 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		tcp_addr_str(up ? &f->client : &f->broker, s->src, sizeof s->src);
 		tcp_addr_str(up ? &f->broker : &f->client, s->dst, sizeof s->dst);
 		s->at = rec->at;
-		s->flow = rec->flow;
-		s->dir = rec->dir;
 	} else {
 		put(s, ", ", 2);
 	}
@@ -214,7 +207,13 @@ static void event(void *ctx, const struct framer_event *ev)
 	/* an event comes after the messages of the frame it was noticed in */
 	if (s->nmsg && s->at.frame != ev->at.frame)
 		print_line(s);
-	note(s, &ev->at, ev->flow, ev->dir, text);
+	{
+		char c[64], b[64];
+		int up = ev->dir == REASM_TO_BROKER;
+		tcp_addr_str(&ev->flow->client, c, sizeof c);
+		tcp_addr_str(&ev->flow->broker, b, sizeof b);
+		note(s, &ev->at, up ? c : b, up ? b : c, text);
+	}
 }
 
 static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)

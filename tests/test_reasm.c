@@ -535,3 +535,19 @@ Test(reasm, cut_at_every_offset_with_a_hole)
 		}
 	}
 }
+
+Test(reasm, data_after_the_fin_is_not_delivered)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 201, 5001, TCP_ACK, stream + 100, 100);     /* held, ahead of a hole */
+	feed(rs, 0, 111, 5001, TCP_ACK | TCP_FIN, NULL, 0);     /* FIN before it */
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);            /* fills up to the FIN */
+	reasm_finish(rs);
+	cr_assert_eq(r.n[0], 10);
+	cr_assert_arr_eq(r.out[0], stream, 10);
+	reasm_free(rs);
+}
