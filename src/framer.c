@@ -276,7 +276,7 @@ static int proves_v5(const struct mqtt_fixhdr *h)
 
 static uint16_t topic_alias(const struct mqtt_msg *m)
 {
-	struct mqtt_cursor c = { m->props.p, m->props.p + m->props.len };
+	struct mqtt_cursor c = mqtt_cursor_of(m->props);
 	struct mqtt_prop p;
 
 	if (!m->has_props)

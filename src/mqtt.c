@@ -93,7 +93,12 @@ int mqtt_get_utf8(struct mqtt_cursor *c, struct mqtt_view *out)
 
 int mqtt_utf8_valid(struct mqtt_view v)
 {
-	const uint8_t *s = v.p, *e = v.p + v.len;
+	const uint8_t *s, *e;
+
+	if (v.len == 0)
+		return 1;
+	s = v.p;
+	e = v.p + v.len;
 
 	while (s < e) {
 		uint8_t b = *s;
@@ -817,7 +822,7 @@ static void sb_topic(struct sbuf *b, struct mqtt_view v)
  * parameters, into out (NUL-terminated); 0 when there is none. */
 static int content_type(const struct mqtt_msg *m, char *out, size_t cap)
 {
-	struct mqtt_cursor c = { m->props.p, m->props.p + m->props.len };
+	struct mqtt_cursor c = mqtt_cursor_of(m->props);
 	struct mqtt_prop p;
 	size_t n = 0;
 
@@ -890,7 +895,7 @@ size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)
 			sb_str(&b, media_of(m)->info);
 		break;
 	case MQTT_SUBSCRIBE: {
-		struct mqtt_cursor c = { m->list.p, m->list.p + m->list.len };
+		struct mqtt_cursor c = mqtt_cursor_of(m->list);
 		struct mqtt_view f;
 		uint8_t o;
 		if (m->has_msgid)

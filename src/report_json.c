@@ -135,7 +135,7 @@ static void add_payload(struct jrep *j, json_object *o, const char *tkey, const 
 
 static json_object *props_obj(struct jrep *j, struct mqtt_view pv)
 {
-	struct mqtt_cursor c = { pv.p, pv.p + pv.len };
+	struct mqtt_cursor c = mqtt_cursor_of(pv);
 	json_object *o = json_object_new_object();
 	struct mqtt_prop p;
 
@@ -246,7 +246,7 @@ static void add_connect(struct jrep *j, json_object *o, const struct mqtt_msg *m
 
 static void add_list(struct jrep *j, json_object *o, const struct mqtt_msg *m)
 {
-	struct mqtt_cursor c = { m->list.p, m->list.p + m->list.len };
+	struct mqtt_cursor c = mqtt_cursor_of(m->list);
 	struct mqtt_view f;
 	json_object *a = json_object_new_array();
 	uint8_t opt;

@@ -46,6 +46,13 @@ struct mqtt_cursor {
 	const uint8_t *end;
 };
 
+/* A cursor over a view (an empty one for a view that points nowhere). */
+static inline struct mqtt_cursor mqtt_cursor_of(struct mqtt_view v)
+{
+	struct mqtt_cursor c = { v.p, v.p ? v.p + v.len : NULL };
+	return c;
+}
+
 int mqtt_get_u8(struct mqtt_cursor *c, uint8_t *out);
 int mqtt_get_u16(struct mqtt_cursor *c, uint16_t *out);
 int mqtt_get_u32(struct mqtt_cursor *c, uint32_t *out);
