@@ -5,11 +5,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MQTTDUMP_VERSION "0.1.0"
 #define MAX_PORTS 64
@@ -36,6 +39,8 @@ static void usage(FILE *f)
 	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
 	      "  -p PORT              a broker port to decode as MQTT (repeatable; default 1883)\n"
 	      "  -c N                 stop after N MQTT messages\n"
+	      "  -Z USER              live capture as root: become USER once the interface is\n"
+	      "                       open (default: nobody)\n"
 	      "output:\n"
 	      "  (default)            one line per frame, as tshark prints it\n"
 	      "  --json               JSON Lines, one object per MQTT message or event\n"
@@ -82,6 +87,31 @@ static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 	return v;
 }
 
+/* Live capture as root: once the interface is open, become USER (-Z; "nobody" by
+ * default where it exists), as tcpdump does. Returns 0, or -1 with a message printed. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if (!user) {
+		if (!getpwnam("nobody"))
+			return 0; /* nowhere to go: stay, as tcpdump does */
+		user = "nobody";
+	}
+	if (!(pw = getpwnam(user))) {
+		fprintf(stderr, "mqttdump: -Z: no user \"%s\"\n", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		fprintf(stderr, "mqttdump: cannot become %s: %s\n", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct run {
 	struct engine *engine;
 	struct cap *cap;
@@ -97,7 +127,7 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 
 int main(int argc, char **argv)
 {
-	const char *file = NULL, *iface = NULL, *filter = NULL;
+	const char *file = NULL, *iface = NULL, *filter = NULL, *user = NULL;
 	uint16_t ports[MAX_PORTS];
 	size_t nports = 0;
 	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
@@ -109,7 +139,7 @@ int main(int argc, char **argv)
 	struct run run;
 	char err[512];
 
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVZ:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': file = optarg; break;
 		case 'i': iface = optarg; break;
@@ -124,6 +154,7 @@ int main(int argc, char **argv)
 			break;
 		case 'c': ec.max_messages = number("-c", optarg, 1, UINT64_MAX); break;
 		case 'q': quiet = 1; break;
+		case 'Z': user = optarg; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_PAYLOAD_MAX:
 			ro.payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
@@ -190,6 +221,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mqttdump: %s\n", err);
 		cap_close(run.cap);
 		return 2;
+	}
+	if (iface && drop_privileges(user) < 0) {
+		cap_close(run.cap);
+		return 1;
 	}
 
 	ro.ts_digits = cap_ts_digits(run.cap);

@@ -29,11 +29,12 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-echo "1..5"
+echo "1..7"
 # Two QoS 1 publishes: CONNECT, CONNACK, PUBLISH, PUBACK, DISCONNECT each = 10 messages.
 ip netns exec "$ns" timeout 30 "$bin" -i lo -c 10 > "$tmp/out" 2> "$tmp/err" &
 dpid=$!
 sleep 1
+runas=$(ps -o user= -p "$dpid" 2> /dev/null | tr -d ' ')
 for k in 1 2; do
 	ip netns exec "$ns" timeout 10 mosquitto_pub -h 127.0.0.1 -p 1883 -i "live$k" -q 1 \
 		-t test/live -m "hello $k"
@@ -48,6 +49,14 @@ res "Connect Command and Connect Ack" 'grep -q "MQTT [0-9]* Connect Command$" "$
 res "Publish Message (id=1) [test/live]" 'grep -q "Publish Message (id=1) \[test/live\]" "$tmp/out"'
 res "Publish Ack (id=1) and Disconnect Req" 'grep -q "Publish Ack (id=1)$" "$tmp/out" && grep -q "Disconnect Req$" "$tmp/out"'
 res "statistics line counts 10 MQTT messages" 'grep -q " 10 MQTT messages" "$tmp/err"'
+if getent passwd nobody > /dev/null; then
+	res "privileges dropped to nobody once the interface is open" '[ "$runas" = nobody ]'
+else
+	echo "ok $n - privileges dropped # SKIP no user nobody"; n=$((n + 1))
+fi
+ip netns exec "$ns" timeout 5 "$bin" -i lo -Z no-such-user-mqd > /dev/null 2> "$tmp/z.err"
+zs=$?
+res "-Z with an unknown user: clear error, status 1" '[ "$zs" -eq 1 ] && grep -q "no user" "$tmp/z.err"'
 if [ "$fail" -ne 0 ]; then
 	sed 's/^/# out: /' "$tmp/out"
 	sed 's/^/# err: /' "$tmp/err"
