@@ -34,7 +34,7 @@ echo "1..7"
 ip netns exec "$ns" timeout 30 "$bin" -i lo -c 10 > "$tmp/out" 2> "$tmp/err" &
 dpid=$!
 sleep 1
-runas=$(ps -o user= -p "$dpid" 2> /dev/null | tr -d ' ')
+runas=$(ps -o user= --ppid "$dpid" 2> /dev/null | tr -d ' ') # timeout's child: mqttdump
 for k in 1 2; do
 	ip netns exec "$ns" timeout 10 mosquitto_pub -h 127.0.0.1 -p 1883 -i "live$k" -q 1 \
 		-t test/live -m "hello $k"
