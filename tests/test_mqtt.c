@@ -512,3 +512,31 @@ Test(names, info_text_as_tshark)
 	cr_assert_eq(need, strlen("Publish Message (id=3) [a/b]"));
 	cr_assert_str_eq(small, "Publish");
 }
+
+Test(malformed, ten_thousand_properties_read_in_one_pass)
+{
+	/* a v5 PUBLISH whose property block holds 10,000 User Properties "k"="v" (7 bytes
+	 * each: a block of 70,000 bytes, length 0xf0 0xa2 0x04) */
+	static uint8_t p[80000];
+	const uint8_t up[7] = { 0x26, 0x00, 0x01, 'k', 0x00, 0x01, 'v' };
+	size_t n = 0, body = 3 + 3 + 70000;
+	struct mqtt_cursor c;
+	struct mqtt_prop pr;
+	int count = 0;
+
+	p[n++] = 0x30;
+	p[n++] = (uint8_t)(0x80 | (body & 0x7f));
+	p[n++] = (uint8_t)(0x80 | ((body >> 7) & 0x7f));
+	p[n++] = (uint8_t)(body >> 14);
+	p[n++] = 0x00, p[n++] = 0x01, p[n++] = 't';
+	p[n++] = 0xf0, p[n++] = 0xa2, p[n++] = 0x04;
+	for (int i = 0; i < 10000; i++, n += 7)
+		memcpy(p + n, up, 7);
+	cr_assert_eq(n, 4 + body);
+	cr_assert_eq(mqtt_parse(p, n, MQTT_V5, &m), MQTT_OK);
+	cr_assert_eq(m.props.len, 70000);
+	c = mqtt_cursor_of(m.props);
+	while (mqtt_next_prop(&c, &pr) == MQTT_OK)
+		count++;
+	cr_assert_eq(count, 10000);
+}

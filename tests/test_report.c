@@ -209,3 +209,25 @@ Test(report, summary_line_layout)
 	r.free(r.ctx);
 	free(o.buf);
 }
+
+Test(report, json_stays_valid_with_invalid_utf8)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 0);
+	struct reporter r;
+	struct reasm_flow f = flow();
+	/* PUBLISH QoS 0, topic "a\xff\xfe" (not UTF-8), payload with a NUL and a quote */
+	const uint8_t bad[] = { 0x30, 0x0a, 0x00, 0x03, 'a', 0xff, 0xfe, 'x', 0x00, '"', 'y', 'z' };
+	json_object *j;
+
+	report_json_new(&ro, &r);
+	run_one(&r, bad, sizeof bad, MQTT_V311, REASM_TO_BROKER, &f, 1);
+	fclose(o.f);
+	j = parse_line(o.buf);
+	cr_assert_str_eq(jget(j, "topic"), "a\xef\xbf\xbd\xef\xbf\xbd");
+	cr_assert_str_eq(jget(j, "payload_hex"), "780022797a");
+	cr_assert_not_null(strstr(o.buf, "MQTT-1.5.4-1"));
+	json_object_put(j);
+	r.free(r.ctx);
+	free(o.buf);
+}
