@@ -118,6 +118,7 @@ struct cap *cap_open_file(const char *path, char *err, size_t errlen)
 	struct peek_stream *ps;
 	struct cap *c;
 	FILE *under, *fp;
+	size_t peeked;
 	cookie_io_functions_t io = { .read = peek_read, .close = peek_close };
 
 	if (strcmp(path, "-") == 0) {
@@ -142,7 +143,13 @@ struct cap *cap_open_file(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	c->ts_digits = ts_digits_of(ps->buf, ps->len);
-	if (!(fp = fopencookie(ps, "rb", io))) {
+	peeked = ps->len;
+	if (under != stdin && fseek(under, 0, SEEK_SET) == 0) {
+		/* A regular file rewinds: libpcap reads it directly, through a large buffer. */
+		free(ps);
+		setvbuf(under, NULL, _IOFBF, 1 << 18);
+		fp = under;
+	} else if (!(fp = fopencookie(ps, "rb", io))) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		peek_close(ps);
 		free(c);
@@ -150,8 +157,7 @@ struct cap *cap_open_file(const char *path, char *err, size_t errlen)
 	}
 	c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pe);
 	if (!c->p) {
-		size_t peeked = ps->len;
-		fclose(fp); /* frees ps */
+		fclose(fp); /* a cookie stream frees ps */
 		free(c);
 		if (peeked == 0)
 			snprintf(err, errlen, "%s: empty file, not a capture", path);

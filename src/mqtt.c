@@ -99,6 +99,15 @@ int mqtt_utf8_valid(struct mqtt_view v)
 		return 1;
 	s = v.p;
 	e = v.p + v.len;
+	/* most strings are ASCII: 8 bytes at a time while no byte is 0 or >= 0x80 */
+	while (e - s >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		if ((w & 0x8080808080808080ull) ||
+		    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+			break;
+		s += 8;
+	}
 
 	while (s < e) {
 		uint8_t b = *s;

@@ -47,6 +47,7 @@ struct reasm {
 	struct flow **buckets;
 	size_t nbuckets, count;
 	struct flow *lru_head, *lru_tail; /* head: least recently seen */
+	struct flow *last;                /* the flow of the previous segment (often the next's) */
 	struct reasm_stats st;
 };
 
@@ -93,30 +94,35 @@ struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink 
 
 /* ---- flow table --------------------------------------------------------------------- */
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
+/* Addresses as two 64-bit words (IPv4 in the first 4 bytes, the rest zero: decode.c
+ * clears them), so hashing and comparing take a few instructions. */
+static void words(const struct tcp_addr *a, uint64_t w[2])
 {
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
+	memcpy(w, a->a, 16);
 }
 
 static uint64_t flow_hash(const struct tcp_addr *c, uint16_t cp, const struct tcp_addr *b,
 			  uint16_t bp)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t n = c->family == 6 ? 16 : 4;
+	uint64_t x[2], y[2], h;
 
-	h = mix(h, c->a, n);
-	h = mix(h, b->a, n);
-	h = mix(h, &cp, sizeof cp);
-	h = mix(h, &bp, sizeof bp);
+	words(c, x);
+	words(b, y);
+	h = (x[0] ^ (y[0] * 0x9e3779b97f4a7c15ull)) + (x[1] ^ (y[1] >> 7)) +
+	    ((uint64_t)cp << 32 | bp);
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 29);
 }
 
 static int same_addr(const struct tcp_addr *x, const struct tcp_addr *y)
 {
-	return x->family == y->family && memcmp(x->a, y->a, x->family == 6 ? 16 : 4) == 0;
+	uint64_t a[2], b[2];
+
+	words(x, a);
+	words(y, b);
+	return x->family == y->family && a[0] == b[0] && a[1] == b[1];
 }
 
 static struct flow *lookup(struct reasm *r, uint64_t h, const struct tcp_addr *c, uint16_t cp,
@@ -324,6 +330,8 @@ static void close_flow(struct reasm *r, struct flow *f, int why, const struct fr
 	*pp = f->hnext;
 	lru_unlink(r, f);
 	r->count--;
+	if (r->last == f)
+		r->last = NULL;
 	free(f);
 }
 
@@ -394,8 +402,14 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	b = d == REASM_TO_BROKER ? &seg->dst : &seg->src;
 	cp = d == REASM_TO_BROKER ? seg->sport : seg->dport;
 	bp = d == REASM_TO_BROKER ? seg->dport : seg->sport;
-	h = flow_hash(c, cp, b, bp);
-	f = lookup(r, h, c, cp, b, bp);
+	f = r->last;
+	if (f && f->pub.client_port == cp && f->pub.broker_port == bp &&
+	    same_addr(&f->pub.client, c) && same_addr(&f->pub.broker, b)) {
+		h = f->hash;
+	} else {
+		h = flow_hash(c, cp, b, bp);
+		f = lookup(r, h, c, cp, b, bp);
+	}
 	if (!f && d == REASM_TO_BROKER && is_broker_port(r, seg->sport)) {
 		/* Both ports are broker ports: the connection may be known the other way round
 		 * (its SYN or first data came from the other side). */
@@ -423,6 +437,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	}
 	f->last = now;
 	f->last_at = seg->at;
+	r->last = f;
 	if (f != r->lru_tail) {
 		lru_unlink(r, f);
 		lru_append(r, f);
