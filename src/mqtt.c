@@ -815,9 +815,19 @@ static void sb_str(struct sbuf *b, const char *s)
 
 static void sb_id(struct sbuf *b, uint16_t id)
 {
-	char t[16];
-	int n = snprintf(t, sizeof t, " (id=%u)", id);
-	sb_put(b, t, (size_t)n);
+	char t[16], d[8];
+	size_t n = 0, k = 0;
+
+	memcpy(t, " (id=", 5);
+	n = 5;
+	do {
+		d[k++] = (char)('0' + id % 10);
+		id /= 10;
+	} while (id);
+	while (k)
+		t[n++] = d[--k];
+	t[n++] = ')';
+	sb_put(b, t, n);
 }
 
 static void sb_topic(struct sbuf *b, struct mqtt_view v)

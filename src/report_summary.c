@@ -17,6 +17,9 @@ struct summary {
 	struct frame_ref at;   /* the frame the gathered Info belongs to */
 	char src[64], dst[64]; /* its endpoints, from its first message */
 	const char *media;     /* "JSON", "XML": tshark's protocol column says MQTT/JSON */
+	const struct reasm_flow *cflow; /* whose addresses cstr and bstr are */
+	uint64_t cindex;
+	char cstr[64], bstr[64];
 	char *warn;            /* rules its messages break */
 	size_t wlen, wcap;
 	unsigned nwarn;
@@ -70,22 +73,66 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
  * does not split a UTF-8 character. */
 #define INFO_MAX 4095
 
+/* Append s right-aligned (right = 1) or left-aligned in width columns. */
+static char *col(char *o, const char *s, size_t width, int right)
+{
+	size_t n = strlen(s);
+
+	if (right)
+		for (; n < width; width--)
+			*o++ = ' ';
+	memcpy(o, s, n);
+	o += n;
+	if (!right)
+		for (; n < width; n++)
+			*o++ = ' ';
+	return o;
+}
+
+/* The columns before the protocol: "FRAME TIME SRC → DST " as tshark aligns them. */
+static char *columns(struct summary *s, char *o, const struct frame_ref *at, const char *src,
+		     const char *dst)
+{
+	char num[24], t[40];
+
+	report_u64(num, at->frame);
+	report_rel_time(at->ts_sec, at->ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t, sizeof t);
+	o = col(o, num, 5, 1);
+	*o++ = ' ';
+	o = col(o, t, 10, 1);
+	*o++ = ' ';
+	o = col(o, src, 12, 1);
+	memcpy(o, " \xe2\x86\x92 ", 5); /* " → " */
+	o += 5;
+	o = col(o, dst, 12, 0);
+	*o++ = ' ';
+	return o;
+}
+
 static void print_line(struct summary *s)
 {
-	char t[40];
+	char head[256], *o;
 
 	if (s->len > INFO_MAX) {
 		size_t n = INFO_MAX;
 		while (n > 0 && ((unsigned char)s->info[n] & 0xc0) == 0x80)
 			n--;
 		s->info[n] = '\0';
+		s->len = n;
 	}
-
-	report_rel_time(s->at.ts_sec, s->at.ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t,
-			sizeof t);
-	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s MQTT%s%s %" PRIu32 " %s\n", s->at.frame,
-		t, s->src, s->dst, s->media ? "/" : "", s->media ? s->media : "", s->at.len,
-		s->info ? s->info : "");
+	o = columns(s, head, &s->at, s->src, s->dst);
+	memcpy(o, "MQTT", 4);
+	o += 4;
+	if (s->media) {
+		*o++ = '/';
+		o = col(o, s->media, 0, 0);
+	}
+	*o++ = ' ';
+	o += report_u64(o, s->at.len);
+	*o++ = ' ';
+	fwrite(head, 1, (size_t)(o - head), s->o.out);
+	fwrite(s->info ? s->info : "", 1, s->info ? s->len : 0, s->o.out);
+	fputc('\n', s->o.out);
 	s->media = NULL;
 	if (s->nwarn)
 		note(s, &s->at, s->src, s->dst, s->warn);
@@ -102,10 +149,10 @@ static void print_line(struct summary *s)
 static void note(struct summary *s, const struct frame_ref *at, const char *src,
 		 const char *dst, const char *text)
 {
-	char t[40];
+	char head[256], *o = columns(s, head, at, src, dst);
 
-	report_rel_time(at->ts_sec, at->ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t, sizeof t);
-	fprintf(s->o.out, "%5" PRIu64 " %10s %12s → %-12s NOTE %s\n", at->frame, t, src, dst, text);
+	fwrite(head, 1, (size_t)(o - head), s->o.out);
+	fprintf(s->o.out, "NOTE %s\n", text);
 	if (s->o.line_buffered)
 		fflush(s->o.out);
 }
@@ -123,8 +170,15 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	if (s->nmsg++ == 0) {
 		const struct reasm_flow *f = rec->flow;
 		int up = rec->dir == REASM_TO_BROKER;
-		tcp_addr_str(up ? &f->client : &f->broker, s->src, sizeof s->src);
-		tcp_addr_str(up ? &f->broker : &f->client, s->dst, sizeof s->dst);
+		if (f != s->cflow || f->index != s->cindex) {
+			/* the addresses of the last connection seen, formatted once */
+			tcp_addr_str(&f->client, s->cstr, sizeof s->cstr);
+			tcp_addr_str(&f->broker, s->bstr, sizeof s->bstr);
+			s->cflow = f;
+			s->cindex = f->index;
+		}
+		strcpy(s->src, up ? s->cstr : s->bstr);
+		strcpy(s->dst, up ? s->bstr : s->cstr);
 		s->at = rec->at;
 	} else {
 		put(s, ", ", 2);

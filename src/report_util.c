@@ -27,6 +27,21 @@ void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t c
 		snprintf(out, cap, "%s.%0*" PRIu32 "Z", base, digits, nsec / pow10_tab[9 - digits]);
 }
 
+size_t report_u64(char *out, uint64_t v)
+{
+	char t[24];
+	size_t n = 0, i;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
 void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, int digits,
 		     char *out, size_t cap)
 {
@@ -39,11 +54,25 @@ void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, i
 		sign = "-";
 		ns = -ns;
 	}
-	if (digits == 0)
-		snprintf(out, cap, "%s%" PRId64, sign, ns / 1000000000);
-	else
-		snprintf(out, cap, "%s%" PRId64 ".%0*" PRId64, sign, ns / 1000000000, digits,
-			 (ns % 1000000000) / pow10_tab[9 - digits]);
+	if (cap < 32) {
+		snprintf(out, cap, "?");
+		return;
+	}
+	/* by hand: this runs for every line */
+	{
+		size_t n = 0;
+		uint64_t frac = (uint64_t)(ns % 1000000000) / pow10_tab[9 - digits];
+		if (*sign)
+			out[n++] = '-';
+		n += report_u64(out + n, (uint64_t)(ns / 1000000000));
+		if (digits) {
+			out[n++] = '.';
+			for (int i = digits - 1; i >= 0; i--, frac /= 10)
+				out[n + (size_t)i] = (char)('0' + frac % 10);
+			n += (size_t)digits;
+		}
+		out[n] = '\0';
+	}
 }
 
 const char *report_end_name(int why)

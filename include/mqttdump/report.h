@@ -44,5 +44,7 @@ void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t c
 void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, int digits,
 		     char *out, size_t cap);
 const char *report_end_name(int why);  /* "fin", "rst", ... */
+/* v in decimal at out (at least 21 bytes), NUL-terminated; returns its length. */
+size_t report_u64(char *out, uint64_t v);
 
 #endif
