@@ -224,6 +224,22 @@ int decode_packet(const struct cap_pkt *pkt, struct tcp_seg *s)
 
 void tcp_addr_str(const struct tcp_addr *a, char *out, size_t cap)
 {
+	if (a->family == 4 && cap >= 16) {
+		/* by hand: reporters format addresses for every message */
+		char *o = out;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = a->a[i];
+			if (i)
+				*o++ = '.';
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+		}
+		*o = '\0';
+		return;
+	}
 	if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->a, out, (socklen_t)cap))
 		snprintf(out, cap, "?");
 }

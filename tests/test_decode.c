@@ -233,3 +233,18 @@ Test(decode, not_tcp_and_unknown_links)
 	cr_assert(decode_link_supported(1));
 	cr_assert(decode_link_supported(276));
 }
+
+Test(decode, address_strings)
+{
+	struct tcp_addr a = { 4, { 0, 9, 10, 255 } }, b = { 6, { 0 } };
+	char s[64];
+
+	tcp_addr_str(&a, s, sizeof s);
+	cr_assert_str_eq(s, "0.9.10.255");
+	a.a[0] = 100, a.a[1] = 199, a.a[2] = 1, a.a[3] = 20;
+	tcp_addr_str(&a, s, sizeof s);
+	cr_assert_str_eq(s, "100.199.1.20");
+	b.a[15] = 1;
+	tcp_addr_str(&b, s, sizeof s);
+	cr_assert_str_eq(s, "::1");
+}
