@@ -93,10 +93,15 @@ int mqtt_get_utf8(struct mqtt_cursor *c, struct mqtt_view *out)
 
 int mqtt_utf8_valid(struct mqtt_view v)
 {
+	return mqtt_utf8_check(v) == MQTT_UTF8_OK;
+}
+
+int mqtt_utf8_check(struct mqtt_view v)
+{
 	const uint8_t *s, *e;
 
 	if (v.len == 0)
-		return 1;
+		return MQTT_UTF8_OK;
 	s = v.p;
 	e = v.p + v.len;
 	/* most strings are ASCII: 8 bytes at a time while no byte is 0 or >= 0x80 */
@@ -115,7 +120,7 @@ int mqtt_utf8_valid(struct mqtt_view v)
 		size_t n;
 
 		if (b == 0)
-			return 0; /* [MQTT-1.5.4-2] no U+0000 */
+			return MQTT_UTF8_NUL; /* no U+0000 */
 		if (b < 0x80) {
 			s++;
 			continue;
@@ -130,22 +135,22 @@ int mqtt_utf8_valid(struct mqtt_view v)
 			n = 3;
 			cp = b & 0x07;
 		} else {
-			return 0;
+			return MQTT_UTF8_BAD;
 		}
 		if ((size_t)(e - s) < n + 1)
-			return 0;
+			return MQTT_UTF8_BAD;
 		for (size_t i = 1; i <= n; i++) {
 			if ((s[i] & 0xc0) != 0x80)
-				return 0;
+				return MQTT_UTF8_BAD;
 			cp = (cp << 6) | (s[i] & 0x3f);
 		}
 		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0; /* overlong or out of range */
+			return MQTT_UTF8_BAD; /* overlong or out of range */
 		if (cp >= 0xd800 && cp <= 0xdfff)
-			return 0; /* [MQTT-1.5.4-1] no surrogates */
+			return MQTT_UTF8_BAD; /* no surrogates */
 		s += n + 1;
 	}
-	return 1;
+	return MQTT_UTF8_OK;
 }
 
 int mqtt_fixed_header(const uint8_t *buf, size_t len, struct mqtt_fixhdr *h)
@@ -438,13 +443,36 @@ int mqtt_next_filter(struct mqtt_cursor *c, struct mqtt_view *filter)
 static void warn(struct mqtt_msg *m, const uint8_t *base, const uint8_t *at, const char *rule,
 		 const char *text, int malformed)
 {
-	if (m->nwarn >= MQTT_MAX_WARNINGS)
-		return;
+	if (m->nwarn >= MQTT_MAX_WARNINGS) {
+		/* The table is full: a warning that makes the packet malformed still
+		 * replaces the last one, so "[Malformed Packet]" is never lost. */
+		if (!malformed || m->warn[MQTT_MAX_WARNINGS - 1].malformed)
+			return;
+		m->nwarn = MQTT_MAX_WARNINGS - 1;
+	}
 	m->warn[m->nwarn].rule = rule;
 	m->warn[m->nwarn].text = text;
 	m->warn[m->nwarn].offset = (uint32_t)(at - base);
 	m->warn[m->nwarn].malformed = (uint8_t)malformed;
 	m->nwarn++;
+}
+
+/* The rule a bad UTF-8 string breaks: 5.0 numbers them 1.5.4-x, 3.1.1 1.5.3-x (3.1 has no
+ * numbered rules; its strings are read with 3.1.1's). */
+static const char *utf8_rule(uint8_t version, int kind)
+{
+	if (version == MQTT_V5)
+		return kind == MQTT_UTF8_NUL ? "MQTT-1.5.4-2" : "MQTT-1.5.4-1";
+	return kind == MQTT_UTF8_NUL ? "MQTT-1.5.3-2" : "MQTT-1.5.3-1";
+}
+
+static void check_utf8(struct mqtt_msg *m, const uint8_t *base, struct mqtt_view v,
+		       const char *bad, const char *nul)
+{
+	int k = mqtt_utf8_check(v);
+
+	if (k != MQTT_UTF8_OK)
+		warn(m, base, v.p, utf8_rule(m->version, k), k == MQTT_UTF8_NUL ? nul : bad, 0);
 }
 
 /* Read a property block (length + properties) and check it property by property. */
@@ -463,25 +491,25 @@ static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, struct mqtt_
 	pc.p = out->p;
 	pc.end = out->p + out->len;
 	while (pc.p < pc.end) {
+		const uint8_t *at = pc.p;
 		rc = mqtt_next_prop(&pc, &p);
 		if (rc == MQTT_MALFORMED) {
-			warn(m, base, pc.p, "MQTT-2.2.2-1", "unknown property identifier", 1);
+			/* 2.2.2.2: an identifier outside the table makes the packet malformed;
+			 * the specification gives that no rule number. */
+			warn(m, base, at, NULL, "unknown property identifier", 1);
 			return MQTT_MALFORMED;
 		}
 		if (rc != MQTT_OK)
 			return MQTT_TRUNCATED; /* a property runs past its block */
-		if ((p.ptype == MQTT_PT_UTF8 || p.ptype == MQTT_PT_PAIR) &&
-		    (!mqtt_utf8_valid(p.str) || !mqtt_utf8_valid(p.str2)))
-			warn(m, base, pc.p, "MQTT-1.5.4-1", "property string is not valid UTF-8", 0);
+		if (p.ptype == MQTT_PT_UTF8 || p.ptype == MQTT_PT_PAIR) {
+			check_utf8(m, base, p.str, "property string is not valid UTF-8",
+				   "property string contains U+0000");
+			if (p.ptype == MQTT_PT_PAIR)
+				check_utf8(m, base, p.str2, "property string is not valid UTF-8",
+					   "property string contains U+0000");
+		}
 	}
 	return MQTT_OK;
-}
-
-static void check_utf8(struct mqtt_msg *m, const uint8_t *base, struct mqtt_view v,
-		       const char *what)
-{
-	if (!mqtt_utf8_valid(v))
-		warn(m, base, v.p, "MQTT-1.5.4-1", what, 0);
 }
 
 static int parse_connect(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
@@ -508,9 +536,13 @@ static int parse_connect(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_
 	}
 	if ((rc = mqtt_get_utf8(c, &m->clientid)) != MQTT_OK)
 		return rc;
-	check_utf8(m, base, m->clientid, "client identifier is not valid UTF-8");
+	check_utf8(m, base, m->clientid, "client identifier is not valid UTF-8",
+		   "client identifier contains U+0000");
 	if (m->connect_flags & 0x04) {
 		m->has_will = 1;
+		if ((m->connect_flags & 0x18) == 0x18)
+			warn(m, base, c->p, m->version == MQTT_V5 ? "MQTT-3.1.2-12" : "MQTT-3.1.2-14",
+			     "will QoS 3", 0);
 		if (m->version == MQTT_V5) {
 			if ((rc = read_props(c, &m->will_props, m, base)) != MQTT_OK)
 				return rc;
@@ -518,15 +550,28 @@ static int parse_connect(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_
 		}
 		if ((rc = mqtt_get_utf8(c, &m->will_topic)) != MQTT_OK)
 			return rc;
+		check_utf8(m, base, m->will_topic, "will topic is not valid UTF-8",
+			   "will topic contains U+0000");
 		if ((rc = mqtt_get_bytes(c, &m->will_payload)) != MQTT_OK)
 			return rc;
+	} else if (m->version == MQTT_V5) {
+		/* 5.0 splits the rule: will QoS [MQTT-3.1.2-11], will retain [MQTT-3.1.2-13] */
+		if (m->connect_flags & 0x18)
+			warn(m, base, c->p, "MQTT-3.1.2-11", "will QoS set without a will", 0);
+		if (m->connect_flags & 0x20)
+			warn(m, base, c->p, "MQTT-3.1.2-13", "will retain set without a will", 0);
 	} else if (m->connect_flags & 0x38) {
 		warn(m, base, c->p, "MQTT-3.1.2-11", "will QoS or retain set without a will", 0);
 	}
+	/* 3.1.1 forbids a password without a user name [MQTT-3.1.2-22]; 5.0 allows it */
+	if ((m->connect_flags & 0xc0) == 0x40 && m->version != MQTT_V5)
+		warn(m, base, c->p, "MQTT-3.1.2-22", "password without a user name", 0);
 	if (m->connect_flags & 0x80) {
 		if ((rc = mqtt_get_utf8(c, &m->username)) != MQTT_OK)
 			return rc;
 		m->has_username = 1;
+		check_utf8(m, base, m->username, "user name is not valid UTF-8",
+			   "user name contains U+0000");
 	}
 	if (m->connect_flags & 0x40) {
 		if ((rc = mqtt_get_bytes(c, &m->password)) != MQTT_OK)
@@ -547,7 +592,8 @@ static int parse_publish(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_
 		warn(m, base, base, "MQTT-3.3.1-4", "PUBLISH with QoS 3", 0);
 	if ((rc = mqtt_get_utf8(c, &m->topic)) != MQTT_OK)
 		return rc;
-	check_utf8(m, base, m->topic, "topic name is not valid UTF-8");
+	check_utf8(m, base, m->topic, "topic name is not valid UTF-8",
+		   "topic name contains U+0000");
 	if (m->qos > 0) {
 		if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
 			return rc;
@@ -611,16 +657,30 @@ static int parse_subscribe(struct mqtt_cursor *c, struct mqtt_msg *m, const uint
 			c->p = at;
 			return rc;
 		}
-		check_utf8(m, base, f, "topic filter is not valid UTF-8");
-		if ((m->version == MQTT_V5 && (o & 0xc0)) || (m->version != MQTT_V5 && (o & 0xfc)))
-			warn(m, base, lc.p - 1, m->version == MQTT_V5 ? "MQTT-3.8.3-5" : "MQTT-3-8.3-4",
-			     "reserved subscription option bits are set", 0);
+		check_utf8(m, base, f, "topic filter is not valid UTF-8",
+			   "topic filter contains U+0000");
+		if (m->version == MQTT_V5) {
+			if (o & 0xc0)
+				warn(m, base, lc.p - 1, "MQTT-3.8.3-5",
+				     "reserved subscription option bits are set", 0);
+			/* 3.8.3.1: both are protocol errors, without a rule number */
+			if ((o & 0x03) == 3)
+				warn(m, base, lc.p - 1, NULL, "maximum QoS 3", 0);
+			if ((o & 0x30) == 0x30)
+				warn(m, base, lc.p - 1, NULL, "retain handling 3", 0);
+		} else if ((o & 0xfc) || (o & 0x03) == 3) {
+			/* reserved bits, or a QoS that is not 0, 1 or 2 [MQTT-3-8.3-4] */
+			warn(m, base, lc.p - 1, "MQTT-3-8.3-4",
+			     (o & 0xfc) ? "reserved subscription option bits are set"
+					: "requested QoS 3", 0);
+		}
 		m->list_count++;
 	}
 	c->p = c->end;
 	/* "The payload of a SUBSCRIBE packet MUST contain at least one Topic Filter" */
 	if (m->list_count == 0)
-		warn(m, base, c->p, "MQTT-3.8.3-3", "SUBSCRIBE without a topic filter", 0);
+		warn(m, base, c->p, m->version == MQTT_V5 ? "MQTT-3.8.3-2" : "MQTT-3.8.3-3",
+		     "SUBSCRIBE without a topic filter", 0);
 	return MQTT_OK;
 }
 
@@ -648,7 +708,8 @@ static int parse_unsubscribe(struct mqtt_cursor *c, struct mqtt_msg *m, const ui
 			c->p = at;
 			return rc;
 		}
-		check_utf8(m, base, f, "topic filter is not valid UTF-8");
+		check_utf8(m, base, f, "topic filter is not valid UTF-8",
+			   "topic filter contains U+0000");
 		m->list_count++;
 	}
 	c->p = c->end;

@@ -7,6 +7,12 @@
                          PUBLISH QoS 1, PUBACK, PINGREQ, PINGRESP, DISCONNECT) in each link
                          type and IP version mqttdump reads: vlan, qinq, sll, sll2, null,
                          loop, raw4, raw6, ipv6ext, nsec (nanosecond pcap) and .pcapng
+  mqtt31-all-types.pcap, mqtt311-all-types.pcap
+                         one 3.1 (MQIsdp) and one 3.1.1 session with every control packet
+                         type of that version, both directions; 3.1.1 SUBACK with 0x80
+  reorder-overlap.pcap   a 3.1.1 session with TCP trouble: a PUBLISH in three segments sent
+                         3rd, 1st, 2nd, then the 2nd retransmitted; a segment overlapping the
+                         one before by 10 bytes; three messages and half a fourth in one segment
 Each is a whole TCP session (SYN, SYN-ACK, ACK, data acknowledged, FIN) between a client and
 a broker on port 1883, with correct IPv4 and TCP checksums. Standard library only.
 """
@@ -75,9 +81,10 @@ class Session:
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 7, 0x4000, 64, 6, 0, src, dst)
         return ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + tcp
 
-    def tcp(self, up, flags, data=b"", ack=None):
+    def tcp(self, up, flags, data=b"", ack=None, seq=None):
         sp, dp = (self.cp, 1883) if up else (1883, self.cp)
-        seq = self.cs if up else self.bs
+        if seq is None:
+            seq = self.cs if up else self.bs
         if ack is None:
             ack = self.bs if up else self.cs
         t = struct.pack("!HHIIBBHHH", sp, dp, seq, ack if flags & 0x10 else 0, 0x50, flags,
@@ -94,6 +101,11 @@ class Session:
         self.tcp(False, 0x18, data)
         self.bs += len(data)
         self.tcp(True, 0x10)
+
+    def seg(self, up, data, seq, ack=None):
+        """One data segment at sequence number seq, out of order or again: the caller moves
+        cs/bs and sends the peer's ACKs."""
+        self.tcp(up, 0x18, data, ack=ack, seq=seq)
 
     def close(self):
         self.tcp(True, 0x11)
@@ -152,6 +164,86 @@ def v311_short(v6=False, ext=False):
     x.up(pkt(0x32, s("link/a") + b"\x00\x02" + b"payload"))
     x.down(pkt(0x40, b"\x00\x02"))
     x.up(b"\xc0\x00")
+    x.down(b"\xd0\x00")
+    x.up(b"\xe0\x00")
+    x.close()
+    return x
+
+
+def v3_all(level):
+    """Every control packet type of MQTT 3.1 (level 3, "MQIsdp") or 3.1.1 (level 4), each
+    direction where the spec allows it: CONNECT with will, username and password; SUBSCRIBE
+    to three filters (3.1.1: the third refused with 0x80); PUBLISH QoS 0, 1 and 2 both ways
+    with their acknowledgements; UNSUBSCRIBE; PINGREQ; DISCONNECT."""
+    x = Session()
+    name = "MQIsdp" if level == 3 else "MQTT"
+    cid = "all-types-31" if level == 3 else "all-types-311"
+    # flags 0xEE: username, password, will retain, will QoS 1, will flag, clean session
+    x.up(pkt(0x10, s(name) + bytes([level, 0xEE]) + b"\x00\x3c" + s(cid) +
+             s("clients/%s/status" % cid) + s(b"offline") + s("user") + s(b"secret")))
+    x.down(pkt(0x20, b"\x00\x00"))
+    x.up(pkt(0x82, b"\x00\x01" + s("a/+") + b"\x00" + s("b/#") + b"\x01" + s("c/1") + b"\x02"))
+    x.down(pkt(0x90, b"\x00\x01\x00\x01" + (b"\x80" if level == 4 else b"\x02")))
+    x.up(pkt(0x30, s("a/1") + b"qos 0"))
+    x.down(pkt(0x30, s("a/1") + b"qos 0"))
+    x.up(pkt(0x33, s("b/2") + b"\x00\x02" + b"qos 1, retained"))
+    x.down(pkt(0x40, b"\x00\x02"))
+    x.down(pkt(0x32, s("b/2") + b"\x00\x01" + b"qos 1"))
+    x.up(pkt(0x40, b"\x00\x01"))
+    x.up(pkt(0x34, s("c/1") + b"\x00\x03" + b"qos 2"))
+    x.down(pkt(0x50, b"\x00\x03"))
+    x.up(pkt(0x62, b"\x00\x03"))
+    x.down(pkt(0x70, b"\x00\x03"))
+    x.down(pkt(0x3C, s("c/1") + b"\x00\x02" + b"qos 2, dup"))
+    x.up(pkt(0x50, b"\x00\x02"))
+    x.down(pkt(0x62, b"\x00\x02"))
+    x.up(pkt(0x70, b"\x00\x02"))
+    x.up(pkt(0xA2, b"\x00\x04" + s("a/+") + s("b/#")))
+    x.down(pkt(0xB0, b"\x00\x04"))
+    x.up(b"\xc0\x00")
+    x.down(b"\xd0\x00")
+    x.up(b"\xe0\x00")
+    x.close()
+    return x
+
+
+def reorder_overlap():
+    """A 3.1.1 session with what reassembly must cope with, client to broker:
+    a QoS 1 PUBLISH of 3,000 bytes in three segments sent 3rd, 1st, 2nd (the broker's
+    duplicate ACK, then partial ACKs), then the 2nd retransmitted after it was acknowledged;
+    a PUBLISH in two segments, the second starting 10 bytes before the first ends (same
+    bytes); one segment with three whole PUBLISH and the first half of a fourth, the next
+    with the rest of it and a PINGREQ."""
+    x = Session()
+    x.up(pkt(0x10, s("MQTT") + b"\x04\x02\x00\x3c" + s("reorder")))
+    x.down(pkt(0x20, b"\x00\x00"))
+    x.up(pkt(0x82, b"\x00\x01" + s("cmd/#") + b"\x01"))
+    x.down(pkt(0x90, b"\x00\x01\x01"))
+    body = b"".join(b"line %04d of the report\n" % i for i in range(125))[:2980]
+    big = pkt(0x32, s("files/report") + b"\x00\x07" + body)
+    a, b, c = big[:1000], big[1000:2000], big[2000:]
+    base = x.cs
+    x.seg(True, c, base + 2000)  # 3rd first
+    x.tcp(False, 0x10)  # duplicate ACK: base is still missing
+    x.seg(True, a, base)
+    x.tcp(False, 0x10, ack=base + 1000)
+    x.seg(True, b, base + 1000)
+    x.cs = base + len(big)
+    x.tcp(False, 0x10)
+    x.seg(True, b, base + 1000)  # retransmission of what was acknowledged
+    x.tcp(False, 0x10)
+    x.down(pkt(0x40, b"\x00\x07"))
+    note = pkt(0x30, s("files/note") + b"overlapping segments carry the same bytes " * 4)
+    base = x.cs
+    x.seg(True, note[:120], base)
+    x.tcp(False, 0x10, ack=base + 120)
+    x.seg(True, note[110:], base + 110)  # 10 bytes again
+    x.cs = base + len(note)
+    x.tcp(False, 0x10)
+    msgs = [pkt(0x30, s("burst/%d" % i) + b"reading %d" % i) for i in range(4)]
+    half = len(msgs[3]) // 2
+    x.up(b"".join(msgs[:3]) + msgs[3][:half])
+    x.up(msgs[3][half:] + b"\xc0\x00")
     x.down(b"\xd0\x00")
     x.up(b"\xe0\x00")
     x.close()
@@ -230,6 +322,9 @@ def main():
     write_pcap(os.path.join(out, "link-raw6.pcap"), v311_short(v6=True), "raw6")
     write_pcap(os.path.join(out, "link-ipv6ext.pcap"), v311_short(v6=True, ext=True), "ipv6ext")
     write_pcapng(os.path.join(out, "link-pcapng.pcapng"), v311_short())
+    write_pcap(os.path.join(out, "mqtt31-all-types.pcap"), v3_all(3), "eth")
+    write_pcap(os.path.join(out, "mqtt311-all-types.pcap"), v3_all(4), "eth")
+    write_pcap(os.path.join(out, "reorder-overlap.pcap"), reorder_overlap(), "eth")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,10 @@ int mqtt_get_utf8(struct mqtt_cursor *c, struct mqtt_view *out);
 
 /* 1 when v is well-formed UTF-8 with no U+0000 and no surrogates [MQTT-1.5.4-1,2]. */
 int mqtt_utf8_valid(struct mqtt_view v);
+/* The same check, saying what is wrong: ill-formed UTF-8 (surrogates included) is
+ * MQTT-1.5.4-1 in 5.0 and MQTT-1.5.3-1 in 3.1.1; U+0000 is MQTT-1.5.4-2 / MQTT-1.5.3-2. */
+enum { MQTT_UTF8_OK = 0, MQTT_UTF8_BAD = 1, MQTT_UTF8_NUL = 2 };
+int mqtt_utf8_check(struct mqtt_view v);
 
 /* Fixed header: type, flags, remaining length and the header's own size (2..5). */
 struct mqtt_fixhdr {
