@@ -21,6 +21,8 @@ static void on_message(void *ctx, const struct mqtt_record *rec)
 	if (e->stopped)
 		return;
 	e->messages++;
+	if (e->cfg.sessions && !session_message(e->cfg.sessions, rec))
+		return;
 	for (size_t i = 0; i < e->nreps; i++)
 		if (e->reps[i].message)
 			e->reps[i].message(e->reps[i].ctx, rec);
@@ -31,6 +33,8 @@ static void on_event(void *ctx, const struct framer_event *ev)
 	struct engine *e = ctx;
 
 	if (e->stopped)
+		return;
+	if (e->cfg.sessions && !session_event(e->cfg.sessions, ev))
 		return;
 	for (size_t i = 0; i < e->nreps; i++)
 		if (e->reps[i].event)
@@ -86,6 +90,8 @@ void engine_finish(struct engine *e)
 {
 	if (!e->stopped)
 		reasm_finish(e->reasm);
+	if (e->cfg.sessions)
+		session_finish(e->cfg.sessions); /* those -c left open */
 	for (size_t i = 0; i < e->nreps; i++)
 		if (e->reps[i].finish)
 			e->reps[i].finish(e->reps[i].ctx);

@@ -2,6 +2,7 @@
 #include "mqttdump/capture.h"
 #include "mqttdump/engine.h"
 #include "mqttdump/report.h"
+#include "mqttdump/session.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -47,6 +48,14 @@ static void usage(FILE *f)
 	      "  -q                   print nothing but the statistics line (on stderr)\n"
 	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
 	      "  --show-secrets       print passwords (JSON shows only their length)\n"
+	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
+	      "                       (- for standard output), at the end\n"
+	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
+	      "filters (every output):\n"
+	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
+	      "                       (+ and # wildcards), and their acknowledgements\n"
+	      "  --client ID          the connections of this client id\n"
+	      "  --type TYPE          packets of one type (PUBLISH, puback, 3, ...)\n"
 	      "limits:\n"
 	      "  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
 	      "  --max-flows N        connections tracked at once (default 262144)\n"
@@ -57,7 +66,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
-       OPT_FLOW_TIMEOUT, OPT_VERSION };
+       OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -66,6 +75,11 @@ static const struct option long_opts[] = {
 	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT },
+	{ "timeline", required_argument, NULL, OPT_TIMELINE },
+	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "topic", required_argument, NULL, OPT_TOPIC },
+	{ "client", required_argument, NULL, OPT_CLIENT },
+	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -134,7 +148,13 @@ int main(int argc, char **argv)
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
 	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
 				    .max_flows = 262144, .flow_timeout = 3600 };
-	struct reporter rep;
+	struct reporter reps[3];
+	size_t nreps = 0;
+	const char *timeline = NULL;
+	int stats = -1; /* 0 text, 1 json */
+	struct session_config sc = { .type = -1 };
+	struct session_tracker *tracker = NULL;
+	FILE *tl_out = NULL;
 	struct engine_stats st;
 	struct run run;
 	char err[512];
@@ -160,6 +180,23 @@ int main(int argc, char **argv)
 			ro.payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
 			break;
 		case OPT_SHOW_SECRETS: ro.show_secrets = 1; break;
+		case OPT_TIMELINE: timeline = optarg; break;
+		case OPT_STATS:
+			if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text")) {
+				fprintf(stderr, "mqttdump: --stats: \"%s\" is not text or json\n", optarg);
+				return 2;
+			}
+			stats = optarg && !strcmp(optarg, "json");
+			break;
+		case OPT_TOPIC: sc.topic = optarg; break;
+		case OPT_CLIENT: sc.client = optarg; break;
+		case OPT_TYPE:
+			if ((sc.type = session_type_by_name(optarg)) < 0) {
+				fprintf(stderr, "mqttdump: --type: \"%s\" is not an MQTT packet type\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case OPT_MAX_BUFFER:
 			ec.max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
 			ec.max_held = ec.max_buffer;
@@ -229,21 +266,40 @@ int main(int argc, char **argv)
 
 	ro.ts_digits = cap_ts_digits(run.cap);
 	ro.line_buffered = cap_is_live(run.cap);
-	memset(&rep, 0, sizeof rep);
-	if (!quiet && (json ? report_json_new(&ro, &rep) : report_summary_new(&ro, &rep)) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
-		cap_close(run.cap);
-		return 1;
+	memset(reps, 0, sizeof reps);
+	if (timeline || stats >= 0 || sc.topic || sc.client || sc.type >= 0) {
+		if (!(tracker = session_new(&sc)))
+			goto oom;
+	}
+	if (!quiet) {
+		if ((json ? report_json_new(&ro, &reps[nreps]) : report_summary_new(&ro, &reps[nreps])) < 0)
+			goto oom;
+		nreps++;
+	}
+	if (timeline) {
+		tl_out = strcmp(timeline, "-") ? fopen(timeline, "w") : stdout;
+		if (!tl_out) {
+			fprintf(stderr, "mqttdump: --timeline: %s: %s\n", timeline, strerror(errno));
+			status = 1;
+			goto out;
+		}
+		if (report_timeline_new(&ro, tracker, tl_out, &reps[nreps]) < 0) {
+			if (tl_out != stdout)
+				fclose(tl_out);
+			goto oom;
+		}
+		nreps++; /* the reporter owns tl_out now */
+	}
+	if (stats >= 0) {
+		if (report_stats_new(&ro, tracker, stats, stdout, &reps[nreps]) < 0)
+			goto oom;
+		nreps++;
 	}
 	ec.ports = ports;
 	ec.nports = nports;
-	if (!(run.engine = engine_new(&ec, &rep, quiet ? 0 : 1))) {
-		fprintf(stderr, "mqttdump: out of memory\n");
-		if (rep.free)
-			rep.free(rep.ctx);
-		cap_close(run.cap);
-		return 1;
-	}
+	ec.sessions = tracker;
+	if (!(run.engine = engine_new(&ec, reps, nreps)))
+		goto oom;
 
 	g_cap = run.cap;
 	signal(SIGINT, on_signal);
@@ -281,9 +337,22 @@ int main(int argc, char **argv)
 				" dropped by kernel\n", recv, drop);
 	}
 	engine_free(run.engine);
-	if (rep.free)
-		rep.free(rep.ctx);
+	for (size_t i = 0; i < nreps; i++)
+		if (reps[i].free)
+			reps[i].free(reps[i].ctx);
+	session_free(tracker);
 	g_cap = NULL;
+	cap_close(run.cap);
+	return status;
+
+oom:
+	fprintf(stderr, "mqttdump: out of memory\n");
+	status = 1;
+out:
+	for (size_t i = 0; i < nreps; i++)
+		if (reps[i].free)
+			reps[i].free(reps[i].ctx);
+	session_free(tracker);
 	cap_close(run.cap);
 	return status;
 }

@@ -485,6 +485,10 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 			hold(r, f, d, seq, seg->payload, seg->paylen, seg->wirelen, &seg->at);
 		}
 	}
+	if ((seg->flags & (TCP_FIN | TCP_RST)) && !f->pub.closer) {
+		f->pub.closer = d == REASM_TO_BROKER ? 1 : 2;
+		f->pub.closer_rst = (seg->flags & TCP_RST) != 0;
+	}
 	if ((seg->flags & TCP_FIN) && !dr->fin && dr->started) {
 		dr->fin = 1;
 		dr->fin_seq = seq + seg->wirelen;

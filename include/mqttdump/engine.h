@@ -7,6 +7,7 @@
 #define MQTTDUMP_ENGINE_H
 
 #include "mqttdump/report.h"
+#include "mqttdump/session.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,8 @@ struct engine_config {
 	size_t max_flows;
 	double flow_timeout;
 	uint64_t max_messages;   /* stop after this many MQTT messages; 0: no limit */
+	struct session_tracker *sessions; /* optional (not owned): sees every record first and
+					   * decides, with its filter, which reach the reporters */
 };
 
 struct engine_stats {

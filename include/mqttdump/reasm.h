@@ -43,6 +43,9 @@ struct reasm_flow {
 	struct tcp_addr client, broker;
 	uint16_t client_port, broker_port;
 	uint8_t saw_syn;           /* the capture has the connection's opening */
+	uint8_t closer;            /* who sent the first FIN or RST: 0 none seen yet,
+				    * 1 the client, 2 the broker (session tracking reads it) */
+	uint8_t closer_rst;        /* that first close was a RST */
 	void *user;                /* the next stage's state, from sink->open */
 };
 

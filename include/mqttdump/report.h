@@ -37,6 +37,16 @@ int report_summary_new(const struct report_opts *o, struct reporter *r);
 /* JSON Lines: one object per MQTT message or event (docs/json.md). */
 int report_json_new(const struct report_opts *o, struct reporter *r);
 
+/* Reporters of session facts: they observe the tracker (session.h), which the engine
+ * feeds; both write at finish. out: where the document goes. */
+struct session_tracker;
+/* --timeline: one JSON document of every session (docs/json.md). */
+int report_timeline_new(const struct report_opts *o, struct session_tracker *t, FILE *out,
+			struct reporter *r);
+/* --stats (json = 0) and --stats=json (json = 1). */
+int report_stats_new(const struct report_opts *o, struct session_tracker *t, int json,
+		     FILE *out, struct reporter *r);
+
 /* Shared helpers for reporters. */
 /* "2026-11-22T18:44:31.123456Z" at the capture's precision. */
 void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t cap);

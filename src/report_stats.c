@@ -1,0 +1,533 @@
+/* \summary: --stats: counts, topics, QoS completion, latencies and anomalies, at the end
+ *
+ * Bounded memory: counters, a topic table of at most TOPICS_MAX topics (the rest are
+ * counted together as "other topics"), and one latency histogram per acknowledgement with
+ * three significant digits (so medians and 95th percentiles are exact to 3 digits; maxima
+ * are exact).
+ */
+#include "mqttdump/report.h"
+#include "mqttdump/session.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOPICS_MAX 65536
+#define TOP_N 10
+/* latency buckets: ns below 1000 exactly, then 900 per power of ten up to 10^13 ns */
+#define LAT_DECADES 11
+#define LAT_BUCKETS (1000 + LAT_DECADES * 900)
+
+enum { LAT_CONNACK, LAT_PUBACK, LAT_PUBCOMP, LAT_SUBACK, LAT_PINGRESP, LAT_KINDS };
+static const char *const lat_names[LAT_KINDS] = { "CONNACK", "PUBACK", "PUBCOMP", "SUBACK",
+						   "PINGRESP" };
+
+struct topic {
+	char *name;
+	uint32_t len;
+	uint64_t msgs, bytes;
+};
+
+struct lat {
+	uint32_t *hist;
+	uint64_t n, max;
+};
+
+struct stats {
+	struct report_opts o;
+	FILE *out;
+	int json;
+	uint64_t msgs[16][2];
+	uint64_t sessions, by_version[6], by_end[SESSION_END_KINDS];
+	uint64_t publish_qos[4][2], retained[2];
+	uint64_t txn[SESSION_TXN_KINDS][3];
+	uint64_t notes[SESSION_NOTE_KINDS];
+	uint64_t wills;
+	struct topic *topics;   /* open addressing */
+	size_t ntopics, captopics;
+	uint64_t other_msgs, other_bytes;
+	struct lat lat[LAT_KINDS];
+};
+
+/* ---- latency histograms ------------------------------------------------------------------- */
+
+static size_t lat_bucket(uint64_t ns)
+{
+	uint32_t e = 0;
+
+	if (ns < 1000)
+		return (size_t)ns;
+	while (ns >= 1000 && e < LAT_DECADES) {
+		ns /= 10;
+		e++;
+	}
+	if (ns >= 1000)
+		ns = 999;
+	return 1000 + (size_t)(e - 1) * 900 + (size_t)(ns - 100);
+}
+
+static uint64_t lat_value(size_t b)
+{
+	uint64_t v;
+
+	if (b < 1000)
+		return b;
+	b -= 1000;
+	v = b % 900 + 100;
+	for (size_t e = b / 900 + 1; e; e--)
+		v *= 10;
+	return v;
+}
+
+static void lat_add(struct lat *l, uint64_t ns)
+{
+	if (!l->hist && !(l->hist = calloc(LAT_BUCKETS, sizeof *l->hist)))
+		return;
+	l->hist[lat_bucket(ns)]++;
+	l->n++;
+	if (ns > l->max)
+		l->max = ns;
+}
+
+/* The smallest recorded value with at least p of the samples at or below it. */
+static uint64_t lat_pct(const struct lat *l, double p)
+{
+	uint64_t rank = (uint64_t)(p * (double)l->n + 0.999999), acc = 0;
+
+	if (rank < 1)
+		rank = 1;
+	for (size_t b = 0; b < LAT_BUCKETS; b++)
+		if ((acc += l->hist[b]) >= rank)
+			return lat_value(b) < l->max ? lat_value(b) : l->max;
+	return l->max;
+}
+
+/* ---- topics ------------------------------------------------------------------------------- */
+
+static uint64_t hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static struct topic *topic_get(struct stats *st, struct mqtt_view v)
+{
+	size_t i;
+
+	if (!st->captopics || (st->ntopics + 1) * 2 > st->captopics) {
+		size_t n = st->captopics ? st->captopics * 2 : 256;
+		struct topic *old = st->topics, *nt;
+		if (st->ntopics >= TOPICS_MAX || !(nt = calloc(n, sizeof *nt)))
+			goto lookup_only;
+		for (size_t k = 0; k < st->captopics; k++)
+			if (old[k].name) {
+				for (i = hash((uint8_t *)old[k].name, old[k].len) & (n - 1); nt[i].name;
+				     i = (i + 1) & (n - 1))
+					;
+				nt[i] = old[k];
+			}
+		free(old);
+		st->topics = nt;
+		st->captopics = n;
+	}
+lookup_only:
+	if (!st->captopics)
+		return NULL;
+	for (i = hash(v.p, v.len) & (st->captopics - 1); st->topics[i].name;
+	     i = (i + 1) & (st->captopics - 1))
+		if (st->topics[i].len == v.len && !memcmp(st->topics[i].name, v.p, v.len))
+			return &st->topics[i];
+	if (st->ntopics >= TOPICS_MAX || (st->ntopics + 1) * 2 > st->captopics)
+		return NULL;
+	if (!(st->topics[i].name = malloc(v.len + 1)))
+		return NULL;
+	if (v.len)
+		memcpy(st->topics[i].name, v.p, v.len);
+	st->topics[i].name[v.len] = '\0';
+	st->topics[i].len = v.len;
+	st->ntopics++;
+	return &st->topics[i];
+}
+
+/* ---- observer callbacks ------------------------------------------------------------------- */
+
+static void on_message(void *ctx, const struct session *s, const struct mqtt_record *rec)
+{
+	struct stats *st = ctx;
+	const struct mqtt_msg *m = &rec->msg;
+	int from = rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER;
+	struct topic *t;
+
+	(void)s;
+	st->msgs[m->hdr.type & 15][from]++;
+	if (m->hdr.type != MQTT_PUBLISH || rec->incomplete)
+		return;
+	st->publish_qos[m->qos & 3][from]++;
+	if (m->retain)
+		st->retained[from]++;
+	if ((t = topic_get(st, m->topic))) {
+		t->msgs++;
+		t->bytes += m->payload.len;
+	} else {
+		st->other_msgs++;
+		st->other_bytes += m->payload.len;
+	}
+}
+
+static void on_txn(void *ctx, const struct session *s, const struct session_txn *t)
+{
+	struct stats *st = ctx;
+	int k = -1;
+
+	(void)s;
+	st->txn[t->kind][t->status]++;
+	if (!t->answer.frame)
+		return;
+	switch (t->kind) {
+	case SESSION_TXN_CONNECT: k = LAT_CONNACK; break;
+	case SESSION_TXN_PUBLISH1: k = LAT_PUBACK; break;
+	case SESSION_TXN_PUBLISH2: k = t->stage == MQTT_PUBCOMP ? LAT_PUBCOMP : -1; break;
+	case SESSION_TXN_SUBSCRIBE: k = LAT_SUBACK; break;
+	case SESSION_TXN_PING: k = LAT_PINGRESP; break;
+	}
+	if (k >= 0)
+		lat_add(&st->lat[k], t->latency_ns);
+}
+
+static void on_anomaly(void *ctx, const struct session *s, const struct session_anomaly *a)
+{
+	struct stats *st = ctx;
+	(void)s;
+	st->notes[a->kind]++;
+}
+
+static void on_end(void *ctx, const struct session *s)
+{
+	struct stats *st = ctx;
+
+	st->sessions++;
+	st->by_version[s->version <= 5 ? s->version : 0]++;
+	st->by_end[s->ended]++;
+}
+
+static void on_will(void *ctx, uint64_t dead, const struct session *s, const struct mqtt_record *rec)
+{
+	struct stats *st = ctx;
+	(void)dead;
+	(void)s;
+	(void)rec;
+	st->wills++;
+}
+
+/* ---- output ------------------------------------------------------------------------------- */
+
+static struct topic **top(struct stats *st, int by_bytes, size_t *n)
+{
+	struct topic **v = malloc((st->ntopics ? st->ntopics : 1) * sizeof *v);
+	size_t k = 0;
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < st->captopics; i++)
+		if (st->topics[i].name)
+			v[k++] = &st->topics[i];
+	/* a partial selection sort: TOP_N is small */
+	for (size_t i = 0; i < k && i < TOP_N; i++) {
+		size_t best = i;
+		for (size_t j = i + 1; j < k; j++) {
+			uint64_t a = by_bytes ? v[j]->bytes : v[j]->msgs;
+			uint64_t b = by_bytes ? v[best]->bytes : v[best]->msgs;
+			if (a > b || (a == b && strcmp(v[j]->name, v[best]->name) < 0))
+				best = j;
+		}
+		struct topic *x = v[i];
+		v[i] = v[best];
+		v[best] = x;
+	}
+	*n = k < TOP_N ? k : TOP_N;
+	return v;
+}
+
+static const char *version_key(int v)
+{
+	const char *n = mqtt_version_name((uint8_t)v);
+	return n ? n : "unknown";
+}
+
+static void secs(char *out, size_t cap, uint64_t ns)
+{
+	snprintf(out, cap, "%" PRIu64 ".%06" PRIu64, ns / 1000000000, ns % 1000000000 / 1000);
+}
+
+static void print_text(struct stats *st)
+{
+	FILE *f = st->out;
+	size_t n;
+	struct topic **v;
+	int any;
+
+	fprintf(f, "MQTT statistics\n\nMessages                 client->broker  broker->client\n");
+	for (int t = 0; t < 16; t++)
+		if (st->msgs[t][0] || st->msgs[t][1])
+			fprintf(f, "  %-22s %14" PRIu64 "  %14" PRIu64 "\n", mqtt_type_name((uint8_t)t),
+				st->msgs[t][0], st->msgs[t][1]);
+	fprintf(f, "\nSessions: %" PRIu64 "\n  by version:", st->sessions);
+	any = 0;
+	for (int i = 0; i < 6; i++)
+		if (st->by_version[i])
+			fprintf(f, "%s %s %" PRIu64, any++ ? "," : "", version_key(i), st->by_version[i]);
+	fprintf(f, "%s\n  by end:", any ? "" : " none");
+	any = 0;
+	for (int i = 1; i < SESSION_END_KINDS; i++)
+		if (st->by_end[i])
+			fprintf(f, "%s %s %" PRIu64, any++ ? "," : "", session_end_name(i), st->by_end[i]);
+	fprintf(f, "%s\n  wills published by the broker: %" PRIu64 "\n", any ? "" : " none", st->wills);
+
+	for (int by = 0; by < 2; by++) {
+		fprintf(f, "\nTop topics by %s (PUBLISH, both directions)\n",
+			by ? "payload bytes" : "messages");
+		v = top(st, by, &n);
+		for (size_t i = 0; v && i < n; i++)
+			fprintf(f, "  %10" PRIu64 " msgs %12" PRIu64 " bytes  %s\n", v[i]->msgs,
+				v[i]->bytes, v[i]->name);
+		if (!n)
+			fprintf(f, "  none\n");
+		free(v);
+	}
+	if (st->other_msgs)
+		fprintf(f, "  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d)\n",
+			st->other_msgs, st->other_bytes, TOPICS_MAX);
+
+	fprintf(f, "\nQoS            published  complete  incomplete  failed\n");
+	for (int q = 0; q < 3; q++) {
+		uint64_t pub = st->publish_qos[q][0] + st->publish_qos[q][1];
+		if (q == 0)
+			fprintf(f, "  QoS 0     %12" PRIu64 "         -           -       -\n", pub);
+		else {
+			const uint64_t *x = st->txn[q == 1 ? SESSION_TXN_PUBLISH1 : SESSION_TXN_PUBLISH2];
+			fprintf(f, "  QoS %d     %12" PRIu64 "  %8" PRIu64 "  %10" PRIu64 "  %6" PRIu64
+				"\n", q, pub, x[SESSION_TXN_COMPLETE], x[SESSION_TXN_INCOMPLETE],
+				x[SESSION_TXN_FAILED]);
+		}
+	}
+	fprintf(f, "\nTransactions   complete  incomplete  failed\n");
+	for (int k = 0; k < SESSION_TXN_KINDS; k++) {
+		const uint64_t *x = st->txn[k];
+		if (k == SESSION_TXN_PUBLISH1 || k == SESSION_TXN_PUBLISH2 || !(x[0] + x[1] + x[2]))
+			continue;
+		fprintf(f, "  %-12s %8" PRIu64 "  %10" PRIu64 "  %6" PRIu64 "\n",
+			session_txn_kind_name(k), x[0], x[1], x[2]);
+	}
+
+	fprintf(f, "\nLatency (s)      count      median         p95         max\n");
+	for (int k = 0; k < LAT_KINDS; k++) {
+		char a[32], b[32], c[32];
+		const struct lat *l = &st->lat[k];
+		if (!l->n) {
+			fprintf(f, "  %-10s %9d           -           -           -\n", lat_names[k], 0);
+			continue;
+		}
+		secs(a, sizeof a, lat_pct(l, 0.5));
+		secs(b, sizeof b, lat_pct(l, 0.95));
+		secs(c, sizeof c, l->max);
+		fprintf(f, "  %-10s %9" PRIu64 " %11s %11s %11s\n", lat_names[k], l->n, a, b, c);
+	}
+
+	fprintf(f, "\nRetained messages: %" PRIu64 " client->broker, %" PRIu64 " broker->client\n",
+		st->retained[0], st->retained[1]);
+	fprintf(f, "\nAnomalies:");
+	any = 0;
+	for (int k = 0; k < SESSION_AN_KINDS; k++)
+		if (st->notes[k])
+			fprintf(f, "%s\n  %-22s %8" PRIu64, any++ ? "" : "", session_anomaly_name(k),
+				st->notes[k]);
+	fprintf(f, "%s\nSecurity notes:", any ? "" : " none");
+	any = 0;
+	for (int k = SESSION_AN_KINDS; k < SESSION_NOTE_KINDS; k++)
+		if (st->notes[k])
+			fprintf(f, "\n  %-24s %6" PRIu64, session_anomaly_name(k), st->notes[k]), any++;
+	fprintf(f, "%s\n", any ? "" : " none");
+}
+
+static void add(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static json_object *jint(uint64_t v)
+{
+	return json_object_new_int64((int64_t)v);
+}
+
+static json_object *jsecs(uint64_t ns)
+{
+	char t[32];
+	secs(t, sizeof t, ns);
+	return json_object_new_double_s((double)ns / 1e9, t);
+}
+
+static void print_json(struct stats *st)
+{
+	json_object *root = json_object_new_object(), *o, *p;
+	size_t n;
+	struct topic **v;
+
+	o = json_object_new_object();
+	for (int t = 0; t < 16; t++)
+		if (st->msgs[t][0] || st->msgs[t][1]) {
+			p = json_object_new_object();
+			add(p, "client", jint(st->msgs[t][0]));
+			add(p, "broker", jint(st->msgs[t][1]));
+			add(o, mqtt_type_name((uint8_t)t), p);
+		}
+	add(root, "messages", o);
+
+	o = json_object_new_object();
+	add(o, "total", jint(st->sessions));
+	p = json_object_new_object();
+	for (int i = 0; i < 6; i++)
+		if (st->by_version[i])
+			add(p, version_key(i), jint(st->by_version[i]));
+	add(o, "by_version", p);
+	p = json_object_new_object();
+	for (int i = 1; i < SESSION_END_KINDS; i++)
+		if (st->by_end[i])
+			add(p, session_end_name(i), jint(st->by_end[i]));
+	add(o, "by_end", p);
+	add(o, "wills_published", jint(st->wills));
+	add(root, "sessions", o);
+
+	for (int by = 0; by < 2; by++) {
+		json_object *a = json_object_new_array();
+		v = top(st, by, &n);
+		for (size_t i = 0; v && i < n; i++) {
+			p = json_object_new_object();
+			add(p, "topic", json_object_new_string_len(v[i]->name, (int)v[i]->len));
+			add(p, "messages", jint(v[i]->msgs));
+			add(p, "bytes", jint(v[i]->bytes));
+			json_object_array_add(a, p);
+		}
+		free(v);
+		add(root, by ? "top_topics_by_bytes" : "top_topics_by_messages", a);
+	}
+	if (st->other_msgs) {
+		p = json_object_new_object();
+		add(p, "messages", jint(st->other_msgs));
+		add(p, "bytes", jint(st->other_bytes));
+		add(root, "other_topics", p);
+	}
+
+	o = json_object_new_object();
+	for (int q = 0; q < 3; q++) {
+		char k[8];
+		p = json_object_new_object();
+		add(p, "published", jint(st->publish_qos[q][0] + st->publish_qos[q][1]));
+		if (q) {
+			const uint64_t *x = st->txn[q == 1 ? SESSION_TXN_PUBLISH1 : SESSION_TXN_PUBLISH2];
+			add(p, "complete", jint(x[0]));
+			add(p, "incomplete", jint(x[1]));
+			add(p, "failed", jint(x[2]));
+		}
+		snprintf(k, sizeof k, "%d", q);
+		add(o, k, p);
+	}
+	add(root, "qos", o);
+
+	o = json_object_new_object();
+	for (int k = 0; k < SESSION_TXN_KINDS; k++) {
+		if (k == SESSION_TXN_PUBLISH1 || k == SESSION_TXN_PUBLISH2)
+			continue;
+		p = json_object_new_object();
+		add(p, "complete", jint(st->txn[k][0]));
+		add(p, "incomplete", jint(st->txn[k][1]));
+		add(p, "failed", jint(st->txn[k][2]));
+		add(o, session_txn_kind_name(k), p);
+	}
+	add(root, "transactions", o);
+
+	o = json_object_new_object();
+	for (int k = 0; k < LAT_KINDS; k++) {
+		const struct lat *l = &st->lat[k];
+		p = json_object_new_object();
+		add(p, "count", jint(l->n));
+		if (l->n) {
+			add(p, "median", jsecs(lat_pct(l, 0.5)));
+			add(p, "p95", jsecs(lat_pct(l, 0.95)));
+			add(p, "max", jsecs(l->max));
+		}
+		add(o, lat_names[k], p);
+	}
+	add(root, "latency", o);
+
+	o = json_object_new_object();
+	add(o, "client", jint(st->retained[0]));
+	add(o, "broker", jint(st->retained[1]));
+	add(root, "retained", o);
+
+	o = json_object_new_object();
+	p = json_object_new_object();
+	for (int k = 0; k < SESSION_NOTE_KINDS; k++)
+		if (st->notes[k])
+			add(session_is_security_note(k) ? p : o, session_anomaly_name(k),
+			    jint(st->notes[k]));
+	add(root, "anomalies", o);
+	add(root, "security_notes", p);
+
+	fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+					     JSON_C_TO_STRING_SPACED), st->out);
+	fputc('\n', st->out);
+	json_object_put(root);
+}
+
+static void finish(void *ctx)
+{
+	struct stats *st = ctx;
+
+	if (st->json)
+		print_json(st);
+	else
+		print_text(st);
+	fflush(st->out);
+}
+
+static void st_free(void *ctx)
+{
+	struct stats *st = ctx;
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->captopics; i++)
+		free(st->topics[i].name);
+	free(st->topics);
+	for (int k = 0; k < LAT_KINDS; k++)
+		free(st->lat[k].hist);
+	free(st);
+}
+
+int report_stats_new(const struct report_opts *o, struct session_tracker *t, int json,
+		     FILE *out, struct reporter *r)
+{
+	struct stats *st = calloc(1, sizeof *st);
+	struct session_observer ob = { on_message, on_txn, on_anomaly, on_end, on_will, NULL };
+
+	if (!st)
+		return -1;
+	st->o = *o;
+	st->out = out;
+	st->json = json;
+	ob.ctx = st;
+	if (session_observe(t, &ob) < 0) {
+		free(st);
+		return -1;
+	}
+	memset(r, 0, sizeof *r);
+	r->ctx = st;
+	r->finish = finish;
+	r->free = st_free;
+	return 0;
+}

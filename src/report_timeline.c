@@ -1,0 +1,845 @@
+/* \summary: --timeline: one JSON document of every session, its transactions and events
+ *
+ * Memory stays bounded on long captures: each open session writes its events and its
+ * transactions as compact JSON text into two small buffers; a full buffer is spilled, as a
+ * chunk, to an anonymous temporary file (chunks of one stream are linked by their file
+ * offsets). When a session ends, its summary goes to the file too and only a small index
+ * entry stays in memory. At the end the document is assembled from the file, sessions in
+ * order of start (docs/json.md).
+ */
+#include "mqttdump/report.h"
+#include "mqttdump/session.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SPILL 4096  /* bytes of a session's stream kept in memory before they are spilled */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	int fail;
+};
+
+/* A stream of text in the temporary file: chunks [u32 len][i64 next][len bytes]. */
+struct chain {
+	int64_t first, last;   /* -1: none */
+};
+
+struct tl_sess {
+	struct buf ev, tx;
+	struct chain evc, txc;
+	uint32_t nev, ntx;
+};
+
+struct tl_index {
+	uint64_t index;
+	int64_t sec;
+	uint32_t nsec;
+	int64_t summary;       /* a one-chunk chain */
+	struct chain evc, txc;
+};
+
+struct will_link {
+	uint64_t dead, stream, frame;
+	int64_t sec;
+	uint32_t nsec;
+};
+
+struct timeline {
+	struct report_opts o;
+	struct session_tracker *t;
+	FILE *out;
+	int slot;              /* our observer slot: the per-session pointer */
+	FILE *tmp;
+	int fd;
+	int64_t tmp_end;
+	int io_fail;
+	struct tl_index *idx;
+	size_t nidx, capidx;
+	struct will_link *wills;
+	size_t nwills, capwills;
+	struct buf scratch;    /* summaries, events being built */
+	int64_t cached_sec;
+	char cached_base[32];
+	uint64_t nsessions, ntxn, nanomalies, nnotes;
+	/* open sessions, by stream index (open addressing, like the tracker) */
+	struct { uint64_t index; struct tl_sess *s; } *open;
+	size_t nopen, capopen;
+};
+
+/* ---- text --------------------------------------------------------------------------------- */
+
+static void b_reserve(struct buf *b, size_t n)
+{
+	if (b->fail || b->len + n <= b->cap)
+		return;
+	size_t nc = b->cap ? b->cap : 256;
+	char *p;
+	while (nc < b->len + n)
+		nc *= 2;
+	if (!(p = realloc(b->p, nc))) {
+		b->fail = 1;
+		return;
+	}
+	b->p = p;
+	b->cap = nc;
+}
+
+static void b_put(struct buf *b, const char *s, size_t n)
+{
+	b_reserve(b, n);
+	if (b->fail)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void b_str(struct buf *b, const char *s)
+{
+	b_put(b, s, strlen(s));
+}
+
+static void b_u64(struct buf *b, uint64_t v)
+{
+	char t[24];
+	b_put(b, t, report_u64(t, v));
+}
+
+/* ,"key": */
+static void b_key(struct buf *b, const char *k)
+{
+	b_put(b, ",\"", 2);
+	b_str(b, k);
+	b_put(b, "\":", 2);
+}
+
+static void b_kint(struct buf *b, const char *k, uint64_t v)
+{
+	b_key(b, k);
+	b_u64(b, v);
+}
+
+static void b_kbool(struct buf *b, const char *k, int v)
+{
+	b_key(b, k);
+	b_str(b, v ? "true" : "false");
+}
+
+/* A JSON string from bytes that should be UTF-8: bad bytes become U+FFFD, control
+ * characters are escaped. */
+static void b_jstr(struct buf *b, const uint8_t *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	b_reserve(b, n + 2);
+	b_put(b, "\"", 1);
+	for (size_t i = 0; i < n;) {
+		uint8_t c = p[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			size_t j = i + 1;
+			while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\')
+				j++;
+			b_put(b, (const char *)p + i, j - i);
+			i = j;
+		} else if (c < 0x80) {
+			char e[6] = { '\\', 'u', '0', '0', hx[c >> 4], hx[c & 15] };
+			if (c == '"' || c == '\\') {
+				e[1] = (char)c;
+				b_put(b, e, 2);
+			} else {
+				b_put(b, e, 6);
+			}
+			i++;
+		} else {
+			size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			struct mqtt_view v = { p + i, (uint32_t)k };
+			if (k <= n - i && mqtt_utf8_valid(v)) {
+				b_put(b, (const char *)p + i, k);
+				i += k;
+			} else {
+				b_put(b, "\xef\xbf\xbd", 3);
+				i++;
+			}
+		}
+	}
+	b_put(b, "\"", 1);
+}
+
+static void b_kstr(struct buf *b, const char *k, const char *s)
+{
+	b_key(b, k);
+	b_jstr(b, (const uint8_t *)s, strlen(s));
+}
+
+static void b_kview(struct buf *b, const char *k, struct mqtt_view v)
+{
+	b_key(b, k);
+	b_jstr(b, v.p, v.len);
+}
+
+static void b_time(struct timeline *tl, struct buf *b, int64_t sec, uint32_t nsec)
+{
+	char out[48];
+	static const uint32_t div[10] = { 1000000000, 100000000, 10000000, 1000000, 100000,
+					  10000, 1000, 100, 10, 1 };
+	int d = tl->o.ts_digits > 0 && tl->o.ts_digits <= 9 ? tl->o.ts_digits : 6;
+	uint32_t frac = nsec / div[d];
+	size_t n;
+
+	/* the date part changes once a second: format it then */
+	if (sec != tl->cached_sec || !tl->cached_base[0]) {
+		struct tm tm;
+		time_t tt = (time_t)sec;
+		if (!gmtime_r(&tt, &tm))
+			memset(&tm, 0, sizeof tm);
+		strftime(tl->cached_base, sizeof tl->cached_base, "%Y-%m-%dT%H:%M:%S", &tm);
+		tl->cached_sec = sec;
+	}
+	n = strlen(tl->cached_base);
+	memcpy(out, tl->cached_base, n);
+	out[n++] = '.';
+	for (int i = d - 1; i >= 0; i--, frac /= 10)
+		out[n + (size_t)i] = (char)('0' + frac % 10);
+	n += (size_t)d;
+	out[n++] = 'Z';
+	b_put(b, "\"", 1);
+	b_put(b, out, n);
+	b_put(b, "\"", 1);
+}
+
+/* "frame":N,"ts":"..." (no leading comma) */
+static void b_where(struct timeline *tl, struct buf *b, const struct frame_ref *at)
+{
+	b_str(b, "\"frame\":");
+	b_u64(b, at->frame);
+	b_key(b, "ts");
+	b_time(tl, b, at->ts_sec, at->ts_nsec);
+}
+
+static void b_seconds(struct timeline *tl, struct buf *b, const char *k, uint64_t ns)
+{
+	char t[48];
+	report_rel_time((int64_t)(ns / 1000000000), (uint32_t)(ns % 1000000000), 0, 0,
+			tl->o.ts_digits, t, sizeof t);
+	b_key(b, k);
+	b_str(b, t);
+}
+
+/* ---- the temporary file -------------------------------------------------------------------- */
+
+static int64_t spill(struct timeline *tl, struct chain *c, const char *p, size_t n)
+{
+	unsigned char hdr[12];
+	uint32_t len = (uint32_t)n;
+	int64_t at = tl->tmp_end, none = -1;
+
+	if (!tl->tmp || tl->io_fail)
+		return -1;
+	memcpy(hdr, &len, 4);
+	memcpy(hdr + 4, &none, 8);
+	if (pwrite(tl->fd, hdr, 12, at) != 12 || (n && pwrite(tl->fd, p, n, at + 12) != (ssize_t)n)) {
+		tl->io_fail = 1;
+		return -1;
+	}
+	tl->tmp_end += 12 + (int64_t)n;
+	if (c) {
+		if (c->last >= 0 && pwrite(tl->fd, &at, 8, c->last + 4) != 8)
+			tl->io_fail = 1;
+		if (c->first < 0)
+			c->first = at;
+		c->last = at;
+	}
+	return at;
+}
+
+static void flush_buf(struct timeline *tl, struct buf *b, struct chain *c)
+{
+	if (b->len)
+		spill(tl, c, b->p, b->len);
+	b->len = 0;
+}
+
+/* Copy a chain's text to the output. */
+static void copy_chain(struct timeline *tl, int64_t at)
+{
+	char tmp[8192];
+
+	while (at >= 0 && !tl->io_fail) {
+		unsigned char hdr[12];
+		uint32_t len;
+		int64_t next;
+		if (pread(tl->fd, hdr, 12, at) != 12) {
+			tl->io_fail = 1;
+			return;
+		}
+		memcpy(&len, hdr, 4);
+		memcpy(&next, hdr + 4, 8);
+		for (uint32_t done = 0; done < len;) {
+			size_t k = len - done < sizeof tmp ? len - done : sizeof tmp;
+			if (pread(tl->fd, tmp, k, at + 12 + done) != (ssize_t)k) {
+				tl->io_fail = 1;
+				return;
+			}
+			fwrite(tmp, 1, k, tl->out);
+			done += (uint32_t)k;
+		}
+		at = next;
+	}
+}
+
+/* ---- open sessions ------------------------------------------------------------------------- */
+
+static size_t oslot(const struct timeline *tl, uint64_t index)
+{
+	return (size_t)(index * 0x9e3779b97f4a7c15ull >> 20) & (tl->capopen - 1);
+}
+
+static struct tl_sess *sess_get(struct timeline *tl, const struct session *s)
+{
+	size_t i;
+	struct tl_sess *x;
+
+	for (i = oslot(tl, s->index); tl->open[i].s; i = (i + 1) & (tl->capopen - 1))
+		if (tl->open[i].index == s->index)
+			return tl->open[i].s;
+	if ((tl->nopen + 1) * 2 > tl->capopen) {
+		size_t on = tl->capopen, n = on * 2;
+		void *old = tl->open;
+		struct { uint64_t index; struct tl_sess *s; } *ot = old;
+		void *nt = calloc(n, sizeof *tl->open);
+		if (!nt)
+			return NULL;
+		tl->open = nt;
+		tl->capopen = n;
+		for (size_t k = 0; k < on; k++)
+			if (ot[k].s) {
+				size_t j;
+				for (j = oslot(tl, ot[k].index); tl->open[j].s; j = (j + 1) & (n - 1))
+					;
+				tl->open[j].index = ot[k].index;
+				tl->open[j].s = ot[k].s;
+			}
+		free(old);
+		for (i = oslot(tl, s->index); tl->open[i].s; i = (i + 1) & (tl->capopen - 1))
+			;
+	}
+	if (!(x = calloc(1, sizeof *x)))
+		return NULL;
+	x->evc.first = x->evc.last = x->txc.first = x->txc.last = -1;
+	tl->open[i].index = s->index;
+	tl->open[i].s = x;
+	tl->nopen++;
+	return x;
+}
+
+static void sess_drop(struct timeline *tl, uint64_t index)
+{
+	size_t m = tl->capopen - 1, i, j;
+
+	for (i = oslot(tl, index); tl->open[i].s && tl->open[i].index != index; i = (i + 1) & m)
+		;
+	if (!tl->open[i].s)
+		return;
+	free(tl->open[i].s->ev.p);
+	free(tl->open[i].s->tx.p);
+	free(tl->open[i].s);
+	for (j = (i + 1) & m; tl->open[j].s; j = (j + 1) & m) {
+		size_t k = oslot(tl, tl->open[j].index);
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			tl->open[i] = tl->open[j];
+			i = j;
+		}
+	}
+	tl->open[i].s = NULL;
+	tl->nopen--;
+}
+
+/* Start one event in a session's event stream: {"frame":..,"ts":..,"from":.. */
+static struct buf *event_begin(struct timeline *tl, struct tl_sess *x, const struct frame_ref *at,
+			       int from)
+{
+	struct buf *b = &x->ev;
+
+	if (x->nev++)
+		b_put(b, ",{", 2);
+	else
+		b_put(b, "{", 1);
+	b_where(tl, b, at);
+	if (from >= 0)
+		b_kstr(b, "from", from == SESSION_CLIENT ? "client" : "broker");
+	return b;
+}
+
+static void event_end(struct timeline *tl, struct tl_sess *x)
+{
+	b_put(&x->ev, "}", 1);
+	if (x->ev.len >= SPILL)
+		flush_buf(tl, &x->ev, &x->evc);
+}
+
+/* ---- observer callbacks --------------------------------------------------------------------- */
+
+static void code_fields(struct buf *b, const struct mqtt_msg *m)
+{
+	const char *name;
+
+	if (!m->has_code)
+		return;
+	b_kint(b, "code", m->code);
+	if ((name = mqtt_code_name(m->hdr.type, m->version, m->code)))
+		b_kstr(b, "code_name", name);
+}
+
+static void on_message(void *ctx, const struct session *s, const struct mqtt_record *rec)
+{
+	struct timeline *tl = ctx;
+	struct tl_sess *x = sess_get(tl, s);
+	const struct mqtt_msg *m = &rec->msg;
+	struct buf *b;
+	struct mqtt_cursor c;
+	struct mqtt_view f;
+	uint8_t opts;
+	int first = 1;
+
+	if (!x)
+		return;
+	b = event_begin(tl, x, &rec->at, rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER);
+	b_kstr(b, "type", mqtt_type_name(m->hdr.type));
+	if (rec->incomplete)
+		b_kbool(b, "incomplete", 1);
+	if (m->has_msgid)
+		b_kint(b, "msgid", m->msgid);
+	switch (m->hdr.type) {
+	case MQTT_CONNECT:
+		if (mqtt_version_name(m->proto_level))
+			b_kstr(b, "version", mqtt_version_name(m->proto_level));
+		b_kview(b, "clientid", m->clientid);
+		b_kint(b, "keepalive", m->keepalive);
+		b_kbool(b, "clean_start", (m->connect_flags & 2) != 0);
+		if (m->has_username)
+			b_kview(b, "username", m->username);
+		if (m->has_will)
+			b_kview(b, "will_topic", m->will_topic);
+		break;
+	case MQTT_CONNACK:
+		b_kbool(b, "session_present", m->ack_flags & 1);
+		code_fields(b, m);
+		break;
+	case MQTT_PUBLISH:
+		b_kview(b, "topic", m->topic);
+		if (rec->topic_from_alias)
+			b_kbool(b, "topic_from_alias", 1);
+		b_kint(b, "qos", m->qos);
+		if (m->retain)
+			b_kbool(b, "retain", 1);
+		if (m->dup)
+			b_kbool(b, "dup", 1);
+		b_kint(b, "payload_len", m->payload.len);
+		break;
+	case MQTT_SUBSCRIBE:
+		b_key(b, "subscriptions");
+		b_put(b, "[", 1);
+		c = mqtt_cursor_of(m->list);
+		while (mqtt_next_sub(&c, m->version, &f, &opts) == MQTT_OK) {
+			b_str(b, first ? "{\"filter\":" : ",{\"filter\":");
+			b_jstr(b, f.p, f.len);
+			b_kint(b, "qos", opts & 3);
+			b_put(b, "}", 1);
+			first = 0;
+		}
+		b_put(b, "]", 1);
+		break;
+	case MQTT_UNSUBSCRIBE:
+		b_key(b, "filters");
+		b_put(b, "[", 1);
+		c = mqtt_cursor_of(m->list);
+		while (mqtt_next_filter(&c, &f) == MQTT_OK) {
+			if (!first)
+				b_put(b, ",", 1);
+			b_jstr(b, f.p, f.len);
+			first = 0;
+		}
+		b_put(b, "]", 1);
+		break;
+	case MQTT_SUBACK:
+	case MQTT_UNSUBACK:
+		if (m->hdr.type == MQTT_UNSUBACK && m->version != MQTT_V5)
+			break;
+		b_key(b, "codes");
+		b_put(b, "[", 1);
+		for (uint32_t i = 0; i < m->list.len; i++) {
+			if (i)
+				b_put(b, ",", 1);
+			b_u64(b, m->list.p[i]);
+		}
+		b_put(b, "]", 1);
+		break;
+	default:
+		code_fields(b, m);
+		break;
+	}
+	event_end(tl, x);
+}
+
+static const char *side(int from)
+{
+	return from == SESSION_CLIENT ? "client" : "broker";
+}
+
+static void on_txn(void *ctx, const struct session *s, const struct session_txn *t)
+{
+	struct timeline *tl = ctx;
+	struct tl_sess *x = sess_get(tl, s);
+	struct buf *b;
+
+	if (!x)
+		return;
+	tl->ntxn++;
+	b = &x->tx;
+	if (x->ntx++)
+		b_put(b, ",{", 2);
+	else
+		b_put(b, "{", 1);
+	b_str(b, "\"kind\":");
+	b_jstr(b, (const uint8_t *)session_txn_kind_name(t->kind),
+	       strlen(session_txn_kind_name(t->kind)));
+	if (t->kind == SESSION_TXN_PUBLISH1 || t->kind == SESSION_TXN_PUBLISH2)
+		b_kint(b, "qos", t->kind == SESSION_TXN_PUBLISH1 ? 1 : 2);
+	b_kstr(b, "from", side(t->from));
+	if (t->has_msgid)
+		b_kint(b, "msgid", t->msgid);
+	b_kstr(b, "status", session_txn_status_name(t->status));
+	if (t->superseded)
+		b_kbool(b, "id_reused", 1);
+	b_kint(b, "request_frame", t->request.frame);
+	if (t->answer.frame) {
+		b_kint(b, "answer_frame", t->answer.frame);
+		b_seconds(tl, b, "latency", t->latency_ns);
+	}
+	if (t->kind == SESSION_TXN_PUBLISH2 && t->stage)
+		b_kstr(b, "last", mqtt_type_name(t->stage));
+	if (t->rec && (t->rec->msg.hdr.type == MQTT_SUBACK ||
+		       (t->rec->msg.hdr.type == MQTT_UNSUBACK && t->rec->msg.version == MQTT_V5))) {
+		const struct mqtt_msg *m = &t->rec->msg;
+		b_key(b, t->rec->msg.hdr.type == MQTT_SUBACK ? "granted" : "codes");
+		b_put(b, "[", 1);
+		for (uint32_t i = 0; i < m->list.len; i++) {
+			const char *name = mqtt_code_name(m->hdr.type, m->version, m->list.p[i]);
+			if (i)
+				b_put(b, ",", 1);
+			b_str(b, "{\"code\":");
+			b_u64(b, m->list.p[i]);
+			if (name)
+				b_kstr(b, "name", name);
+			b_put(b, "}", 1);
+		}
+		b_put(b, "]", 1);
+	} else if (t->has_code && t->rec) {
+		const char *name = mqtt_code_name(t->rec->msg.hdr.type, t->rec->msg.version, t->code);
+		b_kint(b, "code", t->code);
+		if (name)
+			b_kstr(b, "code_name", name);
+	}
+	b_put(b, "}", 1);
+	if (b->len >= SPILL)
+		flush_buf(tl, b, &x->txc);
+}
+
+static void on_anomaly(void *ctx, const struct session *s, const struct session_anomaly *a)
+{
+	struct timeline *tl = ctx;
+	struct tl_sess *x = sess_get(tl, s);
+	struct buf *b;
+	const char *rule = session_anomaly_rule(a->kind, s->version);
+	int sec = session_is_security_note(a->kind);
+
+	if (!x)
+		return;
+	if (sec)
+		tl->nnotes++;
+	else
+		tl->nanomalies++;
+	b = event_begin(tl, x, &a->at, a->type ? a->from : -1);
+	b_kstr(b, "type", sec ? "security" : "anomaly");
+	b_kstr(b, "kind", session_anomaly_name(a->kind));
+	if (rule)
+		b_kstr(b, "rule", rule);
+	b_kstr(b, "text", session_anomaly_text(a->kind));
+	if (a->type)
+		b_kstr(b, "packet", mqtt_type_name(a->type));
+	if (a->has_msgid)
+		b_kint(b, "msgid", a->msgid);
+	if (a->kind == SESSION_AN_KEEPALIVE)
+		b_kint(b, "silence_ms", a->value);
+	event_end(tl, x);
+}
+
+static void on_will(void *ctx, uint64_t dead, const struct session *s, const struct mqtt_record *rec)
+{
+	struct timeline *tl = ctx;
+	struct tl_sess *x = sess_get(tl, s);
+	struct buf *b;
+
+	if (tl->nwills == tl->capwills) {
+		size_t n = tl->capwills ? tl->capwills * 2 : 16;
+		struct will_link *w = realloc(tl->wills, n * sizeof *w);
+		if (!w)
+			return;
+		tl->wills = w;
+		tl->capwills = n;
+	}
+	tl->wills[tl->nwills++] = (struct will_link){ dead, s->index, rec->at.frame, rec->at.ts_sec,
+						      rec->at.ts_nsec };
+	if (!x)
+		return;
+	b = event_begin(tl, x, &rec->at, SESSION_BROKER);
+	b_kstr(b, "type", "will");
+	b_kint(b, "of_stream", dead);
+	b_kview(b, "topic", rec->msg.topic);
+	event_end(tl, x);
+}
+
+static void addr(struct buf *b, const char *k, const struct tcp_addr *a)
+{
+	char t[64];
+	tcp_addr_str(a, t, sizeof t);
+	b_kstr(b, k, t);
+}
+
+static void on_end(void *ctx, const struct session *s)
+{
+	struct timeline *tl = ctx;
+	struct tl_sess *x = sess_get(tl, s);
+	struct buf *b = &tl->scratch;
+	struct tl_index *e;
+
+	if (!x)
+		return;
+	tl->nsessions++;
+	b = event_begin(tl, x, &s->end, -1);
+	b_kstr(b, "type", "end");
+	b_kstr(b, "ended", session_end_name(s->ended));
+	event_end(tl, x);
+	flush_buf(tl, &x->ev, &x->evc);
+	flush_buf(tl, &x->tx, &x->txc);
+
+	b = &tl->scratch;
+	b->len = 0;
+	b_str(b, "\"stream\":");
+	b_u64(b, s->index);
+	addr(b, "client", &s->flow->client);
+	b_kint(b, "client_port", s->flow->client_port);
+	addr(b, "broker", &s->flow->broker);
+	b_kint(b, "broker_port", s->flow->broker_port);
+	if (mqtt_version_name(s->version))
+		b_kstr(b, "version", mqtt_version_name(s->version));
+	if (s->have_connect) {
+		b_key(b, "clientid");
+		b_jstr(b, (const uint8_t *)s->clientid, s->clientid_len);
+		if (s->clientid_cut)
+			b_kbool(b, "clientid_cut", 1);
+		if (s->has_username) {
+			b_key(b, "username");
+			b_jstr(b, (const uint8_t *)s->username, s->username_len);
+		}
+		b_kint(b, "keepalive", s->keepalive);
+		b_kbool(b, "clean_start", s->clean_start);
+		if (s->has_will) {
+			b_key(b, "will");
+			b_str(b, "{\"topic\":");
+			b_jstr(b, (const uint8_t *)s->will_topic, s->will_topic_len);
+			b_kint(b, "qos", s->will_qos);
+			b_kbool(b, "retain", s->will_retain);
+			b_put(b, "}", 1);
+		}
+	}
+	if (s->have_connack) {
+		b_key(b, "connack");
+		b_str(b, "{\"session_present\":");
+		b_str(b, s->session_present ? "true" : "false");
+		if (s->connack_has_code) {
+			const char *name = mqtt_code_name(MQTT_CONNACK, s->version, s->connack_code);
+			b_kint(b, "code", s->connack_code);
+			if (name)
+				b_kstr(b, "code_name", name);
+		}
+		b_kbool(b, "accepted", !s->connack_has_code || s->connack_code == 0);
+		b_put(b, "}", 1);
+	}
+	b_key(b, "start");
+	b_put(b, "{", 1);
+	b_where(tl, b, &s->start);
+	b_put(b, "}", 1);
+	b_key(b, "end");
+	b_put(b, "{", 1);
+	b_where(tl, b, &s->end);
+	b_put(b, "}", 1);
+	{
+		struct frame_ref a = s->start, z = s->end;
+		int64_t d = (z.ts_sec - a.ts_sec) * 1000000000ll + ((int64_t)z.ts_nsec - a.ts_nsec);
+		b_seconds(tl, b, "duration", d > 0 ? (uint64_t)d : 0);
+	}
+	b_kstr(b, "ended", session_end_name(s->ended));
+	if (s->ended == SESSION_END_DISCONNECT) {
+		b_key(b, "disconnect");
+		b_str(b, "{\"from\":");
+		b_jstr(b, (const uint8_t *)side(s->disconnect_from), strlen(side(s->disconnect_from)));
+		if (s->disconnect_has_code) {
+			const char *name = mqtt_code_name(MQTT_DISCONNECT, s->version, s->disconnect_code);
+			b_kint(b, "code", s->disconnect_code);
+			if (name)
+				b_kstr(b, "code_name", name);
+		}
+		b_put(b, "}", 1);
+	}
+	b_key(b, "messages");
+	b_str(b, "{\"client\":");
+	b_u64(b, s->msgs[SESSION_CLIENT]);
+	b_kint(b, "broker", s->msgs[SESSION_BROKER]);
+	b_put(b, "}", 1);
+	b_key(b, "bytes");
+	b_str(b, "{\"client\":");
+	b_u64(b, s->bytes[SESSION_CLIENT]);
+	b_kint(b, "broker", s->bytes[SESSION_BROKER]);
+	b_put(b, "}", 1);
+	b_kint(b, "anomalies", s->anomalies);
+	b_kint(b, "security_notes", s->notes);
+
+	if (tl->nidx == tl->capidx) {
+		size_t n = tl->capidx ? tl->capidx * 2 : 64;
+		struct tl_index *ni = realloc(tl->idx, n * sizeof *ni);
+		if (!ni) {
+			sess_drop(tl, s->index);
+			return;
+		}
+		tl->idx = ni;
+		tl->capidx = n;
+	}
+	e = &tl->idx[tl->nidx++];
+	e->index = s->index;
+	e->sec = s->start.ts_sec;
+	e->nsec = s->start.ts_nsec;
+	e->summary = b->fail ? -1 : spill(tl, NULL, b->p, b->len);
+	e->evc = x->evc;
+	e->txc = x->txc;
+	sess_drop(tl, s->index);
+}
+
+/* ---- the document --------------------------------------------------------------------------- */
+
+static int by_start(const void *a, const void *b)
+{
+	const struct tl_index *x = a, *y = b;
+
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->nsec != y->nsec)
+		return x->nsec < y->nsec ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int by_dead(const void *a, const void *b)
+{
+	const struct will_link *x = a, *y = b;
+	return x->dead < y->dead ? -1 : x->dead > y->dead;
+}
+
+static void finish(void *ctx)
+{
+	struct timeline *tl = ctx;
+	struct buf *b = &tl->scratch;
+
+	qsort(tl->idx, tl->nidx, sizeof *tl->idx, by_start);
+	if (tl->nwills)
+		qsort(tl->wills, tl->nwills, sizeof *tl->wills, by_dead);
+	fputs("{\"sessions\":[", tl->out);
+	for (size_t i = 0; i < tl->nidx; i++) {
+		const struct tl_index *e = &tl->idx[i];
+		struct will_link key = { .dead = e->index }, *w;
+		fputs(i ? ",\n{" : "\n{", tl->out);
+		copy_chain(tl, e->summary);
+		w = tl->nwills ? bsearch(&key, tl->wills, tl->nwills, sizeof key, by_dead) : NULL;
+		if (w) {
+			b->len = 0;
+			b_key(b, "will_published");
+			b_str(b, "{\"stream\":");
+			b_u64(b, w->stream);
+			b_put(b, ",", 1);
+			b_where(tl, b, &(struct frame_ref){ w->frame, w->sec, w->nsec, 0 });
+			b_put(b, "}", 1);
+			fwrite(b->p, 1, b->len, tl->out);
+		}
+		fputs(",\"transactions\":[", tl->out);
+		copy_chain(tl, e->txc.first);
+		fputs("],\"events\":[", tl->out);
+		copy_chain(tl, e->evc.first);
+		fputs("]}", tl->out);
+	}
+	fprintf(tl->out, "\n],\"totals\":{\"sessions\":%" PRIu64 ",\"transactions\":%" PRIu64
+		",\"anomalies\":%" PRIu64 ",\"security_notes\":%" PRIu64 "}", tl->nsessions,
+		tl->ntxn, tl->nanomalies, tl->nnotes);
+	if (tl->io_fail)
+		fputs(",\"error\":\"the temporary file failed: sessions are missing\"", tl->out);
+	fputs("}\n", tl->out);
+	fflush(tl->out);
+}
+
+static void tl_free(void *ctx)
+{
+	struct timeline *tl = ctx;
+
+	if (!tl)
+		return;
+	for (size_t i = 0; i < tl->capopen; i++)
+		if (tl->open[i].s) {
+			free(tl->open[i].s->ev.p);
+			free(tl->open[i].s->tx.p);
+			free(tl->open[i].s);
+		}
+	free(tl->open);
+	if (tl->tmp)
+		fclose(tl->tmp);
+	free(tl->idx);
+	free(tl->wills);
+	free(tl->scratch.p);
+	if (tl->out && tl->out != stdout)
+		fclose(tl->out);
+	free(tl);
+}
+
+int report_timeline_new(const struct report_opts *o, struct session_tracker *t, FILE *out,
+			struct reporter *r)
+{
+	struct timeline *tl = calloc(1, sizeof *tl);
+	struct session_observer ob = { on_message, on_txn, on_anomaly, on_end, on_will, NULL };
+
+	if (!tl)
+		return -1;
+	tl->o = *o;
+	tl->t = t;
+	tl->capopen = 256;
+	if (!(tl->open = calloc(tl->capopen, sizeof *tl->open)) || !(tl->tmp = tmpfile())) {
+		free(tl->open);
+		free(tl);
+		return -1;
+	}
+	tl->fd = fileno(tl->tmp);
+	ob.ctx = tl;
+	if ((tl->slot = session_observe(t, &ob)) < 0) {
+		fclose(tl->tmp);
+		free(tl->open);
+		free(tl);
+		return -1;
+	}
+	tl->out = out;
+	memset(r, 0, sizeof *r);
+	r->ctx = tl;
+	r->finish = finish;
+	r->free = tl_free;
+	return 0;
+}

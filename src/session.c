@@ -1,0 +1,1077 @@
+/* \summary: session tracking: sessions, transactions, anomalies, and the record filter */
+#include "mqttdump/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Requests in flight per connection (both sides): packet ids are 16-bit, and one side may
+ * have at most 65535 in flight, but a table that big per connection would let one
+ * connection hold megabytes; past this many, new requests are not tracked (counted). */
+#define PEND_MAX 4096
+#define PINGS_MAX 4
+#define WILLS_MAX 64
+#define OBS_MAX 4
+
+struct pend {
+	uint32_t key;            /* 0: empty; else (from << 16 | msgid) + 1 */
+	uint8_t kind, stage, qos, pass;
+	struct frame_ref at;
+};
+
+struct sess {
+	struct session pub;
+	struct pend *tab;        /* open addressing, linear probing; cap a power of 2 */
+	uint32_t cap, used;
+	struct frame_ref ping[PINGS_MAX];
+	uint8_t ping_pass[PINGS_MAX];
+	uint8_t nping, ping_head;
+	uint8_t connect_pending, connect_pass, auth_pending, auth_pass;
+	uint8_t client_match;    /* its client id is --client's */
+	uint8_t gap[2];          /* a direction lost bytes: requests may be missing */
+	uint8_t ka_late;         /* keepalive anomaly raised for the current silence */
+	uint8_t sec_once;        /* security notes raised once per session (bits) */
+	uint16_t server_keepalive; /* MQTT 5.0 CONNACK Server Keep Alive (0: none) */
+	uint8_t has_server_keepalive;
+	struct frame_ref connect_at, auth_at, last_client;
+	uint64_t untracked;
+};
+
+struct will {
+	uint64_t dead_index;
+	uint16_t len;
+	uint8_t live;
+	char topic[SESSION_STR_MAX];
+};
+
+struct session_tracker {
+	struct session_config cfg;
+	size_t topic_len;
+	struct session_observer obs[OBS_MAX];
+	int nobs;
+	struct sess **slots;     /* by stream index, open addressing */
+	size_t nslots, nsess;
+	struct sess *last;
+	struct will wills[WILLS_MAX];
+	int nwills, will_next;
+};
+
+/* ---- names --------------------------------------------------------------------------- */
+
+static const char *const end_names[SESSION_END_KINDS] = {
+	[SESSION_OPEN] = "open",
+	[SESSION_END_DISCONNECT] = "disconnect",
+	[SESSION_END_CLIENT_FIN] = "client_fin",
+	[SESSION_END_BROKER_FIN] = "broker_fin",
+	[SESSION_END_CLIENT_RST] = "client_rst",
+	[SESSION_END_BROKER_RST] = "broker_rst",
+	[SESSION_END_IDLE] = "idle",
+	[SESSION_END_EVICTED] = "evicted",
+	[SESSION_END_REUSED] = "reused",
+	[SESSION_END_CAPTURE] = "capture_end",
+};
+
+static const char *const txn_names[SESSION_TXN_KINDS] = {
+	"connect", "publish", "publish", "subscribe", "unsubscribe", "ping", "auth",
+};
+
+static const char *const status_names[] = { "complete", "incomplete", "failed" };
+
+static const struct {
+	const char *name, *rule311, *rule5, *text;
+} notes[SESSION_NOTE_KINDS] = {
+	[SESSION_AN_ACK_WITHOUT_REQUEST] = { "ack_without_request", "3.1.1 section 4.3",
+		"5.0 section 4.3", "an acknowledgement of no request in flight" },
+	[SESSION_AN_SECOND_CONNECT] = { "second_connect", "MQTT-3.1.0-2", "MQTT-3.1.0-2",
+		"a second CONNECT on the connection" },
+	[SESSION_AN_BEFORE_CONNECT] = { "before_connect", "MQTT-3.1.0-1 / MQTT-3.2.0-1",
+		"MQTT-3.1.0-1 / MQTT-3.2.0-1",
+		"a packet before CONNECT (client) or before CONNACK (broker)" },
+	[SESSION_AN_KEEPALIVE] = { "keepalive_exceeded", "MQTT-3.1.2-24", "MQTT-3.1.2-22",
+		"no packet from the client within 1.5 times the keep alive" },
+	[SESSION_AN_QOS2_UNFINISHED] = { "qos2_unfinished", "3.1.1 section 4.3.3",
+		"5.0 section 4.3.3", "a QoS 2 flow not finished when the connection ended" },
+	[SESSION_AN_ID_REUSED] = { "packet_id_reused", "MQTT-2.3.1-2", "5.0 section 2.2.1",
+		"a packet identifier still in use sent with a new request" },
+	[SESSION_AN_WRONG_DIRECTION] = { "wrong_direction", "3.1.1 section 2.2.1",
+		"5.0 section 2.1.2", "a packet only the other side may send" },
+	[SESSION_SEC_CLEAR_CREDENTIALS] = { "credentials_without_tls", NULL, NULL,
+		"user name or password sent without TLS" },
+	[SESSION_SEC_ANONYMOUS] = { "anonymous_accepted", NULL, NULL,
+		"a session without a user name accepted" },
+	[SESSION_SEC_MQTT31] = { "mqtt31", NULL, NULL, "MQTT 3.1 (MQIsdp) in use" },
+	[SESSION_SEC_SUBSCRIBE_ALL] = { "subscribe_all", NULL, NULL,
+		"a subscription to \"#\": every topic" },
+};
+
+const char *session_end_name(int ended)
+{
+	return ended >= 0 && ended < SESSION_END_KINDS ? end_names[ended] : "?";
+}
+
+const char *session_txn_kind_name(int kind)
+{
+	return kind >= 0 && kind < SESSION_TXN_KINDS ? txn_names[kind] : "?";
+}
+
+const char *session_txn_status_name(int status)
+{
+	return status >= 0 && status <= SESSION_TXN_FAILED ? status_names[status] : "?";
+}
+
+const char *session_anomaly_name(int kind)
+{
+	return kind >= 0 && kind < SESSION_NOTE_KINDS ? notes[kind].name : "?";
+}
+
+const char *session_anomaly_rule(int kind, uint8_t version)
+{
+	if (kind < 0 || kind >= SESSION_NOTE_KINDS)
+		return NULL;
+	return version == MQTT_V5 ? notes[kind].rule5 : notes[kind].rule311;
+}
+
+const char *session_anomaly_text(int kind)
+{
+	return kind >= 0 && kind < SESSION_NOTE_KINDS ? notes[kind].text : "?";
+}
+
+int session_is_security_note(int kind)
+{
+	return kind >= SESSION_AN_KINDS && kind < SESSION_NOTE_KINDS;
+}
+
+/* ---- filter ---------------------------------------------------------------------------- */
+
+/* [4.7.1] '#' matches the parent and every level below; '+' exactly one level. Topics
+ * starting with '$' are not matched by a filter starting with a wildcard [MQTT-4.7.2-1]. */
+int session_topic_match(const char *filter, size_t flen, const uint8_t *topic, size_t tlen)
+{
+	size_t f = 0, t = 0;
+
+	if (tlen && topic[0] == '$' && flen && (filter[0] == '+' || filter[0] == '#'))
+		return 0;
+	for (;;) {
+		if (f < flen && filter[f] == '#')
+			return 1;
+		if (f < flen && filter[f] == '+') {
+			while (t < tlen && topic[t] != '/')
+				t++;
+			f++;
+		} else {
+			while (f < flen && filter[f] != '/' && t < tlen && topic[t] != '/') {
+				if ((uint8_t)filter[f] != topic[t])
+					return 0;
+				f++;
+				t++;
+			}
+			if ((f < flen && filter[f] != '/') || (t < tlen && topic[t] != '/'))
+				return 0;
+		}
+		/* both at a '/' or at their end */
+		if (f == flen && t == tlen)
+			return 1;
+		if (f == flen)
+			return 0;
+		if (t == tlen)
+			/* "a/#" matches "a": the filter's rest must be exactly "/#" */
+			return flen - f == 2 && filter[f + 1] == '#';
+		f++;
+		t++;
+	}
+}
+
+int session_type_by_name(const char *name)
+{
+	char *end;
+	long v;
+
+	for (int i = 1; i < 16; i++)
+		if (!strcasecmp(name, mqtt_type_name((uint8_t)i)))
+			return i;
+	v = strtol(name, &end, 10);
+	if (*name && !*end && v >= 0 && v <= 15)
+		return (int)v;
+	return -1;
+}
+
+int session_filtering(const struct session_tracker *t)
+{
+	return t->cfg.topic || t->cfg.client || t->cfg.type >= 0;
+}
+
+/* ---- the tracker ------------------------------------------------------------------------ */
+
+struct session_tracker *session_new(const struct session_config *cfg)
+{
+	struct session_tracker *t = calloc(1, sizeof *t);
+
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	t->topic_len = cfg->topic ? strlen(cfg->topic) : 0;
+	t->nslots = 256;
+	if (!(t->slots = calloc(t->nslots, sizeof *t->slots))) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int session_observe(struct session_tracker *t, const struct session_observer *o)
+{
+	if (t->nobs == OBS_MAX)
+		return -1;
+	t->obs[t->nobs] = *o;
+	return t->nobs++;
+}
+
+static size_t slot_of(const struct session_tracker *t, uint64_t index)
+{
+	return (size_t)(index * 0x9e3779b97f4a7c15ull >> 20) & (t->nslots - 1);
+}
+
+static struct sess *find(const struct session_tracker *t, uint64_t index)
+{
+	for (size_t i = slot_of(t, index);; i = (i + 1) & (t->nslots - 1)) {
+		struct sess *s = t->slots[i];
+		if (!s || s->pub.index == index)
+			return s;
+	}
+}
+
+const struct session *session_of(const struct session_tracker *t, const struct reasm_flow *flow)
+{
+	struct sess *s = find(t, flow->index);
+	return s ? &s->pub : NULL;
+}
+
+static int insert(struct session_tracker *t, struct sess *s)
+{
+	size_t i;
+
+	if ((t->nsess + 1) * 2 > t->nslots) {
+		size_t n = t->nslots * 2;
+		struct sess **old = t->slots, **ns = calloc(n, sizeof *ns);
+		size_t on = t->nslots;
+		if (!ns)
+			return -1;
+		t->slots = ns;
+		t->nslots = n;
+		for (size_t k = 0; k < on; k++)
+			if (old[k]) {
+				for (i = slot_of(t, old[k]->pub.index); ns[i]; i = (i + 1) & (n - 1))
+					;
+				ns[i] = old[k];
+			}
+		free(old);
+	}
+	for (i = slot_of(t, s->pub.index); t->slots[i]; i = (i + 1) & (t->nslots - 1))
+		;
+	t->slots[i] = s;
+	t->nsess++;
+	return 0;
+}
+
+/* Linear probing deletion: move later entries of the cluster back into the hole. */
+static void erase(struct session_tracker *t, struct sess *s)
+{
+	size_t m = t->nslots - 1, i, j;
+
+	for (i = slot_of(t, s->pub.index); t->slots[i] != s; i = (i + 1) & m)
+		;
+	for (j = (i + 1) & m; t->slots[j]; j = (j + 1) & m) {
+		size_t k = slot_of(t, t->slots[j]->pub.index);
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i] = NULL;
+	t->nsess--;
+	if (t->last == s)
+		t->last = NULL;
+}
+
+static void copy_str(char *dst, uint16_t *len, uint8_t *cut, struct mqtt_view v)
+{
+	uint32_t n = v.len < SESSION_STR_MAX ? v.len : SESSION_STR_MAX;
+
+	if (n)
+		memcpy(dst, v.p, n);
+	*len = (uint16_t)n;
+	*cut = v.len > n;
+}
+
+/* ---- pending requests -------------------------------------------------------------------- */
+
+static uint32_t pend_key(int from, uint16_t id)
+{
+	return ((uint32_t)from << 16 | id) + 1;
+}
+
+static uint32_t pend_home(const struct sess *s, uint32_t key)
+{
+	return (key * 2654435761u) & (s->cap - 1);
+}
+
+static struct pend *pend_find(struct sess *s, uint32_t key)
+{
+	if (!s->cap)
+		return NULL;
+	for (uint32_t i = pend_home(s, key);; i = (i + 1) & (s->cap - 1)) {
+		if (s->tab[i].key == key)
+			return &s->tab[i];
+		if (!s->tab[i].key)
+			return NULL;
+	}
+}
+
+static void pend_erase(struct sess *s, struct pend *p)
+{
+	uint32_t m = s->cap - 1, i = (uint32_t)(p - s->tab), j;
+
+	for (j = (i + 1) & m; s->tab[j].key; j = (j + 1) & m) {
+		uint32_t k = pend_home(s, s->tab[j].key);
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			s->tab[i] = s->tab[j];
+			i = j;
+		}
+	}
+	s->tab[i].key = 0;
+	s->used--;
+}
+
+/* A slot for key (not present). NULL when the table is at its limit or memory is out. */
+static struct pend *pend_add(struct sess *s, uint32_t key)
+{
+	uint32_t i;
+
+	if ((s->used + 1) * 4 > s->cap * 3) {
+		uint32_t n = s->cap ? s->cap * 2 : 16, oc = s->cap;
+		struct pend *old = s->tab, *nt;
+		if (n > PEND_MAX || !(nt = calloc(n, sizeof *nt)))
+			return NULL;
+		s->tab = nt;
+		s->cap = n;
+		for (uint32_t k = 0; k < oc; k++)
+			if (old[k].key) {
+				for (i = pend_home(s, old[k].key); nt[i].key; i = (i + 1) & (n - 1))
+					;
+				nt[i] = old[k];
+			}
+		free(old);
+	}
+	for (i = pend_home(s, key); s->tab[i].key; i = (i + 1) & (s->cap - 1))
+		;
+	s->tab[i].key = key;
+	s->used++;
+	return &s->tab[i];
+}
+
+/* ---- telling observers -------------------------------------------------------------------- */
+
+static uint64_t elapsed_ns(const struct frame_ref *a, const struct frame_ref *b)
+{
+	int64_t d = (b->ts_sec - a->ts_sec) * 1000000000ll + ((int64_t)b->ts_nsec - a->ts_nsec);
+	return d > 0 ? (uint64_t)d : 0;
+}
+
+/* What one record produced, told after the record itself. */
+struct outbox {
+	struct session_txn txn[4];
+	uint8_t txn_pass[4];
+	int ntxn;
+	struct session_anomaly an[6];
+	uint8_t an_pass[6];
+	int nan;
+};
+
+static void tell_txn(struct session_tracker *t, struct sess *s, const struct session_txn *x)
+{
+	s->pub.txns++;
+	for (int i = 0; i < t->nobs; i++)
+		if (t->obs[i].txn)
+			t->obs[i].txn(t->obs[i].ctx, &s->pub, x);
+}
+
+static void tell_anomaly(struct session_tracker *t, struct sess *s, const struct session_anomaly *a)
+{
+	if (session_is_security_note(a->kind))
+		s->pub.notes++;
+	else
+		s->pub.anomalies++;
+	for (int i = 0; i < t->nobs; i++)
+		if (t->obs[i].anomaly)
+			t->obs[i].anomaly(t->obs[i].ctx, &s->pub, a);
+}
+
+static void out_txn(struct outbox *ob, int kind, int status, int from, const struct frame_ref *req,
+		    const struct mqtt_record *rec, int pass)
+{
+	struct session_txn *x;
+
+	if (ob->ntxn == 4)
+		return;
+	x = &ob->txn[ob->ntxn];
+	memset(x, 0, sizeof *x);
+	x->kind = (uint8_t)kind;
+	x->status = (uint8_t)status;
+	x->from = (uint8_t)from;
+	x->request = *req;
+	if (rec) {
+		x->answer = rec->at;
+		x->latency_ns = elapsed_ns(req, &rec->at);
+		x->rec = rec;
+		if (rec->msg.has_code) {
+			x->has_code = 1;
+			x->code = rec->msg.code;
+		}
+	}
+	ob->txn_pass[ob->ntxn++] = (uint8_t)pass;
+}
+
+static void out_anomaly(struct outbox *ob, int kind, int from, const struct mqtt_record *rec,
+			int pass)
+{
+	struct session_anomaly *a;
+
+	if (ob->nan == 6)
+		return;
+	a = &ob->an[ob->nan];
+	memset(a, 0, sizeof *a);
+	a->kind = (uint8_t)kind;
+	a->from = (uint8_t)from;
+	a->type = rec->msg.hdr.type;
+	a->has_msgid = rec->msg.has_msgid;
+	a->msgid = rec->msg.msgid;
+	a->at = rec->at;
+	ob->an_pass[ob->nan++] = (uint8_t)pass;
+}
+
+/* ---- the record filter -------------------------------------------------------------------- */
+
+/* A SUBSCRIBE or UNSUBSCRIBE matches --topic when one of its filters is the same string or
+ * a topic the filter matches. */
+static int list_matches(const struct session_tracker *t, const struct mqtt_msg *m)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(m->list);
+	struct mqtt_view f;
+	uint8_t opts;
+
+	for (;;) {
+		int rc = m->hdr.type == MQTT_SUBSCRIBE ? mqtt_next_sub(&c, m->version, &f, &opts) :
+			 mqtt_next_filter(&c, &f);
+		if (rc != MQTT_OK)
+			return 0;
+		if ((f.len == t->topic_len && !memcmp(f.p, t->cfg.topic, f.len)) ||
+		    session_topic_match(t->cfg.topic, t->topic_len, f.p, f.len))
+			return 1;
+	}
+}
+
+/* Whether a request passes --topic and --type (the client is checked by the caller). */
+static int passes(const struct session_tracker *t, const struct mqtt_msg *m)
+{
+	if (t->cfg.type >= 0 && m->hdr.type != t->cfg.type)
+		return 0;
+	if (!t->cfg.topic)
+		return 1;
+	if (m->hdr.type == MQTT_PUBLISH)
+		return session_topic_match(t->cfg.topic, t->topic_len, m->topic.p, m->topic.len);
+	if (m->hdr.type == MQTT_SUBSCRIBE || m->hdr.type == MQTT_UNSUBSCRIBE)
+		return list_matches(t, m);
+	return 0;
+}
+
+/* An acknowledgement passes --topic when its request did; --type looks at itself. */
+static int ack_passes(const struct session_tracker *t, const struct mqtt_msg *m, int req_pass)
+{
+	if (t->cfg.type >= 0)
+		return m->hdr.type == t->cfg.type && (!t->cfg.topic || req_pass);
+	return !t->cfg.topic || req_pass;
+}
+
+/* ---- matching ----------------------------------------------------------------------------- */
+
+static int is_client_only(uint8_t type, uint8_t version)
+{
+	return type == MQTT_CONNECT || type == MQTT_SUBSCRIBE || type == MQTT_UNSUBSCRIBE ||
+	       type == MQTT_PINGREQ || (type == MQTT_DISCONNECT && version != MQTT_V5);
+}
+
+static int is_broker_only(uint8_t type)
+{
+	return type == MQTT_CONNACK || type == MQTT_SUBACK || type == MQTT_UNSUBACK ||
+	       type == MQTT_PINGRESP;
+}
+
+/* A SUBACK or UNSUBACK: the first failure code (>= 0x80), or the highest granted code. */
+static void list_codes(const struct mqtt_record *rec, struct session_txn *x)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	uint8_t worst = 0, fail = 0;
+
+	if (m->hdr.type == MQTT_UNSUBACK && m->version != MQTT_V5)
+		return; /* 3.x UNSUBACK has no codes */
+	for (uint32_t i = 0; i < m->list.len; i++) {
+		uint8_t c = m->list.p[i];
+		if (c >= 0x80 && !fail)
+			fail = c;
+		if (c > worst)
+			worst = c;
+	}
+	if (!m->list.len)
+		return;
+	x->has_code = 1;
+	x->code = fail ? fail : worst;
+	if (fail)
+		x->status = SESSION_TXN_FAILED;
+}
+
+static int ack_fails(const struct mqtt_msg *m)
+{
+	return m->has_code && m->code >= 0x80;
+}
+
+/* The requester's side of an acknowledgement. */
+static void ack_without_request(struct sess *s, struct outbox *ob, const struct mqtt_record *rec,
+				int from, int req, int pass)
+{
+	/* Without the connection's start, or with bytes of either direction lost, the
+	 * request (or the step before) may simply not be in the capture. */
+	if (!s->pub.flow->saw_syn || s->gap[req] || s->gap[!req])
+		return;
+	out_anomaly(ob, SESSION_AN_ACK_WITHOUT_REQUEST, from, rec, pass);
+}
+
+static void request(struct sess *s, struct outbox *ob, const struct mqtt_record *rec, int from,
+		    int kind, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	uint32_t key = pend_key(from, m->msgid);
+	struct pend *p;
+
+	if (!m->has_msgid)
+		return;
+	if ((p = pend_find(s, key))) {
+		if (m->hdr.type == MQTT_PUBLISH && m->dup && p->kind == kind)
+			return; /* a retransmission of the same request */
+		out_anomaly(ob, SESSION_AN_ID_REUSED, from, rec, pass || p->pass);
+		out_txn(ob, p->kind, SESSION_TXN_INCOMPLETE, from, &p->at, NULL, p->pass);
+		ob->txn[ob->ntxn - 1].has_msgid = 1;
+		ob->txn[ob->ntxn - 1].msgid = m->msgid;
+		ob->txn[ob->ntxn - 1].qos = p->qos;
+		ob->txn[ob->ntxn - 1].stage = p->stage;
+		ob->txn[ob->ntxn - 1].superseded = 1;
+	} else if (!(p = pend_add(s, key))) {
+		s->untracked++;
+		return;
+	}
+	p->kind = (uint8_t)kind;
+	p->stage = m->hdr.type;
+	p->qos = m->qos;
+	p->pass = (uint8_t)pass;
+	p->at = rec->at;
+}
+
+/* A step of the flow that side req started with this packet id, sent by `from` (the other
+ * side for acknowledgements; req itself for PUBREL). want: the kind of request, stage: the
+ * step of a QoS 2 flow it must follow (0: any). done: it ends the flow. */
+static void answer(struct session_tracker *t, struct sess *s, struct outbox *ob,
+		   const struct mqtt_record *rec, int from, int req, int want, int stage, int done,
+		   int *pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	struct pend *p;
+	struct session_txn *x;
+
+	if (!m->has_msgid)
+		return;
+	p = pend_find(s, pend_key(req, m->msgid));
+	if (!p || p->kind != want || (stage && p->stage != stage)) {
+		*pass = ack_passes(t, m, 0);
+		ack_without_request(s, ob, rec, from, req, *pass);
+		return;
+	}
+	*pass = ack_passes(t, m, p->pass);
+	if (!done && !ack_fails(m)) {
+		p->stage = m->hdr.type;
+		return;
+	}
+	out_txn(ob, p->kind, ack_fails(m) ? SESSION_TXN_FAILED : SESSION_TXN_COMPLETE, req, &p->at,
+		rec, p->pass || *pass);
+	x = &ob->txn[ob->ntxn - 1];
+	x->has_msgid = 1;
+	x->msgid = m->msgid;
+	x->qos = p->qos;
+	x->stage = m->hdr.type;
+	if (m->hdr.type == MQTT_SUBACK || m->hdr.type == MQTT_UNSUBACK)
+		list_codes(rec, x);
+	pend_erase(s, p);
+}
+
+static int subscribes_all(const struct mqtt_msg *m)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(m->list);
+	struct mqtt_view f;
+	uint8_t opts;
+
+	while (mqtt_next_sub(&c, m->version, &f, &opts) == MQTT_OK)
+		if (f.len == 1 && f.p[0] == '#')
+			return 1;
+	return 0;
+}
+
+static void sec_note(struct sess *s, struct outbox *ob, int kind, const struct mqtt_record *rec,
+		     int from, int pass)
+{
+	uint8_t bit = (uint8_t)(1u << (kind - SESSION_AN_KINDS));
+
+	if (kind != SESSION_SEC_SUBSCRIBE_ALL) {
+		if (s->sec_once & bit)
+			return;
+		s->sec_once |= bit;
+	}
+	out_anomaly(ob, kind, from, rec, pass);
+}
+
+static uint16_t server_keepalive(const struct mqtt_msg *m, uint8_t *has)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(m->props);
+	struct mqtt_prop p;
+
+	while (mqtt_next_prop(&c, &p) == MQTT_OK)
+		if (p.id == 0x13) {
+			*has = 1;
+			return (uint16_t)p.num;
+		}
+	return 0;
+}
+
+static uint16_t effective_keepalive(const struct sess *s)
+{
+	return s->has_server_keepalive ? s->server_keepalive : s->pub.keepalive;
+}
+
+static int keepalive_late(const struct sess *s, const struct frame_ref *now, uint64_t *ms)
+{
+	uint16_t ka = effective_keepalive(s);
+	uint64_t ns;
+
+	if (!s->pub.have_connect || !ka)
+		return 0;
+	ns = elapsed_ns(&s->last_client, now);
+	*ms = ns / 1000000;
+	return ns > (uint64_t)ka * 1500000000ull;
+}
+
+static struct sess *get(struct session_tracker *t, const struct reasm_flow *flow)
+{
+	struct sess *s = t->last;
+
+	if (s && s->pub.flow == flow && s->pub.index == flow->index)
+		return s;
+	s = find(t, flow->index);
+	t->last = s;
+	return s;
+}
+
+int session_message(struct session_tracker *t, const struct mqtt_record *rec)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	struct sess *s = get(t, rec->flow);
+	struct outbox ob;
+	int from = rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER;
+	uint8_t type = m->hdr.type;
+	int pass, client_ok, wrong = 0;
+	uint64_t ms;
+
+	if (!s) {
+		if (!(s = calloc(1, sizeof *s)))
+			return !session_filtering(t);
+		s->pub.index = rec->flow->index;
+		s->pub.flow = rec->flow;
+		s->pub.start = rec->at;
+		s->last_client = rec->at;
+		if (insert(t, s) < 0) {
+			free(s);
+			return !session_filtering(t);
+		}
+		t->last = s;
+	}
+	ob.ntxn = ob.nan = 0;
+	if (!s->pub.version || (type == MQTT_CONNECT && !s->pub.have_connect))
+		s->pub.version = type == MQTT_CONNECT ? m->proto_level : rec->version;
+	s->pub.end = rec->at;
+	s->pub.msgs[from]++;
+	s->pub.bytes[from] += rec->length_known ? (uint64_t)m->hdr.hdrlen + m->hdr.remlen : rec->have;
+
+	if (type == MQTT_CONNECT && from == SESSION_CLIENT && !s->pub.have_connect)
+		s->client_match = !t->cfg.client ||
+			(strlen(t->cfg.client) == m->clientid.len &&
+			 !memcmp(t->cfg.client, m->clientid.p, m->clientid.len));
+	client_ok = !t->cfg.client || s->client_match;
+	pass = client_ok && passes(t, m);
+
+	if (from == SESSION_CLIENT) {
+		if (keepalive_late(s, &rec->at, &ms) && !s->ka_late) {
+			out_anomaly(&ob, SESSION_AN_KEEPALIVE, from, rec, pass);
+			ob.an[ob.nan - 1].value = ms;
+			ob.an[ob.nan - 1].type = 0;
+		}
+		s->ka_late = 0;
+		s->last_client = rec->at;
+	}
+
+	if ((from == SESSION_BROKER && is_client_only(type, s->pub.version)) ||
+	    (from == SESSION_CLIENT && is_broker_only(type))) {
+		wrong = 1;
+		out_anomaly(&ob, SESSION_AN_WRONG_DIRECTION, from, rec, pass);
+	} else if (from == SESSION_CLIENT && !s->pub.have_connect && type != MQTT_CONNECT &&
+		   s->pub.flow->saw_syn) {
+		out_anomaly(&ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
+	} else if (from == SESSION_BROKER && !s->pub.have_connack && type != MQTT_CONNACK &&
+		   type != MQTT_AUTH && (s->pub.flow->saw_syn || s->pub.have_connect)) {
+		out_anomaly(&ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
+	}
+
+	/* a cut packet still counts with the fields its captured prefix holds */
+	if (!wrong) {
+		switch (type) {
+		case MQTT_CONNECT:
+			if (s->pub.have_connect) {
+				out_anomaly(&ob, SESSION_AN_SECOND_CONNECT, from, rec, pass);
+				break;
+			}
+			s->pub.have_connect = 1;
+			s->pub.clean_start = (m->connect_flags & 0x02) != 0;
+			s->pub.keepalive = m->keepalive;
+			s->pub.has_will = m->has_will;
+			s->pub.will_qos = (m->connect_flags >> 3) & 3;
+			s->pub.will_retain = (m->connect_flags & 0x20) != 0;
+			s->pub.has_username = m->has_username;
+			copy_str(s->pub.clientid, &s->pub.clientid_len, &s->pub.clientid_cut, m->clientid);
+			copy_str(s->pub.username, &s->pub.username_len, &s->pub.username_cut,
+				 m->has_username ? m->username : (struct mqtt_view){ NULL, 0 });
+			copy_str(s->pub.will_topic, &s->pub.will_topic_len, &s->pub.will_topic_cut,
+				 m->has_will ? m->will_topic : (struct mqtt_view){ NULL, 0 });
+			s->connect_pending = 1;
+			s->connect_pass = (uint8_t)pass;
+			s->connect_at = rec->at;
+			if (m->has_username || m->has_password)
+				sec_note(s, &ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
+			if (m->proto_level == MQTT_V31)
+				sec_note(s, &ob, SESSION_SEC_MQTT31, rec, from, pass);
+			break;
+		case MQTT_CONNACK: {
+			int ok = !m->has_code || m->code == 0;
+			if (s->pub.have_connack || !s->connect_pending) {
+				pass = client_ok && ack_passes(t, m, 0);
+				ack_without_request(s, &ob, rec, from, !from, pass);
+				break;
+			}
+			pass = client_ok && ack_passes(t, m, s->connect_pass);
+			s->pub.have_connack = 1;
+			s->pub.connack_has_code = m->has_code;
+			s->pub.connack_code = m->code;
+			s->pub.session_present = m->ack_flags & 1;
+			if (m->version == MQTT_V5)
+				s->server_keepalive = server_keepalive(m, &s->has_server_keepalive);
+			s->connect_pending = 0;
+			out_txn(&ob, SESSION_TXN_CONNECT, ok ? SESSION_TXN_COMPLETE : SESSION_TXN_FAILED,
+				SESSION_CLIENT, &s->connect_at, rec, s->connect_pass || pass);
+			if (s->auth_pending) {
+				s->auth_pending = 0;
+				out_txn(&ob, SESSION_TXN_AUTH, ok ? SESSION_TXN_COMPLETE :
+					SESSION_TXN_FAILED, SESSION_CLIENT, &s->auth_at, rec,
+					s->auth_pass || pass);
+			}
+			if (ok && !s->pub.has_username)
+				sec_note(s, &ob, SESSION_SEC_ANONYMOUS, rec, from, pass);
+			break;
+		}
+		case MQTT_PUBLISH:
+			if (m->qos == 1 || m->qos == 2)
+				request(s, &ob, rec, from, m->qos == 1 ? SESSION_TXN_PUBLISH1 :
+					SESSION_TXN_PUBLISH2, pass);
+			break;
+		case MQTT_PUBACK:
+			answer(t, s, &ob, rec, from, !from, SESSION_TXN_PUBLISH1, 0, 1, &pass);
+			break;
+		case MQTT_PUBREC:
+			answer(t, s, &ob, rec, from, !from, SESSION_TXN_PUBLISH2, MQTT_PUBLISH, 0, &pass);
+			break;
+		case MQTT_PUBREL:
+			/* PUBREL goes the way of the PUBLISH: the requester sends it */
+			answer(t, s, &ob, rec, from, from, SESSION_TXN_PUBLISH2, MQTT_PUBREC, 0, &pass);
+			break;
+		case MQTT_PUBCOMP:
+			answer(t, s, &ob, rec, from, !from, SESSION_TXN_PUBLISH2, MQTT_PUBREL, 1, &pass);
+			break;
+		case MQTT_SUBSCRIBE:
+			request(s, &ob, rec, from, SESSION_TXN_SUBSCRIBE, pass);
+			if (subscribes_all(m))
+				sec_note(s, &ob, SESSION_SEC_SUBSCRIBE_ALL, rec, from, pass);
+			break;
+		case MQTT_SUBACK:
+			answer(t, s, &ob, rec, from, !from, SESSION_TXN_SUBSCRIBE, 0, 1, &pass);
+			break;
+		case MQTT_UNSUBSCRIBE:
+			request(s, &ob, rec, from, SESSION_TXN_UNSUBSCRIBE, pass);
+			break;
+		case MQTT_UNSUBACK:
+			answer(t, s, &ob, rec, from, !from, SESSION_TXN_UNSUBSCRIBE, 0, 1, &pass);
+			break;
+		case MQTT_PINGREQ:
+			if (s->nping < PINGS_MAX) {
+				int k = (s->ping_head + s->nping) % PINGS_MAX;
+				s->ping[k] = rec->at;
+				s->ping_pass[k] = (uint8_t)pass;
+				s->nping++;
+			}
+			break;
+		case MQTT_PINGRESP:
+			if (!s->nping) {
+				pass = client_ok && ack_passes(t, m, 0);
+				ack_without_request(s, &ob, rec, from, !from, pass);
+				break;
+			}
+			pass = client_ok && ack_passes(t, m, s->ping_pass[s->ping_head]);
+			out_txn(&ob, SESSION_TXN_PING, SESSION_TXN_COMPLETE, SESSION_CLIENT,
+				&s->ping[s->ping_head], rec, s->ping_pass[s->ping_head] || pass);
+			s->ping_head = (s->ping_head + 1) % PINGS_MAX;
+			s->nping--;
+			break;
+		case MQTT_DISCONNECT:
+			if (s->pub.ended != SESSION_END_DISCONNECT) { /* the first one counts */
+				s->pub.disconnect_from = (uint8_t)from;
+				s->pub.disconnect_has_code = m->has_code;
+				s->pub.disconnect_code = m->code;
+			}
+			s->pub.ended = SESSION_END_DISCONNECT; /* provisional: set at the end */
+			if (s->auth_pending && from == SESSION_BROKER) {
+				s->auth_pending = 0;
+				out_txn(&ob, SESSION_TXN_AUTH, SESSION_TXN_FAILED, SESSION_CLIENT,
+					&s->auth_at, rec, s->auth_pass || pass);
+			}
+			break;
+		case MQTT_AUTH:
+			if (!s->auth_pending) {
+				s->auth_pending = 1;
+				s->auth_pass = (uint8_t)pass;
+				s->auth_at = rec->at;
+			} else if (from == SESSION_BROKER && (!m->has_code || m->code == 0)) {
+				s->auth_pending = 0;
+				out_txn(&ob, SESSION_TXN_AUTH, SESSION_TXN_COMPLETE, SESSION_CLIENT,
+					&s->auth_at, rec, s->auth_pass || pass);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+
+	if (pass) {
+		s->pub.shown = 1;
+		for (int i = 0; i < t->nobs; i++)
+			if (t->obs[i].message)
+				t->obs[i].message(t->obs[i].ctx, &s->pub, rec);
+	}
+	/* a will published by the broker after its client went away */
+	if (type == MQTT_PUBLISH && from == SESSION_BROKER && t->nwills && !rec->incomplete) {
+		for (int i = 0; i < WILLS_MAX; i++) {
+			struct will *w = &t->wills[i];
+			if (w->live && w->len == m->topic.len && w->dead_index != s->pub.index &&
+			    !memcmp(w->topic, m->topic.p, w->len)) {
+				w->live = 0;
+				t->nwills--;
+				if (pass)
+					for (int k = 0; k < t->nobs; k++)
+						if (t->obs[k].will)
+							t->obs[k].will(t->obs[k].ctx, w->dead_index,
+								       &s->pub, rec);
+			}
+		}
+	}
+
+	for (int i = 0; i < ob.ntxn; i++)
+		if (ob.txn_pass[i])
+			tell_txn(t, s, &ob.txn[i]);
+	for (int i = 0; i < ob.nan; i++)
+		if (ob.an_pass[i])
+			tell_anomaly(t, s, &ob.an[i]);
+	return pass;
+}
+
+static void remember_will(struct session_tracker *t, const struct sess *s)
+{
+	struct will *w = &t->wills[t->will_next];
+
+	if (s->pub.will_topic_cut)
+		return;
+	if (!w->live)
+		t->nwills++;
+	w->live = 1;
+	w->dead_index = s->pub.index;
+	w->len = s->pub.will_topic_len;
+	memcpy(w->topic, s->pub.will_topic, w->len);
+	t->will_next = (t->will_next + 1) % WILLS_MAX;
+}
+
+/* End a session: what never got its answer, a silence at the end, observers, the will. */
+static void end_session(struct session_tracker *t, struct sess *s, int why, int closer,
+			int closer_rst, const struct frame_ref *at)
+{
+	struct session *p = &s->pub;
+	int client_ok = !t->cfg.client || s->client_match;
+	int plain = client_ok && !t->cfg.topic && t->cfg.type < 0;
+	uint64_t ms;
+
+	if (p->ended == SESSION_END_DISCONNECT)
+		;
+	else if (closer)
+		p->ended = closer == 1 ? (closer_rst ? SESSION_END_CLIENT_RST : SESSION_END_CLIENT_FIN) :
+			   (closer_rst ? SESSION_END_BROKER_RST : SESSION_END_BROKER_FIN);
+	else
+		p->ended = why == REASM_END_IDLE ? SESSION_END_IDLE :
+			   why == REASM_END_EVICTED ? SESSION_END_EVICTED :
+			   why == REASM_END_REUSED ? SESSION_END_REUSED : SESSION_END_CAPTURE;
+	if (at && (at->ts_sec > p->end.ts_sec ||
+		   (at->ts_sec == p->end.ts_sec && at->ts_nsec > p->end.ts_nsec) ||
+		   at->frame > p->end.frame))
+		p->end = *at;
+
+	/* in the order the requests were made would be nicer; the table has no order, so
+	 * report them by request frame */
+	while (s->used) {
+		struct pend *best = NULL;
+		struct session_txn x;
+		for (uint32_t i = 0; i < s->cap; i++)
+			if (s->tab[i].key && (!best || s->tab[i].at.frame < best->at.frame))
+				best = &s->tab[i];
+		memset(&x, 0, sizeof x);
+		x.kind = best->kind;
+		x.status = SESSION_TXN_INCOMPLETE;
+		x.from = (uint8_t)((best->key - 1) >> 16);
+		x.has_msgid = 1;
+		x.msgid = (uint16_t)(best->key - 1);
+		x.qos = best->qos;
+		x.stage = best->stage;
+		x.request = best->at;
+		if (best->pass || plain)
+			tell_txn(t, s, &x);
+		if (best->kind == SESSION_TXN_PUBLISH2) {
+			struct session_anomaly a;
+			memset(&a, 0, sizeof a);
+			a.kind = SESSION_AN_QOS2_UNFINISHED;
+			a.from = x.from;
+			a.type = best->stage;
+			a.has_msgid = 1;
+			a.msgid = x.msgid;
+			a.at = p->end;
+			if (best->pass || plain)
+				tell_anomaly(t, s, &a);
+		}
+		pend_erase(s, best);
+	}
+	{
+		struct session_txn x;
+		memset(&x, 0, sizeof x);
+		x.status = SESSION_TXN_INCOMPLETE;
+		if (s->connect_pending) {
+			x.kind = SESSION_TXN_CONNECT;
+			x.request = s->connect_at;
+			if (s->connect_pass || plain)
+				tell_txn(t, s, &x);
+		}
+		if (s->auth_pending) {
+			x.kind = SESSION_TXN_AUTH;
+			x.request = s->auth_at;
+			if (s->auth_pass || plain)
+				tell_txn(t, s, &x);
+		}
+		while (s->nping) {
+			x.kind = SESSION_TXN_PING;
+			x.request = s->ping[s->ping_head];
+			if (s->ping_pass[s->ping_head] || plain)
+				tell_txn(t, s, &x);
+			s->ping_head = (s->ping_head + 1) % PINGS_MAX;
+			s->nping--;
+		}
+	}
+	/* a client silent at the end for longer than the keep alive allows, and not seen
+	 * leaving with a DISCONNECT */
+	if (p->ended != SESSION_END_DISCONNECT && keepalive_late(s, &p->end, &ms)) {
+		struct session_anomaly a;
+		memset(&a, 0, sizeof a);
+		a.kind = SESSION_AN_KEEPALIVE;
+		a.from = SESSION_CLIENT;
+		a.at = p->end;
+		a.value = ms;
+		if (plain || (client_ok && p->shown && !t->cfg.topic && t->cfg.type < 0))
+			tell_anomaly(t, s, &a);
+	}
+	if (p->shown || !session_filtering(t))
+		for (int i = 0; i < t->nobs; i++)
+			if (t->obs[i].end)
+				t->obs[i].end(t->obs[i].ctx, p);
+	/* the broker publishes the will when the client leaves without DISCONNECT (in 5.0,
+	 * also after DISCONNECT 0x04 Disconnect with Will Message) */
+	if (p->has_will && p->ended != SESSION_END_CAPTURE &&
+	    (p->ended != SESSION_END_DISCONNECT ||
+	     (p->version == MQTT_V5 && p->disconnect_from == SESSION_CLIENT &&
+	      p->disconnect_has_code && p->disconnect_code == 0x04)))
+		remember_will(t, s);
+}
+
+static void drop(struct session_tracker *t, struct sess *s)
+{
+	erase(t, s);
+	free(s->tab);
+	free(s);
+}
+
+int session_event(struct session_tracker *t, const struct framer_event *ev)
+{
+	struct sess *s = get(t, ev->flow);
+	int shown = s ? (s->pub.shown || !session_filtering(t)) : !session_filtering(t);
+
+	if (!s)
+		return shown;
+	if (ev->kind == FRAMER_EV_GAP)
+		s->gap[ev->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER] = 1;
+	if (ev->kind == FRAMER_EV_END) {
+		end_session(t, s, ev->why, ev->flow->closer, ev->flow->closer_rst, &ev->at);
+		drop(t, s);
+	}
+	/* events of a shown session pass --client; --topic and --type keep only messages */
+	return shown && !t->cfg.topic && t->cfg.type < 0;
+}
+
+void session_finish(struct session_tracker *t)
+{
+	for (size_t i = 0; i < t->nslots;) {
+		struct sess *s = t->slots[i];
+		if (!s) {
+			i++;
+			continue;
+		}
+		end_session(t, s, REASM_END_CAPTURE, s->pub.flow->closer, s->pub.flow->closer_rst,
+			    NULL);
+		drop(t, s); /* the slot refills from later in the cluster: look at it again */
+	}
+}
+
+void session_free(struct session_tracker *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slots[i]) {
+			free(t->slots[i]->tab);
+			free(t->slots[i]);
+		}
+	free(t->slots);
+	free(t);
+}
