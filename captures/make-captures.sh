@@ -203,7 +203,21 @@ content_types() {
 		-D publish payload-format-indicator 1
 }
 
-all="sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types"
+clients_200() {
+	in_ns python3 "$here/tools/mqtt_clients.py" 200 127.0.0.1 1883
+}
+
+refused_logins() {
+	# good, wrong password (3.1.1 and 5.0), unknown user, no credentials at all
+	in_ns mosquitto_pub "${H[@]}" -i login-ok -u alice -P wonderland -t secret/topic -m hi
+	in_ns mosquitto_pub "${H[@]}" -i login-bad-pw -u alice -P guess -t secret/topic -m hi || true
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i login-bad-pw-5 -u alice -P guess -t secret/topic \
+		-m hi || true
+	in_ns mosquitto_pub "${H[@]}" -i login-unknown -u mallory -P x -t secret/topic -m hi || true
+	in_ns mosquitto_pub "${H[@]}" -i login-anonymous -t secret/topic -m hi || true
+}
+
+all="clients-200 refused-logins sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types"
 for name in ${@:-$all}; do
 	case $name in
 	sub-pub-ping) capture "$name" open.conf sub_pub_ping ;;
@@ -219,6 +233,8 @@ for name in ${@:-$all}; do
 	many-per-segment) capture "$name" open.conf many_per_segment ;;
 	will) capture "$name" open.conf will ;;
 	content-types) capture "$name" open.conf content_types ;;
+	clients-200) capture "$name" open.conf clients_200 ;;
+	refused-logins) capture "$name" auth.conf refused_logins ;;
 	*) echo "unknown capture $name" >&2; exit 2 ;;
 	esac
 done

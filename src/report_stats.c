@@ -344,8 +344,7 @@ static void print_text(struct stats *st)
 	any = 0;
 	for (int k = 0; k < SESSION_AN_KINDS; k++)
 		if (st->notes[k])
-			fprintf(f, "%s\n  %-22s %8" PRIu64, any++ ? "" : "", session_anomaly_name(k),
-				st->notes[k]);
+			fprintf(f, "\n  %-24s %6" PRIu64, session_anomaly_name(k), st->notes[k]), any++;
 	fprintf(f, "%s\nSecurity notes:", any ? "" : " none");
 	any = 0;
 	for (int k = SESSION_AN_KINDS; k < SESSION_NOTE_KINDS; k++)
@@ -479,7 +478,7 @@ static void print_json(struct stats *st)
 	add(root, "security_notes", p);
 
 	fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-					     JSON_C_TO_STRING_SPACED), st->out);
+					     JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), st->out);
 	fputc('\n', st->out);
 	json_object_put(root);
 }

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SPILL 4096  /* bytes of a session's stream kept in memory before they are spilled */
+#define SPILL 1536  /* bytes of a session's stream kept in memory before they are spilled */
 
 struct buf {
 	char *p;

@@ -589,12 +589,14 @@ static void answer(struct session_tracker *t, struct sess *s, struct outbox *ob,
 	if (!m->has_msgid)
 		return;
 	p = pend_find(s, pend_key(req, m->msgid));
+	int client_ok = !t->cfg.client || s->client_match;
+
 	if (!p || p->kind != want || (stage && p->stage != stage)) {
-		*pass = ack_passes(t, m, 0);
+		*pass = client_ok && ack_passes(t, m, 0);
 		ack_without_request(s, ob, rec, from, req, *pass);
 		return;
 	}
-	*pass = ack_passes(t, m, p->pass);
+	*pass = client_ok && ack_passes(t, m, p->pass);
 	if (!done && !ack_fails(m)) {
 		p->stage = m->hdr.type;
 		return;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rewrite captures/expected/ from the current build, for an intended change of output.
+# Rewrite captures/expected/ (summary, JSON Lines, timeline, stats, filter cases) from the current build, for an intended change of output.
 # Read `git diff captures/expected` before committing what this writes.
 # Usage: tests/regen.sh [BUILD_DIR]   (default: build)
 set -eu
@@ -14,5 +14,14 @@ for c in *.pcap *.pcapng damaged/*.pcap; do
 	[ -f "$name.args" ] && read -r -a args < "$name.args"
 	TZ=UTC LC_ALL=C "$bin" -r "$c" "${args[@]}" > "expected/$name.txt" 2>/dev/null
 	TZ=UTC LC_ALL=C "$bin" -r "$c" "${args[@]}" --json > "expected/$name.jsonl" 2>/dev/null
+	TZ=UTC LC_ALL=C "$bin" -r "$c" "${args[@]}" -q --timeline - > "expected/$name.timeline.json" 2>/dev/null
+	TZ=UTC LC_ALL=C "$bin" -r "$c" "${args[@]}" -q --stats > "expected/$name.stats.txt" 2>/dev/null
 	echo "$c: $(wc -l < "expected/$name.txt") lines, $(wc -l < "expected/$name.jsonl") records"
+done
+# the filter cases of tests/sessions.sh
+mkdir -p expected/filters
+sed -e '/^#/d' -e '/^ *$/d' "$root/tests/filters.list" | while IFS='|' read -r case cap fargs; do
+	read -r -a a <<< "$fargs"
+	TZ=UTC LC_ALL=C "$bin" -r "$cap" "${a[@]}" > "expected/filters/$case.out" 2>/dev/null
+	echo "filter $case: $(wc -l < "expected/filters/$case.out") lines"
 done

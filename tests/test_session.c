@@ -509,3 +509,18 @@ Test(session, filter_client_and_type)
 	cr_expect_eq(count_txn(SESSION_TXN_PUBLISH1, SESSION_TXN_COMPLETE), 1, "via its answer");
 	cr_expect_eq(count_txn(SESSION_TXN_CONNECT, SESSION_TXN_COMPLETE), 0);
 }
+
+Test(session, filter_client_keeps_other_clients_acks_out)
+{
+	refilter(NULL, "c1", -1);
+	FEED(1, 1, 0, 0x10, 14, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 10, 0, 2, 'c', '2');
+	FEED(1, 0, 1, CONNACK_OK);
+	FEED(1, 1, 2, PUB1(1));
+	FEED(1, 0, 3, ACK(MQTT_PUBACK, 1));
+	FEED(1, 1, 4, 0x82, 6, 0, 2, 0, 1, 'x', 1);
+	FEED(1, 0, 5, 0x90, 3, 0, 2, 1);
+	FEED(1, 0, 6, ACK(MQTT_PUBACK, 9));
+	cr_expect_eq(nmsg, 0);
+	cr_expect_eq(ntxn, 0);
+	cr_expect_eq(nan_, 0);
+}

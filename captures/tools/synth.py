@@ -10,6 +10,10 @@
   mqtt31-all-types.pcap, mqtt311-all-types.pcap
                          one 3.1 (MQIsdp) and one 3.1.1 session with every control packet
                          type of that version, both directions; 3.1.1 SUBACK with 0x80
+  anomaly-*.pcap         3.1.1 sessions that break one rule of the conversation each (for
+                         the session tracker: --timeline, --stats): ack-without-request,
+                         second-connect, before-connect, keepalive, qos2-unfinished,
+                         id-reused, wrong-direction
   reorder-overlap.pcap   a 3.1.1 session with TCP trouble: a PUBLISH in three segments sent
                          3rd, 1st, 2nd, then the 2nd retransmitted; a segment overlapping the
                          one before by 10 bytes; three messages and half a fourth in one segment
@@ -153,6 +157,107 @@ def v5_all():
     x.up(pkt(0xE0, b"\x04" + props(b"\x11\x00\x00\x00\x00", b"\x1f" + s("bye, with will"))))
     x.close()
     return x
+
+
+def close_by_broker(x):
+    x.tcp(False, 0x11)
+    x.bs += 1
+    x.tcp(True, 0x11)
+    x.cs += 1
+    x.tcp(False, 0x10)
+
+
+def connect311(x, cid, keepalive=60):
+    x.up(pkt(0x10, s("MQTT") + b"\x04\x02" + struct.pack("!H", keepalive) + s(cid)))
+    x.down(pkt(0x20, b"\x00\x00"))
+
+
+def anomalies():
+    """One session per anomaly kind of the session tracker; name -> Session."""
+    out = {}
+    # acknowledgements of nothing: PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK, PINGRESP with no
+    # request in flight; then a whole QoS 1 flow and its PUBACK sent twice (the second must
+    # not attach to the finished flow)
+    x = Session()
+    connect311(x, "orphan-acks")
+    x.down(pkt(0x40, b"\x00\x07"))
+    x.up(pkt(0x50, b"\x00\x08"))
+    x.down(pkt(0x70, b"\x00\x09"))
+    x.down(pkt(0x90, b"\x00\x0a\x00"))
+    x.down(pkt(0xB0, b"\x00\x0b"))
+    x.down(b"\xd0\x00")
+    x.up(pkt(0x32, s("orphan/ok") + b"\x00\x01" + b"one"))
+    x.down(pkt(0x40, b"\x00\x01"))
+    x.down(pkt(0x40, b"\x00\x01"))
+    x.up(b"\xe0\x00")
+    x.close()
+    out["ack-without-request"] = x
+    # a second CONNECT on a connected session: the broker closes the connection
+    x = Session()
+    connect311(x, "twice")
+    x.up(pkt(0x10, s("MQTT") + b"\x04\x02\x00\x3c" + s("twice")))
+    close_by_broker(x)
+    out["second-connect"] = x
+    # the client publishes before its CONNECT; the broker publishes before its CONNACK
+    x = Session()
+    x.up(pkt(0x30, s("early/client") + b"too soon"))
+    x.up(pkt(0x10, s("MQTT") + b"\x04\x02\x00\x3c" + s("early")))
+    x.down(pkt(0x30, s("early/broker") + b"too soon"))
+    x.down(pkt(0x20, b"\x00\x00"))
+    x.up(b"\xe0\x00")
+    x.close()
+    out["before-connect"] = x
+    # keep alive 2 s: a PINGREQ after 4 s of silence, then 5 s more until the broker closes;
+    # the client also subscribes to "#" (a security note)
+    x = Session()
+    connect311(x, "sleepy", keepalive=2)
+    x.up(pkt(0x82, b"\x00\x01" + s("#") + b"\x00"))
+    x.down(pkt(0x90, b"\x00\x01\x00"))
+    x.t += 4
+    x.up(b"\xc0\x00")
+    x.down(b"\xd0\x00")
+    x.t += 5
+    close_by_broker(x)
+    out["keepalive"] = x
+    # QoS 2 flows left unfinished: the client's stops after PUBREC (no PUBREL), the broker's
+    # delivery gets no PUBREC; the client then goes away without DISCONNECT
+    x = Session()
+    connect311(x, "half-done")
+    x.up(pkt(0x82, b"\x00\x01" + s("half/#") + b"\x02"))
+    x.down(pkt(0x90, b"\x00\x01\x02"))
+    x.up(pkt(0x34, s("half/a") + b"\x00\x02" + b"exactly once?"))
+    x.down(pkt(0x50, b"\x00\x02"))
+    x.down(pkt(0x34, s("half/b") + b"\x00\x01" + b"for you"))
+    x.close()
+    out["qos2-unfinished"] = x
+    # packet id 5 sent again for a new PUBLISH while the first is unacknowledged (a DUP
+    # retransmission of it is fine); a SUBSCRIBE with the id of a PUBLISH in flight
+    x = Session()
+    connect311(x, "reuser")
+    x.up(pkt(0x32, s("reuse/a") + b"\x00\x05" + b"first"))
+    x.up(pkt(0x3A, s("reuse/a") + b"\x00\x05" + b"first"))
+    x.up(pkt(0x32, s("reuse/b") + b"\x00\x05" + b"second"))
+    x.down(pkt(0x40, b"\x00\x05"))
+    x.up(pkt(0x32, s("reuse/c") + b"\x00\x06" + b"third"))
+    x.up(pkt(0x82, b"\x00\x06" + s("reuse/#") + b"\x01"))
+    x.down(pkt(0x40, b"\x00\x06"))
+    x.down(pkt(0x90, b"\x00\x06\x01"))
+    x.up(b"\xe0\x00")
+    x.close()
+    out["id-reused"] = x
+    # each side sends what only the other may: the broker a SUBSCRIBE, a PINGREQ and (in
+    # 3.1.1) a DISCONNECT; the client a CONNACK, a SUBACK and a PINGRESP
+    x = Session()
+    connect311(x, "backwards")
+    x.down(pkt(0x82, b"\x00\x01" + s("wrong/#") + b"\x00"))
+    x.up(pkt(0x90, b"\x00\x01\x00"))
+    x.down(b"\xc0\x00")
+    x.up(b"\xd0\x00")
+    x.up(pkt(0x20, b"\x00\x00"))
+    x.down(b"\xe0\x00")
+    close_by_broker(x)
+    out["wrong-direction"] = x
+    return out
 
 
 def v311_short(v6=False, ext=False):
@@ -325,6 +430,8 @@ def main():
     write_pcap(os.path.join(out, "mqtt31-all-types.pcap"), v3_all(3), "eth")
     write_pcap(os.path.join(out, "mqtt311-all-types.pcap"), v3_all(4), "eth")
     write_pcap(os.path.join(out, "reorder-overlap.pcap"), reorder_overlap(), "eth")
+    for name, x in anomalies().items():
+        write_pcap(os.path.join(out, "anomaly-%s.pcap" % name), x, "eth")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Golden tests of the session outputs: for every capture in captures/ (and damaged/), the
+# timeline (--timeline -: NAME.timeline.json) and the statistics (--stats: NAME.stats.txt)
+# compared with the files in captures/expected/; the timeline must also be valid JSON. Then
+# the filters (--topic, --client, --type) over a few captures, each output in
+# captures/expected/filters/CASE.out. tests/regen.sh rewrites them all.
+# TAP output. Usage: sessions.sh MQTTDUMP SOURCE_ROOT
+set -u
+bin=$1
+root=$2
+caps=$(cd "$root/captures" && ls *.pcap *.pcapng damaged/*.pcap 2>/dev/null | sort)
+# CASE|CAPTURE|ARGUMENTS (also in tests/regen.sh)
+filters=$(sed -e '/^#/d' -e '/^ *$/d' "$root/tests/filters.list")
+n=$(printf '%s\n' $caps | grep -c .)
+nf=$(printf '%s\n' "$filters" | grep -c .)
+echo "1..$((n * 2 + nf + 1))"
+i=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/json"
+
+check() { # DESCRIPTION EXPECTED [json] -- mqttdump arguments
+	local what=$1 exp=$2 json=$3
+	shift 4
+	i=$((i + 1))
+	if ! "$bin" "$@" > "$tmp/out" 2> "$tmp/err"; then
+		echo "not ok $i - $what: mqttdump failed: $(tail -1 "$tmp/err")"
+		fail=1
+	elif [ ! -f "$exp" ]; then
+		echo "not ok $i - $what: no expected file $exp (run tests/regen.sh)"
+		fail=1
+	elif ! diff -u "$exp" "$tmp/out" > "$tmp/diff"; then
+		echo "not ok $i - $what differs from expected"
+		head -20 "$tmp/diff" | sed 's/^/# /'
+		fail=1
+	else
+		echo "ok $i - $what"
+	fi
+	# JSON documents are checked together at the end (one python3 start)
+	[ "$json" = json ] && cp "$tmp/out" "$tmp/json/$i.json"
+}
+
+for c in $caps; do
+	name=${c%.*}
+	args=()
+	[ -f "$root/captures/$name.args" ] && read -r -a args < "$root/captures/$name.args"
+	check "$c timeline" "$root/captures/expected/$name.timeline.json" json -- \
+		-r "$root/captures/$c" "${args[@]}" -q --timeline -
+	check "$c stats" "$root/captures/expected/$name.stats.txt" text -- \
+		-r "$root/captures/$c" "${args[@]}" -q --stats
+done
+while IFS='|' read -r case cap fargs; do
+	[ -n "$case" ] || continue
+	read -r -a a <<< "$fargs"
+	kind=text
+	case " $fargs " in *" --timeline - "*|*" --json "*|*"--stats=json"*) kind=json ;; esac
+	[ "$kind" = json ] && case " $fargs " in *" --json "*) kind=jsonl ;; esac
+	check "filter $case" "$root/captures/expected/filters/$case.out" "$kind" -- \
+		-r "$root/captures/$cap" "${a[@]}"
+done <<< "$filters"
+i=$((i + 1))
+if bad=$(python3 -c '
+import json, sys
+for f in sys.argv[1:]:
+    try:
+        json.load(open(f))
+    except ValueError as e:
+        print("%s: %s" % (f.rsplit("/", 1)[1], e))
+' "$tmp"/json/*.json) && [ -z "$bad" ]; then
+	echo "ok $i - every timeline and stats=json output is valid JSON"
+else
+	echo "not ok $i - invalid JSON (by test number): $bad"
+	fail=1
+fi
+exit $fail
