@@ -564,14 +564,21 @@ static void on_anomaly(void *ctx, const struct session *s, const struct session_
 		tl->nnotes++;
 	else
 		tl->nanomalies++;
-	b = event_begin(tl, x, &a->at, a->type ? a->from : -1);
+	/* an unfinished flow is noticed at the end: no packet of that frame is concerned */
+	int flow = a->kind == SESSION_AN_QOS2_UNFINISHED;
+
+	b = event_begin(tl, x, &a->at, a->type && !flow ? a->from : -1);
 	b_kstr(b, "type", sec ? "security" : "anomaly");
 	b_kstr(b, "kind", session_anomaly_name(a->kind));
 	if (rule)
 		b_kstr(b, "rule", rule);
 	b_kstr(b, "text", session_anomaly_text(a->kind));
-	if (a->type)
+	if (flow) {
+		b_kstr(b, "flow_from", side(a->from));
+		b_kstr(b, "last", mqtt_type_name(a->type));
+	} else if (a->type) {
 		b_kstr(b, "packet", mqtt_type_name(a->type));
+	}
 	if (a->has_msgid)
 		b_kint(b, "msgid", a->msgid);
 	if (a->kind == SESSION_AN_KEEPALIVE)

@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..22"
+echo "1..31"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -93,6 +93,25 @@ for l in open(sys.argv[1]):
         assert \"length\" in o or o.get(\"malformed\") or o.get(\"incomplete\") or o.get(\"truncated\"), o
 assert n>0
 " "$tmp/all.jsonl"'
+
+# Session outputs and filters.
+check "bad --type" 2 "--type: \"BOGUS\" is not an MQTT packet type" -- "$bin" -r "$cap" --type BOGUS
+check "bad --stats" 2 "--stats: \"xml\" is not text or json" -- "$bin" -r "$cap" --stats=xml
+check "unwritable --timeline" 1 "--timeline: $tmp/no/dir/t.json" -- "$bin" -r "$cap" --timeline "$tmp/no/dir/t.json"
+check "--timeline to a file" 0 "" -- "$bin" -r "$cap" -q --timeline "$tmp/t.json"
+ok "the timeline file is JSON with sessions" 'python3 -c "
+import json,sys
+d=json.load(open(sys.argv[1]))
+assert d[\"sessions\"] and all(\"transactions\" in s and \"events\" in s for s in d[\"sessions\"])
+" "$tmp/t.json"'
+"$bin" -r "$cap" -c 3 -q --timeline - > "$tmp/c3.json" 2>/dev/null
+ok "-c 3 with --timeline: sessions left open end at capture_end" 'grep -q "\"ended\":\"capture_end\"" "$tmp/c3.json"'
+"$bin" -r "$cap" --type CONNECT > "$tmp/type.txt" 2>/dev/null
+ok "--type CONNECT: only Connect Command lines" '[ -s "$tmp/type.txt" ] && ! grep -v "Connect Command" "$tmp/type.txt"'
+"$bin" -r "$cap" --client no-such-client --json > "$tmp/client.jsonl" 2>/dev/null
+ok "--client with no match: nothing" '[ ! -s "$tmp/client.jsonl" ]'
+"$bin" -r "$cap" -q --stats --stats=json > "$tmp/stats.json" 2>/dev/null
+ok "--stats=json parses" 'python3 -m json.tool "$tmp/stats.json" > /dev/null'
 
 # A capture holding no MQTT prints nothing and succeeds.
 "$bin" -r "$cap" -p 9 > "$tmp/none.txt" 2>/dev/null
