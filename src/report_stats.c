@@ -253,6 +253,38 @@ static struct topic **top(struct stats *st, int by_bytes, size_t *n)
 	return v;
 }
 
+/* A topic as text: valid UTF-8 as it is, other bytes (and control characters) as \xHH
+ * (text) or U+FFFD (json); NUL-terminated in out, which has room for 4 * len + 1.
+ * Returns its length. */
+static size_t clean_topic(const struct topic *t, int json, char *out)
+{
+	const uint8_t *p = (const uint8_t *)t->name;
+	size_t o = 0;
+
+	for (uint32_t i = 0; i < t->len;) {
+		uint8_t c = p[i];
+		size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		struct mqtt_view v = { p + i, (uint32_t)k };
+		if (c >= 0x20 && c != 0x7f && k <= t->len - i && (c < 0x80 || mqtt_utf8_valid(v))) {
+			memcpy(out + o, p + i, k);
+			o += k;
+			i += (uint32_t)k;
+		} else if (json && c >= 0x80) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else if (json) {
+			out[o++] = (char)c; /* json-c escapes control characters */
+			i++;
+		} else {
+			o += (size_t)sprintf(out + o, "\\x%02x", c);
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
 static const char *version_key(int v)
 {
 	const char *n = mqtt_version_name((uint8_t)v);
@@ -292,9 +324,15 @@ static void print_text(struct stats *st)
 		fprintf(f, "\nTop topics by %s (PUBLISH, both directions)\n",
 			by ? "payload bytes" : "messages");
 		v = top(st, by, &n);
-		for (size_t i = 0; v && i < n; i++)
+		for (size_t i = 0; v && i < n; i++) {
+			char *c = malloc((size_t)v[i]->len * 4 + 1);
+			if (!c)
+				break;
+			clean_topic(v[i], 0, c);
 			fprintf(f, "  %10" PRIu64 " msgs %12" PRIu64 " bytes  %s\n", v[i]->msgs,
-				v[i]->bytes, v[i]->name);
+				v[i]->bytes, c);
+			free(c);
+		}
 		if (!n)
 			fprintf(f, "  none\n");
 		free(v);
@@ -405,8 +443,13 @@ static void print_json(struct stats *st)
 		json_object *a = json_object_new_array();
 		v = top(st, by, &n);
 		for (size_t i = 0; v && i < n; i++) {
+			char *c = malloc((size_t)v[i]->len * 4 + 1);
+			if (!c)
+				break;
+			size_t cn = clean_topic(v[i], 1, c);
 			p = json_object_new_object();
-			add(p, "topic", json_object_new_string_len(v[i]->name, (int)v[i]->len));
+			add(p, "topic", json_object_new_string_len(c, (int)cn));
+			free(c);
 			add(p, "messages", jint(v[i]->msgs));
 			add(p, "bytes", jint(v[i]->bytes));
 			json_object_array_add(a, p);

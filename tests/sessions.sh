@@ -13,7 +13,7 @@ caps=$(cd "$root/captures" && ls *.pcap *.pcapng damaged/*.pcap 2>/dev/null | so
 filters=$(sed -e '/^#/d' -e '/^ *$/d' "$root/tests/filters.list")
 n=$(printf '%s\n' $caps | grep -c .)
 nf=$(printf '%s\n' "$filters" | grep -c .)
-echo "1..$((n * 2 + nf + 1))"
+echo "1..$((n * 2 + nf + 2))"
 i=0
 fail=0
 tmp=$(mktemp -d)
@@ -71,6 +71,35 @@ for f in sys.argv[1:]:
 	echo "ok $i - every timeline and stats=json output is valid JSON"
 else
 	echo "not ok $i - invalid JSON (by test number): $bad"
+	fail=1
+fi
+# Every anomaly kind comes from at least one committed capture, and from none of those
+# mosquitto made (the list in captures/make-captures.sh).
+i=$((i + 1))
+clean=$(sed -n 's/^all="\(.*\)"$/\1/p' "$root/captures/make-captures.sh")
+if bad=$(python3 -c '
+import json, sys, glob, os
+exp, clean = sys.argv[1], sys.argv[2].split()
+kinds = {"ack_without_request", "second_connect", "before_connect", "keepalive_exceeded",
+         "qos2_unfinished", "packet_id_reused", "wrong_direction"}
+seen, errors = set(), []
+for f in sorted(glob.glob(os.path.join(exp, "*.timeline.json"))):
+    name = os.path.basename(f)[:-len(".timeline.json")]
+    found = {e["kind"] for s in json.load(open(f))["sessions"] for e in s["events"]
+             if e["type"] == "anomaly"}
+    seen |= found
+    if name in clean and found:
+        errors.append("%s (made by mosquitto) raises %s" % (name, sorted(found)))
+    if name.startswith("anomaly-") and not found:
+        errors.append("%s raises nothing" % name)
+errors += ["no capture raises %s" % k for k in sorted(kinds - seen)]
+if not clean:
+    errors.append("no mosquitto capture list")
+print("; ".join(errors))
+' "$root/captures/expected" "$clean") && [ -z "$bad" ]; then
+	echo "ok $i - every anomaly kind in a committed capture, none in the mosquitto captures"
+else
+	echo "not ok $i - anomaly coverage: $bad"
 	fail=1
 fi
 exit $fail
