@@ -214,12 +214,12 @@ static void on_end(void *ctx, const struct session *s)
 	st->by_end[s->ended]++;
 }
 
-static void on_will(void *ctx, uint64_t dead, const struct session *s, const struct mqtt_record *rec)
+static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_ref *at)
 {
 	struct stats *st = ctx;
 	(void)dead;
-	(void)s;
-	(void)rec;
+	(void)to;
+	(void)at;
 	st->wills++;
 }
 

@@ -586,11 +586,9 @@ static void on_anomaly(void *ctx, const struct session *s, const struct session_
 	event_end(tl, x);
 }
 
-static void on_will(void *ctx, uint64_t dead, const struct session *s, const struct mqtt_record *rec)
+static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_ref *at)
 {
 	struct timeline *tl = ctx;
-	struct tl_sess *x = sess_get(tl, s);
-	struct buf *b;
 
 	if (tl->nwills == tl->capwills) {
 		size_t n = tl->capwills ? tl->capwills * 2 : 16;
@@ -600,15 +598,7 @@ static void on_will(void *ctx, uint64_t dead, const struct session *s, const str
 		tl->wills = w;
 		tl->capwills = n;
 	}
-	tl->wills[tl->nwills++] = (struct will_link){ dead, s->index, rec->at.frame, rec->at.ts_sec,
-						      rec->at.ts_nsec };
-	if (!x)
-		return;
-	b = event_begin(tl, x, &rec->at, SESSION_BROKER);
-	b_kstr(b, "type", "will");
-	b_kint(b, "of_stream", dead);
-	b_kview(b, "topic", rec->msg.topic);
-	event_end(tl, x);
+	tl->wills[tl->nwills++] = (struct will_link){ dead, to, at->frame, at->ts_sec, at->ts_nsec };
 }
 
 static void addr(struct buf *b, const char *k, const struct tcp_addr *a)

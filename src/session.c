@@ -11,6 +11,7 @@
 #define PEND_MAX 4096
 #define PINGS_MAX 4
 #define WILLS_MAX 64
+#define RECENT_MAX 32
 #define OBS_MAX 4
 
 struct pend {
@@ -40,6 +41,16 @@ struct sess {
 struct will {
 	uint64_t dead_index;
 	uint16_t len;
+	uint8_t live, shown;
+	char topic[SESSION_STR_MAX];
+};
+
+/* A broker PUBLISH kept while sessions with a will are open: the broker may publish a
+ * will before the capture shows the end of the dead client's connection. */
+struct recent {
+	uint64_t to;
+	struct frame_ref at;
+	uint16_t len;
 	uint8_t live;
 	char topic[SESSION_STR_MAX];
 };
@@ -54,6 +65,9 @@ struct session_tracker {
 	struct sess *last;
 	struct will wills[WILLS_MAX];
 	int nwills, will_next;
+	struct recent recent[RECENT_MAX];
+	int recent_next;
+	uint64_t open_wills;     /* open sessions whose CONNECT has a will */
 };
 
 /* ---- names --------------------------------------------------------------------------- */
@@ -750,6 +764,8 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 			s->pub.clean_start = (m->connect_flags & 0x02) != 0;
 			s->pub.keepalive = m->keepalive;
 			s->pub.has_will = m->has_will;
+			if (m->has_will)
+				t->open_wills++;
 			s->pub.will_qos = (m->connect_flags >> 3) & 3;
 			s->pub.will_retain = (m->connect_flags & 0x20) != 0;
 			s->pub.has_username = m->has_username;
@@ -881,19 +897,33 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 				t->obs[i].message(t->obs[i].ctx, &s->pub, rec);
 	}
 	/* a will published by the broker after its client went away */
-	if (type == MQTT_PUBLISH && from == SESSION_BROKER && t->nwills && !rec->incomplete) {
-		for (int i = 0; i < WILLS_MAX; i++) {
+	if (type == MQTT_PUBLISH && from == SESSION_BROKER && !rec->incomplete &&
+	    (t->nwills || t->open_wills)) {
+		int found = 0;
+		for (int i = 0; i < WILLS_MAX && t->nwills; i++) {
 			struct will *w = &t->wills[i];
 			if (w->live && w->len == m->topic.len && w->dead_index != s->pub.index &&
 			    !memcmp(w->topic, m->topic.p, w->len)) {
 				w->live = 0;
 				t->nwills--;
-				if (pass)
+				found = 1;
+				if (w->shown)
 					for (int k = 0; k < t->nobs; k++)
 						if (t->obs[k].will)
 							t->obs[k].will(t->obs[k].ctx, w->dead_index,
-								       &s->pub, rec);
+								       s->pub.index, &rec->at);
+				break;
 			}
+		}
+		if (!found && t->open_wills && m->topic.len <= SESSION_STR_MAX) {
+			struct recent *r = &t->recent[t->recent_next];
+			r->live = 1;
+			r->to = s->pub.index;
+			r->at = rec->at;
+			r->len = (uint16_t)m->topic.len;
+			if (r->len)
+				memcpy(r->topic, m->topic.p, r->len);
+			t->recent_next = (t->recent_next + 1) % RECENT_MAX;
 		}
 	}
 
@@ -906,15 +936,36 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	return pass;
 }
 
-static void remember_will(struct session_tracker *t, const struct sess *s)
+static int not_before(const struct frame_ref *a, const struct frame_ref *b)
+{
+	return a->ts_sec > b->ts_sec || (a->ts_sec == b->ts_sec && a->ts_nsec >= b->ts_nsec);
+}
+
+/* The session ended without DISCONNECT: its will may have been published already (kept in
+ * recent) or may come later (kept in wills). */
+static void remember_will(struct session_tracker *t, const struct sess *s, int shown)
 {
 	struct will *w = &t->wills[t->will_next];
 
 	if (s->pub.will_topic_cut)
 		return;
+	for (int i = 0; i < RECENT_MAX; i++) {
+		struct recent *r = &t->recent[i];
+		if (r->live && r->len == s->pub.will_topic_len && r->to != s->pub.index &&
+		    not_before(&r->at, &s->last_client) &&
+		    !memcmp(r->topic, s->pub.will_topic, r->len)) {
+			r->live = 0;
+			if (shown)
+				for (int k = 0; k < t->nobs; k++)
+					if (t->obs[k].will)
+						t->obs[k].will(t->obs[k].ctx, s->pub.index, r->to, &r->at);
+			return;
+		}
+	}
 	if (!w->live)
 		t->nwills++;
 	w->live = 1;
+	w->shown = (uint8_t)shown;
 	w->dead_index = s->pub.index;
 	w->len = s->pub.will_topic_len;
 	memcpy(w->topic, s->pub.will_topic, w->len);
@@ -1024,11 +1075,13 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 	    (p->ended != SESSION_END_DISCONNECT ||
 	     (p->version == MQTT_V5 && p->disconnect_from == SESSION_CLIENT &&
 	      p->disconnect_has_code && p->disconnect_code == 0x04)))
-		remember_will(t, s);
+		remember_will(t, s, p->shown || !session_filtering(t));
 }
 
 static void drop(struct session_tracker *t, struct sess *s)
 {
+	if (s->pub.has_will)
+		t->open_wills--;
 	erase(t, s);
 	free(s->tab);
 	free(s);

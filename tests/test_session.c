@@ -39,11 +39,11 @@ static void o_end(void *c, const struct session *s)
 	if (nend < 8)
 		ends[nend++] = *s;
 }
-static void o_will(void *c, uint64_t dead, const struct session *s, const struct mqtt_record *r)
+static void o_will(void *c, uint64_t dead, uint64_t to, const struct frame_ref *at)
 {
-	(void)c; (void)r;
+	(void)c; (void)at;
 	will_dead[nwill] = dead;
-	will_to[nwill++] = s->index;
+	will_to[nwill++] = to;
 }
 
 static struct session_tracker *T;
@@ -523,4 +523,30 @@ Test(session, filter_client_keeps_other_clients_acks_out)
 	cr_expect_eq(nmsg, 0);
 	cr_expect_eq(ntxn, 0);
 	cr_expect_eq(nan_, 0);
+}
+
+Test(session, will_published_before_the_end_is_seen)
+{
+	connected(0);
+	FEED(1, 1, 0, 0x10, 20, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x06, 0, 10, 0, 1, 'd', 0, 3, 'w',
+	     '/', 'x', 0, 0);
+	FEED(1, 0, 1, CONNACK_OK);
+	FEED(0, 0, 5, 0x30, 5, 0, 3, 'w', '/', 'x'); /* the will, before the dead end is seen */
+	cr_expect_eq(nwill, 0);
+	end_flow(1, REASM_END_FIN, 1, 10);
+	cr_assert_eq(nwill, 1);
+	cr_expect_eq(will_dead[0], 1);
+	cr_expect_eq(will_to[0], 0);
+}
+
+Test(session, publish_before_the_clients_last_packet_is_not_its_will)
+{
+	connected(0);
+	FEED(1, 1, 0, 0x10, 20, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x06, 0, 10, 0, 1, 'd', 0, 3, 'w',
+	     '/', 'x', 0, 0);
+	FEED(1, 0, 1, CONNACK_OK);
+	FEED(0, 0, 2, 0x30, 5, 0, 3, 'w', '/', 'x'); /* someone else's message on that topic */
+	FEED(1, 1, 3, 0xc0, 0);                       /* the client is still alive */
+	end_flow(1, REASM_END_RST, 1, 10);
+	cr_expect_eq(nwill, 0);
 }

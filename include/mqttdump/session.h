@@ -138,10 +138,12 @@ struct session_observer {
 	void (*anomaly)(void *ctx, const struct session *s, const struct session_anomaly *a);
 	/* The session ended (s->ended); its incomplete transactions were reported before. */
 	void (*end)(void *ctx, const struct session *s);
-	/* The broker published the will of the ended session with stream index dead_index
-	 * (its will topic, after it ended without DISCONNECT) to session s: rec. */
-	void (*will)(void *ctx, uint64_t dead_index, const struct session *s,
-		     const struct mqtt_record *rec);
+	/* The broker published the will of the session with stream index dead_index (a
+	 * PUBLISH on its will topic, after its client's last packet, the session having ended
+	 * without DISCONNECT) to the session with index to_index, in frame at. Told when both
+	 * are known: at the PUBLISH, or at the end of dead_index when the broker published it
+	 * before the capture showed that connection's end. */
+	void (*will)(void *ctx, uint64_t dead_index, uint64_t to_index, const struct frame_ref *at);
 	void *ctx;
 };
 
