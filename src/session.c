@@ -36,6 +36,7 @@ struct sess {
 	uint8_t has_server_keepalive;
 	struct frame_ref connect_at, auth_at, last_client;
 	uint64_t untracked;
+	char *strs;              /* clientid, username, will_topic */
 };
 
 struct will {
@@ -307,14 +308,36 @@ static void erase(struct session_tracker *t, struct sess *s)
 		t->last = NULL;
 }
 
-static void copy_str(char *dst, uint16_t *len, uint8_t *cut, struct mqtt_view v)
+/* Copy the CONNECT's client id, user name and will topic (each cut at SESSION_STR_MAX)
+ * into one allocation. Returns -1 when memory is out (the strings stay empty). */
+static int copy_strings(struct sess *s, const struct mqtt_msg *m)
 {
-	uint32_t n = v.len < SESSION_STR_MAX ? v.len : SESSION_STR_MAX;
+	struct mqtt_view v[3] = { m->clientid, m->has_username ? m->username :
+				  (struct mqtt_view){ NULL, 0 },
+				  m->has_will ? m->will_topic : (struct mqtt_view){ NULL, 0 } };
+	uint16_t *len[3] = { &s->pub.clientid_len, &s->pub.username_len, &s->pub.will_topic_len };
+	uint8_t *cut[3] = { &s->pub.clientid_cut, &s->pub.username_cut, &s->pub.will_topic_cut };
+	const char **dst[3] = { &s->pub.clientid, &s->pub.username, &s->pub.will_topic };
+	size_t total = 3, o = 0;
+	char *p;
 
-	if (n)
-		memcpy(dst, v.p, n);
-	*len = (uint16_t)n;
-	*cut = v.len > n;
+	for (int i = 0; i < 3; i++) {
+		*len[i] = (uint16_t)(v[i].len < SESSION_STR_MAX ? v[i].len : SESSION_STR_MAX);
+		*cut[i] = v[i].len > *len[i];
+		total += *len[i];
+	}
+	if (!(p = malloc(total)))
+		return -1;
+	free(s->strs);
+	s->strs = p;
+	for (int i = 0; i < 3; i++) {
+		if (*len[i])
+			memcpy(p + o, v[i].p, *len[i]);
+		p[o + *len[i]] = '\0';
+		*dst[i] = p + o;
+		o += *len[i] + 1u;
+	}
+	return 0;
 }
 
 /* ---- pending requests -------------------------------------------------------------------- */
@@ -709,6 +732,7 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 		s->pub.index = rec->flow->index;
 		s->pub.flow = rec->flow;
 		s->pub.start = rec->at;
+		s->pub.clientid = s->pub.username = s->pub.will_topic = "";
 		s->last_client = rec->at;
 		if (insert(t, s) < 0) {
 			free(s);
@@ -769,11 +793,8 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 			s->pub.will_qos = (m->connect_flags >> 3) & 3;
 			s->pub.will_retain = (m->connect_flags & 0x20) != 0;
 			s->pub.has_username = m->has_username;
-			copy_str(s->pub.clientid, &s->pub.clientid_len, &s->pub.clientid_cut, m->clientid);
-			copy_str(s->pub.username, &s->pub.username_len, &s->pub.username_cut,
-				 m->has_username ? m->username : (struct mqtt_view){ NULL, 0 });
-			copy_str(s->pub.will_topic, &s->pub.will_topic_len, &s->pub.will_topic_cut,
-				 m->has_will ? m->will_topic : (struct mqtt_view){ NULL, 0 });
+			if (copy_strings(s, m) < 0)
+				s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
 			s->connect_pending = 1;
 			s->connect_pass = (uint8_t)pass;
 			s->connect_at = rec->at;
@@ -1083,6 +1104,7 @@ static void drop(struct session_tracker *t, struct sess *s)
 	if (s->pub.has_will)
 		t->open_wills--;
 	erase(t, s);
+	free(s->strs);
 	free(s->tab);
 	free(s);
 }
@@ -1124,6 +1146,7 @@ void session_free(struct session_tracker *t)
 		return;
 	for (size_t i = 0; i < t->nslots; i++)
 		if (t->slots[i]) {
+			free(t->slots[i]->strs);
 			free(t->slots[i]->tab);
 			free(t->slots[i]);
 		}

@@ -2,6 +2,7 @@
 #include "mqttdump/session.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- what the observers saw ---- */
@@ -11,6 +12,7 @@ static int ntxn;
 static struct session_anomaly ans[MAXN];
 static int nan_;
 static struct session ends[8];
+static char end_clientid[8][SESSION_STR_MAX + 1];
 static int nend;
 static int nmsg;
 static uint64_t will_dead[8], will_to[8];
@@ -36,8 +38,10 @@ static void o_an(void *c, const struct session *s, const struct session_anomaly 
 static void o_end(void *c, const struct session *s)
 {
 	(void)c;
-	if (nend < 8)
+	if (nend < 8) {
+		snprintf(end_clientid[nend], sizeof end_clientid[nend], "%s", s->clientid);
 		ends[nend++] = *s;
+	}
 }
 static void o_will(void *c, uint64_t dead, uint64_t to, const struct frame_ref *at)
 {
@@ -420,7 +424,7 @@ Test(session, endings)
 	cr_expect_eq(ends[0].msgs[SESSION_CLIENT], 2);
 	cr_expect_eq(ends[0].bytes[SESSION_CLIENT], 16 + 2);
 	cr_expect_eq(ends[0].bytes[SESSION_BROKER], 4);
-	cr_expect_str_eq(ends[0].clientid, "c1");
+	cr_expect_str_eq(end_clientid[0], "c1");
 	cr_expect_eq(ends[0].keepalive, 10);
 	cr_expect_eq(ends[1].ended, SESSION_END_BROKER_FIN); /* closer set, not an RST */
 	cr_expect_eq(ends[2].ended, SESSION_END_CAPTURE);
@@ -549,4 +553,37 @@ Test(session, publish_before_the_clients_last_packet_is_not_its_will)
 	FEED(1, 1, 3, 0xc0, 0);                       /* the client is still alive */
 	end_flow(1, REASM_END_RST, 1, 10);
 	cr_expect_eq(nwill, 0);
+}
+
+Test(session, long_client_id_is_cut_and_filtered_whole)
+{
+	uint8_t b[2 + 10 + 2 + 300];
+	size_t n = 0;
+	char id[301];
+
+	memset(id, 'x', 300);
+	id[300] = '\0';
+	b[n++] = 0x10;
+	b[n++] = 0; /* remaining length: two bytes, below */
+	memcpy(b + n, "\x00\x04MQTT\x04\x02\x00\x0a", 10);
+	n += 10;
+	b[n++] = 300 >> 8;
+	b[n++] = 300 & 255;
+	memcpy(b + n, id, 300);
+	n += 300;
+	{
+		/* 312 remaining bytes: a 2-byte varint; rebuild with it */
+		uint8_t c[sizeof b + 1];
+		c[0] = 0x10;
+		c[1] = (312 & 127) | 128;
+		c[2] = 312 >> 7;
+		memcpy(c + 3, b + 2, n - 2);
+		refilter(NULL, id, -1);
+		cr_expect_eq(feed(0, 1, 0, c, n + 1), 1, "the whole id is compared, not the cut copy");
+	}
+	end_flow(0, REASM_END_FIN, 1, 1);
+	cr_assert_eq(nend, 1);
+	cr_expect_eq(ends[0].clientid_len, SESSION_STR_MAX);
+	cr_expect(ends[0].clientid_cut);
+	cr_expect_eq(strlen(end_clientid[0]), SESSION_STR_MAX);
 }

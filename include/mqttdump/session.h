@@ -122,9 +122,9 @@ struct session {
 	uint8_t shown;             /* passes the filter (see session_config) */
 	uint16_t clientid_len, username_len, will_topic_len;
 	uint8_t clientid_cut, username_cut, will_topic_cut;
-	char clientid[SESSION_STR_MAX];
-	char username[SESSION_STR_MAX];
-	char will_topic[SESSION_STR_MAX];
+	/* copies from CONNECT (NUL-terminated, at most SESSION_STR_MAX bytes each; "" before
+	 * CONNECT), in one allocation per session: memory follows the open connections */
+	const char *clientid, *username, *will_topic;
 	struct frame_ref start, end;
 	uint64_t bytes[2], msgs[2];   /* by enum session_side of the sender */
 	uint32_t anomalies, notes, txns;
