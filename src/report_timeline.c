@@ -2,8 +2,9 @@
  *
  * Memory stays bounded on long captures: each open session writes its events and its
  * transactions as compact JSON text into two small buffers; a full buffer is spilled, as a
- * chunk, to an anonymous temporary file (chunks of one stream are linked by their file
- * offsets). When a session ends, its summary goes to the file too and only a small index
+ * chunk, to an anonymous temporary file (each chunk points back at the one before; writes
+ * are gathered into 1 MiB). With very many sessions open at once, the buffers share a
+ * budget: past it, items go to the file one by one. When a session ends, its summary goes to the file too and only a small index
  * entry stays in memory. At the end the document is assembled from the file, sessions in
  * order of start (docs/json.md).
  */
@@ -18,6 +19,9 @@
 #include <unistd.h>
 
 #define SPILL 1536  /* bytes of a session's stream kept in memory before they are spilled */
+/* Bytes of buffers all open sessions may hold together: past it (very many connections
+ * open at once), each event is spilled as soon as it is written and its buffer freed. */
+#define BUDGET (16u << 20)
 
 struct buf {
 	char *p;
@@ -25,10 +29,14 @@ struct buf {
 	int fail;
 };
 
-/* A stream of text in the temporary file: chunks [u32 len][i64 next][len bytes]. */
+/* A stream of text in the temporary file: chunks [u32 len][i64 prev][len bytes], each
+ * pointing back at the one before (known when it is written: nothing is patched). */
 struct chain {
-	int64_t first, last;   /* -1: none */
+	int64_t last;          /* -1: none */
+	uint32_t n;            /* chunks */
 };
+
+#define WBUF (1u << 20)  /* writes to the temporary file are gathered into this many bytes */
 
 struct tl_sess {
 	struct buf ev, tx;
@@ -40,8 +48,7 @@ struct tl_index {
 	uint64_t index;
 	int64_t sec;
 	uint32_t nsec;
-	int64_t summary;       /* a one-chunk chain */
-	struct chain evc, txc;
+	struct chain sum, evc, txc;  /* the summary is a one-chunk chain */
 };
 
 struct will_link {
@@ -57,13 +64,19 @@ struct timeline {
 	int slot;              /* our observer slot: the per-session pointer */
 	FILE *tmp;
 	int fd;
-	int64_t tmp_end;
+	int64_t tmp_end;       /* the file's logical end: written + gathered */
+	struct buf wbuf;       /* gathered, not yet written; starts at file offset wbuf_off */
+	int64_t wbuf_off;
+	struct buf one;        /* one item, when the budget leaves no room for session buffers */
+	struct buf *cur;       /* the buffer the item being written goes to */
 	int io_fail;
 	struct tl_index *idx;
 	size_t nidx, capidx;
 	struct will_link *wills;
 	size_t nwills, capwills;
 	struct buf scratch;    /* summaries, events being built */
+	size_t buffered;       /* capacity of the open sessions' buffers */
+	size_t cap0;           /* a buffer's capacity when an event began */
 	int64_t cached_sec;
 	char cached_base[32];
 	uint64_t nsessions, ntxn, nanomalies, nnotes;
@@ -232,29 +245,42 @@ static void b_seconds(struct timeline *tl, struct buf *b, const char *k, uint64_
 
 /* ---- the temporary file -------------------------------------------------------------------- */
 
-static int64_t spill(struct timeline *tl, struct chain *c, const char *p, size_t n)
+static void wflush(struct timeline *tl)
+{
+	if (tl->wbuf.len && !tl->io_fail &&
+	    pwrite(tl->fd, tl->wbuf.p, tl->wbuf.len, tl->wbuf_off) != (ssize_t)tl->wbuf.len)
+		tl->io_fail = 1;
+	tl->wbuf_off += (int64_t)tl->wbuf.len;
+	tl->wbuf.len = 0;
+}
+
+/* Append a chunk of n bytes to chain c in the temporary file. */
+static void spill(struct timeline *tl, struct chain *c, const char *p, size_t n)
 {
 	unsigned char hdr[12];
 	uint32_t len = (uint32_t)n;
-	int64_t at = tl->tmp_end, none = -1;
+	int64_t at = tl->tmp_end;
 
 	if (!tl->tmp || tl->io_fail)
-		return -1;
+		return;
 	memcpy(hdr, &len, 4);
-	memcpy(hdr + 4, &none, 8);
-	if (pwrite(tl->fd, hdr, 12, at) != 12 || (n && pwrite(tl->fd, p, n, at + 12) != (ssize_t)n)) {
-		tl->io_fail = 1;
-		return -1;
+	memcpy(hdr + 4, &c->last, 8);
+	if (tl->wbuf.len + 12 + n > WBUF)
+		wflush(tl);
+	if (12 + n > WBUF) { /* a large one goes straight to the file */
+		if (pwrite(tl->fd, hdr, 12, at) != 12 ||
+		    (n && pwrite(tl->fd, p, n, at + 12) != (ssize_t)n))
+			tl->io_fail = 1;
+		tl->wbuf_off += 12 + (int64_t)n;
+	} else {
+		b_put(&tl->wbuf, (const char *)hdr, 12);
+		b_put(&tl->wbuf, p, n);
+		if (tl->wbuf.fail)
+			tl->io_fail = 1;
 	}
 	tl->tmp_end += 12 + (int64_t)n;
-	if (c) {
-		if (c->last >= 0 && pwrite(tl->fd, &at, 8, c->last + 4) != 8)
-			tl->io_fail = 1;
-		if (c->first < 0)
-			c->first = at;
-		c->last = at;
-	}
-	return at;
+	c->last = at;
+	c->n++;
 }
 
 static void flush_buf(struct timeline *tl, struct buf *b, struct chain *c)
@@ -264,32 +290,47 @@ static void flush_buf(struct timeline *tl, struct buf *b, struct chain *c)
 	b->len = 0;
 }
 
-/* Copy a chain's text to the output. */
-static void copy_chain(struct timeline *tl, int64_t at)
+/* Copy a chain's text to the output (after wflush): find its chunks walking back, then
+ * copy them forward. */
+static void copy_chain(struct timeline *tl, const struct chain *c)
 {
 	char tmp[8192];
+	struct { int64_t at; uint32_t len; } *v;
+	int64_t at = c->last;
+	uint32_t k = c->n;
 
-	while (at >= 0 && !tl->io_fail) {
+	if (!c->n || tl->io_fail)
+		return;
+	if (!(v = malloc(c->n * sizeof *v))) {
+		tl->io_fail = 1;
+		return;
+	}
+	while (k && at >= 0) {
 		unsigned char hdr[12];
-		uint32_t len;
-		int64_t next;
-		if (pread(tl->fd, hdr, 12, at) != 12) {
-			tl->io_fail = 1;
-			return;
-		}
-		memcpy(&len, hdr, 4);
-		memcpy(&next, hdr + 4, 8);
-		for (uint32_t done = 0; done < len;) {
-			size_t k = len - done < sizeof tmp ? len - done : sizeof tmp;
-			if (pread(tl->fd, tmp, k, at + 12 + done) != (ssize_t)k) {
+		if (pread(tl->fd, hdr, 12, at) != 12)
+			break;
+		k--;
+		v[k].at = at;
+		memcpy(&v[k].len, hdr, 4);
+		memcpy(&at, hdr + 4, 8);
+	}
+	if (k) {
+		tl->io_fail = 1;
+		free(v);
+		return;
+	}
+	for (uint32_t i = 0; i < c->n; i++)
+		for (uint32_t done = 0; done < v[i].len;) {
+			size_t m = v[i].len - done < sizeof tmp ? v[i].len - done : sizeof tmp;
+			if (pread(tl->fd, tmp, m, v[i].at + 12 + done) != (ssize_t)m) {
 				tl->io_fail = 1;
+				free(v);
 				return;
 			}
-			fwrite(tmp, 1, k, tl->out);
-			done += (uint32_t)k;
+			fwrite(tmp, 1, m, tl->out);
+			done += (uint32_t)m;
 		}
-		at = next;
-	}
+	free(v);
 }
 
 /* ---- open sessions ------------------------------------------------------------------------- */
@@ -330,7 +371,7 @@ static struct tl_sess *sess_get(struct timeline *tl, const struct session *s)
 	}
 	if (!(x = calloc(1, sizeof *x)))
 		return NULL;
-	x->evc.first = x->evc.last = x->txc.first = x->txc.last = -1;
+	x->evc.last = x->txc.last = -1;
 	tl->open[i].index = s->index;
 	tl->open[i].s = x;
 	tl->nopen++;
@@ -345,6 +386,7 @@ static void sess_drop(struct timeline *tl, uint64_t index)
 		;
 	if (!tl->open[i].s)
 		return;
+	tl->buffered -= tl->open[i].s->ev.cap + tl->open[i].s->tx.cap;
 	free(tl->open[i].s->ev.p);
 	free(tl->open[i].s->tx.p);
 	free(tl->open[i].s);
@@ -359,11 +401,53 @@ static void sess_drop(struct timeline *tl, uint64_t index)
 	tl->nopen--;
 }
 
+/* Start an item (an event, a transaction) of a session's stream own: in own, or, when
+ * the budget for session buffers is spent and own has none, in the shared one-item buffer
+ * (spilled at once: no allocation per item). */
+static struct buf *item_begin(struct timeline *tl, struct buf *own)
+{
+	if (!own->cap && tl->buffered > BUDGET) {
+		tl->one.len = 0;
+		tl->cur = &tl->one;
+	} else {
+		tl->cur = own;
+	}
+	tl->cap0 = tl->cur->cap;
+	return tl->cur;
+}
+
+/* The item is written: account for its buffer's growth, spill the buffer when full or when
+ * the budget is spent (then free it too). */
+static void item_end(struct timeline *tl, struct chain *c)
+{
+	struct buf *b = tl->cur;
+
+	if (b->fail) { /* out of memory: what it held is lost, and the document says so */
+		tl->io_fail = 1;
+		b->fail = 0;
+		b->len = 0;
+	}
+	if (b == &tl->one) {
+		flush_buf(tl, b, c);
+		return;
+	}
+	tl->buffered += b->cap - tl->cap0;
+	if (b->len < SPILL && tl->buffered <= BUDGET)
+		return;
+	flush_buf(tl, b, c);
+	if (tl->buffered > BUDGET) {
+		tl->buffered -= b->cap;
+		free(b->p);
+		b->p = NULL;
+		b->cap = 0;
+	}
+}
+
 /* Start one event in a session's event stream: {"frame":..,"ts":..,"from":.. */
 static struct buf *event_begin(struct timeline *tl, struct tl_sess *x, const struct frame_ref *at,
 			       int from)
 {
-	struct buf *b = &x->ev;
+	struct buf *b = item_begin(tl, &x->ev);
 
 	if (x->nev++)
 		b_put(b, ",{", 2);
@@ -377,9 +461,8 @@ static struct buf *event_begin(struct timeline *tl, struct tl_sess *x, const str
 
 static void event_end(struct timeline *tl, struct tl_sess *x)
 {
-	b_put(&x->ev, "}", 1);
-	if (x->ev.len >= SPILL)
-		flush_buf(tl, &x->ev, &x->evc);
+	b_put(tl->cur, "}", 1);
+	item_end(tl, &x->evc);
 }
 
 /* ---- observer callbacks --------------------------------------------------------------------- */
@@ -509,7 +592,7 @@ static void on_txn(void *ctx, const struct session *s, const struct session_txn 
 	if (!x)
 		return;
 	tl->ntxn++;
-	b = &x->tx;
+	b = item_begin(tl, &x->tx);
 	if (x->ntx++)
 		b_put(b, ",{", 2);
 	else
@@ -555,8 +638,7 @@ static void on_txn(void *ctx, const struct session *s, const struct session_txn 
 			b_kstr(b, "code_name", name);
 	}
 	b_put(b, "}", 1);
-	if (b->len >= SPILL)
-		flush_buf(tl, b, &x->txc);
+	item_end(tl, &x->txc);
 }
 
 static void on_anomaly(void *ctx, const struct session *s, const struct session_anomaly *a)
@@ -730,7 +812,12 @@ static void on_end(void *ctx, const struct session *s)
 	e->index = s->index;
 	e->sec = s->start.ts_sec;
 	e->nsec = s->start.ts_nsec;
-	e->summary = b->fail ? -1 : spill(tl, NULL, b->p, b->len);
+	e->sum.last = -1;
+	e->sum.n = 0;
+	if (b->fail)
+		tl->io_fail = 1;
+	else
+		spill(tl, &e->sum, b->p, b->len);
 	e->evc = x->evc;
 	e->txc = x->txc;
 	sess_drop(tl, s->index);
@@ -760,6 +847,7 @@ static void finish(void *ctx)
 	struct timeline *tl = ctx;
 	struct buf *b = &tl->scratch;
 
+	wflush(tl);
 	qsort(tl->idx, tl->nidx, sizeof *tl->idx, by_start);
 	if (tl->nwills)
 		qsort(tl->wills, tl->nwills, sizeof *tl->wills, by_dead);
@@ -768,7 +856,7 @@ static void finish(void *ctx)
 		const struct tl_index *e = &tl->idx[i];
 		struct will_link key = { .dead = e->index }, *w;
 		fputs(i ? ",\n{" : "\n{", tl->out);
-		copy_chain(tl, e->summary);
+		copy_chain(tl, &e->sum);
 		w = tl->nwills ? bsearch(&key, tl->wills, tl->nwills, sizeof key, by_dead) : NULL;
 		if (w) {
 			b->len = 0;
@@ -781,16 +869,17 @@ static void finish(void *ctx)
 			fwrite(b->p, 1, b->len, tl->out);
 		}
 		fputs(",\"transactions\":[", tl->out);
-		copy_chain(tl, e->txc.first);
+		copy_chain(tl, &e->txc);
 		fputs("],\"events\":[", tl->out);
-		copy_chain(tl, e->evc.first);
+		copy_chain(tl, &e->evc);
 		fputs("]}", tl->out);
 	}
 	fprintf(tl->out, "\n],\"totals\":{\"sessions\":%" PRIu64 ",\"transactions\":%" PRIu64
 		",\"anomalies\":%" PRIu64 ",\"security_notes\":%" PRIu64 "}", tl->nsessions,
 		tl->ntxn, tl->nanomalies, tl->nnotes);
 	if (tl->io_fail)
-		fputs(",\"error\":\"the temporary file failed: sessions are missing\"", tl->out);
+		fputs(",\"error\":\"out of memory or the temporary file failed: sessions or events "
+		      "are missing\"", tl->out);
 	fputs("}\n", tl->out);
 	fflush(tl->out);
 }
@@ -813,6 +902,8 @@ static void tl_free(void *ctx)
 	free(tl->idx);
 	free(tl->wills);
 	free(tl->scratch.p);
+	free(tl->wbuf.p);
+	free(tl->one.p);
 	if (tl->out && tl->out != stdout)
 		fclose(tl->out);
 	free(tl);

@@ -385,7 +385,7 @@ static struct pend *pend_add(struct sess *s, uint32_t key)
 	uint32_t i;
 
 	if ((s->used + 1) * 4 > s->cap * 3) {
-		uint32_t n = s->cap ? s->cap * 2 : 16, oc = s->cap;
+		uint32_t n = s->cap ? s->cap * 2 : 4, oc = s->cap;
 		struct pend *old = s->tab, *nt;
 		if (n > PEND_MAX || !(nt = calloc(n, sizeof *nt)))
 			return NULL;
