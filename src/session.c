@@ -30,7 +30,6 @@ struct sess {
 	uint8_t connect_pending, connect_pass, auth_pending, auth_pass;
 	uint8_t client_match;    /* its client id is --client's */
 	uint8_t gap[2];          /* a direction lost bytes: requests may be missing */
-	uint8_t ka_late;         /* keepalive anomaly raised for the current silence */
 	uint8_t sec_once;        /* security notes raised once per session (bits) */
 	uint16_t server_keepalive; /* MQTT 5.0 CONNACK Server Keep Alive (0: none) */
 	uint8_t has_server_keepalive;
@@ -755,12 +754,11 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	pass = client_ok && passes(t, m);
 
 	if (from == SESSION_CLIENT) {
-		if (keepalive_late(s, &rec->at, &ms) && !s->ka_late) {
+		if (keepalive_late(s, &rec->at, &ms)) { /* once per silence: it ends here */
 			out_anomaly(&ob, SESSION_AN_KEEPALIVE, from, rec, pass);
 			ob.an[ob.nan - 1].value = ms;
 			ob.an[ob.nan - 1].type = 0;
 		}
-		s->ka_late = 0;
 		s->last_client = rec->at;
 	}
 
