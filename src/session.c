@@ -715,6 +715,149 @@ static struct sess *get(struct session_tracker *t, const struct reasm_flow *flow
 	return s;
 }
 
+/* The request/acknowledgement bookkeeping of one packet sent by `from`. Returns whether it
+ * passes the filter (pass: as decided from the packet alone; acknowledgements inherit
+ * their request's). A cut packet counts with the fields its captured prefix holds. */
+static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *ob,
+		     const struct mqtt_record *rec, int from, int client_ok, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	uint8_t type = m->hdr.type;
+
+	switch (type) {
+	case MQTT_CONNECT:
+		if (s->pub.have_connect) {
+			out_anomaly(ob, SESSION_AN_SECOND_CONNECT, from, rec, pass);
+			break;
+		}
+		s->pub.have_connect = 1;
+		s->pub.clean_start = (m->connect_flags & 0x02) != 0;
+		s->pub.keepalive = m->keepalive;
+		s->pub.has_will = m->has_will;
+		if (m->has_will)
+			t->open_wills++;
+		s->pub.will_qos = (m->connect_flags >> 3) & 3;
+		s->pub.will_retain = (m->connect_flags & 0x20) != 0;
+		s->pub.has_username = m->has_username;
+		if (copy_strings(s, m) < 0)
+			s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
+		s->connect_pending = 1;
+		s->connect_pass = (uint8_t)pass;
+		s->connect_at = rec->at;
+		if (m->has_username || m->has_password)
+			sec_note(s, ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
+		if (m->proto_level == MQTT_V31)
+			sec_note(s, ob, SESSION_SEC_MQTT31, rec, from, pass);
+		break;
+	case MQTT_CONNACK: {
+		int ok = !m->has_code || m->code == 0;
+		if (s->pub.have_connack || !s->connect_pending) {
+			pass = client_ok && ack_passes(t, m, 0);
+			ack_without_request(s, ob, rec, from, !from, pass);
+			break;
+		}
+		pass = client_ok && ack_passes(t, m, s->connect_pass);
+		s->pub.have_connack = 1;
+		s->pub.connack_has_code = m->has_code;
+		s->pub.connack_code = m->code;
+		s->pub.session_present = m->ack_flags & 1;
+		if (m->version == MQTT_V5)
+			s->server_keepalive = server_keepalive(m, &s->has_server_keepalive);
+		s->connect_pending = 0;
+		out_txn(ob, SESSION_TXN_CONNECT, ok ? SESSION_TXN_COMPLETE : SESSION_TXN_FAILED,
+			SESSION_CLIENT, &s->connect_at, rec, s->connect_pass || pass);
+		if (s->auth_pending) {
+			s->auth_pending = 0;
+			out_txn(ob, SESSION_TXN_AUTH, ok ? SESSION_TXN_COMPLETE :
+				SESSION_TXN_FAILED, SESSION_CLIENT, &s->auth_at, rec,
+				s->auth_pass || pass);
+		}
+		if (ok && !s->pub.has_username)
+			sec_note(s, ob, SESSION_SEC_ANONYMOUS, rec, from, pass);
+		break;
+	}
+	case MQTT_PUBLISH:
+		if (m->qos == 1 || m->qos == 2)
+			request(s, ob, rec, from, m->qos == 1 ? SESSION_TXN_PUBLISH1 :
+				SESSION_TXN_PUBLISH2, pass);
+		break;
+	case MQTT_PUBACK:
+		answer(t, s, ob, rec, from, !from, SESSION_TXN_PUBLISH1, 0, 1, &pass);
+		break;
+	case MQTT_PUBREC:
+		answer(t, s, ob, rec, from, !from, SESSION_TXN_PUBLISH2, MQTT_PUBLISH, 0, &pass);
+		break;
+	case MQTT_PUBREL:
+		/* PUBREL goes the way of the PUBLISH: the requester sends it */
+		answer(t, s, ob, rec, from, from, SESSION_TXN_PUBLISH2, MQTT_PUBREC, 0, &pass);
+		break;
+	case MQTT_PUBCOMP:
+		answer(t, s, ob, rec, from, !from, SESSION_TXN_PUBLISH2, MQTT_PUBREL, 1, &pass);
+		break;
+	case MQTT_SUBSCRIBE:
+		request(s, ob, rec, from, SESSION_TXN_SUBSCRIBE, pass);
+		if (subscribes_all(m))
+			sec_note(s, ob, SESSION_SEC_SUBSCRIBE_ALL, rec, from, pass);
+		break;
+	case MQTT_SUBACK:
+		answer(t, s, ob, rec, from, !from, SESSION_TXN_SUBSCRIBE, 0, 1, &pass);
+		break;
+	case MQTT_UNSUBSCRIBE:
+		request(s, ob, rec, from, SESSION_TXN_UNSUBSCRIBE, pass);
+		break;
+	case MQTT_UNSUBACK:
+		answer(t, s, ob, rec, from, !from, SESSION_TXN_UNSUBSCRIBE, 0, 1, &pass);
+		break;
+	case MQTT_PINGREQ:
+		if (s->nping < PINGS_MAX) {
+			int k = (s->ping_head + s->nping) % PINGS_MAX;
+			s->ping[k] = rec->at;
+			s->ping_pass[k] = (uint8_t)pass;
+			s->nping++;
+		}
+		break;
+	case MQTT_PINGRESP:
+		if (!s->nping) {
+			pass = client_ok && ack_passes(t, m, 0);
+			ack_without_request(s, ob, rec, from, !from, pass);
+			break;
+		}
+		pass = client_ok && ack_passes(t, m, s->ping_pass[s->ping_head]);
+		out_txn(ob, SESSION_TXN_PING, SESSION_TXN_COMPLETE, SESSION_CLIENT,
+			&s->ping[s->ping_head], rec, s->ping_pass[s->ping_head] || pass);
+		s->ping_head = (s->ping_head + 1) % PINGS_MAX;
+		s->nping--;
+		break;
+	case MQTT_DISCONNECT:
+		if (s->pub.ended != SESSION_END_DISCONNECT) { /* the first one counts */
+			s->pub.disconnect_from = (uint8_t)from;
+			s->pub.disconnect_has_code = m->has_code;
+			s->pub.disconnect_code = m->code;
+		}
+		s->pub.ended = SESSION_END_DISCONNECT; /* provisional: set at the end */
+		if (s->auth_pending && from == SESSION_BROKER) {
+			s->auth_pending = 0;
+			out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_FAILED, SESSION_CLIENT,
+				&s->auth_at, rec, s->auth_pass || pass);
+		}
+		break;
+	case MQTT_AUTH:
+		if (!s->auth_pending) {
+			s->auth_pending = 1;
+			s->auth_pass = (uint8_t)pass;
+			s->auth_at = rec->at;
+		} else if (from == SESSION_BROKER && (!m->has_code || m->code == 0)) {
+			s->auth_pending = 0;
+			out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_COMPLETE, SESSION_CLIENT,
+				&s->auth_at, rec, s->auth_pass || pass);
+		}
+		break;
+	default:
+		break;
+	}
+	return pass;
+}
+
 int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
@@ -774,140 +917,8 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 		out_anomaly(&ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
 	}
 
-	/* a cut packet still counts with the fields its captured prefix holds */
-	if (!wrong) {
-		switch (type) {
-		case MQTT_CONNECT:
-			if (s->pub.have_connect) {
-				out_anomaly(&ob, SESSION_AN_SECOND_CONNECT, from, rec, pass);
-				break;
-			}
-			s->pub.have_connect = 1;
-			s->pub.clean_start = (m->connect_flags & 0x02) != 0;
-			s->pub.keepalive = m->keepalive;
-			s->pub.has_will = m->has_will;
-			if (m->has_will)
-				t->open_wills++;
-			s->pub.will_qos = (m->connect_flags >> 3) & 3;
-			s->pub.will_retain = (m->connect_flags & 0x20) != 0;
-			s->pub.has_username = m->has_username;
-			if (copy_strings(s, m) < 0)
-				s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
-			s->connect_pending = 1;
-			s->connect_pass = (uint8_t)pass;
-			s->connect_at = rec->at;
-			if (m->has_username || m->has_password)
-				sec_note(s, &ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
-			if (m->proto_level == MQTT_V31)
-				sec_note(s, &ob, SESSION_SEC_MQTT31, rec, from, pass);
-			break;
-		case MQTT_CONNACK: {
-			int ok = !m->has_code || m->code == 0;
-			if (s->pub.have_connack || !s->connect_pending) {
-				pass = client_ok && ack_passes(t, m, 0);
-				ack_without_request(s, &ob, rec, from, !from, pass);
-				break;
-			}
-			pass = client_ok && ack_passes(t, m, s->connect_pass);
-			s->pub.have_connack = 1;
-			s->pub.connack_has_code = m->has_code;
-			s->pub.connack_code = m->code;
-			s->pub.session_present = m->ack_flags & 1;
-			if (m->version == MQTT_V5)
-				s->server_keepalive = server_keepalive(m, &s->has_server_keepalive);
-			s->connect_pending = 0;
-			out_txn(&ob, SESSION_TXN_CONNECT, ok ? SESSION_TXN_COMPLETE : SESSION_TXN_FAILED,
-				SESSION_CLIENT, &s->connect_at, rec, s->connect_pass || pass);
-			if (s->auth_pending) {
-				s->auth_pending = 0;
-				out_txn(&ob, SESSION_TXN_AUTH, ok ? SESSION_TXN_COMPLETE :
-					SESSION_TXN_FAILED, SESSION_CLIENT, &s->auth_at, rec,
-					s->auth_pass || pass);
-			}
-			if (ok && !s->pub.has_username)
-				sec_note(s, &ob, SESSION_SEC_ANONYMOUS, rec, from, pass);
-			break;
-		}
-		case MQTT_PUBLISH:
-			if (m->qos == 1 || m->qos == 2)
-				request(s, &ob, rec, from, m->qos == 1 ? SESSION_TXN_PUBLISH1 :
-					SESSION_TXN_PUBLISH2, pass);
-			break;
-		case MQTT_PUBACK:
-			answer(t, s, &ob, rec, from, !from, SESSION_TXN_PUBLISH1, 0, 1, &pass);
-			break;
-		case MQTT_PUBREC:
-			answer(t, s, &ob, rec, from, !from, SESSION_TXN_PUBLISH2, MQTT_PUBLISH, 0, &pass);
-			break;
-		case MQTT_PUBREL:
-			/* PUBREL goes the way of the PUBLISH: the requester sends it */
-			answer(t, s, &ob, rec, from, from, SESSION_TXN_PUBLISH2, MQTT_PUBREC, 0, &pass);
-			break;
-		case MQTT_PUBCOMP:
-			answer(t, s, &ob, rec, from, !from, SESSION_TXN_PUBLISH2, MQTT_PUBREL, 1, &pass);
-			break;
-		case MQTT_SUBSCRIBE:
-			request(s, &ob, rec, from, SESSION_TXN_SUBSCRIBE, pass);
-			if (subscribes_all(m))
-				sec_note(s, &ob, SESSION_SEC_SUBSCRIBE_ALL, rec, from, pass);
-			break;
-		case MQTT_SUBACK:
-			answer(t, s, &ob, rec, from, !from, SESSION_TXN_SUBSCRIBE, 0, 1, &pass);
-			break;
-		case MQTT_UNSUBSCRIBE:
-			request(s, &ob, rec, from, SESSION_TXN_UNSUBSCRIBE, pass);
-			break;
-		case MQTT_UNSUBACK:
-			answer(t, s, &ob, rec, from, !from, SESSION_TXN_UNSUBSCRIBE, 0, 1, &pass);
-			break;
-		case MQTT_PINGREQ:
-			if (s->nping < PINGS_MAX) {
-				int k = (s->ping_head + s->nping) % PINGS_MAX;
-				s->ping[k] = rec->at;
-				s->ping_pass[k] = (uint8_t)pass;
-				s->nping++;
-			}
-			break;
-		case MQTT_PINGRESP:
-			if (!s->nping) {
-				pass = client_ok && ack_passes(t, m, 0);
-				ack_without_request(s, &ob, rec, from, !from, pass);
-				break;
-			}
-			pass = client_ok && ack_passes(t, m, s->ping_pass[s->ping_head]);
-			out_txn(&ob, SESSION_TXN_PING, SESSION_TXN_COMPLETE, SESSION_CLIENT,
-				&s->ping[s->ping_head], rec, s->ping_pass[s->ping_head] || pass);
-			s->ping_head = (s->ping_head + 1) % PINGS_MAX;
-			s->nping--;
-			break;
-		case MQTT_DISCONNECT:
-			if (s->pub.ended != SESSION_END_DISCONNECT) { /* the first one counts */
-				s->pub.disconnect_from = (uint8_t)from;
-				s->pub.disconnect_has_code = m->has_code;
-				s->pub.disconnect_code = m->code;
-			}
-			s->pub.ended = SESSION_END_DISCONNECT; /* provisional: set at the end */
-			if (s->auth_pending && from == SESSION_BROKER) {
-				s->auth_pending = 0;
-				out_txn(&ob, SESSION_TXN_AUTH, SESSION_TXN_FAILED, SESSION_CLIENT,
-					&s->auth_at, rec, s->auth_pass || pass);
-			}
-			break;
-		case MQTT_AUTH:
-			if (!s->auth_pending) {
-				s->auth_pending = 1;
-				s->auth_pass = (uint8_t)pass;
-				s->auth_at = rec->at;
-			} else if (from == SESSION_BROKER && (!m->has_code || m->code == 0)) {
-				s->auth_pending = 0;
-				out_txn(&ob, SESSION_TXN_AUTH, SESSION_TXN_COMPLETE, SESSION_CLIENT,
-					&s->auth_at, rec, s->auth_pass || pass);
-			}
-			break;
-		default:
-			break;
-		}
-	}
+	if (!wrong)
+		pass = flow_step(t, s, &ob, rec, from, client_ok, pass);
 
 	if (pass) {
 		s->pub.shown = 1;
