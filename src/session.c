@@ -36,6 +36,14 @@ struct sess {
 	struct frame_ref connect_at, auth_at, last_client;
 	uint64_t untracked;
 	char *strs;              /* clientid, username, will_topic */
+	/* An acknowledgement with no request, held until the session's next packet: when
+	 * that is its request, captured after it but stamped no later (frames out of order
+	 * across the two directions), the pair is matched instead of reported. */
+	struct {
+		uint8_t live, type, flags, version, dir, has_code, code, pass;
+		uint16_t msgid;
+		struct frame_ref at;
+	} orphan;
 };
 
 struct will {
@@ -66,6 +74,7 @@ struct session_tracker {
 	struct will wills[WILLS_MAX];
 	int nwills, will_next;
 	struct recent recent[RECENT_MAX];
+	int replaying;           /* a held acknowledgement is being matched: hold no other */
 	int recent_next;
 	uint64_t open_wills;     /* open sessions whose CONNECT has a will */
 };
@@ -581,6 +590,63 @@ static void ack_without_request(struct sess *s, struct outbox *ob, const struct 
 	out_anomaly(ob, SESSION_AN_ACK_WITHOUT_REQUEST, from, rec, pass);
 }
 
+static void hold_orphan(struct sess *s, const struct mqtt_record *rec, int pass)
+{
+	s->orphan.live = 1;
+	s->orphan.type = rec->msg.hdr.type;
+	s->orphan.flags = rec->msg.hdr.flags;
+	s->orphan.version = rec->msg.version;
+	s->orphan.dir = (uint8_t)rec->dir;
+	s->orphan.has_code = rec->msg.has_code;
+	s->orphan.code = rec->msg.code;
+	s->orphan.msgid = rec->msg.msgid;
+	s->orphan.pass = (uint8_t)pass;
+	s->orphan.at = rec->at;
+}
+
+/* The packet a held acknowledgement follows in its flow. */
+static uint8_t step_before(uint8_t type)
+{
+	switch (type) {
+	case MQTT_PUBACK: case MQTT_PUBREC: return MQTT_PUBLISH;
+	case MQTT_PUBREL: return MQTT_PUBREC;
+	case MQTT_PUBCOMP: return MQTT_PUBREL;
+	case MQTT_SUBACK: return MQTT_SUBSCRIBE;
+	case MQTT_UNSUBACK: return MQTT_UNSUBSCRIBE;
+	default: return 0;
+	}
+}
+
+/* rec is the held acknowledgement's missing step, from the other side, stamped no later. */
+static int resolves_orphan(const struct sess *s, const struct mqtt_record *rec)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	const struct frame_ref *a = &rec->at, *o = &s->orphan.at;
+
+	return rec->dir != s->orphan.dir && m->has_msgid && m->msgid == s->orphan.msgid &&
+	       m->hdr.type == step_before(s->orphan.type) &&
+	       (m->hdr.type != MQTT_PUBLISH || m->qos == (s->orphan.type == MQTT_PUBACK ? 1 : 2)) &&
+	       (a->ts_sec < o->ts_sec || (a->ts_sec == o->ts_sec && a->ts_nsec <= o->ts_nsec));
+}
+
+/* The held acknowledgement was one after all. */
+static void tell_orphan(struct session_tracker *t, struct sess *s)
+{
+	struct session_anomaly a;
+
+	s->orphan.live = 0;
+	if (!s->orphan.pass)
+		return;
+	memset(&a, 0, sizeof a);
+	a.kind = SESSION_AN_ACK_WITHOUT_REQUEST;
+	a.from = s->orphan.dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER;
+	a.type = s->orphan.type;
+	a.has_msgid = 1;
+	a.msgid = s->orphan.msgid;
+	a.at = s->orphan.at;
+	tell_anomaly(t, s, &a);
+}
+
 static void request(struct sess *s, struct outbox *ob, const struct mqtt_record *rec, int from,
 		    int kind, int pass)
 {
@@ -629,7 +695,10 @@ static void answer(struct session_tracker *t, struct sess *s, struct outbox *ob,
 
 	if (!p || p->kind != want || (stage && p->stage != stage)) {
 		*pass = client_ok && ack_passes(t, m, 0);
-		ack_without_request(s, ob, rec, from, req, *pass);
+		if (t->replaying || !s->pub.flow->saw_syn || s->gap[0] || s->gap[1])
+			ack_without_request(s, ob, rec, from, req, *pass);
+		else
+			hold_orphan(s, rec, *pass);
 		return;
 	}
 	*pass = client_ok && ack_passes(t, m, p->pass);
@@ -865,8 +934,10 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	struct outbox ob;
 	int from = rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER;
 	uint8_t type = m->hdr.type;
-	int pass, client_ok, wrong = 0;
+	int pass, client_ok, wrong = 0, resolve;
 	uint64_t ms;
+	struct mqtt_record ack; /* a held acknowledgement, matched late: lives until the
+				 * transactions it ends are told, below */
 
 	if (!s) {
 		if (!(s = calloc(1, sizeof *s)))
@@ -917,8 +988,33 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 		out_anomaly(&ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
 	}
 
+	resolve = s->orphan.live && resolves_orphan(s, rec);
+	if (s->orphan.live && !resolve)
+		tell_orphan(t, s); /* before this packet: events stay in order */
 	if (!wrong)
 		pass = flow_step(t, s, &ob, rec, from, client_ok, pass);
+	if (resolve) {
+		/* match the held acknowledgement now, from what was kept of it (its list of
+		 * codes is gone: a SUBACK's granted codes are not shown) */
+		memset(&ack, 0, sizeof ack);
+		ack.flow = rec->flow;
+		ack.dir = s->orphan.dir;
+		ack.at = s->orphan.at;
+		ack.version = s->orphan.version;
+		ack.length_known = 1;
+		ack.msg.hdr.type = s->orphan.type;
+		ack.msg.hdr.flags = s->orphan.flags;
+		ack.msg.version = s->orphan.version;
+		ack.msg.has_msgid = 1;
+		ack.msg.msgid = s->orphan.msgid;
+		ack.msg.has_code = s->orphan.has_code;
+		ack.msg.code = s->orphan.code;
+		s->orphan.live = 0;
+		t->replaying = 1;
+		flow_step(t, s, &ob, &ack, ack.dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER,
+			  client_ok, s->orphan.pass);
+		t->replaying = 0;
+	}
 
 	if (pass) {
 		s->pub.shown = 1;
@@ -1011,6 +1107,8 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 	int plain = client_ok && !t->cfg.topic && t->cfg.type < 0;
 	uint64_t ms;
 
+	if (s->orphan.live)
+		tell_orphan(t, s);
 	if (p->ended == SESSION_END_DISCONNECT)
 		;
 	else if (closer)

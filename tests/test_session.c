@@ -256,8 +256,10 @@ Test(session, pubrel_without_pubrec_is_an_orphan)
 	connected(0);
 	FEED(0, 1, 10, PUB2(3));
 	FEED(0, 1, 12, ACK(MQTT_PUBREL, 3)); /* the PUBREC half is missing */
-	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 1);
+	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 0, "held until the next packet");
 	FEED(0, 0, 13, ACK(MQTT_PUBCOMP, 3)); /* still at PUBLISH: not the PUBREL stage */
+	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 1);
+	end_flow(0, REASM_END_FIN, 1, 20);
 	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 2);
 	cr_expect_eq(count_txn(SESSION_TXN_PUBLISH2, SESSION_TXN_COMPLETE), 0);
 }
@@ -301,8 +303,8 @@ Test(session, id_reused_after_completion_starts_fresh)
 	FEED(0, 1, 10, PUB1(1));
 	FEED(0, 0, 11, ACK(MQTT_PUBACK, 1));
 	FEED(0, 0, 12, ACK(MQTT_PUBACK, 1)); /* a second ack must not attach to the finished one */
+	FEED(0, 1, 20, PUB1(1)); /* stamped later than that ack: not its request */
 	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 1);
-	FEED(0, 1, 20, PUB1(1));
 	FEED(0, 0, 23, ACK(MQTT_PUBACK, 1));
 	cr_assert_eq(count_txn(SESSION_TXN_PUBLISH1, SESSION_TXN_COMPLETE), 2);
 	cr_expect_eq(txns[2].request.frame, 6);
@@ -336,6 +338,7 @@ Test(session, missing_request_halves)
 	FEED(0, 0, 11, ACK(MQTT_PUBREC, 9));
 	FEED(0, 0, 12, 0x90, 3, 0, 9, 0);
 	FEED(0, 0, 13, 0xb0, 2, 0, 9);
+	end_flow(0, REASM_END_FIN, 1, 20);
 	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 4);
 	cr_expect_eq(ans[1].from, SESSION_BROKER);
 	cr_expect_eq(ans[1].msgid, 9);
@@ -586,4 +589,36 @@ Test(session, long_client_id_is_cut_and_filtered_whole)
 	cr_expect_eq(ends[0].clientid_len, SESSION_STR_MAX);
 	cr_expect(ends[0].clientid_cut);
 	cr_expect_eq(strlen(end_clientid[0]), SESSION_STR_MAX);
+}
+
+Test(session, request_captured_after_its_ack_is_matched)
+{
+	/* frames swapped across the two directions: capture order ack, request; time stamps
+	 * request, ack */
+	connected(0);
+	FEED(0, 0, 10.3, ACK(MQTT_PUBACK, 5));
+	FEED(0, 1, 10.1, PUB1(5));
+	FEED(0, 0, 20.4, 0x90, 3, 0, 6, 1);
+	FEED(0, 1, 20.0, 0x82, 6, 0, 6, 0, 1, 'x', 1);
+	FEED(0, 1, 30, PUB2(7));
+	FEED(0, 1, 30.5, ACK(MQTT_PUBREL, 7)); /* PUBREL captured before the PUBREC */
+	FEED(0, 0, 30.2, ACK(MQTT_PUBREC, 7));
+	FEED(0, 0, 31, ACK(MQTT_PUBCOMP, 7));
+	end_flow(0, REASM_END_FIN, 1, 40);
+	cr_expect_eq(anomalies_only(), 0);
+	cr_assert_eq(count_txn(SESSION_TXN_PUBLISH1, SESSION_TXN_COMPLETE), 1);
+	cr_expect_eq(txns[1].latency_ns, 200000);
+	cr_expect_eq(txns[1].answer.frame, 3);
+	cr_expect_eq(count_txn(SESSION_TXN_SUBSCRIBE, SESSION_TXN_COMPLETE), 1);
+	cr_expect_eq(count_txn(SESSION_TXN_PUBLISH2, SESSION_TXN_COMPLETE), 1);
+}
+
+Test(session, ack_before_a_later_request_is_still_an_orphan)
+{
+	connected(0);
+	FEED(0, 0, 10, ACK(MQTT_PUBACK, 5));
+	FEED(0, 1, 11, PUB1(5)); /* stamped after the ack: a new request */
+	end_flow(0, REASM_END_FIN, 1, 20);
+	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 1);
+	cr_expect_eq(count_txn(SESSION_TXN_PUBLISH1, SESSION_TXN_INCOMPLETE), 1);
 }
