@@ -13,7 +13,7 @@ caps=$(cd "$root/captures" && ls *.pcap *.pcapng damaged/*.pcap 2>/dev/null | so
 filters=$(sed -e '/^#/d' -e '/^ *$/d' "$root/tests/filters.list")
 n=$(printf '%s\n' $caps | grep -c .)
 nf=$(printf '%s\n' "$filters" | grep -c .)
-echo "1..$((n * 2 + nf + 2))"
+echo "1..$((n * 2 + nf + 3))"
 i=0
 fail=0
 tmp=$(mktemp -d)
@@ -100,6 +100,49 @@ print("; ".join(errors))
 	echo "ok $i - every anomaly kind in a committed capture, none in the mosquitto captures"
 else
 	echo "not ok $i - anomaly coverage: $bad"
+	fail=1
+fi
+# The statistics agree with the timeline: transaction counts, and latencies (median and
+# 95th percentile to 3 significant digits, maximum exact, all printed to the microsecond).
+i=$((i + 1))
+c200=$root/captures/clients-200.pcap
+"$bin" -r "$c200" -q --timeline - > "$tmp/c200.json" 2> /dev/null
+"$bin" -r "$c200" -q --stats=json > "$tmp/c200.stats.json" 2> /dev/null
+if bad=$(python3 -c '
+import json, sys, math
+tl, st = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+lat = {"CONNACK": [], "PUBACK": [], "PUBCOMP": [], "SUBACK": [], "PINGRESP": []}
+for s in tl["sessions"]:
+    for t in s["transactions"]:
+        if "latency" not in t:
+            continue
+        k = {"connect": "CONNACK", "subscribe": "SUBACK", "ping": "PINGRESP"}.get(t["kind"])
+        if t["kind"] == "publish":
+            k = "PUBACK" if t["qos"] == 1 else "PUBCOMP" if t.get("last") == "PUBCOMP" else None
+        if k:
+            lat[k].append(t["latency"])
+err = []
+if len(tl["sessions"]) != 200 or st["sessions"]["total"] != 200:
+    err.append("not 200 sessions")
+for k, v in lat.items():
+    got = st["latency"][k]
+    if got["count"] != len(v):
+        err.append("%s count %d, timeline %d" % (k, got["count"], len(v)))
+        continue
+    if not v:
+        continue
+    v.sort()
+    for name, p in (("median", 0.5), ("p95", 0.95)):
+        want = v[max(1, math.ceil(p * len(v))) - 1]
+        if not (want * 0.99 - 1e-6 <= got[name] <= want + 1e-6):
+            err.append("%s %s %s, timeline %s" % (k, name, got[name], want))
+    if abs(got["max"] - v[-1]) > 1e-6:
+        err.append("%s max %s, timeline %s" % (k, got["max"], v[-1]))
+print("; ".join(err))
+' "$tmp/c200.json" "$tmp/c200.stats.json") && [ -z "$bad" ]; then
+	echo "ok $i - clients-200: 200 sessions, statistics agree with the timeline's latencies"
+else
+	echo "not ok $i - clients-200 statistics vs timeline: $bad"
 	fail=1
 fi
 exit $fail
