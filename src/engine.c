@@ -11,6 +11,7 @@ struct engine {
 	struct reasm *reasm;
 	struct framer *framer;
 	uint64_t frames, bad_frames, messages;
+	uint64_t shown;          /* messages that passed the filters (what -c counts) */
 	int stopped;
 };
 
@@ -23,6 +24,7 @@ static void on_message(void *ctx, const struct mqtt_record *rec)
 	e->messages++;
 	if (e->cfg.sessions && !session_message(e->cfg.sessions, rec))
 		return;
+	e->shown++;
 	for (size_t i = 0; i < e->nreps; i++)
 		if (e->reps[i].message)
 			e->reps[i].message(e->reps[i].ctx, rec);
@@ -81,7 +83,7 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 	for (size_t i = 0; i < e->nreps; i++)
 		if (e->reps[i].frame_end)
 			e->reps[i].frame_end(e->reps[i].ctx, pkt, rc == DECODE_OK ? &seg : NULL);
-	if (e->cfg.max_messages && e->messages >= e->cfg.max_messages)
+	if (e->cfg.max_messages && e->shown >= e->cfg.max_messages)
 		e->stopped = 1;
 	return e->stopped;
 }

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 	      "  -D                   list the interfaces and exit\n"
 	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
 	      "  -p PORT              a broker port to decode as MQTT (repeatable; default 1883)\n"
-	      "  -c N                 stop after N MQTT messages\n"
+	      "  -c N                 stop after N MQTT messages (that pass the filters)\n"
 	      "  -Z USER              live capture as root: become USER once the interface is\n"
 	      "                       open (default: nobody)\n"
 	      "output:\n"
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
 	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
 				    .max_flows = 262144, .flow_timeout = 3600 };
-	struct reporter reps[3];
+	struct reporter reps[8]; /* room for the outputs of other branches */
 	size_t nreps = 0;
 	const char *timeline = NULL;
 	int stats = -1; /* 0 text, 1 json */

@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..31"
+echo "1..32"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -110,6 +110,8 @@ ok "-c 3 with --timeline: sessions left open end at capture_end" 'grep -q "\"end
 ok "--type CONNECT: only Connect Command lines" '[ -s "$tmp/type.txt" ] && ! grep -v "Connect Command" "$tmp/type.txt"'
 "$bin" -r "$cap" --client no-such-client --json > "$tmp/client.jsonl" 2>/dev/null
 ok "--client with no match: nothing" '[ ! -s "$tmp/client.jsonl" ]'
+"$bin" -r "$cap" --type DISCONNECT -c 2 > "$tmp/c2.txt" 2>/dev/null
+ok "-c counts the messages that pass the filters" '[ "$(grep -c "Disconnect Req" "$tmp/c2.txt")" -eq 2 ] && [ "$(wc -l < "$tmp/c2.txt")" -eq 2 ]'
 "$bin" -r "$cap" -q --stats --stats=json > "$tmp/stats.json" 2>/dev/null
 ok "--stats=json parses" 'python3 -m json.tool "$tmp/stats.json" > /dev/null'
 

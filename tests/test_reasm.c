@@ -20,6 +20,7 @@ struct rec {
 	uint64_t frames[2][64]; /* frame of each delivery */
 	int ndeliv[2];
 	uint64_t last_index;
+	int closer, closer_rst;   /* of the last connection closed */
 };
 
 static void *s_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
@@ -67,8 +68,9 @@ static void s_eof(void *ctx, struct reasm_flow *f, int dir, int why, const struc
 static void s_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
 {
 	struct rec *r = ctx;
-	(void)f;
 	(void)at;
+	r->closer = f->closer;
+	r->closer_rst = f->closer_rst;
 	if (r->closed < 8)
 		r->close_why[r->closed] = why;
 	r->closed++;
@@ -311,9 +313,26 @@ Test(reasm, fin_from_both_sides_closes)
 	cr_assert_eq(r.eof[1], 1);
 	cr_assert_eq(r.closed, 1);
 	cr_assert_eq(r.close_why[0], REASM_END_FIN);
+	cr_expect_eq(r.closer, 1, "the client's FIN came first");
+	cr_expect_eq(r.closer_rst, 0);
 	/* the last ACK of a closed connection opens nothing */
 	feed(rs, 0, 112, 5002, TCP_ACK, NULL, 0);
 	cr_assert_eq(r.opened, 1);
+	reasm_free(rs);
+}
+
+Test(reasm, closer_is_the_first_fin_even_when_the_peer_resets)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 1, 5001, 101, TCP_ACK | TCP_FIN, NULL, 0);
+	feed(rs, 0, 101, 5002, TCP_RST | TCP_ACK, NULL, 0);
+	cr_assert_eq(r.closed, 1);
+	cr_expect_eq(r.closer, 2);
+	cr_expect_eq(r.closer_rst, 0);
 	reasm_free(rs);
 }
 
@@ -343,6 +362,8 @@ Test(reasm, rst_closes_both_directions)
 	feed(rs, 1, 5001, 111, TCP_RST | TCP_ACK, NULL, 0);
 	cr_assert_eq(r.closed, 1);
 	cr_assert_eq(r.close_why[0], REASM_END_RST);
+	cr_expect_eq(r.closer, 2, "the broker reset it");
+	cr_expect_eq(r.closer_rst, 1);
 	cr_assert_eq(r.eof[0], 1);
 	cr_assert_eq(r.eof[1], 1);
 	reasm_free(rs);

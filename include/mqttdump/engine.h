@@ -19,7 +19,8 @@ struct engine_config {
 	size_t max_held;         /* reassembly: out-of-order bytes held per direction */
 	size_t max_flows;
 	double flow_timeout;
-	uint64_t max_messages;   /* stop after this many MQTT messages; 0: no limit */
+	uint64_t max_messages;   /* stop after this many MQTT messages (that pass the filters);
+				  * 0: no limit */
 	struct session_tracker *sessions; /* optional (not owned): sees every record first and
 					   * decides, with its filter, which reach the reporters */
 };
