@@ -963,7 +963,7 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	if (type == MQTT_CONNECT && from == SESSION_CLIENT && !s->pub.have_connect)
 		s->client_match = !t->cfg.client ||
 			(strlen(t->cfg.client) == m->clientid.len &&
-			 !memcmp(t->cfg.client, m->clientid.p, m->clientid.len));
+			 (!m->clientid.len || !memcmp(t->cfg.client, m->clientid.p, m->clientid.len)));
 	client_ok = !t->cfg.client || s->client_match;
 	pass = client_ok && passes(t, m);
 
@@ -1073,8 +1073,8 @@ static void remember_will(struct session_tracker *t, const struct sess *s, int s
 {
 	struct will *w = &t->wills[t->will_next];
 
-	if (s->pub.will_topic_cut)
-		return;
+	if (s->pub.will_topic_cut || !s->pub.will_topic_len)
+		return; /* a topic name has at least one character [MQTT-4.7.3-1] */
 	for (int i = 0; i < RECENT_MAX; i++) {
 		struct recent *r = &t->recent[i];
 		if (r->live && r->len == s->pub.will_topic_len && r->to != s->pub.index &&
