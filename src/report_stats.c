@@ -555,7 +555,8 @@ int report_stats_new(const struct report_opts *o, struct session_tracker *t, int
 		     FILE *out, struct reporter *r)
 {
 	struct stats *st = calloc(1, sizeof *st);
-	struct session_observer ob = { on_message, on_txn, on_anomaly, on_end, on_will, NULL };
+	struct session_observer ob = { on_message, on_txn, on_anomaly, NULL, on_end, on_will,
+				       NULL };
 
 	if (!st)
 		return -1;

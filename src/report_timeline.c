@@ -677,6 +677,48 @@ static void on_anomaly(void *ctx, const struct session *s, const struct session_
 	event_end(tl, x);
 }
 
+/* What the framer noticed on the connection: why packets may be missing or cut. */
+static void on_framer_event(void *ctx, const struct session *s, const struct framer_event *ev)
+{
+	struct timeline *tl = ctx;
+	struct tl_sess *x = sess_get(tl, s);
+	struct buf *b;
+
+	if (!x)
+		return;
+	b = event_begin(tl, x, &ev->at, ev->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER);
+	switch (ev->kind) {
+	case FRAMER_EV_GAP:
+		b_kstr(b, "type", "gap");
+		b_kint(b, "offset", ev->offset);
+		b_kint(b, "bytes", ev->len);
+		b_kstr(b, "cause", ev->cause == REASM_GAP_SNAPLEN ? "snaplen" : "lost");
+		break;
+	case FRAMER_EV_SKIPPED:
+		b_kstr(b, "type", "skipped");
+		b_kint(b, "offset", ev->offset);
+		b_kint(b, "bytes", ev->len);
+		b_kstr(b, "why", ev->text ? ev->text : "");
+		break;
+	case FRAMER_EV_OVERSIZE:
+		b_kstr(b, "type", "oversize");
+		b_kint(b, "offset", ev->offset);
+		b_kstr(b, "packet", mqtt_type_name(ev->type));
+		b_kint(b, "size", ev->len);
+		break;
+	case FRAMER_EV_VERSION:
+		b_kstr(b, "type", "version");
+		if (mqtt_version_name(ev->version))
+			b_kstr(b, "version", mqtt_version_name(ev->version));
+		b_kstr(b, "why", ev->text ? ev->text : "");
+		break;
+	default:
+		b_kstr(b, "type", "other");
+		break;
+	}
+	event_end(tl, x);
+}
+
 static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_ref *at)
 {
 	struct timeline *tl = ctx;
@@ -913,7 +955,8 @@ int report_timeline_new(const struct report_opts *o, struct session_tracker *t, 
 			struct reporter *r)
 {
 	struct timeline *tl = calloc(1, sizeof *tl);
-	struct session_observer ob = { on_message, on_txn, on_anomaly, on_end, on_will, NULL };
+	struct session_observer ob = { on_message, on_txn, on_anomaly, on_framer_event, on_end,
+				       on_will, NULL };
 
 	if (!tl)
 		return -1;

@@ -1225,6 +1225,10 @@ int session_event(struct session_tracker *t, const struct framer_event *ev)
 		return shown;
 	if (ev->kind == FRAMER_EV_GAP)
 		s->gap[ev->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER] = 1;
+	if (ev->kind != FRAMER_EV_END && shown && !t->cfg.topic && t->cfg.type < 0)
+		for (int i = 0; i < t->nobs; i++)
+			if (t->obs[i].event)
+				t->obs[i].event(t->obs[i].ctx, &s->pub, ev);
 	if (ev->kind == FRAMER_EV_END) {
 		end_session(t, s, ev->why, ev->flow->closer, ev->flow->closer_rst, &ev->at);
 		drop(t, s);

@@ -14,7 +14,7 @@ static int nan_;
 static struct session ends[8];
 static char end_clientid[8][SESSION_STR_MAX + 1];
 static int nend;
-static int nmsg;
+static int nmsg, nev;
 static uint64_t will_dead[8], will_to[8];
 static int nwill;
 
@@ -22,6 +22,11 @@ static void o_msg(void *c, const struct session *s, const struct mqtt_record *r)
 {
 	(void)c; (void)s; (void)r;
 	nmsg++;
+}
+static void o_ev(void *c, const struct session *s, const struct framer_event *e)
+{
+	(void)c; (void)s; (void)e;
+	nev++;
 }
 static void o_txn(void *c, const struct session *s, const struct session_txn *t)
 {
@@ -57,9 +62,9 @@ static uint64_t frame_no;
 static void setup(void)
 {
 	struct session_config cfg = { .type = -1 };
-	struct session_observer o = { o_msg, o_txn, o_an, o_end, o_will, NULL };
+	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL };
 
-	ntxn = nan_ = nend = nmsg = nwill = 0;
+	ntxn = nan_ = nend = nmsg = nwill = nev = 0;
 	frame_no = 0;
 	memset(F, 0, sizeof F);
 	for (int i = 0; i < 3; i++) {
@@ -79,7 +84,7 @@ static void teardown(void)
 static void refilter(const char *topic, const char *client, int type)
 {
 	struct session_config cfg = { topic, client, type };
-	struct session_observer o = { o_msg, o_txn, o_an, o_end, o_will, NULL };
+	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL };
 
 	ntxn = nan_ = nend = nmsg = nwill = 0;
 	session_free(T);
@@ -621,4 +626,27 @@ Test(session, ack_before_a_later_request_is_still_an_orphan)
 	end_flow(0, REASM_END_FIN, 1, 20);
 	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 1);
 	cr_expect_eq(count_txn(SESSION_TXN_PUBLISH1, SESSION_TXN_INCOMPLETE), 1);
+}
+
+static void gap(int f, int up)
+{
+	struct framer_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = FRAMER_EV_GAP;
+	ev.flow = &F[f];
+	ev.dir = up ? REASM_TO_BROKER : REASM_TO_CLIENT;
+	ev.at.frame = ++frame_no;
+	ev.len = 10;
+	cr_expect_eq(session_event(T, &ev), 1);
+}
+
+Test(session, gaps_are_told_and_excuse_orphans)
+{
+	connected(0);
+	gap(0, 1); /* the client's bytes were lost: its PUBLISH may be in them */
+	cr_expect_eq(nev, 1);
+	FEED(0, 0, 10, ACK(MQTT_PUBACK, 3));
+	end_flow(0, REASM_END_FIN, 1, 20);
+	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 0);
 }

@@ -136,6 +136,9 @@ struct session_observer {
 	void (*message)(void *ctx, const struct session *s, const struct mqtt_record *rec);
 	void (*txn)(void *ctx, const struct session *s, const struct session_txn *t);
 	void (*anomaly)(void *ctx, const struct session *s, const struct session_anomaly *a);
+	/* A framer event of the session's connection other than its end (a gap, skipped
+	 * bytes, an oversize packet, an inferred version), when the session is shown. */
+	void (*event)(void *ctx, const struct session *s, const struct framer_event *ev);
 	/* The session ended (s->ended); its incomplete transactions were reported before. */
 	void (*end)(void *ctx, const struct session *s);
 	/* The broker published the will of the session with stream index dead_index (a
