@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint16_t ports[] = { 1883, 17501 };
 	char path[64], err[256];
-	struct engine_config ec = { ports, 2, 1 << 16, 1 << 16, 64, 10, 0 };
+	struct engine_config ec = { ports, 2, 1 << 16, 1 << 16, 64, 10, 0, NULL, 0, NULL, 0, 0, NULL };
 	struct report_opts ro = { 0 };
 	struct reporter reps[2];
 	struct engine *e;

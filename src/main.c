@@ -38,6 +38,10 @@ static void usage(FILE *f)
 	      "  -D                   list the interfaces and exit\n"
 	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
 	      "  -p PORT              a broker port to decode as MQTT (repeatable; default 1883)\n"
+	      "  --tls-port PORT      a port of MQTT over TLS (repeatable; default 8883)\n"
+	      "  --ws-port PORT       a port of MQTT over WebSocket (repeatable; default 8080,\n"
+	      "                       9001)\n"
+	      "  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
 	      "  -c N                 stop after N MQTT messages\n"
 	      "  -Z USER              live capture as root: become USER once the interface is\n"
 	      "                       open (default: nobody)\n"
@@ -57,7 +61,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
-       OPT_FLOW_TIMEOUT, OPT_VERSION };
+       OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -66,6 +70,9 @@ static const struct option long_opts[] = {
 	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT },
+	{ "tls-port", required_argument, NULL, OPT_TLS_PORT },
+	{ "ws-port", required_argument, NULL, OPT_WS_PORT },
+	{ "detect", no_argument, NULL, OPT_DETECT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -112,6 +119,16 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
+/* Add a port to a list of at most MAX_PORTS, or exit naming the option. */
+static void add_port(const char *opt, const char *arg, uint16_t *list, size_t *n)
+{
+	if (*n == MAX_PORTS) {
+		fprintf(stderr, "mqttdump: %s: at most %d ports\n", opt, MAX_PORTS);
+		exit(2);
+	}
+	list[(*n)++] = (uint16_t)number(opt, arg, 1, 65535);
+}
+
 struct run {
 	struct engine *engine;
 	struct cap *cap;
@@ -128,8 +145,8 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 int main(int argc, char **argv)
 {
 	const char *file = NULL, *iface = NULL, *filter = NULL, *user = NULL;
-	uint16_t ports[MAX_PORTS];
-	size_t nports = 0;
+	uint16_t ports[MAX_PORTS], tls_ports[MAX_PORTS], ws_ports[MAX_PORTS];
+	size_t nports = 0, ntls = 0, nws = 0;
 	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
 	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
@@ -145,13 +162,10 @@ int main(int argc, char **argv)
 		case 'i': iface = optarg; break;
 		case 'D': list = 1; break;
 		case 'f': filter = optarg; break;
-		case 'p':
-			if (nports == MAX_PORTS) {
-				fprintf(stderr, "mqttdump: -p: at most %d ports\n", MAX_PORTS);
-				return 2;
-			}
-			ports[nports++] = (uint16_t)number("-p", optarg, 1, 65535);
-			break;
+		case 'p': add_port("-p", optarg, ports, &nports); break;
+		case OPT_TLS_PORT: add_port("--tls-port", optarg, tls_ports, &ntls); break;
+		case OPT_WS_PORT: add_port("--ws-port", optarg, ws_ports, &nws); break;
+		case OPT_DETECT: ec.detect = 1; break;
 		case 'c': ec.max_messages = number("-c", optarg, 1, UINT64_MAX); break;
 		case 'q': quiet = 1; break;
 		case 'Z': user = optarg; break;
@@ -193,6 +207,12 @@ int main(int argc, char **argv)
 	}
 	if (nports == 0)
 		ports[nports++] = 1883;
+	if (ntls == 0)
+		tls_ports[ntls++] = 8883;
+	if (nws == 0) {
+		ws_ports[nws++] = 8080;
+		ws_ports[nws++] = 9001;
+	}
 
 	run.cap = file ? cap_open_file(file, err, sizeof err) : cap_open_live(iface, err, sizeof err);
 	if (!run.cap) {
@@ -206,14 +226,18 @@ int main(int argc, char **argv)
 		cap_close(run.cap);
 		return 1;
 	}
-	if (!filter && iface) {
-		/* Live: let the kernel keep only the broker ports, tagged or not. */
-		static char def[MAX_PORTS * 48 + 32];
-		char ports_expr[MAX_PORTS * 24];
-		size_t o = 0;
-		for (size_t i = 0; i < nports; i++)
-			o += (size_t)snprintf(ports_expr + o, sizeof ports_expr - o, "%stcp port %u",
-					      i ? " or " : "", ports[i]);
+	if (!filter && iface && ec.detect) {
+		filter = "tcp or (vlan and tcp)";
+	} else if (!filter && iface) {
+		/* Live: let the kernel keep only the followed ports, tagged or not. */
+		static char def[3 * MAX_PORTS * 48 + 32];
+		char ports_expr[3 * MAX_PORTS * 24];
+		const uint16_t *lists[3] = { ports, tls_ports, ws_ports };
+		size_t lens[3] = { nports, ntls, nws }, o = 0;
+		for (int l = 0; l < 3; l++)
+			for (size_t i = 0; i < lens[l]; i++)
+				o += (size_t)snprintf(ports_expr + o, sizeof ports_expr - o,
+						      "%stcp port %u", o ? " or " : "", lists[l][i]);
 		snprintf(def, sizeof def, "%s or (vlan and (%s))", ports_expr, ports_expr);
 		filter = def;
 	}
@@ -237,6 +261,10 @@ int main(int argc, char **argv)
 	}
 	ec.ports = ports;
 	ec.nports = nports;
+	ec.tls_ports = tls_ports;
+	ec.ntls = ntls;
+	ec.ws_ports = ws_ports;
+	ec.nws = nws;
 	if (!(run.engine = engine_new(&ec, &rep, quiet ? 0 : 1))) {
 		fprintf(stderr, "mqttdump: out of memory\n");
 		if (rep.free)

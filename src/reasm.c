@@ -377,6 +377,23 @@ static void expire(struct reasm *r, double now, const struct frame_ref *at)
 	}
 }
 
+/* A connection on ports we were not told of: known one way or the other, or new. The
+ * SYN's sender is the client; without one, the lower port is taken for the broker's. */
+static int any_port_dir(struct reasm *r, const struct tcp_seg *seg)
+{
+	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		return REASM_TO_BROKER;
+	if ((seg->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		return REASM_TO_CLIENT;
+	if (lookup(r, flow_hash(&seg->src, seg->sport, &seg->dst, seg->dport), &seg->src,
+		   seg->sport, &seg->dst, seg->dport))
+		return REASM_TO_BROKER;
+	if (lookup(r, flow_hash(&seg->dst, seg->dport, &seg->src, seg->sport), &seg->dst,
+		   seg->dport, &seg->src, seg->sport))
+		return REASM_TO_CLIENT;
+	return seg->dport < seg->sport ? REASM_TO_BROKER : REASM_TO_CLIENT;
+}
+
 int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 {
 	const struct tcp_addr *c, *b;
@@ -392,8 +409,10 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		d = REASM_TO_BROKER;
 	else if (is_broker_port(r, seg->sport))
 		d = REASM_TO_CLIENT;
-	else
+	else if (!r->cfg.any_port)
 		return 0;
+	else
+		d = any_port_dir(r, seg);
 	r->st.segments++;
 	now = ts_of(seg);
 	expire(r, now, &seg->at);

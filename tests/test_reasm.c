@@ -79,7 +79,7 @@ static const uint16_t ports[] = { 1883 };
 
 static struct reasm *mk(struct rec *r, size_t max_held, size_t max_flows)
 {
-	struct reasm_config c = { ports, 1, max_held, max_flows, 0 };
+	struct reasm_config c = { ports, 1, max_held, max_flows, 0, 0 };
 	memset(r, 0, sizeof *r);
 	return reasm_new(&c, &sink, r);
 }
@@ -403,7 +403,7 @@ Test(reasm, flow_table_cap_evicts_the_idlest)
 Test(reasm, idle_flows_time_out)
 {
 	struct rec r;
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0, 0 };
 	struct reasm *rs;
 
 	memset(&r, 0, sizeof r);

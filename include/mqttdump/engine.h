@@ -12,18 +12,25 @@
 #include <stdint.h>
 
 struct engine_config {
-	const uint16_t *ports;
+	const uint16_t *ports;   /* broker ports (-p) */
 	size_t nports;
 	uint32_t max_buffer;     /* framer: bytes one unfinished packet may hold */
 	size_t max_held;         /* reassembly: out-of-order bytes held per direction */
 	size_t max_flows;
 	double flow_timeout;
 	uint64_t max_messages;   /* stop after this many MQTT messages; 0: no limit */
+	const uint16_t *tls_ports; /* MQTT over TLS */
+	size_t ntls;
+	const uint16_t *ws_ports;  /* MQTT over WebSocket */
+	size_t nws;
+	int detect;              /* follow every TCP port; MQTT where a CONNECT opens it */
+	const struct tls_keylog *keylog; /* --keylog: decrypt TLS; NULL: report it encrypted */
 };
 
 struct engine_stats {
 	uint64_t frames, tcp_segments, bad_frames, messages, connections, gaps, gap_bytes,
-		 bytes_skipped, incomplete, truncated, malformed, oversize, resyncs;
+		 bytes_skipped, incomplete, truncated, malformed, oversize, resyncs,
+		 tls_sessions, tls_decrypted, ws_sessions, detected;
 };
 
 struct engine;

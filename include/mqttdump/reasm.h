@@ -68,6 +68,8 @@ struct reasm_config {
 	size_t max_held;           /* bytes held out of order per direction */
 	size_t max_flows;          /* open connections at once; the idlest is evicted */
 	double flow_timeout;       /* seconds without a segment before a flow is closed; 0: never */
+	int any_port;              /* follow connections on every port too (--detect): the side
+				    * that answered the SYN, else the lower port, is the broker */
 };
 
 struct reasm_stats {
@@ -79,7 +81,7 @@ struct reasm;
 
 struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink *sink,
 			void *ctx);
-/* Feed one decoded segment. Returns 1 when it belongs to a broker port, 0 otherwise. */
+/* Feed one decoded segment. Returns 1 when it belongs to a followed connection, else 0. */
 int reasm_feed(struct reasm *r, const struct tcp_seg *seg);
 /* The capture ended: flush and close every connection. */
 void reasm_finish(struct reasm *r);

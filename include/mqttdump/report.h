@@ -1,7 +1,7 @@
 /*
  * report.h - the reporters' interface: one struct of callbacks per output.
  *
- * Knows framer.h. The engine calls, for each captured frame: frame_begin, then message /
+ * Knows framer.h and transport.h. The engine calls, for each captured frame: frame_begin, then message /
  * event for everything the frame completes, then frame_end; finish once at the end.
  * A new output is a new file that fills a struct reporter.
  */
@@ -9,6 +9,7 @@
 #define MQTTDUMP_REPORT_H
 
 #include "mqttdump/framer.h"
+#include "mqttdump/transport.h"
 
 #include <stdio.h>
 
@@ -26,6 +27,8 @@ struct reporter {
 	void (*frame_begin)(void *ctx, const struct cap_pkt *pkt);
 	void (*message)(void *ctx, const struct mqtt_record *rec);
 	void (*event)(void *ctx, const struct framer_event *ev);
+	/* What carries MQTT: TLS steps, WebSocket upgrade and control frames, --detect. */
+	void (*transport)(void *ctx, const struct transport_event *ev);
 	/* seg: the frame's TCP segment when it had one, else NULL. */
 	void (*frame_end)(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg);
 	void (*finish)(void *ctx);
