@@ -22,6 +22,7 @@
 #define HTTP_MAX 8192     /* an HTTP head */
 #define MAX_CERTS 8
 #define SCRATCH 65536
+#define PEEK 16u          /* first bytes of a direction held until they tell its kind */
 
 enum { WS_HTTP = 0, WS_FRAMES };
 
@@ -60,6 +61,7 @@ struct tconn {
 	uint8_t saw_ch, saw_sh, cert_requested, client_cert_empty, fatal_alert, alert_desc,
 		alert_from, app_after_hs;
 	char sni[256];
+	uint8_t peek[2][PEEK], npeek[2];
 };
 
 struct transport {
@@ -249,6 +251,19 @@ static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t 
 	}
 	if (c->kind == TRANSPORT_TLS)
 		t->st.tls_sessions++;
+}
+
+/* Too few first bytes to tell TLS, an HTTP GET, or a CONNECT (detect mode) apart. */
+static int need_more(const struct tconn *c, int dir, const uint8_t *p, uint32_t n)
+{
+	if (n >= PEEK)
+		return 0;
+	if (n < 2)
+		return 1;
+	if (n < 4 && memcmp(p, "GET ", n) == 0)
+		return 1;
+	return !c->on_mqtt && !c->on_tls && !c->on_ws && dir == REASM_TO_BROKER && n < 12 &&
+	       p[0] == 0x10;
 }
 
 /* ---- TLS ---------------------------------------------------------------------------- */
@@ -783,31 +798,9 @@ static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at
 	return c;
 }
 
-static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
-		    const struct frame_ref *at)
+static void dispatch(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
+		     const uint8_t *p, uint32_t n, const struct frame_ref *at)
 {
-	struct transport *t = ctx;
-	struct tconn *c = f->user;
-
-	if (!c || !n)
-		return;
-	if (c->kind == TRANSPORT_UNDECIDED) {
-		uint64_t before = t->st.detected;
-		decide(t, c, dir, p, n);
-		if (t->st.detected != before) {
-			struct transport_event ev;
-			char text[80];
-			ev_init(&ev, TRANSPORT_EV_DETECTED, f, dir, at);
-			ev.port = f->broker_port;
-			ev.proto = "MQTT";
-			snprintf(text, sizeof text, "[MQTT detected on port %u: the connection opens "
-				 "with a CONNECT]", f->broker_port);
-			ev.info = text;
-			send_ev(t, &ev);
-		}
-		if (c->kind != TRANSPORT_IGNORED)
-			inner_open(t, f, c, at);
-	}
 	switch (c->kind) {
 	case TRANSPORT_MQTT:
 		inner_data(t, f, c, dir, p, n, at);
@@ -823,6 +816,62 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 	}
 }
 
+/* Decide the connection's kind from q/m (dir's first bytes), then hand on the bytes
+ * held while deciding. */
+static void settle(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
+		   const uint8_t *q, uint32_t m, const struct frame_ref *at)
+{
+	uint8_t held[2][PEEK];
+	uint8_t nh[2];
+
+	decide(t, c, dir, q, m);
+	if (c->kind == TRANSPORT_MQTT && !c->on_mqtt && !c->on_tls) {
+		struct transport_event ev;
+		char text[96];
+		ev_init(&ev, TRANSPORT_EV_DETECTED, f, dir, at);
+		ev.port = f->broker_port;
+		ev.proto = "MQTT";
+		snprintf(text, sizeof text, "[MQTT detected on port %u: the connection opens "
+			 "with a CONNECT]", f->broker_port);
+		ev.info = text;
+		send_ev(t, &ev);
+	}
+	if (c->kind != TRANSPORT_IGNORED)
+		inner_open(t, f, c, at);
+	memcpy(held, c->peek, sizeof held);
+	memcpy(nh, c->npeek, sizeof nh);
+	c->npeek[0] = c->npeek[1] = 0;
+	if (nh[dir])
+		dispatch(t, f, c, dir, held[dir], nh[dir], at);
+	if (nh[!dir])
+		dispatch(t, f, c, !dir, held[!dir], nh[!dir], at);
+}
+
+static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
+		    const struct frame_ref *at)
+{
+	struct transport *t = ctx;
+	struct tconn *c = f->user;
+
+	if (!c || !n)
+		return;
+	if (c->kind == TRANSPORT_UNDECIDED) {
+		if (c->npeek[dir] == 0 && !need_more(c, dir, p, n)) {
+			settle(t, f, c, dir, p, n, at);
+		} else {
+			uint32_t k = PEEK - c->npeek[dir] < n ? PEEK - c->npeek[dir] : n;
+			memcpy(c->peek[dir] + c->npeek[dir], p, k);
+			c->npeek[dir] = (uint8_t)(c->npeek[dir] + k);
+			p += k, n -= k;
+			if (need_more(c, dir, c->peek[dir], c->npeek[dir]))
+				return;
+			settle(t, f, c, dir, c->peek[dir], c->npeek[dir], at);
+		}
+	}
+	if (n)
+		dispatch(t, f, c, dir, p, n, at);
+}
+
 static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, uint32_t len,
 		   int cause, const struct frame_ref *at)
 {
@@ -830,6 +879,8 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 	struct tconn *c = f->user;
 	struct tdir *d;
 
+	if (c && c->kind == TRANSPORT_UNDECIDED && c->npeek[dir])
+		settle(t, f, c, dir, c->peek[dir], c->npeek[dir], at);
 	if (!c || c->kind == TRANSPORT_IGNORED)
 		return;
 	/* The framer reports the hole (a NOTE, a "gap" record) whatever carries MQTT. */
@@ -862,6 +913,9 @@ static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why, const stru
 	struct transport *t = ctx;
 	struct tconn *c = f->user;
 
+	/* a direction that ended before its first bytes told its kind */
+	if (c && c->kind == TRANSPORT_UNDECIDED && c->npeek[dir])
+		settle(t, f, c, dir, c->peek[dir], c->npeek[dir], at);
 	if (c && c->inner_open && t->inner.eof)
 		INNER_CALL(t, f, c, t->inner.eof(t->inner_ctx, f, dir, why, at));
 }
