@@ -49,6 +49,8 @@ static void usage(FILE *f)
 	      "  (default)            one line per frame, as tshark prints it\n"
 	      "  --json               JSON Lines, one object per MQTT message or event\n"
 	      "  -q                   print nothing but the statistics line (on stderr)\n"
+	      "  -w OUT               write the frames that carry the messages to a new pcap\n"
+	      "                       (with -r FILE: the file is read twice)\n"
 	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
 	      "  --show-secrets       print passwords (JSON shows only their length)\n"
 	      "limits:\n"
@@ -134,6 +136,44 @@ struct run {
 	struct cap *cap;
 };
 
+struct wpass {
+	void *sel;
+	struct cap_writer *w;
+	uint64_t written;
+};
+
+static void on_write(void *ctx, const struct cap_pkt *pkt)
+{
+	struct wpass *wp = ctx;
+
+	if (report_select_frame(wp->sel, pkt)) {
+		cap_writer_write(wp->w, pkt);
+		wp->written++;
+	}
+}
+
+/* -w, second pass: read the file again (through the same filter) and copy the records
+ * that carry the messages the first pass saw. Returns the records written, or -1. */
+static int64_t write_selected(const char *file, const char *filter, void *sel,
+			      struct cap_writer *w, char *err, size_t errlen)
+{
+	struct wpass wp = { sel, w, 0 };
+	struct cap *c = cap_open_file(file, err, errlen);
+	int rc;
+
+	if (!c)
+		return -1;
+	if (filter && cap_set_filter(c, filter, err, errlen) < 0) {
+		cap_close(c);
+		return -1;
+	}
+	rc = cap_loop(c, on_write, &wp, err, errlen);
+	cap_close(c);
+	if (rc < 0 && !strstr(err, "truncated"))
+		return -1;
+	return (int64_t)wp.written;
+}
+
 static void on_packet(void *ctx, const struct cap_pkt *pkt)
 {
 	struct run *r = ctx;
@@ -144,19 +184,21 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 
 int main(int argc, char **argv)
 {
-	const char *file = NULL, *iface = NULL, *filter = NULL, *user = NULL;
+	const char *file = NULL, *iface = NULL, *filter = NULL, *user = NULL, *wfile = NULL;
+	struct cap_writer *writer = NULL;
+	struct reporter reps[2];
+	size_t nreps = 0, sel = 0;
 	uint16_t ports[MAX_PORTS], tls_ports[MAX_PORTS], ws_ports[MAX_PORTS];
 	size_t nports = 0, ntls = 0, nws = 0;
 	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
 	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
 				    .max_flows = 262144, .flow_timeout = 3600 };
-	struct reporter rep;
 	struct engine_stats st;
 	struct run run;
 	char err[512];
 
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVZ:", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVZ:w:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': file = optarg; break;
 		case 'i': iface = optarg; break;
@@ -169,6 +211,7 @@ int main(int argc, char **argv)
 		case 'c': ec.max_messages = number("-c", optarg, 1, UINT64_MAX); break;
 		case 'q': quiet = 1; break;
 		case 'Z': user = optarg; break;
+		case 'w': wfile = optarg; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_PAYLOAD_MAX:
 			ro.payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
@@ -203,6 +246,11 @@ int main(int argc, char **argv)
 	}
 	if (!file == !iface) {
 		fprintf(stderr, "mqttdump: give one of -r FILE or -i IFACE (see --help)\n");
+		return 2;
+	}
+	if (wfile && (!file || strcmp(file, "-") == 0)) {
+		fprintf(stderr, "mqttdump: -w needs -r FILE (a file, read a second time to copy "
+			"the frames)\n");
 		return 2;
 	}
 	if (nports == 0)
@@ -253,8 +301,19 @@ int main(int argc, char **argv)
 
 	ro.ts_digits = cap_ts_digits(run.cap);
 	ro.line_buffered = cap_is_live(run.cap);
-	memset(&rep, 0, sizeof rep);
-	if (!quiet && (json ? report_json_new(&ro, &rep) : report_summary_new(&ro, &rep)) < 0) {
+	memset(reps, 0, sizeof reps);
+	if (wfile && !(writer = cap_writer_open(wfile, cap_linktype(run.cap), ro.ts_digits, err,
+					       sizeof err))) {
+		fprintf(stderr, "mqttdump: -w %s\n", err);
+		cap_close(run.cap);
+		return 1;
+	}
+	if (!quiet && (json ? report_json_new(&ro, &reps[nreps]) :
+		       report_summary_new(&ro, &reps[nreps])) == 0)
+		nreps++;
+	if (wfile && report_select_new(&reps[nreps]) == 0)
+		sel = ++nreps;
+	if ((!quiet && nreps == 0) || (wfile && !sel)) {
 		fprintf(stderr, "mqttdump: out of memory\n");
 		cap_close(run.cap);
 		return 1;
@@ -265,10 +324,10 @@ int main(int argc, char **argv)
 	ec.ntls = ntls;
 	ec.ws_ports = ws_ports;
 	ec.nws = nws;
-	if (!(run.engine = engine_new(&ec, &rep, quiet ? 0 : 1))) {
+	if (!(run.engine = engine_new(&ec, reps, nreps))) {
 		fprintf(stderr, "mqttdump: out of memory\n");
-		if (rep.free)
-			rep.free(rep.ctx);
+		for (size_t i = 0; i < nreps; i++)
+			reps[i].free(reps[i].ctx);
 		cap_close(run.cap);
 		return 1;
 	}
@@ -308,9 +367,25 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
 				" dropped by kernel\n", recv, drop);
 	}
+	if (writer) {
+		int64_t n = status ? -1 : write_selected(file, filter, reps[sel - 1].ctx, writer, err,
+							 sizeof err);
+		if (n < 0 && !status)
+			fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, err);
+		if (cap_writer_close(writer, err, sizeof err) < 0) {
+			fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, err);
+			status = 1;
+		} else if (n >= 0) {
+			fprintf(stderr, "mqttdump: -w %s: %" PRId64 " frames holding %zu MQTT messages"
+				"\n", wfile, n, report_select_count(reps[sel - 1].ctx));
+		} else {
+			status = 1;
+		}
+	}
 	engine_free(run.engine);
-	if (rep.free)
-		rep.free(rep.ctx);
+	for (size_t i = 0; i < nreps; i++)
+		if (reps[i].free)
+			reps[i].free(reps[i].ctx);
 	g_cap = NULL;
 	cap_close(run.cap);
 	return status;

@@ -48,6 +48,7 @@ struct tdir {
 	uint64_t wsleft, wsoff;  /* payload bytes of the current frame to come, seen */
 	uint8_t ctl[125];        /* a control frame's payload */
 	uint8_t in_frame;
+	uint8_t ws_resync;       /* after a gap: a frame header must start a segment */
 };
 
 struct tconn {
@@ -720,6 +721,12 @@ static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 {
 	struct tdir *d = &c->d[dir];
 
+	if (d->ws_resync && d->wsphase == WS_FRAMES) {
+		struct ws_frame_hdr h;
+		if (ws_frame_header(p, n, &h) != WS_OK || h.masked != (dir == REASM_TO_BROKER))
+			return;
+		d->ws_resync = 0;
+	}
 	while (n && !d->dead && c->kind == TRANSPORT_WS) {
 		uint32_t k;
 		if (d->wsphase == WS_HTTP) {
@@ -897,10 +904,12 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 		d->resync = 1;
 		break;
 	case TRANSPORT_WS:
-		if (d->wsphase == WS_FRAMES && !d->dead) {
-			d->dead = 1;
-			error_ev(t, f, dir, at, "WebSocket",
-				 "WebSocket framing lost in a gap: the rest of this direction is not read");
+		/* Frames mostly start segments: the next segment that opens with a frame
+		 * header of this side (masked from the client only) resumes the stream. */
+		if (d->wsphase == WS_FRAMES) {
+			d->in_frame = 0;
+			d->wshdrhave = 0;
+			d->ws_resync = 1;
 		}
 		break;
 	default:

@@ -655,3 +655,24 @@ Test(transport, looks_like_connect)
 	for (size_t k = 0; k < 10; k++)
 		cr_assert_not(transport_looks_like_connect(connect311, k), "prefix %zu", k);
 }
+
+Test(transport, websocket_resumes_at_a_frame_after_a_gap)
+{
+	static struct rec r;
+	struct stage st;
+	const uint8_t key[4] = { 1, 2, 3, 4 };
+	uint8_t a[32], b[32];
+	size_t na = ws_frame(a, 1, 2, key, connect311, sizeof connect311);
+	size_t nb = ws_frame(b, 1, 2, key, (const uint8_t *)"\xc0\x00", 2);
+
+	stage_open(&st, &r, 9001, 0);
+	feed(&st, REASM_TO_BROKER, (const uint8_t *)upgrade, strlen(upgrade));
+	feed(&st, REASM_TO_BROKER, a, na);
+	st.s->gap(st.t, &st.f, REASM_TO_BROKER, 0, 9, REASM_GAP_LOST, &st.at);
+	feed(&st, REASM_TO_BROKER, b + 1, nb - 1); /* not a header of ours: dropped */
+	feed(&st, REASM_TO_BROKER, b, nb);
+	cr_assert_eq(r.gaps, 1, "the framer hears of the gap");
+	cr_assert_eq(r.n[0], sizeof connect311 + 2);
+	cr_assert(memcmp(r.bytes[0] + sizeof connect311, "\xc0\x00", 2) == 0);
+	stage_close(&st);
+}

@@ -40,6 +40,13 @@ int report_summary_new(const struct report_opts *o, struct reporter *r);
 /* JSON Lines: one object per MQTT message or event (docs/json.md). */
 int report_json_new(const struct report_opts *o, struct reporter *r);
 
+/* -w: remembers the frames that carry each message it is given. After the run,
+ * report_select_frame(ctx, pkt) says whether a record (read again from the file, in
+ * order) is one of them. */
+int report_select_new(struct reporter *r);
+int report_select_frame(void *ctx, const struct cap_pkt *pkt);
+size_t report_select_count(void *ctx);  /* messages remembered */
+
 /* Shared helpers for reporters. */
 /* "2026-11-22T18:44:31.123456Z" at the capture's precision. */
 void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t cap);
