@@ -443,6 +443,33 @@ Test(vectors, tls13_keyupdate)
 	run_vector("tls13-keyupdate.vec", "keylog.txt", 0x0304, 0x1302, 0, 2);
 }
 
+/* Records padded to a multiple of 64 bytes (RFC 8446 5.4): the zeros are stripped. */
+Test(vectors, tls13_padded)
+{
+	struct tls_keylog *kl = keylog("keylog.txt");
+	struct vec v;
+	int padded = 0;
+
+	run_vector("tls13-padded.vec", "keylog.txt", 0x0304, 0x1303, 0, 0);
+	vec_load(&v, "tls13-padded.vec");
+	/* the client's records after Finished: application data and the alert */
+	struct tls_keys *k = keys_for(&v, kl, 0, 1, 0);
+	for (int i = 1; i < v.nrec[0]; i++) {
+		struct bytes out;
+		uint8_t ct;
+		int n = decrypt(k, &v.rec[0][i], &out, &ct);
+
+		cr_assert_geq(n, 0);
+		cr_assert_eq((v.rec[0][i].n - 5 - 16) % 64, 0, "record %d is not padded", i);
+		padded += (size_t)n + 1 < v.rec[0][i].n - 5 - 16;
+		free(out.p);
+	}
+	cr_assert_geq(padded, 2);
+	tls_keys_free(k);
+	vec_free(&v);
+	tls_keylog_free(kl);
+}
+
 VECTOR(ecdhe_rsa_aes128_gcm, "ecdhe-rsa-aes128-gcm", 0x0303, 0xc02f, 0)
 VECTOR(ecdhe_rsa_aes256_gcm, "ecdhe-rsa-aes256-gcm", 0x0303, 0xc030, 0)
 VECTOR(ecdhe_ecdsa_aes128_gcm, "ecdhe-ecdsa-aes128-gcm", 0x0303, 0xc02b, 0)

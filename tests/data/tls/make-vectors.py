@@ -15,8 +15,9 @@ Client and server talk through in-memory BIOs (ssl.MemoryBIO) instead of a TCP s
 the bytes read out of each side's outgoing BIO are exactly what it would have written to
 the socket, and nothing else can interleave. TLS 1.3 suites cannot be chosen through
 Python's ssl API, so each TLS 1.3 case runs in a child process whose OPENSSL_CONF sets
-Ciphersuites. The key-update case calls SSL_key_update through ctypes (Python has no API
-for it); the SSL pointer is checked against the connection's client random first.
+Ciphersuites. The key-update and padding cases call SSL_key_update / SSL_set_block_padding
+through ctypes (Python has no API for them); the SSL pointer is checked against the
+connection's client random first.
 
 Run from anywhere: python3 tests/data/tls/make-vectors.py   (rewrites this directory)
 Needs: python3, openssl(1). The test suite itself reads only the files written here.
@@ -36,6 +37,7 @@ CASES = [
     ("tls13-aes256-gcm", "1.3", "TLS_AES_256_GCM_SHA384", "rsa", None),
     ("tls13-chacha20", "1.3", "TLS_CHACHA20_POLY1305_SHA256", "rsa", None),
     ("tls13-keyupdate", "1.3", "TLS_AES_256_GCM_SHA384", "rsa", "keyupdate"),
+    ("tls13-padded", "1.3", "TLS_CHACHA20_POLY1305_SHA256", "rsa", "padding"),
     ("ecdhe-rsa-aes128-gcm", "1.2", "ECDHE-RSA-AES128-GCM-SHA256", "rsa", None),
     ("ecdhe-rsa-aes256-gcm", "1.2", "ECDHE-RSA-AES256-GCM-SHA384", "rsa", None),
     ("ecdhe-ecdsa-aes128-gcm", "1.2", "ECDHE-ECDSA-AES128-GCM-SHA256", "ec", None),
@@ -211,22 +213,32 @@ def one_case(name, version, cipher, kind, mode, tmp, keylog):
               ("s2c", b"PONG from the server over " + name.encode()),
               ("c2s", b"second client record"),
               ("s2c", big)]
-    if mode == "keyupdate":
+    if mode in ("keyupdate", "padding"):
         lib = ctypes.CDLL("libssl.so.3")
         lib.SSL_key_update.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.SSL_set_block_padding.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
         lib.SSL_version.argtypes = [ctypes.c_void_p]
         lib.SSL_get_client_random.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
         lib.SSL_get_client_random.restype = ctypes.c_size_t
-    for i, (side, data) in enumerate(script):
-        if mode == "keyupdate" and i == 2:
-            # The client updates its keys and asks the server to do the same
-            # (SSL_KEY_UPDATE_REQUESTED = 1): both directions change keys.
-            ptr = ssl_pointer(client)
+
+        def checked(obj):
+            """obj's SSL *, after making sure it is this TLS 1.3 connection's."""
+            ptr = ssl_pointer(obj)
             buf = ctypes.create_string_buffer(32)
             assert lib.SSL_version(ptr) == 0x0304
             assert lib.SSL_get_client_random(ptr, buf, 32) == 32
             assert buf.raw == hello(records(wire["c2s"])[0])[0], "wrong SSL pointer"
-            assert lib.SSL_key_update(ptr, 1) == 1
+            return ptr
+    if mode == "padding":
+        # Both sides pad every record from now on to a multiple of 64 bytes
+        # (RFC 8446 5.4), so the receiver has zeros to strip.
+        for obj in (client, server):
+            assert lib.SSL_set_block_padding(checked(obj), 64) == 1
+    for i, (side, data) in enumerate(script):
+        if mode == "keyupdate" and i == 2:
+            # The client updates its keys and asks the server to do the same
+            # (SSL_KEY_UPDATE_REQUESTED = 1): both directions change keys.
+            assert lib.SSL_key_update(checked(client), 1) == 1
         send(side, data)
         drain(server if side == "c2s" else client, len(data))
     if mode == "keyupdate":
