@@ -676,12 +676,34 @@ static void set_err(char *err, size_t errcap, const char *path, const char *what
 		snprintf(err, errcap, "%s: %s", path, what);
 }
 
+/* Read one line without its newline into buf (KEYLOG_MAX_LINE bytes). Returns its length,
+ * KEYLOG_MAX_LINE + 1 for any longer line (whose rest is read and dropped, so that a
+ * hostile line costs no memory), or -1 at the end of the file. NUL bytes are kept: they
+ * make the line malformed rather than cut it short. */
+static long keylog_read_line(FILE *f, char *buf)
+{
+	size_t n = 0;
+	int c, any = 0;
+
+	while ((c = getc(f)) != EOF) {
+		any = 1;
+		if (c == '\n')
+			break;
+		if (n < KEYLOG_MAX_LINE)
+			buf[n] = (char)c;
+		if (n <= KEYLOG_MAX_LINE)
+			n++;
+	}
+	return any ? (long)n : -1;
+}
+
 struct tls_keylog *tls_keylog_load(const char *path, char *err, size_t errcap)
 {
-	char line[KEYLOG_MAX_LINE + 2];
+	char line[KEYLOG_MAX_LINE];
 	struct tls_keylog *kl;
 	struct keylog_entry e;
 	FILE *f;
+	long len;
 	size_t w;
 
 	if (!(f = fopen(path, "r"))) {
@@ -693,19 +715,11 @@ struct tls_keylog *tls_keylog_load(const char *path, char *err, size_t errcap)
 		set_err(err, errcap, path, "out of memory");
 		return NULL;
 	}
-	while (fgets(line, sizeof line, f)) {
-		size_t n = strlen(line);
-
-		if (n > 0 && line[n - 1] != '\n' && !feof(f)) {
-			/* Too long to be a key log line: skip to its end. */
-			int c;
-
-			while ((c = getc(f)) != EOF && c != '\n')
-				;
+	while ((len = keylog_read_line(f, line)) >= 0) {
+		if (len > KEYLOG_MAX_LINE) /* too long to be a key log line */
 			continue;
-		}
 		memset(&e, 0, sizeof e);
-		if (keylog_parse(line, n, &e) != 0)
+		if (keylog_parse(line, (size_t)len, &e) != 0)
 			continue;
 		if (kl->n == kl->cap) {
 			size_t cap = kl->cap ? kl->cap * 2 : 64;
@@ -755,32 +769,24 @@ fail:
 size_t tls_keylog_find(const struct tls_keylog *kl, const char *label,
 		       const uint8_t client_random[32], uint8_t *out, size_t cap)
 {
-	struct keylog_entry key;
-	const struct keylog_entry *hit;
+	const struct keylog_entry *hit = NULL;
+	size_t lo = 0, hi;
 	int id;
 
-	if (!kl || !label || !client_random || kl->n == 0 ||
-	    (id = label_id(label, strlen(label))) < 0)
+	if (!kl || !label || !client_random || (id = label_id(label, strlen(label))) < 0)
 		return 0;
-	memcpy(key.random, client_random, 32);
-	key.label = (uint8_t)id;
-	/* entry_cmp also orders by line; after deduplication one entry per pair remains,
-	 * so compare without it. */
-	size_t lo = 0, hi = kl->n;
-
-	hit = NULL;
-	while (lo < hi) {
+	/* binary search on (random, label); loading left one entry per pair */
+	hi = kl->n;
+	while (lo < hi && !hit) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct keylog_entry *m = &kl->e[mid];
-		int c = memcmp(key.random, m->random, 32);
+		int c = memcmp(client_random, m->random, 32);
 
 		if (c == 0)
-			c = key.label < m->label ? -1 : key.label > m->label;
-		if (c == 0) {
+			c = id < m->label ? -1 : id > m->label;
+		if (c == 0)
 			hit = m;
-			break;
-		}
-		if (c < 0)
+		else if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;

@@ -649,6 +649,18 @@ Test(keylog, hostile_lines)
 	fputs(" junk\nCLIENT_RANDOM\nCLIENT_RANDOM ", f);
 	put_hex(f, r4, 32);
 	fputs("\n", f);
+	/* a NUL byte inside a line spoils that line only */
+	fputs("CLIENT_RANDOM ", f);
+	put_hex(f, r4, 16);
+	fputc(0, f);
+	put_hex(f, r4 + 16, 16);
+	fputc(' ', f);
+	put_hex(f, s1, 48);
+	fputs("\nCLIENT_RANDOM ", f);
+	put_hex(f, r3, 32);
+	fputc(' ', f);
+	put_hex(f, s1, 48);
+	fputc('\n', f);
 	/* unknown label */
 	fputs("EXPORTER_SECRET ", f);
 	put_hex(f, r4, 32);
@@ -703,7 +715,9 @@ Test(keylog, hostile_lines)
 		     48);
 	cr_assert(memcmp(out, s2, 48) == 0);
 	cr_assert_eq(tls_keylog_find(kl, "EXPORTER_SECRET", r4, out, sizeof out), 0);
-	cr_assert_eq(tls_keylog_find(kl, "CLIENT_RANDOM", r3, out, sizeof out), 0);
+	cr_assert_eq(tls_keylog_find(kl, "CLIENT_RANDOM", r3, out, sizeof out), 48,
+		     "the line after a NUL byte was lost");
+	cr_assert(memcmp(out, s1, 48) == 0);
 	cr_assert_eq(tls_keylog_find(kl, "CLIENT_RANDOM", r1, out, 47), 0, "overflowed cap");
 	tls_keylog_free(kl);
 }
@@ -741,5 +755,60 @@ Test(keylog, committed)
 	cr_assert_eq(tls_keylog_find(kl, "EXPORTER_SECRET", v.client_random, out, sizeof out), 0);
 	cr_assert_eq(tls_keylog_find(kl, "CLIENT_RANDOM", v.client_random, out, sizeof out), 0);
 	vec_free(&v);
+	tls_keylog_free(kl);
+}
+
+/* Many sessions, written in a scrambled order with every tenth one logged twice: every
+ * lookup finds its own secret, duplicates give the later line's. */
+Test(keylog, many)
+{
+	enum { N = 20000 };
+	uint32_t x = 12345;
+	uint8_t r[32], s[48], out[48];
+	struct tls_keylog *kl;
+	char err[128];
+	FILE *f = tmp_open();
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < N; i++) {
+			uint32_t j = (i * 7919u) % N; /* a permutation of 0..N-1 */
+
+			if (pass == 1 && j % 10)
+				continue;
+			memset(r, 0, sizeof r);
+			memcpy(r, &j, sizeof j);
+			r[31] = 0x5a;
+			for (int b = 0; b < 48; b++) {
+				x = x * 1103515245u + 12345u;
+				s[b] = (uint8_t)(x >> 16);
+			}
+			s[0] = (uint8_t)pass;
+			memcpy(s + 1, &j, sizeof j);
+			fputs(j % 2 ? "CLIENT_RANDOM " : "SERVER_TRAFFIC_SECRET_0 ", f);
+			put_hex(f, r, 32);
+			fputc(' ', f);
+			put_hex(f, s, j % 2 ? 48 : 32);
+			fputc('\n', f);
+		}
+	}
+	fclose(f);
+	kl = tls_keylog_load(tmp_path, err, sizeof err);
+	unlink(tmp_path);
+	cr_assert(kl, "%s", err);
+	for (uint32_t j = 0; j < N; j++) {
+		const char *label = j % 2 ? "CLIENT_RANDOM" : "SERVER_TRAFFIC_SECRET_0";
+		uint32_t got;
+
+		memset(r, 0, sizeof r);
+		memcpy(r, &j, sizeof j);
+		r[31] = 0x5a;
+		cr_assert_eq(tls_keylog_find(kl, label, r, out, sizeof out), j % 2 ? 48u : 32u,
+			     "session %u", j);
+		memcpy(&got, out + 1, sizeof got);
+		cr_assert_eq(got, j);
+		cr_assert_eq(out[0], j % 10 == 0, "session %u: wrong duplicate", j);
+		cr_assert_eq(tls_keylog_find(kl, j % 2 ? "SERVER_TRAFFIC_SECRET_0" : "CLIENT_RANDOM",
+					     r, out, sizeof out), 0);
+	}
 	tls_keylog_free(kl);
 }

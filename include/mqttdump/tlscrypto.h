@@ -32,8 +32,9 @@ struct tls_keylog;
  * Comment lines (#), blank lines, lines longer than 1024 bytes, unknown labels, bad hex
  * and secrets of the wrong length are skipped, not errors: a key log is often written by
  * several programs at once. When one label and random appear more than once, the last
- * line wins. Returns the loaded log (free with tls_keylog_free), or NULL with a message
- * in err (errcap bytes, may be 0) when the file cannot be read or memory runs out.
+ * line wins. Lookups are a binary search of the sorted secrets. Returns the loaded log
+ * (free with tls_keylog_free), or NULL with a message in err (errcap bytes, may be 0)
+ * when the file cannot be read, memory runs out, or it holds more than 4 Mi secrets.
  */
 struct tls_keylog *tls_keylog_load(const char *path, char *err, size_t errcap);
 
