@@ -2,6 +2,7 @@
 #include "mqttdump/capture.h"
 #include "mqttdump/engine.h"
 #include "mqttdump/report.h"
+#include "mqttdump/tlscrypto.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +43,8 @@ static void usage(FILE *f)
 	      "  --ws-port PORT       a port of MQTT over WebSocket (repeatable; default 8080,\n"
 	      "                       9001)\n"
 	      "  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
+	      "  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
+	      "                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
 	      "  -c N                 stop after N MQTT messages\n"
 	      "  -Z USER              live capture as root: become USER once the interface is\n"
 	      "                       open (default: nobody)\n"
@@ -63,7 +66,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
-       OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT };
+       OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -75,6 +78,7 @@ static const struct option long_opts[] = {
 	{ "tls-port", required_argument, NULL, OPT_TLS_PORT },
 	{ "ws-port", required_argument, NULL, OPT_WS_PORT },
 	{ "detect", no_argument, NULL, OPT_DETECT },
+	{ "keylog", required_argument, NULL, OPT_KEYLOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -185,6 +189,8 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 int main(int argc, char **argv)
 {
 	const char *file = NULL, *iface = NULL, *filter = NULL, *user = NULL, *wfile = NULL;
+	const char *keylog_path = NULL;
+	struct tls_keylog *keylog = NULL;
 	struct cap_writer *writer = NULL;
 	struct reporter reps[2];
 	size_t nreps = 0, sel = 0;
@@ -208,6 +214,7 @@ int main(int argc, char **argv)
 		case OPT_TLS_PORT: add_port("--tls-port", optarg, tls_ports, &ntls); break;
 		case OPT_WS_PORT: add_port("--ws-port", optarg, ws_ports, &nws); break;
 		case OPT_DETECT: ec.detect = 1; break;
+		case OPT_KEYLOG: keylog_path = optarg; break;
 		case 'c': ec.max_messages = number("-c", optarg, 1, UINT64_MAX); break;
 		case 'q': quiet = 1; break;
 		case 'Z': user = optarg; break;
@@ -253,6 +260,11 @@ int main(int argc, char **argv)
 			"the frames)\n");
 		return 2;
 	}
+	if (keylog_path && !(keylog = tls_keylog_load(keylog_path, err, sizeof err))) {
+		fprintf(stderr, "mqttdump: --keylog %s: %s\n", keylog_path, err);
+		return 1;
+	}
+	ec.keylog = keylog;
 	if (nports == 0)
 		ports[nports++] = 1883;
 	if (ntls == 0)
@@ -388,5 +400,6 @@ int main(int argc, char **argv)
 			reps[i].free(reps[i].ctx);
 	g_cap = NULL;
 	cap_close(run.cap);
+	tls_keylog_free(keylog);
 	return status;
 }

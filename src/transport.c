@@ -12,6 +12,7 @@
  * handshake messages at most HS_MAX, WebSocket payloads are streamed.
  */
 #include "mqttdump/transport.h"
+#include "mqttdump/tlscrypto.h"
 #include "mqttdump/ws.h"
 
 #include <stdio.h>
@@ -32,6 +33,7 @@ struct tdir {
 	struct tls_record_hdr rh;
 	uint8_t *rec;            /* the record's fragment, when it is read (not app data) */
 	uint32_t rechave;
+	uint8_t gather;          /* the record's bytes are kept (read or decrypted) */
 	uint8_t *hs;             /* handshake bytes gathered across records */
 	uint32_t hslen;
 	uint32_t hs_skip;        /* bytes of a too-large handshake message still to drop */
@@ -63,6 +65,11 @@ struct tconn {
 		alert_from, app_after_hs;
 	char sni[256];
 	uint8_t peek[2][PEEK], npeek[2];
+	/* decryption (--keylog) */
+	uint8_t client_random[32], server_random[32];
+	uint8_t etm, decrypting_now, finished[2], decrypt_failed[2];
+	struct tls_keys *keys[2];     /* protecting each direction's records now */
+	struct tls_keys *next_keys[2]; /* 1.2: after the side's CCS; 1.3: after its Finished */
 };
 
 struct transport {
@@ -74,6 +81,7 @@ struct transport {
 	void *ctx;
 	struct transport_stats st;
 	uint8_t *scratch;        /* WebSocket payloads unmasked here */
+	uint8_t *plain;          /* a decrypted record */
 	char info[1024];         /* the Info text of the event being built */
 };
 
@@ -124,6 +132,7 @@ void transport_free(struct transport *t)
 	if (!t)
 		return;
 	free(t->scratch);
+	free(t->plain);
 	free(t);
 }
 
@@ -283,6 +292,9 @@ static void tls_step(struct transport *t, const struct reasm_flow *f, struct tco
 	ev->version = c->version;
 	ev->suite = c->suite;
 	ev->info = t->info;
+	ev->decrypted = c->decrypting_now;
+	if (c->decrypting_now)
+		ev->encrypted = 0;
 	(void)f;
 	(void)at;
 	t->st.tls_records++;
@@ -308,6 +320,48 @@ static const char *suite_str(uint16_t s, char *buf, size_t cap)
 		return n;
 	snprintf(buf, cap, "0x%04x", s);
 	return buf;
+}
+
+/* The session's secrets from the key log, once the Server Hello has named the suite.
+ * TLS 1.2: both directions' keys, used after each side's ChangeCipherSpec. TLS 1.3: the
+ * handshake keys now, the application keys after each side's Finished. */
+static void load_keys(struct transport *t, const struct reasm_flow *f, struct tconn *c,
+		      const struct frame_ref *at)
+{
+	static const char *const hs_label[2] = { "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+						 "SERVER_HANDSHAKE_TRAFFIC_SECRET" };
+	static const char *const app_label[2] = { "CLIENT_TRAFFIC_SECRET_0",
+						  "SERVER_TRAFFIC_SECRET_0" };
+	uint8_t secret[TLS_MAX_SECRET];
+	size_t n;
+
+	if (!t->cfg.keylog || !c->saw_ch)
+		return;
+	if (!tls_suite_supported(c->suite, c->version)) {
+		error_ev(t, f, REASM_TO_CLIENT, at, tls_proto(c, 0),
+			 "this cipher suite is not one mqttdump decrypts");
+		return;
+	}
+	if (c->version == 0x0303) {
+		struct tls_keys *c2s, *s2c;
+		n = tls_keylog_find(t->cfg.keylog, "CLIENT_RANDOM", c->client_random, secret,
+				    sizeof secret);
+		if (n == 48 && tls12_keys(c->suite, c->etm, secret, c->client_random,
+					  c->server_random, &c2s, &s2c) == 0) {
+			c->next_keys[REASM_TO_BROKER] = c2s;
+			c->next_keys[REASM_TO_CLIENT] = s2c;
+		}
+	} else if (c->version == 0x0304) {
+		for (int d = 0; d < 2; d++) {
+			if ((n = tls_keylog_find(t->cfg.keylog, hs_label[d], c->client_random, secret,
+						 sizeof secret)))
+				c->keys[d] = tls13_keys(c->suite, secret, n);
+			if ((n = tls_keylog_find(t->cfg.keylog, app_label[d], c->client_random, secret,
+						 sizeof secret)))
+				c->next_keys[d] = tls13_keys(c->suite, secret, n);
+		}
+	}
+	memset(secret, 0, sizeof secret);
 }
 
 static void hs_message(struct transport *t, const struct reasm_flow *f, struct tconn *c,
@@ -336,6 +390,7 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 			break;
 		}
 		c->saw_ch = 1;
+		memcpy(c->client_random, ch.random, 32);
 		o = catf(t->info, sizeof t->info, o, " (%s%s", "", "");
 		if (ch.sni) {
 			size_t k = ch.sni_len < sizeof c->sni - 1 ? ch.sni_len : sizeof c->sni - 1;
@@ -376,6 +431,9 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 		}
 		c->version = sh.selected;
 		c->suite = sh.suite;
+		c->etm = sh.etm;
+		memcpy(c->server_random, sh.random, 32);
+		load_keys(t, f, c, at);
 		vn = tls_version_name(sh.selected);
 		snprintf(num, sizeof num, "0x%04x", sh.selected);
 		catf(t->info, sizeof t->info, o, " (%s, %s)", vn ? vn : num,
@@ -411,6 +469,9 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 	}
 	case TLS_HS_CERTIFICATE_REQUEST:
 		c->cert_requested = 1;
+		break;
+	case TLS_HS_FINISHED:
+		c->finished[dir] = 1;
 		break;
 	default:
 		break;
@@ -458,25 +519,31 @@ static void hs_bytes(struct transport *t, const struct reasm_flow *f, struct tco
 	d->hslen -= used;
 }
 
-static void record_done(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
-			const struct frame_ref *at)
+/* One record's content: type and body as read (clear = 0: as sent, encrypted once the
+ * side's CCS has passed) or as decrypted (clear = 1). */
+static void record_content(struct transport *t, struct reasm_flow *f, struct tconn *c,
+			   int dir, const struct frame_ref *at, uint8_t type, const uint8_t *b,
+			   uint32_t n, int clear)
 {
 	struct tdir *d = &c->d[dir];
 	struct transport_event ev;
-	const uint8_t *b = d->rec;
-	uint32_t n = d->rh.len;
 
 	ev_init(&ev, TRANSPORT_EV_TLS, f, dir, at);
-	ev.content_type = d->rh.type;
+	ev.content_type = type;
 	ev.length = n;
-	switch (d->rh.type) {
+	switch (type) {
 	case TLS_CT_CCS:
-		if (c->version != 0x0304) /* TLS 1.3's is for middleboxes only */
+		if (c->version != 0x0304) { /* TLS 1.3's is for middleboxes only */
 			d->ccs = 1;
+			if (c->next_keys[dir]) {
+				c->keys[dir] = c->next_keys[dir];
+				c->next_keys[dir] = NULL;
+			}
+		}
 		snprintf(t->info, sizeof t->info, "Change Cipher Spec");
 		break;
 	case TLS_CT_ALERT:
-		if (d->ccs || n != 2) {
+		if ((d->ccs && !clear) || n != 2) {
 			ev.encrypted = 1;
 			snprintf(t->info, sizeof t->info, "Encrypted Alert");
 		} else {
@@ -496,7 +563,7 @@ static void record_done(struct transport *t, struct reasm_flow *f, struct tconn 
 		}
 		break;
 	case TLS_CT_HANDSHAKE:
-		if (d->ccs) {
+		if (d->ccs && !clear) {
 			ev.encrypted = 1;
 			snprintf(t->info, sizeof t->info, "Encrypted Handshake Message");
 			break;
@@ -508,11 +575,57 @@ static void record_done(struct transport *t, struct reasm_flow *f, struct tconn 
 		d->app_bytes += n;
 		if (c->d[0].ccs && c->d[1].ccs)
 			c->app_after_hs = 1;
+		if (clear) {
+			/* MQTT, exactly as it would have come over plain TCP */
+			inner_data(t, f, c, dir, b, n, at);
+			return;
+		}
 		ev.encrypted = 1;
 		snprintf(t->info, sizeof t->info, "Application Data");
 		break;
 	}
 	tls_step(t, f, c, dir, at, &ev);
+}
+
+/* A whole record: decrypted when this direction has keys and the record is protected. */
+static void record_done(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
+			const struct frame_ref *at)
+{
+	struct tdir *d = &c->d[dir];
+	int prot = d->gather && c->keys[dir] &&
+		   (c->version == 0x0304 ? d->rh.type == TLS_CT_APPDATA : d->ccs);
+
+	if (prot && (t->plain || (t->plain = malloc(TLS_MAX_FRAGMENT)))) {
+		uint8_t ctype = 0;
+		int n = tls_decrypt_record(c->keys[dir], d->hdr, d->rec, d->rh.len, t->plain,
+					   &ctype);
+		if (n >= 0) {
+			uint8_t fin = c->finished[dir], kupd = 0;
+			d->decrypted++;
+			t->st.tls_decrypted++;
+			c->decrypting_now = 1;
+			if (ctype == TLS_CT_HANDSHAKE && n >= 1 && t->plain[0] == TLS_HS_KEY_UPDATE)
+				kupd = 1;
+			record_content(t, f, c, dir, at, ctype, t->plain, (uint32_t)n, 1);
+			c->decrypting_now = 0;
+			/* TLS 1.3: the records after a side's Finished use its application keys;
+			 * after a KeyUpdate, the next generation [RFC 8446 4.6.3] */
+			if (c->version == 0x0304 && !fin && c->finished[dir] && c->next_keys[dir]) {
+				tls_keys_free(c->keys[dir]);
+				c->keys[dir] = c->next_keys[dir];
+				c->next_keys[dir] = NULL;
+			} else if (c->version == 0x0304 && kupd) {
+				tls13_key_update(c->keys[dir]);
+			}
+			return;
+		}
+		if (!c->decrypt_failed[dir]) {
+			c->decrypt_failed[dir] = 1;
+			error_ev(t, f, dir, at, tls_proto(c, d->rh.version),
+				 "a record does not decrypt with the key log's secrets");
+		}
+	}
+	record_content(t, f, c, dir, at, d->rh.type, d->rec, d->rh.len, 0);
 }
 
 /* Find a record header in p after a gap; returns its offset, or n. */
@@ -556,14 +669,14 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 			if (rc == TLS_TRUNCATED)
 				continue;
 			d->rechave = 0;
-			if (d->rh.type != TLS_CT_APPDATA && !d->rec &&
-			    !(d->rec = malloc(TLS_MAX_FRAGMENT)))
+			d->gather = d->rh.type != TLS_CT_APPDATA || c->keys[dir];
+			if (d->gather && !d->rec && !(d->rec = malloc(TLS_MAX_FRAGMENT)))
 				return;
 			if (d->rh.len)
 				continue;
 		}
 		k = d->rh.len - d->rechave < n ? d->rh.len - d->rechave : n;
-		if (d->rh.type != TLS_CT_APPDATA)
+		if (d->gather)
 			memcpy(d->rec + d->rechave, p, k);
 		d->rechave += k;
 		p += k, n -= k;
@@ -605,7 +718,8 @@ static void tls_end(struct transport *t, const struct reasm_flow *f, struct tcon
 	} else if (!c->saw_sh) {
 		ev.handshake = "incomplete";
 	} else if (c->version == 0x0304) {
-		ev.handshake = "encrypted";
+		ev.handshake = c->finished[0] && c->finished[1] ? "complete" :
+			       c->d[0].decrypted + c->d[1].decrypted ? "incomplete" : "encrypted";
 	} else {
 		ev.handshake = c->d[0].ccs && c->d[1].ccs ? "complete" : "incomplete";
 	}
@@ -941,6 +1055,8 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 	if (c->inner_open && t->inner.close)
 		INNER_CALL(t, f, c, t->inner.close(t->inner_ctx, f, why, at));
 	for (int i = 0; i < 2; i++) {
+		tls_keys_free(c->keys[i]);
+		tls_keys_free(c->next_keys[i]);
 		free(c->d[i].rec);
 		free(c->d[i].hs);
 		free(c->d[i].http);

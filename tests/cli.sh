@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..32"
+echo "1..37"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -123,4 +123,17 @@ ok "-w tls12 without keys: 0 frames" 'grep -q ": 0 frames holding 0 MQTT message
 "$bin" -r "$root/captures/port18830.pcap" --detect > "$tmp/d.txt" 2>/dev/null
 "$bin" -r "$root/captures/port18830.pcap" > "$tmp/nd.txt" 2>/dev/null
 ok "--detect: MQTT on port 18830 reported and decoded" 'grep -q "MQTT detected on port 18830" "$tmp/d.txt" && grep -q "Publish Message \[odd/port\]" "$tmp/d.txt" && [ ! -s "$tmp/nd.txt" ]'
+
+# TLS without keys: every session reported with its handshake, nothing decoded as MQTT;
+# with the key log, the MQTT inside; with wrong secrets, said so and still nothing.
+"$bin" -r "$root/captures/tls12.pcap" > "$tmp/t.txt" 2> "$tmp/t.err"
+ok "TLS without keys: 5 sessions, 0 MQTT messages" '[ "$(grep -c "Client Hello (SNI=broker.local" "$tmp/t.txt")" -eq 5 ] && [ "$(grep -c "NOTE \[TLS session broker.local: TLSv1.2, .*not decrypted\]" "$tmp/t.txt")" -eq 5 ] && ! grep -q " MQTT " "$tmp/t.txt" && grep -q " 0 MQTT messages" "$tmp/t.err"'
+"$bin" -r "$root/captures/tls12.pcap" --keylog "$root/captures/tls12.keys" > "$tmp/k.txt" 2> "$tmp/k.err"
+ok "TLS with the key log: 55 MQTT messages over 5 suites" 'grep -q " 55 MQTT messages" "$tmp/k.err" && [ "$(grep -c "Connect Command" "$tmp/k.txt")" -eq 5 ]'
+awk 'NF == 3 { $3 = (substr($3, 1, 1) == "0" ? "1" : "0") substr($3, 2) } { print }' "$root/captures/tls12.keys" > "$tmp/wrong.keys"
+"$bin" -r "$root/captures/tls12.pcap" --keylog "$tmp/wrong.keys" > "$tmp/w.txt" 2> "$tmp/w.err"
+ok "TLS with wrong secrets: said so, nothing decoded" 'grep -q "does not decrypt" "$tmp/w.txt" && grep -q " 0 MQTT messages" "$tmp/w.err"'
+check "--keylog missing file" 1 "--keylog" -- "$bin" -r "$cap" --keylog "$tmp/no.keys"
+"$bin" -r "$root/captures/tls-nocert.pcap" --json > "$tmp/n.jsonl" 2>/dev/null
+ok "failed handshake: no client certificate" 'grep "\"event\":\"tls_session\"" "$tmp/n.jsonl" | grep -q "\"handshake\":\"failed\",\"failure\":\"Handshake Failure alert from the broker: the broker asked for a client certificate and got none\""'
 exit $fail
