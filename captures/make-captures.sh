@@ -312,7 +312,7 @@ for name in ${@:-$all}; do
 	tls12) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-false.conf tls12 ;;
 	tls13) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-false.conf tls13 ;;
 	tls-nocert) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-true.conf tls_nocert ;;
-	websocket) CAPTURE_FILTER="tcp port 9001" capture "$name" open.conf websocket ;;
+	websocket) CAPTURE_FILTER="tcp port 9001 or tcp port 1883" capture "$name" open.conf websocket ;;
 	port18830) CAPTURE_FILTER="tcp port 18830" capture "$name" port18830.conf port18830 ;;
 	*) echo "unknown capture $name" >&2; exit 2 ;;
 	esac
