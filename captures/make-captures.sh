@@ -285,6 +285,20 @@ websocket() {
 	wait "$r" 2> /dev/null || true
 }
 
+wss() {
+	# WebSocket over TLS on 443 (the relay terminates TLS), a key log from the client
+	rm -f "$here/wss.keys"
+	ip netns exec "$ns" /usr/bin/python3 "$here/tools/ws_relay.py" 443 1883 "$tmp/server.crt" \
+		"$tmp/server.key" &
+	local r=$!
+	sleep 0.5
+	in_ns "${T[@]}" broker.local 443 wss-1 wss/1 --ws --tls 1.3 "${TLS[@]}" --keylog "$here/wss.keys"
+	in_ns "${T[@]}" broker.local 443 wss-2 wss/2 --ws --tls 1.2 "${TLS[@]}" --keylog "$here/wss.keys" \
+		--big 300
+	kill "$r"
+	wait "$r" 2> /dev/null || true
+}
+
 port18830() {
 	in_ns mosquitto_sub -h 127.0.0.1 -p 18830 -i sub-odd -t odd/port -C 1 > /dev/null &
 	local s=$!
@@ -293,7 +307,7 @@ port18830() {
 	wait "$s"
 }
 
-all="sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types tls12 tls13 tls-nocert websocket port18830"
+all="sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types tls12 tls13 tls-nocert websocket wss port18830"
 for name in ${@:-$all}; do
 	case $name in
 	sub-pub-ping) capture "$name" open.conf sub_pub_ping ;;
@@ -313,6 +327,7 @@ for name in ${@:-$all}; do
 	tls13) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-false.conf tls13 ;;
 	tls-nocert) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-true.conf tls_nocert ;;
 	websocket) CAPTURE_FILTER="tcp port 9001 or tcp port 1883" capture "$name" open.conf websocket ;;
+	wss) CAPTURE_FILTER="tcp port 443 or tcp port 1883" capture "$name" open.conf wss ;;
 	port18830) CAPTURE_FILTER="tcp port 18830" capture "$name" port18830.conf port18830 ;;
 	*) echo "unknown capture $name" >&2; exit 2 ;;
 	esac

@@ -57,6 +57,7 @@ struct tconn {
 	void *inner;             /* the framer's per-connection state */
 	uint8_t inner_open;
 	uint8_t kind;            /* enum transport_kind */
+	uint8_t inner_kind;      /* TLS: what the decrypted bytes carry (MQTT, WebSocket) */
 	uint8_t on_mqtt, on_tls, on_ws;
 	struct tdir d[2];
 	/* TLS session */
@@ -519,6 +520,23 @@ static void hs_bytes(struct transport *t, const struct reasm_flow *f, struct tco
 	d->hslen -= used;
 }
 
+static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
+		    const uint8_t *p, uint32_t n, const struct frame_ref *at);
+
+/* Decrypted application data: MQTT, or (wss://) an HTTP upgrade and WebSocket frames
+ * carrying it, as the client's first bytes tell. */
+static void tls_plain(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
+		      const uint8_t *b, uint32_t n, const struct frame_ref *at)
+{
+	if (c->inner_kind == TRANSPORT_UNDECIDED)
+		c->inner_kind = dir == REASM_TO_BROKER && n >= 4 && memcmp(b, "GET ", 4) == 0 ?
+				TRANSPORT_WS : TRANSPORT_MQTT;
+	if (c->inner_kind == TRANSPORT_WS)
+		ws_data(t, f, c, dir, b, n, at);
+	else if (c->inner_kind == TRANSPORT_MQTT)
+		inner_data(t, f, c, dir, b, n, at);
+}
+
 /* One record's content: type and body as read (clear = 0: as sent, encrypted once the
  * side's CCS has passed) or as decrypted (clear = 1). */
 static void record_content(struct transport *t, struct reasm_flow *f, struct tconn *c,
@@ -577,7 +595,7 @@ static void record_content(struct transport *t, struct reasm_flow *f, struct tco
 			c->app_after_hs = 1;
 		if (clear) {
 			/* MQTT, exactly as it would have come over plain TCP */
-			inner_data(t, f, c, dir, b, n, at);
+			tls_plain(t, f, c, dir, b, n, at);
 			return;
 		}
 		ev.encrypted = 1;
@@ -773,6 +791,21 @@ static void ws_control(struct transport *t, const struct reasm_flow *f, struct t
 	send_ev(t, &ev);
 }
 
+/* WebSocket on the connection itself, or inside its TLS once decrypted. */
+static int ws_active(const struct tconn *c)
+{
+	return c->kind == TRANSPORT_WS ||
+	       (c->kind == TRANSPORT_TLS && c->inner_kind == TRANSPORT_WS);
+}
+
+static void ws_stop(struct tconn *c)
+{
+	if (c->kind == TRANSPORT_TLS)
+		c->inner_kind = TRANSPORT_IGNORED;
+	else
+		c->kind = TRANSPORT_IGNORED;
+}
+
 static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
 		    const uint8_t **pp, uint32_t *np, const struct frame_ref *at)
 {
@@ -798,7 +831,7 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 		d->httplen += k;
 		*pp += k, *np -= k;
 		if (d->httplen == HTTP_MAX) {
-			c->kind = TRANSPORT_IGNORED;
+			ws_stop(c);
 			error_ev(t, f, dir, at, "HTTP", "an HTTP head longer than 8192 bytes: not read");
 		}
 		return;
@@ -818,7 +851,7 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 	ev.info = t->info;
 	if (dir == REASM_TO_BROKER && !ws_is_upgrade(d->http, end, &line, &mqtt)) {
 		send_ev(t, &ev);
-		c->kind = TRANSPORT_IGNORED;
+		ws_stop(c);
 		error_ev(t, f, dir, at, "HTTP", "an HTTP request, not a WebSocket upgrade: not read");
 		return;
 	}
@@ -841,7 +874,7 @@ static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 			return;
 		d->ws_resync = 0;
 	}
-	while (n && !d->dead && c->kind == TRANSPORT_WS) {
+	while (n && !d->dead && ws_active(c)) {
 		uint32_t k;
 		if (d->wsphase == WS_HTTP) {
 			ws_http(t, f, c, dir, &p, &n, at);

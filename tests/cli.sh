@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..38"
+echo "1..39"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -124,11 +124,14 @@ ok "-w tls12 without keys: 0 frames" 'grep -q ": 0 frames holding 0 MQTT message
 "$bin" -r "$root/captures/port18830.pcap" > "$tmp/nd.txt" 2>/dev/null
 ok "--detect: MQTT on port 18830 reported and decoded" 'grep -q "MQTT detected on port 18830" "$tmp/d.txt" && grep -q "Publish Message \[odd/port\]" "$tmp/d.txt" && [ ! -s "$tmp/nd.txt" ]'
 
-# WebSocket: captures/websocket.pcap holds both sides of tools/ws_relay.py, the client's
-# WebSocket connections (9001) and the relay's plain ones to the broker (1883). The MQTT
-# decoded from WebSocket must be the MQTT on 1883, message for message.
-"$bin" -r "$root/captures/websocket.pcap" --json > "$tmp/ws.jsonl" 2>/dev/null
-ok "WebSocket MQTT = the same MQTT on 1883" 'python3 -c "
+# WebSocket: captures/websocket.pcap (and wss.pcap, WebSocket in TLS on 443) hold both sides
+# of tools/ws_relay.py, the client's WebSocket connections and the relay's plain ones to the
+# broker (1883). The MQTT decoded from WebSocket must be the MQTT on 1883, message for
+# message.
+for w in "websocket 9001" "wss 443"; do
+read -r wname wport <<< "$w"
+(cd "$root/captures" && "$bin" -r "$wname.pcap" --tls-port 443 --keylog wss.keys --json) > "$tmp/ws.jsonl" 2>/dev/null
+ok "$wname: MQTT read from WebSocket = the same MQTT on 1883" 'python3 -c "
 import json,sys
 by={}
 for l in open(sys.argv[1]):
@@ -136,14 +139,15 @@ for l in open(sys.argv[1]):
     if \"type_id\" not in o: continue
     port=o[\"dport\"] if o[\"from\"]==\"client\" else o[\"sport\"]
     by.setdefault(port,{}).setdefault(o[\"stream\"],[]).append((o[\"from\"],o[\"type\"],o.get(\"msgid\"),o.get(\"topic\"),o.get(\"payload_len\"),o[\"length\"]))
-ws=[by[9001][k] for k in sorted(by[9001])]
+ws=[by[int(sys.argv[2])][k] for k in sorted(by[int(sys.argv[2])])]
 tcp=[by[1883][k] for k in sorted(by[1883])]
 assert len(ws)==2 and len(tcp)==2, (len(ws),len(tcp))
 for a,b in zip(ws,tcp):
     for side in (\"client\",\"broker\"):
         x=[m for m in a if m[0]==side]; y=[m for m in b if m[0]==side]
         assert x==y and len(x)>3, (side,x,y)
-" "$tmp/ws.jsonl"'
+" "$tmp/ws.jsonl" "$wport"'
+done
 
 # TLS without keys: every session reported with its handshake, nothing decoded as MQTT;
 # with the key log, the MQTT inside; with wrong secrets, said so and still nothing.

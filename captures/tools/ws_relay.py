@@ -6,11 +6,13 @@ binary frame, except that a read of more than 100 bytes is sent as a fragmented 
 (a binary frame and continuations) with a ping in the middle, so that the capture shows
 fragmentation and an interleaved control frame.
 
-Usage: ws_relay.py LISTEN_PORT BROKER_PORT
+Usage: ws_relay.py LISTEN_PORT BROKER_PORT [CERT KEY]   (with CERT and KEY: WebSocket over
+TLS, wss://)
 """
 import base64
 import hashlib
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -113,12 +115,22 @@ def serve(ws, broker_port):
 
 def main():
     port, broker = int(sys.argv[1]), int(sys.argv[2])
+    ctx = None
+    if len(sys.argv) > 4:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[3], sys.argv[4])
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", port))
     ls.listen(8)
     while True:
         s, _ = ls.accept()
+        if ctx:
+            try:
+                s = ctx.wrap_socket(s, server_side=True)
+            except (ssl.SSLError, OSError):
+                s.close()
+                continue
         threading.Thread(target=serve, args=(s, broker), daemon=True).start()
 
 
