@@ -53,24 +53,30 @@ struct tdir {
 	uint8_t ws_resync;       /* after a gap: a frame header must start a segment */
 };
 
-struct tconn {
-	void *inner;             /* the framer's per-connection state */
-	uint8_t inner_open;
-	uint8_t kind;            /* enum transport_kind */
-	uint8_t inner_kind;      /* TLS: what the decrypted bytes carry (MQTT, WebSocket) */
-	uint8_t on_mqtt, on_tls, on_ws;
+/* A TLS or WebSocket connection's state: allocated once the first bytes say so, so that
+ * plain MQTT connections cost only struct tconn. */
+struct tsess {
 	struct tdir d[2];
 	/* TLS session */
 	uint16_t version, suite;
 	uint8_t saw_ch, saw_sh, cert_requested, client_cert_empty, fatal_alert, alert_desc,
 		alert_from, app_after_hs;
 	char sni[256];
-	uint8_t peek[2][PEEK], npeek[2];
 	/* decryption (--keylog) */
 	uint8_t client_random[32], server_random[32];
 	uint8_t etm, decrypting_now, finished[2], decrypt_failed[2];
 	struct tls_keys *keys[2];     /* protecting each direction's records now */
 	struct tls_keys *next_keys[2]; /* 1.2: after the side's CCS; 1.3: after its Finished */
+};
+
+struct tconn {
+	void *inner;             /* the framer's per-connection state */
+	uint8_t inner_open;
+	uint8_t kind;            /* enum transport_kind */
+	uint8_t inner_kind;      /* TLS: what the decrypted bytes carry (MQTT, WebSocket) */
+	uint8_t on_mqtt, on_tls, on_ws;
+	uint8_t peek[2][PEEK], npeek[2];
+	struct tsess *s;         /* TLS, WebSocket */
 };
 
 struct transport {
@@ -240,6 +246,8 @@ static int looks_like_tls(const uint8_t *p, uint32_t n)
 static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t *p,
 		   uint32_t n)
 {
+	int mid_tls = 0, mid_ws = 0;
+
 	if (n >= 2 && p[0] == TLS_CT_HANDSHAKE && p[1] == 3) {
 		c->kind = TRANSPORT_TLS;
 	} else if (n >= 4 && memcmp(p, "GET ", 4) == 0 && dir == REASM_TO_BROKER &&
@@ -247,10 +255,10 @@ static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t 
 		c->kind = TRANSPORT_WS; /* the head decides: an Upgrade, or ignored */
 	} else if (c->on_tls && looks_like_tls(p, n)) {
 		c->kind = TRANSPORT_TLS; /* the capture starts inside a session */
-		c->d[dir].resync = 1;
+		mid_tls = 1;
 	} else if (c->on_ws && !c->on_mqtt) {
 		c->kind = TRANSPORT_WS; /* the capture starts after the upgrade */
-		c->d[0].wsphase = c->d[1].wsphase = WS_FRAMES;
+		mid_ws = 1;
 	} else if (c->on_mqtt || c->on_tls) {
 		c->kind = TRANSPORT_MQTT;
 	} else if (dir == REASM_TO_BROKER && transport_looks_like_connect(p, n)) {
@@ -259,6 +267,15 @@ static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t 
 	} else {
 		c->kind = TRANSPORT_IGNORED;
 		t->st.ignored++;
+	}
+	if (c->kind == TRANSPORT_TLS || c->kind == TRANSPORT_WS) {
+		if (!(c->s = calloc(1, sizeof *c->s))) {
+			c->kind = TRANSPORT_IGNORED; /* out of memory: not read */
+			return;
+		}
+		c->s->d[dir].resync = (uint8_t)mid_tls;
+		if (mid_ws)
+			c->s->d[0].wsphase = c->s->d[1].wsphase = WS_FRAMES;
 	}
 	if (c->kind == TRANSPORT_TLS)
 		t->st.tls_sessions++;
@@ -281,20 +298,20 @@ static int need_more(const struct tconn *c, int dir, const uint8_t *p, uint32_t 
 
 static const char *tls_proto(const struct tconn *c, uint16_t record_version)
 {
-	const char *n = tls_version_name(c->version ? c->version : record_version);
+	const char *n = tls_version_name(c->s->version ? c->s->version : record_version);
 	return n ? n : "TLS";
 }
 
 static void tls_step(struct transport *t, const struct reasm_flow *f, struct tconn *c,
 		     int dir, const struct frame_ref *at, struct transport_event *ev)
 {
-	ev->proto = tls_proto(c, c->d[dir].rh.version);
-	ev->record_version = c->d[dir].rh.version;
-	ev->version = c->version;
-	ev->suite = c->suite;
+	ev->proto = tls_proto(c, c->s->d[dir].rh.version);
+	ev->record_version = c->s->d[dir].rh.version;
+	ev->version = c->s->version;
+	ev->suite = c->s->suite;
 	ev->info = t->info;
-	ev->decrypted = c->decrypting_now;
-	if (c->decrypting_now)
+	ev->decrypted = c->s->decrypting_now;
+	if (c->s->decrypting_now)
 		ev->encrypted = 0;
 	(void)f;
 	(void)at;
@@ -336,30 +353,30 @@ static void load_keys(struct transport *t, const struct reasm_flow *f, struct tc
 	uint8_t secret[TLS_MAX_SECRET];
 	size_t n;
 
-	if (!t->cfg.keylog || !c->saw_ch)
+	if (!t->cfg.keylog || !c->s->saw_ch)
 		return;
-	if (!tls_suite_supported(c->suite, c->version)) {
+	if (!tls_suite_supported(c->s->suite, c->s->version)) {
 		error_ev(t, f, REASM_TO_CLIENT, at, tls_proto(c, 0),
 			 "this cipher suite is not one mqttdump decrypts");
 		return;
 	}
-	if (c->version == 0x0303) {
+	if (c->s->version == 0x0303) {
 		struct tls_keys *c2s, *s2c;
-		n = tls_keylog_find(t->cfg.keylog, "CLIENT_RANDOM", c->client_random, secret,
+		n = tls_keylog_find(t->cfg.keylog, "CLIENT_RANDOM", c->s->client_random, secret,
 				    sizeof secret);
-		if (n == 48 && tls12_keys(c->suite, c->etm, secret, c->client_random,
-					  c->server_random, &c2s, &s2c) == 0) {
-			c->next_keys[REASM_TO_BROKER] = c2s;
-			c->next_keys[REASM_TO_CLIENT] = s2c;
+		if (n == 48 && tls12_keys(c->s->suite, c->s->etm, secret, c->s->client_random,
+					  c->s->server_random, &c2s, &s2c) == 0) {
+			c->s->next_keys[REASM_TO_BROKER] = c2s;
+			c->s->next_keys[REASM_TO_CLIENT] = s2c;
 		}
-	} else if (c->version == 0x0304) {
+	} else if (c->s->version == 0x0304) {
 		for (int d = 0; d < 2; d++) {
-			if ((n = tls_keylog_find(t->cfg.keylog, hs_label[d], c->client_random, secret,
+			if ((n = tls_keylog_find(t->cfg.keylog, hs_label[d], c->s->client_random, secret,
 						 sizeof secret)))
-				c->keys[d] = tls13_keys(c->suite, secret, n);
-			if ((n = tls_keylog_find(t->cfg.keylog, app_label[d], c->client_random, secret,
+				c->s->keys[d] = tls13_keys(c->s->suite, secret, n);
+			if ((n = tls_keylog_find(t->cfg.keylog, app_label[d], c->s->client_random, secret,
 						 sizeof secret)))
-				c->next_keys[d] = tls13_keys(c->suite, secret, n);
+				c->s->next_keys[d] = tls13_keys(c->s->suite, secret, n);
 		}
 	}
 	memset(secret, 0, sizeof secret);
@@ -390,17 +407,17 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 			catf(t->info, sizeof t->info, o, " [Malformed]%s%s", "", "");
 			break;
 		}
-		c->saw_ch = 1;
-		memcpy(c->client_random, ch.random, 32);
+		c->s->saw_ch = 1;
+		memcpy(c->s->client_random, ch.random, 32);
 		o = catf(t->info, sizeof t->info, o, " (%s%s", "", "");
 		if (ch.sni) {
-			size_t k = ch.sni_len < sizeof c->sni - 1 ? ch.sni_len : sizeof c->sni - 1;
-			memcpy(c->sni, ch.sni, k);
-			c->sni[k] = '\0';
+			size_t k = ch.sni_len < sizeof c->s->sni - 1 ? ch.sni_len : sizeof c->s->sni - 1;
+			memcpy(c->s->sni, ch.sni, k);
+			c->s->sni[k] = '\0';
 			for (size_t i = 0; i < k; i++)
-				if ((unsigned char)c->sni[i] < 0x20 || (unsigned char)c->sni[i] > 0x7e)
-					c->sni[i] = '?'; /* a name we print, not a byte string */
-			o = catf(t->info, sizeof t->info, o, "SNI=%s, %s", c->sni, "");
+				if ((unsigned char)c->s->sni[i] < 0x20 || (unsigned char)c->s->sni[i] > 0x7e)
+					c->s->sni[i] = '?'; /* a name we print, not a byte string */
+			o = catf(t->info, sizeof t->info, o, "SNI=%s, %s", c->s->sni, "");
 		}
 		/* the versions it offers: supported_versions, else its legacy_version */
 		o = catf(t->info, sizeof t->info, o, "offers %s%s", "", "");
@@ -423,17 +440,17 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 			catf(t->info, sizeof t->info, o, " [Malformed]%s%s", "", "");
 			break;
 		}
-		c->saw_sh = 1;
+		c->s->saw_sh = 1;
 		if (sh.hrr) {
 			catf(t->info, sizeof t->info, o, " (Hello Retry Request)%s%s", "", "");
 			ev.sh = &sh;
 			tls_step(t, f, c, dir, at, &ev);
 			return;
 		}
-		c->version = sh.selected;
-		c->suite = sh.suite;
-		c->etm = sh.etm;
-		memcpy(c->server_random, sh.random, 32);
+		c->s->version = sh.selected;
+		c->s->suite = sh.suite;
+		c->s->etm = sh.etm;
+		memcpy(c->s->server_random, sh.random, 32);
 		load_keys(t, f, c, at);
 		vn = tls_version_name(sh.selected);
 		snprintf(num, sizeof num, "0x%04x", sh.selected);
@@ -449,14 +466,14 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 		const uint8_t *der;
 		int rc;
 		while (n < MAX_CERTS &&
-		       (rc = tls_next_certificate(body, len, c->version == 0x0304, &pos, &der,
+		       (rc = tls_next_certificate(body, len, c->s->version == 0x0304, &pos, &der,
 						  &dlen)) == TLS_OK)
 			if (tls_cert_facts(der, dlen, &certs[n]) == 0)
 				n++;
 		if (n == 0) {
 			catf(t->info, sizeof t->info, o, " (none)%s%s", "", "");
 			if (dir == REASM_TO_BROKER)
-				c->client_cert_empty = 1;
+				c->s->client_cert_empty = 1;
 		} else {
 			o = catf(t->info, sizeof t->info, o, " (%s; issuer %s", certs[0].subject,
 				 certs[0].issuer);
@@ -469,10 +486,10 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 		return;
 	}
 	case TLS_HS_CERTIFICATE_REQUEST:
-		c->cert_requested = 1;
+		c->s->cert_requested = 1;
 		break;
 	case TLS_HS_FINISHED:
-		c->finished[dir] = 1;
+		c->s->finished[dir] = 1;
 		break;
 	default:
 		break;
@@ -484,7 +501,7 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 static void hs_bytes(struct transport *t, const struct reasm_flow *f, struct tconn *c,
 		     int dir, const struct frame_ref *at, const uint8_t *p, uint32_t n)
 {
-	struct tdir *d = &c->d[dir];
+	struct tdir *d = &c->s->d[dir];
 	uint32_t used = 0;
 
 	if (d->hs_skip) {
@@ -543,7 +560,7 @@ static void record_content(struct transport *t, struct reasm_flow *f, struct tco
 			   int dir, const struct frame_ref *at, uint8_t type, const uint8_t *b,
 			   uint32_t n, int clear)
 {
-	struct tdir *d = &c->d[dir];
+	struct tdir *d = &c->s->d[dir];
 	struct transport_event ev;
 
 	ev_init(&ev, TRANSPORT_EV_TLS, f, dir, at);
@@ -551,11 +568,11 @@ static void record_content(struct transport *t, struct reasm_flow *f, struct tco
 	ev.length = n;
 	switch (type) {
 	case TLS_CT_CCS:
-		if (c->version != 0x0304) { /* TLS 1.3's is for middleboxes only */
+		if (c->s->version != 0x0304) { /* TLS 1.3's is for middleboxes only */
 			d->ccs = 1;
-			if (c->next_keys[dir]) {
-				c->keys[dir] = c->next_keys[dir];
-				c->next_keys[dir] = NULL;
+			if (c->s->next_keys[dir]) {
+				c->s->keys[dir] = c->s->next_keys[dir];
+				c->s->next_keys[dir] = NULL;
 			}
 		}
 		snprintf(t->info, sizeof t->info, "Change Cipher Spec");
@@ -573,10 +590,10 @@ static void record_content(struct transport *t, struct reasm_flow *f, struct tco
 			ev.alert_desc = b[1];
 			snprintf(t->info, sizeof t->info, "Alert (Level: %s, Description: %s)",
 				 lv ? lv : l, ds ? ds : x);
-			if (b[0] == 2 && !c->fatal_alert) {
-				c->fatal_alert = 1;
-				c->alert_desc = b[1];
-				c->alert_from = (uint8_t)dir;
+			if (b[0] == 2 && !c->s->fatal_alert) {
+				c->s->fatal_alert = 1;
+				c->s->alert_desc = b[1];
+				c->s->alert_from = (uint8_t)dir;
 			}
 		}
 		break;
@@ -591,8 +608,8 @@ static void record_content(struct transport *t, struct reasm_flow *f, struct tco
 	default: /* application data */
 		d->app_records++;
 		d->app_bytes += n;
-		if (c->d[0].ccs && c->d[1].ccs)
-			c->app_after_hs = 1;
+		if (c->s->d[0].ccs && c->s->d[1].ccs)
+			c->s->app_after_hs = 1;
 		if (clear) {
 			/* MQTT, exactly as it would have come over plain TCP */
 			tls_plain(t, f, c, dir, b, n, at);
@@ -609,36 +626,36 @@ static void record_content(struct transport *t, struct reasm_flow *f, struct tco
 static void record_done(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
 			const struct frame_ref *at)
 {
-	struct tdir *d = &c->d[dir];
-	int prot = d->gather && c->keys[dir] &&
-		   (c->version == 0x0304 ? d->rh.type == TLS_CT_APPDATA : d->ccs);
+	struct tdir *d = &c->s->d[dir];
+	int prot = d->gather && c->s->keys[dir] &&
+		   (c->s->version == 0x0304 ? d->rh.type == TLS_CT_APPDATA : d->ccs);
 
 	if (prot && (t->plain || (t->plain = malloc(TLS_MAX_FRAGMENT)))) {
 		uint8_t ctype = 0;
-		int n = tls_decrypt_record(c->keys[dir], d->hdr, d->rec, d->rh.len, t->plain,
+		int n = tls_decrypt_record(c->s->keys[dir], d->hdr, d->rec, d->rh.len, t->plain,
 					   &ctype);
 		if (n >= 0) {
-			uint8_t fin = c->finished[dir], kupd = 0;
+			uint8_t fin = c->s->finished[dir], kupd = 0;
 			d->decrypted++;
 			t->st.tls_decrypted++;
-			c->decrypting_now = 1;
+			c->s->decrypting_now = 1;
 			if (ctype == TLS_CT_HANDSHAKE && n >= 1 && t->plain[0] == TLS_HS_KEY_UPDATE)
 				kupd = 1;
 			record_content(t, f, c, dir, at, ctype, t->plain, (uint32_t)n, 1);
-			c->decrypting_now = 0;
+			c->s->decrypting_now = 0;
 			/* TLS 1.3: the records after a side's Finished use its application keys;
 			 * after a KeyUpdate, the next generation [RFC 8446 4.6.3] */
-			if (c->version == 0x0304 && !fin && c->finished[dir] && c->next_keys[dir]) {
-				tls_keys_free(c->keys[dir]);
-				c->keys[dir] = c->next_keys[dir];
-				c->next_keys[dir] = NULL;
-			} else if (c->version == 0x0304 && kupd) {
-				tls13_key_update(c->keys[dir]);
+			if (c->s->version == 0x0304 && !fin && c->s->finished[dir] && c->s->next_keys[dir]) {
+				tls_keys_free(c->s->keys[dir]);
+				c->s->keys[dir] = c->s->next_keys[dir];
+				c->s->next_keys[dir] = NULL;
+			} else if (c->s->version == 0x0304 && kupd) {
+				tls13_key_update(c->s->keys[dir]);
 			}
 			return;
 		}
-		if (!c->decrypt_failed[dir]) {
-			c->decrypt_failed[dir] = 1;
+		if (!c->s->decrypt_failed[dir]) {
+			c->s->decrypt_failed[dir] = 1;
 			error_ev(t, f, dir, at, tls_proto(c, d->rh.version),
 				 "a record does not decrypt with the key log's secrets");
 		}
@@ -660,7 +677,7 @@ static uint32_t tls_resync(const uint8_t *p, uint32_t n)
 static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
 		     const uint8_t *p, uint32_t n, const struct frame_ref *at)
 {
-	struct tdir *d = &c->d[dir];
+	struct tdir *d = &c->s->d[dir];
 
 	if (d->resync) {
 		uint32_t k = tls_resync(p, n);
@@ -687,7 +704,7 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 			if (rc == TLS_TRUNCATED)
 				continue;
 			d->rechave = 0;
-			d->gather = d->rh.type != TLS_CT_APPDATA || c->keys[dir];
+			d->gather = d->rh.type != TLS_CT_APPDATA || c->s->keys[dir];
 			if (d->gather && !d->rec && !(d->rec = malloc(TLS_MAX_FRAGMENT)))
 				return;
 			if (d->rh.len)
@@ -714,38 +731,38 @@ static void tls_end(struct transport *t, const struct reasm_flow *f, struct tcon
 	size_t o;
 
 	ev_init(&ev, TRANSPORT_EV_TLS_END, f, REASM_TO_BROKER, at);
-	ev.version = c->version;
-	ev.suite = c->suite;
-	ev.sni = c->sni;
+	ev.version = c->s->version;
+	ev.suite = c->s->suite;
+	ev.sni = c->s->sni;
 	ev.proto = tls_proto(c, 0x0301);
 	for (int i = 0; i < 2; i++) {
-		ev.app_records[i] = c->d[i].app_records;
-		ev.app_bytes[i] = c->d[i].app_bytes;
-		ev.decrypted_records[i] = c->d[i].decrypted;
+		ev.app_records[i] = c->s->d[i].app_records;
+		ev.app_bytes[i] = c->s->d[i].app_bytes;
+		ev.decrypted_records[i] = c->s->d[i].decrypted;
 	}
-	if (c->fatal_alert) {
-		const char *a = tls_alert_name(c->alert_desc);
+	if (c->s->fatal_alert) {
+		const char *a = tls_alert_name(c->s->alert_desc);
 		ev.handshake = "failed";
 		o = (size_t)snprintf(why, sizeof why, "%s alert from the %s", a ? a : "fatal",
-				     c->alert_from == REASM_TO_BROKER ? "client" : "broker");
-		if (c->cert_requested && c->client_cert_empty)
+				     c->s->alert_from == REASM_TO_BROKER ? "client" : "broker");
+		if (c->s->cert_requested && c->s->client_cert_empty)
 			snprintf(why + o, sizeof why - o,
 				 ": the broker asked for a client certificate and got none");
 		ev.failure = why;
 		t->st.tls_failed++;
-	} else if (!c->saw_sh) {
+	} else if (!c->s->saw_sh) {
 		ev.handshake = "incomplete";
-	} else if (c->version == 0x0304) {
-		ev.handshake = c->finished[0] && c->finished[1] ? "complete" :
-			       c->d[0].decrypted + c->d[1].decrypted ? "incomplete" : "encrypted";
+	} else if (c->s->version == 0x0304) {
+		ev.handshake = c->s->finished[0] && c->s->finished[1] ? "complete" :
+			       c->s->d[0].decrypted + c->s->d[1].decrypted ? "incomplete" : "encrypted";
 	} else {
-		ev.handshake = c->d[0].ccs && c->d[1].ccs ? "complete" : "incomplete";
+		ev.handshake = c->s->d[0].ccs && c->s->d[1].ccs ? "complete" : "incomplete";
 	}
-	o = (size_t)snprintf(t->info, sizeof t->info, "[TLS session%s%s: ", c->sni[0] ? " " : "",
-			     c->sni);
-	if (c->saw_sh)
+	o = (size_t)snprintf(t->info, sizeof t->info, "[TLS session%s%s: ", c->s->sni[0] ? " " : "",
+			     c->s->sni);
+	if (c->s->saw_sh)
 		o = catf(t->info, sizeof t->info, o, "%s, %s, ", tls_proto(c, 0),
-			 suite_str(c->suite, sb, sizeof sb));
+			 suite_str(c->s->suite, sb, sizeof sb));
 	o = catf(t->info, sizeof t->info, o, "handshake %s%s", ev.handshake, "");
 	if (ev.failure)
 		o = catf(t->info, sizeof t->info, o, " (%s)%s", ev.failure, "");
@@ -753,13 +770,13 @@ static void tls_end(struct transport *t, const struct reasm_flow *f, struct tcon
 		char nums[160];
 		snprintf(nums, sizeof nums, "; application data: %llu records (%llu bytes) from the "
 			 "client, %llu (%llu bytes) from the broker",
-			 (unsigned long long)c->d[0].app_records, (unsigned long long)c->d[0].app_bytes,
-			 (unsigned long long)c->d[1].app_records, (unsigned long long)c->d[1].app_bytes);
+			 (unsigned long long)c->s->d[0].app_records, (unsigned long long)c->s->d[0].app_bytes,
+			 (unsigned long long)c->s->d[1].app_records, (unsigned long long)c->s->d[1].app_bytes);
 		o = catf(t->info, sizeof t->info, o, "%s%s", nums, "");
 	}
-	if (c->d[0].decrypted + c->d[1].decrypted)
+	if (c->s->d[0].decrypted + c->s->d[1].decrypted)
 		o = catf(t->info, sizeof t->info, o, ", decrypted%s%s", "", "");
-	else if (c->d[0].app_records + c->d[1].app_records)
+	else if (c->s->d[0].app_records + c->s->d[1].app_records)
 		o = catf(t->info, sizeof t->info, o, ", not decrypted%s%s", "", "");
 	catf(t->info, sizeof t->info, o, "]%s%s", "", "");
 	ev.info = t->info;
@@ -809,7 +826,7 @@ static void ws_stop(struct tconn *c)
 static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
 		    const uint8_t **pp, uint32_t *np, const struct frame_ref *at)
 {
-	struct tdir *d = &c->d[dir];
+	struct tdir *d = &c->s->d[dir];
 	struct transport_event ev;
 	uint32_t k, end = 0;
 	size_t line;
@@ -866,7 +883,7 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
 		    const uint8_t *p, uint32_t n, const struct frame_ref *at)
 {
-	struct tdir *d = &c->d[dir];
+	struct tdir *d = &c->s->d[dir];
 
 	if (d->ws_resync && d->wsphase == WS_FRAMES) {
 		struct ws_frame_hdr h;
@@ -1040,7 +1057,9 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 	/* The framer reports the hole (a NOTE, a "gap" record) whatever carries MQTT. */
 	if (c->inner_open && t->inner.gap)
 		INNER_CALL(t, f, c, t->inner.gap(t->inner_ctx, f, dir, offset, len, cause, at));
-	d = &c->d[dir];
+	if (!c->s)
+		return; /* plain MQTT, or not decided yet */
+	d = &c->s->d[dir];
 	switch (c->kind) {
 	case TRANSPORT_TLS:
 		/* the record in progress is lost: look for the next header */
@@ -1087,13 +1106,14 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 		tls_end(t, f, c, at);
 	if (c->inner_open && t->inner.close)
 		INNER_CALL(t, f, c, t->inner.close(t->inner_ctx, f, why, at));
-	for (int i = 0; i < 2; i++) {
-		tls_keys_free(c->keys[i]);
-		tls_keys_free(c->next_keys[i]);
-		free(c->d[i].rec);
-		free(c->d[i].hs);
-		free(c->d[i].http);
+	for (int i = 0; c->s && i < 2; i++) {
+		tls_keys_free(c->s->keys[i]);
+		tls_keys_free(c->s->next_keys[i]);
+		free(c->s->d[i].rec);
+		free(c->s->d[i].hs);
+		free(c->s->d[i].http);
 	}
+	free(c->s);
 	free(c);
 	f->user = NULL;
 }
