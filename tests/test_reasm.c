@@ -551,3 +551,68 @@ Test(reasm, data_after_the_fin_is_not_delivered)
 	cr_assert_arr_eq(r.out[0], stream, 10);
 	reasm_free(rs);
 }
+
+/* --detect: connections on every port are followed; the SYN's sender is the client,
+ * without a SYN the lower port is the broker's; a flow is found again either way round. */
+static struct flowrec {
+	uint16_t broker_port, client_port;
+	int opened;
+} g_fr;
+
+static void *fr_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
+{
+	(void)ctx, (void)at;
+	g_fr.broker_port = f->broker_port;
+	g_fr.client_port = f->client_port;
+	g_fr.opened++;
+	return &g_fr;
+}
+
+static int feed_any(struct reasm *rs, uint16_t sport, uint16_t dport, uint32_t seq,
+		    uint8_t flags, const uint8_t *data, uint32_t n)
+{
+	struct cap_pkt pkt = { 0 };
+	struct tcp_seg s = { 0 };
+	struct tcp_addr a = { 4, { 10, 0, 0, 1 } }, b = { 4, { 10, 0, 0, 2 } };
+
+	pkt.frame = ++g_frame;
+	pkt.ts_sec = 1000;
+	s.pkt = &pkt;
+	s.at.frame = pkt.frame;
+	s.src = sport < dport ? b : a;
+	s.dst = sport < dport ? a : b;
+	s.sport = sport;
+	s.dport = dport;
+	s.seq = seq;
+	s.flags = flags;
+	s.payload = data;
+	s.paylen = s.wirelen = n;
+	return reasm_feed(rs, &s);
+}
+
+Test(reasm, any_port_follows_every_connection)
+{
+	struct reasm_sink sk = { fr_open, NULL, NULL, NULL, NULL };
+	struct reasm_config off = { ports, 1, 1 << 20, 0, 0, 0 };
+	struct reasm_config on = { ports, 1, 1 << 20, 0, 0, 1 };
+	struct reasm *rs = reasm_new(&off, &sk, NULL);
+
+	memset(&g_fr, 0, sizeof g_fr);
+	cr_assert_eq(feed_any(rs, 50000, 18830, 1, TCP_SYN, NULL, 0), 0);
+	cr_assert_eq(g_fr.opened, 0);
+	reasm_free(rs);
+
+	rs = reasm_new(&on, &sk, NULL);
+	/* a SYN to 60001 from 1000: the SYN's sender is the client, whatever the numbers */
+	cr_assert_eq(feed_any(rs, 1000, 60001, 1, TCP_SYN, NULL, 0), 1);
+	cr_assert_eq(g_fr.broker_port, 60001);
+	cr_assert_eq(feed_any(rs, 60001, 1000, 9, TCP_SYN | TCP_ACK, NULL, 0), 1);
+	cr_assert_eq(g_fr.opened, 1, "the SYN-ACK belongs to the same connection");
+	/* no SYN: the lower port is the broker's, and the reply finds the same flow */
+	cr_assert_eq(feed_any(rs, 50000, 18830, 1, TCP_ACK, (const uint8_t *)"ab", 2), 1);
+	cr_assert_eq(g_fr.broker_port, 18830);
+	cr_assert_eq(g_fr.client_port, 50000);
+	cr_assert_eq(feed_any(rs, 18830, 50000, 7, TCP_ACK, (const uint8_t *)"cd", 2), 1);
+	cr_assert_eq(g_fr.opened, 2);
+	reasm_free(rs);
+}
