@@ -236,24 +236,28 @@ int transport_looks_like_connect(const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* A TLS record header could start at p: content type, major version 3. */
+/* A TLS record header could start at p: content type 20..23, version 3.0 to 3.4. No MQTT
+ * packet starts so: types 1 (CONNECT) with flags 4 to 7 are malformed. */
 static int looks_like_tls(const uint8_t *p, uint32_t n)
 {
 	struct tls_record_hdr h;
-	return n >= 2 && tls_record_header(p, n, &h) != TLS_MALFORMED;
+	return n >= 3 && p[2] <= 4 && tls_record_header(p, n, &h) != TLS_MALFORMED;
 }
 
 static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t *p,
 		   uint32_t n)
 {
 	int mid_tls = 0, mid_ws = 0;
+	/* Ports we were told of. On others (--detect) only MQTT and WebSocket with the mqtt
+	 * subprotocol are followed: TLS there is most likely HTTPS (--tls-port names more). */
+	int followed = c->on_mqtt || c->on_tls || c->on_ws;
 
-	if (n >= 2 && p[0] == TLS_CT_HANDSHAKE && p[1] == 3) {
+	if (followed && n >= 2 && p[0] == TLS_CT_HANDSHAKE && p[1] == 3) {
 		c->kind = TRANSPORT_TLS;
 	} else if (n >= 4 && memcmp(p, "GET ", 4) == 0 && dir == REASM_TO_BROKER &&
 		   (c->on_ws || c->on_mqtt || t->cfg.detect)) {
 		c->kind = TRANSPORT_WS; /* the head decides: an Upgrade, or ignored */
-	} else if (c->on_tls && looks_like_tls(p, n)) {
+	} else if (followed && looks_like_tls(p, n)) {
 		c->kind = TRANSPORT_TLS; /* the capture starts inside a session */
 		mid_tls = 1;
 	} else if (c->on_ws && !c->on_mqtt) {
@@ -866,10 +870,16 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 		if ((unsigned char)t->info[i] < 0x20 || (unsigned char)t->info[i] > 0x7e)
 			t->info[i] = '?';
 	ev.info = t->info;
-	if (dir == REASM_TO_BROKER && !ws_is_upgrade(d->http, end, &line, &mqtt)) {
-		send_ev(t, &ev);
+	if (dir == REASM_TO_BROKER && (!ws_is_upgrade(d->http, end, &line, &mqtt) ||
+				       (!c->on_ws && !c->on_mqtt && !c->on_tls && !mqtt))) {
+		/* on a port we were told of, say so; elsewhere (--detect) it is just HTTP */
+		if (c->on_ws || c->on_mqtt || c->on_tls) {
+			send_ev(t, &ev);
+			error_ev(t, f, dir, at, "HTTP",
+				 "an HTTP request, not a WebSocket upgrade: not read");
+		}
 		ws_stop(c);
-		error_ev(t, f, dir, at, "HTTP", "an HTTP request, not a WebSocket upgrade: not read");
+		t->st.ignored++;
 		return;
 	}
 	if (dir == REASM_TO_BROKER)

@@ -676,3 +676,43 @@ Test(transport, websocket_resumes_at_a_frame_after_a_gap)
 	cr_assert(memcmp(r.bytes[0] + sizeof connect311, "\xc0\x00", 2) == 0);
 	stage_close(&st);
 }
+
+Test(transport, detect_leaves_tls_and_plain_http_on_other_ports_alone)
+{
+	static struct rec r;
+	struct stage st;
+	uint8_t ch[600];
+	size_t n = client_hello(ch);
+	const char *get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	stage_open(&st, &r, 443, 1);
+	feed(&st, REASM_TO_BROKER, ch, n);
+	cr_assert_eq(r.nev, 0, "TLS on a port not named is not reported");
+	stage_close(&st);
+
+	stage_open(&st, &r, 8000, 1);
+	feed(&st, REASM_TO_BROKER, (const uint8_t *)get, strlen(get));
+	cr_assert_eq(r.nev, 0, "nor is plain HTTP");
+	cr_assert_eq(r.n[0], 0);
+	stage_close(&st);
+
+	/* a WebSocket upgrade asking for mqtt is followed on any port */
+	stage_open(&st, &r, 8000, 1);
+	feed(&st, REASM_TO_BROKER, (const uint8_t *)upgrade, strlen(upgrade));
+	cr_assert_eq(count_kind(&r, TRANSPORT_EV_HTTP), 1);
+	stage_close(&st);
+}
+
+Test(transport, mid_stream_tls_on_a_broker_port_is_not_framed)
+{
+	static struct rec r;
+	struct stage st;
+	const uint8_t app[] = { 0x17, 3, 3, 0, 4, 0x30, 0x02, 0x00, 0x00,
+				0x17, 3, 3, 0, 2, 0xe0, 0x00 };
+
+	stage_open(&st, &r, 1883, 0);
+	feed(&st, REASM_TO_BROKER, app, sizeof app);
+	cr_assert_eq(r.n[0], 0);
+	cr_assert_eq(count_kind(&r, TRANSPORT_EV_TLS), 2);
+	stage_close(&st);
+}
