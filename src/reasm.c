@@ -496,7 +496,18 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		}
 	}
 
-	if (seg->wirelen && !dr->done) {
+	if (f->pub.ignore) {
+		/* the next stage gave up on it: drop what is held, follow only its end */
+		for (int i = 0; i < 2; i++)
+			while (f->d[i].held) {
+				struct held *h = f->d[i].held;
+				f->d[i].held = h->next;
+				f->d[i].held_bytes -= h->len;
+				free(h);
+			}
+		if (sdiff(seq + seg->wirelen, dr->next_seq) > 0)
+			dr->next_seq = seq + seg->wirelen;
+	} else if (seg->wirelen && !dr->done) {
 		if (sdiff(seq, dr->next_seq) <= 0) {
 			deliver(r, f, d, seq, seg->payload, seg->paylen, seg->wirelen, &seg->at);
 			drain(r, f, d, &seg->at);
@@ -508,6 +519,8 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		dr->fin = 1;
 		dr->fin_seq = seq + seg->wirelen;
 	}
+	if (f->pub.ignore && dr->fin)
+		dr->next_seq = dr->fin_seq; /* no hole to wait for in bytes nobody wants */
 	if (seg->flags & TCP_RST) {
 		close_flow(r, f, REASM_END_RST, &seg->at);
 		return 1;

@@ -819,12 +819,14 @@ static int ws_active(const struct tconn *c)
 	       (c->kind == TRANSPORT_TLS && c->inner_kind == TRANSPORT_WS);
 }
 
-static void ws_stop(struct tconn *c)
+static void ws_stop(struct reasm_flow *f, struct tconn *c)
 {
-	if (c->kind == TRANSPORT_TLS)
+	if (c->kind == TRANSPORT_TLS) {
 		c->inner_kind = TRANSPORT_IGNORED;
-	else
+	} else {
 		c->kind = TRANSPORT_IGNORED;
+		f->ignore = 1; /* reassembly need not keep its bytes */
+	}
 }
 
 static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
@@ -852,7 +854,7 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 		d->httplen += k;
 		*pp += k, *np -= k;
 		if (d->httplen == HTTP_MAX) {
-			ws_stop(c);
+			ws_stop(f, c);
 			error_ev(t, f, dir, at, "HTTP", "an HTTP head longer than 8192 bytes: not read");
 		}
 		return;
@@ -878,7 +880,7 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 			error_ev(t, f, dir, at, "HTTP",
 				 "an HTTP request, not a WebSocket upgrade: not read");
 		}
-		ws_stop(c);
+		ws_stop(f, c);
 		t->st.ignored++;
 		return;
 	}
@@ -1019,6 +1021,8 @@ static void settle(struct transport *t, struct reasm_flow *f, struct tconn *c, i
 	}
 	if (c->kind != TRANSPORT_IGNORED)
 		inner_open(t, f, c, at);
+	else
+		f->ignore = 1; /* reassembly need not keep its bytes */
 	memcpy(held, c->peek, sizeof held);
 	memcpy(nh, c->npeek, sizeof nh);
 	c->npeek[0] = c->npeek[1] = 0;

@@ -616,3 +616,48 @@ Test(reasm, any_port_follows_every_connection)
 	cr_assert_eq(g_fr.opened, 2);
 	reasm_free(rs);
 }
+
+/* A flow its next stage gave up on (f->ignore): nothing delivered, nothing held, its end
+ * still reported. */
+static int ig_data, ig_close;
+
+static void *ig_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
+{
+	(void)ctx, (void)at;
+	f->ignore = 1;
+	return &ig_data;
+}
+
+static void ig_on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
+		       const struct frame_ref *at)
+{
+	(void)ctx, (void)f, (void)dir, (void)p, (void)n, (void)at;
+	ig_data++;
+}
+
+static void ig_on_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
+{
+	(void)ctx, (void)f, (void)at;
+	cr_assert_eq(why, REASM_END_FIN);
+	ig_close++;
+}
+
+Test(reasm, ignored_flow_holds_nothing)
+{
+	struct reasm_sink sk = { ig_open, ig_on_data, NULL, NULL, ig_on_close };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0 };
+	struct reasm *rs = reasm_new(&c, &sk, NULL);
+
+	fill();
+	ig_data = ig_close = 0;
+	feed(rs, 0, 100, 0, TCP_SYN, NULL, 0);
+	feed(rs, 1, 500, 101, TCP_SYN | TCP_ACK, NULL, 0);
+	feed(rs, 0, 201, 501, TCP_ACK, stream, 100);      /* ahead of a hole */
+	feed(rs, 0, 101, 501, TCP_ACK, stream, 50);
+	cr_assert_eq(reasm_stats(rs)->held_max, 0);
+	cr_assert_eq(ig_data, 0);
+	feed(rs, 0, 301, 501, TCP_FIN | TCP_ACK, NULL, 0); /* bytes 151..200 never came */
+	feed(rs, 1, 501, 302, TCP_FIN | TCP_ACK, NULL, 0);
+	cr_assert_eq(ig_close, 1, "closed at the FINs, no hole waited for");
+	reasm_free(rs);
+}

@@ -43,6 +43,9 @@ struct reasm_flow {
 	struct tcp_addr client, broker;
 	uint16_t client_port, broker_port;
 	uint8_t saw_syn;           /* the capture has the connection's opening */
+	uint8_t ignore;            /* set by the next stage: it wants no more bytes (data, gap)
+				    * of this connection; nothing is held for it. Its end is
+				    * still reported (eof, close). */
 	void *user;                /* the next stage's state, from sink->open */
 };
 
