@@ -135,7 +135,7 @@ void engine_get_stats(const struct engine *e, struct engine_stats *st)
 	st->frames = e->frames;
 	st->bad_frames = e->bad_frames;
 	st->tcp_segments = rs->segments;
-	st->connections = rs->flows;
+	st->connections = rs->flows - xs->ignored; /* --detect follows every connection */
 	st->gaps = rs->gaps;
 	st->gap_bytes = rs->gap_bytes;
 	st->messages = e->messages;

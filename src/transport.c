@@ -855,6 +855,8 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 		*pp += k, *np -= k;
 		if (d->httplen == HTTP_MAX) {
 			ws_stop(f, c);
+			if (c->kind == TRANSPORT_IGNORED)
+				t->st.ignored++;
 			error_ev(t, f, dir, at, "HTTP", "an HTTP head longer than 8192 bytes: not read");
 		}
 		return;
@@ -881,7 +883,8 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 				 "an HTTP request, not a WebSocket upgrade: not read");
 		}
 		ws_stop(f, c);
-		t->st.ignored++;
+		if (c->kind == TRANSPORT_IGNORED)
+			t->st.ignored++;
 		return;
 	}
 	if (dir == REASM_TO_BROKER)
