@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint16_t ports[] = { 1883, 17501 }, tls[] = { 8883 }, ws[] = { 9001 };
 	char path[64], err[256];
 	/* --detect: every port is followed, so the transport stage sees all the input */
-	struct engine_config ec = { ports, 2, 1 << 16, 1 << 16, 64, 10, 0, tls, 1, ws, 1, 1, NULL };
+	struct engine_config ec = { ports, 2, 1 << 16, 1 << 16, 64, 10, 0, tls, 1, ws, 1, 1, NULL,
+				    NULL };
 	struct report_opts ro = { 0 };
 	struct reporter reps[2];
 	struct engine *e;

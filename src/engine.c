@@ -73,7 +73,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 	struct framer_config fc = { cfg->max_buffer };
 	struct transport_sink ts = { on_transport };
 	struct transport_config tc = { cfg->ports, cfg->nports, cfg->tls_ports, cfg->ntls,
-				       cfg->ws_ports, cfg->nws, cfg->detect, cfg->keylog };
+				       cfg->ws_ports, cfg->nws, cfg->detect, cfg->keylog,
+				       cfg->keylog_path };
 	uint16_t ports[64];
 	struct reasm_config rc = { ports, union_ports(cfg, ports, 64), cfg->max_held,
 				   cfg->max_flows, cfg->flow_timeout, cfg->detect };

@@ -265,6 +265,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ec.keylog = keylog;
+	ec.keylog_path = keylog_path;
 	if (nports == 0)
 		ports[nports++] = 1883;
 	if (ntls == 0)

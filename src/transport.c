@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HS_MAX 65536      /* handshake bytes gathered per direction (a certificate chain) */
 #define HTTP_MAX 8192     /* an HTTP head */
@@ -65,6 +66,7 @@ struct tsess {
 	/* decryption (--keylog) */
 	uint8_t client_random[32], server_random[32];
 	uint8_t etm, decrypting_now, finished[2], decrypt_failed[2];
+	uint8_t tried12, tried13[2], suite_reported;
 	struct tls_keys *keys[2];     /* protecting each direction's records now */
 	struct tls_keys *next_keys[2]; /* 1.2: after the side's CCS; 1.3: after its Finished */
 };
@@ -89,6 +91,10 @@ struct transport {
 	struct transport_stats st;
 	uint8_t *scratch;        /* WebSocket payloads unmasked here */
 	uint8_t *plain;          /* a decrypted record */
+	const struct tls_keylog *kl;   /* the key log: the caller's, or ours once re-read */
+	struct tls_keylog *kl_own;
+	off_t kl_size;
+	struct timespec kl_mtime;
 	char info[1024];         /* the Info text of the event being built */
 };
 
@@ -123,6 +129,14 @@ struct transport *transport_new(const struct transport_config *cfg,
 	t->cfg.ws_ports = t->ports[2];
 	t->inner = *inner;
 	t->inner_ctx = inner_ctx;
+	t->kl = cfg->keylog;
+	if (cfg->keylog_path) {
+		struct stat st; /* what was read already: re-read only when it changes */
+		if (stat(cfg->keylog_path, &st) == 0) {
+			t->kl_size = st.st_size;
+			t->kl_mtime = st.st_mtim;
+		}
+	}
 	if (sink)
 		t->sink = *sink;
 	t->ctx = ctx;
@@ -140,6 +154,7 @@ void transport_free(struct transport *t)
 		return;
 	free(t->scratch);
 	free(t->plain);
+	tls_keylog_free(t->kl_own);
 	free(t);
 }
 
@@ -344,46 +359,104 @@ static const char *suite_str(uint16_t s, char *buf, size_t cap)
 	return buf;
 }
 
-/* The session's secrets from the key log, once the Server Hello has named the suite.
- * TLS 1.2: both directions' keys, used after each side's ChangeCipherSpec. TLS 1.3: the
- * handshake keys now, the application keys after each side's Finished. */
-static void load_keys(struct transport *t, const struct reasm_flow *f, struct tconn *c,
-		      const struct frame_ref *at)
-{
-	static const char *const hs_label[2] = { "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-						 "SERVER_HANDSHAKE_TRAFFIC_SECRET" };
-	static const char *const app_label[2] = { "CLIENT_TRAFFIC_SECRET_0",
-						  "SERVER_TRAFFIC_SECRET_0" };
-	uint8_t secret[TLS_MAX_SECRET];
-	size_t n;
+/* ---- keys (--keylog) ------------------------------------------------------------------ */
 
-	if (!t->cfg.keylog || !c->s->saw_ch)
+/* The key log file again, when it changed since it was last read: a live capture sees
+ * sessions whose secrets were written after mqttdump started (and TLS 1.3 secrets are
+ * written while the handshake runs). Failures keep the log we have. */
+static void keylog_reload(struct transport *t)
+{
+	struct stat st;
+	struct tls_keylog *kl;
+
+	if (!t->cfg.keylog_path || stat(t->cfg.keylog_path, &st) < 0)
 		return;
-	if (!tls_suite_supported(c->s->suite, c->s->version)) {
-		error_ev(t, f, REASM_TO_CLIENT, at, tls_proto(c, 0),
-			 "this cipher suite is not one mqttdump decrypts");
+	if (st.st_size == t->kl_size && st.st_mtim.tv_sec == t->kl_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == t->kl_mtime.tv_nsec)
 		return;
+	t->kl_size = st.st_size;
+	t->kl_mtime = st.st_mtim;
+	if (!(kl = tls_keylog_load(t->cfg.keylog_path, NULL, 0)))
+		return;
+	tls_keylog_free(t->kl_own);
+	t->kl_own = kl;
+	t->kl = kl;
+}
+
+/* The secret logged under label for this session; looked for again in the file when it
+ * changed. Returns its length, 0 when there is none. */
+static size_t find_secret(struct transport *t, const struct tconn *c, const char *label,
+			  uint8_t out[TLS_MAX_SECRET])
+{
+	size_t n = tls_keylog_find(t->kl, label, c->s->client_random, out, TLS_MAX_SECRET);
+
+	if (n == 0 && t->cfg.keylog_path) {
+		keylog_reload(t);
+		n = tls_keylog_find(t->kl, label, c->s->client_random, out, TLS_MAX_SECRET);
 	}
-	if (c->s->version == 0x0303) {
-		struct tls_keys *c2s, *s2c;
-		n = tls_keylog_find(t->cfg.keylog, "CLIENT_RANDOM", c->s->client_random, secret,
-				    sizeof secret);
-		if (n == 48 && tls12_keys(c->s->suite, c->s->etm, secret, c->s->client_random,
-					  c->s->server_random, &c2s, &s2c) == 0) {
-			c->s->next_keys[REASM_TO_BROKER] = c2s;
-			c->s->next_keys[REASM_TO_CLIENT] = s2c;
+	return n;
+}
+
+/* Can this session be decrypted at all? Says why not once. */
+static int keys_possible(struct transport *t, const struct reasm_flow *f, struct tconn *c,
+			 const struct frame_ref *at)
+{
+	if (!t->kl || !c->s->saw_ch || !c->s->saw_sh)
+		return 0;
+	if (!tls_suite_supported(c->s->suite, c->s->version)) {
+		if (!c->s->suite_reported) {
+			c->s->suite_reported = 1;
+			error_ev(t, f, REASM_TO_CLIENT, at, tls_proto(c, 0),
+				 "this cipher suite is not one mqttdump decrypts");
 		}
-	} else if (c->s->version == 0x0304) {
+		return 0;
+	}
+	return 1;
+}
+
+/* TLS 1.2, at a side's ChangeCipherSpec: both directions' keys from the master secret
+ * (the other side's kept for its own ChangeCipherSpec). */
+static void keys12(struct transport *t, const struct reasm_flow *f, struct tconn *c,
+		   int dir, const struct frame_ref *at)
+{
+	uint8_t secret[TLS_MAX_SECRET];
+	struct tls_keys *k[2];
+
+	if (c->s->tried12 || !keys_possible(t, f, c, at))
+		return;
+	if (find_secret(t, c, "CLIENT_RANDOM", secret) == 48 &&
+	    tls12_keys(c->s->suite, c->s->etm, secret, c->s->client_random,
+		       c->s->server_random, &k[REASM_TO_BROKER], &k[REASM_TO_CLIENT]) == 0) {
+		c->s->tried12 = 1;
 		for (int d = 0; d < 2; d++) {
-			if ((n = tls_keylog_find(t->cfg.keylog, hs_label[d], c->s->client_random, secret,
-						 sizeof secret)))
-				c->s->keys[d] = tls13_keys(c->s->suite, secret, n);
-			if ((n = tls_keylog_find(t->cfg.keylog, app_label[d], c->s->client_random, secret,
-						 sizeof secret)))
-				c->s->next_keys[d] = tls13_keys(c->s->suite, secret, n);
+			if (d != dir && (c->s->keys[d] || c->s->d[d].ccs))
+				tls_keys_free(k[d]); /* that side's records went by already */
+			else
+				c->s->next_keys[d] = k[d];
 		}
 	}
 	memset(secret, 0, sizeof secret);
+}
+
+/* TLS 1.3: one direction's handshake keys (app = 0), before its first protected record, or
+ * its application keys (app = 1), after its Finished. */
+static struct tls_keys *keys13(struct transport *t, const struct reasm_flow *f,
+			       struct tconn *c, int dir, int app, const struct frame_ref *at)
+{
+	static const char *const label[2][2] = {
+		{ "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET" },
+		{ "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0" },
+	};
+	uint8_t secret[TLS_MAX_SECRET];
+	struct tls_keys *k = NULL;
+	size_t n;
+
+	if (!keys_possible(t, f, c, at))
+		return NULL;
+	if ((n = find_secret(t, c, label[app][dir], secret)))
+		k = tls13_keys(c->s->suite, secret, n);
+	memset(secret, 0, sizeof secret);
+	return k;
 }
 
 static void hs_message(struct transport *t, const struct reasm_flow *f, struct tconn *c,
@@ -455,7 +528,6 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 		c->s->suite = sh.suite;
 		c->s->etm = sh.etm;
 		memcpy(c->s->server_random, sh.random, 32);
-		load_keys(t, f, c, at);
 		vn = tls_version_name(sh.selected);
 		snprintf(num, sizeof num, "0x%04x", sh.selected);
 		catf(t->info, sizeof t->info, o, " (%s, %s)", vn ? vn : num,
@@ -574,6 +646,8 @@ static void record_content(struct transport *t, struct reasm_flow *f, struct tco
 	case TLS_CT_CCS:
 		if (c->s->version != 0x0304) { /* TLS 1.3's is for middleboxes only */
 			d->ccs = 1;
+			if (!c->s->next_keys[dir])
+				keys12(t, f, c, dir, at);
 			if (c->s->next_keys[dir]) {
 				c->s->keys[dir] = c->s->next_keys[dir];
 				c->s->next_keys[dir] = NULL;
@@ -649,9 +723,10 @@ static void record_done(struct transport *t, struct reasm_flow *f, struct tconn 
 			c->s->decrypting_now = 0;
 			/* TLS 1.3: the records after a side's Finished use its application keys;
 			 * after a KeyUpdate, the next generation [RFC 8446 4.6.3] */
-			if (c->s->version == 0x0304 && !fin && c->s->finished[dir] && c->s->next_keys[dir]) {
+			if (c->s->version == 0x0304 && !fin && c->s->finished[dir]) {
 				tls_keys_free(c->s->keys[dir]);
-				c->s->keys[dir] = c->s->next_keys[dir];
+				c->s->keys[dir] = c->s->next_keys[dir] ? c->s->next_keys[dir] :
+						  keys13(t, f, c, dir, 1, at);
 				c->s->next_keys[dir] = NULL;
 			} else if (c->s->version == 0x0304 && kupd) {
 				tls13_key_update(c->s->keys[dir]);
@@ -708,6 +783,12 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 			if (rc == TLS_TRUNCATED)
 				continue;
 			d->rechave = 0;
+			/* TLS 1.3: the direction's first protected record wants its keys */
+			if (c->s->version == 0x0304 && d->rh.type == TLS_CT_APPDATA &&
+			    !c->s->keys[dir] && !c->s->tried13[dir]) {
+				c->s->tried13[dir] = 1;
+				c->s->keys[dir] = keys13(t, f, c, dir, 0, at);
+			}
 			d->gather = d->rh.type != TLS_CT_APPDATA || c->s->keys[dir];
 			if (d->gather && !d->rec && !(d->rec = malloc(TLS_MAX_FRAGMENT)))
 				return;

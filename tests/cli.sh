@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..39"
+echo "1..40"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -158,6 +158,13 @@ ok "TLS with the key log: 55 MQTT messages over 5 suites" 'grep -q " 55 MQTT mes
 awk 'NF == 3 { $3 = (substr($3, 1, 1) == "0" ? "1" : "0") substr($3, 2) } { print }' "$root/captures/tls12.keys" > "$tmp/wrong.keys"
 "$bin" -r "$root/captures/tls12.pcap" --keylog "$tmp/wrong.keys" > "$tmp/w.txt" 2> "$tmp/w.err"
 ok "TLS with wrong secrets: said so, nothing decoded" 'grep -q "does not decrypt" "$tmp/w.txt" && grep -q " 0 MQTT messages" "$tmp/w.err"'
+# A key log that fills in while mqttdump runs (live capture): read again when it changes.
+# It is empty when mqttdump starts; the secrets are appended while the capture streams in.
+: > "$tmp/live.keys"
+( head -c 9973 "$root/captures/tls12.pcap"; sleep 1; cat "$root/captures/tls12.keys" >> "$tmp/live.keys"
+  sleep 0.3; tail -c +9974 "$root/captures/tls12.pcap" ) |
+	"$bin" -r - --keylog "$tmp/live.keys" > "$tmp/live.txt" 2> "$tmp/live.err"
+ok "--keylog read again when it grows" 'n=$(sed -n "s/.* \([0-9]*\) MQTT messages.*/\1/p" "$tmp/live.err"); [ "${n:-0}" -ge 33 ]'
 check "--keylog missing file" 1 "--keylog" -- "$bin" -r "$cap" --keylog "$tmp/no.keys"
 "$bin" -r "$root/captures/tls-nocert.pcap" --json > "$tmp/n.jsonl" 2>/dev/null
 ok "failed handshake: no client certificate" 'grep "\"event\":\"tls_session\"" "$tmp/n.jsonl" | grep -q "\"handshake\":\"failed\",\"failure\":\"Handshake Failure alert from the broker: the broker asked for a client certificate and got none\""'

@@ -25,6 +25,7 @@ struct engine_config {
 	size_t nws;
 	int detect;              /* follow every TCP port; MQTT where a CONNECT opens it */
 	const struct tls_keylog *keylog; /* --keylog: decrypt TLS; NULL: report it encrypted */
+	const char *keylog_path;         /* its file, read again when it changes */
 };
 
 struct engine_stats {

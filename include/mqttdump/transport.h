@@ -35,6 +35,8 @@ struct transport_config {
 	size_t nws;
 	int detect;                   /* other ports: MQTT when the client opens with CONNECT */
 	const struct tls_keylog *keylog; /* NULL: TLS stays encrypted */
+	const char *keylog_path;      /* its file: read again when a session's secrets are
+				       * missing and it has changed (live capture) */
 };
 
 enum transport_kind {
