@@ -61,7 +61,7 @@ struct tsess {
 	/* TLS session */
 	uint16_t version, suite;
 	uint8_t saw_ch, saw_sh, cert_requested, client_cert_empty, fatal_alert, alert_desc,
-		alert_from, app_after_hs;
+		alert_from;
 	char sni[256];
 	/* decryption (--keylog) */
 	uint8_t client_random[32], server_random[32];
@@ -686,8 +686,6 @@ static void record_content(struct transport *t, struct reasm_flow *f, struct tco
 	default: /* application data */
 		d->app_records++;
 		d->app_bytes += n;
-		if (c->s->d[0].ccs && c->s->d[1].ccs)
-			c->s->app_after_hs = 1;
 		if (clear) {
 			/* MQTT, exactly as it would have come over plain TCP */
 			tls_plain(t, f, c, dir, b, n, at);
@@ -791,7 +789,7 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 			}
 			d->gather = d->rh.type != TLS_CT_APPDATA || c->s->keys[dir];
 			if (d->gather && !d->rec && !(d->rec = malloc(TLS_MAX_FRAGMENT)))
-				return;
+				d->gather = 0; /* out of memory: counted, not read */
 			if (d->rh.len)
 				continue;
 		}
