@@ -706,6 +706,9 @@ static void record_done(struct transport *t, struct reasm_flow *f, struct tconn 
 	int prot = d->gather && c->s->keys[dir] &&
 		   (c->s->version == 0x0304 ? d->rh.type == TLS_CT_APPDATA : d->ccs);
 
+	if (!d->gather && d->rh.type != TLS_CT_APPDATA)
+		return; /* its bytes could not be kept (out of memory) */
+
 	if (prot && (t->plain || (t->plain = malloc(TLS_MAX_FRAGMENT)))) {
 		uint8_t ctype = 0;
 		int n = tls_decrypt_record(c->s->keys[dir], d->hdr, d->rec, d->rh.len, t->plain,
