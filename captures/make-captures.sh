@@ -15,7 +15,7 @@ cleanup() {
 	[ -n "$broker_pid" ] && kill "$broker_pid" 2> /dev/null || true
 	ip netns pids "$ns" 2> /dev/null | xargs -r kill 2> /dev/null || true
 	ip netns del "$ns" 2> /dev/null || true
-	rm -rf "$tmp"
+	rm -rf "$tmp" "/etc/netns/$ns"
 }
 trap cleanup EXIT
 
@@ -26,6 +26,10 @@ in_ns() { ip netns exec "$ns" "$@"; }
 ip netns add "$ns"
 in_ns ip link set lo up
 in_ns ip link set lo mtu 1500 # large messages cross many segments
+
+# "broker.local" for the TLS clients' SNI (ip netns exec binds /etc/netns/NS/hosts)
+mkdir -p "/etc/netns/$ns"
+printf '127.0.0.1 localhost broker.local\n' > "/etc/netns/$ns/hosts"
 
 mosquitto_passwd -b -c "$tmp/passwd" alice wonderland > /dev/null 2>&1
 chmod 644 "$tmp/passwd"
@@ -38,6 +42,40 @@ listener 1883 127.0.0.1
 allow_anonymous false
 password_file $tmp/passwd
 EOF
+
+# A CA, a server certificate for broker.local and a client certificate, made afresh.
+make_pki() {
+	local o="openssl"
+	$o req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/O=mqttdump test/CN=mqttdump test CA" \
+		-keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2> /dev/null
+	$o req -newkey rsa:2048 -nodes -subj "/O=mqttdump test/CN=broker.local" \
+		-keyout "$tmp/server.key" -out "$tmp/server.csr" 2> /dev/null
+	printf 'subjectAltName=DNS:broker.local,IP:127.0.0.1\n' > "$tmp/san.ext"
+	$o x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
+		-CAcreateserial -days 825 -extfile "$tmp/san.ext" -out "$tmp/server.crt" 2> /dev/null
+	$o req -newkey rsa:2048 -nodes -subj "/O=mqttdump test/CN=client-1" \
+		-keyout "$tmp/client.key" -out "$tmp/client.csr" 2> /dev/null
+	$o x509 -req -in "$tmp/client.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
+		-CAcreateserial -days 825 -out "$tmp/client.crt" 2> /dev/null
+	chmod 644 "$tmp"/*.key
+	for require in false true; do
+		cat > "$tmp/tls-$require.conf" << EOF2
+listener 1883 127.0.0.1
+allow_anonymous true
+listener 8883 127.0.0.1
+cafile $tmp/ca.crt
+certfile $tmp/server.crt
+keyfile $tmp/server.key
+require_certificate $require
+EOF2
+	done
+	cat > "$tmp/port18830.conf" << EOF2
+listener 1883 127.0.0.1
+allow_anonymous true
+listener 18830 127.0.0.1
+EOF2
+}
+make_pki
 
 start_broker() {
 	ip netns exec "$ns" mosquitto -c "$1" > "$tmp/broker.log" 2>&1 &
@@ -60,7 +98,7 @@ stop_broker() {
 capture() {
 	local name=$1 conf=$2 fn=$3
 	start_broker "$tmp/$conf"
-	ip netns exec "$ns" tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$tmp/$name.pcap" 'tcp port 1883' > "$tmp/tcpdump.log" 2>&1 &
+	ip netns exec "$ns" tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$tmp/$name.pcap" "${CAPTURE_FILTER:-tcp port 1883}" > "$tmp/tcpdump.log" 2>&1 &
 	local tpid=$!
 	sleep 0.7
 	"$fn"
@@ -217,7 +255,73 @@ refused_logins() {
 	in_ns mosquitto_pub "${H[@]}" -i login-anonymous -t secret/topic -m hi || true
 }
 
-all="clients-200 refused-logins sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types"
+# /usr/bin/python3: Debian's paho-mqtt (python3-paho-mqtt)
+T=(/usr/bin/python3 "$here/tools/mqtt_tls.py")
+TLS=(--ca "$tmp/ca.crt")
+
+tls12() {
+	rm -f "$here/tls12.keys"
+	# the default suite (ECDHE-RSA-AES256-GCM-SHA384), ChaCha20-Poly1305, AES-128-GCM, and
+	# two CBC suites (OpenSSL negotiates encrypt_then_mac with them)
+	local ciphers=(ECDHE-RSA-AES256-GCM-SHA384 ECDHE-RSA-CHACHA20-POLY1305
+		ECDHE-RSA-AES128-GCM-SHA256 ECDHE-RSA-AES128-SHA256 ECDHE-RSA-AES256-SHA)
+	local i=0
+	for c in "${ciphers[@]}"; do
+		i=$((i + 1))
+		in_ns "${T[@]}" broker.local 8883 "tls12-$i" "tls/12/$i" --tls 1.2 "${TLS[@]}" \
+			--ciphers "$c" --keylog "$here/tls12.keys"
+	done
+}
+
+tls13() {
+	rm -f "$here/tls13.keys"
+	in_ns "${T[@]}" broker.local 8883 tls13-1 tls/13/1 --tls 1.3 "${TLS[@]}" \
+		--keylog "$here/tls13.keys"
+	in_ns "${T[@]}" broker.local 8883 tls13-v5 tls/13/v5 --tls 1.3 --v5 "${TLS[@]}" \
+		--keylog "$here/tls13.keys" --big 2000
+}
+
+tls_nocert() {
+	# the broker requires client certificates: one client has one, two have none
+	in_ns "${T[@]}" broker.local 8883 with-cert tls/cert --tls 1.2 "${TLS[@]}" \
+		--cert "$tmp/client.crt" --key "$tmp/client.key"
+	in_ns "${T[@]}" broker.local 8883 no-cert-12 tls/nocert --tls 1.2 "${TLS[@]}" --expect-fail
+	in_ns "${T[@]}" broker.local 8883 no-cert-13 tls/nocert --tls 1.3 "${TLS[@]}" --expect-fail
+}
+
+websocket() {
+	ip netns exec "$ns" /usr/bin/python3 "$here/tools/ws_relay.py" 9001 1883 &
+	local r=$!
+	sleep 0.5
+	in_ns "${T[@]}" 127.0.0.1 9001 ws-1 ws/1 --ws --big 300
+	in_ns "${T[@]}" 127.0.0.1 9001 ws-2 ws/2 --ws --v5 --big 70000
+	kill "$r"
+	wait "$r" 2> /dev/null || true
+}
+
+wss() {
+	# WebSocket over TLS on 443 (the relay terminates TLS), a key log from the client
+	rm -f "$here/wss.keys"
+	ip netns exec "$ns" /usr/bin/python3 "$here/tools/ws_relay.py" 443 1883 "$tmp/server.crt" \
+		"$tmp/server.key" &
+	local r=$!
+	sleep 0.5
+	in_ns "${T[@]}" broker.local 443 wss-1 wss/1 --ws --tls 1.3 "${TLS[@]}" --keylog "$here/wss.keys"
+	in_ns "${T[@]}" broker.local 443 wss-2 wss/2 --ws --tls 1.2 "${TLS[@]}" --keylog "$here/wss.keys" \
+		--big 300
+	kill "$r"
+	wait "$r" 2> /dev/null || true
+}
+
+port18830() {
+	in_ns mosquitto_sub -h 127.0.0.1 -p 18830 -i sub-odd -t odd/port -C 1 > /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_pub -h 127.0.0.1 -p 18830 -i pub-odd -t odd/port -m 'on port 18830'
+	wait "$s"
+}
+
+all="clients-200 refused-logins sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types tls12 tls13 tls-nocert websocket wss port18830"
 for name in ${@:-$all}; do
 	case $name in
 	sub-pub-ping) capture "$name" open.conf sub_pub_ping ;;
@@ -235,6 +339,12 @@ for name in ${@:-$all}; do
 	content-types) capture "$name" open.conf content_types ;;
 	clients-200) capture "$name" open.conf clients_200 ;;
 	refused-logins) capture "$name" auth.conf refused_logins ;;
+	tls12) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-false.conf tls12 ;;
+	tls13) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-false.conf tls13 ;;
+	tls-nocert) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-true.conf tls_nocert ;;
+	websocket) CAPTURE_FILTER="tcp port 9001 or tcp port 1883" capture "$name" open.conf websocket ;;
+	wss) CAPTURE_FILTER="tcp port 443 or tcp port 1883" capture "$name" open.conf wss ;;
+	port18830) CAPTURE_FILTER="tcp port 18830" capture "$name" port18830.conf port18830 ;;
 	*) echo "unknown capture $name" >&2; exit 2 ;;
 	esac
 done

@@ -1,5 +1,5 @@
-/* libFuzzer target: the whole pipeline (capture, decode, reassembly, framing, both
- * reporters) over the input as a capture file. */
+/* libFuzzer target: the whole pipeline (capture, decode, reassembly, transport (TLS,
+ * WebSocket, --detect), framing, both reporters) over the input as a capture file. */
 #define _GNU_SOURCE
 #include "mqttdump/capture.h"
 #include "mqttdump/engine.h"
@@ -17,9 +17,11 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint16_t ports[] = { 1883, 17501 };
+	static const uint16_t ports[] = { 1883, 17501 }, tls[] = { 8883 }, ws[] = { 9001 };
 	char path[64], err[256];
-	struct engine_config ec = { ports, 2, 1 << 16, 1 << 16, 64, 10, 0 };
+	/* --detect: every port is followed, so the transport stage sees all the input */
+	struct engine_config ec = { ports, 2, 1 << 16, 1 << 16, 64, 10, 0, tls, 1, ws, 1, 1, NULL,
+				    NULL };
 	struct report_opts ro = { 0 };
 	struct reporter reps[2];
 	struct engine *e;

@@ -308,6 +308,66 @@ void cap_close(struct cap *c)
 	free(c);
 }
 
+/* ---- writing ------------------------------------------------------------------------ */
+
+struct cap_writer {
+	pcap_t *dead;
+	pcap_dumper_t *d;
+	int nano;
+};
+
+struct cap_writer *cap_writer_open(const char *path, int linktype, int ts_digits, char *err,
+				   size_t errlen)
+{
+	struct cap_writer *w = calloc(1, sizeof *w);
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->nano = ts_digits == 9;
+	w->dead = pcap_open_dead_with_tstamp_precision(linktype, 262144, w->nano ?
+						       PCAP_TSTAMP_PRECISION_NANO :
+						       PCAP_TSTAMP_PRECISION_MICRO);
+	if (!w->dead || !(w->d = pcap_dump_open(w->dead, path))) {
+		snprintf(err, errlen, "%s: %s", path, w->dead ? pcap_geterr(w->dead) : "out of memory");
+		if (w->dead)
+			pcap_close(w->dead);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void cap_writer_write(struct cap_writer *w, const struct cap_pkt *pkt)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof h);
+	h.ts.tv_sec = (time_t)pkt->ts_sec;
+	/* the dumper writes tv_usec as is: nanoseconds for a nanosecond file */
+	h.ts.tv_usec = (suseconds_t)(w->nano ? pkt->ts_nsec : pkt->ts_nsec / 1000);
+	h.caplen = pkt->caplen;
+	h.len = pkt->len;
+	pcap_dump((u_char *)w->d, &h, pkt->data);
+}
+
+int cap_writer_close(struct cap_writer *w, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (!w)
+		return 0;
+	if (pcap_dump_flush(w->d) < 0 || ferror(pcap_dump_file(w->d))) {
+		snprintf(err, errlen, "writing the capture: %s", strerror(errno));
+		rc = -1;
+	}
+	pcap_dump_close(w->d);
+	pcap_close(w->dead);
+	free(w);
+	return rc;
+}
+
 int cap_list_interfaces(void *file, char *err, size_t errlen)
 {
 	char pe[PCAP_ERRBUF_SIZE] = "";

@@ -10,6 +10,7 @@ struct engine {
 	size_t nreps;
 	struct reasm *reasm;
 	struct framer *framer;
+	struct transport *transport;
 	uint64_t frames, bad_frames, messages;
 	uint64_t shown;          /* messages that passed the filters (what -c counts) */
 	int stopped;
@@ -43,13 +44,50 @@ static void on_event(void *ctx, const struct framer_event *ev)
 			e->reps[i].event(e->reps[i].ctx, ev);
 }
 
+static void on_transport(void *ctx, const struct transport_event *ev)
+{
+	struct engine *e = ctx;
+
+	if (e->stopped)
+		return;
+	/* --topic, --client and --type select MQTT messages: TLS and WebSocket steps, which
+	 * carry none, are not shown then */
+	if (e->cfg.sessions && session_filtering(e->cfg.sessions))
+		return;
+	for (size_t i = 0; i < e->nreps; i++)
+		if (e->reps[i].transport)
+			e->reps[i].transport(e->reps[i].ctx, ev);
+}
+
+/* Every port of ports, tls and ws once: the ports reassembly follows. */
+static size_t union_ports(const struct engine_config *cfg, uint16_t *out, size_t cap)
+{
+	const uint16_t *lists[3] = { cfg->ports, cfg->tls_ports, cfg->ws_ports };
+	size_t lens[3] = { cfg->nports, cfg->ntls, cfg->nws }, n = 0;
+
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < lens[l]; i++) {
+			size_t j;
+			for (j = 0; j < n && out[j] != lists[l][i]; j++)
+				;
+			if (j == n && n < cap)
+				out[n++] = lists[l][i];
+		}
+	return n;
+}
+
 struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps, size_t n)
 {
 	struct engine *e = calloc(1, sizeof *e);
 	struct framer_sink fs = { on_message, on_event };
 	struct framer_config fc = { cfg->max_buffer };
-	struct reasm_config rc = { cfg->ports, cfg->nports, cfg->max_held, cfg->max_flows,
-				   cfg->flow_timeout };
+	struct transport_sink ts = { on_transport };
+	struct transport_config tc = { cfg->ports, cfg->nports, cfg->tls_ports, cfg->ntls,
+				       cfg->ws_ports, cfg->nws, cfg->detect, cfg->keylog,
+				       cfg->keylog_path };
+	uint16_t ports[64];
+	struct reasm_config rc = { ports, union_ports(cfg, ports, 64), cfg->max_held,
+				   cfg->max_flows, cfg->flow_timeout, cfg->detect };
 
 	if (!e)
 		return NULL;
@@ -57,7 +95,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 	e->reps = reps;
 	e->nreps = n;
 	if (!(e->framer = framer_new(&fc, &fs, e)) ||
-	    !(e->reasm = reasm_new(&rc, framer_reasm_sink(), e->framer))) {
+	    !(e->transport = transport_new(&tc, framer_reasm_sink(), e->framer, &ts, e)) ||
+	    !(e->reasm = reasm_new(&rc, transport_reasm_sink(), e->transport))) {
 		engine_free(e);
 		return NULL;
 	}
@@ -103,12 +142,13 @@ void engine_get_stats(const struct engine *e, struct engine_stats *st)
 {
 	const struct reasm_stats *rs = reasm_stats(e->reasm);
 	const struct framer_stats *fs = framer_stats(e->framer);
+	const struct transport_stats *xs = transport_stats(e->transport);
 
 	memset(st, 0, sizeof *st);
 	st->frames = e->frames;
 	st->bad_frames = e->bad_frames;
 	st->tcp_segments = rs->segments;
-	st->connections = rs->flows;
+	st->connections = rs->flows - xs->ignored; /* --detect follows every connection */
 	st->gaps = rs->gaps;
 	st->gap_bytes = rs->gap_bytes;
 	st->messages = e->messages;
@@ -118,6 +158,10 @@ void engine_get_stats(const struct engine *e, struct engine_stats *st)
 	st->resyncs = fs->resyncs;
 	st->malformed = fs->malformed;
 	st->oversize = fs->oversize;
+	st->tls_sessions = xs->tls_sessions;
+	st->tls_decrypted = xs->tls_decrypted;
+	st->ws_sessions = xs->ws_sessions;
+	st->detected = xs->detected;
 }
 
 void engine_free(struct engine *e)
@@ -125,7 +169,8 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	e->stopped = 1; /* flows dropped now are not reported */
-	reasm_free(e->reasm); /* its close callbacks free the framer's per-flow state */
+	reasm_free(e->reasm); /* its close callbacks free the later stages' per-flow state */
+	transport_free(e->transport);
 	framer_free(e->framer);
 	free(e);
 }

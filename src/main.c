@@ -3,6 +3,7 @@
 #include "mqttdump/engine.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
+#include "mqttdump/tlscrypto.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +40,12 @@ static void usage(FILE *f)
 	      "  -D                   list the interfaces and exit\n"
 	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
 	      "  -p PORT              a broker port to decode as MQTT (repeatable; default 1883)\n"
+	      "  --tls-port PORT      a port of MQTT over TLS (repeatable; default 8883)\n"
+	      "  --ws-port PORT       a port of MQTT over WebSocket (repeatable; default 8080,\n"
+	      "                       9001)\n"
+	      "  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
+	      "  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
+	      "                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
 	      "  -c N                 stop after N MQTT messages (that pass the filters)\n"
 	      "  -Z USER              live capture as root: become USER once the interface is\n"
 	      "                       open (default: nobody)\n"
@@ -46,6 +53,8 @@ static void usage(FILE *f)
 	      "  (default)            one line per frame, as tshark prints it\n"
 	      "  --json               JSON Lines, one object per MQTT message or event\n"
 	      "  -q                   print nothing but the statistics line (on stderr)\n"
+	      "  -w OUT               write the frames that carry the messages to a new pcap\n"
+	      "                       (with -r FILE: the file is read twice)\n"
 	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
 	      "  --show-secrets       print passwords (JSON shows only their length)\n"
 	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
@@ -66,7 +75,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
-       OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE };
+       OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
+       OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -80,6 +90,10 @@ static const struct option long_opts[] = {
 	{ "topic", required_argument, NULL, OPT_TOPIC },
 	{ "client", required_argument, NULL, OPT_CLIENT },
 	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "tls-port", required_argument, NULL, OPT_TLS_PORT },
+	{ "ws-port", required_argument, NULL, OPT_WS_PORT },
+	{ "detect", no_argument, NULL, OPT_DETECT },
+	{ "keylog", required_argument, NULL, OPT_KEYLOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -126,10 +140,58 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
+/* Add a port to a list of at most MAX_PORTS, or exit naming the option. */
+static void add_port(const char *opt, const char *arg, uint16_t *list, size_t *n)
+{
+	if (*n == MAX_PORTS) {
+		fprintf(stderr, "mqttdump: %s: at most %d ports\n", opt, MAX_PORTS);
+		exit(2);
+	}
+	list[(*n)++] = (uint16_t)number(opt, arg, 1, 65535);
+}
+
 struct run {
 	struct engine *engine;
 	struct cap *cap;
 };
+
+struct wpass {
+	void *sel;
+	struct cap_writer *w;
+	uint64_t written;
+};
+
+static void on_write(void *ctx, const struct cap_pkt *pkt)
+{
+	struct wpass *wp = ctx;
+
+	if (report_select_frame(wp->sel, pkt)) {
+		cap_writer_write(wp->w, pkt);
+		wp->written++;
+	}
+}
+
+/* -w, second pass: read the file again (through the same filter) and copy the records
+ * that carry the messages the first pass saw. Returns the records written, or -1. */
+static int64_t write_selected(const char *file, const char *filter, void *sel,
+			      struct cap_writer *w, char *err, size_t errlen)
+{
+	struct wpass wp = { sel, w, 0 };
+	struct cap *c = cap_open_file(file, err, errlen);
+	int rc;
+
+	if (!c)
+		return -1;
+	if (filter && cap_set_filter(c, filter, err, errlen) < 0) {
+		cap_close(c);
+		return -1;
+	}
+	rc = cap_loop(c, on_write, &wp, err, errlen);
+	cap_close(c);
+	if (rc < 0 && !strstr(err, "truncated"))
+		return -1;
+	return (int64_t)wp.written;
+}
 
 static void on_packet(void *ctx, const struct cap_pkt *pkt)
 {
@@ -141,15 +203,18 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 
 int main(int argc, char **argv)
 {
-	const char *file = NULL, *iface = NULL, *filter = NULL, *user = NULL;
-	uint16_t ports[MAX_PORTS];
-	size_t nports = 0;
+	const char *file = NULL, *iface = NULL, *filter = NULL, *user = NULL, *wfile = NULL;
+	const char *keylog_path = NULL;
+	struct tls_keylog *keylog = NULL;
+	struct cap_writer *writer = NULL;
+	uint16_t ports[MAX_PORTS], tls_ports[MAX_PORTS], ws_ports[MAX_PORTS];
+	size_t nports = 0, ntls = 0, nws = 0;
 	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
 	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
 				    .max_flows = 262144, .flow_timeout = 3600 };
-	struct reporter reps[8]; /* room for the outputs of other branches */
-	size_t nreps = 0;
+	struct reporter reps[8];
+	size_t nreps = 0, sel = 0;
 	const char *timeline = NULL;
 	int stats = -1; /* 0 text, 1 json */
 	struct session_config sc = { .type = -1 };
@@ -159,22 +224,21 @@ int main(int argc, char **argv)
 	struct run run;
 	char err[512];
 
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVZ:", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVZ:w:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': file = optarg; break;
 		case 'i': iface = optarg; break;
 		case 'D': list = 1; break;
 		case 'f': filter = optarg; break;
-		case 'p':
-			if (nports == MAX_PORTS) {
-				fprintf(stderr, "mqttdump: -p: at most %d ports\n", MAX_PORTS);
-				return 2;
-			}
-			ports[nports++] = (uint16_t)number("-p", optarg, 1, 65535);
-			break;
+		case 'p': add_port("-p", optarg, ports, &nports); break;
+		case OPT_TLS_PORT: add_port("--tls-port", optarg, tls_ports, &ntls); break;
+		case OPT_WS_PORT: add_port("--ws-port", optarg, ws_ports, &nws); break;
+		case OPT_DETECT: ec.detect = 1; break;
+		case OPT_KEYLOG: keylog_path = optarg; break;
 		case 'c': ec.max_messages = number("-c", optarg, 1, UINT64_MAX); break;
 		case 'q': quiet = 1; break;
 		case 'Z': user = optarg; break;
+		case 'w': wfile = optarg; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_PAYLOAD_MAX:
 			ro.payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
@@ -228,45 +292,73 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mqttdump: give one of -r FILE or -i IFACE (see --help)\n");
 		return 2;
 	}
+	if (wfile && (!file || strcmp(file, "-") == 0)) {
+		fprintf(stderr, "mqttdump: -w needs -r FILE (a file, read a second time to copy "
+			"the frames)\n");
+		return 2;
+	}
+	if (keylog_path && !(keylog = tls_keylog_load(keylog_path, err, sizeof err))) {
+		fprintf(stderr, "mqttdump: --keylog %s: %s\n", keylog_path, err);
+		return 1;
+	}
+	ec.keylog = keylog;
+	ec.keylog_path = keylog_path;
 	if (nports == 0)
 		ports[nports++] = 1883;
+	if (ntls == 0)
+		tls_ports[ntls++] = 8883;
+	if (nws == 0) {
+		ws_ports[nws++] = 8080;
+		ws_ports[nws++] = 9001;
+	}
 
 	run.cap = file ? cap_open_file(file, err, sizeof err) : cap_open_live(iface, err, sizeof err);
 	if (!run.cap) {
 		fprintf(stderr, "mqttdump: %s\n", err);
+		tls_keylog_free(keylog);
 		return 1;
 	}
 	if (!decode_link_supported(cap_linktype(run.cap))) {
 		fprintf(stderr, "mqttdump: %s: link type %d (%s) is not supported\n",
 			file ? file : iface, cap_linktype(run.cap),
 			cap_linktype_name(cap_linktype(run.cap)));
-		cap_close(run.cap);
-		return 1;
+		status = 1;
+		goto out;
 	}
-	if (!filter && iface) {
-		/* Live: let the kernel keep only the broker ports, tagged or not. */
-		static char def[MAX_PORTS * 48 + 32];
-		char ports_expr[MAX_PORTS * 24];
-		size_t o = 0;
-		for (size_t i = 0; i < nports; i++)
-			o += (size_t)snprintf(ports_expr + o, sizeof ports_expr - o, "%stcp port %u",
-					      i ? " or " : "", ports[i]);
+	if (!filter && iface && ec.detect) {
+		filter = "tcp or (vlan and tcp)";
+	} else if (!filter && iface) {
+		/* Live: let the kernel keep only the followed ports, tagged or not. */
+		static char def[3 * MAX_PORTS * 48 + 32];
+		char ports_expr[3 * MAX_PORTS * 24];
+		const uint16_t *lists[3] = { ports, tls_ports, ws_ports };
+		size_t lens[3] = { nports, ntls, nws }, o = 0;
+		for (int l = 0; l < 3; l++)
+			for (size_t i = 0; i < lens[l]; i++)
+				o += (size_t)snprintf(ports_expr + o, sizeof ports_expr - o,
+						      "%stcp port %u", o ? " or " : "", lists[l][i]);
 		snprintf(def, sizeof def, "%s or (vlan and (%s))", ports_expr, ports_expr);
 		filter = def;
 	}
 	if (filter && cap_set_filter(run.cap, filter, err, sizeof err) < 0) {
 		fprintf(stderr, "mqttdump: %s\n", err);
-		cap_close(run.cap);
-		return 2;
+		status = 2;
+		goto out;
 	}
 	if (iface && drop_privileges(user) < 0) {
-		cap_close(run.cap);
-		return 1;
+		status = 1;
+		goto out;
 	}
 
 	ro.ts_digits = cap_ts_digits(run.cap);
 	ro.line_buffered = cap_is_live(run.cap);
 	memset(reps, 0, sizeof reps);
+	if (wfile && !(writer = cap_writer_open(wfile, cap_linktype(run.cap), ro.ts_digits, err,
+					       sizeof err))) {
+		fprintf(stderr, "mqttdump: -w %s\n", err);
+		status = 1;
+		goto out;
+	}
 	if (timeline || stats >= 0 || sc.topic || sc.client || sc.type >= 0) {
 		if (!(tracker = session_new(&sc)))
 			goto oom;
@@ -295,8 +387,18 @@ int main(int argc, char **argv)
 			goto oom;
 		nreps++;
 	}
+	/* -w last: the engine hands it only the messages that passed the filters */
+	if (wfile) {
+		if (report_select_new(&reps[nreps]) < 0)
+			goto oom;
+		sel = ++nreps;
+	}
 	ec.ports = ports;
 	ec.nports = nports;
+	ec.tls_ports = tls_ports;
+	ec.ntls = ntls;
+	ec.ws_ports = ws_ports;
+	ec.nws = nws;
 	ec.sessions = tracker;
 	if (!(run.engine = engine_new(&ec, reps, nreps)))
 		goto oom;
@@ -336,14 +438,25 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
 				" dropped by kernel\n", recv, drop);
 	}
+	if (writer) {
+		int64_t n = status ? -1 : write_selected(file, filter, reps[sel - 1].ctx, writer, err,
+							 sizeof err);
+		if (n < 0 && !status)
+			fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, err);
+		if (cap_writer_close(writer, err, sizeof err) < 0) {
+			fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, err);
+			status = 1;
+		} else if (n >= 0) {
+			fprintf(stderr, "mqttdump: -w %s: %" PRId64 " frames holding %zu MQTT messages"
+				"\n", wfile, n, report_select_count(reps[sel - 1].ctx));
+		} else {
+			status = 1;
+		}
+		writer = NULL;
+	}
 	engine_free(run.engine);
-	for (size_t i = 0; i < nreps; i++)
-		if (reps[i].free)
-			reps[i].free(reps[i].ctx);
-	session_free(tracker);
 	g_cap = NULL;
-	cap_close(run.cap);
-	return status;
+	goto out;
 
 oom:
 	fprintf(stderr, "mqttdump: out of memory\n");
@@ -353,6 +466,9 @@ out:
 		if (reps[i].free)
 			reps[i].free(reps[i].ctx);
 	session_free(tracker);
+	if (writer)
+		cap_writer_close(writer, err, sizeof err);
 	cap_close(run.cap);
+	tls_keylog_free(keylog);
 	return status;
 }

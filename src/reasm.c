@@ -377,6 +377,23 @@ static void expire(struct reasm *r, double now, const struct frame_ref *at)
 	}
 }
 
+/* A connection on ports we were not told of: known one way or the other, or new. The
+ * SYN's sender is the client; without one, the lower port is taken for the broker's. */
+static int any_port_dir(struct reasm *r, const struct tcp_seg *seg)
+{
+	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		return REASM_TO_BROKER;
+	if ((seg->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		return REASM_TO_CLIENT;
+	if (lookup(r, flow_hash(&seg->src, seg->sport, &seg->dst, seg->dport), &seg->src,
+		   seg->sport, &seg->dst, seg->dport))
+		return REASM_TO_BROKER;
+	if (lookup(r, flow_hash(&seg->dst, seg->dport, &seg->src, seg->sport), &seg->dst,
+		   seg->dport, &seg->src, seg->sport))
+		return REASM_TO_CLIENT;
+	return seg->dport < seg->sport ? REASM_TO_BROKER : REASM_TO_CLIENT;
+}
+
 int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 {
 	const struct tcp_addr *c, *b;
@@ -392,8 +409,10 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		d = REASM_TO_BROKER;
 	else if (is_broker_port(r, seg->sport))
 		d = REASM_TO_CLIENT;
-	else
+	else if (!r->cfg.any_port)
 		return 0;
+	else
+		d = any_port_dir(r, seg);
 	r->st.segments++;
 	now = ts_of(seg);
 	expire(r, now, &seg->at);
@@ -477,7 +496,18 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		}
 	}
 
-	if (seg->wirelen && !dr->done) {
+	if (f->pub.ignore) {
+		/* the next stage gave up on it: drop what is held, follow only its end */
+		for (int i = 0; i < 2; i++)
+			while (f->d[i].held) {
+				struct held *h = f->d[i].held;
+				f->d[i].held = h->next;
+				f->d[i].held_bytes -= h->len;
+				free(h);
+			}
+		if (sdiff(seq + seg->wirelen, dr->next_seq) > 0)
+			dr->next_seq = seq + seg->wirelen;
+	} else if (seg->wirelen && !dr->done) {
 		if (sdiff(seq, dr->next_seq) <= 0) {
 			deliver(r, f, d, seq, seg->payload, seg->paylen, seg->wirelen, &seg->at);
 			drain(r, f, d, &seg->at);
@@ -493,6 +523,8 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		dr->fin = 1;
 		dr->fin_seq = seq + seg->wirelen;
 	}
+	if (f->pub.ignore && dr->fin)
+		dr->next_seq = dr->fin_seq; /* no hole to wait for in bytes nobody wants */
 	if (seg->flags & TCP_RST) {
 		close_flow(r, f, REASM_END_RST, &seg->at);
 		return 1;

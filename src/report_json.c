@@ -1,5 +1,6 @@
 /* \summary: JSON Lines reporter: one object per MQTT message or event (docs/json.md) */
 #include "mqttdump/report.h"
+#include "mqttdump/ws.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -424,6 +425,142 @@ static void event(void *ctx, const struct framer_event *ev)
 	emit(j, o);
 }
 
+static json_object *jversion(uint16_t v)
+{
+	const char *n = tls_version_name(v);
+	char b[8];
+
+	if (n)
+		return json_object_new_string(n);
+	snprintf(b, sizeof b, "0x%04x", v);
+	return json_object_new_string(b);
+}
+
+static const char *const record_names[] = {
+	[TLS_CT_CCS] = "change_cipher_spec", [TLS_CT_ALERT] = "alert",
+	[TLS_CT_HANDSHAKE] = "handshake", [TLS_CT_APPDATA] = "application_data",
+};
+
+/* One TLS step, the end of a TLS session, the WebSocket upgrade or a control frame, MQTT
+ * found by --detect, or a transport's framing lost (docs/json.md). */
+static void transport(void *ctx, const struct transport_event *ev)
+{
+	static const char *const kinds[] = {
+		[TRANSPORT_EV_TLS] = "tls", [TRANSPORT_EV_TLS_END] = "tls_session",
+		[TRANSPORT_EV_HTTP] = "http", [TRANSPORT_EV_WS] = "websocket",
+		[TRANSPORT_EV_DETECTED] = "detected", [TRANSPORT_EV_ERROR] = "transport_error",
+	};
+	struct jrep *j = ctx;
+	json_object *o = json_object_new_object();
+
+	add(o, "event", json_object_new_string(kinds[ev->kind]));
+	add_where(j, o, &ev->at, ev->flow, ev->dir);
+	if (ev->proto)
+		add(o, "proto", json_object_new_string(ev->proto));
+	switch (ev->kind) {
+	case TRANSPORT_EV_TLS:
+		add(o, "record", json_object_new_string(record_names[ev->content_type]));
+		add(o, "record_version", jversion(ev->record_version));
+		if (ev->content_type == TLS_CT_HANDSHAKE && !ev->encrypted) {
+			const char *hn = tls_hs_name(ev->hs_type);
+			add_int(o, "handshake_type", ev->hs_type);
+			if (hn)
+				add(o, "handshake", json_object_new_string(hn));
+		}
+		add_int(o, "length", ev->length);
+		if (ev->encrypted)
+			add_bool(o, "encrypted", 1);
+		if (ev->decrypted)
+			add_bool(o, "decrypted", 1);
+		if (ev->ch) {
+			json_object *a = json_object_new_array();
+			if (ev->ch->sni)
+				add(o, "sni", jstr(j, ev->ch->sni, ev->ch->sni_len));
+			for (size_t i = 0; i < ev->ch->nversions; i++)
+				json_object_array_add(a, jversion(ev->ch->versions[i]));
+			if (!ev->ch->nversions)
+				json_object_array_add(a, jversion(ev->ch->version));
+			add(o, "offered_versions", a);
+			add_int(o, "cipher_suites", (int64_t)ev->ch->nsuites);
+			if (ev->ch->alpn)
+				add(o, "alpn", jstr(j, ev->ch->alpn, ev->ch->alpn_len));
+		}
+		if (ev->sh && !ev->sh->hrr) {
+			const char *sn = tls_suite_name(ev->sh->suite);
+			add(o, "tls_version", jversion(ev->sh->selected));
+			add_int(o, "suite_id", ev->sh->suite);
+			if (sn)
+				add(o, "suite", json_object_new_string(sn));
+		} else if (ev->sh) {
+			add_bool(o, "hello_retry_request", 1);
+		}
+		if (ev->content_type == TLS_CT_HANDSHAKE && ev->hs_type == TLS_HS_CERTIFICATE &&
+		    !ev->encrypted) {
+			json_object *a = json_object_new_array();
+			for (size_t i = 0; i < ev->ncerts; i++) {
+				json_object *c = json_object_new_object();
+				add(c, "subject", json_object_new_string(ev->certs[i].subject));
+				add(c, "issuer", json_object_new_string(ev->certs[i].issuer));
+				add(c, "not_before", json_object_new_string(ev->certs[i].not_before));
+				add(c, "not_after", json_object_new_string(ev->certs[i].not_after));
+				json_object_array_add(a, c);
+			}
+			add(o, "certificates", a);
+		}
+		if (ev->content_type == TLS_CT_ALERT && !ev->encrypted) {
+			const char *l = tls_alert_level_name(ev->alert_level);
+			const char *d = tls_alert_name(ev->alert_desc);
+			add_int(o, "alert_level", ev->alert_level);
+			if (l)
+				add(o, "alert_level_name", json_object_new_string(l));
+			add_int(o, "alert", ev->alert_desc);
+			if (d)
+				add(o, "alert_name", json_object_new_string(d));
+		}
+		add(o, "info", json_object_new_string(ev->info));
+		break;
+	case TRANSPORT_EV_TLS_END:
+		if (ev->sni[0])
+			add(o, "sni", json_object_new_string(ev->sni));
+		if (ev->version)
+			add(o, "tls_version", jversion(ev->version));
+		if (ev->suite) {
+			const char *sn = tls_suite_name(ev->suite);
+			add_int(o, "suite_id", ev->suite);
+			if (sn)
+				add(o, "suite", json_object_new_string(sn));
+		}
+		add(o, "handshake", json_object_new_string(ev->handshake));
+		if (ev->failure)
+			add(o, "failure", json_object_new_string(ev->failure));
+		add_int(o, "client_records", (int64_t)ev->app_records[REASM_TO_BROKER]);
+		add_int(o, "client_bytes", (int64_t)ev->app_bytes[REASM_TO_BROKER]);
+		add_int(o, "broker_records", (int64_t)ev->app_records[REASM_TO_CLIENT]);
+		add_int(o, "broker_bytes", (int64_t)ev->app_bytes[REASM_TO_CLIENT]);
+		add_int(o, "decrypted_records", (int64_t)(ev->decrypted_records[0] +
+							  ev->decrypted_records[1]));
+		break;
+	case TRANSPORT_EV_HTTP:
+		add(o, "line", json_object_new_string(ev->info));
+		break;
+	case TRANSPORT_EV_WS:
+		add(o, "opcode", json_object_new_string(ws_opcode_name(ev->ws_opcode)));
+		add_int(o, "opcode_id", ev->ws_opcode);
+		add_bool(o, "masked", ev->ws_masked);
+		add_int(o, "length", (int64_t)ev->ws_len);
+		if (ev->close_code)
+			add_int(o, "close_code", ev->close_code);
+		break;
+	case TRANSPORT_EV_DETECTED:
+		add_int(o, "port", ev->port);
+		break;
+	case TRANSPORT_EV_ERROR:
+		add(o, "why", json_object_new_string(ev->text));
+		break;
+	}
+	emit(j, o);
+}
+
 static void finish(void *ctx)
 {
 	struct jrep *j = ctx;
@@ -450,6 +587,7 @@ int report_json_new(const struct report_opts *o, struct reporter *r)
 	r->ctx = j;
 	r->message = message;
 	r->event = event;
+	r->transport = transport;
 	r->finish = finish;
 	r->free = jfree;
 	return 0;

@@ -23,6 +23,14 @@ struct summary {
 	char *warn;            /* rules its messages break */
 	size_t wlen, wcap;
 	unsigned nwarn;
+	/* the frame's transport line (TLS records, HTTP, WebSocket control frames), printed
+	 * before its MQTT line */
+	char *tinfo;
+	size_t tlen, tcap;
+	unsigned nt;
+	struct frame_ref tat;
+	const char *tproto;
+	char tsrc[64], tdst[64];
 };
 
 /* Append to a growing string (reused from frame to frame: no allocation once warm). */
@@ -55,6 +63,7 @@ static void wput(struct summary *s, const char *p, size_t n)
 
 static void note(struct summary *s, const struct frame_ref *at, const char *src,
 		 const char *dst, const char *text);
+static void print_transport(struct summary *s);
 
 static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 {
@@ -167,6 +176,8 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	 * such a message gets a line of its own, now. */
 	if (s->nmsg && s->at.frame != rec->at.frame)
 		print_line(s);
+	if (s->nt)
+		print_transport(s);
 	if (s->nmsg++ == 0) {
 		const struct reasm_flow *f = rec->flow;
 		int up = rec->dir == REASM_TO_BROKER;
@@ -270,12 +281,80 @@ static void event(void *ctx, const struct framer_event *ev)
 	}
 }
 
+/* The frame's transport steps, joined by ", " as tshark joins a frame's TLS records. */
+static void print_transport(struct summary *s)
+{
+	char head[256], *o;
+
+	if (s->tlen > INFO_MAX) {
+		s->tinfo[INFO_MAX] = '\0';
+		s->tlen = INFO_MAX;
+	}
+	o = columns(s, head, &s->tat, s->tsrc, s->tdst);
+	o = col(o, s->tproto, 0, 0);
+	*o++ = ' ';
+	o += report_u64(o, s->tat.len);
+	*o++ = ' ';
+	fwrite(head, 1, (size_t)(o - head), s->o.out);
+	fwrite(s->tinfo, 1, s->tlen, s->o.out);
+	fputc('\n', s->o.out);
+	if (s->o.line_buffered)
+		fflush(s->o.out);
+	s->nt = 0;
+	s->tlen = 0;
+}
+
+static void transport(void *ctx, const struct transport_event *ev)
+{
+	struct summary *s = ctx;
+	char c[64], b[64];
+	int up = ev->dir == REASM_TO_BROKER;
+
+	if (s->nt && s->tat.frame != ev->at.frame)
+		print_transport(s);
+	tcp_addr_str(&ev->flow->client, c, sizeof c);
+	tcp_addr_str(&ev->flow->broker, b, sizeof b);
+	switch (ev->kind) {
+	case TRANSPORT_EV_TLS:
+	case TRANSPORT_EV_HTTP:
+	case TRANSPORT_EV_WS:
+		if (s->nmsg && s->at.frame != ev->at.frame)
+			print_line(s);
+		if (s->nt++ == 0) {
+			strcpy(s->tsrc, up ? c : b);
+			strcpy(s->tdst, up ? b : c);
+			s->tat = ev->at;
+		} else {
+			append(&s->tinfo, &s->tlen, &s->tcap, ", ", 2);
+		}
+		s->tproto = ev->proto; /* the last record's, as tshark shows it */
+		append(&s->tinfo, &s->tlen, &s->tcap, ev->info, strlen(ev->info));
+		return;
+	default: /* TLS_END, DETECTED, ERROR: a NOTE after what the frame showed */
+		if (s->nt)
+			print_transport(s);
+		if (s->nmsg && s->at.frame != ev->at.frame)
+			print_line(s);
+		if (ev->kind == TRANSPORT_EV_ERROR) {
+			char text[320];
+			snprintf(text, sizeof text, "[%s: %s]", ev->proto ? ev->proto : "transport",
+				 ev->text);
+			note(s, &ev->at, up ? c : b, up ? b : c, text);
+		} else {
+			note(s, &ev->at, up ? c : b, up ? b : c, ev->info);
+		}
+		return;
+	}
+}
+
 static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct summary *s = ctx;
 
 	(void)pkt;
 	(void)seg;
+	if (s->nt)
+		print_transport(s);
 	if (s->nmsg)
 		print_line(s);
 }
@@ -284,6 +363,8 @@ static void finish(void *ctx)
 {
 	struct summary *s = ctx;
 
+	if (s->nt)
+		print_transport(s);
 	if (s->nmsg)
 		print_line(s); /* messages completed by the capture's end */
 	fflush(s->o.out);
@@ -297,6 +378,7 @@ static void sfree(void *ctx)
 		return;
 	free(s->info);
 	free(s->warn);
+	free(s->tinfo);
 	free(s);
 }
 
@@ -312,6 +394,7 @@ int report_summary_new(const struct report_opts *o, struct reporter *r)
 	r->frame_begin = frame_begin;
 	r->message = message;
 	r->event = event;
+	r->transport = transport;
 	r->frame_end = frame_end;
 	r->finish = finish;
 	r->free = sfree;

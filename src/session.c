@@ -813,7 +813,7 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 		s->connect_pending = 1;
 		s->connect_pass = (uint8_t)pass;
 		s->connect_at = rec->at;
-		if (m->has_username || m->has_password)
+		if ((m->has_username || m->has_password) && !rec->flow->in_tls)
 			sec_note(s, ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
 		if (m->proto_level == MQTT_V31)
 			sec_note(s, ob, SESSION_SEC_MQTT31, rec, from, pass);

@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..32"
+echo "1..50"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -118,4 +118,75 @@ ok "--stats=json parses" 'python3 -m json.tool "$tmp/stats.json" > /dev/null'
 # A capture holding no MQTT prints nothing and succeeds.
 "$bin" -r "$cap" -p 9 > "$tmp/none.txt" 2>/dev/null
 ok "other port: no lines" '[ ! -s "$tmp/none.txt" ]'
+
+# -w: the frames that carry the messages, in a pcap that mqttdump reads back to the same
+# messages (frame numbers and times change; the Info column does not).
+info() { sed 's/^ *[0-9]* *[0-9.-]* *//' "$1"; } # drop frame number and time
+check "-w needs a file" 2 "-w needs -r FILE" -- "$bin" -r - -w "$tmp/x.pcap"
+check "-w unwritable" 1 "-w" -- "$bin" -r "$cap" -w "$tmp/no/such/dir.pcap"
+for c in qos2 large-message websocket many-per-segment; do
+	f=$root/captures/$c.pcap
+	"$bin" -r "$f" -w "$tmp/w-$c.pcap" > "$tmp/w-$c.txt" 2> "$tmp/w-$c.err"
+	"$bin" -r "$tmp/w-$c.pcap" > "$tmp/r-$c.txt" 2> "$tmp/r-$c.err"
+	# messages in, messages out
+	nin=$(sed -n 's/.* \([0-9]*\) MQTT messages,.*/\1/p' "$tmp/w-$c.err" | head -1)
+	nout=$(sed -n 's/.* \([0-9]*\) MQTT messages,.*/\1/p' "$tmp/r-$c.err" | head -1)
+	ok "-w $c: $nin messages read back" '[ -n "$nin" ] && [ "$nin" -gt 0 ] && [ "$nin" = "$nout" ]'
+done
+# qos2: one message per frame, nothing else written; the Info column unchanged
+ok "-w qos2: 16 frames written, Info unchanged" 'grep -q ": 16 frames holding 16 MQTT messages" "$tmp/w-qos2.err" && diff <(info "$tmp/w-qos2.txt") <(info "$tmp/r-qos2.txt") > /dev/null'
+# a 256 KiB message over many segments: all of them, so it reads back whole
+ok "-w large-message: every segment of the big messages" 'diff <(info "$tmp/w-large-message.txt") <(info "$tmp/r-large-message.txt") > /dev/null && [ "$(grep -c "Publish Message" "$tmp/r-large-message.txt")" -eq 2 ]'
+# TLS without keys: no MQTT message, so no frame
+"$bin" -r "$root/captures/tls12.pcap" -q -w "$tmp/w-tls.pcap" 2> "$tmp/w-tls.err"
+ok "-w tls12 without keys: 0 frames" 'grep -q ": 0 frames holding 0 MQTT messages" "$tmp/w-tls.err"'
+# --detect finds the broker on port 18830; without it nothing is followed there
+"$bin" -r "$root/captures/port18830.pcap" --detect > "$tmp/d.txt" 2>/dev/null
+"$bin" -r "$root/captures/port18830.pcap" > "$tmp/nd.txt" 2>/dev/null
+ok "--detect: MQTT on port 18830 reported and decoded" 'grep -q "MQTT detected on port 18830" "$tmp/d.txt" && grep -q "Publish Message \[odd/port\]" "$tmp/d.txt" && [ ! -s "$tmp/nd.txt" ]'
+
+# WebSocket: captures/websocket.pcap (and wss.pcap, WebSocket in TLS on 443) hold both sides
+# of tools/ws_relay.py, the client's WebSocket connections and the relay's plain ones to the
+# broker (1883). The MQTT decoded from WebSocket must be the MQTT on 1883, message for
+# message.
+for w in "websocket 9001" "wss 443"; do
+read -r wname wport <<< "$w"
+(cd "$root/captures" && "$bin" -r "$wname.pcap" --tls-port 443 --keylog wss.keys --json) > "$tmp/ws.jsonl" 2>/dev/null
+ok "$wname: MQTT read from WebSocket = the same MQTT on 1883" 'python3 -c "
+import json,sys
+by={}
+for l in open(sys.argv[1]):
+    o=json.loads(l)
+    if \"type_id\" not in o: continue
+    port=o[\"dport\"] if o[\"from\"]==\"client\" else o[\"sport\"]
+    by.setdefault(port,{}).setdefault(o[\"stream\"],[]).append((o[\"from\"],o[\"type\"],o.get(\"msgid\"),o.get(\"topic\"),o.get(\"payload_len\"),o[\"length\"]))
+ws=[by[int(sys.argv[2])][k] for k in sorted(by[int(sys.argv[2])])]
+tcp=[by[1883][k] for k in sorted(by[1883])]
+assert len(ws)==2 and len(tcp)==2, (len(ws),len(tcp))
+for a,b in zip(ws,tcp):
+    for side in (\"client\",\"broker\"):
+        x=[m for m in a if m[0]==side]; y=[m for m in b if m[0]==side]
+        assert x==y and len(x)>3, (side,x,y)
+" "$tmp/ws.jsonl" "$wport"'
+done
+
+# TLS without keys: every session reported with its handshake, nothing decoded as MQTT;
+# with the key log, the MQTT inside; with wrong secrets, said so and still nothing.
+"$bin" -r "$root/captures/tls12.pcap" > "$tmp/t.txt" 2> "$tmp/t.err"
+ok "TLS without keys: 5 sessions, 0 MQTT messages" '[ "$(grep -c "Client Hello (SNI=broker.local" "$tmp/t.txt")" -eq 5 ] && [ "$(grep -c "NOTE \[TLS session broker.local: TLSv1.2, .*not decrypted\]" "$tmp/t.txt")" -eq 5 ] && ! grep -q " MQTT " "$tmp/t.txt" && grep -q " 0 MQTT messages" "$tmp/t.err"'
+"$bin" -r "$root/captures/tls12.pcap" --keylog "$root/captures/tls12.keys" > "$tmp/k.txt" 2> "$tmp/k.err"
+ok "TLS with the key log: 55 MQTT messages over 5 suites" 'grep -q " 55 MQTT messages" "$tmp/k.err" && [ "$(grep -c "Connect Command" "$tmp/k.txt")" -eq 5 ]'
+awk 'NF == 3 { $3 = (substr($3, 1, 1) == "0" ? "1" : "0") substr($3, 2) } { print }' "$root/captures/tls12.keys" > "$tmp/wrong.keys"
+"$bin" -r "$root/captures/tls12.pcap" --keylog "$tmp/wrong.keys" > "$tmp/w.txt" 2> "$tmp/w.err"
+ok "TLS with wrong secrets: said so, nothing decoded" 'grep -q "does not decrypt" "$tmp/w.txt" && grep -q " 0 MQTT messages" "$tmp/w.err"'
+# A key log that fills in while mqttdump runs (live capture): read again when it changes.
+# It is empty when mqttdump starts; the secrets are appended while the capture streams in.
+: > "$tmp/live.keys"
+( head -c 9973 "$root/captures/tls12.pcap"; sleep 1; cat "$root/captures/tls12.keys" >> "$tmp/live.keys"
+  sleep 0.3; tail -c +9974 "$root/captures/tls12.pcap" ) |
+	"$bin" -r - --keylog "$tmp/live.keys" > "$tmp/live.txt" 2> "$tmp/live.err"
+ok "--keylog read again when it grows" 'n=$(sed -n "s/.* \([0-9]*\) MQTT messages.*/\1/p" "$tmp/live.err"); [ "${n:-0}" -ge 33 ]'
+check "--keylog missing file" 1 "--keylog" -- "$bin" -r "$cap" --keylog "$tmp/no.keys"
+"$bin" -r "$root/captures/tls-nocert.pcap" --json > "$tmp/n.jsonl" 2>/dev/null
+ok "failed handshake: no client certificate" 'grep "\"event\":\"tls_session\"" "$tmp/n.jsonl" | grep -q "\"handshake\":\"failed\",\"failure\":\"Handshake Failure alert from the broker: the broker asked for a client certificate and got none\""'
 exit $fail

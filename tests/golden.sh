@@ -2,7 +2,8 @@
 # Golden tests: mqttdump over every capture in captures/, output compared with the expected
 # files committed in captures/expected/ (summary: NAME.txt, JSON Lines: NAME.jsonl).
 # Damaged captures (captures/damaged/) have theirs in captures/expected/damaged/.
-# A capture may have captures/NAME.args with extra arguments (e.g. "-p 17501").
+# A capture may have captures/NAME.args with extra arguments (e.g. "-p 17501"); they run
+# in captures/, so a file they name (a --keylog) is relative to it.
 # TAP output. Usage: golden.sh MQTTDUMP SOURCE_ROOT
 set -u
 bin=$1
@@ -23,7 +24,7 @@ for c in $caps; do
 		exp="$root/captures/expected/$name.$kind"
 		flags=()
 		[ "$kind" = jsonl ] && flags=(--json)
-		if ! "$bin" -r "$root/captures/$c" "${args[@]}" "${flags[@]}" > "$tmp/out" 2> "$tmp/err"; then
+		if ! (cd "$root/captures" && "$bin" -r "$root/captures/$c" "${args[@]}" "${flags[@]}") > "$tmp/out" 2> "$tmp/err"; then
 			echo "not ok $i - $c $kind: mqttdump failed: $(tail -1 "$tmp/err")"
 			fail=1
 		elif [ ! -f "$exp" ]; then

@@ -24,7 +24,8 @@ check() { # DESCRIPTION EXPECTED [json] -- mqttdump arguments
 	local what=$1 exp=$2 json=$3
 	shift 4
 	i=$((i + 1))
-	if ! "$bin" "$@" > "$tmp/out" 2> "$tmp/err"; then
+	# from captures/, where the .args files' relative names (--keylog tls12.keys) point
+	if ! (cd "$root/captures" && "$bin" "$@") > "$tmp/out" 2> "$tmp/err"; then
 		echo "not ok $i - $what: mqttdump failed: $(tail -1 "$tmp/err")"
 		fail=1
 	elif [ ! -f "$exp" ]; then

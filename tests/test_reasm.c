@@ -81,7 +81,7 @@ static const uint16_t ports[] = { 1883 };
 
 static struct reasm *mk(struct rec *r, size_t max_held, size_t max_flows)
 {
-	struct reasm_config c = { ports, 1, max_held, max_flows, 0 };
+	struct reasm_config c = { ports, 1, max_held, max_flows, 0, 0 };
 	memset(r, 0, sizeof *r);
 	return reasm_new(&c, &sink, r);
 }
@@ -424,7 +424,7 @@ Test(reasm, flow_table_cap_evicts_the_idlest)
 Test(reasm, idle_flows_time_out)
 {
 	struct rec r;
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0, 0 };
 	struct reasm *rs;
 
 	memset(&r, 0, sizeof r);
@@ -570,5 +570,115 @@ Test(reasm, data_after_the_fin_is_not_delivered)
 	reasm_finish(rs);
 	cr_assert_eq(r.n[0], 10);
 	cr_assert_arr_eq(r.out[0], stream, 10);
+	reasm_free(rs);
+}
+
+/* --detect: connections on every port are followed; the SYN's sender is the client,
+ * without a SYN the lower port is the broker's; a flow is found again either way round. */
+static struct flowrec {
+	uint16_t broker_port, client_port;
+	int opened;
+} g_fr;
+
+static void *fr_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
+{
+	(void)ctx, (void)at;
+	g_fr.broker_port = f->broker_port;
+	g_fr.client_port = f->client_port;
+	g_fr.opened++;
+	return &g_fr;
+}
+
+static int feed_any(struct reasm *rs, uint16_t sport, uint16_t dport, uint32_t seq,
+		    uint8_t flags, const uint8_t *data, uint32_t n)
+{
+	struct cap_pkt pkt = { 0 };
+	struct tcp_seg s = { 0 };
+	struct tcp_addr a = { 4, { 10, 0, 0, 1 } }, b = { 4, { 10, 0, 0, 2 } };
+
+	pkt.frame = ++g_frame;
+	pkt.ts_sec = 1000;
+	s.pkt = &pkt;
+	s.at.frame = pkt.frame;
+	s.src = sport < dport ? b : a;
+	s.dst = sport < dport ? a : b;
+	s.sport = sport;
+	s.dport = dport;
+	s.seq = seq;
+	s.flags = flags;
+	s.payload = data;
+	s.paylen = s.wirelen = n;
+	return reasm_feed(rs, &s);
+}
+
+Test(reasm, any_port_follows_every_connection)
+{
+	struct reasm_sink sk = { fr_open, NULL, NULL, NULL, NULL };
+	struct reasm_config off = { ports, 1, 1 << 20, 0, 0, 0 };
+	struct reasm_config on = { ports, 1, 1 << 20, 0, 0, 1 };
+	struct reasm *rs = reasm_new(&off, &sk, NULL);
+
+	memset(&g_fr, 0, sizeof g_fr);
+	cr_assert_eq(feed_any(rs, 50000, 18830, 1, TCP_SYN, NULL, 0), 0);
+	cr_assert_eq(g_fr.opened, 0);
+	reasm_free(rs);
+
+	rs = reasm_new(&on, &sk, NULL);
+	/* a SYN to 60001 from 1000: the SYN's sender is the client, whatever the numbers */
+	cr_assert_eq(feed_any(rs, 1000, 60001, 1, TCP_SYN, NULL, 0), 1);
+	cr_assert_eq(g_fr.broker_port, 60001);
+	cr_assert_eq(feed_any(rs, 60001, 1000, 9, TCP_SYN | TCP_ACK, NULL, 0), 1);
+	cr_assert_eq(g_fr.opened, 1, "the SYN-ACK belongs to the same connection");
+	/* no SYN: the lower port is the broker's, and the reply finds the same flow */
+	cr_assert_eq(feed_any(rs, 50000, 18830, 1, TCP_ACK, (const uint8_t *)"ab", 2), 1);
+	cr_assert_eq(g_fr.broker_port, 18830);
+	cr_assert_eq(g_fr.client_port, 50000);
+	cr_assert_eq(feed_any(rs, 18830, 50000, 7, TCP_ACK, (const uint8_t *)"cd", 2), 1);
+	cr_assert_eq(g_fr.opened, 2);
+	reasm_free(rs);
+}
+
+/* A flow its next stage gave up on (f->ignore): nothing delivered, nothing held, its end
+ * still reported. */
+static int ig_data, ig_close;
+
+static void *ig_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
+{
+	(void)ctx, (void)at;
+	f->ignore = 1;
+	return &ig_data;
+}
+
+static void ig_on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
+		       const struct frame_ref *at)
+{
+	(void)ctx, (void)f, (void)dir, (void)p, (void)n, (void)at;
+	ig_data++;
+}
+
+static void ig_on_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
+{
+	(void)ctx, (void)f, (void)at;
+	cr_assert_eq(why, REASM_END_FIN);
+	ig_close++;
+}
+
+Test(reasm, ignored_flow_holds_nothing)
+{
+	struct reasm_sink sk = { ig_open, ig_on_data, NULL, NULL, ig_on_close };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0 };
+	struct reasm *rs = reasm_new(&c, &sk, NULL);
+
+	fill();
+	ig_data = ig_close = 0;
+	feed(rs, 0, 100, 0, TCP_SYN, NULL, 0);
+	feed(rs, 1, 500, 101, TCP_SYN | TCP_ACK, NULL, 0);
+	feed(rs, 0, 201, 501, TCP_ACK, stream, 100);      /* ahead of a hole */
+	feed(rs, 0, 101, 501, TCP_ACK, stream, 50);
+	cr_assert_eq(reasm_stats(rs)->held_max, 0);
+	cr_assert_eq(ig_data, 0);
+	feed(rs, 0, 301, 501, TCP_FIN | TCP_ACK, NULL, 0); /* bytes 151..200 never came */
+	feed(rs, 1, 501, 302, TCP_FIN | TCP_ACK, NULL, 0);
+	cr_assert_eq(ig_close, 1, "closed at the FINs, no hole waited for");
 	reasm_free(rs);
 }

@@ -61,6 +61,16 @@ void cap_stop(struct cap *c);
 int cap_stats(struct cap *c, uint64_t *recv, uint64_t *drop);
 void cap_close(struct cap *c);
 
+/* Writing records to a new pcap file (-w): the link type and time stamp precision (6 or 9
+ * digits) of the capture they came from. On failure returns NULL with err set. */
+struct cap_writer;
+struct cap_writer *cap_writer_open(const char *path, int linktype, int ts_digits, char *err,
+				   size_t errlen);
+/* Write one record as it was read (its captured bytes, wire length and time). */
+void cap_writer_write(struct cap_writer *w, const struct cap_pkt *pkt);
+/* Flush and close; returns 0, or -1 with err set when writing failed. */
+int cap_writer_close(struct cap_writer *w, char *err, size_t errlen);
+
 /* Print the interfaces pcap can capture on to f ("1. lo (Loopback)"). Returns 0 or -1. */
 int cap_list_interfaces(void *file, char *err, size_t errlen);
 

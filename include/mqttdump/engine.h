@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 struct engine_config {
-	const uint16_t *ports;
+	const uint16_t *ports;   /* broker ports (-p) */
 	size_t nports;
 	uint32_t max_buffer;     /* framer: bytes one unfinished packet may hold */
 	size_t max_held;         /* reassembly: out-of-order bytes held per direction */
@@ -23,11 +23,19 @@ struct engine_config {
 				  * 0: no limit */
 	struct session_tracker *sessions; /* optional (not owned): sees every record first and
 					   * decides, with its filter, which reach the reporters */
+	const uint16_t *tls_ports; /* MQTT over TLS */
+	size_t ntls;
+	const uint16_t *ws_ports;  /* MQTT over WebSocket */
+	size_t nws;
+	int detect;              /* follow every TCP port; MQTT where a CONNECT opens it */
+	const struct tls_keylog *keylog; /* --keylog: decrypt TLS; NULL: report it encrypted */
+	const char *keylog_path;         /* its file, read again when it changes */
 };
 
 struct engine_stats {
 	uint64_t frames, tcp_segments, bad_frames, messages, connections, gaps, gap_bytes,
-		 bytes_skipped, incomplete, truncated, malformed, oversize, resyncs;
+		 bytes_skipped, incomplete, truncated, malformed, oversize, resyncs,
+		 tls_sessions, tls_decrypted, ws_sessions, detected;
 };
 
 struct engine;

@@ -46,6 +46,11 @@ struct reasm_flow {
 	uint8_t closer;            /* who sent the first FIN or RST: 0 none seen yet,
 				    * 1 the client, 2 the broker (session tracking reads it) */
 	uint8_t closer_rst;        /* that first close was a RST */
+	uint8_t in_tls;            /* set by the next stage: the connection's bytes travel inside
+				    * TLS (session tracking reads it: credentials are not in clear) */
+	uint8_t ignore;            /* set by the next stage: it wants no more bytes (data, gap)
+				    * of this connection; nothing is held for it. Its end is
+				    * still reported (eof, close). */
 	void *user;                /* the next stage's state, from sink->open */
 };
 
@@ -71,6 +76,8 @@ struct reasm_config {
 	size_t max_held;           /* bytes held out of order per direction */
 	size_t max_flows;          /* open connections at once; the idlest is evicted */
 	double flow_timeout;       /* seconds without a segment before a flow is closed; 0: never */
+	int any_port;              /* follow connections on every port too (--detect): the side
+				    * that answered the SYN, else the lower port, is the broker */
 };
 
 struct reasm_stats {
@@ -82,7 +89,7 @@ struct reasm;
 
 struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink *sink,
 			void *ctx);
-/* Feed one decoded segment. Returns 1 when it belongs to a broker port, 0 otherwise. */
+/* Feed one decoded segment. Returns 1 when it belongs to a followed connection, else 0. */
 int reasm_feed(struct reasm *r, const struct tcp_seg *seg);
 /* The capture ended: flush and close every connection. */
 void reasm_finish(struct reasm *r);

@@ -1,7 +1,7 @@
 /*
  * report.h - the reporters' interface: one struct of callbacks per output.
  *
- * Knows framer.h. The engine calls, for each captured frame: frame_begin, then message /
+ * Knows framer.h and transport.h. The engine calls, for each captured frame: frame_begin, then message /
  * event for everything the frame completes, then frame_end; finish once at the end.
  * A new output is a new file that fills a struct reporter.
  */
@@ -9,6 +9,7 @@
 #define MQTTDUMP_REPORT_H
 
 #include "mqttdump/framer.h"
+#include "mqttdump/transport.h"
 
 #include <stdio.h>
 
@@ -26,6 +27,8 @@ struct reporter {
 	void (*frame_begin)(void *ctx, const struct cap_pkt *pkt);
 	void (*message)(void *ctx, const struct mqtt_record *rec);
 	void (*event)(void *ctx, const struct framer_event *ev);
+	/* What carries MQTT: TLS steps, WebSocket upgrade and control frames, --detect. */
+	void (*transport)(void *ctx, const struct transport_event *ev);
 	/* seg: the frame's TCP segment when it had one, else NULL. */
 	void (*frame_end)(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg);
 	void (*finish)(void *ctx);
@@ -46,6 +49,12 @@ int report_timeline_new(const struct report_opts *o, struct session_tracker *t, 
 /* --stats (json = 0) and --stats=json (json = 1). */
 int report_stats_new(const struct report_opts *o, struct session_tracker *t, int json,
 		     FILE *out, struct reporter *r);
+/* -w: remembers the frames that carry each message it is given. After the run,
+ * report_select_frame(ctx, pkt) says whether a record (read again from the file, in
+ * order) is one of them. */
+int report_select_new(struct reporter *r);
+int report_select_frame(void *ctx, const struct cap_pkt *pkt);
+size_t report_select_count(void *ctx);  /* messages remembered */
 
 /* Shared helpers for reporters. */
 /* "2026-11-22T18:44:31.123456Z" at the capture's precision. */
