@@ -47,6 +47,15 @@ static void usage(FILE *f)
 	      "  -q                   print nothing but the statistics line (on stderr)\n"
 	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
 	      "  --show-secrets       print passwords (JSON shows only their length)\n"
+	      "  -V                   detail tree of each frame holding MQTT (tshark -O mqtt)\n"
+	      "  -x                   hex and ASCII dump of those frames (and of reassembled\n"
+	      "                       messages), alone or with -V\n"
+	      "  --explain            after each message, what it means, in plain words\n"
+	      "  --lang en|fr         language of --explain (default: from LC_ALL/LC_MESSAGES/LANG)\n"
+	      "  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
+	      "  --diagram=svg FILE   the diagram as an SVG file (besides the normal output)\n"
+	      "  --diagram=html FILE  a self-contained HTML page: click an arrow for its detail\n"
+	      "  --diagram-max N      messages drawn at most (default 2000)\n"
 	      "limits:\n"
 	      "  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
 	      "  --max-flows N        connections tracked at once (default 262144)\n"
@@ -57,7 +66,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
-       OPT_FLOW_TIMEOUT, OPT_VERSION };
+       OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -66,6 +75,10 @@ static const struct option long_opts[] = {
 	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "lang", required_argument, NULL, OPT_LANG },
+	{ "diagram", optional_argument, NULL, OPT_DIAGRAM },
+	{ "diagram-max", required_argument, NULL, OPT_DIAGRAM_MAX },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -112,6 +125,18 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
+/* --lang's default: French when the locale's language is French, else English. */
+static const char *locale_lang(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strncmp(v, "fr", 2) == 0 ? "fr" : "en";
+	}
+	return "en";
+}
+
 struct run {
 	struct engine *engine;
 	struct cap *cap;
@@ -131,15 +156,21 @@ int main(int argc, char **argv)
 	uint16_t ports[MAX_PORTS];
 	size_t nports = 0;
 	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
+	int explain = 0, diagram_text = 0;
+	const char *lang = NULL, *diagram_file = NULL;
+	struct detail_opts dopt = { 0, 0 };
+	struct diagram_opts gopt = { .kind = DIAGRAM_TEXT, .max_arrows = 2000 };
+	FILE *diagram_out = NULL;
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
 	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
 				    .max_flows = 262144, .flow_timeout = 3600 };
-	struct reporter rep;
+	struct reporter reps[4];
+	size_t nreps = 0;
 	struct engine_stats st;
 	struct run run;
 	char err[512];
 
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVZ:", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVxZ:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': file = optarg; break;
 		case 'i': iface = optarg; break;
@@ -160,6 +191,37 @@ int main(int argc, char **argv)
 			ro.payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
 			break;
 		case OPT_SHOW_SECRETS: ro.show_secrets = 1; break;
+		case 'V': dopt.tree = 1; break;
+		case 'x': dopt.hex = 1; break;
+		case OPT_EXPLAIN: explain = 1; break;
+		case OPT_LANG:
+			if (strcmp(optarg, "en") && strcmp(optarg, "fr")) {
+				fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or fr\n", optarg);
+				return 2;
+			}
+			lang = optarg;
+			break;
+		case OPT_DIAGRAM:
+			/* --diagram (text, on standard output), --diagram=svg FILE, =html FILE */
+			if (!optarg || !strcmp(optarg, "text")) {
+				diagram_text = 1;
+				break;
+			}
+			if (strcmp(optarg, "svg") && strcmp(optarg, "html")) {
+				fprintf(stderr, "mqttdump: --diagram: \"%s\" is not text, svg or html\n",
+					optarg);
+				return 2;
+			}
+			if (optind >= argc || argv[optind][0] == '\0') {
+				fprintf(stderr, "mqttdump: --diagram=%s: give the FILE to write\n", optarg);
+				return 2;
+			}
+			gopt.kind = !strcmp(optarg, "svg") ? DIAGRAM_SVG : DIAGRAM_HTML;
+			diagram_file = argv[optind++];
+			break;
+		case OPT_DIAGRAM_MAX:
+			gopt.max_arrows = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
+			break;
 		case OPT_MAX_BUFFER:
 			ec.max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
 			ec.max_held = ec.max_buffer;
@@ -229,18 +291,44 @@ int main(int argc, char **argv)
 
 	ro.ts_digits = cap_ts_digits(run.cap);
 	ro.line_buffered = cap_is_live(run.cap);
-	memset(&rep, 0, sizeof rep);
-	if (!quiet && (json ? report_json_new(&ro, &rep) : report_summary_new(&ro, &rep)) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
+	memset(reps, 0, sizeof reps);
+	if (diagram_file && !(diagram_out = fopen(diagram_file, "w"))) {
+		fprintf(stderr, "mqttdump: %s: %s\n", diagram_file, strerror(errno));
 		cap_close(run.cap);
 		return 1;
 	}
+	rc = 0;
+	if (!quiet) {
+		/* the main output: JSON, the text diagram, the detail tree, or one line a frame
+		 * (followed by -x's dumps); then --explain's sentences after it */
+		if (json)
+			rc |= report_json_new(&ro, &reps[nreps++]);
+		else if (diagram_text)
+			rc |= report_diagram_new(&ro, &(struct diagram_opts){ DIAGRAM_TEXT, stdout,
+						 !getenv("NO_COLOR") && isatty(fileno(stdout)),
+						 gopt.max_arrows }, &reps[nreps++]);
+		else if (dopt.tree)
+			rc |= report_detail_new(&ro, &dopt, &reps[nreps++]);
+		else
+			rc |= report_summary_new(&ro, &reps[nreps++]);
+		if (!json && !diagram_text && !dopt.tree && dopt.hex && rc == 0)
+			rc |= report_detail_new(&ro, &dopt, &reps[nreps++]);
+		if (explain && !json && rc == 0)
+			rc |= report_explain_new(&ro, lang ? lang : locale_lang(), &reps[nreps++]);
+	}
+	if (diagram_out && rc == 0) {
+		gopt.out = diagram_out;
+		rc |= report_diagram_new(&ro, &gopt, &reps[nreps++]);
+	}
 	ec.ports = ports;
 	ec.nports = nports;
-	if (!(run.engine = engine_new(&ec, &rep, quiet ? 0 : 1))) {
+	if (rc < 0 || !(run.engine = engine_new(&ec, reps, nreps))) {
 		fprintf(stderr, "mqttdump: out of memory\n");
-		if (rep.free)
-			rep.free(rep.ctx);
+		for (size_t i = 0; i < nreps; i++)
+			if (reps[i].free)
+				reps[i].free(reps[i].ctx);
+		if (diagram_out)
+			fclose(diagram_out);
 		cap_close(run.cap);
 		return 1;
 	}
@@ -281,8 +369,13 @@ int main(int argc, char **argv)
 				" dropped by kernel\n", recv, drop);
 	}
 	engine_free(run.engine);
-	if (rep.free)
-		rep.free(rep.ctx);
+	for (size_t i = 0; i < nreps; i++)
+		if (reps[i].free)
+			reps[i].free(reps[i].ctx);
+	if (diagram_out && (ferror(diagram_out) | fclose(diagram_out)) != 0) {
+		fprintf(stderr, "mqttdump: writing %s: %s\n", diagram_file, strerror(errno));
+		status = 1;
+	}
 	g_cap = NULL;
 	cap_close(run.cap);
 	return status;

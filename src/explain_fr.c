@@ -1,0 +1,1 @@
+/* placeholder */ extern int mqttdump_explain_fr;
