@@ -361,7 +361,7 @@ static void xml_textn(FILE *f, const char *p, size_t n)
 static void svg_out(struct diagram *s, int html)
 {
 	FILE *f = s->d.out;
-	unsigned w = SM + s->ncols * SW + 40, h = SH + s->narrows * SR + 40;
+	unsigned w = SM + s->ncols * SW + 340, h = SH + s->narrows * SR + 40;
 	char t[40], note[200];
 	unsigned pos[MAX_COLS];
 

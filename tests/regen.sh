@@ -16,3 +16,14 @@ for c in *.pcap *.pcapng damaged/*.pcap; do
 	TZ=UTC LC_ALL=C "$bin" -r "$c" "${args[@]}" --json > "expected/$name.jsonl" 2>/dev/null
 	echo "$c: $(wc -l < "expected/$name.txt") lines, $(wc -l < "expected/$name.jsonl") records"
 done
+# Teaching outputs (tests/teaching.sh) for the captures of tests/teaching.list.
+for c in $(grep -v '^#' "$root/tests/teaching.list"); do
+	run() { TZ=UTC LC_ALL=C "$bin" -r "$c.pcap" "$@" 2>/dev/null; }
+	run -V > "expected/$c.detail.txt"
+	run -x > "expected/$c.hex.txt"
+	run --explain --lang en > "expected/$c.explain.en.txt"
+	run --explain --lang fr > "expected/$c.explain.fr.txt"
+	run --diagram > "expected/$c.diagram.txt"
+	run -q --diagram=svg "expected/$c.svg"
+	echo "$c: teaching outputs"
+done
