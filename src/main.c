@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
 	int explain = 0, diagram_text = 0;
 	const char *lang = NULL, *diagram_file = NULL;
-	struct detail_opts dopt = { 0, 0 };
+	struct detail_opts dopt = { 0, 0, 0 };
 	struct diagram_opts gopt = { .kind = DIAGRAM_TEXT, .max_arrows = 2000 };
 	FILE *diagram_out = NULL;
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
@@ -298,6 +298,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = 0;
+	dopt.no_blank = explain && dopt.tree && !json && !diagram_text;
 	if (!quiet) {
 		/* the main output: JSON, the text diagram, the detail tree, or one line a frame
 		 * (followed by -x's dumps); then --explain's sentences after it */
@@ -314,7 +315,8 @@ int main(int argc, char **argv)
 		if (!json && !diagram_text && !dopt.tree && dopt.hex && rc == 0)
 			rc |= report_detail_new(&ro, &dopt, &reps[nreps++]);
 		if (explain && !json && rc == 0)
-			rc |= report_explain_new(&ro, lang ? lang : locale_lang(), &reps[nreps++]);
+			rc |= report_explain_new(&ro, lang ? lang : locale_lang(),
+						 dopt.tree && !diagram_text, &reps[nreps++]);
 	}
 	if (diagram_out && rc == 0) {
 		gopt.out = diagram_out;

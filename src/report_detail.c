@@ -618,7 +618,8 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 				fputc('\n', s->o.out);
 			fwrite(l->p, 1, l->len, s->o.out);
 		}
-		fputc('\n', s->o.out);
+		if (!s->d.no_blank)
+			fputc('\n', s->o.out);
 		if (s->o.line_buffered)
 			fflush(s->o.out);
 	}
@@ -641,7 +642,8 @@ static void finish(void *ctx)
 		fwrite(s->body.p, 1, s->body.len, s->o.out);
 		if (s->hex.len)
 			fwrite(s->hex.p, 1, s->hex.len, s->o.out);
-		fputc('\n', s->o.out);
+		if (!s->d.no_blank)
+			fputc('\n', s->o.out);
 	}
 	s->nitems = 0;
 	fflush(s->o.out);

@@ -187,7 +187,17 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	key_fields(rec, a->key, sizeof a->key);
 	if (s->d.kind == DIAGRAM_HTML) {
 		size_t start = s->trees.len;
-		report_buf_printf(&s->trees, "Frame %" PRIu64 "\n", rec->at.frame);
+		char t[40], src[72], dst[72];
+		int up = rec->dir == REASM_TO_BROKER;
+		report_rel_time(rec->at.ts_sec, rec->at.ts_nsec, s->sec0, s->nsec0, s->o.ts_digits,
+				t, sizeof t);
+		addr_port(up ? &f->client : &f->broker, up ? f->client_port : f->broker_port, src,
+			  sizeof src);
+		addr_port(up ? &f->broker : &f->client, up ? f->broker_port : f->client_port, dst,
+			  sizeof dst);
+		report_buf_printf(&s->trees, "Frame %" PRIu64 ", %s s, %s \xe2\x86\x92 %s (%s)\n",
+				  rec->at.frame, t, src, dst, up ? "client to broker" :
+				  "broker to client");
 		report_detail_mqtt(rec, &s->trees);
 		if (s->trees.len - start > TREE_MAX) {
 			s->trees.len = start + TREE_MAX;

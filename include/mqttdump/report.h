@@ -42,14 +42,18 @@ struct detail_opts {
 	int tree;               /* -V: the detail tree of each frame holding MQTT messages */
 	int hex;                /* -x: hex and ASCII dump of the frame, and of each message
 				 * reassembled from several segments */
+	int no_blank;           /* leave the blank line after each frame to the reporter
+				 * that follows (--explain with -V) */
 };
 /* -V and/or -x. With hex alone it prints only the dumps, after another reporter's line. */
 int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
 		      struct reporter *r);
 
 /* --explain: after each frame, a sentence or two per message on what it means. lang: "en"
- * or "fr". Prints after the reporters before it in the engine's list. */
-int report_explain_new(const struct report_opts *o, const char *lang, struct reporter *r);
+ * or "fr". Prints after the reporters before it in the engine's list; blank_after: end
+ * each frame's sentences with a blank line (after a -V tree). */
+int report_explain_new(const struct report_opts *o, const char *lang, int blank_after,
+		       struct reporter *r);
 
 /* --diagram: a sequence diagram of the whole capture, written when it ends. */
 enum diagram_kind { DIAGRAM_TEXT, DIAGRAM_SVG, DIAGRAM_HTML };
