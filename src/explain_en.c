@@ -105,8 +105,10 @@ static const char *const en[EX_COUNT] = {
 	[EX_PINGRESP] = "The broker answers {client}'s ping: the connection works both ways. "
 		"Without this answer, the client would give the connection up as lost.",
 
-	[EX_DISCONNECT_C2B] = "The client {client} says goodbye cleanly: the broker throws its "
-		"will away and the TCP connection closes.",
+	[EX_DISCONNECT_C2B] = "The client {client} says goodbye cleanly; then the TCP "
+		"connection closes.",
+	[EX_DISCONNECT_DROP_WILL] = "Since it left properly, the broker throws its will away "
+		"without publishing it.",
 	[EX_DISCONNECT_WILL] = "The client {client} leaves, but asks the broker to publish its "
 		"will all the same (Disconnect with Will Message).",
 	[EX_DISCONNECT_B2C] = "The broker ends the session of {client}: {reason} (code {code}).",

@@ -105,8 +105,10 @@ static const char *const fr[EX_COUNT] = {
 	[EX_PINGRESP] = "Le broker répond au ping de {client} : la connexion fonctionne dans les "
 		"deux sens. Sans cette réponse, le client considérerait la connexion comme perdue.",
 
-	[EX_DISCONNECT_C2B] = "Le client {client} prend congé proprement : le broker jette son "
-		"testament et la connexion TCP se ferme.",
+	[EX_DISCONNECT_C2B] = "Le client {client} prend congé proprement, puis la connexion TCP "
+		"se ferme.",
+	[EX_DISCONNECT_DROP_WILL] = "Comme il est parti dans les règles, le broker jette son "
+		"testament sans le publier.",
 	[EX_DISCONNECT_WILL] = "Le client {client} s'en va, mais demande quand même au broker de "
 		"publier son testament (Disconnect with Will Message).",
 	[EX_DISCONNECT_B2C] = "Le broker met fin à la session de {client} : {reason} (code "

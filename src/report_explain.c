@@ -58,6 +58,7 @@ struct cstate {
 	uint64_t index;
 	uint8_t used;
 	uint8_t has_keepalive;
+	uint8_t has_will;
 	uint16_t keepalive;
 	char client[72];
 };
@@ -220,14 +221,13 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	int wild = 0, malformed = 0;
 	const char *cn;
 
-	if (t == MQTT_CONNECT && m->clientid.len && rec->length_known) {
-		view_text(m->clientid, cs->client, sizeof cs->client, 40);
-		cs->has_keepalive = 1;
-		cs->keepalive = m->keepalive;
-	} else if (t == MQTT_CONNECT) {
+	if (t == MQTT_CONNECT) {
 		cs->client[0] = '\0';
+		if (m->clientid.len && rec->length_known)
+			view_text(m->clientid, cs->client, sizeof cs->client, 40);
 		cs->has_keepalive = 1;
 		cs->keepalive = m->keepalive;
+		cs->has_will = m->has_will;
 	}
 	if (cs->client[0]) {
 		snprintf(client, sizeof client, "%s", cs->client);
@@ -358,9 +358,13 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	case MQTT_DISCONNECT:
 		if (!up)
 			say(s, EX_DISCONNECT_B2C, v, nv);
-		else
-			say(s, m->has_code && m->code == 0x04 ? EX_DISCONNECT_WILL :
-			    EX_DISCONNECT_C2B, v, nv);
+		else if (m->has_code && m->code == 0x04)
+			say(s, EX_DISCONNECT_WILL, v, nv);
+		else {
+			say(s, EX_DISCONNECT_C2B, v, nv);
+			if (cs->has_will)
+				say(s, EX_DISCONNECT_DROP_WILL, v, nv);
+		}
 		break;
 	case MQTT_AUTH:
 		say(s, EX_AUTH, v, nv);

@@ -73,6 +73,7 @@ enum explain_key {
 	/* the end */
 	EX_DISCONNECT_C2B,      /* {client} */
 	EX_DISCONNECT_WILL,     /* {client} */
+	EX_DISCONNECT_DROP_WILL,/* its CONNECT left a will */
 	EX_DISCONNECT_B2C,      /* {client} {reason} {code} */
 	EX_AUTH,                /* {reason} */
 	EX_RESERVED,            /* {type} */
