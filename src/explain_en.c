@@ -66,8 +66,13 @@ static const char *const en[EX_COUNT] = {
 	[EX_PUB_RESPONSE_TOPIC] = "This is a request: whoever handles it should publish the "
 		"answer on {response_topic}, with the same Correlation Data so the requester can "
 		"match the two.",
+	[EX_PUB_CORRELATION] = "This is an answer: it carries the Correlation Data of the "
+		"request, which is how the requester tells which question it answers.",
 	[EX_PUB_TOPIC_ALIAS] = "The topic name is empty: a Topic Alias set earlier stands for "
 		"{topic}, which saves bytes on every message.",
+
+	[EX_PUB_IS_WILL] = "This is the will of {owner}: its connection ended without a "
+		"Disconnect, so the broker publishes the will on its behalf.",
 
 	[EX_PUBACK_C2B] = "QoS 1, step 2 of 2: the client {client} confirms it received message "
 		"{id}; the broker can forget it.",

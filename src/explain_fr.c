@@ -66,8 +66,13 @@ static const char *const fr[EX_COUNT] = {
 	[EX_PUB_RESPONSE_TOPIC] = "C'est une requête : celui qui la traite doit publier la "
 		"réponse sur {response_topic}, avec les mêmes Correlation Data pour que le "
 		"demandeur puisse les rapprocher.",
+	[EX_PUB_CORRELATION] = "C'est une réponse : elle porte les Correlation Data de la "
+		"requête, grâce auxquelles le demandeur sait à quelle question elle répond.",
 	[EX_PUB_TOPIC_ALIAS] = "Le nom du topic est vide : un Topic Alias défini plus tôt "
 		"remplace {topic}, ce qui économise des octets à chaque message.",
+
+	[EX_PUB_IS_WILL] = "C'est le testament de {owner} : sa connexion s'est terminée sans "
+		"Disconnect, alors le broker le publie en son nom.",
 
 	[EX_PUBACK_C2B] = "QoS 1, étape 2 sur 2 : le client {client} confirme avoir reçu le "
 		"message {id} ; le broker peut l'oublier.",

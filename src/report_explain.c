@@ -63,8 +63,24 @@ struct cstate {
 	char client[72];
 };
 
+/* The wills seen in CONNECTs, to recognise the broker publishing one: the last WILLS of
+ * them, each with a prefix of its payload. */
+#define WILLS 64
+#define WILL_PAYLOAD 128
+
+struct will {
+	uint64_t flow;
+	uint8_t used, said_goodbye;
+	char owner[96];
+	char topic[256];
+	uint32_t topic_len, payload_len;
+	uint8_t payload[WILL_PAYLOAD];
+};
+
 struct explain {
 	struct report_opts o;
+	struct will wills[WILLS];
+	unsigned nwills;
 	const struct explain_table *t;
 	struct report_buf out;      /* the frame's sentences */
 	struct report_buf tmp;
@@ -128,6 +144,46 @@ static void payload_text(struct explain *s, struct mqtt_view v, char *out, size_
 		snprintf(text, sizeof text, "%" PRIu32, v.len);
 		explain_fill(TXT(EX_PAYLOAD_BINARY), &var, 1, out, cap);
 	}
+}
+
+static void will_remember(struct explain *s, const struct mqtt_record *rec, const char *owner)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	struct will *w = &s->wills[s->nwills++ % WILLS];
+
+	if (m->will_topic.len > sizeof w->topic)
+		return;
+	memset(w, 0, sizeof *w);
+	w->used = 1;
+	w->flow = rec->flow->index;
+	snprintf(w->owner, sizeof w->owner, "%s", owner);
+	memcpy(w->topic, m->will_topic.p, m->will_topic.len);
+	w->topic_len = m->will_topic.len;
+	w->payload_len = m->will_payload.len;
+	memcpy(w->payload, m->will_payload.p,
+	       m->will_payload.len < WILL_PAYLOAD ? m->will_payload.len : WILL_PAYLOAD);
+}
+
+/* The will a broker's PUBLISH carries, when it is one of a client that left without a
+ * Disconnect; NULL otherwise. */
+static const struct will *will_of(const struct explain *s, const struct mqtt_msg *m)
+{
+	for (unsigned i = 0; i < WILLS; i++) {
+		const struct will *w = &s->wills[i];
+		uint32_t n = w->payload_len < WILL_PAYLOAD ? w->payload_len : WILL_PAYLOAD;
+		if (w->used && !w->said_goodbye && w->topic_len == m->topic.len &&
+		    !memcmp(w->topic, m->topic.p, m->topic.len) &&
+		    w->payload_len == m->payload.len && !memcmp(w->payload, m->payload.p, n))
+			return w;
+	}
+	return NULL;
+}
+
+static void will_goodbye(struct explain *s, uint64_t flow)
+{
+	for (unsigned i = 0; i < WILLS; i++)
+		if (s->wills[i].used && s->wills[i].flow == flow)
+			s->wills[i].said_goodbye = 1;
 }
 
 /* One sentence into the frame's output. */
@@ -209,13 +265,13 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	uint8_t t = m->hdr.type;
 	uint8_t version = rec->version ? rec->version : MQTT_V311;
 	char client[96], topic[160], payload[256], id[8], qos[4], ka[8], code[8], reason[96];
-	char list[1024], user[96], pwlen[12], resp[160], type[4];
+	char list[1024], user[96], pwlen[12], resp[160], type[4], owner[96] = "";
 	struct explain_var v[] = {
 		{ "client", client }, { "topic", topic }, { "payload", payload }, { "id", id },
 		{ "qos", qos }, { "keepalive", ka }, { "code", code }, { "reason", reason },
 		{ "filters", list }, { "granted", list }, { "user", user }, { "pwlen", pwlen },
 		{ "will_topic", topic }, { "response_topic", resp }, { "type", type },
-		{ "version", reason },
+		{ "version", reason }, { "owner", owner },
 	};
 	size_t nv = sizeof v / sizeof v[0];
 	int wild = 0, malformed = 0;
@@ -263,6 +319,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		if (!(m->connect_flags & 0x02))
 			say(s, EX_CONNECT_PERSISTENT, v, nv);
 		if (m->has_will) {
+			will_remember(s, rec, client);
 			view_text(m->will_topic, topic, sizeof topic, 100);
 			payload_text(s, m->will_payload, payload, sizeof payload);
 			snprintf(qos, sizeof qos, "%u", (m->connect_flags >> 3) & 3);
@@ -302,11 +359,26 @@ static void message(void *ctx, const struct mqtt_record *rec)
 			    up ? EX_PUB_RETAIN_C2B : EX_PUB_RETAIN_B2C, v, nv);
 		if (rec->topic_from_alias)
 			say(s, EX_PUB_TOPIC_ALIAS, v, nv);
-		while (m->has_props && mqtt_next_prop(&c, &p) == MQTT_OK)
-			if (p.id == 0x08) {
-				view_text(p.str, resp, sizeof resp, 100);
-				say(s, EX_PUB_RESPONSE_TOPIC, v, nv);
+		if (!up) {
+			const struct will *w = will_of(s, m);
+			if (w) {
+				snprintf(owner, sizeof owner, "%s", w->owner);
+				say(s, EX_PUB_IS_WILL, v, nv);
 			}
+		}
+		{
+			int has_resp = 0, has_corr = 0;
+			while (m->has_props && mqtt_next_prop(&c, &p) == MQTT_OK) {
+				if (p.id == 0x08) {
+					has_resp = 1;
+					view_text(p.str, resp, sizeof resp, 100);
+					say(s, EX_PUB_RESPONSE_TOPIC, v, nv);
+				}
+				has_corr |= p.id == 0x09;
+			}
+			if (has_corr && !has_resp)
+				say(s, EX_PUB_CORRELATION, v, nv);
+		}
 		break;
 	}
 	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP: {
@@ -361,6 +433,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		else if (m->has_code && m->code == 0x04)
 			say(s, EX_DISCONNECT_WILL, v, nv);
 		else {
+			will_goodbye(s, rec->flow->index);
 			say(s, EX_DISCONNECT_C2B, v, nv);
 			if (cs->has_will)
 				say(s, EX_DISCONNECT_DROP_WILL, v, nv);

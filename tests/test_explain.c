@@ -14,6 +14,7 @@ static const struct explain_var all_vars[] = {
 	{ "will_topic", "clients/sub-1" }, { "payload", "\"bye\"" }, { "code", "5" },
 	{ "id", "7" }, { "response_topic", "rr/reply" }, { "filters", "a/b at QoS 1" },
 	{ "granted", "QoS 1 granted" }, { "type", "0" }, { "warning", "QoS 3" },
+	{ "owner", "doomed" },
 };
 #define NVARS (sizeof all_vars / sizeof all_vars[0])
 

@@ -49,7 +49,9 @@ enum explain_key {
 	EX_PUB_RETAIN_CLEAR,    /* {topic} */
 	EX_PUB_DUP,
 	EX_PUB_RESPONSE_TOPIC,  /* {response_topic} */
+	EX_PUB_CORRELATION,     /* Correlation Data without a Response Topic: an answer */
 	EX_PUB_TOPIC_ALIAS,     /* {topic} */
+	EX_PUB_IS_WILL,         /* {owner}: the broker publishes the will of a client gone */
 	/* acknowledgements */
 	EX_PUBACK_C2B,          /* {client} {id} */
 	EX_PUBACK_B2C,
