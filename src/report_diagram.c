@@ -310,6 +310,13 @@ static void text_out(struct diagram *s)
 				size_t e = lw;
 				while (e > end && line[e - 1] == ' ')
 					e--;
+				if (e > end && line[end] == '|') {
+					/* the label ends on a lifeline: a space instead, as the
+					 * label covers the lifelines it crosses */
+					end++;
+					if (e > end)
+						fputc(' ', f);
+				}
 				if (e > end)
 					fprintf(f, "%.*s", (int)(e - end), line + end);
 			}
