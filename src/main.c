@@ -137,6 +137,13 @@ static const char *locale_lang(void)
 	return "en";
 }
 
+/* NO_COLOR (no-color.org): set to anything but the empty string turns colour off. */
+static int no_color(void)
+{
+	const char *v = getenv("NO_COLOR");
+	return v && *v;
+}
+
 struct run {
 	struct engine *engine;
 	struct cap *cap;
@@ -306,7 +313,7 @@ int main(int argc, char **argv)
 			rc |= report_json_new(&ro, &reps[nreps++]);
 		else if (diagram_text)
 			rc |= report_diagram_new(&ro, &(struct diagram_opts){ DIAGRAM_TEXT, stdout,
-						 !getenv("NO_COLOR") && isatty(fileno(stdout)),
+						 no_color() ? 0 : isatty(fileno(stdout)),
 						 gopt.max_arrows }, &reps[nreps++]);
 		else if (dopt.tree)
 			rc |= report_detail_new(&ro, &dopt, &reps[nreps++]);
