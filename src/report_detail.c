@@ -22,8 +22,12 @@ struct endpoint {
 
 struct side {
 	uint8_t have_base;
+	uint8_t offsets_lost;      /* a gap or skipped bytes: next_off no longer known */
 	uint32_t base;             /* relative seq = seq - base */
+	uint64_t next_off;         /* stream offset of the next message's first byte */
 	uint64_t ring[RING];       /* the last frames with payload from this side */
+	uint32_t ring_seq[RING];   /* their relative sequence numbers */
+	uint32_t ring_len[RING];   /* and payload lengths */
 	unsigned nring;            /* total pushed (ring index = nring % RING) */
 };
 
@@ -41,6 +45,10 @@ struct detail {
 	struct report_buf line;
 	unsigned nitems;
 	struct conn *conns;
+	struct tcp_seg cur;        /* the frame's segment */
+	int have_cur;
+	struct conn *cur_conn;
+	int cur_from;
 };
 
 static int ep_cmp(const struct endpoint *x, const struct endpoint *y)
@@ -476,53 +484,158 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 {
 	struct detail *s = ctx;
-	(void)pkt;
+	const struct tcp_seg *seg = &s->cur;
+	struct endpoint x, y;
+	struct conn *cn;
+	int from;
+
 	s->body.len = 0;
 	s->hex.len = 0;
 	s->nitems = 0;
+	/* the segment's place in its stream, before the messages it completes are reported */
+	s->have_cur = decode_packet(pkt, &s->cur) == DECODE_OK;
+	s->cur_conn = NULL;
+	if (!s->have_cur)
+		return;
+	ep_of(&x, &seg->src, seg->sport);
+	ep_of(&y, &seg->dst, seg->dport);
+	cn = conn_of(s, &x, &y, 1, &from);
+	if (seg->flags & TCP_SYN) {
+		/* a new SYN starts the numbering again (the 4-tuple reused) */
+		memset(&cn->side[from], 0, sizeof cn->side[from]);
+		cn->side[from].have_base = 1;
+		cn->side[from].base = seg->seq;
+	} else if (!cn->side[from].have_base) {
+		/* no SYN seen: the first byte seen is 1, as Wireshark counts */
+		cn->side[from].have_base = 1;
+		cn->side[from].base = seg->seq - 1;
+	}
+	if ((seg->flags & TCP_ACK) && !cn->side[!from].have_base) {
+		cn->side[!from].have_base = 1;
+		cn->side[!from].base = seg->ack - 1;
+	}
+	if (seg->wirelen) {
+		struct side *sd = &cn->side[from];
+		unsigned k = sd->nring++ % RING;
+		sd->ring[k] = pkt->frame;
+		sd->ring_seq[k] = seg->seq - sd->base;
+		sd->ring_len[k] = seg->wirelen;
+	}
+	s->cur_conn = cn;
+	s->cur_from = from;
+}
+
+/* The side of a connection that sent in direction dir of flow fl, or NULL. */
+static struct side *side_of(struct detail *s, const struct reasm_flow *fl, int dir)
+{
+	struct endpoint c, br;
+	struct conn *cn;
+	int from;
+
+	ep_of(&c, &fl->client, fl->client_port);
+	ep_of(&br, &fl->broker, fl->broker_port);
+	cn = conn_of(s, dir == REASM_TO_BROKER ? &c : &br, dir == REASM_TO_BROKER ? &br : &c, 0,
+		     &from);
+	return cn ? &cn->side[from] : NULL;
+}
+
+/* "[N Reassembled TCP Segments (T bytes): #a(x), #b(y)]": the frames that carried a message
+ * and how many of its bytes each, as tshark shows them; without the byte counts when the
+ * message's place in the stream is not known. */
+static void reassembled_line(struct detail *s, const struct mqtt_record *rec,
+			     const struct side *sd, uint64_t start, uint32_t total)
+{
+	uint64_t fr[RING];
+	uint32_t used[RING];
+	unsigned idx[RING], n = 0, more = 0;
+	int counts = sd && !sd->offsets_lost && rec->length_known && !rec->incomplete;
+
+	if (counts) {
+		/* every segment held whose bytes fall in the message, wherever it arrived
+		 * (an out-of-order one may come before the message's first byte did) */
+		unsigned k = sd->nring < RING ? sd->nring : RING;
+		for (unsigned i = sd->nring - k; i < sd->nring; i++)
+			if (sd->ring[i % RING] <= rec->at.frame)
+				idx[n++] = i % RING;
+	}
+	if (counts && n) {
+		/* in stream order; each segment counts the bytes of the message it holds
+		 * (overlapping segments both count the overlap, as tshark shows them); one
+		 * that adds nothing new (a retransmission) is left out */
+		uint64_t covered = start, end = start + total;
+		unsigned m = 0;
+		for (unsigned i = 1; i < n; i++)
+			for (unsigned j = i; j > 0 && sd->ring_seq[idx[j]] < sd->ring_seq[idx[j - 1]]; j--) {
+				unsigned t = idx[j];
+				idx[j] = idx[j - 1];
+				idx[j - 1] = t;
+			}
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t a = (uint64_t)sd->ring_seq[idx[i]] - 1, b = a + sd->ring_len[idx[i]];
+			if (a > covered)
+				break; /* a hole: the ring no longer holds every segment */
+			if (a < start)
+				a = start;
+			if (b > end)
+				b = end;
+			if (b <= covered)
+				continue;
+			fr[m] = sd->ring[idx[i]];
+			used[m++] = (uint32_t)(b - a);
+			covered = b;
+		}
+		int has_last = 0;
+		for (unsigned i = 0; i < m; i++)
+			has_last |= fr[i] == rec->at.frame;
+		if (covered == end && has_last) {
+			report_buf_printf(&s->body, "[%u Reassembled TCP Segments (%" PRIu32 " bytes):",
+					  m, total);
+			for (unsigned i = 0; i < m; i++)
+				report_buf_printf(&s->body, "%s #%" PRIu64 "(%" PRIu32 ")", i ? "," : "",
+						  fr[i], used[i]);
+			report_buf_puts(&s->body, "]\n");
+			return;
+		}
+	}
+	n = 0;
+	if (sd) {
+		unsigned k = sd->nring < RING ? sd->nring : RING;
+		for (unsigned i = sd->nring - k; i < sd->nring; i++) {
+			uint64_t f2 = sd->ring[i % RING];
+			if (f2 >= rec->first_frame && f2 <= rec->at.frame)
+				fr[n++] = f2;
+		}
+		more = n == RING && fr[0] != rec->first_frame;
+	}
+	if (n == 0 || fr[n - 1] != rec->at.frame)
+		fr[n < RING ? n++ : RING - 1] = rec->at.frame;
+	if (more)
+		report_buf_printf(&s->body, "[Reassembled TCP Segments (%" PRIu32 " bytes): #%"
+				  PRIu64 " \xe2\x80\xa6", total, rec->first_frame);
+	else
+		report_buf_printf(&s->body, "[%u Reassembled TCP Segments (%" PRIu32 " bytes):", n,
+				  total);
+	for (unsigned i = 0; i < n; i++)
+		report_buf_printf(&s->body, "%s #%" PRIu64, i || more ? "," : "", fr[i]);
+	report_buf_puts(&s->body, "]\n");
 }
 
 static void message(void *ctx, const struct mqtt_record *rec)
 {
 	struct detail *s = ctx;
-	const struct reasm_flow *fl = rec->flow;
-	struct endpoint c, br;
-	struct conn *cn;
-	int from;
+	struct side *sd = side_of(s, rec->flow, rec->dir);
+	uint32_t total = rec->length_known ? rec->msg.hdr.hdrlen + rec->msg.hdr.remlen : rec->have;
+	uint64_t start = sd ? sd->next_off : 0;
 
 	s->nitems++;
-	if (rec->first_frame != rec->at.frame) {
-		/* which frames carried it: those of this direction since its first byte */
-		uint32_t total = rec->msg.hdr.hdrlen + rec->msg.hdr.remlen;
-		uint64_t fr[RING + 1];
-		unsigned n = 0, more = 0;
-		ep_of(&c, &fl->client, fl->client_port);
-		ep_of(&br, &fl->broker, fl->broker_port);
-		cn = conn_of(s, rec->dir == REASM_TO_BROKER ? &c : &br,
-			     rec->dir == REASM_TO_BROKER ? &br : &c, 0, &from);
-		if (cn) {
-			const struct side *sd = &cn->side[from];
-			unsigned k = sd->nring < RING ? sd->nring : RING;
-			for (unsigned i = sd->nring - k; i < sd->nring; i++) {
-				uint64_t f2 = sd->ring[i % RING];
-				if (f2 >= rec->first_frame && f2 < rec->at.frame)
-					fr[n++] = f2;
-			}
-			more = n == RING && fr[0] != rec->first_frame;
-		}
-		if (n == 0 || fr[n - 1] != rec->at.frame)
-			fr[n++] = rec->at.frame;
-		if (!rec->length_known)
-			total = rec->have;
-		if (more)
-			report_buf_printf(&s->body, "[Reassembled TCP Segments (%" PRIu32 " bytes): #%"
-					  PRIu64 " \xe2\x80\xa6", total, rec->first_frame);
+	if (sd) {
+		if (rec->length_known && !rec->incomplete)
+			sd->next_off += total;
 		else
-			report_buf_printf(&s->body, "[%u Reassembled TCP Segments (%" PRIu32
-					  " bytes):", n, total);
-		for (unsigned i = 0; i < n; i++)
-			report_buf_printf(&s->body, "%s #%" PRIu64, i || more ? "," : "", fr[i]);
-		report_buf_puts(&s->body, "]\n");
+			sd->offsets_lost = 1;
+	}
+	if (rec->first_frame != rec->at.frame) {
+		reassembled_line(s, rec, sd, start, total);
 		if (s->d.hex) {
 			report_buf_printf(&s->hex, "Reassembled TCP (%" PRIu32 " bytes):\n", rec->have);
 			report_hexdump(rec->raw, rec->have, &s->hex);
@@ -535,6 +648,12 @@ static void event(void *ctx, const struct framer_event *ev)
 {
 	struct detail *s = ctx;
 
+	if (ev->kind == FRAMER_EV_GAP || ev->kind == FRAMER_EV_SKIPPED ||
+	    ev->kind == FRAMER_EV_OVERSIZE) {
+		struct side *sd = side_of(s, ev->flow, ev->dir);
+		if (sd)
+			sd->offsets_lost = 1;
+	}
 	switch (ev->kind) {
 	case FRAMER_EV_GAP:
 		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes %s at stream offset %"
@@ -555,29 +674,12 @@ static void event(void *ctx, const struct framer_event *ev)
 static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct detail *s = ctx;
-	struct conn *cn = NULL;
-	int from = 0;
+	struct conn *cn = s->cur_conn;
+	int from = s->cur_from;
 	char a[64], b2[64];
 
-	if (seg) {
-		struct endpoint x, y;
-		ep_of(&x, &seg->src, seg->sport);
-		ep_of(&y, &seg->dst, seg->dport);
-		cn = conn_of(s, &x, &y, 1, &from);
-		if (seg->flags & TCP_SYN) {
-			/* a new SYN starts the numbering again (the 4-tuple reused) */
-			cn->side[from].have_base = 1;
-			cn->side[from].base = seg->seq;
-		} else if (!cn->side[from].have_base) {
-			/* no SYN seen: the first byte seen is 1, as Wireshark counts */
-			cn->side[from].have_base = 1;
-			cn->side[from].base = seg->seq - 1;
-		}
-		if ((seg->flags & TCP_ACK) && !cn->side[!from].have_base) {
-			cn->side[!from].have_base = 1;
-			cn->side[!from].base = seg->ack - 1;
-		}
-	}
+	if (!cn)
+		seg = NULL;
 	if (s->nitems) {
 		struct report_buf *l = &s->line;
 		l->len = 0;
@@ -622,10 +724,6 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 			fputc('\n', s->o.out);
 		if (s->o.line_buffered)
 			fflush(s->o.out);
-	}
-	if (seg && seg->wirelen) {
-		struct side *sd = &cn->side[from];
-		sd->ring[sd->nring++ % RING] = pkt->frame;
 	}
 	s->nitems = 0;
 	s->body.len = 0;
