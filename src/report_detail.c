@@ -343,23 +343,25 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 	for (unsigned i = 0; i < m->nwarn; i++)
 		malformed |= m->warn[i].malformed;
 	report_buf_printf(b, "MQ Telemetry Transport Protocol, %s\n", mqtt_type_label(t));
-	if (!rec->length_known) {
+	if (!rec->length_known && (rec->incomplete || rec->truncated)) {
 		report_buf_printf(b, "    [fixed header cut after %" PRIu32 " bytes: %s]\n", rec->have,
 				  rec->truncated ? "truncated by the snap length" :
 				  "the rest was not captured");
 		return;
 	}
 	header_flags(b, m, version);
-	report_buf_printf(b, "    Msg Len: %" PRIu32 "\n", m->hdr.remlen);
-	if (rec->incomplete || rec->truncated) {
+	if (rec->length_known)
+		report_buf_printf(b, "    Msg Len: %" PRIu32 "\n", m->hdr.remlen);
+	if (rec->length_known && (rec->incomplete || rec->truncated)) {
 		report_buf_printf(b, "    [%s: %" PRIu32 " of %" PRIu32 " bytes captured]\n",
 				  rec->truncated ? "Truncated" : "Incomplete", rec->have,
 				  m->hdr.hdrlen + m->hdr.remlen);
 		return;
 	}
-	if (malformed) {
+	if (malformed || !rec->length_known) {
+		/* the fields are not shown: the packet could not be read to its end */
 		report_buf_puts(b, "[Malformed Packet: MQTT]\n");
-		return;
+		goto warnings;
 	}
 	switch (t) {
 	case MQTT_CONNECT:
@@ -473,6 +475,7 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 	default:
 		break;
 	}
+warnings:
 	for (unsigned i = 0; i < m->nwarn; i++)
 		report_buf_printf(b, "    [Warning: %s%s%s%s]\n", m->warn[i].text,
 				  m->warn[i].rule ? " [" : "", m->warn[i].rule ? m->warn[i].rule : "",
