@@ -124,6 +124,8 @@ static const char *const en[EX_COUNT] = {
 
 	[EX_WARNING] = "Careful: this packet breaks a rule of the specification ({warning}).",
 	[EX_INCOMPLETE] = "Part of this message was not captured; only what arrived is shown.",
+	[EX_MALFORMED] = "This packet cannot be read to its end: the receiver must treat it as "
+		"a Malformed Packet and close the connection.",
 };
 
 const struct explain_table explain_en = { "en", en };

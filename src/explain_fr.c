@@ -127,6 +127,8 @@ static const char *const fr[EX_COUNT] = {
 		"({warning}).",
 	[EX_INCOMPLETE] = "Une partie de ce message n'a pas été capturée ; seul ce qui est "
 		"arrivé est montré.",
+	[EX_MALFORMED] = "Ce paquet ne peut pas être lu jusqu'au bout : le destinataire doit le "
+		"traiter comme un paquet malformé (Malformed Packet) et fermer la connexion.",
 };
 
 const struct explain_table explain_fr = { "fr", fr };

@@ -307,8 +307,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		malformed |= m->warn[i].malformed;
 
 	if (!rec->length_known || rec->incomplete || rec->truncated || malformed) {
-		if (rec->incomplete || rec->truncated || !rec->length_known)
-			say(s, EX_INCOMPLETE, v, nv);
+		say(s, rec->incomplete || rec->truncated ? EX_INCOMPLETE : EX_MALFORMED, v, nv);
 		goto warnings;
 	}
 	switch (t) {
@@ -351,7 +350,8 @@ static void message(void *ctx, const struct mqtt_record *rec)
 						{ EX_PUB2_B2C, EX_PUB2_C2B } };
 		struct mqtt_cursor c = mqtt_cursor_of(m->props);
 		struct mqtt_prop p;
-		say(s, keys[m->qos > 2 ? 2 : m->qos][up], v, nv);
+		if (m->qos <= 2) /* QoS 3 does not exist: the warning below says so */
+			say(s, keys[m->qos][up], v, nv);
 		if (m->dup)
 			say(s, EX_PUB_DUP, v, nv);
 		if (m->retain)

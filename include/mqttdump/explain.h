@@ -82,6 +82,7 @@ enum explain_key {
 	/* what went wrong */
 	EX_WARNING,             /* {warning} */
 	EX_INCOMPLETE,
+	EX_MALFORMED,
 	EX_COUNT
 };
 
