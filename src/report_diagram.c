@@ -108,6 +108,41 @@ static void short_text(struct mqtt_view v, char *out, size_t cap, size_t max)
 	out[o] = '\0';
 }
 
+/* Make s (NUL-terminated, in a buffer of cap bytes) valid UTF-8 without control bytes, for
+ * XML and terminals: a byte that starts no valid sequence becomes U+FFFD (as Wireshark
+ * shows it), a control byte '.'. Cut at cap if the replacements make it longer. */
+static void scrub_utf8(char *s, size_t cap)
+{
+	char tmp[3 * 160];
+	size_t o = 0, n = strlen(s);
+
+	for (size_t i = 0; i < n && o + 4 < sizeof tmp;) {
+		uint8_t c = (uint8_t)s[i];
+		size_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+			   c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		struct mqtt_view v = { (const uint8_t *)s + i, (uint32_t)k };
+		if (k == 1) {
+			tmp[o++] = c < 0x20 || c == 0x7f ? '.' : (char)c;
+			i++;
+		} else if (k && i + k <= n && mqtt_utf8_valid(v)) {
+			memcpy(tmp + o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(tmp + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	if (o >= cap) {
+		o = cap - 1;
+		while (o > 0 && ((uint8_t)tmp[o] & 0xc0) == 0x80)
+			o--;
+	}
+	memcpy(s, tmp, o);
+	s[o] = '\0';
+}
+
 /* The fields worth showing beside the label. */
 static void key_fields(const struct mqtt_record *rec, char *out, size_t cap)
 {
@@ -182,8 +217,13 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	a->type = rec->msg.hdr.type;
 	a->from = (uint8_t)(rec->dir == REASM_TO_BROKER ? c : b);
 	a->to = (uint8_t)(rec->dir == REASM_TO_BROKER ? b : c);
-	if (mqtt_info(&rec->msg, a->label, sizeof a->label) >= sizeof a->label)
-		memcpy(a->label + sizeof a->label - 4, "\xe2\x80\xa6", 4);
+	if (mqtt_info(&rec->msg, a->label, sizeof a->label) >= sizeof a->label) {
+		size_t e = sizeof a->label - 4;
+		while (e > 0 && ((uint8_t)a->label[e] & 0xc0) == 0x80)
+			e--; /* not inside a character */
+		memcpy(a->label + e, "\xe2\x80\xa6", 4);
+	}
+	scrub_utf8(a->label, sizeof a->label);
 	key_fields(rec, a->key, sizeof a->key);
 	if (s->d.kind == DIAGRAM_HTML) {
 		size_t start = s->trees.len;
