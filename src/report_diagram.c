@@ -124,7 +124,9 @@ static void scrub_utf8(char *s, size_t cap)
 		if (k == 1) {
 			tmp[o++] = c < 0x20 || c == 0x7f ? '.' : (char)c;
 			i++;
-		} else if (k && i + k <= n && mqtt_utf8_valid(v)) {
+		} else if (k && i + k <= n && mqtt_utf8_valid(v) &&
+			   !(k == 3 && c == 0xef && (uint8_t)s[i + 1] == 0xbf &&
+			     (uint8_t)s[i + 2] >= 0xbe)) { /* U+FFFE, U+FFFF: not XML */
 			memcpy(tmp + o, s + i, k);
 			o += k;
 			i += k;

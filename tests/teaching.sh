@@ -8,8 +8,10 @@ root=$2
 here=$(cd "$(dirname "$0")" && pwd)
 names=$(grep -v '^#' "$here/teaching.list")
 kinds="detail hex explain.en explain.fr diagram svg html"
+all=$(cd "$root/captures" && ls *.pcap *.pcapng damaged/*.pcap 2>/dev/null | sort)
 n=0
 for c in $names; do for k in $kinds; do n=$((n + 1)); done; done
+for c in $all; do n=$((n + 2)); done
 echo "1..$n"
 i=0
 fail=0
@@ -56,6 +58,24 @@ for c in $names; do
 			fail=1
 		else
 			echo "ok $i - $c $k"
+		fi
+	done
+done
+# Every bundled capture, damaged ones included: the SVG and HTML diagrams parse.
+for c in $all; do
+	for k in svg html; do
+		i=$((i + 1))
+		if ! "$bin" -r "$root/captures/$c" -q --diagram=$k "$tmp/d.$k" 2> "$tmp/err"; then
+			echo "not ok $i - $c $k: mqttdump failed: $(tail -1 "$tmp/err")"
+			fail=1
+		elif [ ! -s "$tmp/d.$k" ]; then
+			echo "not ok $i - $c $k: empty"
+			fail=1
+		elif ! msg=$(python3 "$here/wellformed.py" "$k" "$tmp/d.$k" 2>&1); then
+			echo "not ok $i - $c $k is not well-formed: $msg"
+			fail=1
+		else
+			echo "ok $i - $c $k well-formed ($msg)"
 		fi
 	done
 done
