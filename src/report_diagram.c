@@ -26,6 +26,7 @@ struct arrow {
 	int64_t sec;
 	uint32_t nsec;
 	uint8_t from, to, type;
+	uint8_t bad;            /* refused, an error reason, or not readable: drawn in red */
 	char label[120];
 	char key[160];
 	size_t tree_off, tree_len;
@@ -227,6 +228,17 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	}
 	scrub_utf8(a->label, sizeof a->label);
 	key_fields(rec, a->key, sizeof a->key);
+	{
+		const struct mqtt_msg *m = &rec->msg;
+		int malformed = 0;
+		for (unsigned i = 0; i < m->nwarn; i++)
+			malformed |= m->warn[i].malformed;
+		a->bad = malformed || !rec->length_known || rec->incomplete || rec->truncated ||
+			 (m->has_code && (m->hdr.type == MQTT_CONNACK ? m->code != 0 :
+					  m->code >= 0x80));
+		for (uint32_t i = 0; m->hdr.type == MQTT_SUBACK && m->list.p && i < m->list.len; i++)
+			a->bad |= m->list.p[i] >= 0x80;
+	}
 	if (s->d.kind == DIAGRAM_HTML) {
 		size_t start = s->trees.len;
 		char t[40], src[72], dst[72];
@@ -250,10 +262,13 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	}
 }
 
-/* Colour family of a type: connection, publication, acknowledgement, subscription, ping. */
-static int family(uint8_t type)
+/* Colour family of an arrow: connection, publication, acknowledgement, subscription, ping;
+ * trouble (5) before all. */
+static int family(const struct arrow *a)
 {
-	switch (type) {
+	if (a->bad)
+		return 5;
+	switch (a->type) {
 	case MQTT_CONNECT: case MQTT_CONNACK: case MQTT_DISCONNECT: case MQTT_AUTH: return 0;
 	case MQTT_PUBLISH: return 1;
 	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP: return 2;
@@ -334,7 +349,7 @@ static void text_out(struct diagram *s)
 		size_t x2 = TMARGIN + pos[a->to] * (size_t)TW + TW / 2;
 		size_t lo = x1 < x2 ? x1 : x2, hi = x1 < x2 ? x2 : x1;
 		char t[40];
-		const char *on = s->d.color ? ansi[family(a->type)] : "";
+		const char *on = s->d.color ? ansi[family(a)] : "";
 		const char *off = s->d.color ? "\033[0m" : "";
 
 		report_rel_time(a->sec, a->nsec, s->sec0, s->nsec0, s->o.ts_digits, t, sizeof t);
@@ -444,7 +459,7 @@ static void svg_out(struct diagram *s, int html)
 		const struct arrow *a = &s->arrows[k];
 		unsigned x1 = SM + pos[a->from] * SW + SW / 2, x2 = SM + pos[a->to] * SW + SW / 2;
 		unsigned y = SH + k * SR + 24, lx = (x1 < x2 ? x1 : x2) + 6;
-		const char *col = svg_color[family(a->type)];
+		const char *col = svg_color[family(a)];
 		int dir = x2 > x1 ? -1 : 1;
 
 		report_rel_time(a->sec, a->nsec, s->sec0, s->nsec0, s->o.ts_digits, t, sizeof t);
