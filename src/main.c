@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
 	int explain = 0, diagram_text = 0;
 	const char *lang = NULL, *diagram_file = NULL;
-	struct detail_opts dopt = { 0, 0, 0 };
+	struct detail_opts dopt = { 0, 0, 0, 0 };
 	struct diagram_opts gopt = { .kind = DIAGRAM_TEXT, .max_arrows = 2000 };
 	FILE *diagram_out = NULL;
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
@@ -305,10 +305,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = 0;
-	dopt.no_blank = explain && dopt.tree && !json && !diagram_text;
 	if (!quiet) {
-		/* the main output: JSON, the text diagram, the detail tree, or one line a frame
-		 * (followed by -x's dumps); then --explain's sentences after it */
+		/* the main output: JSON, the text diagram, the detail tree, or one line a frame;
+		 * then --explain's sentences, then -x's dumps, frame by frame */
+		int text = !json && !diagram_text;
+		struct detail_opts tree = { 1, 0, explain || dopt.hex, 0 };
+		struct detail_opts hex = { 0, 1, 0, dopt.tree };
 		if (json)
 			rc |= report_json_new(&ro, &reps[nreps++]);
 		else if (diagram_text)
@@ -316,14 +318,14 @@ int main(int argc, char **argv)
 						 no_color() ? 0 : isatty(fileno(stdout)),
 						 gopt.max_arrows }, &reps[nreps++]);
 		else if (dopt.tree)
-			rc |= report_detail_new(&ro, &dopt, &reps[nreps++]);
+			rc |= report_detail_new(&ro, &tree, &reps[nreps++]);
 		else
 			rc |= report_summary_new(&ro, &reps[nreps++]);
-		if (!json && !diagram_text && !dopt.tree && dopt.hex && rc == 0)
-			rc |= report_detail_new(&ro, &dopt, &reps[nreps++]);
-		if (explain && !json && rc == 0)
+		if (text && explain && rc == 0)
 			rc |= report_explain_new(&ro, lang ? lang : locale_lang(),
-						 dopt.tree && !diagram_text, &reps[nreps++]);
+						 dopt.tree && !dopt.hex, &reps[nreps++]);
+		if (text && dopt.hex && rc == 0)
+			rc |= report_detail_new(&ro, &hex, &reps[nreps++]);
 	}
 	if (diagram_out && rc == 0) {
 		gopt.out = diagram_out;

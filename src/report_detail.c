@@ -719,7 +719,7 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 			report_hexdump(pkt->data, pkt->caplen, l);
 			if (s->hex.len)
 				report_buf_put(l, s->hex.p, s->hex.len);
-			if (s->d.tree)
+			if (s->d.tree || s->d.after_tree)
 				fputc('\n', s->o.out);
 			fwrite(l->p, 1, l->len, s->o.out);
 		}

@@ -278,7 +278,7 @@ Test(report, detail_tree_of_a_connect)
 {
 	struct out o;
 	struct report_opts ro = opts(&o, 256, 0);
-	struct detail_opts d = { 1, 0, 0 };
+	struct detail_opts d = { 1, 0, 0, 0 };
 	struct reporter r;
 	struct reasm_flow f = flow();
 

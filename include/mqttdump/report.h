@@ -43,9 +43,12 @@ struct detail_opts {
 	int hex;                /* -x: hex and ASCII dump of the frame, and of each message
 				 * reassembled from several segments */
 	int no_blank;           /* leave the blank line after each frame to the reporter
-				 * that follows (--explain with -V) */
+				 * that follows (--explain, or -x's own reporter) */
+	int after_tree;         /* hex alone, after another reporter's tree: a blank line
+				 * before the dump */
 };
-/* -V and/or -x. With hex alone it prints only the dumps, after another reporter's line. */
+/* -V and/or -x. With hex alone it prints only the dumps, after another reporter's line or
+ * tree (so that --explain's sentences can come between the two). */
 int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
 		      struct reporter *r);
 
