@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..34"
+echo "1..35"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -113,6 +113,8 @@ ok "--lang wins over the locale" 'cmp -s "$tmp/en.txt" "$tmp/en2.txt"'
 "$bin" -r "$cap" --diagram --diagram-max 3 > "$tmp/cut.txt" 2>/dev/null
 ok "--diagram-max cuts with a note" '[ "$(grep -c -- "-|\||-" "$tmp/cut.txt")" -eq 3 ] && grep -q "diagram cut after 3 messages" "$tmp/cut.txt"'
 ok "diagram not in colour into a pipe" '! grep -q $(printf "\033") "$tmp/cut.txt"'
+"$bin" -r "$cap" -c 1 -V -x --explain --lang en > "$tmp/vxe.txt" 2>/dev/null
+ok "-V -x --explain: tree, explanation, dump" 'awk "/Client ID:/ {a=NR} /The client/ {b=NR} /^0000 / {c=NR} END {exit !(a && a < b && b < c)}" "$tmp/vxe.txt"'
 if command -v script > /dev/null; then
 	script -qec "\"$bin\" -r \"$cap\" --diagram" /dev/null > "$tmp/tty.txt" 2>/dev/null < /dev/null
 	ok "diagram in colour on a terminal" 'grep -q $(printf "\033")"\[3" "$tmp/tty.txt"'
