@@ -27,3 +27,5 @@ for c in $(grep -v '^#' "$root/tests/teaching.list"); do
 	run -q --diagram=svg "expected/$c.svg"
 	echo "$c: teaching outputs"
 done
+# docs/teaching.md's command blocks (tests/teaching_doc.py checks them)
+python3 "$root/tests/teaching_doc.py" "$bin" "$root" --fix && echo "docs/teaching.md: outputs"
