@@ -29,3 +29,8 @@ for c in $(grep -v '^#' "$root/tests/teaching.list"); do
 done
 # docs/teaching.md's command blocks (tests/teaching_doc.py checks them)
 python3 "$root/tests/teaching_doc.py" "$bin" "$root" --fix && echo "docs/teaching.md: outputs"
+# the SVG diagrams docs/teaching.md shows
+for svg in "$root"/docs/img/*.svg; do
+	name=$(basename "$svg" .svg)
+	TZ=UTC LC_ALL=C "$bin" -r "$root/captures/$name.pcap" -q --diagram=svg "$svg" 2>/dev/null
+done
