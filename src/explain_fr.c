@@ -18,10 +18,10 @@ static const char *const fr[EX_COUNT] = {
 		"répondre par un Connect Ack.",
 	[EX_CONNECT_PERSISTENT] = "Clean Session n'est pas positionné : le broker conserve les "
 		"abonnements et les messages en attente de ce client après son départ.",
-	[EX_CONNECT_USER_PASS] = "À remarquer : le nom d'utilisateur « {user} » et le mot de "
+	[EX_CONNECT_USER_PASS] = "À noter : le nom d'utilisateur « {user} » et le mot de "
 		"passe ({pwlen} octets) circulent en clair ; n'importe qui sur le chemin peut les "
 		"lire. Seul TLS (port 8883) les protège.",
-	[EX_CONNECT_USER] = "À remarquer : le nom d'utilisateur « {user} » circule en clair.",
+	[EX_CONNECT_USER] = "À noter : le nom d'utilisateur « {user} » circule en clair.",
 	[EX_CONNECT_WILL] = "Il laisse aussi un testament : s'il disparaît sans Disconnect, le "
 		"broker publiera {payload} sur {will_topic} en QoS {qos}.",
 	[EX_CONNECT_WILL_RETAIN] = "Le testament sera conservé (retain) : les abonnés qui "
@@ -61,8 +61,8 @@ static const char *const fr[EX_COUNT] = {
 		"pas une nouvelle publication.",
 	[EX_PUB_RETAIN_CLEAR] = "Un message retenu vide : il efface celui que le broker gardait "
 		"pour {topic}.",
-	[EX_PUB_DUP] = "Le drapeau DUP est positionné : c'est un renvoi d'un message peut-être "
-		"déjà arrivé.",
+	[EX_PUB_DUP] = "Le drapeau DUP est positionné : c'est le renvoi d'un message qui est "
+		"peut-être déjà arrivé.",
 	[EX_PUB_RESPONSE_TOPIC] = "C'est une requête : celui qui la traite doit publier la "
 		"réponse sur {response_topic}, avec les mêmes Correlation Data pour que le "
 		"demandeur puisse les rapprocher.",
