@@ -243,3 +243,55 @@ void tcp_addr_str(const struct tcp_addr *a, char *out, size_t cap)
 	if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->a, out, (socklen_t)cap))
 		snprintf(out, cap, "?");
 }
+
+/* "02:00:00:00:00:01 (02:00:00:00:00:01)": Wireshark names the maker from the first three
+ * bytes; the only one we know is 00:00:00 (its manufacturer database names it "00:00:00",
+ * which is what loopback captures show). */
+static int mac_text(const uint8_t *m, char *out, size_t cap)
+{
+	if (m[0] == 0 && m[1] == 0 && m[2] == 0)
+		return snprintf(out, cap, "00:00:00_%02x:%02x:%02x (00:00:00:%02x:%02x:%02x)",
+				m[3], m[4], m[5], m[3], m[4], m[5]);
+	return snprintf(out, cap, "%02x:%02x:%02x:%02x:%02x:%02x (%02x:%02x:%02x:%02x:%02x:%02x)",
+			m[0], m[1], m[2], m[3], m[4], m[5], m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+size_t decode_link_text(const struct cap_pkt *pkt, char *out, size_t cap)
+{
+	const uint8_t *p = pkt->data;
+	uint32_t n = pkt->caplen, hl;
+	size_t o = 0;
+	char a[48], b[48];
+
+	if (cap == 0)
+		return 0;
+	out[0] = '\0';
+#define ADD(...) do { int k_ = snprintf(out + o, cap - o, __VA_ARGS__); \
+		if (k_ > 0) o += (size_t)k_ < cap - o ? (size_t)k_ : cap - o - 1; } while (0)
+	switch (pkt->linktype) {
+	case 1:
+		if (n < 14)
+			break;
+		mac_text(p + 6, a, sizeof a);
+		mac_text(p, b, sizeof b);
+		ADD("Ethernet II, Src: %s, Dst: %s\n", a, b);
+		for (hl = 14; hl + 4 <= n; hl += 4) {
+			uint16_t type = be16(p + hl - 2), tci = be16(p + hl);
+			if (type == 0x88a8)
+				ADD("IEEE 802.1ad, ID: %u\n", tci & 0x0fff);
+			else if (type == 0x8100 || type == 0x9100)
+				ADD("802.1Q Virtual LAN, PRI: %u, DEI: %u, ID: %u\n", tci >> 13,
+				    (tci >> 12) & 1, tci & 0x0fff);
+			else
+				break;
+		}
+		break;
+	case 113: ADD("Linux cooked capture v1\n"); break;
+	case 276: ADD("Linux cooked capture v2\n"); break;
+	case 0: case 108: ADD("Null/Loopback\n"); break;
+	case 12: case 14: case 101: ADD("Raw packet data\n"); break;
+	default: break;
+	}
+#undef ADD
+	return o;
+}

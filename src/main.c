@@ -57,6 +57,15 @@ static void usage(FILE *f)
 	      "                       (with -r FILE: the file is read twice)\n"
 	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
 	      "  --show-secrets       print passwords (JSON shows only their length)\n"
+	      "  -V                   detail tree of each frame holding MQTT (tshark -O mqtt)\n"
+	      "  -x                   hex and ASCII dump of those frames (and of reassembled\n"
+	      "                       messages), alone or with -V\n"
+	      "  --explain            after each message, what it means, in plain words\n"
+	      "  --lang en|fr         language of --explain (default: from LC_ALL/LC_MESSAGES/LANG)\n"
+	      "  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
+	      "  --diagram=svg FILE   the diagram as an SVG file (besides the normal output)\n"
+	      "  --diagram=html FILE  a self-contained HTML page: click an arrow for its detail\n"
+	      "  --diagram-max N      messages drawn at most (default 2000)\n"
 	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
 	      "                       (- for standard output), at the end\n"
 	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
@@ -76,7 +85,8 @@ static void usage(FILE *f)
 
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
-       OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG };
+       OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
+       OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -94,6 +104,10 @@ static const struct option long_opts[] = {
 	{ "ws-port", required_argument, NULL, OPT_WS_PORT },
 	{ "detect", no_argument, NULL, OPT_DETECT },
 	{ "keylog", required_argument, NULL, OPT_KEYLOG },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "lang", required_argument, NULL, OPT_LANG },
+	{ "diagram", optional_argument, NULL, OPT_DIAGRAM },
+	{ "diagram-max", required_argument, NULL, OPT_DIAGRAM_MAX },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -148,6 +162,25 @@ static void add_port(const char *opt, const char *arg, uint16_t *list, size_t *n
 		exit(2);
 	}
 	list[(*n)++] = (uint16_t)number(opt, arg, 1, 65535);
+}
+
+/* --lang's default: French when the locale's language is French, else English. */
+static const char *locale_lang(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strncmp(v, "fr", 2) == 0 ? "fr" : "en";
+	}
+	return "en";
+}
+
+/* NO_COLOR (no-color.org): set to anything but the empty string turns colour off. */
+static int no_color(void)
+{
+	const char *v = getenv("NO_COLOR");
+	return v && *v;
 }
 
 struct run {
@@ -210,6 +243,11 @@ int main(int argc, char **argv)
 	uint16_t ports[MAX_PORTS], tls_ports[MAX_PORTS], ws_ports[MAX_PORTS];
 	size_t nports = 0, ntls = 0, nws = 0;
 	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
+	int explain = 0, diagram_text = 0;
+	const char *lang = NULL, *diagram_file = NULL;
+	struct detail_opts dopt = { 0, 0, 0, 0 };
+	struct diagram_opts gopt = { .kind = DIAGRAM_TEXT, .max_arrows = 2000 };
+	FILE *diagram_out = NULL;
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
 	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
 				    .max_flows = 262144, .flow_timeout = 3600 };
@@ -224,7 +262,7 @@ int main(int argc, char **argv)
 	struct run run;
 	char err[512];
 
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVZ:w:", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVxZ:w:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': file = optarg; break;
 		case 'i': iface = optarg; break;
@@ -260,6 +298,37 @@ int main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
+			break;
+		case 'V': dopt.tree = 1; break;
+		case 'x': dopt.hex = 1; break;
+		case OPT_EXPLAIN: explain = 1; break;
+		case OPT_LANG:
+			if (strcmp(optarg, "en") && strcmp(optarg, "fr")) {
+				fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or fr\n", optarg);
+				return 2;
+			}
+			lang = optarg;
+			break;
+		case OPT_DIAGRAM:
+			/* --diagram (text, on standard output), --diagram=svg FILE, =html FILE */
+			if (!optarg || !strcmp(optarg, "text")) {
+				diagram_text = 1;
+				break;
+			}
+			if (strcmp(optarg, "svg") && strcmp(optarg, "html")) {
+				fprintf(stderr, "mqttdump: --diagram: \"%s\" is not text, svg or html\n",
+					optarg);
+				return 2;
+			}
+			if (optind >= argc || argv[optind][0] == '\0') {
+				fprintf(stderr, "mqttdump: --diagram=%s: give the FILE to write\n", optarg);
+				return 2;
+			}
+			gopt.kind = !strcmp(optarg, "svg") ? DIAGRAM_SVG : DIAGRAM_HTML;
+			diagram_file = argv[optind++];
+			break;
+		case OPT_DIAGRAM_MAX:
+			gopt.max_arrows = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
 			break;
 		case OPT_MAX_BUFFER:
 			ec.max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
@@ -353,6 +422,11 @@ int main(int argc, char **argv)
 	ro.ts_digits = cap_ts_digits(run.cap);
 	ro.line_buffered = cap_is_live(run.cap);
 	memset(reps, 0, sizeof reps);
+	if (diagram_file && !(diagram_out = fopen(diagram_file, "w"))) {
+		fprintf(stderr, "mqttdump: %s: %s\n", diagram_file, strerror(errno));
+		status = 1;
+		goto out;
+	}
 	if (wfile && !(writer = cap_writer_open(wfile, cap_linktype(run.cap), ro.ts_digits, err,
 					       sizeof err))) {
 		fprintf(stderr, "mqttdump: -w %s\n", err);
@@ -364,7 +438,39 @@ int main(int argc, char **argv)
 			goto oom;
 	}
 	if (!quiet) {
-		if ((json ? report_json_new(&ro, &reps[nreps]) : report_summary_new(&ro, &reps[nreps])) < 0)
+		/* the main output: JSON, the text diagram, the detail tree, or one line a frame;
+		 * then --explain's sentences, then -x's dumps, frame by frame */
+		int text = !json && !diagram_text;
+		struct detail_opts tree = { 1, 0, explain || dopt.hex, 0 };
+		struct detail_opts hex = { 0, 1, 0, dopt.tree };
+		if (json)
+			rc = report_json_new(&ro, &reps[nreps]);
+		else if (diagram_text)
+			rc = report_diagram_new(&ro, &(struct diagram_opts){ DIAGRAM_TEXT, stdout,
+						no_color() ? 0 : isatty(fileno(stdout)),
+						gopt.max_arrows }, &reps[nreps]);
+		else if (dopt.tree)
+			rc = report_detail_new(&ro, &tree, &reps[nreps]);
+		else
+			rc = report_summary_new(&ro, &reps[nreps]);
+		if (rc < 0)
+			goto oom;
+		nreps++;
+		if (text && explain) {
+			if (report_explain_new(&ro, lang ? lang : locale_lang(),
+					       dopt.tree && !dopt.hex, &reps[nreps]) < 0)
+				goto oom;
+			nreps++;
+		}
+		if (text && dopt.hex) {
+			if (report_detail_new(&ro, &hex, &reps[nreps]) < 0)
+				goto oom;
+			nreps++;
+		}
+	}
+	if (diagram_out) {
+		gopt.out = diagram_out;
+		if (report_diagram_new(&ro, &gopt, &reps[nreps]) < 0)
 			goto oom;
 		nreps++;
 	}
@@ -466,6 +572,10 @@ out:
 		if (reps[i].free)
 			reps[i].free(reps[i].ctx);
 	session_free(tracker);
+	if (diagram_out && (ferror(diagram_out) | fclose(diagram_out)) != 0) {
+		fprintf(stderr, "mqttdump: writing %s: %s\n", diagram_file, strerror(errno));
+		status = 1;
+	}
 	if (writer)
 		cap_writer_close(writer, err, sizeof err);
 	cap_close(run.cap);

@@ -2,6 +2,10 @@
 #include "mqttdump/report.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -85,5 +89,99 @@ const char *report_end_name(int why)
 	case REASM_END_EVICTED: return "evicted";
 	case REASM_END_CAPTURE: return "capture_end";
 	default: return "unknown";
+	}
+}
+
+void report_buf_put(struct report_buf *b, const char *s, size_t n)
+{
+	if (n >= b->cap - b->len || !b->p) {
+		size_t nc = b->cap ? b->cap : 1024;
+		char *np;
+		while (nc - b->len <= n) {
+			if (nc > SIZE_MAX / 2)
+				return;
+			nc *= 2;
+		}
+		if (!(np = realloc(b->p, nc)))
+			return;
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void report_buf_puts(struct report_buf *b, const char *s)
+{
+	report_buf_put(b, s, strlen(s));
+}
+
+void report_buf_printf(struct report_buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof small) {
+		report_buf_put(b, small, (size_t)n);
+		return;
+	}
+	{
+		char *big = malloc((size_t)n + 1);
+		if (!big)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		report_buf_put(b, big, (size_t)n);
+		free(big);
+	}
+}
+
+void report_buf_free(struct report_buf *b)
+{
+	if (!b)
+		return;
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void report_hexdump(const uint8_t *p, size_t n, struct report_buf *b)
+{
+	static const char hx[] = "0123456789abcdef";
+	char line[96];
+	int w = 4;
+
+	/* offsets as wide as the largest needs, like tshark's */
+	while (w < 8 && n > 0 && ((n - 1) >> (4 * w)))
+		w++;
+	for (size_t off = 0; off < n; off += 16) {
+		size_t k = n - off < 16 ? n - off : 16, o;
+		memset(line, ' ', sizeof line);
+		/* tshark: 4 hex digits of offset (more when needed), 2 spaces, 16 bytes with a
+		 * space after each, 2 more spaces, then the ASCII column */
+		o = (size_t)snprintf(line, sizeof line, "%0*zx", w, off);
+		line[o] = ' ';
+		o += 2;
+		for (size_t i = 0; i < k; i++) {
+			size_t at = o + i * 3;
+			line[at] = hx[p[off + i] >> 4];
+			line[at + 1] = hx[p[off + i] & 15];
+		}
+		o += 16 * 3 + 2;
+		for (size_t i = 0; i < k; i++) {
+			uint8_t c = p[off + i];
+			line[o + i] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+		}
+		o += k;
+		line[o++] = '\n';
+		report_buf_put(b, line, o);
 	}
 }

@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..50"
+echo "1..63"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -189,4 +189,32 @@ ok "--keylog read again when it grows" 'n=$(sed -n "s/.* \([0-9]*\) MQTT message
 check "--keylog missing file" 1 "--keylog" -- "$bin" -r "$cap" --keylog "$tmp/no.keys"
 "$bin" -r "$root/captures/tls-nocert.pcap" --json > "$tmp/n.jsonl" 2>/dev/null
 ok "failed handshake: no client certificate" 'grep "\"event\":\"tls_session\"" "$tmp/n.jsonl" | grep -q "\"handshake\":\"failed\",\"failure\":\"Handshake Failure alert from the broker: the broker asked for a client certificate and got none\""'
+
+# Teaching options.
+check "bad --lang" 2 "--lang: \"de\" is not en or fr" -- "$bin" -r "$cap" --explain --lang de
+check "bad --diagram kind" 2 "is not text, svg or html" -- "$bin" -r "$cap" --diagram=pdf
+check "--diagram=svg without FILE" 2 "give the FILE" -- "$bin" -r "$cap" --diagram=svg
+check "--diagram=svg unwritable" 1 "$tmp/no/dir.svg" -- "$bin" -r "$cap" --diagram=svg "$tmp/no/dir.svg"
+"$bin" -r "$cap" --diagram=svg "$tmp/d.svg" > "$tmp/with-svg.txt" 2>/dev/null
+ok "--diagram=svg FILE keeps the normal output" 'cmp -s "$tmp/with-svg.txt" "$tmp/full.txt" && grep -q "<svg" "$tmp/d.svg"'
+env LC_ALL= LC_MESSAGES= LANG=fr_FR.UTF-8 "$bin" -r "$cap" --explain > "$tmp/fr.txt" 2>/dev/null
+ok "LANG=fr_FR gives French explanations" 'grep -q "Le client" "$tmp/fr.txt"'
+env LC_ALL=C LANG=fr_FR.UTF-8 "$bin" -r "$cap" --explain > "$tmp/en.txt" 2>/dev/null
+ok "LC_ALL wins over LANG" 'grep -q "The client" "$tmp/en.txt" && ! grep -q "Le client" "$tmp/en.txt"'
+env LC_ALL= LANG=fr_FR.UTF-8 "$bin" -r "$cap" --explain --lang en > "$tmp/en2.txt" 2>/dev/null
+ok "--lang wins over the locale" 'cmp -s "$tmp/en.txt" "$tmp/en2.txt"'
+"$bin" -r "$cap" --diagram --diagram-max 3 > "$tmp/cut.txt" 2>/dev/null
+ok "--diagram-max cuts with a note" '[ "$(grep -c -- "-|\||-" "$tmp/cut.txt")" -eq 3 ] && grep -q "diagram cut after 3 messages" "$tmp/cut.txt"'
+ok "diagram not in colour into a pipe" '! grep -q $(printf "\033") "$tmp/cut.txt"'
+"$bin" -r "$cap" -c 1 -V -x --explain --lang en > "$tmp/vxe.txt" 2>/dev/null
+ok "-V -x --explain: tree, explanation, dump" 'awk "/Client ID:/ {a=NR} /The client/ {b=NR} /^0000 / {c=NR} END {exit !(a && a < b && b < c)}" "$tmp/vxe.txt"'
+if command -v script > /dev/null; then
+	script -qec "\"$bin\" -r \"$cap\" --diagram" /dev/null > "$tmp/tty.txt" 2>/dev/null < /dev/null
+	ok "diagram in colour on a terminal" 'grep -q $(printf "\033")"\[3" "$tmp/tty.txt"'
+	NO_COLOR=1 script -qec "\"$bin\" -r \"$cap\" --diagram" /dev/null > "$tmp/tty2.txt" 2>/dev/null < /dev/null
+	ok "NO_COLOR: no colour on a terminal" 'grep -q "Connect Command" "$tmp/tty2.txt" && ! grep -q $(printf "\033")"\[3" "$tmp/tty2.txt"'
+else
+	i=$((i + 1)); echo "ok $i - # SKIP script(1) not installed"
+	i=$((i + 1)); echo "ok $i - # SKIP script(1) not installed"
+fi
 exit $fail

@@ -25,3 +25,21 @@ sed -e '/^#/d' -e '/^ *$/d' "$root/tests/filters.list" | while IFS='|' read -r c
 	TZ=UTC LC_ALL=C "$bin" -r "$cap" "${a[@]}" > "expected/filters/$case.out" 2>/dev/null
 	echo "filter $case: $(wc -l < "expected/filters/$case.out") lines"
 done
+# Teaching outputs (tests/teaching.sh) for the captures of tests/teaching.list.
+for c in $(grep -v '^#' "$root/tests/teaching.list"); do
+	run() { TZ=UTC LC_ALL=C "$bin" -r "$c.pcap" "$@" 2>/dev/null; }
+	run -V > "expected/$c.detail.txt"
+	run -x > "expected/$c.hex.txt"
+	run --explain --lang en > "expected/$c.explain.en.txt"
+	run --explain --lang fr > "expected/$c.explain.fr.txt"
+	run --diagram > "expected/$c.diagram.txt"
+	run -q --diagram=svg "expected/$c.svg"
+	echo "$c: teaching outputs"
+done
+# docs/teaching.md's command blocks (tests/teaching_doc.py checks them)
+python3 "$root/tests/teaching_doc.py" "$bin" "$root" --fix && echo "docs/teaching.md: outputs"
+# the SVG diagrams docs/teaching.md shows
+for svg in "$root"/docs/img/*.svg; do
+	name=$(basename "$svg" .svg)
+	TZ=UTC LC_ALL=C "$bin" -r "$root/captures/$name.pcap" -q --diagram=svg "$svg" 2>/dev/null
+done

@@ -248,3 +248,50 @@ Test(decode, address_strings)
 	tcp_addr_str(&b, s, sizeof s);
 	cr_assert_str_eq(s, "::1");
 }
+
+Test(decode, link_text_names_each_header)
+{
+	char t[512];
+	struct cap_pkt k;
+
+	memset(frame, 0, sizeof frame);
+	memcpy(frame, "\x02\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x01", 12);
+	frame[12] = 0x88, frame[13] = 0xa8, frame[14] = 0x00, frame[15] = 200;
+	frame[16] = 0x81, frame[17] = 0x00, frame[18] = 0xb0, frame[19] = 100; /* PRI 5, DEI 1 */
+	frame[20] = 0x08, frame[21] = 0x00;
+	k = pkt_of(1, 22 + ipv4_tcp(frame + 22));
+	cr_assert_eq(decode_link_text(&k, t, sizeof t), strlen(t));
+	cr_assert_str_eq(t, "Ethernet II, Src: 00:00:00_00:00:01 (00:00:00:00:00:01), "
+			 "Dst: 02:00:00:00:00:02 (02:00:00:00:00:02)\n"
+			 "IEEE 802.1ad, ID: 200\n"
+			 "802.1Q Virtual LAN, PRI: 5, DEI: 1, ID: 100\n");
+	k = pkt_of(113, 40);
+	decode_link_text(&k, t, sizeof t);
+	cr_assert_str_eq(t, "Linux cooked capture v1\n");
+	k = pkt_of(0, 40);
+	decode_link_text(&k, t, sizeof t);
+	cr_assert_str_eq(t, "Null/Loopback\n");
+	k = pkt_of(101, 40);
+	decode_link_text(&k, t, sizeof t);
+	cr_assert_str_eq(t, "Raw packet data\n");
+	k = pkt_of(229, 40);
+	cr_assert_eq(decode_link_text(&k, t, sizeof t), 0);
+	cr_assert_str_eq(t, "");
+}
+
+Test(decode, link_text_is_bounded)
+{
+	char t[20];
+	struct cap_pkt k;
+
+	memset(frame, 0, sizeof frame);
+	frame[12] = 0x08;
+	k = pkt_of(1, 60);
+	memset(t, 'X', sizeof t);
+	cr_assert_eq(decode_link_text(&k, t, 10), 9);
+	cr_assert_eq(t[9], '\0');
+	cr_assert_eq(t[10], 'X');
+	k = pkt_of(1, 13); /* too short for an Ethernet header: nothing */
+	decode_link_text(&k, t, sizeof t);
+	cr_assert_str_eq(t, "");
+}

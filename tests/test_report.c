@@ -231,3 +231,118 @@ Test(report, json_stays_valid_with_invalid_utf8)
 	r.free(r.ctx);
 	free(o.buf);
 }
+
+/* As run_one, for a whole message in one frame of a raw IPv4 capture (no link header). */
+static void run_whole(struct reporter *r, const uint8_t *p, size_t n, uint8_t version, int dir,
+		      const struct reasm_flow *f, uint64_t frame)
+{
+	struct mqtt_record rec = { 0 };
+	struct cap_pkt pkt = { 0 };
+
+	pkt.frame = frame;
+	pkt.ts_sec = 1700000000 + (int64_t)frame;
+	pkt.len = (uint32_t)n + 66;
+	pkt.linktype = 228;
+	rec.flow = f;
+	rec.dir = dir;
+	rec.at.frame = rec.first_frame = frame;
+	rec.at.ts_sec = pkt.ts_sec;
+	rec.at.len = pkt.len;
+	rec.version = version;
+	rec.length_known = 1;
+	rec.raw = p;
+	rec.have = (uint32_t)n;
+	mqtt_parse(p, n, version, &rec.msg);
+	r->frame_begin(r->ctx, &pkt);
+	r->message(r->ctx, &rec);
+	r->frame_end(r->ctx, &pkt, NULL);
+}
+
+Test(report, hexdump_as_tshark)
+{
+	struct report_buf b = { 0 };
+	uint8_t p[18];
+
+	for (int i = 0; i < 18; i++)
+		p[i] = (uint8_t)(0x40 + i);
+	p[1] = 0x00;
+	report_hexdump(p, sizeof p, &b);
+	cr_assert_str_eq(b.p,
+		"0000  40 00 42 43 44 45 46 47 48 49 4a 4b 4c 4d 4e 4f   @.BCDEFGHIJKLMNO\n"
+		"0010  50 51                                             PQ\n");
+	report_buf_free(&b);
+	report_buf_free(NULL);
+}
+
+Test(report, detail_tree_of_a_connect)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 0);
+	struct detail_opts d = { 1, 0, 0, 0 };
+	struct reporter r;
+	struct reasm_flow f = flow();
+
+	cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
+	run_whole(&r, connect_pw, sizeof connect_pw, MQTT_V311, REASM_TO_BROKER, &f, 4);
+	r.finish(r.ctx);
+	r.free(r.ctx);
+	fclose(o.f);
+	cr_assert(strstr(o.buf, "Frame 4: 93 bytes on wire (744 bits), 0 bytes captured (0 bits)\n"
+			 "MQ Telemetry Transport Protocol, Connect Command\n"
+			 "    Header Flags: 0x10, Message Type: Connect Command\n"), "%s", o.buf);
+	cr_assert(strstr(o.buf, "    Connect Flags: 0xc2, User Name Flag, Password Flag, QoS "
+			 "Level: At most once delivery (Fire and Forget), Clean Session Flag\n"
+			 "        1... .... = User Name Flag: Set\n"), "%s", o.buf);
+	cr_assert(strstr(o.buf, "    Keep Alive: 60\n    Client ID Length: 2\n    Client ID: c1\n"
+			 "    User Name Length: 1\n    User Name: u\n    Password Length: 6\n"
+			 "    Password: secret\n\n"), "%s", o.buf);
+	free(o.buf);
+}
+
+static void run_whole_noframe(struct reporter *r, const uint8_t *p, size_t n,
+			      const struct reasm_flow *f, uint64_t frame)
+{
+	struct mqtt_record rec = { 0 };
+
+	rec.flow = f;
+	rec.dir = REASM_TO_BROKER;
+	rec.at.frame = rec.first_frame = frame;
+	rec.version = MQTT_V311;
+	rec.length_known = 1;
+	rec.raw = p;
+	rec.have = (uint32_t)n;
+	mqtt_parse(p, n, MQTT_V311, &rec.msg);
+	r->message(r->ctx, &rec);
+	r->frame_end(r->ctx, NULL, NULL);
+}
+
+Test(report, explain_in_both_languages)
+{
+	static const uint8_t sub[] = { 0x82, 0x19, 0x00, 0x07, 0x00, 0x14, 'm', 'a', 'i', 's',
+				       'o', 'n', '/', '+', '/', 't', 'e', 'm', 'p', 'e', 'r', 'a',
+				       't', 'u', 'r', 'e', 0x01 };
+	const char *want[2] = {
+		"      The client c1 asks the broker to deliver messages on maison/+/temperature "
+		"at QoS 1; the broker will answer with a Subscribe Ack (id 7).",
+		"      Le client c1 demande au broker de lui transmettre les messages de "
+		"maison/+/temperature en QoS 1 ; le broker va répondre par un Subscribe Ack (id 7)." };
+	const char *lang[2] = { "en", "fr" };
+
+	for (int l = 0; l < 2; l++) {
+		struct out o;
+		struct report_opts ro = opts(&o, 256, 0);
+		struct reporter r;
+		struct reasm_flow f = flow();
+		cr_assert_eq(report_explain_new(&ro, lang[l], 0, &r), 0);
+		r.frame_begin = NULL;
+		run_whole_noframe(&r, connect_pw, sizeof connect_pw, &f, 4);
+		run_whole_noframe(&r, sub, sizeof sub, &f, 8);
+		r.finish(r.ctx);
+		r.free(r.ctx);
+		fclose(o.f);
+		cr_assert(strstr(o.buf, want[l]), "%s", o.buf);
+		/* the password's length is told, never the password */
+		cr_assert(strstr(o.buf, "(6 ") && !strstr(o.buf, "secret"), "%s", o.buf);
+		free(o.buf);
+	}
+}

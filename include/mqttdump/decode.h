@@ -52,6 +52,13 @@ int decode_link_supported(int linktype);
 /* Decode the frame down to TCP. Returns DECODE_OK with *seg filled, or why not. */
 int decode_packet(const struct cap_pkt *pkt, struct tcp_seg *seg);
 
+/* The link layer of a frame as Wireshark's one-line protocol summaries, one per header, each
+ * ending in '\n' ("Ethernet II, Src: ..., Dst: ...", "802.1Q Virtual LAN, PRI: 0, DEI: 0,
+ * ID: 100", "Linux cooked capture v1", ...); nothing for link types that carry IP directly
+ * without a header of their own. Writes at most cap-1 bytes, always terminated; returns the
+ * length written. For the detail reporter, so that only this module knows header layouts. */
+size_t decode_link_text(const struct cap_pkt *pkt, char *out, size_t cap);
+
 /* Format an address ("10.0.0.1", "::1") into out (at least 46 bytes). */
 void tcp_addr_str(const struct tcp_addr *a, char *out, size_t cap);
 

@@ -55,6 +55,55 @@ int report_stats_new(const struct report_opts *o, struct session_tracker *t, int
 int report_select_new(struct reporter *r);
 int report_select_frame(void *ctx, const struct cap_pkt *pkt);
 size_t report_select_count(void *ctx);  /* messages remembered */
+/* Teaching outputs (docs/teaching.md). */
+struct detail_opts {
+	int tree;               /* -V: the detail tree of each frame holding MQTT messages */
+	int hex;                /* -x: hex and ASCII dump of the frame, and of each message
+				 * reassembled from several segments */
+	int no_blank;           /* leave the blank line after each frame to the reporter
+				 * that follows (--explain, or -x's own reporter) */
+	int after_tree;         /* hex alone, after another reporter's tree: a blank line
+				 * before the dump */
+};
+/* -V and/or -x. With hex alone it prints only the dumps, after another reporter's line or
+ * tree (so that --explain's sentences can come between the two). */
+int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
+		      struct reporter *r);
+
+/* --explain: after each frame, a sentence or two per message on what it means. lang: "en"
+ * or "fr". Prints after the reporters before it in the engine's list; blank_after: end
+ * each frame's sentences with a blank line (after a -V tree). */
+int report_explain_new(const struct report_opts *o, const char *lang, int blank_after,
+		       struct reporter *r);
+
+/* --diagram: a sequence diagram of the whole capture, written when it ends. */
+enum diagram_kind { DIAGRAM_TEXT, DIAGRAM_SVG, DIAGRAM_HTML };
+struct diagram_opts {
+	int kind;               /* enum diagram_kind */
+	FILE *out;              /* where to write it (the reporter does not close it) */
+	int color;              /* text: ANSI colours */
+	uint32_t max_arrows;    /* messages kept; later ones are counted, not drawn */
+};
+int report_diagram_new(const struct report_opts *o, const struct diagram_opts *d,
+		       struct reporter *r);
+
+/* A growing text buffer for reporters: reused, so no allocation once warm. On allocation
+ * failure text is dropped, never half-written past cap. */
+struct report_buf {
+	char *p;
+	size_t len, cap;
+};
+void report_buf_put(struct report_buf *b, const char *s, size_t n);
+void report_buf_puts(struct report_buf *b, const char *s);
+void report_buf_printf(struct report_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void report_buf_free(struct report_buf *b);
+
+/* The MQTT part of the detail tree of one message ("MQ Telemetry Transport Protocol, ...",
+ * then its fields indented), appended to b. Used by -V and by the HTML diagram. */
+void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b);
+/* Hex and ASCII lines of n bytes, as tshark -x prints them, appended to b. */
+void report_hexdump(const uint8_t *p, size_t n, struct report_buf *b);
 
 /* Shared helpers for reporters. */
 /* "2026-11-22T18:44:31.123456Z" at the capture's precision. */

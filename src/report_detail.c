@@ -1,0 +1,785 @@
+/* \summary: -V detail tree and -x hex dump of each frame holding MQTT messages, in the
+ * shape tshark -O mqtt gives them (field labels as Wireshark's MQTT dissector names them) */
+#include "mqttdump/report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Relative sequence numbers need each direction's initial sequence number, and the
+ * "reassembled from" line the frames that carried a direction's bytes: kept per
+ * connection in a fixed table (a slot is reused by the next connection that hashes to
+ * it), so memory stays bounded whatever the capture holds. */
+#define CONN_SLOTS 4096
+#define RING 16
+
+struct endpoint {
+	uint8_t fam;
+	uint8_t a[16];
+	uint16_t port;
+};
+
+struct side {
+	uint8_t have_base;
+	uint8_t offsets_lost;      /* a gap or skipped bytes: next_off no longer known */
+	uint32_t base;             /* relative seq = seq - base */
+	uint64_t next_off;         /* stream offset of the next message's first byte */
+	uint64_t ring[RING];       /* the last frames with payload from this side */
+	uint32_t ring_seq[RING];   /* their relative sequence numbers */
+	uint32_t ring_len[RING];   /* and payload lengths */
+	unsigned nring;            /* total pushed (ring index = nring % RING) */
+};
+
+struct conn {
+	uint8_t used;
+	struct endpoint ep[2];     /* ordered: ep[0] < ep[1] */
+	struct side side[2];       /* side[i]: segments sent by ep[i] */
+};
+
+struct detail {
+	struct report_opts o;
+	struct detail_opts d;
+	struct report_buf body;    /* the frame's MQTT trees, printed at frame_end */
+	struct report_buf hex;     /* reassembled messages' dumps */
+	struct report_buf line;
+	unsigned nitems;
+	struct conn *conns;
+	struct tcp_seg cur;        /* the frame's segment */
+	int have_cur;
+	struct conn *cur_conn;
+	int cur_from;
+};
+
+static int ep_cmp(const struct endpoint *x, const struct endpoint *y)
+{
+	int c = memcmp(x->a, y->a, 16);
+	if (c)
+		return c;
+	if (x->fam != y->fam)
+		return x->fam < y->fam ? -1 : 1;
+	return x->port == y->port ? 0 : (x->port < y->port ? -1 : 1);
+}
+
+static void ep_of(struct endpoint *e, const struct tcp_addr *a, uint16_t port)
+{
+	memset(e, 0, sizeof *e);
+	e->fam = a->family;
+	memcpy(e->a, a->a, 16);
+	e->port = port;
+}
+
+/* The connection slot of two endpoints; *from is the side index of x. Creates it (over an
+ * older one) when create is set; NULL when absent. */
+static struct conn *conn_of(struct detail *s, const struct endpoint *x, const struct endpoint *y,
+			    int create, int *from)
+{
+	const struct endpoint *lo = x, *hi = y;
+	uint32_t h = 2166136261u;
+	struct conn *c;
+
+	if (ep_cmp(x, y) > 0) {
+		lo = y;
+		hi = x;
+	}
+	*from = lo == x ? 0 : 1;
+	for (size_t i = 0; i < sizeof *lo; i++)
+		h = (h ^ ((const uint8_t *)lo)[i]) * 16777619u;
+	for (size_t i = 0; i < sizeof *hi; i++)
+		h = (h ^ ((const uint8_t *)hi)[i]) * 16777619u;
+	c = &s->conns[h % CONN_SLOTS];
+	if (c->used && !ep_cmp(&c->ep[0], lo) && !ep_cmp(&c->ep[1], hi))
+		return c;
+	if (!create)
+		return NULL;
+	memset(c, 0, sizeof *c);
+	c->used = 1;
+	c->ep[0] = *lo;
+	c->ep[1] = *hi;
+	return c;
+}
+
+/* ---- the MQTT tree ------------------------------------------------------------------ */
+
+static const char *const qos_names[4] = {
+	"At most once delivery (Fire and Forget)",
+	"At least once delivery (Acknowledged deliver)",
+	"Exactly once delivery (Assured Delivery)",
+	"Reserved",
+};
+
+/* "0011 ...." for the bits of mask in v. */
+static void bits(char out[10], uint8_t v, uint8_t mask)
+{
+	int o = 0;
+	for (int b = 7; b >= 0; b--) {
+		out[o++] = (mask >> b) & 1 ? (char)('0' + ((v >> b) & 1)) : '.';
+		if (b == 4)
+			out[o++] = ' ';
+	}
+	out[o] = '\0';
+}
+
+static void bitline(struct report_buf *b, int depth, uint8_t v, uint8_t mask, const char *name,
+		    const char *value)
+{
+	char bs[10];
+	bits(bs, v, mask);
+	report_buf_printf(b, "%*s%s = %s: %s\n", depth * 4, "", bs, name, value);
+}
+
+static const char *set(uint8_t v, uint8_t mask)
+{
+	return v & mask ? "Set" : "Not set";
+}
+
+/* A string field as Wireshark shows it: UTF-8 as is, control bytes and bytes that are not
+ * UTF-8 escaped. */
+static void put_str(struct report_buf *b, struct mqtt_view v)
+{
+	char esc[8];
+	if (mqtt_utf8_valid(v)) {
+		uint32_t start = 0;
+		for (uint32_t i = 0; i < v.len; i++) {
+			if (v.p[i] >= 0x20 && v.p[i] != 0x7f)
+				continue;
+			report_buf_put(b, (const char *)v.p + start, i - start);
+			snprintf(esc, sizeof esc, "\\x%02x", v.p[i]);
+			report_buf_puts(b, esc);
+			start = i + 1;
+		}
+		report_buf_put(b, (const char *)v.p + start, v.len - start);
+		return;
+	}
+	for (uint32_t i = 0; i < v.len; i++) {
+		if (v.p[i] >= 0x20 && v.p[i] < 0x7f) {
+			report_buf_put(b, (const char *)v.p + i, 1);
+		} else {
+			snprintf(esc, sizeof esc, "\\x%02x", v.p[i]);
+			report_buf_puts(b, esc);
+		}
+	}
+}
+
+static void strfield(struct report_buf *b, int depth, const char *name, struct mqtt_view v)
+{
+	report_buf_printf(b, "%*s%s: ", depth * 4, "", name);
+	put_str(b, v);
+	report_buf_put(b, "\n", 1);
+}
+
+/* Bytes in hex, the first 36 of them then "…", as Wireshark shortens long byte fields. */
+static void hexfield(struct report_buf *b, int depth, const char *name, struct mqtt_view v)
+{
+	static const char hx[] = "0123456789abcdef";
+	char h[80];
+	uint32_t n = v.len < 36 ? v.len : 36;
+
+	for (uint32_t i = 0; i < n; i++) {
+		h[2 * i] = hx[v.p[i] >> 4];
+		h[2 * i + 1] = hx[v.p[i] & 15];
+	}
+	h[2 * n] = '\0';
+	report_buf_printf(b, "%*s%s: %s%s\n", depth * 4, "", name, h,
+			  v.len > 36 ? "\xe2\x80\xa6" : "");
+}
+
+static void props(struct report_buf *b, const char *title, struct mqtt_view pv)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(pv);
+	struct mqtt_prop p;
+	int rc;
+
+	report_buf_printf(b, "    %s\n        Total Length: %" PRIu32 "\n", title, pv.len);
+	while ((rc = mqtt_next_prop(&c, &p)) == MQTT_OK) {
+		report_buf_printf(b, "        ID: %s (0x%02x)\n", mqtt_prop_name(p.id), p.id);
+		switch (p.ptype) {
+		case MQTT_PT_UTF8:
+		case MQTT_PT_BINARY:
+			if (p.id == 0x03) {
+				strfield(b, 2, "Content Type", p.str);
+				break;
+			}
+			report_buf_printf(b, "        Length: %" PRIu32 "\n", p.str.len);
+			strfield(b, 2, "Value", p.str);
+			break;
+		case MQTT_PT_PAIR:
+			report_buf_printf(b, "        Key Length: %" PRIu32 "\n", p.str.len);
+			strfield(b, 2, "Key", p.str);
+			report_buf_printf(b, "        Value Length: %" PRIu32 "\n", p.str2.len);
+			strfield(b, 2, "Value", p.str2);
+			break;
+		default:
+			if (p.id == 0x24)
+				report_buf_printf(b, "        QoS: %s (%" PRIu32 ")\n",
+						  qos_names[p.num & 3], p.num);
+			else if (p.id == 0x23)
+				report_buf_printf(b, "        Topic Alias: %" PRIu32 "\n", p.num);
+			else
+				report_buf_printf(b, "        Value: %" PRIu32 "\n", p.num);
+			break;
+		}
+	}
+	if (c.p != c.end && pv.len) {
+		/* an unknown identifier or a value cut short: show where reading stopped */
+		uint32_t id = 0;
+		struct mqtt_cursor t = c;
+		if (mqtt_get_varint(&t, &id) == MQTT_OK && !mqtt_prop_name((uint8_t)id))
+			report_buf_printf(b, "        ID: Unknown (0x%02" PRIx32 ")\n", id);
+	}
+}
+
+static void header_flags(struct report_buf *b, const struct mqtt_msg *m, uint8_t version)
+{
+	uint8_t t = m->hdr.type, f = m->hdr.flags, byte = (uint8_t)(t << 4 | f);
+	char v[64];
+	/* PUBLISH, and in 3.1 the packets whose QoS bits were meaningful, show DUP/QoS/Retain */
+	int pubstyle = t == MQTT_PUBLISH ||
+		       (version == MQTT_V31 && (t == MQTT_PUBREL || t == MQTT_SUBSCRIBE ||
+						t == MQTT_UNSUBSCRIBE));
+
+	report_buf_printf(b, "    Header Flags: 0x%02x, Message Type: %s", byte, mqtt_type_label(t));
+	if (pubstyle) {
+		if (f & 8)
+			report_buf_puts(b, ", DUP Flag");
+		report_buf_printf(b, ", QoS Level: %s", qos_names[(f >> 1) & 3]);
+		if (t == MQTT_PUBLISH && (f & 1))
+			report_buf_puts(b, ", Retain");
+	}
+	report_buf_put(b, "\n", 1);
+	snprintf(v, sizeof v, "%s (%u)", mqtt_type_label(t), t);
+	bitline(b, 2, byte, 0xf0, "Message Type", v);
+	if (pubstyle) {
+		bitline(b, 2, byte, 0x08, "DUP Flag", set(byte, 0x08));
+		snprintf(v, sizeof v, "%s (%u)", qos_names[(f >> 1) & 3], (f >> 1) & 3);
+		bitline(b, 2, byte, 0x06, "QoS Level", v);
+		if (t == MQTT_PUBLISH) {
+			bitline(b, 2, byte, 0x01, "Retain", set(byte, 0x01));
+		} else {
+			snprintf(v, sizeof v, "%u", f & 1);
+			bitline(b, 2, byte, 0x01, "Reserved", v);
+		}
+	} else {
+		snprintf(v, sizeof v, "%u", f);
+		bitline(b, 2, byte, 0x0f, "Reserved", v);
+	}
+}
+
+static void connect_fields(struct report_buf *b, const struct mqtt_msg *m)
+{
+	uint8_t cf = m->connect_flags;
+	char v[80];
+	const char *vname = m->proto_level == 3 ? "MQTT v3.1" : m->proto_level == 4 ?
+			    "MQTT v3.1.1" : m->proto_level == 5 ? "MQTT v5.0" : "Unknown";
+
+	report_buf_printf(b, "    Protocol Name Length: %" PRIu32 "\n", m->proto_name.len);
+	strfield(b, 1, "Protocol Name", m->proto_name);
+	report_buf_printf(b, "    Version: %s (%u)\n", vname, m->proto_level);
+	report_buf_printf(b, "    Connect Flags: 0x%02x", cf);
+	if (cf & 0x80)
+		report_buf_puts(b, ", User Name Flag");
+	if (cf & 0x40)
+		report_buf_puts(b, ", Password Flag");
+	if (cf & 0x20)
+		report_buf_puts(b, ", Will Retain");
+	report_buf_printf(b, ", QoS Level: %s", qos_names[(cf >> 3) & 3]);
+	if (cf & 0x04)
+		report_buf_puts(b, ", Will Flag");
+	if (cf & 0x02)
+		report_buf_puts(b, ", Clean Session Flag");
+	if (cf & 0x01)
+		report_buf_puts(b, ", (Reserved)");
+	report_buf_put(b, "\n", 1);
+	bitline(b, 2, cf, 0x80, "User Name Flag", set(cf, 0x80));
+	bitline(b, 2, cf, 0x40, "Password Flag", set(cf, 0x40));
+	bitline(b, 2, cf, 0x20, "Will Retain", set(cf, 0x20));
+	snprintf(v, sizeof v, "%s (%u)", qos_names[(cf >> 3) & 3], (cf >> 3) & 3);
+	bitline(b, 2, cf, 0x18, "QoS Level", v);
+	bitline(b, 2, cf, 0x04, "Will Flag", set(cf, 0x04));
+	bitline(b, 2, cf, 0x02, "Clean Session Flag", set(cf, 0x02));
+	bitline(b, 2, cf, 0x01, "(Reserved)", set(cf, 0x01));
+	report_buf_printf(b, "    Keep Alive: %u\n", m->keepalive);
+	if (m->has_props)
+		props(b, "Properties", m->props);
+	report_buf_printf(b, "    Client ID Length: %" PRIu32 "\n", m->clientid.len);
+	strfield(b, 1, "Client ID", m->clientid);
+	if (m->has_will) {
+		if (m->has_will_props)
+			props(b, "Will Properties", m->will_props);
+		report_buf_printf(b, "    Will Topic Length: %" PRIu32 "\n", m->will_topic.len);
+		strfield(b, 1, "Will Topic", m->will_topic);
+		report_buf_printf(b, "    Will Message Length: %" PRIu32 "\n", m->will_payload.len);
+		hexfield(b, 1, "Will Message", m->will_payload);
+	}
+	if (m->has_username) {
+		report_buf_printf(b, "    User Name Length: %" PRIu32 "\n", m->username.len);
+		strfield(b, 1, "User Name", m->username);
+	}
+	if (m->has_password) {
+		report_buf_printf(b, "    Password Length: %" PRIu32 "\n", m->password.len);
+		strfield(b, 1, "Password", m->password);
+	}
+}
+
+static void code_line(struct report_buf *b, const struct mqtt_msg *m, uint8_t version,
+		      const char *what, uint8_t code)
+{
+	const char *name = mqtt_code_name(m->hdr.type, version, code);
+	report_buf_printf(b, "    %s: %s (%u)\n", what, name ? name : "Unknown", code);
+}
+
+void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	uint8_t t = m->hdr.type;
+	uint8_t version = m->version == MQTT_V5 ? MQTT_V5 : m->version == MQTT_V31 ? MQTT_V31 :
+			  MQTT_V311;
+	int malformed = 0;
+	struct mqtt_cursor c;
+	struct mqtt_view f;
+	uint8_t o;
+	char v[128];
+
+	for (unsigned i = 0; i < m->nwarn; i++)
+		malformed |= m->warn[i].malformed;
+	report_buf_printf(b, "MQ Telemetry Transport Protocol, %s\n", mqtt_type_label(t));
+	if (!rec->length_known && (rec->incomplete || rec->truncated)) {
+		report_buf_printf(b, "    [fixed header cut after %" PRIu32 " bytes: %s]\n", rec->have,
+				  rec->truncated ? "truncated by the snap length" :
+				  "the rest was not captured");
+		return;
+	}
+	header_flags(b, m, version);
+	if (rec->length_known)
+		report_buf_printf(b, "    Msg Len: %" PRIu32 "\n", m->hdr.remlen);
+	if (rec->length_known && (rec->incomplete || rec->truncated)) {
+		report_buf_printf(b, "    [%s: %" PRIu32 " of %" PRIu32 " bytes captured]\n",
+				  rec->truncated ? "Truncated" : "Incomplete", rec->have,
+				  m->hdr.hdrlen + m->hdr.remlen);
+		return;
+	}
+	if (malformed || !rec->length_known) {
+		/* the fields are not shown: the packet could not be read to its end */
+		report_buf_puts(b, "[Malformed Packet: MQTT]\n");
+		goto warnings;
+	}
+	switch (t) {
+	case MQTT_CONNECT:
+		connect_fields(b, m);
+		break;
+	case MQTT_CONNACK:
+		if (version == MQTT_V31) {
+			/* 3.1 has no Session Present: the byte is reserved */
+			report_buf_printf(b, "    Reserved: %s\n", set(m->ack_flags, 0xff));
+		} else {
+			report_buf_printf(b, "    Acknowledge Flags: 0x%02x\n", m->ack_flags);
+			bitline(b, 2, m->ack_flags, 0xfe, "Reserved", set(m->ack_flags, 0xfe));
+			bitline(b, 2, m->ack_flags, 0x01, "Session Present",
+				set(m->ack_flags, 0x01));
+		}
+		if (m->has_code)
+			code_line(b, m, version, version == MQTT_V5 ? "Reason Code" : "Return Code",
+				  m->code);
+		if (m->has_props)
+			props(b, "Properties", m->props);
+		break;
+	case MQTT_PUBLISH:
+		report_buf_printf(b, "    Topic Length: %" PRIu32 "\n",
+				  rec->topic_from_alias ? 0 : m->topic.len);
+		if (!rec->topic_from_alias)
+			strfield(b, 1, "Topic", m->topic);
+		if (m->has_msgid)
+			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (m->has_props)
+			props(b, "Properties", m->props);
+		if (rec->topic_from_alias) {
+			/* the topic its alias stands for: Wireshark's generated field */
+			report_buf_puts(b, "    [Topic: ");
+			put_str(b, m->topic);
+			report_buf_puts(b, "]\n");
+		}
+		if (m->payload.len)
+			hexfield(b, 1, "Message", m->payload);
+		else
+			report_buf_puts(b, "    Message: <MISSING>\n"); /* Wireshark's words */
+		break;
+	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
+	case MQTT_DISCONNECT: case MQTT_AUTH:
+		if (m->has_msgid)
+			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (m->has_code)
+			code_line(b, m, version, "Reason Code", m->code);
+		if (m->has_props)
+			props(b, "Properties", m->props);
+		break;
+	case MQTT_SUBSCRIBE:
+		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (m->has_props)
+			props(b, "Properties", m->props);
+		c = mqtt_cursor_of(m->list);
+		while (mqtt_next_sub(&c, version, &f, &o) == MQTT_OK) {
+			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
+			strfield(b, 1, "Topic", f);
+			if (version != MQTT_V5) {
+				report_buf_printf(b, "    Requested QoS: %s (%u)\n", qos_names[o & 3],
+						  o & 3);
+				continue;
+			}
+			{
+				static const char *const rh[4] = {
+					"Send msgs at subscription time",
+					"Send msgs on subscription only if subscription does not exist",
+					"Do not send msgs at subscription time", "Reserved" };
+				report_buf_printf(b, "    Subscription Options: 0x%02x, Retain Handling: "
+						  "%s%s%s, QoS: %s\n", o, rh[(o >> 4) & 3],
+						  o & 8 ? ", Retain As Published" : "",
+						  o & 4 ? ", No Local" : "", qos_names[o & 3]);
+				snprintf(v, sizeof v, "0x%x", o >> 6);
+				bitline(b, 2, o, 0xc0, "Reserved", v);
+				snprintf(v, sizeof v, "%s (%u)", rh[(o >> 4) & 3], (o >> 4) & 3);
+				bitline(b, 2, o, 0x30, "Retain Handling", v);
+				bitline(b, 2, o, 0x08, "Retain As Published", set(o, 0x08));
+				bitline(b, 2, o, 0x04, "No Local", set(o, 0x04));
+				snprintf(v, sizeof v, "%s (%u)", qos_names[o & 3], o & 3);
+				bitline(b, 2, o, 0x03, "QoS", v);
+			}
+		}
+		break;
+	case MQTT_SUBACK: case MQTT_UNSUBACK:
+		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (m->has_props)
+			props(b, "Properties", m->props);
+		for (uint32_t i = 0; m->list.p && i < m->list.len; i++) {
+			uint8_t code = m->list.p[i];
+			if (t == MQTT_SUBACK && version != MQTT_V5) {
+				if (code <= 2)
+					report_buf_printf(b, "    Granted QoS: %s (%u)\n", qos_names[code],
+							  code);
+				else
+					code_line(b, m, version, "Granted QoS", code);
+			} else {
+				code_line(b, m, version, "Reason Code", code);
+			}
+		}
+		break;
+	case MQTT_UNSUBSCRIBE:
+		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (m->has_props)
+			props(b, "Properties", m->props);
+		c = mqtt_cursor_of(m->list);
+		while (mqtt_next_filter(&c, &f) == MQTT_OK) {
+			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
+			strfield(b, 1, "Topic", f);
+		}
+		break;
+	default:
+		break;
+	}
+warnings:
+	for (unsigned i = 0; i < m->nwarn; i++)
+		report_buf_printf(b, "    [Warning: %s%s%s%s]\n", m->warn[i].text,
+				  m->warn[i].rule ? " [" : "", m->warn[i].rule ? m->warn[i].rule : "",
+				  m->warn[i].rule ? "]" : "");
+}
+
+/* ---- the reporter ------------------------------------------------------------------- */
+
+static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+{
+	struct detail *s = ctx;
+	const struct tcp_seg *seg = &s->cur;
+	struct endpoint x, y;
+	struct conn *cn;
+	int from;
+
+	s->body.len = 0;
+	s->hex.len = 0;
+	s->nitems = 0;
+	/* the segment's place in its stream, before the messages it completes are reported */
+	s->have_cur = decode_packet(pkt, &s->cur) == DECODE_OK;
+	s->cur_conn = NULL;
+	if (!s->have_cur)
+		return;
+	ep_of(&x, &seg->src, seg->sport);
+	ep_of(&y, &seg->dst, seg->dport);
+	cn = conn_of(s, &x, &y, 1, &from);
+	if (seg->flags & TCP_SYN) {
+		/* a new SYN starts the numbering again (the 4-tuple reused) */
+		memset(&cn->side[from], 0, sizeof cn->side[from]);
+		cn->side[from].have_base = 1;
+		cn->side[from].base = seg->seq;
+	} else if (!cn->side[from].have_base) {
+		/* no SYN seen: the first byte seen is 1, as Wireshark counts */
+		cn->side[from].have_base = 1;
+		cn->side[from].base = seg->seq - 1;
+	}
+	if ((seg->flags & TCP_ACK) && !cn->side[!from].have_base) {
+		cn->side[!from].have_base = 1;
+		cn->side[!from].base = seg->ack - 1;
+	}
+	if (seg->wirelen) {
+		struct side *sd = &cn->side[from];
+		unsigned k = sd->nring++ % RING;
+		sd->ring[k] = pkt->frame;
+		sd->ring_seq[k] = seg->seq - sd->base;
+		sd->ring_len[k] = seg->wirelen;
+	}
+	s->cur_conn = cn;
+	s->cur_from = from;
+}
+
+/* The side of a connection that sent in direction dir of flow fl, or NULL. */
+static struct side *side_of(struct detail *s, const struct reasm_flow *fl, int dir)
+{
+	struct endpoint c, br;
+	struct conn *cn;
+	int from;
+
+	ep_of(&c, &fl->client, fl->client_port);
+	ep_of(&br, &fl->broker, fl->broker_port);
+	cn = conn_of(s, dir == REASM_TO_BROKER ? &c : &br, dir == REASM_TO_BROKER ? &br : &c, 0,
+		     &from);
+	return cn ? &cn->side[from] : NULL;
+}
+
+/* "[N Reassembled TCP Segments (T bytes): #a(x), #b(y)]": the frames that carried a message
+ * and how many of its bytes each, as tshark shows them; without the byte counts when the
+ * message's place in the stream is not known. */
+static void reassembled_line(struct detail *s, const struct mqtt_record *rec,
+			     const struct side *sd, uint64_t start, uint32_t total)
+{
+	uint64_t fr[RING];
+	uint32_t used[RING];
+	unsigned idx[RING], n = 0, more = 0;
+	int counts = sd && !sd->offsets_lost && rec->length_known && !rec->incomplete;
+
+	if (counts) {
+		/* every segment held whose bytes fall in the message, wherever it arrived
+		 * (an out-of-order one may come before the message's first byte did) */
+		unsigned k = sd->nring < RING ? sd->nring : RING;
+		for (unsigned i = sd->nring - k; i < sd->nring; i++)
+			if (sd->ring[i % RING] <= rec->at.frame)
+				idx[n++] = i % RING;
+	}
+	if (counts && n) {
+		/* in stream order; each segment counts the bytes of the message it holds
+		 * (overlapping segments both count the overlap, as tshark shows them); one
+		 * that adds nothing new (a retransmission) is left out */
+		uint64_t covered = start, end = start + total;
+		unsigned m = 0;
+		for (unsigned i = 1; i < n; i++)
+			for (unsigned j = i; j > 0 && sd->ring_seq[idx[j]] < sd->ring_seq[idx[j - 1]]; j--) {
+				unsigned t = idx[j];
+				idx[j] = idx[j - 1];
+				idx[j - 1] = t;
+			}
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t a = (uint64_t)sd->ring_seq[idx[i]] - 1, b = a + sd->ring_len[idx[i]];
+			if (a > covered)
+				break; /* a hole: the ring no longer holds every segment */
+			if (a < start)
+				a = start;
+			if (b > end)
+				b = end;
+			if (b <= covered)
+				continue;
+			fr[m] = sd->ring[idx[i]];
+			used[m++] = (uint32_t)(b - a);
+			covered = b;
+		}
+		int has_last = 0;
+		for (unsigned i = 0; i < m; i++)
+			has_last |= fr[i] == rec->at.frame;
+		if (covered == end && has_last) {
+			report_buf_printf(&s->body, "[%u Reassembled TCP Segments (%" PRIu32 " bytes):",
+					  m, total);
+			for (unsigned i = 0; i < m; i++)
+				report_buf_printf(&s->body, "%s #%" PRIu64 "(%" PRIu32 ")", i ? "," : "",
+						  fr[i], used[i]);
+			report_buf_puts(&s->body, "]\n");
+			return;
+		}
+	}
+	n = 0;
+	if (sd) {
+		unsigned k = sd->nring < RING ? sd->nring : RING;
+		for (unsigned i = sd->nring - k; i < sd->nring; i++) {
+			uint64_t f2 = sd->ring[i % RING];
+			if (f2 >= rec->first_frame && f2 <= rec->at.frame)
+				fr[n++] = f2;
+		}
+		more = n == RING && fr[0] != rec->first_frame;
+	}
+	if (n == 0 || fr[n - 1] != rec->at.frame)
+		fr[n < RING ? n++ : RING - 1] = rec->at.frame;
+	if (more)
+		report_buf_printf(&s->body, "[Reassembled TCP Segments (%" PRIu32 " bytes): #%"
+				  PRIu64 " \xe2\x80\xa6", total, rec->first_frame);
+	else
+		report_buf_printf(&s->body, "[%u Reassembled TCP Segments (%" PRIu32 " bytes):", n,
+				  total);
+	for (unsigned i = 0; i < n; i++)
+		report_buf_printf(&s->body, "%s #%" PRIu64, i || more ? "," : "", fr[i]);
+	report_buf_puts(&s->body, "]\n");
+}
+
+static void message(void *ctx, const struct mqtt_record *rec)
+{
+	struct detail *s = ctx;
+	struct side *sd = side_of(s, rec->flow, rec->dir);
+	uint32_t total = rec->length_known ? rec->msg.hdr.hdrlen + rec->msg.hdr.remlen : rec->have;
+	uint64_t start = sd ? sd->next_off : 0;
+
+	s->nitems++;
+	if (sd) {
+		if (rec->length_known && !rec->incomplete)
+			sd->next_off += total;
+		else
+			sd->offsets_lost = 1;
+	}
+	if (rec->first_frame != rec->at.frame) {
+		reassembled_line(s, rec, sd, start, total);
+		if (s->d.hex) {
+			report_buf_printf(&s->hex, "Reassembled TCP (%" PRIu32 " bytes):\n", rec->have);
+			report_hexdump(rec->raw, rec->have, &s->hex);
+		}
+	}
+	report_detail_mqtt(rec, &s->body);
+}
+
+static void event(void *ctx, const struct framer_event *ev)
+{
+	struct detail *s = ctx;
+
+	if (ev->kind == FRAMER_EV_GAP || ev->kind == FRAMER_EV_SKIPPED ||
+	    ev->kind == FRAMER_EV_OVERSIZE) {
+		struct side *sd = side_of(s, ev->flow, ev->dir);
+		if (sd)
+			sd->offsets_lost = 1;
+	}
+	switch (ev->kind) {
+	case FRAMER_EV_GAP:
+		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes %s at stream offset %"
+				  PRIu64 "]\n", ev->len, ev->cause == REASM_GAP_SNAPLEN ?
+				  "cut by the snap length" : "not captured (lost segments)",
+				  ev->offset);
+		break;
+	case FRAMER_EV_SKIPPED:
+		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes skipped at stream offset %"
+				  PRIu64 ": %s]\n", ev->len, ev->offset, ev->text);
+		break;
+	default:
+		return;
+	}
+	s->nitems++;
+}
+
+static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
+{
+	struct detail *s = ctx;
+	struct conn *cn = s->cur_conn;
+	int from = s->cur_from;
+	char a[64], b2[64];
+
+	if (!cn)
+		seg = NULL;
+	if (s->nitems) {
+		struct report_buf *l = &s->line;
+		l->len = 0;
+		if (s->d.tree) {
+			report_buf_printf(l, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64
+					  " bits), %" PRIu32 " bytes captured (%" PRIu64 " bits)\n",
+					  pkt->frame, pkt->len, (uint64_t)pkt->len * 8, pkt->caplen,
+					  (uint64_t)pkt->caplen * 8);
+			{
+				char lk[512];
+				size_t n = decode_link_text(pkt, lk, sizeof lk);
+				report_buf_put(l, lk, n);
+			}
+			if (seg) {
+				tcp_addr_str(&seg->src, a, sizeof a);
+				tcp_addr_str(&seg->dst, b2, sizeof b2);
+				report_buf_printf(l, "Internet Protocol Version %u, Src: %s, Dst: %s\n",
+						  seg->src.family, a, b2);
+				report_buf_printf(l, "Transmission Control Protocol, Src Port: %u, Dst "
+						  "Port: %u, Seq: %" PRIu32, seg->sport, seg->dport,
+						  seg->seq - cn->side[from].base);
+				if (seg->flags & TCP_ACK)
+					report_buf_printf(l, ", Ack: %" PRIu32,
+							  seg->ack - cn->side[!from].base);
+				report_buf_printf(l, ", Len: %" PRIu32 "\n", seg->wirelen);
+			}
+			fwrite(l->p, 1, l->len, s->o.out);
+			fwrite(s->body.p, 1, s->body.len, s->o.out);
+		}
+		if (s->d.hex) {
+			l->len = 0;
+			if (s->hex.len)
+				report_buf_printf(l, "Frame (%" PRIu32 " bytes):\n", pkt->caplen);
+			report_hexdump(pkt->data, pkt->caplen, l);
+			if (s->hex.len)
+				report_buf_put(l, s->hex.p, s->hex.len);
+			if (s->d.tree || s->d.after_tree)
+				fputc('\n', s->o.out);
+			fwrite(l->p, 1, l->len, s->o.out);
+		}
+		if (!s->d.no_blank)
+			fputc('\n', s->o.out);
+		if (s->o.line_buffered)
+			fflush(s->o.out);
+	}
+	s->nitems = 0;
+	s->body.len = 0;
+	s->hex.len = 0;
+}
+
+static void finish(void *ctx)
+{
+	struct detail *s = ctx;
+
+	/* messages the end of the capture completed (cut short): no frame of their own */
+	if (s->nitems && s->d.tree) {
+		fputs("[At the end of the capture]\n", s->o.out);
+		fwrite(s->body.p, 1, s->body.len, s->o.out);
+		if (s->hex.len)
+			fwrite(s->hex.p, 1, s->hex.len, s->o.out);
+		if (!s->d.no_blank)
+			fputc('\n', s->o.out);
+	}
+	s->nitems = 0;
+	fflush(s->o.out);
+}
+
+static void dfree(void *ctx)
+{
+	struct detail *s = ctx;
+	if (!s)
+		return;
+	report_buf_free(&s->body);
+	report_buf_free(&s->hex);
+	report_buf_free(&s->line);
+	free(s->conns);
+	free(s);
+}
+
+int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
+		      struct reporter *r)
+{
+	struct detail *s = calloc(1, sizeof *s);
+
+	if (!s || !(s->conns = calloc(CONN_SLOTS, sizeof *s->conns))) {
+		free(s);
+		return -1;
+	}
+	s->o = *o;
+	s->d = *d;
+	memset(r, 0, sizeof *r);
+	r->ctx = s;
+	r->frame_begin = frame_begin;
+	r->message = message;
+	r->event = event;
+	r->frame_end = frame_end;
+	r->finish = finish;
+	r->free = dfree;
+	return 0;
+}
