@@ -72,7 +72,8 @@ int report_select_frame(void *ctx, const struct cap_pkt *pkt)
 	int hit = 0;
 
 	if (!x->sorted) {
-		qsort(x->s, x->n, sizeof *x->s, by_first);
+		if (x->n) /* qsort wants a non-null array even for 0 items */
+			qsort(x->s, x->n, sizeof *x->s, by_first);
 		x->sorted = 1;
 	}
 	/* spans that have started by now join the active ones */

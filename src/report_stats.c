@@ -139,7 +139,7 @@ lookup_only:
 		return NULL;
 	for (i = hash(v.p, v.len) & (st->captopics - 1); st->topics[i].name;
 	     i = (i + 1) & (st->captopics - 1))
-		if (st->topics[i].len == v.len && !memcmp(st->topics[i].name, v.p, v.len))
+		if (st->topics[i].len == v.len && (!v.len || !memcmp(st->topics[i].name, v.p, v.len)))
 			return &st->topics[i];
 	if (st->ntopics >= TOPICS_MAX || (st->ntopics + 1) * 2 > st->captopics)
 		return NULL;

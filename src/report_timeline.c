@@ -87,12 +87,13 @@ struct timeline {
 
 /* ---- text --------------------------------------------------------------------------------- */
 
-static void b_reserve(struct buf *b, size_t n)
+static void b_grow(struct buf *b, size_t n)
 {
-	if (b->fail || b->len + n <= b->cap)
-		return;
 	size_t nc = b->cap ? b->cap : 256;
 	char *p;
+
+	if (b->fail)
+		return;
 	while (nc < b->len + n)
 		nc *= 2;
 	if (!(p = realloc(b->p, nc))) {
@@ -103,11 +104,21 @@ static void b_reserve(struct buf *b, size_t n)
 	b->cap = nc;
 }
 
-static void b_put(struct buf *b, const char *s, size_t n)
+static inline void b_reserve(struct buf *b, size_t n)
 {
-	b_reserve(b, n);
-	if (b->fail)
-		return;
+	if (__builtin_expect(b->len + n > b->cap, 0))
+		b_grow(b, n);
+}
+
+/* Every event goes through here a dozen times: the common case is one compare and one
+ * memcpy. */
+static inline void b_put(struct buf *b, const char *s, size_t n)
+{
+	if (__builtin_expect(b->len + n > b->cap, 0)) {
+		b_grow(b, n);
+		if (b->fail)
+			return;
+	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
@@ -123,24 +134,42 @@ static void b_u64(struct buf *b, uint64_t v)
 	b_put(b, t, report_u64(t, v));
 }
 
-/* ,"key": */
-static void b_key(struct buf *b, const char *k)
+/* A key is written as one piece, `,"key":`, built at compile time: the b_k* macros below
+ * take a string literal. */
+#define KQ(k) ",\"" k "\":", sizeof(",\"" k "\":") - 1
+#define b_key(b, k) b_put(b, KQ(k))
+#define b_kint(b, k, v) b_kint_q(b, KQ(k), v)
+#define b_kbool(b, k, v) b_kbool_q(b, KQ(k), v)
+#define b_kstr(b, k, s) b_kstr_q(b, KQ(k), s)
+#define b_kview(b, k, v) b_kview_q(b, KQ(k), v)
+/* ,"k":"s" for s from our own tables (ASCII letters, digits, spaces, '_', '.'): no
+ * escaping to look for. Names that may hold anything go through b_kstr. */
+#define b_kname(b, k, s) b_kname_q(b, KQ(k), s)
+
+static void b_kname_q(struct buf *b, const char *kq, size_t kn, const char *s)
 {
-	b_put(b, ",\"", 2);
-	b_str(b, k);
-	b_put(b, "\":", 2);
+	size_t n = strlen(s);
+
+	b_reserve(b, kn + n + 2);
+	b_put(b, kq, kn);
+	b_put(b, "\"", 1);
+	b_put(b, s, n);
+	b_put(b, "\"", 1);
 }
 
-static void b_kint(struct buf *b, const char *k, uint64_t v)
+static void b_kint_q(struct buf *b, const char *kq, size_t kn, uint64_t v)
 {
-	b_key(b, k);
+	b_put(b, kq, kn);
 	b_u64(b, v);
 }
 
-static void b_kbool(struct buf *b, const char *k, int v)
+static void b_kbool_q(struct buf *b, const char *kq, size_t kn, int v)
 {
-	b_key(b, k);
-	b_str(b, v ? "true" : "false");
+	b_put(b, kq, kn);
+	if (v)
+		b_put(b, "true", 4);
+	else
+		b_put(b, "false", 5);
 }
 
 /* A JSON string from bytes that should be UTF-8: bad bytes become U+FFFD, control
@@ -183,15 +212,15 @@ static void b_jstr(struct buf *b, const uint8_t *p, size_t n)
 	b_put(b, "\"", 1);
 }
 
-static void b_kstr(struct buf *b, const char *k, const char *s)
+static void b_kstr_q(struct buf *b, const char *kq, size_t kn, const char *s)
 {
-	b_key(b, k);
+	b_put(b, kq, kn);
 	b_jstr(b, (const uint8_t *)s, strlen(s));
 }
 
-static void b_kview(struct buf *b, const char *k, struct mqtt_view v)
+static void b_kview_q(struct buf *b, const char *kq, size_t kn, struct mqtt_view v)
 {
-	b_key(b, k);
+	b_put(b, kq, kn);
 	b_jstr(b, v.p, v.len);
 }
 
@@ -234,14 +263,16 @@ static void b_where(struct timeline *tl, struct buf *b, const struct frame_ref *
 	b_time(tl, b, at->ts_sec, at->ts_nsec);
 }
 
-static void b_seconds(struct timeline *tl, struct buf *b, const char *k, uint64_t ns)
+static void b_seconds_q(struct timeline *tl, struct buf *b, const char *kq, size_t kn,
+			uint64_t ns)
 {
 	char t[48];
 	report_rel_time((int64_t)(ns / 1000000000), (uint32_t)(ns % 1000000000), 0, 0,
 			tl->o.ts_digits, t, sizeof t);
-	b_key(b, k);
+	b_put(b, kq, kn);
 	b_str(b, t);
 }
+#define b_seconds(tl, b, k, ns) b_seconds_q(tl, b, KQ(k), ns)
 
 /* ---- the temporary file -------------------------------------------------------------------- */
 
@@ -455,7 +486,7 @@ static struct buf *event_begin(struct timeline *tl, struct tl_sess *x, const str
 		b_put(b, "{", 1);
 	b_where(tl, b, at);
 	if (from >= 0)
-		b_kstr(b, "from", from == SESSION_CLIENT ? "client" : "broker");
+		b_kname(b, "from", from == SESSION_CLIENT ? "client" : "broker");
 	return b;
 }
 
@@ -492,7 +523,7 @@ static void on_message(void *ctx, const struct session *s, const struct mqtt_rec
 	if (!x)
 		return;
 	b = event_begin(tl, x, &rec->at, rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER);
-	b_kstr(b, "type", mqtt_type_name(m->hdr.type));
+	b_kname(b, "type", mqtt_type_name(m->hdr.type));
 	if (rec->incomplete)
 		b_kbool(b, "incomplete", 1);
 	if (m->has_msgid)
@@ -618,7 +649,10 @@ static void on_txn(void *ctx, const struct session *s, const struct session_txn 
 	if (t->rec && (t->rec->msg.hdr.type == MQTT_SUBACK ||
 		       (t->rec->msg.hdr.type == MQTT_UNSUBACK && t->rec->msg.version == MQTT_V5))) {
 		const struct mqtt_msg *m = &t->rec->msg;
-		b_key(b, t->rec->msg.hdr.type == MQTT_SUBACK ? "granted" : "codes");
+		if (t->rec->msg.hdr.type == MQTT_SUBACK)
+			b_key(b, "granted");
+		else
+			b_key(b, "codes");
 		b_put(b, "[", 1);
 		for (uint32_t i = 0; i < m->list.len; i++) {
 			const char *name = mqtt_code_name(m->hdr.type, m->version, m->list.p[i]);
@@ -734,12 +768,13 @@ static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_re
 	tl->wills[tl->nwills++] = (struct will_link){ dead, to, at->frame, at->ts_sec, at->ts_nsec };
 }
 
-static void addr(struct buf *b, const char *k, const struct tcp_addr *a)
+static void addr_q(struct buf *b, const char *kq, size_t kn, const struct tcp_addr *a)
 {
 	char t[64];
 	tcp_addr_str(a, t, sizeof t);
-	b_kstr(b, k, t);
+	b_kstr_q(b, kq, kn, t);
 }
+#define addr(b, k, a) addr_q(b, KQ(k), a)
 
 static void on_end(void *ctx, const struct session *s)
 {
@@ -890,7 +925,8 @@ static void finish(void *ctx)
 	struct buf *b = &tl->scratch;
 
 	wflush(tl);
-	qsort(tl->idx, tl->nidx, sizeof *tl->idx, by_start);
+	if (tl->nidx)
+		qsort(tl->idx, tl->nidx, sizeof *tl->idx, by_start);
 	if (tl->nwills)
 		qsort(tl->wills, tl->nwills, sizeof *tl->wills, by_dead);
 	fputs("{\"sessions\":[", tl->out);
