@@ -80,6 +80,8 @@ struct timeline {
 	int64_t cached_sec;
 	char cached_base[32];
 	uint64_t nsessions, ntxn, nanomalies, nnotes;
+	struct buf tls;        /* "tls_sessions": one object per TLS connection, as they end */
+	uint64_t ntls, tls_omitted;
 	/* open sessions, by stream index (open addressing, like the tracker) */
 	struct { uint64_t index; struct tl_sess *s; } *open;
 	size_t nopen, capopen;
@@ -874,6 +876,8 @@ static void on_end(void *ctx, const struct session *s)
 	b_put(b, "}", 1);
 	b_kint(b, "anomalies", s->anomalies);
 	b_kint(b, "security_notes", s->notes);
+	if (s->flow->in_tls)
+		b_kbool(b, "tls", 1); /* read from decrypted TLS: see "tls_sessions" */
 
 	if (tl->nidx == tl->capidx) {
 		size_t n = tl->capidx ? tl->capidx * 2 : 64;
@@ -919,6 +923,58 @@ static int by_dead(const void *a, const void *b)
 	return x->dead < y->dead ? -1 : x->dead > y->dead;
 }
 
+/* TLS connections, with or without keys: what their handshake showed and how much
+ * application data they carried (issue: "per session, in every output"). They are few and
+ * small: kept as text, at most TLS_KEEP of them (then only counted). */
+#define TLS_KEEP 65536
+
+static void on_transport(void *ctx, const struct transport_event *ev)
+{
+	struct timeline *tl = ctx;
+	struct buf *b = &tl->tls;
+	const struct reasm_flow *f = ev->flow;
+	const char *n;
+
+	if (ev->kind != TRANSPORT_EV_TLS_END)
+		return;
+	if (tl->ntls >= TLS_KEEP) {
+		tl->tls_omitted++;
+		return;
+	}
+	if (tl->ntls++)
+		b_put(b, ",", 1);
+	b_str(b, "\n{\"stream\":");
+	b_u64(b, f->index);
+	addr(b, "client", &f->client);
+	b_kint(b, "client_port", f->client_port);
+	addr(b, "broker", &f->broker);
+	b_kint(b, "broker_port", f->broker_port);
+	b_key(b, "end");
+	b_put(b, "{", 1);
+	b_where(tl, b, &ev->at);
+	b_put(b, "}", 1);
+	if (ev->sni && ev->sni[0])
+		b_kstr(b, "sni", ev->sni);
+	if (ev->version && (n = tls_version_name(ev->version)))
+		b_kname(b, "tls_version", n);
+	if (ev->suite) {
+		b_kint(b, "suite_id", ev->suite);
+		if ((n = tls_suite_name(ev->suite)))
+			b_kname(b, "suite", n);
+	}
+	b_kname(b, "handshake", ev->handshake ? ev->handshake : "incomplete");
+	if (ev->failure)
+		b_kstr(b, "failure", ev->failure);
+	b_kint(b, "client_records", ev->app_records[REASM_TO_BROKER]);
+	b_kint(b, "client_bytes", ev->app_bytes[REASM_TO_BROKER]);
+	b_kint(b, "broker_records", ev->app_records[REASM_TO_CLIENT]);
+	b_kint(b, "broker_bytes", ev->app_bytes[REASM_TO_CLIENT]);
+	b_kint(b, "decrypted_records", ev->decrypted_records[0] + ev->decrypted_records[1]);
+	b_put(b, "}", 1);
+	if (b->fail)
+		tl->io_fail = 1;
+}
+
 static void finish(void *ctx)
 {
 	struct timeline *tl = ctx;
@@ -952,9 +1008,15 @@ static void finish(void *ctx)
 		copy_chain(tl, &e->evc);
 		fputs("]}", tl->out);
 	}
-	fprintf(tl->out, "\n],\"totals\":{\"sessions\":%" PRIu64 ",\"transactions\":%" PRIu64
-		",\"anomalies\":%" PRIu64 ",\"security_notes\":%" PRIu64 "}", tl->nsessions,
-		tl->ntxn, tl->nanomalies, tl->nnotes);
+	fputs("\n],\"tls_sessions\":[", tl->out);
+	if (tl->tls.len)
+		fwrite(tl->tls.p, 1, tl->tls.len, tl->out);
+	fprintf(tl->out, "%s],\"totals\":{\"sessions\":%" PRIu64 ",\"transactions\":%" PRIu64
+		",\"anomalies\":%" PRIu64 ",\"security_notes\":%" PRIu64 ",\"tls_sessions\":%"
+		PRIu64 "}", tl->ntls ? "\n" : "", tl->nsessions, tl->ntxn, tl->nanomalies,
+		tl->nnotes, tl->ntls + tl->tls_omitted);
+	if (tl->tls_omitted)
+		fprintf(tl->out, ",\"tls_sessions_omitted\":%" PRIu64, tl->tls_omitted);
 	if (tl->io_fail)
 		fputs(",\"error\":\"out of memory or the temporary file failed: sessions or events "
 		      "are missing\"", tl->out);
@@ -982,6 +1044,7 @@ static void tl_free(void *ctx)
 	free(tl->scratch.p);
 	free(tl->wbuf.p);
 	free(tl->one.p);
+	free(tl->tls.p);
 	if (tl->out && tl->out != stdout)
 		fclose(tl->out);
 	free(tl);
@@ -1015,6 +1078,7 @@ int report_timeline_new(const struct report_opts *o, struct session_tracker *t, 
 	tl->out = out;
 	memset(r, 0, sizeof *r);
 	r->ctx = tl;
+	r->transport = on_transport;
 	r->finish = finish;
 	r->free = tl_free;
 	return 0;
