@@ -13,6 +13,7 @@
  */
 #include "mqttdump/framer.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,8 +344,9 @@ static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t
 	struct mqtt_fixhdr h;
 	int rc;
 
-	if (mqtt_fixed_header(p, n, &h) == MQTT_OK && h.type != MQTT_CONNECT &&
-	    c->version != MQTT_V5 && (c->version == MQTT_VUNKNOWN || c->inferred) &&
+	/* only a connection without CONNECT has a version to infer: test that first */
+	if (c->version != MQTT_V5 && (c->version == MQTT_VUNKNOWN || c->inferred) &&
+	    mqtt_fixed_header(p, n, &h) == MQTT_OK && h.type != MQTT_CONNECT &&
 	    proves_v5(&h)) {
 		struct framer_event ev;
 		c->version = MQTT_V5;
@@ -354,7 +356,8 @@ static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t
 		ev.text = "no CONNECT seen; a packet only MQTT 5.0 has shows the version";
 		send_event(fr, &ev);
 	}
-	memset(&rec, 0, sizeof rec);
+	/* mqtt_parse clears rec.msg (the bulk of the record) itself */
+	memset(&rec, 0, offsetof(struct mqtt_record, msg));
 	rc = mqtt_parse(p, n, c->version, &rec.msg);
 	if (rec.msg.hdr.type == MQTT_CONNECT && rec.msg.proto_level) {
 		c->version = rec.msg.version; /* the level decides how what follows is read */

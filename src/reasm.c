@@ -42,6 +42,7 @@ struct flow {
 struct reasm {
 	struct reasm_config cfg;
 	uint16_t ports[64];
+	uint64_t portmap[65536 / 64]; /* the same ports, one bit each: asked twice a segment */
 	struct reasm_sink sink;
 	void *ctx;
 	struct flow **buckets;
@@ -63,10 +64,7 @@ static int32_t sdiff(uint32_t a, uint32_t b)
 
 static int is_broker_port(const struct reasm *r, uint16_t port)
 {
-	for (size_t i = 0; i < r->cfg.nports; i++)
-		if (r->ports[i] == port)
-			return 1;
-	return 0;
+	return (int)((r->portmap[port >> 6] >> (port & 63)) & 1);
 }
 
 struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink *sink,
@@ -81,6 +79,8 @@ struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink 
 		r->cfg.nports = 64;
 	memcpy(r->ports, cfg->ports, r->cfg.nports * sizeof r->ports[0]);
 	r->cfg.ports = r->ports;
+	for (size_t i = 0; i < r->cfg.nports; i++)
+		r->portmap[r->ports[i] >> 6] |= 1ull << (r->ports[i] & 63);
 	r->sink = *sink;
 	r->ctx = ctx;
 	r->nbuckets = 1024;
