@@ -79,6 +79,7 @@ struct timeline {
 	size_t cap0;           /* a buffer's capacity when an event began */
 	int64_t cached_sec;
 	char cached_base[32];
+	size_t cached_len;
 	uint64_t nsessions, ntxn, nanomalies, nnotes;
 	struct buf tls;        /* "tls_sessions": one object per TLS connection, as they end */
 	uint64_t ntls, tls_omitted;
@@ -176,6 +177,16 @@ static void b_kbool_q(struct buf *b, const char *kq, size_t kn, int v)
 
 /* A JSON string from bytes that should be UTF-8: bad bytes become U+FFFD, control
  * characters are escaped. */
+/* 1 for the bytes a JSON string holds as they are: ASCII from 0x20, but '"' and '\\' */
+static const uint8_t json_plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x22 '"' */
+	[0x30] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x40] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* 0x5c '\\' */
+	[0x60] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static void b_jstr(struct buf *b, const uint8_t *p, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -184,9 +195,9 @@ static void b_jstr(struct buf *b, const uint8_t *p, size_t n)
 	b_put(b, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		uint8_t c = p[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+		if (json_plain[c]) {
 			size_t j = i + 1;
-			while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\')
+			while (j < n && json_plain[p[j]])
 				j++;
 			b_put(b, (const char *)p + i, j - i);
 			i = j;
@@ -243,17 +254,18 @@ static void b_time(struct timeline *tl, struct buf *b, int64_t sec, uint32_t nse
 			memset(&tm, 0, sizeof tm);
 		strftime(tl->cached_base, sizeof tl->cached_base, "%Y-%m-%dT%H:%M:%S", &tm);
 		tl->cached_sec = sec;
+		tl->cached_len = strlen(tl->cached_base);
 	}
-	n = strlen(tl->cached_base);
+	n = tl->cached_len;
 	memcpy(out, tl->cached_base, n);
 	out[n++] = '.';
 	for (int i = d - 1; i >= 0; i--, frac /= 10)
 		out[n + (size_t)i] = (char)('0' + frac % 10);
 	n += (size_t)d;
 	out[n++] = 'Z';
+	out[n++] = '"';
 	b_put(b, "\"", 1);
 	b_put(b, out, n);
-	b_put(b, "\"", 1);
 }
 
 /* "frame":N,"ts":"..." (no leading comma) */

@@ -33,17 +33,30 @@ void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t c
 
 size_t report_u64(char *out, uint64_t v)
 {
+	/* two digits per division: frame numbers, lengths and ids are written for every
+	 * message by the summary, JSON and timeline outputs */
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char t[24];
-	size_t n = 0, i;
+	size_t n = sizeof t;
 
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
-	out[n] = '\0';
-	return n;
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100);
+		v /= 100;
+		t[--n] = pairs[2 * d + 1];
+		t[--n] = pairs[2 * d];
+	}
+	if (v >= 10) {
+		t[--n] = pairs[2 * v + 1];
+		t[--n] = pairs[2 * v];
+	} else {
+		t[--n] = (char)('0' + v);
+	}
+	memcpy(out, t + n, sizeof t - n);
+	out[sizeof t - n] = '\0';
+	return sizeof t - n;
 }
 
 void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, int digits,

@@ -346,3 +346,22 @@ Test(report, explain_in_both_languages)
 		free(o.buf);
 	}
 }
+
+Test(report, u64_in_decimal_as_printf)
+{
+	static const uint64_t v[] = { 0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 1234567,
+				      4294967295u, 4294967296u, UINT64_MAX - 1, UINT64_MAX };
+	char a[32], b[32];
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		size_t n = report_u64(a, v[i]);
+		snprintf(b, sizeof b, "%" PRIu64, v[i]);
+		cr_assert_str_eq(a, b);
+		cr_assert_eq(n, strlen(b));
+	}
+	for (uint64_t x = 0; x < 200000; x += 3) {
+		report_u64(a, x);
+		snprintf(b, sizeof b, "%" PRIu64, x);
+		cr_assert_str_eq(a, b);
+	}
+}
