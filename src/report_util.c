@@ -14,21 +14,43 @@ static const uint32_t pow10_tab[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000
 
 void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t cap)
 {
-	struct tm tm;
-	time_t t = (time_t)sec;
-	char base[32];
+	/* The date and time of day change once a second while every message asks: keep the
+	 * last one formatted (mqttdump runs one thread). */
+	static int64_t last_sec;
+	static char base[32];
+	static size_t base_len;
+	char t[48];
+	size_t n;
 
 	if (digits < 0 || digits > 9)
 		digits = 9;
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(out, cap, "?");
-		return;
+	if (!base_len || sec != last_sec) {
+		struct tm tm;
+		time_t tt = (time_t)sec;
+		if (!gmtime_r(&tt, &tm)) {
+			snprintf(out, cap, "?");
+			return;
+		}
+		base_len = strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+		last_sec = sec;
 	}
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (digits == 0)
-		snprintf(out, cap, "%sZ", base);
-	else
-		snprintf(out, cap, "%s.%0*" PRIu32 "Z", base, digits, nsec / pow10_tab[9 - digits]);
+	memcpy(t, base, base_len);
+	n = base_len;
+	if (digits > 0) {
+		uint32_t frac = nsec / pow10_tab[9 - digits];
+		t[n++] = '.';
+		for (int i = digits - 1; i >= 0; i--, frac /= 10)
+			t[n + (size_t)i] = (char)('0' + frac % 10);
+		n += (size_t)digits;
+	}
+	t[n++] = 'Z';
+	t[n] = '\0';
+	if (cap) {
+		if (n >= cap)
+			n = cap - 1;
+		memcpy(out, t, n);
+		out[n] = '\0';
+	}
 }
 
 size_t report_u64(char *out, uint64_t v)

@@ -365,3 +365,21 @@ Test(report, u64_in_decimal_as_printf)
 		cr_assert_str_eq(a, b);
 	}
 }
+
+Test(report, iso_time_at_every_precision_and_across_seconds)
+{
+	char out[48];
+
+	report_iso_time(1700000000, 123456789, 9, out, sizeof out);
+	cr_assert_str_eq(out, "2023-11-14T22:13:20.123456789Z");
+	report_iso_time(1700000000, 123456789, 6, out, sizeof out);
+	cr_assert_str_eq(out, "2023-11-14T22:13:20.123456Z");
+	report_iso_time(1700000001, 5000, 6, out, sizeof out); /* the next second: re-formatted */
+	cr_assert_str_eq(out, "2023-11-14T22:13:21.000005Z");
+	report_iso_time(0, 0, 3, out, sizeof out);
+	cr_assert_str_eq(out, "1970-01-01T00:00:00.000Z");
+	report_iso_time(0, 999999999, 0, out, sizeof out);
+	cr_assert_str_eq(out, "1970-01-01T00:00:00Z");
+	report_iso_time(1700000000, 0, 6, out, 11); /* cut to the buffer */
+	cr_assert_str_eq(out, "2023-11-14");
+}
