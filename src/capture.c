@@ -187,8 +187,11 @@ struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 	}
 	pcap_set_snaplen(c->p, 262144);
 	pcap_set_promisc(c->p, 1);
-	pcap_set_immediate_mode(c->p, 1);
-	pcap_set_timeout(c->p, 100);
+	/* As tcpdump does by default: the kernel hands packets over in blocks (at most 50 ms
+	 * late), which a busy link needs; packet by packet (immediate mode) a wake-up each
+	 * costs more than decoding them. A 32 MiB ring absorbs bursts. */
+	pcap_set_buffer_size(c->p, 32 << 20);
+	pcap_set_timeout(c->p, 50);
 	pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
 	rc = pcap_activate(c->p);
 	if (rc < 0) {
