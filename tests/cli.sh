@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..63"
+echo "1..64"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -217,4 +217,10 @@ else
 	i=$((i + 1)); echo "ok $i - # SKIP script(1) not installed"
 	i=$((i + 1)); echo "ok $i - # SKIP script(1) not installed"
 fi
+
+# The man page documents every option --help lists (docs stay in step with the code).
+missing=$("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r o; do
+	grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$root/docs/mqttdump.1" || echo "$o"
+done)
+ok "every option of --help is in the man page${missing:+ (missing: $missing)}" '[ -z "$missing" ]'
 exit $fail
