@@ -153,6 +153,20 @@ int mqtt_utf8_check(struct mqtt_view v)
 	return MQTT_UTF8_OK;
 }
 
+size_t mqtt_utf8_seq(const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	k = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+	if (k > n)
+		return 0;
+	return mqtt_utf8_check((struct mqtt_view){ p, (uint32_t)k }) == MQTT_UTF8_OK ? k : 0;
+}
+
 int mqtt_fixed_header(const uint8_t *buf, size_t len, struct mqtt_fixhdr *h)
 {
 	struct mqtt_cursor c = { buf, buf + len };

@@ -119,14 +119,11 @@ static void scrub_utf8(char *s, size_t cap)
 
 	for (size_t i = 0; i < n && o + 4 < sizeof tmp;) {
 		uint8_t c = (uint8_t)s[i];
-		size_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
-			   c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-		struct mqtt_view v = { (const uint8_t *)s + i, (uint32_t)k };
-		if (k == 1) {
+		size_t k = mqtt_utf8_seq((const uint8_t *)s + i, n - i);
+		if (c < 0x80) {
 			tmp[o++] = c < 0x20 || c == 0x7f ? '.' : (char)c;
 			i++;
-		} else if (k && i + k <= n && mqtt_utf8_valid(v) &&
-			   !(k == 3 && c == 0xef && (uint8_t)s[i + 1] == 0xbf &&
+		} else if (k && !(k == 3 && c == 0xef && (uint8_t)s[i + 1] == 0xbf &&
 			     (uint8_t)s[i + 2] >= 0xbe)) { /* U+FFFE, U+FFFF: not XML */
 			memcpy(tmp + o, s + i, k);
 			o += k;

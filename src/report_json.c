@@ -28,20 +28,6 @@ static char *scratch(struct jrep *j, size_t n)
 	return j->tmp;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (NUL allowed: json-c escapes it), or 0. */
-static size_t utf8_seq(const uint8_t *s, size_t n)
-{
-	struct mqtt_view v = { s, 0 };
-	size_t k = s[0] < 0x80 ? 1 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-
-	if (s[0] == 0)
-		return 1;
-	if (k > n)
-		return 0;
-	v.len = (uint32_t)k;
-	return mqtt_utf8_valid(v) ? k : 0;
-}
-
 /* A JSON string from bytes that should be UTF-8: bad sequences become U+FFFD. */
 static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
 {
@@ -50,7 +36,7 @@ static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
 	int clean = 1;
 
 	for (i = 0; i < n; i += k)
-		if (!(k = utf8_seq(p + i, n - i))) {
+		if (!(k = mqtt_utf8_seq(p + i, n - i))) {
 			clean = 0;
 			break;
 		}
@@ -59,7 +45,7 @@ static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
 	if (!(out = scratch(j, n * 3 + 1)))
 		return json_object_new_string("");
 	for (i = 0; i < n;) {
-		if ((k = utf8_seq(p + i, n - i))) {
+		if ((k = mqtt_utf8_seq(p + i, n - i))) {
 			memcpy(out + o, p + i, k);
 			o += k;
 			i += k;

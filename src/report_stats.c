@@ -263,9 +263,8 @@ static size_t clean_topic(const struct topic *t, int json, char *out)
 
 	for (uint32_t i = 0; i < t->len;) {
 		uint8_t c = p[i];
-		size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-		struct mqtt_view v = { p + i, (uint32_t)k };
-		if (c >= 0x20 && c != 0x7f && k <= t->len - i && (c < 0x80 || mqtt_utf8_valid(v))) {
+		size_t k;
+		if (c >= 0x20 && c != 0x7f && (k = mqtt_utf8_seq(p + i, t->len - i))) {
 			memcpy(out + o, p + i, k);
 			o += k;
 			i += (uint32_t)k;

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SPILL 1536  /* bytes of a session's stream kept in memory before they are spilled */
@@ -77,9 +76,6 @@ struct timeline {
 	struct buf scratch;    /* summaries, events being built */
 	size_t buffered;       /* capacity of the open sessions' buffers */
 	size_t cap0;           /* a buffer's capacity when an event began */
-	int64_t cached_sec;
-	char cached_base[32];
-	size_t cached_len;
 	uint64_t nsessions, ntxn, nanomalies, nnotes;
 	struct buf tls;        /* "tls_sessions": one object per TLS connection, as they end */
 	uint64_t ntls, tls_omitted;
@@ -211,9 +207,8 @@ static void b_jstr(struct buf *b, const uint8_t *p, size_t n)
 			}
 			i++;
 		} else {
-			size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-			struct mqtt_view v = { p + i, (uint32_t)k };
-			if (k <= n - i && mqtt_utf8_valid(v)) {
+			size_t k = mqtt_utf8_seq(p + i, n - i);
+			if (k) {
 				b_put(b, (const char *)p + i, k);
 				i += k;
 			} else {
@@ -240,32 +235,12 @@ static void b_kview_q(struct buf *b, const char *kq, size_t kn, struct mqtt_view
 static void b_time(struct timeline *tl, struct buf *b, int64_t sec, uint32_t nsec)
 {
 	char out[48];
-	static const uint32_t div[10] = { 1000000000, 100000000, 10000000, 1000000, 100000,
-					  10000, 1000, 100, 10, 1 };
 	int d = tl->o.ts_digits > 0 && tl->o.ts_digits <= 9 ? tl->o.ts_digits : 6;
-	uint32_t frac = nsec / div[d];
-	size_t n;
 
-	/* the date part changes once a second: format it then */
-	if (sec != tl->cached_sec || !tl->cached_base[0]) {
-		struct tm tm;
-		time_t tt = (time_t)sec;
-		if (!gmtime_r(&tt, &tm))
-			memset(&tm, 0, sizeof tm);
-		strftime(tl->cached_base, sizeof tl->cached_base, "%Y-%m-%dT%H:%M:%S", &tm);
-		tl->cached_sec = sec;
-		tl->cached_len = strlen(tl->cached_base);
-	}
-	n = tl->cached_len;
-	memcpy(out, tl->cached_base, n);
-	out[n++] = '.';
-	for (int i = d - 1; i >= 0; i--, frac /= 10)
-		out[n + (size_t)i] = (char)('0' + frac % 10);
-	n += (size_t)d;
-	out[n++] = 'Z';
-	out[n++] = '"';
+	report_iso_time(sec, nsec, d, out, sizeof out);
 	b_put(b, "\"", 1);
-	b_put(b, out, n);
+	b_str(b, out);
+	b_put(b, "\"", 1);
 }
 
 /* "frame":N,"ts":"..." (no leading comma) */

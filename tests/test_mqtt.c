@@ -2171,3 +2171,20 @@ Test(malformed, ten_thousand_properties_read_in_one_pass)
 		count++;
 	cr_assert_eq(count, 10000);
 }
+
+Test(reader, utf8_seq_lengths)
+{
+	static const struct { const char *hex; size_t n; } cases[] = {
+		{ "41", 1 }, { "00", 1 }, { "1f", 1 },       /* ASCII, NUL and controls: 1 */
+		{ "c3 a9", 2 }, { "e2 82 ac", 3 }, { "f0 9f 98 80", 4 },
+		{ "c3", 0 }, { "e2 82", 0 },                    /* cut short */
+		{ "80", 0 }, { "c0 80", 0 }, { "c1 bf", 0 },    /* continuation, overlong */
+		{ "ed a0 80", 0 }, { "f4 90 80 80", 0 }, { "ff", 0 },
+		{ "c3 a9 41", 2 },                              /* only its own bytes */
+	};
+	cr_assert_eq(mqtt_utf8_seq((const uint8_t *)"", 0), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct bin x = hex(cases[i].hex); /* guarded: a read past it is caught */
+		cr_assert_eq(mqtt_utf8_seq(x.p, x.n), cases[i].n, "%s", cases[i].hex);
+	}
+}

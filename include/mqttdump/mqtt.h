@@ -73,6 +73,10 @@ int mqtt_utf8_valid(struct mqtt_view v);
  * MQTT-1.5.4-1 in 5.0 and MQTT-1.5.3-1 in 3.1.1; U+0000 is MQTT-1.5.4-2 / MQTT-1.5.3-2. */
 enum { MQTT_UTF8_OK = 0, MQTT_UTF8_BAD = 1, MQTT_UTF8_NUL = 2 };
 int mqtt_utf8_check(struct mqtt_view v);
+/* The length (1 to 4) of the well-formed UTF-8 sequence p starts with, or 0 when p starts
+ * none (or n is 0). Any ASCII byte, NUL and control bytes included, is a sequence of 1: the
+ * reporters that sanitise text for JSON, XML or a terminal decide about those. */
+size_t mqtt_utf8_seq(const uint8_t *p, size_t n);
 
 /* Fixed header: type, flags, remaining length and the header's own size (2..5). */
 struct mqtt_fixhdr {
