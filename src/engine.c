@@ -4,6 +4,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+
+/* ---- keeping lines in frame order ----------------------------------------------------
+ *
+ * A message is reported under the frame holding its last byte. When the framer needs
+ * later bytes to decide (resynchronisation, a version to infer), messages of a frame can
+ * be known only frames later: then every frame from the oldest undecided one on is held
+ * (a copy of the frame and of what it gives the reporters), and given to the reporters
+ * in frame order once the framer has decided on it. Bounded: HOLD_BYTES of copies and
+ * HOLD_SECONDS of capture time; past those the oldest frames go out, and what is found
+ * for them later is reported late (out of frame order) rather than lost.
+ *
+ * Reporters see every connection through one copy of its public state (struct shadow),
+ * that lives until its end has been reported: held records may outlive the connection.
+ */
+#define HOLD_BYTES (64u << 20)
+#define HOLD_SECONDS 30
+#define SHADOW_BUCKETS 4096
+
+struct shadow {
+	struct shadow *next;
+	struct reasm_flow flow;
+};
+
+enum { IT_MSG, IT_FEV, IT_TEV };
+
+struct item {
+	struct item *next;
+	int kind;
+	struct reasm_flow flow;     /* the connection's state when it was noticed */
+	union {
+		struct mqtt_record rec;
+		struct framer_event fev;
+		struct transport_event tev;
+	} u;
+	struct tls_client_hello ch;
+	struct tls_server_hello sh;
+	size_t nblob;
+	uint8_t blob[];             /* the bytes the record or event points to */
+};
+
+struct hframe {
+	struct hframe *next;
+	struct cap_pkt pkt;         /* data: a copy */
+	int begun;                  /* the reporters have seen frame_begin */
+	struct item *items, *tail;
+	size_t bytes;
+};
+
 struct engine {
 	struct engine_config cfg;
 	struct reporter *reps;
@@ -14,13 +62,68 @@ struct engine {
 	uint64_t frames, bad_frames, messages;
 	uint64_t shown;          /* messages that passed the filters (what -c counts) */
 	int stopped;
+	struct shadow *shadows[SHADOW_BUCKETS];
+	struct shadow *ending;   /* connections whose TLS ended: dropped after the frame */
+	struct hframe **held;    /* held[h0..nheld): frames held, in frame order */
+	size_t h0, nheld, heldcap, held_bytes;
+	uint64_t late;           /* messages reported after their frame went out */
 };
 
-static void on_message(void *ctx, const struct mqtt_record *rec)
-{
-	struct engine *e = ctx;
+/* ---- one copy of each connection's public state ------------------------------------- */
 
-	if (e->stopped)
+static struct shadow **shadow_slot(struct engine *e, uint64_t index)
+{
+	struct shadow **pp = &e->shadows[index % SHADOW_BUCKETS];
+
+	while (*pp && (*pp)->flow.index != index)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* The reporters' copy of a connection, brought up to the state st. NULL: out of memory. */
+static const struct reasm_flow *shadow_of(struct engine *e, const struct reasm_flow *st)
+{
+	struct shadow **pp = shadow_slot(e, st->index);
+
+	if (!*pp) {
+		if (!(*pp = calloc(1, sizeof **pp)))
+			return NULL;
+	}
+	(*pp)->flow = *st;
+	(*pp)->flow.user = NULL;
+	return &(*pp)->flow;
+}
+
+static void shadow_drop(struct engine *e, uint64_t index)
+{
+	struct shadow **pp = shadow_slot(e, index), *s = *pp;
+
+	if (s) {
+		*pp = s->next;
+		free(s);
+	}
+}
+
+static void shadows_free(struct engine *e)
+{
+	for (size_t i = 0; i < SHADOW_BUCKETS; i++)
+		while (e->shadows[i]) {
+			struct shadow *s = e->shadows[i];
+			e->shadows[i] = s->next;
+			free(s);
+		}
+	while (e->ending) {
+		struct shadow *s = e->ending;
+		e->ending = s->next;
+		free(s);
+	}
+}
+
+/* ---- to the reporters ------------------------------------------------------------------ */
+
+static void give_message(struct engine *e, struct mqtt_record *rec, const struct reasm_flow *st)
+{
+	if (e->stopped || !(rec->flow = shadow_of(e, st)))
 		return;
 	e->messages++;
 	if (e->cfg.sessions && !session_message(e->cfg.sessions, rec))
@@ -31,32 +134,318 @@ static void on_message(void *ctx, const struct mqtt_record *rec)
 			e->reps[i].message(e->reps[i].ctx, rec);
 }
 
-static void on_event(void *ctx, const struct framer_event *ev)
+static void give_event(struct engine *e, struct framer_event *ev, const struct reasm_flow *st)
+{
+	int pass;
+
+	if (e->stopped || !(ev->flow = shadow_of(e, st)))
+		return;
+	pass = !e->cfg.sessions || session_event(e->cfg.sessions, ev);
+	for (size_t i = 0; pass && i < e->nreps; i++)
+		if (e->reps[i].event)
+			e->reps[i].event(e->reps[i].ctx, ev);
+	if (ev->kind == FRAMER_EV_END)
+		shadow_drop(e, st->index);
+}
+
+static void give_transport(struct engine *e, struct transport_event *ev,
+			   const struct reasm_flow *st)
+{
+	if (e->stopped || !(ev->flow = shadow_of(e, st)))
+		return;
+	/* --topic, --client and --type select MQTT messages: TLS and WebSocket steps, which
+	 * carry none, are not shown then */
+	if (!(e->cfg.sessions && session_filtering(e->cfg.sessions)))
+		for (size_t i = 0; i < e->nreps; i++)
+			if (e->reps[i].transport)
+				e->reps[i].transport(e->reps[i].ctx, ev);
+	if (ev->kind == TRANSPORT_EV_TLS_END) {
+		/* the framer's end, when it had the connection, follows at once: the copy goes
+		 * when the frame has been given */
+		struct shadow **pp = shadow_slot(e, st->index), *s = *pp;
+		if (s) {
+			*pp = s->next;
+			s->next = e->ending;
+			e->ending = s;
+		}
+	}
+}
+
+static void drop_ending(struct engine *e)
+{
+	while (e->ending) {
+		struct shadow *s = e->ending;
+		e->ending = s->next;
+		free(s);
+	}
+}
+
+static void give_item(struct engine *e, struct item *it)
+{
+	switch (it->kind) {
+	case IT_MSG:
+		give_message(e, &it->u.rec, &it->flow);
+		break;
+	case IT_FEV:
+		give_event(e, &it->u.fev, &it->flow);
+		break;
+	default:
+		give_transport(e, &it->u.tev, &it->flow);
+		break;
+	}
+}
+
+/* ---- held frames ----------------------------------------------------------------------- */
+
+/* The held frame number frame, or NULL when it is not held (it went out already). */
+static struct hframe *held_frame(struct engine *e, uint64_t frame)
+{
+	size_t lo = e->h0, hi = e->nheld;
+
+	if (lo == hi || frame < e->held[lo]->pkt.frame)
+		return NULL;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->held[mid]->pkt.frame <= frame)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return e->held[lo]; /* the frame, or the held one before a number never seen */
+}
+
+static int hold_frame(struct engine *e, const struct cap_pkt *pkt, int begun)
+{
+	struct hframe *h;
+
+	if (e->nheld == e->heldcap) {
+		if (e->h0) {
+			memmove(e->held, e->held + e->h0, (e->nheld - e->h0) * sizeof *e->held);
+			e->nheld -= e->h0;
+			e->h0 = 0;
+		}
+		if (e->nheld == e->heldcap) {
+			size_t nc = e->heldcap ? e->heldcap * 2 : 64;
+			struct hframe **nh = realloc(e->held, nc * sizeof *nh);
+			if (!nh)
+				return -1;
+			e->held = nh;
+			e->heldcap = nc;
+		}
+	}
+	if (!(h = calloc(1, sizeof *h + pkt->caplen)))
+		return -1;
+	h->pkt = *pkt;
+	memcpy(h + 1, pkt->data, pkt->caplen);
+	h->pkt.data = (const uint8_t *)(h + 1);
+	h->begun = begun;
+	h->bytes = sizeof *h + pkt->caplen;
+	e->held[e->nheld++] = h;
+	e->held_bytes += h->bytes;
+	return 0;
+}
+
+static void release_oldest(struct engine *e)
+{
+	struct hframe *h = e->held[e->h0++];
+	struct tcp_seg seg;
+	int rc;
+
+	if (e->h0 == e->nheld)
+		e->h0 = e->nheld = 0;
+	e->held_bytes -= h->bytes;
+	if (!h->begun)
+		for (size_t i = 0; i < e->nreps; i++)
+			if (e->reps[i].frame_begin)
+				e->reps[i].frame_begin(e->reps[i].ctx, &h->pkt);
+	while (h->items) {
+		struct item *it = h->items;
+		h->items = it->next;
+		give_item(e, it);
+		free(it);
+	}
+	rc = decode_packet(&h->pkt, &seg);
+	for (size_t i = 0; i < e->nreps; i++)
+		if (e->reps[i].frame_end)
+			e->reps[i].frame_end(e->reps[i].ctx, &h->pkt, rc == DECODE_OK ? &seg : NULL);
+	drop_ending(e);
+	free(h);
+}
+
+/* Give the frames before wm (all when wm is 0), and the oldest while over the bounds. */
+static void release(struct engine *e, uint64_t wm, const struct cap_pkt *now)
+{
+	while (e->nheld > e->h0) {
+		const struct cap_pkt *old = &e->held[e->h0]->pkt;
+		if (wm && old->frame >= wm && e->held_bytes <= HOLD_BYTES &&
+		    (!now || now->ts_sec - old->ts_sec <= HOLD_SECONDS))
+			return;
+		release_oldest(e);
+	}
+}
+
+/* Copy n bytes at p into the item's blob at *o; returns the copy. */
+static const void *blob_put(struct item *it, size_t *o, const void *p, size_t n)
+{
+	uint8_t *d = it->blob + *o;
+
+	if (!p)
+		return NULL;
+	memcpy(d, p, n);
+	*o += n;
+	return d;
+}
+
+static const char *blob_str(struct item *it, size_t *o, const char *s)
+{
+	return s ? blob_put(it, o, s, strlen(s) + 1) : NULL;
+}
+
+static size_t slen(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static void rebase(struct mqtt_view *v, const uint8_t *from, uint32_t n, const uint8_t *to)
+{
+	if (v->p && v->p >= from && v->p < from + n)
+		v->p = to + (v->p - from);
+}
+
+static struct item *copy_message(const struct mqtt_record *rec)
+{
+	size_t extra = rec->topic_from_alias ? rec->msg.topic.len : 0, o = 0;
+	struct item *it = malloc(sizeof *it + rec->have + extra);
+	struct mqtt_msg *m;
+	struct mqtt_view *views[11];
+	const uint8_t *raw;
+
+	if (!it)
+		return NULL;
+	it->kind = IT_MSG;
+	it->u.rec = *rec;
+	m = &it->u.rec.msg;
+	raw = blob_put(it, &o, rec->raw, rec->have);
+	views[0] = &m->proto_name, views[1] = &m->clientid, views[2] = &m->will_props;
+	views[3] = &m->will_topic, views[4] = &m->will_payload, views[5] = &m->username;
+	views[6] = &m->password, views[7] = &m->topic, views[8] = &m->payload;
+	views[9] = &m->list, views[10] = &m->props;
+	for (int i = 0; i < 11; i++)
+		rebase(views[i], rec->raw, rec->have, raw);
+	if (extra)
+		m->topic.p = blob_put(it, &o, rec->msg.topic.p, extra);
+	it->u.rec.raw = raw;
+	return it;
+}
+
+static struct item *copy_transport(const struct transport_event *ev)
+{
+	const struct tls_client_hello *ch = ev->ch;
+	size_t n = slen(ev->proto) + slen(ev->info) + slen(ev->sni) + slen(ev->handshake) +
+		   slen(ev->failure) + slen(ev->text) + ev->ncerts * sizeof *ev->certs, o = 0;
+	struct transport_event *c;
+	struct item *it;
+
+	if (ch)
+		n += 32 + ch->sni_len + ch->alpn_len;
+	if (ev->sh)
+		n += 32;
+	if (!(it = malloc(sizeof *it + n)))
+		return NULL;
+	it->kind = IT_TEV;
+	c = &it->u.tev;
+	*c = *ev;
+	c->proto = blob_str(it, &o, ev->proto);
+	c->info = blob_str(it, &o, ev->info);
+	c->sni = blob_str(it, &o, ev->sni);
+	c->handshake = blob_str(it, &o, ev->handshake);
+	c->failure = blob_str(it, &o, ev->failure);
+	c->text = blob_str(it, &o, ev->text);
+	c->certs = ev->ncerts ? blob_put(it, &o, ev->certs, ev->ncerts * sizeof *ev->certs) : NULL;
+	if (ch) {
+		it->ch = *ch;
+		it->ch.random = ch->random ? blob_put(it, &o, ch->random, 32) : NULL;
+		it->ch.sni = ch->sni ? blob_put(it, &o, ch->sni, ch->sni_len) : NULL;
+		it->ch.alpn = ch->alpn ? blob_put(it, &o, ch->alpn, ch->alpn_len) : NULL;
+		c->ch = &it->ch;
+	}
+	if (ev->sh) {
+		it->sh = *ev->sh;
+		it->sh.random = ev->sh->random ? blob_put(it, &o, ev->sh->random, 32) : NULL;
+		c->sh = &it->sh;
+	}
+	return it;
+}
+
+/* Hold it with its frame; 0 when that frame went out already (then it is given now). */
+static int attach(struct engine *e, uint64_t frame, struct item *it,
+		  const struct reasm_flow *st)
+{
+	struct hframe *h = held_frame(e, frame);
+
+	if (!h)
+		return 0;
+	it->next = NULL;
+	it->flow = *st;
+	if (h->tail)
+		h->tail->next = it;
+	else
+		h->items = it;
+	h->tail = it;
+	return 1;
+}
+
+static void on_message(void *ctx, const struct mqtt_record *rec)
 {
 	struct engine *e = ctx;
+	struct mqtt_record copy;
+	struct item *it;
 
 	if (e->stopped)
 		return;
-	if (e->cfg.sessions && !session_event(e->cfg.sessions, ev))
+	if (e->nheld > e->h0 && held_frame(e, rec->at.frame)) {
+		if ((it = copy_message(rec)) && attach(e, rec->at.frame, it, rec->flow))
+			return;
+		free(it);
+	}
+	if (e->nheld > e->h0 || rec->at.frame < e->frames)
+		e->late += rec->at.frame < e->frames && !held_frame(e, rec->at.frame);
+	copy = *rec;
+	give_message(e, &copy, rec->flow);
+}
+
+static void on_event(void *ctx, const struct framer_event *ev)
+{
+	struct engine *e = ctx;
+	struct framer_event copy = *ev;
+	struct item *it;
+
+	if (e->stopped)
 		return;
-	for (size_t i = 0; i < e->nreps; i++)
-		if (e->reps[i].event)
-			e->reps[i].event(e->reps[i].ctx, ev);
+	if (e->nheld > e->h0 && held_frame(e, ev->at.frame) && (it = malloc(sizeof *it))) {
+		it->kind = IT_FEV;
+		it->u.fev = *ev;
+		if (attach(e, ev->at.frame, it, ev->flow))
+			return;
+		free(it);
+	}
+	give_event(e, &copy, ev->flow);
 }
 
 static void on_transport(void *ctx, const struct transport_event *ev)
 {
 	struct engine *e = ctx;
+	struct transport_event copy = *ev;
+	struct item *it;
 
 	if (e->stopped)
 		return;
-	/* --topic, --client and --type select MQTT messages: TLS and WebSocket steps, which
-	 * carry none, are not shown then */
-	if (e->cfg.sessions && session_filtering(e->cfg.sessions))
-		return;
-	for (size_t i = 0; i < e->nreps; i++)
-		if (e->reps[i].transport)
-			e->reps[i].transport(e->reps[i].ctx, ev);
+	if (e->nheld > e->h0 && held_frame(e, ev->at.frame)) {
+		if ((it = copy_transport(ev)) && attach(e, ev->at.frame, it, ev->flow))
+			return;
+		free(it);
+	}
+	give_transport(e, &copy, ev->flow);
 }
 
 /* Every port of ports, tls and ws once: the ports reassembly follows. */
@@ -106,22 +495,36 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 {
 	struct tcp_seg seg;
-	int rc;
+	uint64_t wm;
+	int rc, holding;
 
 	if (e->stopped)
 		return 1;
 	e->frames++;
-	for (size_t i = 0; i < e->nreps; i++)
-		if (e->reps[i].frame_begin)
-			e->reps[i].frame_begin(e->reps[i].ctx, pkt);
+	holding = e->nheld > e->h0;
+	if (holding && hold_frame(e, pkt, 0) < 0) {
+		release(e, 0, NULL); /* out of memory: give what is held, go on unheld */
+		holding = 0;
+	}
+	if (!holding)
+		for (size_t i = 0; i < e->nreps; i++)
+			if (e->reps[i].frame_begin)
+				e->reps[i].frame_begin(e->reps[i].ctx, pkt);
 	rc = decode_packet(pkt, &seg);
 	if (rc == DECODE_OK)
 		reasm_feed(e->reasm, &seg);
 	else if (rc == DECODE_TRUNCATED || rc == DECODE_MALFORMED)
 		e->bad_frames++;
-	for (size_t i = 0; i < e->nreps; i++)
-		if (e->reps[i].frame_end)
-			e->reps[i].frame_end(e->reps[i].ctx, pkt, rc == DECODE_OK ? &seg : NULL);
+	wm = framer_oldest_pending(e->framer);
+	if (!holding && wm && wm <= pkt->frame && hold_frame(e, pkt, 1) == 0)
+		holding = 1; /* messages of this frame may still come: its end waits */
+	if (!holding) {
+		for (size_t i = 0; i < e->nreps; i++)
+			if (e->reps[i].frame_end)
+				e->reps[i].frame_end(e->reps[i].ctx, pkt, rc == DECODE_OK ? &seg : NULL);
+		drop_ending(e);
+	}
+	release(e, wm, pkt);
 	if (e->cfg.max_messages && e->shown >= e->cfg.max_messages)
 		e->stopped = 1;
 	return e->stopped;
@@ -131,6 +534,7 @@ void engine_finish(struct engine *e)
 {
 	if (!e->stopped)
 		reasm_finish(e->reasm);
+	release(e, 0, NULL);
 	if (e->cfg.sessions)
 		session_finish(e->cfg.sessions); /* those -c left open */
 	for (size_t i = 0; i < e->nreps; i++)
@@ -172,5 +576,16 @@ void engine_free(struct engine *e)
 	reasm_free(e->reasm); /* its close callbacks free the later stages' per-flow state */
 	transport_free(e->transport);
 	framer_free(e->framer);
+	while (e->nheld > e->h0) {
+		struct hframe *h = e->held[e->h0++];
+		while (h->items) {
+			struct item *it = h->items;
+			h->items = it->next;
+			free(it);
+		}
+		free(h);
+	}
+	free(e->held);
+	shadows_free(e);
 	free(e);
 }

@@ -1,15 +1,25 @@
 /* \summary: MQTT framing over reassembled TCP streams: control packets out of byte spans
  *
  * Per direction, a small state machine:
- *   FRAMING  at a packet boundary, or gathering a packet whose header is known
+ *   SYNC     at a packet boundary, or gathering a packet whose header is known
  *   CUT      a packet that lost bytes (a gap, the snap length): its captured prefix is
  *            kept, the rest of its length is counted away, then it is reported as cut
  *   SKIP     a packet over max_buffer: counted away, reported by its header
- *   RESYNC   the position in the stream is unknown (after a gap that left a packet, at a
- *            capture that starts mid-connection, after broken framing): look for the first
- *            offset from which a chain of well-formed packets follows
+ *   RESYNC   the position in the stream is unknown (a capture that starts inside the
+ *            connection, a gap that did not end inside a packet of known length, framing
+ *            that broke): the bytes are kept, and the smallest offset whose chain is
+ *            confirmed is taken (see resync_examine)
  * A boundary is never guessed while the length of the packet in progress is known: a hole
  * inside a packet costs that packet only.
+ *
+ * Framing found by resynchronisation is provisional ("untrusted"): a packet that does not
+ * read, or a header no sender could write, sends the direction back to RESYNC instead of
+ * being reported. Framing known from the stream's first byte is trusted: a broken packet
+ * is then reported as malformed, and framing goes on by its length.
+ *
+ * Undecided bytes (RESYNC, or an untrusted packet in progress) and messages held until the
+ * version of a connection without CONNECT is known are "pending": framer_oldest_pending()
+ * gives the oldest frame they came in, so that the engine can keep lines in frame order.
  */
 #include "mqttdump/framer.h"
 
@@ -17,25 +27,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum fstate { FS_FRAMING = 0, FS_CUT, FS_SKIP, FS_RESYNC };
+enum fstate { FS_SYNC = 0, FS_CUT, FS_SKIP, FS_RESYNC };
+
+/* Bytes of the stream from one frame on: the frame a buffered byte came in is that of the
+ * last span starting at or before it. */
+struct span {
+	uint64_t off;
+	struct frame_ref at;
+};
+
+/* A place in the framer's heap of pending things, keyed by the oldest frame they hold. */
+struct pnode {
+	uint64_t key;
+	uint32_t hidx;        /* 1 + index in the heap; 0: not pending */
+};
 
 struct fdir {
 	uint8_t state;
-	uint8_t started;      /* bytes have been delivered */
-	uint8_t hdr[5];       /* a fixed header still being read */
-	uint8_t hdrhave;
+	uint8_t trusted;      /* framing known from the stream's first byte */
+	uint8_t started;      /* bytes (or a gap) have been delivered */
 	uint8_t cut_lost;     /* CUT: bytes were lost (gap) */
 	uint8_t cut_snap;     /* CUT: bytes were cut by the snap length */
-	struct mqtt_fixhdr h; /* the packet being gathered, once its header is whole */
-	uint32_t total;       /* its size, 0 while the header is incomplete */
-	uint8_t *buf;         /* its bytes so far (CUT: its captured prefix) */
-	uint32_t cap, have;
+	uint8_t head_ok;      /* RESYNC: the candidate at w0 is whole and reads cleanly */
+	uint32_t total;       /* SYNC, CUT: size of the packet at w0 once its header is whole */
+	uint32_t need;        /* RESYNC: buffered bytes needed before looking again */
+	uint64_t captured;    /* CUT: bytes of the packet captured, holes left out */
 	uint64_t skip;        /* CUT, SKIP: bytes of the packet still to come */
 	uint64_t offset;      /* stream offset of the next byte delivered */
-	uint64_t skipped;     /* RESYNC: bytes skipped so far */
-	uint64_t skip_from;   /* RESYNC: stream offset of the first of them */
+	/* Buffered bytes b[w0..len): the first is at stream offset base. SYNC, CUT: the packet
+	 * in progress; RESYNC: the bytes not yet decided. */
+	uint8_t *b;
+	uint32_t w0, len, cap;
+	uint64_t base;
+	struct span *sp;      /* sp[s0..ns): the frames of the buffered bytes */
+	uint32_t s0, ns, scap;
+	/* RESYNC */
+	uint64_t skipped;     /* bytes skipped, not yet reported */
+	uint64_t skip_from;   /* stream offset of the first of them */
 	const char *skip_why;
-	uint64_t first_frame;
+	uint64_t searched;    /* bytes looked at since the direction began */
+	uint64_t work;        /* bytes parsed to check candidates: bounded by searched */
+	uint64_t first_frame; /* SKIP, CUT: the frame of the packet's first byte */
+	struct pnode pn;
 	struct frame_ref last;
 };
 
@@ -55,9 +88,40 @@ struct aliases {
 	uint32_t bytes;
 };
 
+/* A packet of a connection without CONNECT, held until the evidence says how to read it
+ * (3.1.1 and 5.0 read most packets differently): a copy. */
+struct vmsg {
+	struct vmsg *next;
+	struct frame_ref at;
+	uint64_t first_frame;
+	int dir;
+	uint32_t n;
+	uint8_t data[];
+};
+
+/* Held while undecided: at most VQ_MAX packets, VQ_BYTES bytes; then the evidence so far
+ * decides. */
+#define VQ_MAX 256
+#define VQ_BYTES (1u << 20)
+
+struct vinfer {
+	uint8_t decided;      /* the version is known (CONNECT) or inferred */
+	uint16_t only3;       /* packets that read cleanly as 3.1.1 only */
+	uint16_t only5;       /* packets only 5.0 can have sent (AUTH, longer acks, ...) */
+	uint16_t props5;      /* PUBLISH whose 5.0 reading has a valid, non-empty property
+			       * block (and whose 3.1.1 reading is a payload) */
+	uint16_t empty5;      /* PUBLISH that reads as 5.0 with no properties: its 3.1.1
+			       * payload would start with a zero byte */
+	struct vmsg *head, *tail;
+	uint32_t count;
+	uint64_t bytes;
+	struct pnode pn;
+};
+
 struct fconn {
 	struct fdir d[2];
 	struct aliases al[2];
+	struct vinfer vi;
 	uint8_t version;
 	uint8_t inferred;     /* version not from a CONNECT */
 };
@@ -67,8 +131,8 @@ struct framer {
 	struct framer_sink sink;
 	void *ctx;
 	struct framer_stats st;
-	uint8_t *scratch;     /* find_boundary's table, reused */
-	uint32_t scratch_cap;
+	struct pnode **heap;  /* pending directions and version queues, oldest frame first */
+	uint32_t nheap, heapcap;
 };
 
 struct framer *framer_new(const struct framer_config *cfg, const struct framer_sink *sink,
@@ -79,6 +143,8 @@ struct framer *framer_new(const struct framer_config *cfg, const struct framer_s
 	if (!fr)
 		return NULL;
 	fr->cfg = *cfg;
+	if (fr->cfg.max_buffer < 64)
+		fr->cfg.max_buffer = 64;
 	fr->sink = *sink;
 	fr->ctx = ctx;
 	return fr;
@@ -93,8 +159,81 @@ void framer_free(struct framer *fr)
 {
 	if (!fr)
 		return;
-	free(fr->scratch);
+	free(fr->heap);
 	free(fr);
+}
+
+/* ---- the heap of pending things ------------------------------------------------------ */
+
+static void heap_swap(struct framer *fr, uint32_t i, uint32_t j)
+{
+	struct pnode *t = fr->heap[i];
+
+	fr->heap[i] = fr->heap[j];
+	fr->heap[j] = t;
+	fr->heap[i]->hidx = i + 1;
+	fr->heap[j]->hidx = j + 1;
+}
+
+static void heap_fix(struct framer *fr, uint32_t i)
+{
+	while (i > 0 && fr->heap[(i - 1) / 2]->key > fr->heap[i]->key) {
+		heap_swap(fr, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < fr->nheap && fr->heap[l]->key < fr->heap[m]->key)
+			m = l;
+		if (r < fr->nheap && fr->heap[r]->key < fr->heap[m]->key)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(fr, i, m);
+		i = m;
+	}
+}
+
+/* key: the oldest frame pn stands for; 0: nothing pending. */
+static void set_pending(struct framer *fr, struct pnode *pn, uint64_t key)
+{
+	if (!key) {
+		uint32_t i;
+		if (!pn->hidx)
+			return;
+		i = pn->hidx - 1;
+		pn->hidx = 0;
+		if (i != --fr->nheap) {
+			fr->heap[i] = fr->heap[fr->nheap];
+			fr->heap[i]->hidx = i + 1;
+			heap_fix(fr, i);
+		}
+		return;
+	}
+	if (pn->hidx) {
+		if (pn->key != key) {
+			pn->key = key;
+			heap_fix(fr, pn->hidx - 1);
+		}
+		return;
+	}
+	if (fr->nheap == fr->heapcap) {
+		uint32_t nc = fr->heapcap ? fr->heapcap * 2 : 64;
+		struct pnode **nh = realloc(fr->heap, nc * sizeof *nh);
+		if (!nh)
+			return; /* not tracked: lines may come out of frame order */
+		fr->heap = nh;
+		fr->heapcap = nc;
+	}
+	pn->key = key;
+	fr->heap[fr->nheap] = pn;
+	pn->hidx = ++fr->nheap;
+	heap_fix(fr, fr->nheap - 1);
+}
+
+uint64_t framer_oldest_pending(const struct framer *fr)
+{
+	return fr->nheap ? fr->heap[0]->key : 0;
 }
 
 static void send_event(struct framer *fr, struct framer_event *ev)
@@ -114,6 +253,116 @@ static void init_event(struct framer_event *ev, int kind, const struct reasm_flo
 	ev->offset = offset;
 }
 
+/* ---- the buffer of one direction ----------------------------------------------------- */
+
+static uint32_t live(const struct fdir *d)
+{
+	return d->len - d->w0;
+}
+
+/* Room for n more bytes: compacts when the dead prefix is at least as large as what is
+ * live (so each byte moves a bounded number of times), else grows. */
+static int buf_room(struct fdir *d, uint32_t n)
+{
+	uint32_t ncap;
+	uint8_t *nb;
+
+	if (d->len + n <= d->cap)
+		return 0;
+	if (d->w0 && d->w0 >= live(d)) {
+		memmove(d->b, d->b + d->w0, live(d));
+		d->len -= d->w0;
+		d->w0 = 0;
+		if (d->len + n <= d->cap)
+			return 0;
+	}
+	ncap = d->cap ? d->cap : 256;
+	while (ncap < d->len + n)
+		ncap = ncap > UINT32_MAX / 2 ? d->len + n : ncap * 2;
+	if (!(nb = realloc(d->b, ncap)))
+		return -1;
+	d->b = nb;
+	d->cap = ncap;
+	return 0;
+}
+
+static int span_add(struct fdir *d, uint64_t off, const struct frame_ref *at)
+{
+	if (d->ns > d->s0 && d->sp[d->ns - 1].at.frame == at->frame)
+		return 0;
+	if (d->ns == d->scap) {
+		if (d->s0 && d->s0 >= d->ns - d->s0) {
+			memmove(d->sp, d->sp + d->s0, (d->ns - d->s0) * sizeof *d->sp);
+			d->ns -= d->s0;
+			d->s0 = 0;
+		} else {
+			uint32_t nc = d->scap ? d->scap * 2 : 8;
+			struct span *ns = realloc(d->sp, nc * sizeof *ns);
+			if (!ns)
+				return -1;
+			d->sp = ns;
+			d->scap = nc;
+		}
+	}
+	d->sp[d->ns].off = off;
+	d->sp[d->ns].at = *at;
+	d->ns++;
+	return 0;
+}
+
+static int buf_append(struct fdir *d, const uint8_t *p, uint32_t n, const struct frame_ref *at)
+{
+	if (!n)
+		return 0;
+	if (!live(d))
+		d->base = d->offset; /* d->offset: the stream offset of p[0] */
+	if (buf_room(d, n) < 0 || span_add(d, d->base + live(d), at) < 0)
+		return -1;
+	memcpy(d->b + d->len, p, n);
+	d->len += n;
+	return 0;
+}
+
+/* The frame the buffered byte at stream offset off came in. */
+static const struct frame_ref *frame_at(const struct fdir *d, uint64_t off)
+{
+	uint32_t lo = d->s0, hi = d->ns; /* the answer is in [lo, hi) */
+
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (d->sp[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &d->sp[lo].at;
+}
+
+/* The first k buffered bytes are done with. */
+static void buf_drop(struct fdir *d, uint32_t k)
+{
+	d->w0 += k;
+	d->base += k;
+	if (d->w0 == d->len) {
+		d->w0 = d->len = 0;
+		d->s0 = d->ns = 0;
+		return;
+	}
+	while (d->s0 + 1 < d->ns && d->sp[d->s0 + 1].off <= d->base)
+		d->s0++;
+}
+
+static void buf_clear(struct fdir *d)
+{
+	buf_drop(d, live(d));
+}
+
+static void dir_pending(struct framer *fr, struct fdir *d)
+{
+	int pending = live(d) && (d->state == FS_RESYNC || (d->state == FS_SYNC && !d->trusted));
+
+	set_pending(fr, &d->pn, pending ? frame_at(d, d->base)->frame : 0);
+}
 /* ---- what a packet may look like --------------------------------------------------- */
 
 /* Packet types each side may send [MQTT 5.0 2.1.2]. */
@@ -167,114 +416,121 @@ static int plausible(const struct mqtt_fixhdr *h, int dir, uint8_t version)
 	}
 }
 
-/* A whole packet that reads cleanly: no broken field, no rule broken (as either version
- * while the connection's is unknown). */
-static int parses_clean(const uint8_t *p, uint32_t n, uint8_t version)
+/* A header any sender could write: a type that exists, the flags it needs, a remaining
+ * length its type allows. Checked on untrusted framing, where a packet of the other side
+ * (an anomaly, not a loss of framing) must still be reported. */
+static int plausible_any(const struct mqtt_fixhdr *h, uint8_t version)
+{
+	return plausible(h, REASM_TO_BROKER, version) || plausible(h, REASM_TO_CLIENT, version);
+}
+
+/* A whole packet that reads cleanly as version (MQTT_VUNKNOWN: as 3.1.1 or as 5.0). */
+static int clean_as(const uint8_t *p, uint32_t n, uint8_t version)
 {
 	struct mqtt_msg m;
 
-	if (mqtt_parse(p, n, version, &m) == MQTT_OK && m.nwarn == 0)
-		return 1;
-	return version == MQTT_VUNKNOWN && mqtt_parse(p, n, MQTT_V5, &m) == MQTT_OK &&
-	       m.nwarn == 0;
+	return mqtt_parse(p, n, version, &m) == MQTT_OK && m.nwarn == 0;
 }
 
-/*
- * Where can framing start again in the span p[0..n)? Each offset j is scored by the chain
- * of packets that starts there: the chain must fill the span exactly, or end in a plausible
- * packet that runs past it. Returns the smallest offset whose chain fills the span, else the
- * smallest whose chain holds at least two whole packets before running past it, each whole
- * packet parsing cleanly; n when there is none. At offset 0, when lenient (a capture that
- * starts mid-connection, whose first bytes are usually a packet boundary), one plausible
- * header or first byte is enough. Linear in n but for the parse checks.
- */
-static uint32_t find_boundary(struct framer *fr, const uint8_t *p, uint32_t n, int dir,
-			      uint8_t version, int lenient)
+static int parses_clean(const uint8_t *p, uint32_t n, uint8_t version)
 {
-	/* scratch[j]: 0 bad; 1 fills exactly; 2 + k: runs past the end after k whole packets */
-	uint32_t best_open = n;
-
-	if (n > fr->scratch_cap) {
-		uint8_t *s = realloc(fr->scratch, n);
-		if (!s)
-			return n;
-		fr->scratch = s;
-		fr->scratch_cap = n;
-	}
-	for (uint32_t j = n; j-- > 0;) {
-		struct mqtt_fixhdr h;
-		uint32_t t, next;
-		int rc = mqtt_fixed_header(p + j, n - j, &h);
-
-		fr->scratch[j] = 0;
-		if (rc == MQTT_TRUNCATED) {
-			fr->scratch[j] = plausible_first(p[j], dir) ? 2 : 0;
-			continue;
-		}
-		if (rc != MQTT_OK || !plausible(&h, dir, version))
-			continue;
-		t = h.hdrlen + h.remlen;
-		if (t > n - j) {
-			fr->scratch[j] = 2;
-			continue;
-		}
-		next = j + t;
-		if (next == n)
-			fr->scratch[j] = 1;
-		else if (fr->scratch[next] == 1)
-			fr->scratch[j] = 1;
-		else if (fr->scratch[next] >= 2)
-			fr->scratch[j] = fr->scratch[next] < 250 ? fr->scratch[next] + 1 : 250;
-	}
-	if (lenient && fr->scratch[0])
-		return 0;
-	for (uint32_t j = 0; j < n; j++) {
-		uint8_t s = fr->scratch[j];
-		uint32_t k;
-		int ok = 1;
-
-		if (s == 0 || (s >= 2 && s < 4))
-			continue;
-		/* every whole packet of the chain must read cleanly */
-		for (k = j; k < n && ok;) {
-			struct mqtt_fixhdr h;
-			if (mqtt_fixed_header(p + k, n - k, &h) != MQTT_OK ||
-			    h.remlen > n - k - h.hdrlen)
-				break;
-			ok = parses_clean(p + k, h.hdrlen + h.remlen, version);
-			k += h.hdrlen + h.remlen;
-		}
-		if (!ok)
-			continue;
-		if (s == 1)
-			return j;
-		if (best_open == n)
-			best_open = j;
-	}
-	return best_open;
+	if (version != MQTT_VUNKNOWN)
+		return clean_as(p, n, version);
+	return clean_as(p, n, MQTT_V311) || clean_as(p, n, MQTT_V5);
 }
 
-/* ---- version of a connection without CONNECT --------------------------------------- */
-
-/* Packets that only MQTT 5.0 can produce: AUTH, and acknowledgements longer than 3.1.1
- * allows (reason codes, properties). */
-static int proves_v5(const struct mqtt_fixhdr *h)
+/* The first bytes of a packet that is not whole yet (have of its h->hdrlen + h->remlen):
+ * 0 when they already show it cannot be one, else how many bytes to have before looking
+ * again (the whole packet when nothing more can be told before). PUBLISH, SUBSCRIBE and
+ * UNSUBSCRIBE, the packets that can be long, are checked field by field as they come. */
+static uint32_t prefix_ok(const uint8_t *p, uint32_t have, const struct mqtt_fixhdr *h)
 {
+	uint32_t t = h->hdrlen + h->remlen, o = h->hdrlen;
+	uint16_t n;
+
 	switch (h->type) {
-	case MQTT_AUTH:
+	case MQTT_PUBLISH: {
+		struct mqtt_view topic;
+		if (have < o + 2)
+			return o + 2;
+		n = (uint16_t)(p[o] << 8 | p[o + 1]);
+		if (o + 2 + n + (((h->flags >> 1) & 3) ? 2u : 0u) > t)
+			return 0;
+		if (have < o + 2 + n)
+			return o + 2 + n;
+		topic.p = p + o + 2;
+		topic.len = n;
+		if (mqtt_utf8_check(topic) != MQTT_UTF8_OK ||
+		    memchr(topic.p, '+', n) || memchr(topic.p, '#', n))
+			return 0;
+		o += 2 + n;
+		if ((h->flags >> 1) & 3) {
+			if (have < o + 2)
+				return o + 2;
+			if (!p[o] && !p[o + 1])
+				return 0; /* packet id 0 */
+		}
+		return t;
+	}
+	case MQTT_SUBSCRIBE: case MQTT_UNSUBSCRIBE:
+		if (have < o + 2)
+			return o + 2;
+		return p[o] || p[o + 1] ? t : 0;
+	default:
+		return t;
+	}
+}
+
+/* ---- the version of a connection without CONNECT ------------------------------------ */
+
+/* What one whole packet says of the version. */
+static void weigh(struct vinfer *vi, const uint8_t *p, uint32_t n)
+{
+	struct mqtt_msg m3, m5;
+	int c3 = mqtt_parse(p, n, MQTT_V311, &m3) == MQTT_OK && m3.nwarn == 0;
+	int c5 = mqtt_parse(p, n, MQTT_V5, &m5) == MQTT_OK && m5.nwarn == 0;
+
+	if (c3 && !c5)
+		vi->only3++;
+	else if (c5 && !c3)
+		vi->only5++;
+	else if (c3 && c5 && m5.hdr.type == MQTT_PUBLISH) {
+		if (m5.props.len)
+			vi->props5++;
+		else
+			vi->empty5++;
+	}
+}
+
+/* MQTT_V5 or MQTT_V311 when the evidence decides; 0 while it does not. final: decide now
+ * (held too long, or the connection ended), 3.1.1 unless 5.0 has more for it. */
+static uint8_t verdict(const struct vinfer *vi, int final)
+{
+	if (vi->only3 && !vi->only5)
+		return MQTT_V311;
+	if (!vi->only3 && (vi->only5 || vi->props5 >= 2 || vi->empty5 >= 4 ||
+			   (vi->props5 && vi->empty5)))
+		return MQTT_V5;
+	if (!final)
+		return 0;
+	return vi->only5 + vi->props5 + vi->empty5 > vi->only3 ? MQTT_V5 : MQTT_V311;
+}
+
+/* Packets read the same in either version: held only to keep their place in line. */
+static int version_blind(const uint8_t *p, uint32_t n)
+{
+	switch (p[0] >> 4) {
+	case MQTT_PINGREQ: case MQTT_PINGRESP:
 		return 1;
-	case MQTT_CONNACK: case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL:
-	case MQTT_PUBCOMP: case MQTT_UNSUBACK:
-		return h->remlen > 2;
+	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
+	case MQTT_UNSUBACK:
+		return n == 4;
 	case MQTT_DISCONNECT:
-		return h->remlen > 0;
+		return n == 2;
 	default:
 		return 0;
 	}
 }
-
-/* ---- topic aliases ----------------------------------------------------------------- */
-
 static uint16_t topic_alias(const struct mqtt_msg *m)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(m->props);
@@ -336,32 +592,27 @@ static void free_aliases(struct aliases *al)
 
 /* ---- reporting a packet ------------------------------------------------------------ */
 
+static void fill_version(const struct fconn *c, struct mqtt_record *rec)
+{
+	rec->version = c->version ? c->version : MQTT_V311;
+	rec->version_inferred = c->version == MQTT_VUNKNOWN || c->inferred;
+}
+
+/* A whole packet, read as the connection's version. */
 static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *p,
 		 uint32_t n, const struct frame_ref *at, uint64_t first_frame)
 {
 	struct fconn *c = f->user;
 	struct mqtt_record rec;
-	struct mqtt_fixhdr h;
 	int rc;
 
-	/* only a connection without CONNECT has a version to infer: test that first */
-	if (c->version != MQTT_V5 && (c->version == MQTT_VUNKNOWN || c->inferred) &&
-	    mqtt_fixed_header(p, n, &h) == MQTT_OK && h.type != MQTT_CONNECT &&
-	    proves_v5(&h)) {
-		struct framer_event ev;
-		c->version = MQTT_V5;
-		c->inferred = 1;
-		init_event(&ev, FRAMER_EV_VERSION, f, dir, at, c->d[dir].offset);
-		ev.version = MQTT_V5;
-		ev.text = "no CONNECT seen; a packet only MQTT 5.0 has shows the version";
-		send_event(fr, &ev);
-	}
 	/* mqtt_parse clears rec.msg (the bulk of the record) itself */
 	memset(&rec, 0, offsetof(struct mqtt_record, msg));
 	rc = mqtt_parse(p, n, c->version, &rec.msg);
 	if (rec.msg.hdr.type == MQTT_CONNECT && rec.msg.proto_level) {
 		c->version = rec.msg.version; /* the level decides how what follows is read */
 		c->inferred = 0;
+		c->vi.decided = 1;
 	}
 	if (rc != MQTT_OK)
 		fr->st.malformed++;
@@ -372,52 +623,143 @@ static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t
 	rec.dir = dir;
 	rec.at = *at;
 	rec.first_frame = first_frame;
-	rec.version = c->version ? c->version : MQTT_V311;
-	rec.version_inferred = c->version == MQTT_VUNKNOWN || c->inferred;
+	fill_version(c, &rec);
 	rec.length_known = 1;
 	rec.have = n;
+	rec.captured = n;
 	rec.raw = p;
 	if (fr->sink.message)
 		fr->sink.message(fr->ctx, &rec);
 }
 
-/* The packet in progress will not be whole: report what was captured of it. */
+/* The evidence decided (or must): say so, then report what was held, in order. */
+static void vq_flush(struct framer *fr, struct reasm_flow *f, uint8_t version,
+		     const struct frame_ref *at)
+{
+	struct fconn *c = f->user;
+	struct vinfer *vi = &c->vi;
+	struct vmsg *m;
+
+	vi->decided = 1;
+	if (version == MQTT_V5 && c->version == MQTT_VUNKNOWN) {
+		struct framer_event ev;
+		c->version = MQTT_V5;
+		c->inferred = 1;
+		init_event(&ev, FRAMER_EV_VERSION, f, vi->head ? vi->head->dir : 0,
+			   vi->head ? &vi->head->at : at, 0);
+		ev.version = MQTT_V5;
+		ev.text = "no CONNECT seen; its packets read as MQTT 5.0 only";
+		send_event(fr, &ev);
+	}
+	while ((m = vi->head)) {
+		vi->head = m->next;
+		emit(fr, f, m->dir, m->data, m->n, &m->at, m->first_frame);
+		free(m);
+	}
+	vi->tail = NULL;
+	vi->count = 0;
+	vi->bytes = 0;
+	set_pending(fr, &vi->pn, 0);
+}
+
+static void vq_hold(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *p,
+		    uint32_t n, const struct frame_ref *at, uint64_t first_frame)
+{
+	struct vinfer *vi = &((struct fconn *)f->user)->vi;
+	struct vmsg *m = malloc(sizeof *m + n);
+
+	if (!m) {
+		vq_flush(fr, f, verdict(vi, 1), at);
+		emit(fr, f, dir, p, n, at, first_frame);
+		return;
+	}
+	m->next = NULL;
+	m->at = *at;
+	m->first_frame = first_frame;
+	m->dir = dir;
+	m->n = n;
+	memcpy(m->data, p, n);
+	if (vi->tail)
+		vi->tail->next = m;
+	else
+		vi->head = m;
+	vi->tail = m;
+	vi->count++;
+	vi->bytes += n;
+	if (!vi->pn.hidx)
+		set_pending(fr, &vi->pn, first_frame < at->frame ? first_frame : at->frame);
+}
+
+/* A whole packet found by framing. On a connection whose version no CONNECT gave, the
+ * packets that 3.1.1 and 5.0 read differently wait (bounded) for the evidence of
+ * several: never one packet's word. */
+static void packet(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *p,
+		   uint32_t n, const struct frame_ref *at, uint64_t first_frame)
+{
+	struct fconn *c = f->user;
+	struct vinfer *vi = &c->vi;
+	uint8_t v;
+
+	if (vi->decided || (p[0] >> 4) == MQTT_CONNECT) {
+		if (vi->head)
+			vq_flush(fr, f, verdict(vi, 1), at);
+		emit(fr, f, dir, p, n, at, first_frame);
+		return;
+	}
+	weigh(vi, p, n);
+	if ((v = verdict(vi, 0))) {
+		vq_flush(fr, f, v, at);
+		emit(fr, f, dir, p, n, at, first_frame);
+		return;
+	}
+	if (!vi->head && version_blind(p, n)) {
+		emit(fr, f, dir, p, n, at, first_frame);
+		return;
+	}
+	vq_hold(fr, f, dir, p, n, at, first_frame);
+	if (vi->count >= VQ_MAX || vi->bytes >= VQ_BYTES)
+		vq_flush(fr, f, verdict(vi, 1), at);
+}
+
+/* The packet at the head of the buffer will not be whole: report what was captured of
+ * it (the prefix before the first missing byte; captured counts the bytes after holes
+ * too). */
 static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
 		     const struct frame_ref *at, int lost, int snap)
 {
 	struct fconn *c = f->user;
 	struct fdir *d = &c->d[dir];
 	struct mqtt_record rec;
-	uint8_t first = d->total ? (d->have ? d->buf[0] : d->hdr[0]) : d->hdr[0];
+	uint32_t have = d->total && live(d) > d->total ? d->total : live(d);
 
+	if (c->vi.head)
+		vq_flush(fr, f, verdict(&c->vi, 1), at); /* keep the connection's order */
 	memset(&rec, 0, sizeof rec);
 	rec.flow = f;
 	rec.dir = dir;
 	rec.at = *at;
 	rec.first_frame = d->first_frame;
-	rec.version = c->version ? c->version : MQTT_V311;
-	rec.version_inferred = c->version == MQTT_VUNKNOWN || c->inferred;
+	fill_version(c, &rec);
 	rec.incomplete = (uint8_t)(lost || !snap);
 	rec.truncated = (uint8_t)snap;
+	rec.have = have;
+	rec.captured = (uint32_t)(d->captured > have ? d->captured : have);
+	rec.raw = d->b + d->w0;
 	if (d->total) {
 		rec.length_known = 1;
-		rec.have = d->have;
-		rec.raw = d->buf;
 		/* the fields the prefix holds; "malformed" only because it is cut */
-		mqtt_parse(d->buf, d->have, rec.version, &rec.msg);
+		mqtt_parse(rec.raw, have, rec.version, &rec.msg);
 		rec.msg.nwarn = 0;
 		if (rec.msg.hdr.type == MQTT_CONNECT && rec.msg.proto_level) {
 			/* even cut, a CONNECT tells how the connection's packets read */
 			c->version = rec.msg.version;
 			c->inferred = 0;
-			rec.version = c->version;
-			rec.version_inferred = 0;
+			c->vi.decided = 1;
+			fill_version(c, &rec);
 		}
 	} else {
-		rec.have = d->hdrhave;
-		rec.raw = d->hdr;
-		rec.msg.hdr.type = first >> 4;
-		rec.msg.hdr.flags = first & 0x0f;
+		rec.msg.hdr.type = rec.raw[0] >> 4;
+		rec.msg.hdr.flags = rec.raw[0] & 0x0f;
 		rec.msg.version = rec.version;
 	}
 	if (rec.truncated)
@@ -428,22 +770,26 @@ static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
 		fr->sink.message(fr->ctx, &rec);
 }
 
-/* A fixed header whose remaining length runs past 4 bytes: the packet is reported by its
- * first byte, as Wireshark does ("Publish Message[Malformed Packet]"). */
+/* A fixed header whose remaining length runs past 4 bytes, on trusted framing: the
+ * packet is reported by its first byte, as Wireshark does ("Publish Message[Malformed
+ * Packet]"). */
 static void emit_bad_header(struct framer *fr, struct reasm_flow *f, int dir,
-			    const uint8_t *hdr, uint32_t n, const struct frame_ref *at)
+			    const uint8_t *hdr, uint32_t n, const struct frame_ref *at,
+			    uint64_t first_frame)
 {
 	struct fconn *c = f->user;
 	struct mqtt_record rec;
 
+	if (c->vi.head)
+		vq_flush(fr, f, verdict(&c->vi, 1), at);
 	memset(&rec, 0, sizeof rec);
 	rec.flow = f;
 	rec.dir = dir;
 	rec.at = *at;
-	rec.first_frame = c->d[dir].first_frame ? c->d[dir].first_frame : at->frame;
-	rec.version = c->version ? c->version : MQTT_V311;
-	rec.version_inferred = c->version == MQTT_VUNKNOWN || c->inferred;
+	rec.first_frame = first_frame;
+	fill_version(c, &rec);
 	rec.have = n;
+	rec.captured = n;
 	rec.raw = hdr;
 	rec.msg.hdr.type = hdr[0] >> 4;
 	rec.msg.hdr.flags = hdr[0] & 0x0f;
@@ -459,66 +805,296 @@ static void emit_bad_header(struct framer *fr, struct reasm_flow *f, int dir,
 		fr->sink.message(fr->ctx, &rec);
 }
 
-/* ---- buffers and states ------------------------------------------------------------ */
-
-static int reserve(struct framer *fr, struct fdir *d, uint32_t want)
-{
-	uint32_t ncap;
-	uint8_t *nb;
-
-	if (want <= d->cap)
-		return 0;
-	ncap = d->cap ? d->cap : 256;
-	while (ncap < want)
-		ncap = ncap > UINT32_MAX / 2 ? want : ncap * 2;
-	if (ncap > fr->cfg.max_buffer && want <= fr->cfg.max_buffer)
-		ncap = fr->cfg.max_buffer;
-	if (!(nb = realloc(d->buf, ncap)))
-		return -1;
-	d->buf = nb;
-	d->cap = ncap;
-	return 0;
-}
-
-static void reset_packet(struct fdir *d)
-{
-	d->hdrhave = 0;
-	d->total = 0;
-	d->have = 0;
-	d->cut_lost = d->cut_snap = 0;
-}
-
-/* A packet in progress: a header byte or more has been seen. */
-static int in_packet(const struct fdir *d)
-{
-	return d->hdrhave > 0 || d->total > 0;
-}
+/* ---- resynchronisation ------------------------------------------------------------- */
 
 static void start_resync(struct fdir *d, const char *why)
 {
 	d->state = FS_RESYNC;
-	d->skip = 0;
-	d->skipped = 0;
-	d->skip_from = d->offset;
-	d->skip_why = why;
+	d->head_ok = 0;
+	d->need = 0;
+	d->total = 0;
+	if (!d->skipped)
+		d->skip_why = why;
 }
 
-/* Resynchronised, or the stream ended: one event for all the bytes skipped. */
-static void end_resync(struct framer *fr, struct reasm_flow *f, int dir,
-		       const struct frame_ref *at)
+/* One event for the bytes skipped so far. */
+static void report_skipped(struct framer *fr, struct reasm_flow *f, int dir,
+			   const struct frame_ref *at)
 {
 	struct fdir *d = &((struct fconn *)f->user)->d[dir];
 	struct framer_event ev;
 
-	if (d->skipped) {
-		init_event(&ev, FRAMER_EV_SKIPPED, f, dir, at, d->skip_from);
-		ev.len = d->skipped;
-		ev.text = d->skip_why;
-		send_event(fr, &ev);
-		fr->st.resyncs++;
-	}
+	if (!d->skipped)
+		return;
+	init_event(&ev, FRAMER_EV_SKIPPED, f, dir, at, d->skip_from);
+	ev.len = d->skipped;
+	ev.text = d->skip_why;
+	send_event(fr, &ev);
+	fr->st.resyncs++;
 	d->skipped = 0;
-	d->state = FS_FRAMING;
+}
+
+/* The first k buffered bytes cannot start a packet. */
+static void skip_bytes(struct framer *fr, struct fdir *d, uint32_t k)
+{
+	if (!k)
+		return;
+	if (!d->skipped)
+		d->skip_from = d->base;
+	d->skipped += k;
+	fr->st.bytes_skipped += k;
+	buf_drop(d, k);
+}
+
+enum { R_WAIT, R_REJECT, R_CONFIRM };
+
+/* Parse work is bounded by the bytes searched: a stream built so that every offset
+ * starts a long packet that must be read to its end costs no more than this many times
+ * its length. */
+#define WORK_PER_BYTE 64
+
+/* May the packet of t bytes at q be read to check it? Counts the work. */
+static int afford(struct fdir *d, uint32_t t)
+{
+	if (d->work > WORK_PER_BYTE * d->searched + (1u << 20) && t > 4096)
+		return 0;
+	d->work += t;
+	return 1;
+}
+
+/*
+ * The candidate boundary at the head of the buffer: can a packet start there?
+ * Confirmed when it is whole and reads cleanly (every field checked, as either version
+ * while the connection's is unknown) and either the packet after it is whole and reads
+ * cleanly too, or it ends exactly where the bytes end and final says no byte follows
+ * them (a gap, the end of the stream). Rejected as soon as its bytes show it cannot be;
+ * else the buffer must hold d->need bytes before it is looked at again. Each offset is
+ * the head once, and looked at again only when more bytes arrived past what it needed:
+ * the search is linear in the bytes (but for the bounded parse work).
+ */
+static int resync_examine(struct framer *fr, struct fdir *d, int dir, uint8_t version,
+			  int final)
+{
+	const uint8_t *q = d->b + d->w0;
+	uint32_t have = live(d), w = fr->cfg.max_buffer, t, t2, k;
+	struct mqtt_fixhdr h, h2;
+	int rc;
+
+	if (!plausible_first(q[0], dir))
+		return R_REJECT;
+	rc = mqtt_fixed_header(q, have, &h);
+	if (rc == MQTT_TRUNCATED) {
+		d->need = have + 1;
+		return final ? R_REJECT : R_WAIT;
+	}
+	if (rc != MQTT_OK || !plausible(&h, dir, version))
+		return R_REJECT;
+	t = h.hdrlen + h.remlen;
+	if (t > w)
+		return R_REJECT;
+	if (t > have) {
+		if (final || !(k = prefix_ok(q, have, &h)))
+			return R_REJECT;
+		d->need = k;
+		return R_WAIT;
+	}
+	if (!d->head_ok) {
+		if (!afford(d, t) || !parses_clean(q, t, version))
+			return R_REJECT;
+		d->head_ok = 1;
+	}
+	if (t == have) {
+		d->need = have + 1;
+		return final ? R_CONFIRM : R_WAIT;
+	}
+	/* the packet after it */
+	if (!plausible_first(q[t], dir))
+		return R_REJECT;
+	rc = mqtt_fixed_header(q + t, have - t, &h2);
+	if (rc == MQTT_TRUNCATED) {
+		d->need = have + 1;
+		return final ? R_REJECT : R_WAIT;
+	}
+	if (rc != MQTT_OK || !plausible(&h2, dir, version))
+		return R_REJECT;
+	t2 = h2.hdrlen + h2.remlen;
+	if (t2 > w - t)
+		return R_REJECT; /* the evidence would not fit in the window */
+	if (t2 > have - t) {
+		if (final || !(k = prefix_ok(q + t, have - t, &h2)))
+			return R_REJECT;
+		d->need = t + k;
+		return R_WAIT;
+	}
+	return afford(d, t2) && parses_clean(q + t, t2, version) ? R_CONFIRM : R_REJECT;
+}
+
+static void sync_buffer(struct framer *fr, struct reasm_flow *f, int dir);
+
+/* Look for a boundary in the buffered bytes. final: no byte will follow them (a gap or
+ * the end of the stream comes next). */
+static void resync_run(struct framer *fr, struct reasm_flow *f, int dir, int final)
+{
+	struct fconn *c = f->user;
+	struct fdir *d = &c->d[dir];
+
+	while (d->state == FS_RESYNC && live(d)) {
+		int r;
+		if (!final && live(d) < d->need)
+			return;
+		r = resync_examine(fr, d, dir, c->version, final);
+		if (r == R_WAIT)
+			return;
+		if (r == R_REJECT) {
+			d->head_ok = 0;
+			d->need = 0;
+			d->searched++;
+			skip_bytes(fr, d, 1);
+			continue;
+		}
+		report_skipped(fr, f, dir, frame_at(d, d->base));
+		d->state = FS_SYNC;
+		d->trusted = 0;
+		d->total = 0;
+		sync_buffer(fr, f, dir);
+	}
+}
+
+/* ---- framing ------------------------------------------------------------------------ */
+
+/* Untrusted framing goes on through packets that read to their end (as either version
+ * while the connection's is unknown), rules broken or not: an anomaly of the sender is
+ * reported, not taken for a loss of framing. */
+static int reads(const uint8_t *p, uint32_t n, uint8_t version)
+{
+	struct mqtt_msg m;
+
+	if (mqtt_parse(p, n, version, &m) == MQTT_OK)
+		return 1;
+	return version == MQTT_VUNKNOWN && mqtt_parse(p, n, MQTT_V5, &m) == MQTT_OK;
+}
+
+/* Untrusted framing broke at the packet at the head of the buffer: it is not a packet;
+ * look for one from the next byte. */
+static void lose_sync(struct framer *fr, struct reasm_flow *f, int dir)
+{
+	struct fdir *d = &((struct fconn *)f->user)->d[dir];
+
+	start_resync(d, "framing found again did not hold");
+	d->searched++;
+	skip_bytes(fr, d, 1);
+}
+
+/* The header of the packet at the head of the buffer is whole (rc, h): can framing go
+ * on with it? Returns 1 when it can; else the direction has changed state. */
+static int header_ok(struct framer *fr, struct reasm_flow *f, int dir, int rc,
+		     const struct mqtt_fixhdr *h, const struct frame_ref *at)
+{
+	struct fconn *c = f->user;
+	struct fdir *d = &c->d[dir];
+	uint32_t t = h->hdrlen + h->remlen;
+
+	if (!d->trusted && (rc != MQTT_OK || !plausible_any(h, c->version) ||
+			    t > fr->cfg.max_buffer)) {
+		lose_sync(fr, f, dir);
+		return 0;
+	}
+	if (rc == MQTT_MALFORMED) {
+		emit_bad_header(fr, f, dir, d->b + d->w0, 5, at, frame_at(d, d->base)->frame);
+		buf_drop(d, 5);
+		start_resync(d, "a remaining length longer than 4 bytes: not MQTT framing");
+		return 0;
+	}
+	if (t > fr->cfg.max_buffer) {
+		struct framer_event ev;
+		init_event(&ev, FRAMER_EV_OVERSIZE, f, dir, at, d->base);
+		ev.len = t;
+		ev.type = h->type;
+		send_event(fr, &ev);
+		fr->st.oversize++;
+		d->first_frame = frame_at(d, d->base)->frame;
+		d->skip = t > live(d) ? t - live(d) : 0;
+		fr->st.oversize_bytes += t;
+		buf_clear(d);
+		d->total = 0;
+		d->state = d->skip ? FS_SKIP : FS_SYNC;
+		return 0;
+	}
+	d->total = t;
+	return 1;
+}
+
+/* Frame the packets at the head of the buffer while they are whole. */
+static void sync_buffer(struct framer *fr, struct reasm_flow *f, int dir)
+{
+	struct fconn *c = f->user;
+	struct fdir *d = &c->d[dir];
+
+	while (d->state == FS_SYNC && live(d)) {
+		const uint8_t *q = d->b + d->w0;
+		struct mqtt_fixhdr h;
+		int rc;
+
+		if (!d->total) {
+			rc = mqtt_fixed_header(q, live(d), &h);
+			if (rc == MQTT_TRUNCATED)
+				return;
+			if (!header_ok(fr, f, dir, rc, &h, frame_at(d, d->base + live(d) - 1)))
+				continue;
+		}
+		if (d->total > live(d))
+			return;
+		if (!d->trusted && !reads(q, d->total, c->version)) {
+			lose_sync(fr, f, dir);
+			continue;
+		}
+		packet(fr, f, dir, q, d->total, frame_at(d, d->base + d->total - 1),
+		       frame_at(d, d->base)->frame);
+		buf_drop(d, d->total);
+		d->total = 0;
+	}
+}
+
+/* Bytes in SYNC: whole packets at a boundary are read where they lie; the rest is
+ * buffered. Returns how many of the n bytes it took: it stops when the state changes. */
+static uint32_t sync_feed(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *p,
+			  uint32_t n, const struct frame_ref *at)
+{
+	struct fconn *c = f->user;
+	struct fdir *d = &c->d[dir];
+	uint32_t n0 = n;
+
+	while (n && d->state == FS_SYNC) {
+		struct mqtt_fixhdr h;
+		uint32_t k, t;
+		int rc;
+
+		if (live(d)) {
+			/* a packet in progress: complete its header, then its bytes */
+			k = d->total ? d->total - live(d) : 1;
+			k = k < n ? k : n;
+			if (buf_append(d, p, k, at) < 0)
+				return n0;
+			p += k, n -= k, d->offset += k;
+			sync_buffer(fr, f, dir);
+			continue;
+		}
+		rc = mqtt_fixed_header(p, n, &h);
+		t = rc == MQTT_OK ? h.hdrlen + h.remlen : 0;
+		if (rc == MQTT_OK && t <= n && t <= fr->cfg.max_buffer &&
+		    (d->trusted || (plausible_any(&h, c->version) && reads(p, t, c->version)))) {
+			packet(fr, f, dir, p, t, at, at->frame);
+			p += t, n -= t, d->offset += t;
+			continue;
+		}
+		/* not whole here, or not to be trusted: from the buffer */
+		k = rc == MQTT_OK && t <= n ? t : n;
+		if (buf_append(d, p, k, at) < 0)
+			return n0;
+		p += k, n -= k, d->offset += k;
+		sync_buffer(fr, f, dir);
+	}
+	return n0 - n;
 }
 
 /* ---- the byte stream --------------------------------------------------------------- */
@@ -536,21 +1112,11 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 	d->last = *at;
 	if (!d->started) {
 		d->started = 1;
-		if (!f->saw_syn) {
-			/* The capture starts inside the connection: trust offset 0 if it can be a
-			 * packet boundary, else look for one. */
-			uint32_t k = find_boundary(fr, p, n, dir, c->version, 1);
-			if (k) {
-				start_resync(d, "the capture starts inside the connection");
-				d->skipped = k;
-				fr->st.bytes_skipped += k;
-				p += k, n -= k, d->offset += k;
-				if (n)
-					end_resync(fr, f, dir, at);
-			}
-		}
+		d->trusted = f->saw_syn;
+		if (!f->saw_syn)
+			start_resync(d, "the capture starts inside the connection");
 	}
-	while (n > 0) {
+	while (n) {
 		uint32_t k;
 
 		switch (d->state) {
@@ -558,94 +1124,35 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 		case FS_CUT:
 			k = d->skip < n ? (uint32_t)d->skip : n;
 			d->skip -= k;
-			fr->st.bytes_skipped += d->state == FS_SKIP ? k : 0;
+			if (d->state == FS_CUT)
+				d->captured += k;
 			p += k, n -= k, d->offset += k;
 			if (d->skip == 0) {
 				if (d->state == FS_CUT)
 					emit_cut(fr, f, dir, at, d->cut_lost, d->cut_snap);
-				reset_packet(d);
-				d->state = FS_FRAMING;
+				buf_clear(d);
+				d->total = 0;
+				d->state = FS_SYNC;
 			}
 			continue;
 		case FS_RESYNC:
-			k = find_boundary(fr, p, n, dir, c->version, 0);
-			d->skipped += k;
-			fr->st.bytes_skipped += k;
-			p += k, n -= k, d->offset += k;
-			if (n)
-				end_resync(fr, f, dir, at);
-			continue;
+			if (buf_append(d, p, n, at) < 0) {
+				n = 0;
+				break;
+			}
+			d->offset += n;
+			n = 0;
+			resync_run(fr, f, dir, 0);
+			break;
 		default:
+			k = sync_feed(fr, f, dir, p, n, at);
+			if (!k && d->state == FS_SYNC)
+				n = 0; /* out of memory: the bytes are lost */
+			p += k, n -= k;
 			break;
 		}
-
-		if (!in_packet(d)) {
-			/* At a boundary: whole packets in the span are parsed where they lie. */
-			struct mqtt_fixhdr h;
-			int rc = mqtt_fixed_header(p, n, &h);
-			if (rc == MQTT_OK && h.remlen <= n - h.hdrlen) {
-				k = h.hdrlen + h.remlen;
-				emit(fr, f, dir, p, k, at, at->frame);
-				p += k, n -= k, d->offset += k;
-				continue;
-			}
-			if (rc == MQTT_MALFORMED) {
-				d->first_frame = at->frame;
-				emit_bad_header(fr, f, dir, p, 5, at);
-				start_resync(d, "a remaining length longer than 4 bytes: not MQTT framing");
-				d->skip_from = d->offset + 5;
-				d->skipped = 0;
-				p += 5, n -= 5, d->offset += 5;
-				continue;
-			}
-			d->first_frame = at->frame;
-		}
-		if (d->total == 0) {
-			/* Gather the fixed header byte by byte (at most 5). */
-			struct mqtt_fixhdr h;
-			int rc;
-			d->hdr[d->hdrhave++] = *p++;
-			n--;
-			d->offset++;
-			rc = mqtt_fixed_header(d->hdr, d->hdrhave, &h);
-			if (rc == MQTT_TRUNCATED)
-				continue;
-			if (rc == MQTT_MALFORMED) {
-				emit_bad_header(fr, f, dir, d->hdr, 5, at);
-				reset_packet(d);
-				start_resync(d, "a remaining length longer than 4 bytes: not MQTT framing");
-				continue;
-			}
-			d->h = h;
-			d->total = h.hdrlen + h.remlen;
-			if (d->total > fr->cfg.max_buffer) {
-				struct framer_event ev;
-				init_event(&ev, FRAMER_EV_OVERSIZE, f, dir, at, d->offset - h.hdrlen);
-				ev.len = d->total;
-				ev.type = h.type;
-				send_event(fr, &ev);
-				fr->st.oversize++;
-				d->skip = h.remlen;
-				reset_packet(d);
-				d->state = d->skip ? FS_SKIP : FS_FRAMING;
-				continue;
-			}
-			if (reserve(fr, d, d->hdrhave) < 0)
-				return;
-			memcpy(d->buf, d->hdr, d->hdrhave);
-			d->have = d->hdrhave;
-		}
-		k = d->total - d->have < n ? d->total - d->have : n;
-		if (reserve(fr, d, d->have + k) < 0)
-			return;
-		memcpy(d->buf + d->have, p, k);
-		d->have += k;
-		p += k, n -= k, d->offset += k;
-		if (d->have == d->total) {
-			emit(fr, f, dir, d->buf, d->total, at, d->first_frame);
-			reset_packet(d);
-		}
 	}
+	dir_pending(fr, d);
 }
 
 static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
@@ -657,6 +1164,41 @@ static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at
 	if (c)
 		c->d[0].last = c->d[1].last = *at;
 	return c;
+}
+
+/* The packet in progress (if any) will not be whole: the hole of len bytes is inside it,
+ * or ends it, or runs past it. */
+static void gap_in_sync(struct framer *fr, struct reasm_flow *f, int dir, uint32_t len,
+			int lost, int snap, const struct frame_ref *at)
+{
+	struct fdir *d = &((struct fconn *)f->user)->d[dir];
+	uint64_t rest;
+
+	if (!live(d)) {
+		start_resync(d, "after a gap");
+		return;
+	}
+	d->first_frame = frame_at(d, d->base)->frame;
+	d->captured = live(d);
+	if (!d->total) {
+		emit_cut(fr, f, dir, at, lost, snap); /* the fixed header itself was cut */
+		buf_clear(d);
+		start_resync(d, "after a gap");
+		return;
+	}
+	rest = (uint64_t)d->total - live(d); /* bytes of it not yet seen */
+	if (len < rest) {
+		d->state = FS_CUT;
+		d->cut_lost = (uint8_t)lost;
+		d->cut_snap = (uint8_t)snap;
+		d->skip = rest - len;
+		return;
+	}
+	emit_cut(fr, f, dir, at, lost, snap);
+	buf_clear(d);
+	d->total = 0;
+	if (len > rest)
+		start_resync(d, "after a gap");
 }
 
 /* Bytes of the stream that will never come. A hole inside a packet whose length is known
@@ -674,67 +1216,56 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 		return;
 	d = &c->d[dir];
 	d->last = *at;
+	if (!d->started) {
+		d->started = 1;
+		d->trusted = f->saw_syn;
+		if (!f->saw_syn)
+			start_resync(d, "the capture starts inside the connection");
+	}
+	/* what the bytes before the hole hold is decided first */
+	if (d->state == FS_RESYNC)
+		resync_run(fr, f, dir, 1);
+	report_skipped(fr, f, dir, at);
 	init_event(&ev, FRAMER_EV_GAP, f, dir, at, offset);
 	ev.len = len;
 	ev.cause = cause;
 	send_event(fr, &ev);
 	d->offset = offset + len;
-	d->started = 1;
 
 	switch (d->state) {
 	case FS_RESYNC:
-		d->skip_from = d->skipped ? d->skip_from : d->offset;
-		return;
+		start_resync(d, "after a gap");
+		break;
 	case FS_SKIP:
 		if (len < d->skip) {
 			d->skip -= len;
-			return;
+			break;
 		}
-		d->state = FS_FRAMING;
-		if (len == d->skip) {
-			d->skip = 0;
-			return; /* the hole ended with the skipped packet: at a boundary */
-		}
-		d->skip = 0;
-		start_resync(d, "after a gap");
-		return;
+		d->state = FS_SYNC;
+		if (len > d->skip)
+			start_resync(d, "after a gap");
+		d->skip = 0; /* else the hole ended with the skipped packet: at a boundary */
+		break;
 	case FS_CUT:
 		d->cut_lost |= (uint8_t)lost;
 		d->cut_snap |= (uint8_t)snap;
 		if (len < d->skip) {
 			d->skip -= len;
-			return;
+			break;
 		}
 		emit_cut(fr, f, dir, at, d->cut_lost, d->cut_snap);
-		reset_packet(d);
-		d->state = FS_FRAMING;
+		buf_clear(d);
+		d->total = 0;
+		d->state = FS_SYNC;
 		if (len > d->skip)
 			start_resync(d, "after a gap");
 		d->skip = 0;
-		return;
+		break;
 	default:
+		gap_in_sync(fr, f, dir, len, lost, snap, at);
 		break;
 	}
-	if (d->total) {
-		uint64_t rest = (uint64_t)d->total - d->have; /* bytes of it not yet seen */
-		if (len < rest) {
-			d->state = FS_CUT;
-			d->cut_lost = (uint8_t)lost;
-			d->cut_snap = (uint8_t)snap;
-			d->skip = rest - len;
-			return;
-		}
-		emit_cut(fr, f, dir, at, lost, snap);
-		reset_packet(d);
-		if (len > rest)
-			start_resync(d, "after a gap");
-		return;
-	}
-	if (d->hdrhave) {
-		emit_cut(fr, f, dir, at, lost, snap);
-		reset_packet(d);
-	}
-	start_resync(d, "after a gap");
+	dir_pending(fr, d);
 }
 
 static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why,
@@ -749,11 +1280,22 @@ static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why,
 		return;
 	d = &c->d[dir];
 	if (d->state == FS_RESYNC)
-		end_resync(fr, f, dir, at);
-	else if (d->state == FS_CUT || in_packet(d))
+		resync_run(fr, f, dir, 1);
+	report_skipped(fr, f, dir, at);
+	if (d->state == FS_CUT || (d->state == FS_SYNC && live(d))) {
+		if (d->state == FS_SYNC) {
+			d->first_frame = frame_at(d, d->base)->frame;
+			d->captured = live(d);
+		}
 		emit_cut(fr, f, dir, at, 1, d->cut_snap); /* the rest never came */
-	reset_packet(d);
-	d->state = FS_FRAMING;
+	}
+	buf_clear(d);
+	d->total = 0;
+	d->skip = 0;
+	d->state = FS_SYNC;
+	if (c->vi.head)
+		vq_flush(fr, f, verdict(&c->vi, 1), at);
+	dir_pending(fr, d);
 }
 
 static void on_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
@@ -764,13 +1306,18 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 
 	if (!c)
 		return;
+	if (c->vi.head)
+		vq_flush(fr, f, verdict(&c->vi, 1), at);
 	init_event(&ev, FRAMER_EV_END, f, REASM_TO_BROKER, at, 0);
 	ev.why = why;
 	send_event(fr, &ev);
-	free(c->d[0].buf);
-	free(c->d[1].buf);
-	free_aliases(&c->al[0]);
-	free_aliases(&c->al[1]);
+	for (int i = 0; i < 2; i++) {
+		set_pending(fr, &c->d[i].pn, 0);
+		free(c->d[i].b);
+		free(c->d[i].sp);
+		free_aliases(&c->al[i]);
+	}
+	set_pending(fr, &c->vi.pn, 0);
 	free(c);
 	f->user = NULL;
 }

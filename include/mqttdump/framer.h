@@ -28,7 +28,9 @@ struct mqtt_record {
 	uint8_t truncated;         /* the snap length cut bytes of it */
 	uint8_t length_known;      /* its fixed header was read whole (msg.hdr.remlen is true) */
 	uint8_t topic_from_alias;  /* msg.topic was empty: it is the topic its alias stands for */
-	uint32_t have;             /* bytes of it captured; == hdrlen + remlen when complete */
+	uint32_t have;             /* bytes of its captured prefix; == hdrlen + remlen when
+				    * complete */
+	uint32_t captured;         /* bytes of it captured, those after a hole inside it too */
 	const uint8_t *raw;        /* the captured prefix of the packet (have bytes, at most
 				    * what arrived before the first missing byte) */
 	struct mqtt_msg msg;       /* for a cut packet: the fields its captured prefix holds */
@@ -66,7 +68,8 @@ struct framer_config {
 };
 
 struct framer_stats {
-	uint64_t messages, malformed, incomplete, truncated, oversize, bytes_skipped, resyncs;
+	uint64_t messages, malformed, incomplete, truncated, oversize, oversize_bytes,
+		 bytes_skipped, resyncs;
 };
 
 struct framer;
@@ -76,6 +79,11 @@ struct framer *framer_new(const struct framer_config *cfg, const struct framer_s
 /* The callbacks to hand to reasm_new, with the framer as their ctx. */
 const struct reasm_sink *framer_reasm_sink(void);
 const struct framer_stats *framer_stats(const struct framer *fr);
+/* The oldest frame holding bytes the framer has not decided on yet (a resynchronisation in
+ * progress, a packet in progress on framing found by one, packets waiting for the version
+ * of their connection to be known): messages of that frame or later may still come. 0 when
+ * nothing is pending. */
+uint64_t framer_oldest_pending(const struct framer *fr);
 void framer_free(struct framer *fr);
 
 #endif
