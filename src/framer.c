@@ -508,8 +508,10 @@ static uint8_t verdict(const struct vinfer *vi, int final)
 {
 	if (vi->only3 && !vi->only5)
 		return MQTT_V311;
-	if (!vi->only3 && (vi->only5 || vi->props5 >= 2 || vi->empty5 >= 4 ||
-			   (vi->props5 && vi->empty5)))
+	/* two packets at least: one that only 5.0 has sent and one more for it, or PUBLISH
+	 * whose 5.0 reading holds properties */
+	if (!vi->only3 && ((vi->only5 && vi->only5 + vi->props5 + vi->empty5 >= 2) ||
+			   vi->props5 >= 2 || vi->empty5 >= 4 || (vi->props5 && vi->empty5)))
 		return MQTT_V5;
 	if (!final)
 		return 0;
@@ -805,6 +807,13 @@ static void emit_bad_header(struct framer *fr, struct reasm_flow *f, int dir,
 		fr->sink.message(fr->ctx, &rec);
 }
 
+/* The version framing is checked with: a CONNECT's; either while none was seen (an
+ * inferred one is not a reason to refuse what the other reads). */
+static uint8_t checked(const struct fconn *c)
+{
+	return c->inferred ? MQTT_VUNKNOWN : c->version;
+}
+
 /* ---- resynchronisation ------------------------------------------------------------- */
 
 static void start_resync(struct fdir *d, const char *why)
@@ -942,7 +951,8 @@ static void resync_run(struct framer *fr, struct reasm_flow *f, int dir, int fin
 		int r;
 		if (!final && live(d) < d->need)
 			return;
-		r = resync_examine(fr, d, dir, c->version, final);
+		/* a version inferred is not a reason to refuse what the other one reads */
+		r = resync_examine(fr, d, dir, checked(c), final);
 		if (r == R_WAIT)
 			return;
 		if (r == R_REJECT) {
@@ -994,7 +1004,7 @@ static int header_ok(struct framer *fr, struct reasm_flow *f, int dir, int rc,
 	struct fdir *d = &c->d[dir];
 	uint32_t t = h->hdrlen + h->remlen;
 
-	if (!d->trusted && (rc != MQTT_OK || !plausible_any(h, c->version) ||
+	if (!d->trusted && (rc != MQTT_OK || !plausible_any(h, checked(c)) ||
 			    t > fr->cfg.max_buffer)) {
 		lose_sync(fr, f, dir);
 		return 0;
@@ -1044,7 +1054,7 @@ static void sync_buffer(struct framer *fr, struct reasm_flow *f, int dir)
 		}
 		if (d->total > live(d))
 			return;
-		if (!d->trusted && !reads(q, d->total, c->version)) {
+		if (!d->trusted && !reads(q, d->total, checked(c))) {
 			lose_sync(fr, f, dir);
 			continue;
 		}
@@ -1082,7 +1092,7 @@ static uint32_t sync_feed(struct framer *fr, struct reasm_flow *f, int dir, cons
 		rc = mqtt_fixed_header(p, n, &h);
 		t = rc == MQTT_OK ? h.hdrlen + h.remlen : 0;
 		if (rc == MQTT_OK && t <= n && t <= fr->cfg.max_buffer &&
-		    (d->trusted || (plausible_any(&h, c->version) && reads(p, t, c->version)))) {
+		    (d->trusted || (plausible_any(&h, checked(c)) && reads(p, t, checked(c))))) {
 			packet(fr, f, dir, p, t, at, at->frame);
 			p += t, n -= t, d->offset += t;
 			continue;

@@ -436,3 +436,138 @@ Test(framer, topic_alias_is_resolved_per_direction)
 	cr_assert(x.g.from_alias[3]);
 	teardown_fx(&x);
 }
+
+/* A 3.1.1 PUBLISH QoS 0 of n bytes in all (8 <= n < 16384), topic "t/N", payload of
+ * text. */
+static uint32_t publish311(uint8_t *p, uint32_t n, int k)
+{
+	uint32_t rem = n - (n - 2 < 128 ? 2 : 3), o = 0;
+
+	p[o++] = 0x30;
+	if (rem < 128) {
+		p[o++] = (uint8_t)rem;
+	} else {
+		p[o++] = (uint8_t)(0x80 | (rem & 0x7f));
+		p[o++] = (uint8_t)(rem >> 7);
+	}
+	p[o++] = 0, p[o++] = 3, p[o++] = 't', p[o++] = '/', p[o++] = (uint8_t)('0' + k % 10);
+	while (o < n)
+		p[o] = (uint8_t)('a' + o % 26), o++;
+	return n;
+}
+
+Test(framer, after_a_gap_at_a_boundary_a_message_longer_than_its_segment_is_found)
+{
+	struct fx x;
+	static uint8_t s[40000];
+	uint32_t a = publish311(s, 16044, 1), b = publish311(s + a, 9000, 2);
+
+	setup_fx(&x, 1 << 20);
+	data(&x, 0, pingreq, 1);
+	gap(&x, 0, 1, 1, REASM_GAP_LOST);         /* the rest of the PINGREQ... */
+	gap(&x, 0, 2, 500, REASM_GAP_LOST);       /* ...and 500 bytes of packets: at a boundary */
+	for (uint32_t o = 0; o < a + b; o += 1448)
+		data(&x, 0, s + o, a + b - o < 1448 ? a + b - o : 1448);
+	cr_assert_eq(x.g.n, 3, "the cut PINGREQ, then both PUBLISH once the second is whole");
+	cr_assert(x.g.incomplete[0]);
+	cr_assert_eq(x.g.type[1], MQTT_PUBLISH);
+	cr_assert(!x.g.incomplete[1]);
+	cr_assert_eq(x.g.len[1], 16044);
+	cr_assert_eq(x.g.frame[1], 1 + 16044 / 1448 + 1, "under the frame of its last byte");
+	cr_assert_eq(x.g.len[2], 9000);
+	cr_assert_eq(x.g.frame[2], 1 + (16044 + 9000 + 1447) / 1448);
+	cr_assert_eq(framer_stats(x.fr)->bytes_skipped, 0, "nothing skipped: the hole ended on a boundary");
+	teardown_fx(&x);
+}
+
+Test(framer, a_single_clean_packet_between_holes_is_found_one_cut_by_a_hole_is_not)
+{
+	struct fx x;
+	uint8_t s[600];
+	uint32_t a = publish311(s, 300, 1);
+
+	setup_fx_mid(&x, 1 << 20, 0);
+	data(&x, 0, (const uint8_t *)"\x05\x06junk", 6);
+	data(&x, 0, s, a);
+	gap(&x, 0, 6 + a, 100, REASM_GAP_LOST);
+	cr_assert_eq(x.g.n, 1, "whole, clean, ending exactly at the hole");
+	cr_assert_eq(x.g.len[0], 300);
+	cr_assert_eq(x.g.frame[0], 2);
+	data(&x, 0, s, 200);                       /* the first 200 bytes of one, then a hole */
+	gap(&x, 0, 6 + a + 100 + 200, 50, REASM_GAP_LOST);
+	data(&x, 0, pingreq, 2);
+	eof(&x, 0);
+	for (int i = 1; i < x.g.n; i++)
+		cr_assert(x.g.type[i] != MQTT_PUBLISH || x.g.incomplete[i],
+			  "no complete message made of a cut one");
+	cr_assert_eq(x.g.type[x.g.n - 1], MQTT_PINGREQ);
+	teardown_fx(&x);
+}
+
+Test(framer, untrusted_framing_that_breaks_goes_back_to_resynchronisation)
+{
+	struct fx x;
+	uint8_t s[400];
+	uint32_t n = 0;
+
+	setup_fx_mid(&x, 1 << 20, 0);
+	n += publish311(s + n, 40, 1);
+	n += publish311(s + n, 40, 2);
+	/* a header that no sender writes (PUBLISH QoS 3), then a packet further on */
+	s[n++] = 0x36, s[n++] = 0x05, s[n++] = 1, s[n++] = 2, s[n++] = 3;
+	memcpy(s + n, pingreq, 2), n += 2;
+	memcpy(s + n, pingreq, 2), n += 2;
+	data(&x, 0, s, n);
+	eof(&x, 0);
+	cr_assert_eq(x.g.n, 4);
+	cr_assert_eq(x.g.type[0], MQTT_PUBLISH);
+	cr_assert_eq(x.g.type[1], MQTT_PUBLISH);
+	cr_assert_eq(x.g.type[2], MQTT_PINGREQ);
+	cr_assert_eq(x.g.type[3], MQTT_PINGREQ);
+	cr_assert_eq(x.g.nev, 1);
+	cr_assert_eq(x.g.ev_kind[0], FRAMER_EV_SKIPPED);
+	cr_assert_eq(x.g.ev_len[0], 5, "the broken packet's bytes, nothing reported of them");
+	teardown_fx(&x);
+}
+
+Test(framer, version_5_needs_more_than_one_packet_and_then_reads_what_was_held)
+{
+	struct fx x;
+	/* v5 PUBACK with reason code 0x10 (No matching subscribers) and no properties */
+	const uint8_t puback5[] = { 0x40, 0x03, 0x00, 0x07, 0x10 };
+	/* v5 SUBSCRIBE id 2, no properties, filter "a/b" options 1 */
+	const uint8_t sub5[] = { 0x82, 0x09, 0x00, 0x02, 0x00, 0x00, 0x03, 'a', '/', 'b', 0x01 };
+
+	setup_fx_mid(&x, 1 << 20, 0);
+	data(&x, 0, sub5, sizeof sub5);
+	data(&x, 0, publish5, sizeof publish5);
+	data(&x, 1, puback5, sizeof puback5);
+	data(&x, 1, puback5, sizeof puback5);
+	eof(&x, 0);
+	eof(&x, 1);
+	cr_assert_eq(x.g.n, 4);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(x.g.version[i], MQTT_V5, "message %d read as 5.0", i);
+	cr_assert_eq(x.g.type[0], MQTT_SUBSCRIBE);
+	cr_assert_eq(x.g.frame[0], 1);
+	cr_assert_str_eq(x.g.topic[1], "a/b");
+	cr_assert(x.g.has_props[1], "the PUBLISH is read with its properties");
+	teardown_fx(&x);
+}
+
+Test(framer, one_packet_only_5_0_could_send_does_not_switch_a_connection)
+{
+	struct fx x;
+	const uint8_t odd[] = { 0x40, 0x03, 0x00, 0x07, 0x10 }; /* a 5.0-shaped PUBACK */
+	const uint8_t pub[] = { 0x30, 0x0b, 0x00, 0x03, 'a', '/', 'b', '2', '1', '.', '5', '\n', 'x' };
+
+	setup_fx_mid(&x, 1 << 20, 0);
+	data(&x, 1, odd, sizeof odd);
+	data(&x, 1, pub, sizeof pub);
+	data(&x, 1, pub, sizeof pub);
+	eof(&x, 1);
+	cr_assert_eq(x.g.n, 3);
+	cr_assert_eq(x.g.version[1], MQTT_V311, "a text payload reads as 3.1.1 only");
+	cr_assert_eq(x.g.len[1], sizeof pub);
+	teardown_fx(&x);
+}
