@@ -4,8 +4,10 @@ are not MQTT (seeded random, in 64 KB frames), then ten PUBLISH and a PINGRESP f
 framer has no boundary to start from and must find the PUBLISHes in the bytes.
 
 usage: bench/resync.py MQTTDUMP [SIZE...]     sizes in bytes (default 262144 524288
-16777216 33554432); prints seconds per size and the ratio to the size before it (linear:
-about 2 when the size doubles), and checks the ten PUBLISHes are found.
+16777216 33554432); KINDS="random text chains" (the junk: random bytes, log text, or
+PINGREQ chains that break at each frame's end), TIMEOUT=seconds. Prints the seconds of
+`mqttdump -q` per size and the ratio to the size before it (linear: about 2 when the size
+doubles), and checks with --json that the ten PUBLISHes are found.
 """
 import os, random, struct, subprocess, sys, tempfile, time
 
@@ -37,7 +39,27 @@ def write(path, frames):
             f.write(fr)
 
 
-def capture(path, size, seed=1):
+def junk(rnd, kind, n):
+    if kind == "random":
+        return rnd.randbytes(n)
+    if kind == "chains":
+        # PINGREQ after PINGREQ, each 64 KB frame ending in a PUBLISH whose topic runs past
+        # it: a chain that reads cleanly to near its end from every other offset
+        out = bytearray()
+        while len(out) < n:
+            k = min(65000, n - len(out))
+            out += b"\xc0\x00" * ((k - 4) // 2) + b"\x30\x02\xff\xff"[:k - (k - 4) // 2 * 2]
+        return bytes(out[:n])
+    # text: lines of a log, whose bytes read as plausible MQTT headers everywhere
+    out, i = bytearray(), 0
+    while len(out) < n:
+        out += b'2026-12-02T10:%02d:%02d sensor-%04d {"temp": %d.%d, "seq": %d}\n' % (
+            i // 60 % 60, i % 60, i % 9973, 15 + i % 10, i % 10, i)
+        i += 1
+    return bytes(out[:n])
+
+
+def capture(path, size, kind="random", seed=1):
     rnd = random.Random(seed)
     fr, cs, bs = [], 1000, 5000
     def c2b(p, fl=0x18):
@@ -52,7 +74,7 @@ def capture(path, size, seed=1):
     left = size
     while left:
         n = min(left, 65000)
-        c2b(rnd.randbytes(n))
+        c2b(junk(rnd, kind, n))
         left -= n
     for i in range(10):
         topic = b"bench/resync"
@@ -66,21 +88,32 @@ def main():
     binp = sys.argv[1]
     sizes = [int(a) for a in sys.argv[2:]] or [262144, 524288, 16777216, 33554432]
     d = tempfile.mkdtemp()
-    prev = None
-    print("| non-MQTT bytes | seconds | ratio | PUBLISH found |")
-    print("|---|---|---|---|")
-    for n in sizes:
+    print("| non-MQTT bytes | kind | seconds | ratio | PUBLISH found |")
+    print("|---|---|---|---|---|")
+    kinds = os.environ.get("KINDS", "random text chains").split()
+    for kind in kinds:
+      prev = None
+      for n in sizes:
         p = os.path.join(d, "junk-%d.pcap" % n)
-        capture(p, n)
+        capture(p, n, kind)
         t = time.perf_counter()
-        out = subprocess.run([binp, "-r", p, "--json"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, check=True)
-        s = time.perf_counter() - t
+        try:
+            subprocess.run([binp, "-r", p, "-q"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=True,
+                           timeout=float(os.environ.get("TIMEOUT", "600")))
+            s = time.perf_counter() - t
+            out = subprocess.run([binp, "-r", p, "--json", "--type", "PUBLISH"],
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, check=True,
+                                 timeout=float(os.environ.get("TIMEOUT", "600")))
+        except subprocess.TimeoutExpired:
+            print("| %d | %s | > %s (stopped) | | |" % (n, kind, os.environ.get("TIMEOUT", "600")))
+            break
         found = sum(1 for l in out.stdout.decode().splitlines() if '"bench/resync"' in l)
-        ratio = "%.2f" % (s / prev[1] * prev[0] / n * 2) if prev and n == 2 * prev[0] else ""
+        ratio = ""
         if prev and n == 2 * prev[0]:
             ratio = "%.2f" % (s / prev[1])
-        print("| %d | %.3f | %s | %d of 10 |" % (n, s, ratio, found))
+        print("| %d | %s | %.3f | %s | %d of 10 |" % (n, kind, s, ratio, found), flush=True)
         prev = (n, s)
         os.unlink(p)
 

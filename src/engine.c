@@ -18,8 +18,8 @@
  * Reporters see every connection through one copy of its public state (struct shadow),
  * that lives until its end has been reported: held records may outlive the connection.
  */
-#define HOLD_BYTES (64u << 20)
-#define HOLD_SECONDS 30
+#define HOLD_BYTES (32u << 20)
+#define HOLD_SECONDS 5
 #define SHADOW_BUCKETS 4096
 
 struct shadow {
@@ -323,6 +323,7 @@ static struct item *copy_message(const struct mqtt_record *rec)
 	if (!it)
 		return NULL;
 	it->kind = IT_MSG;
+	it->nblob = rec->have + extra;
 	it->u.rec = *rec;
 	m = &it->u.rec.msg;
 	raw = blob_put(it, &o, rec->raw, rec->have);
@@ -353,6 +354,7 @@ static struct item *copy_transport(const struct transport_event *ev)
 	if (!(it = malloc(sizeof *it + n)))
 		return NULL;
 	it->kind = IT_TEV;
+	it->nblob = n;
 	c = &it->u.tev;
 	*c = *ev;
 	c->proto = blob_str(it, &o, ev->proto);
@@ -387,6 +389,8 @@ static int attach(struct engine *e, uint64_t frame, struct item *it,
 		return 0;
 	it->next = NULL;
 	it->flow = *st;
+	h->bytes += sizeof *it + it->nblob;
+	e->held_bytes += sizeof *it + it->nblob;
 	if (h->tail)
 		h->tail->next = it;
 	else
@@ -424,6 +428,7 @@ static void on_event(void *ctx, const struct framer_event *ev)
 		return;
 	if (e->nheld > e->h0 && held_frame(e, ev->at.frame) && (it = malloc(sizeof *it))) {
 		it->kind = IT_FEV;
+		it->nblob = 0;
 		it->u.fev = *ev;
 		if (attach(e, ev->at.frame, it, ev->flow))
 			return;

@@ -1162,6 +1162,8 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 			break;
 		}
 	}
+	if (d->state == FS_RESYNC)
+		resync_run(fr, f, dir, 0); /* framing that broke left bytes to look at */
 	dir_pending(fr, d);
 }
 
