@@ -354,7 +354,8 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 		report_buf_printf(b, "    Msg Len: %" PRIu32 "\n", m->hdr.remlen);
 	if (rec->length_known && (rec->incomplete || rec->truncated)) {
 		report_buf_printf(b, "    [%s: %" PRIu32 " of %" PRIu32 " bytes captured]\n",
-				  rec->truncated ? "Truncated" : "Incomplete", rec->have,
+				  rec->truncated ? "Truncated" : "Incomplete",
+				  rec->captured > rec->have ? rec->captured : rec->have,
 				  m->hdr.hdrlen + m->hdr.remlen);
 		return;
 	}

@@ -303,8 +303,11 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		add_bool(o, "incomplete", 1);
 	if (rec->truncated)
 		add_bool(o, "truncated", 1);
-	if (rec->incomplete || rec->truncated)
+	if (rec->incomplete || rec->truncated) {
 		add_int(o, "have", rec->have);
+		if (rec->captured > rec->have)
+			add_int(o, "captured", rec->captured);
+	}
 	if (rec->first_frame && rec->first_frame != rec->at.frame)
 		add_int(o, "first_frame", (int64_t)rec->first_frame);
 	if (m->has_msgid)

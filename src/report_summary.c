@@ -211,7 +211,8 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		int n;
 		if (rec->length_known)
 			n = snprintf(buf, sizeof buf, " [%s: %" PRIu32 " of %" PRIu32 " bytes captured]",
-				     rec->truncated ? "truncated" : "incomplete", rec->have,
+				     rec->truncated ? "truncated" : "incomplete",
+				     rec->captured > rec->have ? rec->captured : rec->have,
 				     rec->msg.hdr.hdrlen + rec->msg.hdr.remlen);
 		else
 			n = snprintf(buf, sizeof buf, " [%s: fixed header cut after %" PRIu32 " bytes]",
