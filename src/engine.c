@@ -558,8 +558,9 @@ void engine_get_stats(const struct engine *e, struct engine_stats *st)
 	st->bad_frames = e->bad_frames;
 	st->tcp_segments = rs->segments;
 	st->connections = rs->flows - xs->ignored; /* --detect follows every connection */
-	st->gaps = rs->gaps;
-	st->gap_bytes = rs->gap_bytes;
+	/* every hole, lost or cut by the snap length: as many as the JSON stream's gap events */
+	st->gaps = rs->gaps + rs->snap_gaps;
+	st->gap_bytes = rs->gap_bytes + rs->snap_bytes;
 	st->messages = e->messages;
 	st->bytes_skipped = fs->bytes_skipped;
 	st->incomplete = fs->incomplete;

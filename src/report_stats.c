@@ -35,6 +35,18 @@ struct lat {
 	uint64_t n, max;
 };
 
+/* What the framer reported of the capture's damage, counted from the same events the JSON
+ * stream carries (so the two agree). */
+#define WHY_MAX 8
+struct damage {
+	uint64_t gaps[2], gap_bytes[2];          /* by cause: lost, snap length */
+	uint64_t skipped, skipped_bytes;
+	const char *why[WHY_MAX];                /* the framer's reasons, static strings */
+	uint64_t why_bytes[WHY_MAX];
+	uint64_t oversize, oversize_bytes;
+	uint64_t incomplete, truncated, cut_captured;
+};
+
 struct stats {
 	struct report_opts o;
 	FILE *out;
@@ -49,6 +61,7 @@ struct stats {
 	size_t ntopics, captopics;
 	uint64_t other_msgs, other_bytes;
 	struct lat lat[LAT_KINDS];
+	struct damage dmg;
 };
 
 /* ---- latency histograms ------------------------------------------------------------------- */
@@ -164,6 +177,11 @@ static void on_message(void *ctx, const struct session *s, const struct mqtt_rec
 
 	(void)s;
 	st->msgs[m->hdr.type & 15][from]++;
+	if (rec->incomplete || rec->truncated) {
+		st->dmg.incomplete += !rec->truncated;
+		st->dmg.truncated += rec->truncated;
+		st->dmg.cut_captured += rec->captured > rec->have ? rec->captured : rec->have;
+	}
 	if (m->hdr.type != MQTT_PUBLISH || rec->incomplete)
 		return;
 	st->publish_qos[m->qos & 3][from]++;
@@ -177,6 +195,64 @@ static void on_message(void *ctx, const struct session *s, const struct mqtt_rec
 		st->other_bytes += m->payload.len;
 	}
 }
+
+static void on_event(void *ctx, const struct session *s, const struct framer_event *ev)
+{
+	struct damage *d = &((struct stats *)ctx)->dmg;
+	int i;
+
+	(void)s;
+	switch (ev->kind) {
+	case FRAMER_EV_GAP:
+		i = ev->cause == REASM_GAP_SNAPLEN;
+		d->gaps[i]++;
+		d->gap_bytes[i] += ev->len;
+		break;
+	case FRAMER_EV_SKIPPED:
+		d->skipped++;
+		d->skipped_bytes += ev->len;
+		for (i = 0; i < WHY_MAX && d->why[i] && strcmp(d->why[i], ev->text); i++)
+			;
+		if (i == WHY_MAX)
+			i--; /* (the framer has fewer reasons) */
+		d->why[i] = ev->text;
+		d->why_bytes[i] += ev->len;
+		break;
+	case FRAMER_EV_OVERSIZE:
+		d->oversize++;
+		d->oversize_bytes += ev->len;
+		break;
+	default:
+		break;
+	}
+}
+
+static int damaged(const struct damage *d)
+{
+	return d->gaps[0] || d->gaps[1] || d->skipped || d->oversize || d->incomplete ||
+	       d->truncated;
+}
+
+static void print_damage(FILE *f, const struct damage *d)
+{
+	if (!damaged(d))
+		return;
+	fprintf(f, "\nDamage\n");
+	fprintf(f, "  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " bytes\n", d->gaps[0],
+		d->gap_bytes[0]);
+	fprintf(f, "  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " bytes\n", d->gaps[1],
+		d->gap_bytes[1]);
+	fprintf(f, "  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " bytes\n", d->skipped,
+		d->skipped_bytes);
+	for (int i = 0; i < WHY_MAX && d->why[i]; i++)
+		fprintf(f, "    %12" PRIu64 " bytes: %s\n", d->why_bytes[i], d->why[i]);
+	fprintf(f, "  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " bytes\n", d->oversize,
+		d->oversize_bytes);
+	fprintf(f, "  messages cut: %" PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64
+		" bytes of them captured\n", d->incomplete, d->truncated, d->cut_captured);
+}
+
+static json_object *json_damage(const struct damage *d);
 
 static void on_txn(void *ctx, const struct session *s, const struct session_txn *t)
 {
@@ -388,6 +464,7 @@ static void print_text(struct stats *st)
 		if (st->notes[k])
 			fprintf(f, "\n  %-24s %6" PRIu64, session_anomaly_name(k), st->notes[k]), any++;
 	fprintf(f, "%s\n", any ? "" : " none");
+	print_damage(f, &st->dmg);
 }
 
 static void add(json_object *o, const char *k, json_object *v)
@@ -405,6 +482,27 @@ static json_object *jsecs(uint64_t ns)
 	char t[32];
 	secs(t, sizeof t, ns);
 	return json_object_new_double_s((double)ns / 1e9, t);
+}
+
+static json_object *json_damage(const struct damage *d)
+{
+	json_object *o = json_object_new_object(), *p = json_object_new_object();
+
+	add(o, "gaps", jint(d->gaps[0]));
+	add(o, "gap_bytes", jint(d->gap_bytes[0]));
+	add(o, "snaplen_gaps", jint(d->gaps[1]));
+	add(o, "snaplen_bytes", jint(d->gap_bytes[1]));
+	add(o, "skipped", jint(d->skipped));
+	add(o, "skipped_bytes", jint(d->skipped_bytes));
+	for (int i = 0; i < WHY_MAX && d->why[i]; i++)
+		add(p, d->why[i], jint(d->why_bytes[i]));
+	add(o, "skipped_why", p);
+	add(o, "oversize", jint(d->oversize));
+	add(o, "oversize_bytes", jint(d->oversize_bytes));
+	add(o, "incomplete", jint(d->incomplete));
+	add(o, "truncated", jint(d->truncated));
+	add(o, "cut_captured_bytes", jint(d->cut_captured));
+	return o;
 }
 
 static void print_json(struct stats *st)
@@ -518,6 +616,7 @@ static void print_json(struct stats *st)
 			    jint(st->notes[k]));
 	add(root, "anomalies", o);
 	add(root, "security_notes", p);
+	add(root, "damage", json_damage(&st->dmg));
 
 	fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 					     JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), st->out);
@@ -554,7 +653,7 @@ int report_stats_new(const struct report_opts *o, struct session_tracker *t, int
 		     FILE *out, struct reporter *r)
 {
 	struct stats *st = calloc(1, sizeof *st);
-	struct session_observer ob = { on_message, on_txn, on_anomaly, NULL, on_end, on_will,
+	struct session_observer ob = { on_message, on_txn, on_anomaly, on_event, on_end, on_will,
 				       NULL };
 
 	if (!st)

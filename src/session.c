@@ -927,6 +927,27 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 	return pass;
 }
 
+/* The session of a connection seen for the first time (a message, or damage before any). */
+static struct sess *create(struct session_tracker *t, const struct reasm_flow *flow,
+			   const struct frame_ref *at)
+{
+	struct sess *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return NULL;
+	s->pub.index = flow->index;
+	s->pub.flow = flow;
+	s->pub.start = *at;
+	s->pub.clientid = s->pub.username = s->pub.will_topic = "";
+	s->last_client = *at;
+	if (insert(t, s) < 0) {
+		free(s);
+		return NULL;
+	}
+	t->last = s;
+	return s;
+}
+
 int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
@@ -939,20 +960,8 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	struct mqtt_record ack; /* a held acknowledgement, matched late: lives until the
 				 * transactions it ends are told, below */
 
-	if (!s) {
-		if (!(s = calloc(1, sizeof *s)))
-			return !session_filtering(t);
-		s->pub.index = rec->flow->index;
-		s->pub.flow = rec->flow;
-		s->pub.start = rec->at;
-		s->pub.clientid = s->pub.username = s->pub.will_topic = "";
-		s->last_client = rec->at;
-		if (insert(t, s) < 0) {
-			free(s);
-			return !session_filtering(t);
-		}
-		t->last = s;
-	}
+	if (!s && !(s = create(t, rec->flow, &rec->at)))
+		return !session_filtering(t);
 	ob.ntxn = ob.nan = 0;
 	if (!s->pub.version || (type == MQTT_CONNECT && !s->pub.have_connect))
 		s->pub.version = type == MQTT_CONNECT ? m->proto_level : rec->version;
@@ -1219,8 +1228,13 @@ static void drop(struct session_tracker *t, struct sess *s)
 int session_event(struct session_tracker *t, const struct framer_event *ev)
 {
 	struct sess *s = get(t, ev->flow);
-	int shown = s ? (s->pub.shown || !session_filtering(t)) : !session_filtering(t);
+	int shown;
 
+	/* damage before the first message: the session is known from it, so that every output
+	 * counts it (the JSON stream has the event) */
+	if (!s && ev->kind != FRAMER_EV_END && ev->kind != FRAMER_EV_VERSION)
+		s = create(t, ev->flow, &ev->at);
+	shown = s ? (s->pub.shown || !session_filtering(t)) : !session_filtering(t);
 	if (!s)
 		return shown;
 	if (ev->kind == FRAMER_EV_GAP)
