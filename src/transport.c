@@ -72,7 +72,8 @@ struct tsess {
 };
 
 struct tconn {
-	void *inner;             /* the framer's per-connection state */
+	struct reasm_flow view;  /* the connection as the framer sees it: reassembly's public
+				  * fields, in_tls ours, user the framer's */
 	uint8_t inner_open;
 	uint8_t kind;            /* enum transport_kind */
 	uint8_t inner_kind;      /* TLS: what the decrypted bytes carry (MQTT, WebSocket) */
@@ -160,14 +161,26 @@ void transport_free(struct transport *t)
 
 /* ---- calling the framer ------------------------------------------------------------- */
 
-/* The framer keeps its per-connection state in f->user, which is ours: lend it its own
- * for the length of each call. */
+/* The framer is given the connection through our own copy of it (c->view): reassembly's
+ * struct stays reassembly's, and f->user ours. The copy is brought up to date before each
+ * call (reassembly's fields change: closer, ...). */
+static struct reasm_flow *view_of(const struct reasm_flow *f, struct tconn *c)
+{
+	void *user = c->view.user;
+	uint8_t in_tls = c->view.in_tls;
+
+	c->view = *f;
+	c->view.user = user;
+	c->view.in_tls = in_tls;
+	c->view.ignore = 0;
+	return &c->view;
+}
+
 #define INNER_CALL(t, f, c, call)                                                         \
 	do {                                                                              \
-		(f)->user = (c)->inner;                                                   \
+		struct reasm_flow *v_ = view_of(f, c);                                    \
+		(void)v_;                                                                 \
 		call;                                                                     \
-		(c)->inner = (f)->user;                                                   \
-		(f)->user = (c);                                                          \
 	} while (0)
 
 static void inner_open(struct transport *t, struct reasm_flow *f, struct tconn *c,
@@ -177,7 +190,7 @@ static void inner_open(struct transport *t, struct reasm_flow *f, struct tconn *
 		return;
 	c->inner_open = 1;
 	if (t->inner.open)
-		INNER_CALL(t, f, c, (f)->user = t->inner.open(t->inner_ctx, f, at));
+		INNER_CALL(t, f, c, v_->user = t->inner.open(t->inner_ctx, v_, at));
 }
 
 static void inner_data(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
@@ -185,7 +198,7 @@ static void inner_data(struct transport *t, struct reasm_flow *f, struct tconn *
 {
 	inner_open(t, f, c, at);
 	if (t->inner.data && n)
-		INNER_CALL(t, f, c, t->inner.data(t->inner_ctx, f, dir, p, n, at));
+		INNER_CALL(t, f, c, t->inner.data(t->inner_ctx, v_, dir, p, n, at));
 }
 
 /* ---- events ------------------------------------------------------------------------- */
@@ -193,9 +206,11 @@ static void inner_data(struct transport *t, struct reasm_flow *f, struct tconn *
 static void ev_init(struct transport_event *ev, int kind, const struct reasm_flow *f, int dir,
 		    const struct frame_ref *at)
 {
+	struct tconn *c = f->user;
+
 	memset(ev, 0, sizeof *ev);
 	ev->kind = kind;
-	ev->flow = f;
+	ev->flow = c ? view_of(f, c) : f; /* what the framer is told too */
 	ev->dir = dir;
 	ev->at = *at;
 }
@@ -1094,7 +1109,7 @@ static void settle(struct transport *t, struct reasm_flow *f, struct tconn *c, i
 
 	decide(t, c, dir, q, m);
 	if (c->kind == TRANSPORT_TLS)
-		f->in_tls = 1;
+		c->view.in_tls = 1;
 	if (c->kind == TRANSPORT_MQTT && !c->on_mqtt && !c->on_tls) {
 		struct transport_event ev;
 		char text[96];
@@ -1157,7 +1172,7 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 		return;
 	/* The framer reports the hole (a NOTE, a "gap" record) whatever carries MQTT. */
 	if (c->inner_open && t->inner.gap)
-		INNER_CALL(t, f, c, t->inner.gap(t->inner_ctx, f, dir, offset, len, cause, at));
+		INNER_CALL(t, f, c, t->inner.gap(t->inner_ctx, v_, dir, offset, len, cause, at));
 	if (!c->s)
 		return; /* plain MQTT, or not decided yet */
 	d = &c->s->d[dir];
@@ -1193,7 +1208,7 @@ static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why, const stru
 	if (c && c->kind == TRANSPORT_UNDECIDED && c->npeek[dir])
 		settle(t, f, c, dir, c->peek[dir], c->npeek[dir], at);
 	if (c && c->inner_open && t->inner.eof)
-		INNER_CALL(t, f, c, t->inner.eof(t->inner_ctx, f, dir, why, at));
+		INNER_CALL(t, f, c, t->inner.eof(t->inner_ctx, v_, dir, why, at));
 }
 
 static void on_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
@@ -1206,7 +1221,7 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 	if (c->kind == TRANSPORT_TLS)
 		tls_end(t, f, c, at);
 	if (c->inner_open && t->inner.close)
-		INNER_CALL(t, f, c, t->inner.close(t->inner_ctx, f, why, at));
+		INNER_CALL(t, f, c, t->inner.close(t->inner_ctx, v_, why, at));
 	for (int i = 0; c->s && i < 2; i++) {
 		tls_keys_free(c->s->keys[i]);
 		tls_keys_free(c->s->next_keys[i]);

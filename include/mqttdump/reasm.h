@@ -46,12 +46,15 @@ struct reasm_flow {
 	uint8_t closer;            /* who sent the first FIN or RST: 0 none seen yet,
 				    * 1 the client, 2 the broker (session tracking reads it) */
 	uint8_t closer_rst;        /* that first close was a RST */
-	uint8_t in_tls;            /* set by the next stage: the connection's bytes travel inside
-				    * TLS (session tracking reads it: credentials are not in clear) */
+	uint8_t in_tls;            /* never set by reassembly: the transport sets it in its own
+				    * copy of this struct, the one the later stages are given (the
+				    * connection's bytes travel inside TLS: credentials are not in
+				    * clear) */
 	uint8_t ignore;            /* set by the next stage: it wants no more bytes (data, gap)
 				    * of this connection; nothing is held for it. Its end is
 				    * still reported (eof, close). */
-	void *user;                /* the next stage's state, from sink->open */
+	void *user;                /* the next stage's state, from sink->open (each stage gives
+				    * the one after it a copy of its own, with its own user) */
 };
 
 /* at: the frame the bytes or the event belong to. Bytes delivered in order belong to the
