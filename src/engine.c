@@ -66,7 +66,6 @@ struct engine {
 	struct shadow *ending;   /* connections whose TLS ended: dropped after the frame */
 	struct hframe **held;    /* held[h0..nheld): frames held, in frame order */
 	size_t h0, nheld, heldcap, held_bytes;
-	uint64_t late;           /* messages reported after their frame went out */
 };
 
 /* ---- one copy of each connection's public state ------------------------------------- */
@@ -94,13 +93,16 @@ static const struct reasm_flow *shadow_of(struct engine *e, const struct reasm_f
 	return &(*pp)->flow;
 }
 
-static void shadow_drop(struct engine *e, uint64_t index)
+/* The connection ended: its copy goes once the frame has been given to the reporters (they
+ * may keep pointers to it until the frame's end). */
+static void shadow_retire(struct engine *e, uint64_t index)
 {
 	struct shadow **pp = shadow_slot(e, index), *s = *pp;
 
 	if (s) {
 		*pp = s->next;
-		free(s);
+		s->next = e->ending;
+		e->ending = s;
 	}
 }
 
@@ -145,7 +147,7 @@ static void give_event(struct engine *e, struct framer_event *ev, const struct r
 		if (e->reps[i].event)
 			e->reps[i].event(e->reps[i].ctx, ev);
 	if (ev->kind == FRAMER_EV_END)
-		shadow_drop(e, st->index);
+		shadow_retire(e, st->index);
 }
 
 static void give_transport(struct engine *e, struct transport_event *ev,
@@ -159,16 +161,8 @@ static void give_transport(struct engine *e, struct transport_event *ev,
 		for (size_t i = 0; i < e->nreps; i++)
 			if (e->reps[i].transport)
 				e->reps[i].transport(e->reps[i].ctx, ev);
-	if (ev->kind == TRANSPORT_EV_TLS_END) {
-		/* the framer's end, when it had the connection, follows at once: the copy goes
-		 * when the frame has been given */
-		struct shadow **pp = shadow_slot(e, st->index), *s = *pp;
-		if (s) {
-			*pp = s->next;
-			s->next = e->ending;
-			e->ending = s;
-		}
-	}
+	if (ev->kind == TRANSPORT_EV_TLS_END)
+		shadow_retire(e, st->index); /* the framer's end, if it had it, follows at once */
 }
 
 static void drop_ending(struct engine *e)
@@ -258,17 +252,19 @@ static void release_oldest(struct engine *e)
 		for (size_t i = 0; i < e->nreps; i++)
 			if (e->reps[i].frame_begin)
 				e->reps[i].frame_begin(e->reps[i].ctx, &h->pkt);
-	while (h->items) {
-		struct item *it = h->items;
-		h->items = it->next;
+	for (struct item *it = h->items; it; it = it->next)
 		give_item(e, it);
-		free(it);
-	}
 	rc = decode_packet(&h->pkt, &seg);
 	for (size_t i = 0; i < e->nreps; i++)
 		if (e->reps[i].frame_end)
 			e->reps[i].frame_end(e->reps[i].ctx, &h->pkt, rc == DECODE_OK ? &seg : NULL);
 	drop_ending(e);
+	/* what the items point to may be kept by a reporter until the frame's end */
+	while (h->items) {
+		struct item *it = h->items;
+		h->items = it->next;
+		free(it);
+	}
 	free(h);
 }
 
@@ -412,8 +408,6 @@ static void on_message(void *ctx, const struct mqtt_record *rec)
 			return;
 		free(it);
 	}
-	if (e->nheld > e->h0 || rec->at.frame < e->frames)
-		e->late += rec->at.frame < e->frames && !held_frame(e, rec->at.frame);
 	copy = *rec;
 	give_message(e, &copy, rec->flow);
 }
