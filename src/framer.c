@@ -124,6 +124,7 @@ struct fconn {
 	struct vinfer vi;
 	uint8_t version;
 	uint8_t inferred;     /* version not from a CONNECT */
+	uint8_t opened;       /* the client's stream starts with a CONNECT (no SYN seen) */
 };
 
 struct framer {
@@ -855,7 +856,24 @@ static void skip_bytes(struct framer *fr, struct fdir *d, uint32_t k)
 	buf_drop(d, k);
 }
 
-enum { R_WAIT, R_REJECT, R_CONFIRM };
+enum { R_WAIT, R_REJECT, R_CONFIRM, R_START };
+
+/* The first bytes of the stream are the connection's opening, though the capture missed
+ * the SYN: a clean CONNECT (its protocol name and level are a signature no other bytes
+ * carry by chance) from the client, and then a clean CONNACK from the broker. Framing is
+ * then known from the start, as with the SYN. */
+static int opens(const uint8_t *q, uint32_t t, int dir, int c_opened)
+{
+	struct mqtt_msg m;
+
+	if (dir == REASM_TO_CLIENT)
+		return c_opened && (q[0] >> 4) == MQTT_CONNACK;
+	if ((q[0] >> 4) != MQTT_CONNECT || mqtt_parse(q, t, MQTT_VUNKNOWN, &m) != MQTT_OK)
+		return 0;
+	if (m.proto_name.len == 4 && !memcmp(m.proto_name.p, "MQTT", 4))
+		return m.proto_level == 4 || m.proto_level == 5;
+	return m.proto_name.len == 6 && !memcmp(m.proto_name.p, "MQIsdp", 6) && m.proto_level == 3;
+}
 
 /* Parse work is bounded by the bytes searched: a stream built so that every offset
  * starts a long packet that must be read to its end costs no more than this many times
@@ -882,7 +900,7 @@ static int afford(struct fdir *d, uint32_t t)
  * the search is linear in the bytes (but for the bounded parse work).
  */
 static int resync_examine(struct framer *fr, struct fdir *d, int dir, uint8_t version,
-			  int final)
+			  int c_opened, int final)
 {
 	const uint8_t *q = d->b + d->w0;
 	uint32_t have = live(d), w = fr->cfg.max_buffer, t, t2, k;
@@ -912,6 +930,8 @@ static int resync_examine(struct framer *fr, struct fdir *d, int dir, uint8_t ve
 			return R_REJECT;
 		d->head_ok = 1;
 	}
+	if (d->base == 0 && opens(q, t, dir, c_opened))
+		return R_START;
 	if (t == have) {
 		d->need = have + 1;
 		return final ? R_CONFIRM : R_WAIT;
@@ -952,7 +972,7 @@ static void resync_run(struct framer *fr, struct reasm_flow *f, int dir, int fin
 		if (!final && live(d) < d->need)
 			return;
 		/* a version inferred is not a reason to refuse what the other one reads */
-		r = resync_examine(fr, d, dir, checked(c), final);
+		r = resync_examine(fr, d, dir, checked(c), c->opened, final);
 		if (r == R_WAIT)
 			return;
 		if (r == R_REJECT) {
@@ -964,7 +984,9 @@ static void resync_run(struct framer *fr, struct reasm_flow *f, int dir, int fin
 		}
 		report_skipped(fr, f, dir, frame_at(d, d->base));
 		d->state = FS_SYNC;
-		d->trusted = 0;
+		d->trusted = r == R_START;
+		if (r == R_START && dir == REASM_TO_BROKER)
+			c->opened = 1;
 		d->total = 0;
 		sync_buffer(fr, f, dir);
 	}

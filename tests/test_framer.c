@@ -571,3 +571,32 @@ Test(framer, one_packet_only_5_0_could_send_does_not_switch_a_connection)
 	cr_assert_eq(x.g.len[1], sizeof pub);
 	teardown_fx(&x);
 }
+
+Test(framer, a_stream_that_opens_with_connect_is_framed_from_its_start_without_the_syn)
+{
+	struct fx x;
+	const uint8_t connack[] = { 0x20, 0x02, 0x00, 0x00 };
+
+	setup_fx_mid(&x, 1 << 20, 0);
+	data(&x, 0, connect311, sizeof connect311);
+	cr_assert_eq(x.g.n, 1, "a CONNECT at the stream's first byte is its own evidence");
+	data(&x, 1, connack, sizeof connack);
+	cr_assert_eq(x.g.n, 2, "and so is the CONNACK that answers it");
+	cr_assert_eq(framer_oldest_pending(x.fr), 0, "nothing waits");
+	cr_assert_eq(x.g.nev, 0);
+	teardown_fx(&x);
+}
+
+Test(framer, a_connect_further_in_the_stream_still_needs_a_second_packet)
+{
+	struct fx x;
+	uint8_t s[64] = { 'x', 'y' };
+
+	memcpy(s + 2, connect311, sizeof connect311);
+	setup_fx_mid(&x, 1 << 20, 0);
+	data(&x, 0, s, 2 + sizeof connect311);
+	cr_assert_eq(x.g.n, 0);
+	data(&x, 0, pingreq, sizeof pingreq);
+	cr_assert_eq(x.g.n, 2);
+	teardown_fx(&x);
+}
