@@ -185,199 +185,12 @@ int mqtt_fixed_header(const uint8_t *buf, size_t len, struct mqtt_fixhdr *h)
 	return MQTT_OK;
 }
 
-/* ---- tables ----------------------------------------------------------------------- */
-
-static const char *const type_names[16] = {
-	"RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
-	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT",
-	"AUTH",
-};
-
-/* The labels Wireshark's MQTT dissector gives each type. */
-static const char *const type_labels[16] = {
-	"Reserved", "Connect Command", "Connect Ack", "Publish Message", "Publish Ack",
-	"Publish Received", "Publish Release", "Publish Complete", "Subscribe Request",
-	"Subscribe Ack", "Unsubscribe Request", "Unsubscribe Ack", "Ping Request",
-	"Ping Response", "Disconnect Req", "Authentication Exchange",
-};
-
-const char *mqtt_type_name(uint8_t type)
-{
-	return type_names[type & 0x0f];
-}
-
-const char *mqtt_type_label(uint8_t type)
-{
-	return type_labels[type & 0x0f];
-}
-
-const char *mqtt_version_name(uint8_t version)
-{
-	switch (version) {
-	case MQTT_V31: return "3.1";
-	case MQTT_V311: return "3.1.1";
-	case MQTT_V5: return "5.0";
-	default: return NULL;
-	}
-}
-
-/* CONNACK return codes of 3.1 and 3.1.1 [3.2.2.3]. */
-static const char *const connack_v3[6] = {
-	"Connection Accepted",
-	"Connection Refused: unacceptable protocol version",
-	"Connection Refused: identifier rejected",
-	"Connection Refused: server unavailable",
-	"Connection Refused: bad user name or password",
-	"Connection Refused: not authorized",
-};
-
-/* MQTT 5.0 reason codes [2.4]; 0x00 and 0x01/0x02 read differently by packet type. */
-struct code_name {
-	uint8_t code;
-	const char *name;
-};
-
-static const struct code_name reason_v5[] = {
-	{ 0x04, "Disconnect with Will Message" },
-	{ 0x10, "No matching subscribers" },
-	{ 0x11, "No subscription existed" },
-	{ 0x18, "Continue authentication" },
-	{ 0x19, "Re-authenticate" },
-	{ 0x80, "Unspecified error" },
-	{ 0x81, "Malformed Packet" },
-	{ 0x82, "Protocol Error" },
-	{ 0x83, "Implementation specific error" },
-	{ 0x84, "Unsupported Protocol Version" },
-	{ 0x85, "Client Identifier not valid" },
-	{ 0x86, "Bad User Name or Password" },
-	{ 0x87, "Not authorized" },
-	{ 0x88, "Server unavailable" },
-	{ 0x89, "Server busy" },
-	{ 0x8a, "Banned" },
-	{ 0x8b, "Server shutting down" },
-	{ 0x8c, "Bad authentication method" },
-	{ 0x8d, "Keep Alive timeout" },
-	{ 0x8e, "Session taken over" },
-	{ 0x8f, "Topic Filter invalid" },
-	{ 0x90, "Topic Name invalid" },
-	{ 0x91, "Packet Identifier in use" },
-	{ 0x92, "Packet Identifier not found" },
-	{ 0x93, "Receive Maximum exceeded" },
-	{ 0x94, "Topic Alias invalid" },
-	{ 0x95, "Packet too large" },
-	{ 0x96, "Message rate too high" },
-	{ 0x97, "Quota exceeded" },
-	{ 0x98, "Administrative action" },
-	{ 0x99, "Payload format invalid" },
-	{ 0x9a, "Retain not supported" },
-	{ 0x9b, "QoS not supported" },
-	{ 0x9c, "Use another server" },
-	{ 0x9d, "Server moved" },
-	{ 0x9e, "Shared Subscriptions not supported" },
-	{ 0x9f, "Connection rate exceeded" },
-	{ 0xa0, "Maximum connect time" },
-	{ 0xa1, "Subscription Identifiers not supported" },
-	{ 0xa2, "Wildcard Subscriptions not supported" },
-};
-
-const char *mqtt_code_name(uint8_t type, uint8_t version, uint8_t code)
-{
-	if (version != MQTT_V5) {
-		if (type == MQTT_CONNACK)
-			return code < 6 ? connack_v3[code] : NULL;
-		if (type == MQTT_SUBACK) {
-			static const char *const granted[3] = { "Granted QoS 0", "Granted QoS 1",
-								"Granted QoS 2" };
-			if (code <= 2)
-				return granted[code];
-			return code == 0x80 ? "Failure" : NULL;
-		}
-		return NULL;
-	}
-	if (code == 0x00) {
-		switch (type) {
-		case MQTT_DISCONNECT: return "Normal disconnection";
-		case MQTT_SUBACK: return "Granted QoS 0";
-		default: return "Success";
-		}
-	}
-	if (type == MQTT_SUBACK && (code == 0x01 || code == 0x02))
-		return code == 1 ? "Granted QoS 1" : "Granted QoS 2";
-	for (size_t i = 0; i < sizeof reason_v5 / sizeof reason_v5[0]; i++)
-		if (reason_v5[i].code == code)
-			return reason_v5[i].name;
-	return NULL;
-}
-
-/* MQTT 5.0 properties [2.2.2.2]. */
-struct prop_info {
-	const char *name;
-	const char *key;
-	uint8_t ptype;
-	uint8_t repeats;
-};
-
-static const struct prop_info props[0x2b] = {
-	[0x01] = { "Payload Format Indicator", "payload_format_indicator", MQTT_PT_BYTE, 0 },
-	[0x02] = { "Message Expiry Interval", "message_expiry_interval", MQTT_PT_U32, 0 },
-	[0x03] = { "Content Type", "content_type", MQTT_PT_UTF8, 0 },
-	[0x08] = { "Response Topic", "response_topic", MQTT_PT_UTF8, 0 },
-	[0x09] = { "Correlation Data", "correlation_data", MQTT_PT_BINARY, 0 },
-	[0x0b] = { "Subscription Identifier", "subscription_identifier", MQTT_PT_VARINT, 1 },
-	[0x11] = { "Session Expiry Interval", "session_expiry_interval", MQTT_PT_U32, 0 },
-	[0x12] = { "Assigned Client Identifier", "assigned_client_identifier", MQTT_PT_UTF8, 0 },
-	[0x13] = { "Server Keep Alive", "server_keep_alive", MQTT_PT_U16, 0 },
-	[0x15] = { "Authentication Method", "authentication_method", MQTT_PT_UTF8, 0 },
-	[0x16] = { "Authentication Data", "authentication_data", MQTT_PT_BINARY, 0 },
-	[0x17] = { "Request Problem Information", "request_problem_information", MQTT_PT_BYTE, 0 },
-	[0x18] = { "Will Delay Interval", "will_delay_interval", MQTT_PT_U32, 0 },
-	[0x19] = { "Request Response Information", "request_response_information", MQTT_PT_BYTE, 0 },
-	[0x1a] = { "Response Information", "response_information", MQTT_PT_UTF8, 0 },
-	[0x1c] = { "Server Reference", "server_reference", MQTT_PT_UTF8, 0 },
-	[0x1f] = { "Reason String", "reason_string", MQTT_PT_UTF8, 0 },
-	[0x21] = { "Receive Maximum", "receive_maximum", MQTT_PT_U16, 0 },
-	[0x22] = { "Topic Alias Maximum", "topic_alias_maximum", MQTT_PT_U16, 0 },
-	[0x23] = { "Topic Alias", "topic_alias", MQTT_PT_U16, 0 },
-	[0x24] = { "Maximum QoS", "maximum_qos", MQTT_PT_BYTE, 0 },
-	[0x25] = { "Retain Available", "retain_available", MQTT_PT_BYTE, 0 },
-	[0x26] = { "User Property", "user_properties", MQTT_PT_PAIR, 1 },
-	[0x27] = { "Maximum Packet Size", "maximum_packet_size", MQTT_PT_U32, 0 },
-	[0x28] = { "Wildcard Subscription Available", "wildcard_subscription_available", MQTT_PT_BYTE, 0 },
-	[0x29] = { "Subscription Identifier Available", "subscription_identifier_available", MQTT_PT_BYTE, 0 },
-	[0x2a] = { "Shared Subscription Available", "shared_subscription_available", MQTT_PT_BYTE, 0 },
-};
-
-static const struct prop_info *prop_info(uint8_t id)
-{
-	if (id >= sizeof props / sizeof props[0] || !props[id].name)
-		return NULL;
-	return &props[id];
-}
-
-const char *mqtt_prop_name(uint8_t id)
-{
-	const struct prop_info *pi = prop_info(id);
-	return pi ? pi->name : NULL;
-}
-
-const char *mqtt_prop_key(uint8_t id)
-{
-	const struct prop_info *pi = prop_info(id);
-	return pi ? pi->key : NULL;
-}
-
-int mqtt_prop_repeats(uint8_t id)
-{
-	const struct prop_info *pi = prop_info(id);
-	return pi ? pi->repeats : 0;
-}
-
 /* ---- iterators -------------------------------------------------------------------- */
 
 int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p)
 {
 	struct mqtt_cursor t = *c;
-	const struct prop_info *pi;
+	const struct mqtt_prop_info *pi;
 	uint32_t id;
 	uint8_t b;
 	uint16_t s;
@@ -388,7 +201,7 @@ int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p)
 	/* The identifier is a Variable Byte Integer, though every defined one fits a byte. */
 	if ((rc = mqtt_get_varint(&t, &id)) != MQTT_OK)
 		return rc;
-	if (id > 0xff || !(pi = prop_info((uint8_t)id)))
+	if (id > 0xff || !(pi = mqtt_prop_info((uint8_t)id)))
 		return MQTT_MALFORMED; /* unknown property: its length cannot be known */
 	p->id = (uint8_t)id;
 	p->ptype = pi->ptype;
@@ -771,13 +584,9 @@ static int parse_code_props(struct mqtt_cursor *c, struct mqtt_msg *m, const uin
 	return MQTT_OK;
 }
 
-/* Fixed header flags each type must carry [2.1.3]; PUBLISH's are its own. */
-static const uint8_t required_flags[16] = {
-	[MQTT_PUBREL] = 2, [MQTT_SUBSCRIBE] = 2, [MQTT_UNSUBSCRIBE] = 2,
-};
-
 int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg *m)
 {
+	const struct mqtt_type_info *ti;
 	struct mqtt_cursor c;
 	int rc = MQTT_OK;
 
@@ -793,8 +602,8 @@ int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg 
 	/* "The encoded value MUST use the minimum number of bytes necessary" [MQTT-1.5.5-1] */
 	if (m->hdr.hdrlen > 2 && buf[m->hdr.hdrlen - 1] == 0)
 		warn(m, buf, buf + 1, "MQTT-1.5.5-1", "remaining length not in its shortest form", 0);
-	if (m->hdr.type != MQTT_PUBLISH && m->hdr.flags != required_flags[m->hdr.type] &&
-	    m->hdr.type != MQTT_RESERVED0)
+	ti = mqtt_type_info(m->hdr.type);
+	if (ti->flags != 0xff && m->hdr.flags != ti->flags)
 		warn(m, buf, buf, "MQTT-2.1.3-1", "reserved fixed header flags are wrong", 0);
 
 	switch (m->hdr.type) {
@@ -849,7 +658,7 @@ int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg 
 		c.p = c.end;
 		break;
 	}
-	if (m->hdr.type == MQTT_AUTH && m->version != MQTT_V5)
+	if (ti->v5_only && m->version != MQTT_V5)
 		warn(m, buf, buf, "MQTT-2.1.2", "AUTH exists only in MQTT 5.0", 0);
 
 	if (rc != MQTT_OK) {
@@ -864,6 +673,33 @@ int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg 
 	if (c.p != c.end)
 		warn(m, buf, c.p, NULL, "bytes left over after the last field", 0);
 	return MQTT_OK;
+}
+
+int mqtt_malformed(const struct mqtt_msg *m)
+{
+	for (unsigned i = 0; i < m->nwarn; i++)
+		if (m->warn[i].malformed)
+			return 1;
+	return 0;
+}
+
+const struct mqtt_prop *mqtt_find_prop_in(struct mqtt_view block, uint8_t id,
+					  struct mqtt_prop *out)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(block);
+
+	while (mqtt_next_prop(&c, out) == MQTT_OK)
+		if (out->id == id)
+			return out;
+	return NULL;
+}
+
+const struct mqtt_prop *mqtt_find_prop(const struct mqtt_msg *m, uint8_t id,
+				       struct mqtt_prop *out)
+{
+	if (!m->has_props)
+		return NULL;
+	return mqtt_find_prop_in(m->props, id, out);
 }
 
 /* ---- Info text -------------------------------------------------------------------- */
@@ -916,25 +752,19 @@ static void sb_topic(struct sbuf *b, struct mqtt_view v)
  * parameters, into out (NUL-terminated); 0 when there is none. */
 static int content_type(const struct mqtt_msg *m, char *out, size_t cap)
 {
-	struct mqtt_cursor c = mqtt_cursor_of(m->props);
 	struct mqtt_prop p;
 	size_t n = 0;
 
-	if (m->hdr.type != MQTT_PUBLISH || !m->has_props)
+	if (m->hdr.type != MQTT_PUBLISH || !mqtt_find_prop(m, MQTT_PROP_CONTENT_TYPE, &p))
 		return 0;
-	while (mqtt_next_prop(&c, &p) == MQTT_OK) {
-		if (p.id != 0x03)
-			continue;
-		for (uint32_t i = 0; i < p.str.len && n + 1 < cap; i++) {
-			char ch = (char)p.str.p[i];
-			if (ch == ';' || ch == ' ')
-				break;
-			out[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-		}
-		out[n] = '\0';
-		return 1;
+	for (uint32_t i = 0; i < p.str.len && n + 1 < cap; i++) {
+		char ch = (char)p.str.p[i];
+		if (ch == ';' || ch == ' ')
+			break;
+		out[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
 	}
-	return 0;
+	out[n] = '\0';
+	return 1;
 }
 
 /* Media types whose dissector shows in tshark's summary (checked against tshark 4.0). */
@@ -969,12 +799,10 @@ const char *mqtt_media_proto(const struct mqtt_msg *m)
 size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)
 {
 	struct sbuf b = { out, cap, 0 };
-	int malformed = 0;
+	int malformed = mqtt_malformed(m);
 
 	if (cap)
 		out[0] = '\0';
-	for (unsigned i = 0; i < m->nwarn; i++)
-		malformed |= m->warn[i].malformed;
 	sb_str(&b, mqtt_type_label(m->hdr.type));
 	switch (m->hdr.type) {
 	case MQTT_PUBLISH:
