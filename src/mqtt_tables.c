@@ -84,9 +84,16 @@ const char *mqtt_version_name(uint8_t version)
 #define USER_PROPERTY_IN (REASON_STRING_IN | IN(CONNECT) | IN(PUBLISH) | WILL | \
 			  IN(SUBSCRIBE) | IN(UNSUBSCRIBE))
 
+/* The value warnings' texts, by enum mqtt_prop_values. */
+#define VALUE_TEXT_ANY(name) NULL
+#define VALUE_TEXT_BOOL(name) name " other than 0 or 1"
+#define VALUE_TEXT_NONZERO(name) name " of 0"
+
 #define P(id, pt, v, name, label, vlabel, key, in, rep) \
 	[MQTT_PROP_##id] = { MQTT_PROP_##id, MQTT_PT_##pt, MQTT_PV_##v, name, label, vlabel, key, \
-			     in, rep }
+			     in, rep, name " not allowed in this packet type", \
+			     name " not allowed in will properties", name " more than once", \
+			     VALUE_TEXT_##v(name) }
 
 static const struct mqtt_prop_info props[MQTT_PROP_ID_MAX + 1] = {
 	P(PAYLOAD_FORMAT_INDICATOR, BYTE, BOOL, "Payload Format Indicator",

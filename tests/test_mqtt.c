@@ -2382,6 +2382,7 @@ Test(tables, allowed_values)
 			continue;
 		cr_assert_eq(pi->values, b ? MQTT_PV_BOOL : z ? MQTT_PV_NONZERO : MQTT_PV_ANY,
 			     "%s", pi->name);
+		cr_assert_eq(pi->text_value == NULL, !b && !z);
 	}
 }
 
@@ -2504,13 +2505,14 @@ static const struct {
 	{ MQTT_AUTH, "f0 01", "MQTT-3.15.2-1" },
 };
 
-/* Every code in every packet type that carries one. */
+/* Every code in every packet type that carries one, through the table and the parser. */
 Test(tables, reason_codes_as_table_2_6)
 {
 	for (size_t k = 0; k < sizeof code_packets / sizeof code_packets[0]; k++) {
 		uint8_t t = code_packets[k].type;
 		for (unsigned code = 0; code < 256; code++) {
 			const char *name = NULL;
+			char h[64];
 			for (size_t i = 0; i < sizeof table_2_6 / sizeof table_2_6[0]; i++)
 				if (table_2_6[i].code == code &&
 				    (where_set(table_2_6[i].packets) & MQTT_IN(t)))
@@ -2519,6 +2521,18 @@ Test(tables, reason_codes_as_table_2_6)
 				     "%s 0x%02x", mqtt_type_name(t), code);
 			if (name)
 				cr_assert_str_eq(mqtt_code_name(t, MQTT_V5, (uint8_t)code), name);
+			snprintf(h, sizeof h, "%s %02x", code_packets[k].head, code);
+			cr_assert_eq(parse(h, MQTT_V5), MQTT_OK);
+			if (name) {
+				cr_assert_eq(m.nwarn, 0, "%s 0x%02x: %s", mqtt_type_name(t), code,
+					     first_warning());
+			} else {
+				const struct mqtt_warning *w = rule_warning(code_packets[k].rule);
+				cr_assert_not_null(w, "%s 0x%02x: no %s", mqtt_type_name(t), code,
+						   code_packets[k].rule);
+				cr_assert_eq(w->offset, pkt.n - 1, "at the code");
+				cr_assert_eq(m.nwarn, 1);
+			}
 		}
 		cr_assert_str_eq(mqtt_code_rule(t, MQTT_V5), code_packets[k].rule);
 	}
@@ -2555,9 +2569,18 @@ Test(tables, return_codes_of_3_1_1)
 	for (size_t v = 0; v < sizeof versions; v++)
 		for (unsigned code = 0; code < 256; code++) {
 			int connack = code <= 5, suback = code <= 2 || code == 0x80;
+			char h[32];
 			cr_assert_eq(mqtt_code_valid(MQTT_CONNACK, versions[v], (uint8_t)code), connack);
 			cr_assert_eq(mqtt_code_valid(MQTT_SUBACK, versions[v], (uint8_t)code), suback);
 			cr_assert_not(mqtt_code_valid(MQTT_PUBACK, versions[v], (uint8_t)code));
+			snprintf(h, sizeof h, "20 02 00 %02x", code);
+			cr_assert_eq(parse(h, versions[v]), MQTT_OK);
+			cr_assert_eq(has_rule("MQTT-3.2.2-6"), !connack, "CONNACK %u", code);
+			cr_assert_eq(m.nwarn, !connack);
+			snprintf(h, sizeof h, "90 03 00 01 %02x", code);
+			cr_assert_eq(parse(h, versions[v]), MQTT_OK);
+			cr_assert_eq(has_rule("MQTT-3.9.3-2"), !suback, "SUBACK 0x%02x", code);
+			cr_assert_eq(m.nwarn, !suback);
 		}
 }
 
@@ -2767,4 +2790,302 @@ Test(tshark, property_labels_and_value_labels_as_tshark_shows_them, .timeout = 6
 		     (unsigned long long)all);
 	cr_assert_str_eq(mqtt_prop_label(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL),
 			 "Publication Expiry Interval");
+}
+
+/* ---- 10. property rules --------------------------------------------------------------- */
+
+/* Where a property block can be, each with a packet around it (a will needs a CONNECT). */
+static const struct {
+	uint8_t where, first;
+	const char *head, *tail;
+} blocks[] = {
+	{ MQTT_CONNECT, 0x10, "00 04 4d 51 54 54 05 02 00 3c", "00 01 63" },
+	{ MQTT_CONNACK, 0x20, "00 00", "" },
+	{ MQTT_PUBLISH, 0x30, "00 01 74", "70 6c" },
+	{ MQTT_PUBACK, 0x40, "00 01 00", "" },
+	{ MQTT_PUBREC, 0x50, "00 01 00", "" },
+	{ MQTT_PUBREL, 0x62, "00 01 00", "" },
+	{ MQTT_PUBCOMP, 0x70, "00 01 00", "" },
+	{ MQTT_SUBSCRIBE, 0x82, "00 01", "00 01 61 00" },
+	{ MQTT_SUBACK, 0x90, "00 01", "00" },
+	{ MQTT_UNSUBSCRIBE, 0xa2, "00 01", "00 01 61" },
+	{ MQTT_UNSUBACK, 0xb0, "00 01", "00" },
+	{ MQTT_DISCONNECT, 0xe0, "00", "" },
+	{ MQTT_AUTH, 0xf0, "18", "" },
+	/* CONNECT with a will (flags 0x06), no properties; the will's block is the last
+	 * field before the will topic "w" and an empty will payload */
+	{ MQTT_WILL_PROPS, 0x10, "00 04 4d 51 54 54 05 06 00 3c 00 00 01 63", "00 01 77 00 00" },
+};
+
+/* A property with the value 1 (or "x", or k=v), in hex. */
+static void prop_hex(uint8_t id, char *out, size_t cap)
+{
+	static const char *const val[] = {
+		[MQTT_PT_BYTE] = "01", [MQTT_PT_U16] = "00 01", [MQTT_PT_U32] = "00 00 00 01",
+		[MQTT_PT_VARINT] = "01", [MQTT_PT_UTF8] = "00 01 78",
+		[MQTT_PT_BINARY] = "00 01 78", [MQTT_PT_PAIR] = "00 01 6b 00 01 76",
+	};
+	snprintf(out, cap, "%02x %s", id, val[mqtt_prop_info(id)->ptype]);
+}
+
+static int block_parse(size_t k, const char *props)
+{
+	return build_parse(blocks[k].first, blocks[k].head, props, blocks[k].tail, MQTT_V5);
+}
+
+/* Every property in every block, read by the parser: a warning citing 2.2.2.2 exactly where
+ * Table 2-4 (as the test transcribes it) does not list the property. */
+Test(rules, every_property_in_every_packet_type)
+{
+	for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
+		cr_assert_eq(block_parse(k, ""), MQTT_OK);
+		cr_assert_eq(m.nwarn, 0, "%u without properties: %s", blocks[k].where,
+			     first_warning());
+		for (size_t i = 0; i < sizeof table_2_4 / sizeof table_2_4[0]; i++) {
+			uint8_t id = table_2_4[i].id;
+			int allowed = (where_set(table_2_4[i].where) & MQTT_IN(blocks[k].where)) != 0;
+			const struct mqtt_warning *w;
+			char h[64];
+
+			prop_hex(id, h, sizeof h);
+			cr_assert_eq(block_parse(k, h), MQTT_OK);
+			w = rule_warning("MQTT-2.2.2.2");
+			cr_assert_eq(w != NULL, !allowed, "0x%02x in %u: %s", id, blocks[k].where,
+				     first_warning());
+			if (!allowed) {
+				cr_assert_str_eq(w->text, blocks[k].where == MQTT_WILL_PROPS ?
+						 mqtt_prop_info(id)->text_will :
+						 mqtt_prop_info(id)->text_where);
+				cr_assert_eq(pkt.p[w->offset], id, "the warning points at it");
+			} else if (!(blocks[k].where == MQTT_CONNECT &&
+				     id == MQTT_PROP_AUTHENTICATION_DATA)) {
+				cr_assert_eq(m.nwarn, 0, "0x%02x in %u: %s", id, blocks[k].where,
+					     first_warning());
+			}
+		}
+	}
+	cr_assert_str_eq(mqtt_prop_info(MQTT_PROP_TOPIC_ALIAS)->text_where,
+			 "Topic Alias not allowed in this packet type");
+}
+
+/* "It is a Protocol Error to include the X more than once": each property twice in each
+ * block that may carry it; the second is flagged with the section that says so, except
+ * where the property may repeat. Three times is one warning. */
+Test(rules, every_property_twice)
+{
+	for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++)
+		for (size_t i = 0; i < sizeof table_2_4 / sizeof table_2_4[0]; i++) {
+			uint8_t id = table_2_4[i].id, w = blocks[k].where;
+			const struct mqtt_prop_info *pi = mqtt_prop_info(id);
+			const char *rule = mqtt_prop_section(w, id);
+			int repeats = id == MQTT_PROP_USER_PROPERTY ||
+				      (id == MQTT_PROP_SUBSCRIPTION_IDENTIFIER && w == MQTT_PUBLISH);
+			char one[64], h[200];
+			size_t pn, first;
+
+			if (!(where_set(table_2_4[i].where) & MQTT_IN(w)))
+				continue;
+			if (w == MQTT_CONNECT && id == MQTT_PROP_AUTHENTICATION_DATA)
+				continue; /* needs the method too: below */
+			prop_hex(id, one, sizeof one);
+			snprintf(h, sizeof h, "%s %s", one, one);
+			cr_assert_eq(block_parse(k, h), MQTT_OK);
+			if (repeats) {
+				cr_assert_eq(m.nwarn, 0, "%s may repeat in %u", pi->name, w);
+				continue;
+			}
+			cr_assert_eq(m.nwarn, 1, "%s twice in %u: %u warnings", pi->name, w, m.nwarn);
+			cr_assert_str_eq(m.warn[0].rule, rule);
+			cr_assert_str_eq(m.warn[0].text, pi->text_twice);
+			pn = hex(h).n;
+			first = pkt.n - hex(blocks[k].tail).n - pn;
+			cr_assert_eq(m.warn[0].offset, first + pn / 2, "the second one is flagged");
+			snprintf(h, sizeof h, "%s %s %s", one, one, one);
+			cr_assert_eq(block_parse(k, h), MQTT_OK);
+			cr_assert_eq(m.nwarn, 1, "%s three times in %u", pi->name, w);
+		}
+	/* the examples: Receive Maximum twice in a CONNACK, Subscription Identifier twice */
+	cr_assert_eq(block_parse(1, "21 00 0a 21 00 0b"), MQTT_OK);
+	cr_assert(has_rule("MQTT-3.2.2.3.3"));
+	cr_assert_eq(block_parse(7, "0b 01 0b 02"), MQTT_OK); /* SUBSCRIBE */
+	cr_assert(has_rule("MQTT-3.8.2.1.2"));
+	cr_assert_eq(block_parse(2, "0b 01 0b 02"), MQTT_OK); /* PUBLISH: two subscriptions */
+	cr_assert_eq(m.nwarn, 0);
+}
+
+/* Zero where "It is a Protocol Error [...] for it to have the value 0", and values other
+ * than 0 or 1 where "It is a Protocol Error [...] to have a value other than 0 or 1". */
+Test(rules, forbidden_values)
+{
+	static const struct {
+		size_t block;     /* index in blocks[] */
+		const char *prop; /* the property, with a value it may not have */
+		const char *ok;   /* the same with one it may */
+		const char *rule;
+	} t[] = {
+		{ 0, "21 00 00", "21 00 01", "MQTT-3.1.2.11.3" },    /* Receive Maximum 0 */
+		{ 1, "21 00 00", "21 ff ff", "MQTT-3.2.2.3.3" },
+		{ 0, "27 00 00 00 00", "27 00 00 00 01", "MQTT-3.1.2.11.4" }, /* Maximum Packet Size */
+		{ 1, "27 00 00 00 00", "27 ff ff ff ff", "MQTT-3.2.2.3.6" },
+		{ 2, "23 00 00", "23 00 01", "MQTT-3.3.2-8" },       /* Topic Alias 0 */
+		{ 7, "0b 00", "0b ff ff ff 7f", "MQTT-3.8.2.1.2" },  /* Subscription Identifier */
+		{ 2, "0b 00", "0b 01", "MQTT-3.3.2.3.8" },
+		{ 2, "01 02", "01 00", "MQTT-3.3.2.3.2" },           /* Payload Format Indicator */
+		{ 13, "01 ff", "01 01", "MQTT-3.1.3.2.3" },          /*   in the will */
+		{ 0, "17 02", "17 00", "MQTT-3.1.2.11.7" },          /* Request Problem Information */
+		{ 0, "19 02", "19 01", "MQTT-3.1.2.11.6" },          /* Request Response Information */
+		{ 1, "24 02", "24 00", "MQTT-3.2.2.3.4" },           /* Maximum QoS */
+		{ 1, "25 02", "25 01", "MQTT-3.2.2.3.5" },           /* Retain Available */
+		{ 1, "28 02", "28 00", "MQTT-3.2.2.3.11" },          /* Wildcard Subscription Available */
+		{ 1, "29 80", "29 01", "MQTT-3.2.2.3.12" },          /* Subscription Identifier Available */
+		{ 1, "2a 02", "2a 00", "MQTT-3.2.2.3.13" },          /* Shared Subscription Available */
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		const struct mqtt_prop_info *pi;
+		cr_assert_eq(block_parse(t[i].block, t[i].prop), MQTT_OK);
+		pi = mqtt_prop_info(pkt.p[m.nwarn ? m.warn[0].offset : 0]);
+		cr_assert_eq(m.nwarn, 1, "%s: %s", t[i].prop, first_warning());
+		cr_assert_str_eq(m.warn[0].rule, t[i].rule, "%s", t[i].prop);
+		cr_assert_not_null(pi, "the warning points at the property");
+		cr_assert_str_eq(m.warn[0].text, pi->text_value);
+		cr_assert_eq(block_parse(t[i].block, t[i].ok), MQTT_OK);
+		cr_assert_eq(m.nwarn, 0, "%s: %s", t[i].ok, first_warning());
+	}
+	cr_assert_str_eq(mqtt_prop_info(MQTT_PROP_RECEIVE_MAXIMUM)->text_value,
+			 "Receive Maximum of 0");
+	cr_assert_str_eq(mqtt_prop_info(MQTT_PROP_MAXIMUM_QOS)->text_value,
+			 "Maximum QoS other than 0 or 1");
+}
+
+/* "It is a Protocol Error to include Authentication Data if there is no Authentication
+ * Method" [3.1.2.11.10] */
+Test(rules, authentication_data_without_method)
+{
+	cr_assert_eq(block_parse(0, "16 00 01 78"), MQTT_OK);
+	cr_assert(has_rule("MQTT-3.1.2.11.10"));
+	cr_assert_eq(m.nwarn, 1);
+	cr_assert_eq(block_parse(0, "16 00 01 78 15 00 01 78"), MQTT_OK); /* order is free */
+	cr_assert_eq(m.nwarn, 0, "%s", first_warning());
+	cr_assert_eq(block_parse(12, "16 00 01 78"), MQTT_OK); /* AUTH: no such rule */
+	cr_assert_eq(m.nwarn, 0);
+}
+
+/* "It is a Protocol Error if the Topic Name is zero length and there is no Topic Alias"
+ * [3.3.2.1] (5.0) */
+Test(rules, v5_empty_topic_needs_a_topic_alias)
+{
+	cr_assert_eq(build_parse(0x30, "00 00", "", "70 6c", MQTT_V5), MQTT_OK);
+	cr_assert(has_rule("MQTT-3.3.2.1"));
+	cr_assert_eq(m.warn[0].offset, 4, "at the topic");
+	cr_assert_eq(build_parse(0x30, "00 00", "23 00 01", "70 6c", MQTT_V5), MQTT_OK);
+	cr_assert_eq(m.nwarn, 0, "%s", first_warning());
+	cr_assert_eq(build_parse(0x30, "00 00", NULL, "70 6c", MQTT_V311), MQTT_OK);
+	cr_assert_not(has_rule("MQTT-3.3.2.1"), "a 5.0 rule");
+}
+
+/* One packet breaking more rules than there is room for: the first MQTT_MAX_WARNINGS are
+ * kept, nothing is written past them, and a malformed end still shows. */
+Test(rules, many_broken_rules_do_not_overflow)
+{
+	/* a CONNACK with ten properties it may not carry, then a property cut short */
+#define TEN "01 01 02 00 00 00 01 03 00 01 78 08 00 01 78 09 00 01 78 0b 01 17 01 " \
+	    "18 00 00 00 01 19 01 23 00 01"
+
+	cr_assert_eq(block_parse(1, TEN), MQTT_OK);
+	cr_assert_eq(m.nwarn, MQTT_MAX_WARNINGS);
+	cr_assert_eq(MQTT_MAX_WARNINGS, 8);
+	for (unsigned i = 0; i < m.nwarn; i++)
+		cr_assert_str_eq(m.warn[i].rule, "MQTT-2.2.2.2");
+	cr_assert_eq(build_parse(0x20, "00 00", TEN " 21 00", "", MQTT_V5), MQTT_MALFORMED);
+#undef TEN
+	cr_assert_eq(m.nwarn, MQTT_MAX_WARNINGS);
+	cr_assert(any_malformed());
+}
+
+/* An identifier that is not a property: the packet is malformed (what follows it in the
+ * block cannot be read), but what precedes it stays in m, and so does what follows the
+ * block, whose length is known. tshark 4.0 shows both too. */
+Test(malformed, unknown_property_keeps_what_precedes_and_follows_it)
+{
+	struct mqtt_cursor c;
+	char info[128];
+
+	cr_assert_eq(build_parse(0x10, "00 04 4d 51 54 54 05 02 00 1e",
+				 "11 00 00 00 05"  /* Session Expiry Interval 5 */
+				 "04 00"           /* 0x04: no such property */
+				 "21 00 07",       /* Receive Maximum 7: cannot be reached */
+				 "00 05 70 72 6f 62 65", MQTT_V5), MQTT_MALFORMED);
+	cr_assert(any_malformed());
+	cr_assert_str_eq(m.warn[m.nwarn - 1].text, "unknown property identifier");
+	cr_assert_eq(pkt.p[m.warn[m.nwarn - 1].offset], 0x04);
+	cr_assert(m.has_props);
+	cr_assert_eq(m.keepalive, 30);
+	c = mqtt_cursor_of(m.props);
+	next_prop_num(&c, 0x11, MQTT_PT_U32, 5);
+	cr_assert_eq(mqtt_next_prop(&c, &(struct mqtt_prop){ 0 }), MQTT_MALFORMED);
+	cr_assert(view_is(m.clientid, "probe"), "the client id after the block is read");
+	mqtt_info(&m, info, sizeof info);
+	cr_assert(strstr(info, "[Malformed Packet]"), "%s", info);
+
+	cr_assert_eq(build_parse(0x30, "00 01 74", "01 01 05 01 01", "70 6c", MQTT_V5),
+		     MQTT_MALFORMED);
+	cr_assert(m.has_props);
+	cr_assert(view_is(m.payload, "pl"));
+	cr_assert_eq(m.nwarn, 1, "one warning: %s", first_warning());
+	/* a will block too */
+	cr_assert_eq(build_parse(0x10, "00 04 4d 51 54 54 05 06 00 3c 00 00 01 63",
+				 NULL, "03 7f 00 00 00 01 77 00 00", MQTT_V5), MQTT_MALFORMED);
+	cr_assert(m.has_will_props);
+	cr_assert(view_is(m.will_topic, "w"));
+}
+
+/* A Subscription Identifier of five bytes is a broken value, not an unknown identifier. */
+Test(malformed, broken_property_value_is_named_so)
+{
+	cr_assert_eq(build_parse(0x30, "00 01 74", "0b ff ff ff ff 7f", "", MQTT_V5),
+		     MQTT_MALFORMED);
+	cr_assert_str_eq(m.warn[0].text, "property value encoding is broken");
+}
+
+/* mqtt_parse_clean says what mqtt_parse and nwarn say, on clean packets, rule-breaking
+ * ones and every prefix of them. */
+static void clean_agrees(struct bin b, uint8_t version)
+{
+	for (size_t n = 0; n <= b.n; n++) {
+		struct bin p = guarded_copy(b.p, n);
+		int rc = mqtt_parse(p.p, p.n, version, &m);
+		cr_assert_eq(mqtt_parse_clean(p.p, p.n, version), rc == MQTT_OK && m.nwarn == 0,
+			     "%zu of %zu bytes", n, b.n);
+	}
+}
+
+Test(clean, parse_clean_agrees_with_parse)
+{
+	static const uint8_t versions[] = { MQTT_VUNKNOWN, MQTT_V31, MQTT_V311, MQTT_V5 };
+	static const char *const broken[] = {
+		"20 05 00 00 02 21 00",          /* CONNACK, Receive Maximum cut */
+		"20 06 00 00 03 21 00 00",       /* Receive Maximum 0 */
+		"20 03 00 8b 00",                /* 0x8b is not a CONNACK code */
+		"30 07 00 01 74 03 23 00 00",    /* Topic Alias 0 */
+		"30 06 00 00 00 70 6c 00",       /* empty topic, no alias (5.0) */
+		"40 03 00 01 81",                /* PUBACK 0x81 */
+		"90 04 00 01 00 05",             /* SUBACK 0x05 */
+		"30 03 00 01 ff",                /* a topic that is not UTF-8 */
+		"80 02 00 01",                   /* SUBSCRIBE with flags 0 */
+	};
+
+	for (size_t v = 0; v < sizeof versions; v++) {
+		for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+			clean_agrees(hex(whole[i].hex), versions[v]);
+		for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++)
+			clean_agrees(hex(broken[i]), versions[v]);
+	}
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+		struct bin b = hex(whole[i].hex);
+		cr_assert(mqtt_parse_clean(b.p, b.n, whole[i].version), "vector %zu", i);
+	}
+	for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+		struct bin b = hex(broken[i]);
+		cr_assert_not(mqtt_parse_clean(b.p, b.n, MQTT_V5), "%s", broken[i]);
+	}
 }

@@ -100,7 +100,9 @@ struct mqtt_warning {
 	uint8_t malformed; /* 1: the packet could not be read to its end ("[Malformed Packet]") */
 };
 
-#define MQTT_MAX_WARNINGS 4
+/* Room for the rules one packet breaks; a packet breaking more keeps the first ones (and a
+ * warning that makes it malformed always replaces the last, so that one is never lost). */
+#define MQTT_MAX_WARNINGS 8
 
 /* ---- protocol tables -------------------------------------------------------------------
  * One table per protocol fact, read by the parser, its validation and every output:
@@ -184,6 +186,10 @@ struct mqtt_prop_info {
 	const char *key;         /* JSON: "message_expiry_interval" */
 	uint32_t in;             /* MQTT_IN() of every place that may carry it */
 	uint32_t repeats_in;     /* MQTT_IN() of the places where it may appear more than once */
+	/* the texts of the warnings about it: "Topic Alias not allowed in this packet type",
+	 * "... not allowed in will properties", "... more than once", "... of 0" or "...
+	 * other than 0 or 1" (as its values say; NULL for MQTT_PV_ANY) */
+	const char *text_where, *text_will, *text_twice, *text_value;
 };
 
 /* The row of a property identifier, NULL when id is not one. */
@@ -280,10 +286,23 @@ struct mqtt_msg {
  * the level it carries.
  *
  * Returns MQTT_OK when every field could be read (warnings may still be set for rules
- * broken), MQTT_MALFORMED when the packet ends before its fields do: then m holds what was
- * read and a warning with malformed=1.
+ * broken), MQTT_MALFORMED when the packet ends before its fields do, or when a property
+ * block holds an identifier that is not a property (its length cannot be known): then m
+ * holds what was read and a warning with malformed=1. A block with an unknown identifier is
+ * kept whole in m (has_props or has_will_props is set; mqtt_next_prop reads the properties
+ * before it) and reading goes on after the block, whose length is known.
+ *
+ * MQTT 5.0 properties are checked against the property table: a property the packet type
+ * may not carry, one that may not repeat appearing twice, a value outside those allowed
+ * (zero where zero is forbidden, other than 0 or 1 for the flags) are warnings, and so is a
+ * reason or return code not defined for the packet type in that version.
  */
 int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg *m);
+
+/* 1 when buf (a whole packet, as for mqtt_parse) reads as that version with no warning at
+ * all: mqtt_parse would return MQTT_OK with nwarn == 0. It stops at the first rule broken,
+ * for the framer's search for a packet boundary. */
+int mqtt_parse_clean(const uint8_t *buf, size_t len, uint8_t version);
 
 /* Iterators over m->list and property blocks. c starts as {view.p, view.p + view.len}.
  * Each returns MQTT_OK with the next item, MQTT_TRUNCATED at the end (or on a cut item). */
