@@ -204,6 +204,9 @@ int mqtt_prop_repeats(uint8_t id);
  * MQTT_WILL_PROPS), as a rule id ("MQTT-3.2.2.3.3"); NULL when it is not allowed there. */
 const char *mqtt_prop_section(uint8_t where, uint8_t id);
 
+/* The reason codes readers look for by meaning [2.4]. */
+enum { MQTT_RC_SUCCESS = 0x00, MQTT_RC_DISCONNECT_WITH_WILL = 0x04 };
+
 /* Reason codes (5.0) and return codes (3.1, 3.1.1) a packet type may carry. */
 struct mqtt_reason {
 	uint8_t code;
