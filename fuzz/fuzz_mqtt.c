@@ -17,7 +17,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct mqtt_view f;
 		uint8_t o;
 
-		mqtt_parse(data, size, versions[v], &m);
+		int rc = mqtt_parse(data, size, versions[v], &m);
+
+		/* the framer's fast check says what the full parse says */
+		if (mqtt_parse_clean(data, size, versions[v]) != (rc == MQTT_OK && m.nwarn == 0))
+			__builtin_trap();
+		if ((rc == MQTT_MALFORMED) != mqtt_malformed(&m) || m.nwarn > MQTT_MAX_WARNINGS)
+			__builtin_trap();
 		mqtt_info(&m, info, sizeof info);
 		mqtt_media_proto(&m);
 		c = mqtt_cursor_of(m.list);
@@ -29,6 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c = mqtt_cursor_of(m.props);
 		while (mqtt_next_prop(&c, &p) == MQTT_OK)
 			mqtt_prop_name(p.id);
+		mqtt_find_prop(&m, MQTT_PROP_TOPIC_ALIAS, &p);
+		mqtt_find_prop_in(m.will_props, MQTT_PROP_CONTENT_TYPE, &p);
 		for (unsigned i = 0; i < m.nwarn; i++)
 			if (m.warn[i].offset > size)
 				__builtin_trap(); /* a warning must point inside the packet */

@@ -185,199 +185,12 @@ int mqtt_fixed_header(const uint8_t *buf, size_t len, struct mqtt_fixhdr *h)
 	return MQTT_OK;
 }
 
-/* ---- tables ----------------------------------------------------------------------- */
-
-static const char *const type_names[16] = {
-	"RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
-	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT",
-	"AUTH",
-};
-
-/* The labels Wireshark's MQTT dissector gives each type. */
-static const char *const type_labels[16] = {
-	"Reserved", "Connect Command", "Connect Ack", "Publish Message", "Publish Ack",
-	"Publish Received", "Publish Release", "Publish Complete", "Subscribe Request",
-	"Subscribe Ack", "Unsubscribe Request", "Unsubscribe Ack", "Ping Request",
-	"Ping Response", "Disconnect Req", "Authentication Exchange",
-};
-
-const char *mqtt_type_name(uint8_t type)
-{
-	return type_names[type & 0x0f];
-}
-
-const char *mqtt_type_label(uint8_t type)
-{
-	return type_labels[type & 0x0f];
-}
-
-const char *mqtt_version_name(uint8_t version)
-{
-	switch (version) {
-	case MQTT_V31: return "3.1";
-	case MQTT_V311: return "3.1.1";
-	case MQTT_V5: return "5.0";
-	default: return NULL;
-	}
-}
-
-/* CONNACK return codes of 3.1 and 3.1.1 [3.2.2.3]. */
-static const char *const connack_v3[6] = {
-	"Connection Accepted",
-	"Connection Refused: unacceptable protocol version",
-	"Connection Refused: identifier rejected",
-	"Connection Refused: server unavailable",
-	"Connection Refused: bad user name or password",
-	"Connection Refused: not authorized",
-};
-
-/* MQTT 5.0 reason codes [2.4]; 0x00 and 0x01/0x02 read differently by packet type. */
-struct code_name {
-	uint8_t code;
-	const char *name;
-};
-
-static const struct code_name reason_v5[] = {
-	{ 0x04, "Disconnect with Will Message" },
-	{ 0x10, "No matching subscribers" },
-	{ 0x11, "No subscription existed" },
-	{ 0x18, "Continue authentication" },
-	{ 0x19, "Re-authenticate" },
-	{ 0x80, "Unspecified error" },
-	{ 0x81, "Malformed Packet" },
-	{ 0x82, "Protocol Error" },
-	{ 0x83, "Implementation specific error" },
-	{ 0x84, "Unsupported Protocol Version" },
-	{ 0x85, "Client Identifier not valid" },
-	{ 0x86, "Bad User Name or Password" },
-	{ 0x87, "Not authorized" },
-	{ 0x88, "Server unavailable" },
-	{ 0x89, "Server busy" },
-	{ 0x8a, "Banned" },
-	{ 0x8b, "Server shutting down" },
-	{ 0x8c, "Bad authentication method" },
-	{ 0x8d, "Keep Alive timeout" },
-	{ 0x8e, "Session taken over" },
-	{ 0x8f, "Topic Filter invalid" },
-	{ 0x90, "Topic Name invalid" },
-	{ 0x91, "Packet Identifier in use" },
-	{ 0x92, "Packet Identifier not found" },
-	{ 0x93, "Receive Maximum exceeded" },
-	{ 0x94, "Topic Alias invalid" },
-	{ 0x95, "Packet too large" },
-	{ 0x96, "Message rate too high" },
-	{ 0x97, "Quota exceeded" },
-	{ 0x98, "Administrative action" },
-	{ 0x99, "Payload format invalid" },
-	{ 0x9a, "Retain not supported" },
-	{ 0x9b, "QoS not supported" },
-	{ 0x9c, "Use another server" },
-	{ 0x9d, "Server moved" },
-	{ 0x9e, "Shared Subscriptions not supported" },
-	{ 0x9f, "Connection rate exceeded" },
-	{ 0xa0, "Maximum connect time" },
-	{ 0xa1, "Subscription Identifiers not supported" },
-	{ 0xa2, "Wildcard Subscriptions not supported" },
-};
-
-const char *mqtt_code_name(uint8_t type, uint8_t version, uint8_t code)
-{
-	if (version != MQTT_V5) {
-		if (type == MQTT_CONNACK)
-			return code < 6 ? connack_v3[code] : NULL;
-		if (type == MQTT_SUBACK) {
-			static const char *const granted[3] = { "Granted QoS 0", "Granted QoS 1",
-								"Granted QoS 2" };
-			if (code <= 2)
-				return granted[code];
-			return code == 0x80 ? "Failure" : NULL;
-		}
-		return NULL;
-	}
-	if (code == 0x00) {
-		switch (type) {
-		case MQTT_DISCONNECT: return "Normal disconnection";
-		case MQTT_SUBACK: return "Granted QoS 0";
-		default: return "Success";
-		}
-	}
-	if (type == MQTT_SUBACK && (code == 0x01 || code == 0x02))
-		return code == 1 ? "Granted QoS 1" : "Granted QoS 2";
-	for (size_t i = 0; i < sizeof reason_v5 / sizeof reason_v5[0]; i++)
-		if (reason_v5[i].code == code)
-			return reason_v5[i].name;
-	return NULL;
-}
-
-/* MQTT 5.0 properties [2.2.2.2]. */
-struct prop_info {
-	const char *name;
-	const char *key;
-	uint8_t ptype;
-	uint8_t repeats;
-};
-
-static const struct prop_info props[0x2b] = {
-	[0x01] = { "Payload Format Indicator", "payload_format_indicator", MQTT_PT_BYTE, 0 },
-	[0x02] = { "Message Expiry Interval", "message_expiry_interval", MQTT_PT_U32, 0 },
-	[0x03] = { "Content Type", "content_type", MQTT_PT_UTF8, 0 },
-	[0x08] = { "Response Topic", "response_topic", MQTT_PT_UTF8, 0 },
-	[0x09] = { "Correlation Data", "correlation_data", MQTT_PT_BINARY, 0 },
-	[0x0b] = { "Subscription Identifier", "subscription_identifier", MQTT_PT_VARINT, 1 },
-	[0x11] = { "Session Expiry Interval", "session_expiry_interval", MQTT_PT_U32, 0 },
-	[0x12] = { "Assigned Client Identifier", "assigned_client_identifier", MQTT_PT_UTF8, 0 },
-	[0x13] = { "Server Keep Alive", "server_keep_alive", MQTT_PT_U16, 0 },
-	[0x15] = { "Authentication Method", "authentication_method", MQTT_PT_UTF8, 0 },
-	[0x16] = { "Authentication Data", "authentication_data", MQTT_PT_BINARY, 0 },
-	[0x17] = { "Request Problem Information", "request_problem_information", MQTT_PT_BYTE, 0 },
-	[0x18] = { "Will Delay Interval", "will_delay_interval", MQTT_PT_U32, 0 },
-	[0x19] = { "Request Response Information", "request_response_information", MQTT_PT_BYTE, 0 },
-	[0x1a] = { "Response Information", "response_information", MQTT_PT_UTF8, 0 },
-	[0x1c] = { "Server Reference", "server_reference", MQTT_PT_UTF8, 0 },
-	[0x1f] = { "Reason String", "reason_string", MQTT_PT_UTF8, 0 },
-	[0x21] = { "Receive Maximum", "receive_maximum", MQTT_PT_U16, 0 },
-	[0x22] = { "Topic Alias Maximum", "topic_alias_maximum", MQTT_PT_U16, 0 },
-	[0x23] = { "Topic Alias", "topic_alias", MQTT_PT_U16, 0 },
-	[0x24] = { "Maximum QoS", "maximum_qos", MQTT_PT_BYTE, 0 },
-	[0x25] = { "Retain Available", "retain_available", MQTT_PT_BYTE, 0 },
-	[0x26] = { "User Property", "user_properties", MQTT_PT_PAIR, 1 },
-	[0x27] = { "Maximum Packet Size", "maximum_packet_size", MQTT_PT_U32, 0 },
-	[0x28] = { "Wildcard Subscription Available", "wildcard_subscription_available", MQTT_PT_BYTE, 0 },
-	[0x29] = { "Subscription Identifier Available", "subscription_identifier_available", MQTT_PT_BYTE, 0 },
-	[0x2a] = { "Shared Subscription Available", "shared_subscription_available", MQTT_PT_BYTE, 0 },
-};
-
-static const struct prop_info *prop_info(uint8_t id)
-{
-	if (id >= sizeof props / sizeof props[0] || !props[id].name)
-		return NULL;
-	return &props[id];
-}
-
-const char *mqtt_prop_name(uint8_t id)
-{
-	const struct prop_info *pi = prop_info(id);
-	return pi ? pi->name : NULL;
-}
-
-const char *mqtt_prop_key(uint8_t id)
-{
-	const struct prop_info *pi = prop_info(id);
-	return pi ? pi->key : NULL;
-}
-
-int mqtt_prop_repeats(uint8_t id)
-{
-	const struct prop_info *pi = prop_info(id);
-	return pi ? pi->repeats : 0;
-}
-
 /* ---- iterators -------------------------------------------------------------------- */
 
 int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p)
 {
 	struct mqtt_cursor t = *c;
-	const struct prop_info *pi;
+	const struct mqtt_prop_info *pi;
 	uint32_t id;
 	uint8_t b;
 	uint16_t s;
@@ -388,7 +201,7 @@ int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p)
 	/* The identifier is a Variable Byte Integer, though every defined one fits a byte. */
 	if ((rc = mqtt_get_varint(&t, &id)) != MQTT_OK)
 		return rc;
-	if (id > 0xff || !(pi = prop_info((uint8_t)id)))
+	if (id > 0xff || !(pi = mqtt_prop_info((uint8_t)id)))
 		return MQTT_MALFORMED; /* unknown property: its length cannot be known */
 	p->id = (uint8_t)id;
 	p->ptype = pi->ptype;
@@ -454,9 +267,25 @@ int mqtt_next_filter(struct mqtt_cursor *c, struct mqtt_view *filter)
 
 /* ---- packet parser ---------------------------------------------------------------- */
 
-static void warn(struct mqtt_msg *m, const uint8_t *base, const uint8_t *at, const char *rule,
-		 const char *text, int malformed)
+/* What every reader of one packet shares: where the packet starts (warnings' offsets count
+ * from there) and whether the caller only wants to know if it reads cleanly. */
+struct pctx {
+	struct mqtt_msg *m;
+	const uint8_t *base;
+	int clean; /* mqtt_parse_clean: the first warning settles it, later checks are skipped */
+};
+
+/* 1 once the answer of a clean read is known: the checks after need not run. */
+static int settled(const struct pctx *px)
 {
+	return px->clean && px->m->nwarn;
+}
+
+static void warn(const struct pctx *px, const uint8_t *at, const char *rule, const char *text,
+		 int malformed)
+{
+	struct mqtt_msg *m = px->m;
+
 	if (m->nwarn >= MQTT_MAX_WARNINGS) {
 		/* The table is full: a warning that makes the packet malformed still
 		 * replaces the last one, so "[Malformed Packet]" is never lost. */
@@ -466,7 +295,7 @@ static void warn(struct mqtt_msg *m, const uint8_t *base, const uint8_t *at, con
 	}
 	m->warn[m->nwarn].rule = rule;
 	m->warn[m->nwarn].text = text;
-	m->warn[m->nwarn].offset = (uint32_t)(at - base);
+	m->warn[m->nwarn].offset = (uint32_t)(at - px->base);
 	m->warn[m->nwarn].malformed = (uint8_t)malformed;
 	m->nwarn++;
 }
@@ -480,20 +309,111 @@ static const char *utf8_rule(uint8_t version, int kind)
 	return kind == MQTT_UTF8_NUL ? "MQTT-1.5.3-2" : "MQTT-1.5.3-1";
 }
 
-static void check_utf8(struct mqtt_msg *m, const uint8_t *base, struct mqtt_view v,
-		       const char *bad, const char *nul)
+static void check_utf8(const struct pctx *px, struct mqtt_view v, const char *bad,
+		       const char *nul)
 {
-	int k = mqtt_utf8_check(v);
+	int k;
 
+	if (settled(px))
+		return;
+	k = mqtt_utf8_check(v);
 	if (k != MQTT_UTF8_OK)
-		warn(m, base, v.p, utf8_rule(m->version, k), k == MQTT_UTF8_NUL ? nul : bad, 0);
+		warn(px, v.p, utf8_rule(px->m->version, k), k == MQTT_UTF8_NUL ? nul : bad, 0);
 }
 
-/* Read a property block (length + properties) and check it property by property. */
-static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, struct mqtt_msg *m,
-		      const uint8_t *base)
+/* A reason or return code not defined for the packet type in this version [2.4]. */
+static void check_code(const struct pctx *px, const uint8_t *at, uint8_t code)
 {
-	struct mqtt_cursor pc;
+	uint8_t t = px->m->hdr.type;
+
+	if (settled(px) || mqtt_code_valid(t, px->m->version, code))
+		return;
+	warn(px, at, mqtt_code_rule(t, px->m->version),
+	     px->m->version == MQTT_V5 ? "reason code not defined for this packet type" :
+	     t == MQTT_CONNACK ? "CONNACK return code not defined" :
+	     "SUBACK return code not defined", 0);
+}
+
+/* The property rules of one block, property by property: where it may be (Table 2-4),
+ * whether it may repeat, its values. seen and warned are bit sets of identifiers (every
+ * identifier is below 64): a rule broken again by the same property is not repeated. */
+struct prop_check {
+	uint8_t where; /* the packet type, or MQTT_WILL_PROPS */
+	uint64_t seen, warned;
+};
+
+static void check_prop(const struct pctx *px, struct prop_check *pc, const uint8_t *at,
+		       const struct mqtt_prop *p)
+{
+	const struct mqtt_prop_info *pi = mqtt_prop_info(p->id);
+	uint64_t bit = (uint64_t)1 << p->id;
+	int twice = (pc->seen & bit) != 0;
+
+	pc->seen |= bit;
+	if (p->ptype == MQTT_PT_UTF8 || p->ptype == MQTT_PT_PAIR) {
+		check_utf8(px, p->str, "property string is not valid UTF-8",
+			   "property string contains U+0000");
+		if (p->ptype == MQTT_PT_PAIR)
+			check_utf8(px, p->str2, "property string is not valid UTF-8",
+				   "property string contains U+0000");
+	}
+	if (settled(px) || (pc->warned & bit))
+		return;
+	/* "A Control Packet which contains an Identifier which is not valid for its packet
+	 * type [...] is a Malformed Packet" [2.2.2.2]. The packet still reads to its end, so
+	 * it is a warning, not malformed=1: every field stays visible. */
+	if (!(pi->in & MQTT_IN(pc->where))) {
+		pc->warned |= bit;
+		warn(px, at, "MQTT-2.2.2.2",
+		     pc->where == MQTT_WILL_PROPS ? pi->text_will : pi->text_where, 0);
+		return;
+	}
+	/* "It is a Protocol Error to include the Receive Maximum value more than once" */
+	if (twice && !(pi->repeats_in & MQTT_IN(pc->where))) {
+		pc->warned |= bit;
+		warn(px, at, mqtt_prop_section(pc->where, p->id), pi->text_twice, 0);
+		return;
+	}
+	/* "... or for it to have the value 0"; "... or to have a value other than 0 or 1" */
+	if ((pi->values == MQTT_PV_NONZERO && p->num == 0) ||
+	    (pi->values == MQTT_PV_BOOL && p->num > 1)) {
+		pc->warned |= bit;
+		/* "A sender MUST NOT send a PUBLISH packet containing a Topic Alias which has
+		 * the value 0" [MQTT-3.3.2-8]; the others' sentences have no id */
+		warn(px, at, p->id == MQTT_PROP_TOPIC_ALIAS ? "MQTT-3.3.2-8" :
+		     mqtt_prop_section(pc->where, p->id), pi->text_value, 0);
+	}
+}
+
+/* The rules of a block as a whole, once it is read. */
+static void check_block(const struct pctx *px, const struct prop_check *pc,
+			const uint8_t *at)
+{
+	uint64_t data = (uint64_t)1 << MQTT_PROP_AUTHENTICATION_DATA;
+	uint64_t method = (uint64_t)1 << MQTT_PROP_AUTHENTICATION_METHOD;
+
+	if (settled(px))
+		return;
+	/* "It is a Protocol Error to include Authentication Data if there is no
+	 * Authentication Method" [3.1.2.11.10] */
+	if (pc->where == MQTT_CONNECT && (pc->seen & data) && !(pc->seen & method))
+		warn(px, at, "MQTT-3.1.2.11.10", "Authentication Data without an Authentication "
+		     "Method", 0);
+}
+
+/*
+ * Read a property block (length + properties) at where (the packet type or
+ * MQTT_WILL_PROPS) and check it property by property. An identifier that is not a property
+ * makes the packet malformed: the properties after it cannot be read (their start is not
+ * known), but the block's length is, so *out still covers the whole block and reading goes
+ * on after it. Returns MQTT_OK then (the warning says malformed); MQTT_TRUNCATED when the
+ * block or a property in it is cut.
+ */
+static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, const struct pctx *px,
+		      uint8_t where)
+{
+	struct prop_check pc = { where, 0, 0 };
+	struct mqtt_cursor pcur;
 	struct mqtt_prop p;
 	uint32_t plen;
 	int rc;
@@ -502,32 +422,54 @@ static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, struct mqtt_
 		return rc;
 	if ((rc = mqtt_get_raw(c, plen, out)) != MQTT_OK)
 		return rc;
-	pc.p = out->p;
-	pc.end = out->p + out->len;
-	while (pc.p < pc.end) {
-		const uint8_t *at = pc.p;
-		rc = mqtt_next_prop(&pc, &p);
+	pcur = mqtt_cursor_of(*out);
+	while (pcur.p < pcur.end) { /* each pass reads at least the identifier: linear */
+		const uint8_t *at = pcur.p;
+		rc = mqtt_next_prop(&pcur, &p);
 		if (rc == MQTT_MALFORMED) {
+			struct mqtt_cursor t = pcur;
+			uint32_t id;
 			/* 2.2.2.2: an identifier outside the table makes the packet malformed;
 			 * the specification gives that no rule number. */
-			warn(m, base, at, NULL, "unknown property identifier", 1);
-			return MQTT_MALFORMED;
+			if (mqtt_get_varint(&t, &id) == MQTT_OK && id <= 0xff &&
+			    mqtt_prop_info((uint8_t)id))
+				warn(px, at, NULL, "property value encoding is broken", 1);
+			else
+				warn(px, at, NULL, "unknown property identifier", 1);
+			return MQTT_OK;
 		}
 		if (rc != MQTT_OK)
 			return MQTT_TRUNCATED; /* a property runs past its block */
-		if (p.ptype == MQTT_PT_UTF8 || p.ptype == MQTT_PT_PAIR) {
-			check_utf8(m, base, p.str, "property string is not valid UTF-8",
-				   "property string contains U+0000");
-			if (p.ptype == MQTT_PT_PAIR)
-				check_utf8(m, base, p.str2, "property string is not valid UTF-8",
-					   "property string contains U+0000");
-		}
+		check_prop(px, &pc, at, &p);
 	}
+	check_block(px, &pc, out->p);
 	return MQTT_OK;
 }
 
-static int parse_connect(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+static int parse_will(struct mqtt_cursor *c, const struct pctx *px)
 {
+	struct mqtt_msg *m = px->m;
+	int rc;
+
+	m->has_will = 1;
+	if ((m->connect_flags & 0x18) == 0x18)
+		warn(px, c->p, m->version == MQTT_V5 ? "MQTT-3.1.2-12" : "MQTT-3.1.2-14",
+		     "will QoS 3", 0);
+	if (m->version == MQTT_V5) {
+		if ((rc = read_props(c, &m->will_props, px, MQTT_WILL_PROPS)) != MQTT_OK)
+			return rc;
+		m->has_will_props = 1;
+	}
+	if ((rc = mqtt_get_utf8(c, &m->will_topic)) != MQTT_OK)
+		return rc;
+	check_utf8(px, m->will_topic, "will topic is not valid UTF-8",
+		   "will topic contains U+0000");
+	return mqtt_get_bytes(c, &m->will_payload);
+}
+
+static int parse_connect(struct mqtt_cursor *c, const struct pctx *px)
+{
+	struct mqtt_msg *m = px->m;
 	int rc;
 
 	if ((rc = mqtt_get_utf8(c, &m->proto_name)) != MQTT_OK)
@@ -542,49 +484,36 @@ static int parse_connect(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_
 	m->version = m->proto_level == MQTT_V5 ? MQTT_V5 :
 		     m->proto_level == MQTT_V31 ? MQTT_V31 : MQTT_V311;
 	if (m->connect_flags & 0x01)
-		warn(m, base, c->p - 3, "MQTT-3.1.2-3", "reserved connect flag is set", 0);
+		warn(px, c->p - 3, "MQTT-3.1.2-3", "reserved connect flag is set", 0);
 	if (m->version == MQTT_V5) {
-		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+		if ((rc = read_props(c, &m->props, px, MQTT_CONNECT)) != MQTT_OK)
 			return rc;
 		m->has_props = 1;
 	}
 	if ((rc = mqtt_get_utf8(c, &m->clientid)) != MQTT_OK)
 		return rc;
-	check_utf8(m, base, m->clientid, "client identifier is not valid UTF-8",
+	check_utf8(px, m->clientid, "client identifier is not valid UTF-8",
 		   "client identifier contains U+0000");
 	if (m->connect_flags & 0x04) {
-		m->has_will = 1;
-		if ((m->connect_flags & 0x18) == 0x18)
-			warn(m, base, c->p, m->version == MQTT_V5 ? "MQTT-3.1.2-12" : "MQTT-3.1.2-14",
-			     "will QoS 3", 0);
-		if (m->version == MQTT_V5) {
-			if ((rc = read_props(c, &m->will_props, m, base)) != MQTT_OK)
-				return rc;
-			m->has_will_props = 1;
-		}
-		if ((rc = mqtt_get_utf8(c, &m->will_topic)) != MQTT_OK)
-			return rc;
-		check_utf8(m, base, m->will_topic, "will topic is not valid UTF-8",
-			   "will topic contains U+0000");
-		if ((rc = mqtt_get_bytes(c, &m->will_payload)) != MQTT_OK)
+		if ((rc = parse_will(c, px)) != MQTT_OK)
 			return rc;
 	} else if (m->version == MQTT_V5) {
 		/* 5.0 splits the rule: will QoS [MQTT-3.1.2-11], will retain [MQTT-3.1.2-13] */
 		if (m->connect_flags & 0x18)
-			warn(m, base, c->p, "MQTT-3.1.2-11", "will QoS set without a will", 0);
+			warn(px, c->p, "MQTT-3.1.2-11", "will QoS set without a will", 0);
 		if (m->connect_flags & 0x20)
-			warn(m, base, c->p, "MQTT-3.1.2-13", "will retain set without a will", 0);
+			warn(px, c->p, "MQTT-3.1.2-13", "will retain set without a will", 0);
 	} else if (m->connect_flags & 0x38) {
-		warn(m, base, c->p, "MQTT-3.1.2-11", "will QoS or retain set without a will", 0);
+		warn(px, c->p, "MQTT-3.1.2-11", "will QoS or retain set without a will", 0);
 	}
 	/* 3.1.1 forbids a password without a user name [MQTT-3.1.2-22]; 5.0 allows it */
 	if ((m->connect_flags & 0xc0) == 0x40 && m->version != MQTT_V5)
-		warn(m, base, c->p, "MQTT-3.1.2-22", "password without a user name", 0);
+		warn(px, c->p, "MQTT-3.1.2-22", "password without a user name", 0);
 	if (m->connect_flags & 0x80) {
 		if ((rc = mqtt_get_utf8(c, &m->username)) != MQTT_OK)
 			return rc;
 		m->has_username = 1;
-		check_utf8(m, base, m->username, "user name is not valid UTF-8",
+		check_utf8(px, m->username, "user name is not valid UTF-8",
 			   "user name contains U+0000");
 	}
 	if (m->connect_flags & 0x40) {
@@ -595,28 +524,55 @@ static int parse_connect(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_
 	return MQTT_OK;
 }
 
-static int parse_publish(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+/* CONNACK: flags, the return (3.x) or reason (5.0) code, 5.0 properties. */
+static int parse_connack(struct mqtt_cursor *c, const struct pctx *px)
 {
+	struct mqtt_msg *m = px->m;
+	int rc;
+
+	if ((rc = mqtt_get_u8(c, &m->ack_flags)) != MQTT_OK)
+		return rc;
+	if ((rc = mqtt_get_u8(c, &m->code)) != MQTT_OK)
+		return rc;
+	m->has_code = 1;
+	check_code(px, c->p - 1, m->code);
+	if (m->version == MQTT_V5 && c->p < c->end) {
+		if ((rc = read_props(c, &m->props, px, MQTT_CONNACK)) != MQTT_OK)
+			return rc;
+		m->has_props = 1;
+	}
+	return MQTT_OK;
+}
+
+static int parse_publish(struct mqtt_cursor *c, const struct pctx *px)
+{
+	struct mqtt_msg *m = px->m;
+	struct mqtt_prop alias;
 	int rc;
 
 	m->dup = (m->hdr.flags >> 3) & 1;
 	m->qos = (m->hdr.flags >> 1) & 3;
 	m->retain = m->hdr.flags & 1;
 	if (m->qos == 3)
-		warn(m, base, base, "MQTT-3.3.1-4", "PUBLISH with QoS 3", 0);
+		warn(px, px->base, "MQTT-3.3.1-4", "PUBLISH with QoS 3", 0);
 	if ((rc = mqtt_get_utf8(c, &m->topic)) != MQTT_OK)
 		return rc;
-	check_utf8(m, base, m->topic, "topic name is not valid UTF-8",
-		   "topic name contains U+0000");
+	check_utf8(px, m->topic, "topic name is not valid UTF-8", "topic name contains U+0000");
 	if (m->qos > 0) {
 		if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
 			return rc;
 		m->has_msgid = 1;
 	}
 	if (m->version == MQTT_V5) {
-		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+		if ((rc = read_props(c, &m->props, px, MQTT_PUBLISH)) != MQTT_OK)
 			return rc;
 		m->has_props = 1;
+		/* "It is a Protocol Error if the Topic Name is zero length and there is no
+		 * Topic Alias" [3.3.2.1] */
+		if (m->topic.len == 0 && !settled(px) && !mqtt_malformed(m) &&
+		    !mqtt_find_prop(m, MQTT_PROP_TOPIC_ALIAS, &alias))
+			warn(px, m->topic.p, "MQTT-3.3.2.1", "empty topic name without a Topic Alias",
+			     0);
 	}
 	m->payload.p = c->p;
 	m->payload.len = (uint32_t)(c->end - c->p);
@@ -624,43 +580,82 @@ static int parse_publish(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_
 	return MQTT_OK;
 }
 
-/* PUBACK, PUBREC, PUBREL, PUBCOMP: id, then in 5.0 an optional reason code and
- * optional properties [3.4.2.1]. */
-static int parse_ack(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+/* The optional reason code and properties that end PUBACK, PUBREC, PUBREL, PUBCOMP
+ * [3.4.2.1], DISCONNECT and AUTH in 5.0: either may be left out, from the end. */
+static int parse_code_props(struct mqtt_cursor *c, const struct pctx *px)
 {
+	struct mqtt_msg *m = px->m;
 	int rc;
 
-	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
-		return rc;
-	m->has_msgid = 1;
 	if (m->version != MQTT_V5 || c->p == c->end)
 		return MQTT_OK;
 	if ((rc = mqtt_get_u8(c, &m->code)) != MQTT_OK)
 		return rc;
 	m->has_code = 1;
+	check_code(px, c->p - 1, m->code);
 	if (c->p == c->end)
 		return MQTT_OK;
-	if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+	if ((rc = read_props(c, &m->props, px, m->hdr.type)) != MQTT_OK)
 		return rc;
 	m->has_props = 1;
 	return MQTT_OK;
 }
 
-static int parse_subscribe(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+/* PUBACK, PUBREC, PUBREL, PUBCOMP: id, then in 5.0 the optional code and properties. */
+static int parse_ack(struct mqtt_cursor *c, const struct pctx *px)
 {
-	struct mqtt_cursor lc;
-	struct mqtt_view f;
-	uint8_t o;
+	int rc;
+
+	if ((rc = mqtt_get_u16(c, &px->m->msgid)) != MQTT_OK)
+		return rc;
+	px->m->has_msgid = 1;
+	return parse_code_props(c, px);
+}
+
+/* The packet id, then in 5.0 the properties: SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK. */
+static int read_id_props(struct mqtt_cursor *c, const struct pctx *px)
+{
+	struct mqtt_msg *m = px->m;
 	int rc;
 
 	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
 		return rc;
 	m->has_msgid = 1;
 	if (m->version == MQTT_V5) {
-		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
+		if ((rc = read_props(c, &m->props, px, m->hdr.type)) != MQTT_OK)
 			return rc;
 		m->has_props = 1;
 	}
+	return MQTT_OK;
+}
+
+static void check_options(const struct pctx *px, const uint8_t *at, uint8_t o)
+{
+	if (px->m->version == MQTT_V5) {
+		if (o & 0xc0)
+			warn(px, at, "MQTT-3.8.3-5", "reserved subscription option bits are set", 0);
+		/* 3.8.3.1: both are protocol errors, without a rule number */
+		if ((o & 0x03) == 3)
+			warn(px, at, NULL, "maximum QoS 3", 0);
+		if ((o & 0x30) == 0x30)
+			warn(px, at, NULL, "retain handling 3", 0);
+	} else if ((o & 0xfc) || (o & 0x03) == 3) {
+		/* reserved bits, or a QoS that is not 0, 1 or 2 [MQTT-3-8.3-4] */
+		warn(px, at, "MQTT-3-8.3-4", (o & 0xfc) ? "reserved subscription option bits are set"
+			 : "requested QoS 3", 0);
+	}
+}
+
+static int parse_subscribe(struct mqtt_cursor *c, const struct pctx *px)
+{
+	struct mqtt_msg *m = px->m;
+	struct mqtt_cursor lc;
+	struct mqtt_view f;
+	uint8_t o;
+	int rc;
+
+	if ((rc = read_id_props(c, px)) != MQTT_OK)
+		return rc;
 	m->list.p = c->p;
 	m->list.len = (uint32_t)(c->end - c->p);
 	lc = *c;
@@ -671,47 +666,28 @@ static int parse_subscribe(struct mqtt_cursor *c, struct mqtt_msg *m, const uint
 			c->p = at;
 			return rc;
 		}
-		check_utf8(m, base, f, "topic filter is not valid UTF-8",
+		check_utf8(px, f, "topic filter is not valid UTF-8",
 			   "topic filter contains U+0000");
-		if (m->version == MQTT_V5) {
-			if (o & 0xc0)
-				warn(m, base, lc.p - 1, "MQTT-3.8.3-5",
-				     "reserved subscription option bits are set", 0);
-			/* 3.8.3.1: both are protocol errors, without a rule number */
-			if ((o & 0x03) == 3)
-				warn(m, base, lc.p - 1, NULL, "maximum QoS 3", 0);
-			if ((o & 0x30) == 0x30)
-				warn(m, base, lc.p - 1, NULL, "retain handling 3", 0);
-		} else if ((o & 0xfc) || (o & 0x03) == 3) {
-			/* reserved bits, or a QoS that is not 0, 1 or 2 [MQTT-3-8.3-4] */
-			warn(m, base, lc.p - 1, "MQTT-3-8.3-4",
-			     (o & 0xfc) ? "reserved subscription option bits are set"
-					: "requested QoS 3", 0);
-		}
+		check_options(px, lc.p - 1, o);
 		m->list_count++;
 	}
 	c->p = c->end;
 	/* "The payload of a SUBSCRIBE packet MUST contain at least one Topic Filter" */
 	if (m->list_count == 0)
-		warn(m, base, c->p, m->version == MQTT_V5 ? "MQTT-3.8.3-2" : "MQTT-3.8.3-3",
+		warn(px, c->p, m->version == MQTT_V5 ? "MQTT-3.8.3-2" : "MQTT-3.8.3-3",
 		     "SUBSCRIBE without a topic filter", 0);
 	return MQTT_OK;
 }
 
-static int parse_unsubscribe(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+static int parse_unsubscribe(struct mqtt_cursor *c, const struct pctx *px)
 {
+	struct mqtt_msg *m = px->m;
 	struct mqtt_cursor lc;
 	struct mqtt_view f;
 	int rc;
 
-	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+	if ((rc = read_id_props(c, px)) != MQTT_OK)
 		return rc;
-	m->has_msgid = 1;
-	if (m->version == MQTT_V5) {
-		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
-			return rc;
-		m->has_props = 1;
-	}
 	m->list.p = c->p;
 	m->list.len = (uint32_t)(c->end - c->p);
 	lc = *c;
@@ -722,68 +698,89 @@ static int parse_unsubscribe(struct mqtt_cursor *c, struct mqtt_msg *m, const ui
 			c->p = at;
 			return rc;
 		}
-		check_utf8(m, base, f, "topic filter is not valid UTF-8",
+		check_utf8(px, f, "topic filter is not valid UTF-8",
 			   "topic filter contains U+0000");
 		m->list_count++;
 	}
 	c->p = c->end;
 	if (m->list_count == 0)
-		warn(m, base, c->p, "MQTT-3.10.3-2", "UNSUBSCRIBE without a topic filter", 0);
+		warn(px, c->p, "MQTT-3.10.3-2", "UNSUBSCRIBE without a topic filter", 0);
 	return MQTT_OK;
 }
 
 /* SUBACK and UNSUBACK: id, (5.0: properties), then one code per filter (UNSUBACK
  * carries codes only in 5.0). */
-static int parse_suback(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+static int parse_suback(struct mqtt_cursor *c, const struct pctx *px)
 {
+	struct mqtt_msg *m = px->m;
 	int rc;
 
-	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+	if (m->hdr.type == MQTT_UNSUBACK && m->version != MQTT_V5) {
+		if ((rc = mqtt_get_u16(c, &m->msgid)) == MQTT_OK)
+			m->has_msgid = 1;
 		return rc;
-	m->has_msgid = 1;
-	if (m->version == MQTT_V5) {
-		if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
-			return rc;
-		m->has_props = 1;
 	}
+	if ((rc = read_id_props(c, px)) != MQTT_OK)
+		return rc;
 	m->list.p = c->p;
 	m->list.len = (uint32_t)(c->end - c->p);
 	m->list_count = m->list.len;
+	for (uint32_t i = 0; i < m->list.len; i++)
+		if (!mqtt_code_valid(m->hdr.type, m->version, m->list.p[i])) {
+			check_code(px, m->list.p + i, m->list.p[i]); /* the first one says it */
+			break;
+		}
 	c->p = c->end;
 	return MQTT_OK;
 }
 
-/* DISCONNECT and AUTH in 5.0: optional reason code, optional properties. */
-static int parse_code_props(struct mqtt_cursor *c, struct mqtt_msg *m, const uint8_t *base)
+/* Read the fields of one packet type; the fixed header is read. */
+static int parse_body(struct mqtt_cursor *c, const struct pctx *px)
 {
-	int rc;
-
-	if (m->version != MQTT_V5 || c->p == c->end)
+	switch (px->m->hdr.type) {
+	case MQTT_CONNECT:
+		return parse_connect(c, px);
+	case MQTT_CONNACK:
+		return parse_connack(c, px);
+	case MQTT_PUBLISH:
+		return parse_publish(c, px);
+	case MQTT_PUBACK:
+	case MQTT_PUBREC:
+	case MQTT_PUBREL:
+	case MQTT_PUBCOMP:
+		return parse_ack(c, px);
+	case MQTT_SUBSCRIBE:
+		return parse_subscribe(c, px);
+	case MQTT_SUBACK:
+	case MQTT_UNSUBACK:
+		return parse_suback(c, px);
+	case MQTT_UNSUBSCRIBE:
+		return parse_unsubscribe(c, px);
+	case MQTT_PINGREQ:
+	case MQTT_PINGRESP:
 		return MQTT_OK;
-	if ((rc = mqtt_get_u8(c, &m->code)) != MQTT_OK)
-		return rc;
-	m->has_code = 1;
-	if (c->p == c->end)
+	case MQTT_DISCONNECT:
+	case MQTT_AUTH:
+		return parse_code_props(c, px);
+	case MQTT_RESERVED0:
+	default:
+		warn(px, px->base, "MQTT-2.1.2", "reserved control packet type", 0);
+		c->p = c->end;
 		return MQTT_OK;
-	if ((rc = read_props(c, &m->props, m, base)) != MQTT_OK)
-		return rc;
-	m->has_props = 1;
-	return MQTT_OK;
+	}
 }
 
-/* Fixed header flags each type must carry [2.1.3]; PUBLISH's are its own. */
-static const uint8_t required_flags[16] = {
-	[MQTT_PUBREL] = 2, [MQTT_SUBSCRIBE] = 2, [MQTT_UNSUBSCRIBE] = 2,
-};
-
-int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg *m)
+static int parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg *m,
+		 int clean)
 {
+	const struct pctx px = { m, buf, clean };
+	const struct mqtt_type_info *ti;
 	struct mqtt_cursor c;
-	int rc = MQTT_OK;
+	int rc;
 
 	memset(m, 0, sizeof *m);
 	if ((rc = mqtt_fixed_header(buf, len, &m->hdr)) != MQTT_OK) {
-		warn(m, buf, buf, NULL, "fixed header cut short", 1);
+		warn(&px, buf, NULL, "fixed header cut short", 1);
 		return MQTT_MALFORMED;
 	}
 	m->version = version == MQTT_VUNKNOWN ? MQTT_V311 : version;
@@ -792,78 +789,68 @@ int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg 
 
 	/* "The encoded value MUST use the minimum number of bytes necessary" [MQTT-1.5.5-1] */
 	if (m->hdr.hdrlen > 2 && buf[m->hdr.hdrlen - 1] == 0)
-		warn(m, buf, buf + 1, "MQTT-1.5.5-1", "remaining length not in its shortest form", 0);
-	if (m->hdr.type != MQTT_PUBLISH && m->hdr.flags != required_flags[m->hdr.type] &&
-	    m->hdr.type != MQTT_RESERVED0)
-		warn(m, buf, buf, "MQTT-2.1.3-1", "reserved fixed header flags are wrong", 0);
+		warn(&px, buf + 1, "MQTT-1.5.5-1", "remaining length not in its shortest form", 0);
+	ti = mqtt_type_info(m->hdr.type);
+	if (ti->flags != 0xff && m->hdr.flags != ti->flags)
+		warn(&px, buf, "MQTT-2.1.3-1", "reserved fixed header flags are wrong", 0);
+	if (settled(&px))
+		return MQTT_OK;
 
-	switch (m->hdr.type) {
-	case MQTT_CONNECT:
-		rc = parse_connect(&c, m, buf);
-		break;
-	case MQTT_CONNACK:
-		if ((rc = mqtt_get_u8(&c, &m->ack_flags)) != MQTT_OK)
-			break;
-		if ((rc = mqtt_get_u8(&c, &m->code)) != MQTT_OK)
-			break;
-		m->has_code = 1;
-		if (m->version == MQTT_V5 && c.p < c.end) {
-			if ((rc = read_props(&c, &m->props, m, buf)) == MQTT_OK)
-				m->has_props = 1;
-		}
-		break;
-	case MQTT_PUBLISH:
-		rc = parse_publish(&c, m, buf);
-		break;
-	case MQTT_PUBACK:
-	case MQTT_PUBREC:
-	case MQTT_PUBREL:
-	case MQTT_PUBCOMP:
-		rc = parse_ack(&c, m, buf);
-		break;
-	case MQTT_SUBSCRIBE:
-		rc = parse_subscribe(&c, m, buf);
-		break;
-	case MQTT_SUBACK:
-	case MQTT_UNSUBACK:
-		if (m->hdr.type == MQTT_UNSUBACK && m->version != MQTT_V5) {
-			if ((rc = mqtt_get_u16(&c, &m->msgid)) == MQTT_OK)
-				m->has_msgid = 1;
-		} else {
-			rc = parse_suback(&c, m, buf);
-		}
-		break;
-	case MQTT_UNSUBSCRIBE:
-		rc = parse_unsubscribe(&c, m, buf);
-		break;
-	case MQTT_PINGREQ:
-	case MQTT_PINGRESP:
-		break;
-	case MQTT_DISCONNECT:
-	case MQTT_AUTH:
-		rc = parse_code_props(&c, m, buf);
-		break;
-	case MQTT_RESERVED0:
-	default:
-		warn(m, buf, buf, "MQTT-2.1.2", "reserved control packet type", 0);
-		c.p = c.end;
-		break;
-	}
-	if (m->hdr.type == MQTT_AUTH && m->version != MQTT_V5)
-		warn(m, buf, buf, "MQTT-2.1.2", "AUTH exists only in MQTT 5.0", 0);
+	rc = parse_body(&c, &px);
+	if (ti->v5_only && m->version != MQTT_V5)
+		warn(&px, buf, "MQTT-2.1.2", "AUTH exists only in MQTT 5.0", 0);
 
 	if (rc != MQTT_OK) {
-		warn(m, buf, c.p, NULL, rc == MQTT_MALFORMED ? "field encoding is broken" :
+		warn(&px, c.p, NULL, rc == MQTT_MALFORMED ? "field encoding is broken" :
 			 "packet ends before its fields do", 1);
 		return MQTT_MALFORMED;
 	}
 	if (m->hdr.remlen > len - m->hdr.hdrlen) {
-		warn(m, buf, buf + len, NULL, "packet is cut short", 1);
+		warn(&px, buf + len, NULL, "packet is cut short", 1);
 		return MQTT_MALFORMED;
 	}
 	if (c.p != c.end)
-		warn(m, buf, c.p, NULL, "bytes left over after the last field", 0);
-	return MQTT_OK;
+		warn(&px, c.p, NULL, "bytes left over after the last field", 0);
+	return mqtt_malformed(m) ? MQTT_MALFORMED : MQTT_OK;
+}
+
+int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg *m)
+{
+	return parse(buf, len, version, m, 0);
+}
+
+int mqtt_parse_clean(const uint8_t *buf, size_t len, uint8_t version)
+{
+	struct mqtt_msg m;
+
+	return parse(buf, len, version, &m, 1) == MQTT_OK && m.nwarn == 0;
+}
+
+int mqtt_malformed(const struct mqtt_msg *m)
+{
+	for (unsigned i = 0; i < m->nwarn; i++)
+		if (m->warn[i].malformed)
+			return 1;
+	return 0;
+}
+
+const struct mqtt_prop *mqtt_find_prop_in(struct mqtt_view block, uint8_t id,
+					  struct mqtt_prop *out)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(block);
+
+	while (mqtt_next_prop(&c, out) == MQTT_OK)
+		if (out->id == id)
+			return out;
+	return NULL;
+}
+
+const struct mqtt_prop *mqtt_find_prop(const struct mqtt_msg *m, uint8_t id,
+				       struct mqtt_prop *out)
+{
+	if (!m->has_props)
+		return NULL;
+	return mqtt_find_prop_in(m->props, id, out);
 }
 
 /* ---- Info text -------------------------------------------------------------------- */
@@ -916,25 +903,19 @@ static void sb_topic(struct sbuf *b, struct mqtt_view v)
  * parameters, into out (NUL-terminated); 0 when there is none. */
 static int content_type(const struct mqtt_msg *m, char *out, size_t cap)
 {
-	struct mqtt_cursor c = mqtt_cursor_of(m->props);
 	struct mqtt_prop p;
 	size_t n = 0;
 
-	if (m->hdr.type != MQTT_PUBLISH || !m->has_props)
+	if (m->hdr.type != MQTT_PUBLISH || !mqtt_find_prop(m, MQTT_PROP_CONTENT_TYPE, &p))
 		return 0;
-	while (mqtt_next_prop(&c, &p) == MQTT_OK) {
-		if (p.id != 0x03)
-			continue;
-		for (uint32_t i = 0; i < p.str.len && n + 1 < cap; i++) {
-			char ch = (char)p.str.p[i];
-			if (ch == ';' || ch == ' ')
-				break;
-			out[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-		}
-		out[n] = '\0';
-		return 1;
+	for (uint32_t i = 0; i < p.str.len && n + 1 < cap; i++) {
+		char ch = (char)p.str.p[i];
+		if (ch == ';' || ch == ' ')
+			break;
+		out[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
 	}
-	return 0;
+	out[n] = '\0';
+	return 1;
 }
 
 /* Media types whose dissector shows in tshark's summary (checked against tshark 4.0). */
@@ -969,12 +950,10 @@ const char *mqtt_media_proto(const struct mqtt_msg *m)
 size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)
 {
 	struct sbuf b = { out, cap, 0 };
-	int malformed = 0;
+	int malformed = mqtt_malformed(m);
 
 	if (cap)
 		out[0] = '\0';
-	for (unsigned i = 0; i < m->nwarn; i++)
-		malformed |= m->warn[i].malformed;
 	sb_str(&b, mqtt_type_label(m->hdr.type));
 	switch (m->hdr.type) {
 	case MQTT_PUBLISH:

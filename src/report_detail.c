@@ -192,12 +192,17 @@ static void props(struct report_buf *b, const char *title, struct mqtt_view pv)
 
 	report_buf_printf(b, "    %s\n        Total Length: %" PRIu32 "\n", title, pv.len);
 	while ((rc = mqtt_next_prop(&c, &p)) == MQTT_OK) {
-		report_buf_printf(b, "        ID: %s (0x%02x)\n", mqtt_prop_name(p.id), p.id);
+		const struct mqtt_prop_info *pi = mqtt_prop_info(p.id);
+		/* tshark names the value "Value", after a length line for strings and bytes,
+		 * but for the few the table names otherwise (Content Type, Topic Alias, QoS) */
+		int own = strcmp(pi->value_label, "Value") != 0;
+
+		report_buf_printf(b, "        ID: %s (0x%02x)\n", pi->name, p.id);
 		switch (p.ptype) {
 		case MQTT_PT_UTF8:
 		case MQTT_PT_BINARY:
-			if (p.id == 0x03) {
-				strfield(b, 2, "Content Type", p.str);
+			if (own) {
+				strfield(b, 2, pi->value_label, p.str);
 				break;
 			}
 			report_buf_printf(b, "        Length: %" PRIu32 "\n", p.str.len);
@@ -210,13 +215,11 @@ static void props(struct report_buf *b, const char *title, struct mqtt_view pv)
 			strfield(b, 2, "Value", p.str2);
 			break;
 		default:
-			if (p.id == 0x24)
-				report_buf_printf(b, "        QoS: %s (%" PRIu32 ")\n",
+			if (p.id == MQTT_PROP_MAXIMUM_QOS) /* shown by name, as the QoS bits are */
+				report_buf_printf(b, "        %s: %s (%" PRIu32 ")\n", pi->value_label,
 						  qos_names[p.num & 3], p.num);
-			else if (p.id == 0x23)
-				report_buf_printf(b, "        Topic Alias: %" PRIu32 "\n", p.num);
 			else
-				report_buf_printf(b, "        Value: %" PRIu32 "\n", p.num);
+				report_buf_printf(b, "        %s: %" PRIu32 "\n", pi->value_label, p.num);
 			break;
 		}
 	}
@@ -334,14 +337,12 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 	uint8_t t = m->hdr.type;
 	uint8_t version = m->version == MQTT_V5 ? MQTT_V5 : m->version == MQTT_V31 ? MQTT_V31 :
 			  MQTT_V311;
-	int malformed = 0;
+	int malformed = mqtt_malformed(m);
 	struct mqtt_cursor c;
 	struct mqtt_view f;
 	uint8_t o;
 	char v[128];
 
-	for (unsigned i = 0; i < m->nwarn; i++)
-		malformed |= m->warn[i].malformed;
 	report_buf_printf(b, "MQ Telemetry Transport Protocol, %s\n", mqtt_type_label(t));
 	if (!rec->length_known && (rec->incomplete || rec->truncated)) {
 		report_buf_printf(b, "    [fixed header cut after %" PRIu32 " bytes: %s]\n", rec->have,

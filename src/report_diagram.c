@@ -227,9 +227,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	key_fields(rec, a->key, sizeof a->key);
 	{
 		const struct mqtt_msg *m = &rec->msg;
-		int malformed = 0;
-		for (unsigned i = 0; i < m->nwarn; i++)
-			malformed |= m->warn[i].malformed;
+		int malformed = mqtt_malformed(m);
 		a->bad = malformed || !rec->length_known || rec->incomplete || rec->truncated ||
 			 (m->has_code && (m->hdr.type == MQTT_CONNACK ? m->code != 0 :
 					  m->code >= 0x80));

@@ -274,7 +274,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		{ "version", reason }, { "owner", owner },
 	};
 	size_t nv = sizeof v / sizeof v[0];
-	int wild = 0, malformed = 0;
+	int wild = 0, malformed = mqtt_malformed(m);
 	const char *cn;
 
 	if (t == MQTT_CONNECT) {
@@ -303,8 +303,6 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	cn = m->has_code ? mqtt_code_name(t, version, m->code) : NULL;
 	snprintf(reason, sizeof reason, "%s", cn ? cn : "?");
 	list[0] = user[0] = pwlen[0] = resp[0] = '\0';
-	for (unsigned i = 0; i < m->nwarn; i++)
-		malformed |= m->warn[i].malformed;
 
 	if (!rec->length_known || rec->incomplete || rec->truncated || malformed) {
 		say(s, rec->incomplete || rec->truncated ? EX_INCOMPLETE : EX_MALFORMED, v, nv);
@@ -348,7 +346,6 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		static const int keys[3][2] = { { EX_PUB0_B2C, EX_PUB0_C2B },
 						{ EX_PUB1_B2C, EX_PUB1_C2B },
 						{ EX_PUB2_B2C, EX_PUB2_C2B } };
-		struct mqtt_cursor c = mqtt_cursor_of(m->props);
 		struct mqtt_prop p;
 		if (m->qos <= 2) /* QoS 3 does not exist: the warning below says so */
 			say(s, keys[m->qos][up], v, nv);
@@ -366,18 +363,11 @@ static void message(void *ctx, const struct mqtt_record *rec)
 				say(s, EX_PUB_IS_WILL, v, nv);
 			}
 		}
-		{
-			int has_resp = 0, has_corr = 0;
-			while (m->has_props && mqtt_next_prop(&c, &p) == MQTT_OK) {
-				if (p.id == 0x08) {
-					has_resp = 1;
-					view_text(p.str, resp, sizeof resp, 100);
-					say(s, EX_PUB_RESPONSE_TOPIC, v, nv);
-				}
-				has_corr |= p.id == 0x09;
-			}
-			if (has_corr && !has_resp)
-				say(s, EX_PUB_CORRELATION, v, nv);
+		if (mqtt_find_prop(m, MQTT_PROP_RESPONSE_TOPIC, &p)) {
+			view_text(p.str, resp, sizeof resp, 100);
+			say(s, EX_PUB_RESPONSE_TOPIC, v, nv);
+		} else if (mqtt_find_prop(m, MQTT_PROP_CORRELATION_DATA, &p)) {
+			say(s, EX_PUB_CORRELATION, v, nv);
 		}
 		break;
 	}
@@ -430,7 +420,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	case MQTT_DISCONNECT:
 		if (!up)
 			say(s, EX_DISCONNECT_B2C, v, nv);
-		else if (m->has_code && m->code == 0x04)
+		else if (m->has_code && m->code == MQTT_RC_DISCONNECT_WITH_WILL)
 			say(s, EX_DISCONNECT_WILL, v, nv);
 		else {
 			will_goodbye(s, rec->flow->index);

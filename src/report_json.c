@@ -353,7 +353,6 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		add(o, "properties", props_obj(j, m->props));
 	if (m->nwarn) {
 		json_object *w = json_object_new_array();
-		int malformed = 0;
 		for (unsigned i = 0; i < m->nwarn; i++) {
 			json_object *x = json_object_new_object();
 			add(x, "text", json_object_new_string(m->warn[i].text));
@@ -361,10 +360,9 @@ static void message(void *ctx, const struct mqtt_record *rec)
 				add(x, "rule", json_object_new_string(m->warn[i].rule));
 			add_int(x, "offset", m->warn[i].offset);
 			json_object_array_add(w, x);
-			malformed |= m->warn[i].malformed;
 		}
 		add(o, "warnings", w);
-		if (malformed)
+		if (mqtt_malformed(m))
 			add_bool(o, "malformed", 1);
 	}
 	emit(j, o);

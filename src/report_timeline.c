@@ -535,14 +535,10 @@ static void on_message(void *ctx, const struct session *s, const struct mqtt_rec
 		break;
 	case MQTT_PUBLISH:
 		b_kview(b, "topic", m->topic);
-		if (m->has_props) { /* MQTT 5.0: the alias is kept beside the real topic */
+		{ /* MQTT 5.0: the alias is kept beside the real topic */
 			struct mqtt_prop pr;
-			c = mqtt_cursor_of(m->props);
-			while (mqtt_next_prop(&c, &pr) == MQTT_OK)
-				if (pr.id == 0x23) {
-					b_kint(b, "topic_alias", pr.num);
-					break;
-				}
+			if (mqtt_find_prop(m, MQTT_PROP_TOPIC_ALIAS, &pr))
+				b_kint(b, "topic_alias", pr.num);
 		}
 		if (rec->topic_from_alias)
 			b_kbool(b, "topic_from_alias", 1);

@@ -539,16 +539,16 @@ static int ack_passes(const struct session_tracker *t, const struct mqtt_msg *m,
 
 /* ---- matching ----------------------------------------------------------------------------- */
 
+/* Who sends what, from the packet type table [2.1.2]: in 3.x only the client sends
+ * DISCONNECT. */
 static int is_client_only(uint8_t type, uint8_t version)
 {
-	return type == MQTT_CONNECT || type == MQTT_SUBSCRIBE || type == MQTT_UNSUBSCRIBE ||
-	       type == MQTT_PINGREQ || (type == MQTT_DISCONNECT && version != MQTT_V5);
+	return mqtt_type_senders(type, version) == MQTT_FROM_CLIENT;
 }
 
-static int is_broker_only(uint8_t type)
+static int is_broker_only(uint8_t type, uint8_t version)
 {
-	return type == MQTT_CONNACK || type == MQTT_SUBACK || type == MQTT_UNSUBACK ||
-	       type == MQTT_PINGRESP;
+	return mqtt_type_senders(type, version) == MQTT_FROM_SERVER;
 }
 
 /* A SUBACK or UNSUBACK: the first failure code (>= 0x80), or the highest granted code. */
@@ -745,15 +745,12 @@ static void sec_note(struct sess *s, struct outbox *ob, int kind, const struct m
 
 static uint16_t server_keepalive(const struct mqtt_msg *m, uint8_t *has)
 {
-	struct mqtt_cursor c = mqtt_cursor_of(m->props);
 	struct mqtt_prop p;
 
-	while (mqtt_next_prop(&c, &p) == MQTT_OK)
-		if (p.id == 0x13) {
-			*has = 1;
-			return (uint16_t)p.num;
-		}
-	return 0;
+	if (!mqtt_find_prop_in(m->props, MQTT_PROP_SERVER_KEEP_ALIVE, &p))
+		return 0;
+	*has = 1;
+	return (uint16_t)p.num;
 }
 
 static uint16_t effective_keepalive(const struct sess *s)
@@ -986,7 +983,7 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	}
 
 	if ((from == SESSION_BROKER && is_client_only(type, s->pub.version)) ||
-	    (from == SESSION_CLIENT && is_broker_only(type))) {
+	    (from == SESSION_CLIENT && is_broker_only(type, s->pub.version))) {
 		wrong = 1;
 		out_anomaly(&ob, SESSION_AN_WRONG_DIRECTION, from, rec, pass);
 	} else if (from == SESSION_CLIENT && !s->pub.have_connect && type != MQTT_CONNECT &&
@@ -1211,7 +1208,7 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 	if (p->has_will && p->ended != SESSION_END_CAPTURE &&
 	    (p->ended != SESSION_END_DISCONNECT ||
 	     (p->version == MQTT_V5 && p->disconnect_from == SESSION_CLIENT &&
-	      p->disconnect_has_code && p->disconnect_code == 0x04)))
+	      p->disconnect_has_code && p->disconnect_code == MQTT_RC_DISCONNECT_WITH_WILL)))
 		remember_will(t, s, p->shown || !session_filtering(t));
 }
 

@@ -6,6 +6,10 @@
  * to the very end of a readable page followed by a page that cannot be read, so a reader
  * that looks one byte past what it was given crashes the test instead of passing by luck.
  *
+ * The protocol tables (src/mqtt_tables.c) are checked against the specification's own
+ * tables, transcribed here, and the labels against tshark's output; the property rules
+ * each with a packet that breaks them and one that does not.
+ *
  * The suite "bug" holds tests that fail against the current src/mqtt.c: each names the
  * spec rule the parser gets wrong.
  */
@@ -13,6 +17,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -2186,5 +2191,901 @@ Test(reader, utf8_seq_lengths)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct bin x = hex(cases[i].hex); /* guarded: a read past it is caught */
 		cr_assert_eq(mqtt_utf8_seq(x.p, x.n), cases[i].n, "%s", cases[i].hex);
+	}
+}
+
+/* ---- 8. the protocol tables, against the specification's own tables ------------------ */
+
+/* A packet from hex pieces: the first byte, the fields before the property block, the
+ * properties (NULL: no block; their length is written before them), the fields after. The
+ * remaining length is written too. Parsed into m as version. */
+static int build_parse(uint8_t first, const char *head, const char *props, const char *tail,
+		       uint8_t version)
+{
+	static uint8_t b[4096];
+	struct bin h = hex(head), t = hex(tail);
+	struct bin p = props ? hex(props) : (struct bin){ NULL, 0 };
+	size_t body = h.n + t.n + (props ? p.n + (p.n < 128 ? 1 : 2) : 0), n = 0;
+
+	cr_assert_lt(body, 16384);
+	cr_assert_lt(p.n, 16384);
+	b[n++] = first;
+	if (body < 128) {
+		b[n++] = (uint8_t)body;
+	} else {
+		b[n++] = (uint8_t)(0x80 | (body & 0x7f));
+		b[n++] = (uint8_t)(body >> 7);
+	}
+	memcpy(b + n, h.p, h.n), n += h.n;
+	if (props) {
+		if (p.n < 128) {
+			b[n++] = (uint8_t)p.n;
+		} else {
+			b[n++] = (uint8_t)(0x80 | (p.n & 0x7f));
+			b[n++] = (uint8_t)(p.n >> 7);
+		}
+		if (p.n)
+			memcpy(b + n, p.p, p.n), n += p.n;
+	}
+	if (t.n)
+		memcpy(b + n, t.p, t.n), n += t.n;
+	pkt = guarded_copy(b, n);
+	return mqtt_parse(pkt.p, pkt.n, version, &m);
+}
+
+/* MQTT 5.0 2.2.2.2 Table 2-4, as printed: identifier, type, "Packet / Will Properties". */
+static const struct {
+	uint8_t id;
+	const char *type, *where;
+} table_2_4[] = {
+	{ 0x01, "Byte", "PUBLISH, Will Properties" },
+	{ 0x02, "Four Byte Integer", "PUBLISH, Will Properties" },
+	{ 0x03, "UTF-8 Encoded String", "PUBLISH, Will Properties" },
+	{ 0x08, "UTF-8 Encoded String", "PUBLISH, Will Properties" },
+	{ 0x09, "Binary Data", "PUBLISH, Will Properties" },
+	{ 0x0b, "Variable Byte Integer", "PUBLISH, SUBSCRIBE" },
+	{ 0x11, "Four Byte Integer", "CONNECT, CONNACK, DISCONNECT" },
+	{ 0x12, "UTF-8 Encoded String", "CONNACK" },
+	{ 0x13, "Two Byte Integer", "CONNACK" },
+	{ 0x15, "UTF-8 Encoded String", "CONNECT, CONNACK, AUTH" },
+	{ 0x16, "Binary Data", "CONNECT, CONNACK, AUTH" },
+	{ 0x17, "Byte", "CONNECT" },
+	{ 0x18, "Four Byte Integer", "Will Properties" },
+	{ 0x19, "Byte", "CONNECT" },
+	{ 0x1a, "UTF-8 Encoded String", "CONNACK" },
+	{ 0x1c, "UTF-8 Encoded String", "CONNACK, DISCONNECT" },
+	{ 0x1f, "UTF-8 Encoded String", "CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, "
+					 "UNSUBACK, DISCONNECT, AUTH" },
+	{ 0x21, "Two Byte Integer", "CONNECT, CONNACK" },
+	{ 0x22, "Two Byte Integer", "CONNECT, CONNACK" },
+	{ 0x23, "Two Byte Integer", "PUBLISH" },
+	{ 0x24, "Byte", "CONNACK" },
+	{ 0x25, "Byte", "CONNACK" },
+	{ 0x26, "UTF-8 String Pair", "CONNECT, CONNACK, PUBLISH, Will Properties, PUBACK, PUBREC, "
+				     "PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, "
+				     "DISCONNECT, AUTH" },
+	{ 0x27, "Four Byte Integer", "CONNECT, CONNACK" },
+	{ 0x28, "Byte", "CONNACK" },
+	{ 0x29, "Byte", "CONNACK" },
+	{ 0x2a, "Byte", "CONNACK" },
+};
+
+/* "PUBLISH, Will Properties" -> MQTT_IN(MQTT_PUBLISH) | MQTT_IN(MQTT_WILL_PROPS) */
+static uint32_t where_set(const char *list)
+{
+	uint32_t set = 0;
+	char buf[256], *save, *tok;
+
+	snprintf(buf, sizeof buf, "%s", list);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		int found = 0;
+		if (strcmp(tok, "Will") == 0 || strcmp(tok, "Properties") == 0) {
+			set |= MQTT_IN(MQTT_WILL_PROPS);
+			continue;
+		}
+		for (unsigned t = 1; t < 16; t++)
+			if (strcmp(tok, mqtt_type_name((uint8_t)t)) == 0) {
+				set |= MQTT_IN(t);
+				found = 1;
+			}
+		cr_assert(found, "no packet type \"%s\"", tok);
+	}
+	return set;
+}
+
+static uint8_t ptype_of(const char *type)
+{
+	static const char *const names[] = {
+		[MQTT_PT_BYTE] = "Byte", [MQTT_PT_U16] = "Two Byte Integer",
+		[MQTT_PT_U32] = "Four Byte Integer", [MQTT_PT_VARINT] = "Variable Byte Integer",
+		[MQTT_PT_UTF8] = "UTF-8 Encoded String", [MQTT_PT_BINARY] = "Binary Data",
+		[MQTT_PT_PAIR] = "UTF-8 String Pair",
+	};
+	for (uint8_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(type, names[i]) == 0)
+			return i;
+	cr_assert_fail("no data type \"%s\"", type);
+	return 0;
+}
+
+Test(tables, properties_types_and_packets_as_table_2_4)
+{
+	int rows = 0;
+
+	for (unsigned id = 0; id < 256; id++) {
+		const struct mqtt_prop_info *pi = mqtt_prop_info((uint8_t)id);
+		size_t i;
+
+		for (i = 0; i < sizeof table_2_4 / sizeof table_2_4[0]; i++)
+			if (table_2_4[i].id == id)
+				break;
+		if (i == sizeof table_2_4 / sizeof table_2_4[0]) {
+			cr_assert_null(pi, "0x%02x is not in Table 2-4", id);
+			continue;
+		}
+		rows++;
+		cr_assert_not_null(pi, "0x%02x", id);
+		cr_assert_eq(pi->id, id);
+		cr_assert_eq(pi->ptype, ptype_of(table_2_4[i].type), "0x%02x type", id);
+		cr_assert_eq(pi->in, where_set(table_2_4[i].where), "0x%02x (%s): packets %#x, the "
+			     "spec says %s", id, pi->name, pi->in, table_2_4[i].where);
+		cr_assert_not_null(pi->label);
+		cr_assert_not_null(pi->key);
+		cr_assert_not_null(pi->value_label);
+		cr_assert_eq(pi->repeats_in & ~pi->in, 0, "0x%02x repeats where it may not be", id);
+	}
+	cr_assert_eq(rows, 27);
+	/* the examples the brief names */
+	cr_assert_eq(mqtt_prop_info(MQTT_PROP_TOPIC_ALIAS)->in, MQTT_IN(MQTT_PUBLISH));
+	cr_assert_eq(mqtt_prop_info(MQTT_PROP_SESSION_EXPIRY_INTERVAL)->in,
+		     MQTT_IN(MQTT_CONNECT) | MQTT_IN(MQTT_CONNACK) | MQTT_IN(MQTT_DISCONNECT));
+	for (unsigned t = 1; t < 16; t++) {
+		int rs = (mqtt_prop_info(MQTT_PROP_REASON_STRING)->in & MQTT_IN(t)) != 0;
+		int none = t == MQTT_CONNECT || t == MQTT_PUBLISH || t == MQTT_SUBSCRIBE ||
+			   t == MQTT_UNSUBSCRIBE || t == MQTT_PINGREQ || t == MQTT_PINGRESP;
+		cr_assert_eq(rs, !none, "Reason String in %s", mqtt_type_name((uint8_t)t));
+	}
+}
+
+/* "It is a Protocol Error to include X more than once" is said of every property but
+ * User Property (which "is allowed to appear multiple times") and the Subscription
+ * Identifier of a PUBLISH ("Multiple Subscription Identifiers will be included if the
+ * publication is the result of a match to more than one subscription"). */
+Test(tables, only_user_property_and_a_publish_subscription_identifier_repeat)
+{
+	for (unsigned id = 0; id <= MQTT_PROP_ID_MAX; id++) {
+		const struct mqtt_prop_info *pi = mqtt_prop_info((uint8_t)id);
+		if (!pi)
+			continue;
+		if (id == MQTT_PROP_USER_PROPERTY)
+			cr_assert_eq(pi->repeats_in, pi->in);
+		else if (id == MQTT_PROP_SUBSCRIPTION_IDENTIFIER)
+			cr_assert_eq(pi->repeats_in, MQTT_IN(MQTT_PUBLISH));
+		else
+			cr_assert_eq(pi->repeats_in, 0, "%s repeats", pi->name);
+		cr_assert_eq(mqtt_prop_repeats((uint8_t)id), pi->repeats_in != 0);
+	}
+}
+
+/* The values the property sections allow: "a value of either 0 or 1" (Payload Format
+ * Indicator: "either of" 0 and 1), and "the value 0" forbidden. */
+Test(tables, allowed_values)
+{
+	static const uint8_t bools[] = { 0x01, 0x17, 0x19, 0x24, 0x25, 0x28, 0x29, 0x2a };
+	static const uint8_t nonzero[] = { 0x0b, 0x21, 0x23, 0x27 };
+
+	for (unsigned id = 0; id <= MQTT_PROP_ID_MAX; id++) {
+		const struct mqtt_prop_info *pi = mqtt_prop_info((uint8_t)id);
+		int b = memchr(bools, (int)id, sizeof bools) != NULL;
+		int z = memchr(nonzero, (int)id, sizeof nonzero) != NULL;
+		if (!pi)
+			continue;
+		cr_assert_eq(pi->values, b ? MQTT_PV_BOOL : z ? MQTT_PV_NONZERO : MQTT_PV_ANY,
+			     "%s", pi->name);
+		cr_assert_eq(pi->text_value == NULL, !b && !z);
+	}
+}
+
+/* Where each property is defined: the per-packet "Properties" sections of chapter 3, the
+ * other end of the specification from Table 2-4. Section .1 is always Property Length. */
+Test(tables, sections_agree_with_table_2_4)
+{
+	static const char *const prefix[17] = {
+		[MQTT_CONNECT] = "MQTT-3.1.2.11.", [MQTT_CONNACK] = "MQTT-3.2.2.3.",
+		[MQTT_PUBLISH] = "MQTT-3.3.2.3.", [MQTT_PUBACK] = "MQTT-3.4.2.2.",
+		[MQTT_PUBREC] = "MQTT-3.5.2.2.", [MQTT_PUBREL] = "MQTT-3.6.2.2.",
+		[MQTT_PUBCOMP] = "MQTT-3.7.2.2.", [MQTT_SUBSCRIBE] = "MQTT-3.8.2.1.",
+		[MQTT_SUBACK] = "MQTT-3.9.2.1.", [MQTT_UNSUBSCRIBE] = "MQTT-3.10.2.1.",
+		[MQTT_UNSUBACK] = "MQTT-3.11.2.1.", [MQTT_DISCONNECT] = "MQTT-3.14.2.2.",
+		[MQTT_AUTH] = "MQTT-3.15.2.2.", [MQTT_WILL_PROPS] = "MQTT-3.1.3.2.",
+	};
+
+	for (unsigned w = 1; w <= MQTT_WILL_PROPS; w++) {
+		unsigned used = 0, count = 0;
+		for (unsigned id = 0; id < 256; id++) {
+			const struct mqtt_prop_info *pi = mqtt_prop_info((uint8_t)id);
+			const char *s = mqtt_prop_section((uint8_t)w, (uint8_t)id);
+			unsigned sub;
+			if (!pi || !(pi->in & MQTT_IN(w))) {
+				cr_assert_null(s, "0x%02x has a section in %u", id, w);
+				continue;
+			}
+			cr_assert_not_null(s, "%s has no section in %u", pi->name, w);
+			cr_assert_not_null(prefix[w], "where %u has no properties", w);
+			cr_assert_eq(strncmp(s, prefix[w], strlen(prefix[w])), 0, "%s: %s", pi->name,
+				     s);
+			sub = (unsigned)atoi(s + strlen(prefix[w]));
+			cr_assert(sub >= 2 && sub < 32, "%s", s);
+			cr_assert_not(used & (1u << sub), "%s twice", s);
+			used |= 1u << sub;
+			count++;
+		}
+		if (count)
+			cr_assert_eq(used, ((1u << (count + 2)) - 1) & ~3u, "where %u: %#x", w, used);
+	}
+	/* read off the table of contents */
+	cr_assert_str_eq(mqtt_prop_section(MQTT_CONNACK, MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE),
+			 "MQTT-3.2.2.3.13");
+	cr_assert_str_eq(mqtt_prop_section(MQTT_CONNECT, MQTT_PROP_AUTHENTICATION_DATA),
+			 "MQTT-3.1.2.11.10");
+	cr_assert_str_eq(mqtt_prop_section(MQTT_PUBLISH, MQTT_PROP_CONTENT_TYPE), "MQTT-3.3.2.3.9");
+	cr_assert_str_eq(mqtt_prop_section(MQTT_DISCONNECT, MQTT_PROP_SERVER_REFERENCE),
+			 "MQTT-3.14.2.2.5");
+	cr_assert_str_eq(mqtt_prop_section(MQTT_WILL_PROPS, MQTT_PROP_WILL_DELAY_INTERVAL),
+			 "MQTT-3.1.3.2.2");
+}
+
+/* MQTT 5.0 2.4 Table 2-6: code, name, packets. */
+static const struct {
+	uint8_t code;
+	const char *name, *packets;
+} table_2_6[] = {
+	{ 0x00, "Success", "CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK, AUTH" },
+	{ 0x00, "Normal disconnection", "DISCONNECT" },
+	{ 0x00, "Granted QoS 0", "SUBACK" },
+	{ 0x01, "Granted QoS 1", "SUBACK" },
+	{ 0x02, "Granted QoS 2", "SUBACK" },
+	{ 0x04, "Disconnect with Will Message", "DISCONNECT" },
+	{ 0x10, "No matching subscribers", "PUBACK, PUBREC" },
+	{ 0x11, "No subscription existed", "UNSUBACK" },
+	{ 0x18, "Continue authentication", "AUTH" },
+	{ 0x19, "Re-authenticate", "AUTH" },
+	{ 0x80, "Unspecified error", "CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT" },
+	{ 0x81, "Malformed Packet", "CONNACK, DISCONNECT" },
+	{ 0x82, "Protocol Error", "CONNACK, DISCONNECT" },
+	{ 0x83, "Implementation specific error",
+	  "CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT" },
+	{ 0x84, "Unsupported Protocol Version", "CONNACK" },
+	{ 0x85, "Client Identifier not valid", "CONNACK" },
+	{ 0x86, "Bad User Name or Password", "CONNACK" },
+	{ 0x87, "Not authorized", "CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT" },
+	{ 0x88, "Server unavailable", "CONNACK" },
+	{ 0x89, "Server busy", "CONNACK, DISCONNECT" },
+	{ 0x8a, "Banned", "CONNACK" },
+	{ 0x8b, "Server shutting down", "DISCONNECT" },
+	{ 0x8c, "Bad authentication method", "CONNACK, DISCONNECT" },
+	{ 0x8d, "Keep Alive timeout", "DISCONNECT" },
+	{ 0x8e, "Session taken over", "DISCONNECT" },
+	{ 0x8f, "Topic Filter invalid", "SUBACK, UNSUBACK, DISCONNECT" },
+	{ 0x90, "Topic Name invalid", "CONNACK, PUBACK, PUBREC, DISCONNECT" },
+	{ 0x91, "Packet Identifier in use", "PUBACK, PUBREC, SUBACK, UNSUBACK" },
+	{ 0x92, "Packet Identifier not found", "PUBREL, PUBCOMP" },
+	{ 0x93, "Receive Maximum exceeded", "DISCONNECT" },
+	{ 0x94, "Topic Alias invalid", "DISCONNECT" },
+	{ 0x95, "Packet too large", "CONNACK, DISCONNECT" },
+	{ 0x96, "Message rate too high", "DISCONNECT" },
+	{ 0x97, "Quota exceeded", "CONNACK, PUBACK, PUBREC, SUBACK, DISCONNECT" },
+	{ 0x98, "Administrative action", "DISCONNECT" },
+	{ 0x99, "Payload format invalid", "CONNACK, PUBACK, PUBREC, DISCONNECT" },
+	{ 0x9a, "Retain not supported", "CONNACK, DISCONNECT" },
+	{ 0x9b, "QoS not supported", "CONNACK, DISCONNECT" },
+	{ 0x9c, "Use another server", "CONNACK, DISCONNECT" },
+	{ 0x9d, "Server moved", "CONNACK, DISCONNECT" },
+	{ 0x9e, "Shared Subscriptions not supported", "SUBACK, DISCONNECT" },
+	{ 0x9f, "Connection rate exceeded", "CONNACK, DISCONNECT" },
+	{ 0xa0, "Maximum connect time", "DISCONNECT" },
+	{ 0xa1, "Subscription Identifiers not supported", "SUBACK, DISCONNECT" },
+	{ 0xa2, "Wildcard Subscriptions not supported", "SUBACK, DISCONNECT" },
+};
+
+/* One packet of each type that carries a code, with the code byte last (5.0). */
+static const struct {
+	uint8_t type;
+	const char *head; /* the bytes before the code */
+	const char *rule;
+} code_packets[] = {
+	{ MQTT_CONNACK, "20 02 00", "MQTT-3.2.2-8" },
+	{ MQTT_PUBACK, "40 03 00 01", "MQTT-3.4.2-1" },
+	{ MQTT_PUBREC, "50 03 00 01", "MQTT-3.5.2-1" },
+	{ MQTT_PUBREL, "62 03 00 01", "MQTT-3.6.2-1" },
+	{ MQTT_PUBCOMP, "70 03 00 01", "MQTT-3.7.2-1" },
+	{ MQTT_SUBACK, "90 04 00 01 00", "MQTT-3.9.3-2" },
+	{ MQTT_UNSUBACK, "b0 04 00 01 00", "MQTT-3.11.3-2" },
+	{ MQTT_DISCONNECT, "e0 01", "MQTT-3.14.2-1" },
+	{ MQTT_AUTH, "f0 01", "MQTT-3.15.2-1" },
+};
+
+/* Every code in every packet type that carries one, through the table and the parser. */
+Test(tables, reason_codes_as_table_2_6)
+{
+	for (size_t k = 0; k < sizeof code_packets / sizeof code_packets[0]; k++) {
+		uint8_t t = code_packets[k].type;
+		for (unsigned code = 0; code < 256; code++) {
+			const char *name = NULL;
+			char h[64];
+			for (size_t i = 0; i < sizeof table_2_6 / sizeof table_2_6[0]; i++)
+				if (table_2_6[i].code == code &&
+				    (where_set(table_2_6[i].packets) & MQTT_IN(t)))
+					name = table_2_6[i].name;
+			cr_assert_eq(mqtt_code_valid(t, MQTT_V5, (uint8_t)code), name != NULL,
+				     "%s 0x%02x", mqtt_type_name(t), code);
+			if (name)
+				cr_assert_str_eq(mqtt_code_name(t, MQTT_V5, (uint8_t)code), name);
+			snprintf(h, sizeof h, "%s %02x", code_packets[k].head, code);
+			cr_assert_eq(parse(h, MQTT_V5), MQTT_OK);
+			if (name) {
+				cr_assert_eq(m.nwarn, 0, "%s 0x%02x: %s", mqtt_type_name(t), code,
+					     first_warning());
+			} else {
+				const struct mqtt_warning *w = rule_warning(code_packets[k].rule);
+				cr_assert_not_null(w, "%s 0x%02x: no %s", mqtt_type_name(t), code,
+						   code_packets[k].rule);
+				cr_assert_eq(w->offset, pkt.n - 1, "at the code");
+				cr_assert_eq(m.nwarn, 1);
+			}
+		}
+		cr_assert_str_eq(mqtt_code_rule(t, MQTT_V5), code_packets[k].rule);
+	}
+}
+
+/* The per-packet tables of chapter 3 say the same as Table 2-6. */
+Test(tables, reason_codes_as_the_packet_sections)
+{
+	static const struct { uint8_t type; const char *codes; } t3[] = {
+		/* Table 3-1 Connect Reason Code values */
+		{ MQTT_CONNACK, "00 80 81 82 83 84 85 86 87 88 89 8a 8c 90 95 97 99 9a 9b 9c 9d 9f" },
+		{ MQTT_PUBACK, "00 10 80 83 87 90 91 97 99" },  /* Table 3-4 */
+		{ MQTT_PUBREC, "00 10 80 83 87 90 91 97 99" },  /* Table 3-5 */
+		{ MQTT_PUBREL, "00 92" },                       /* Table 3-6 */
+		{ MQTT_PUBCOMP, "00 92" },                      /* Table 3-7 */
+		{ MQTT_AUTH, "00 18 19" },                      /* 3.15.2.1 */
+	};
+	for (size_t k = 0; k < sizeof t3 / sizeof t3[0]; k++) {
+		struct bin b = hex(t3[k].codes);
+		for (unsigned code = 0; code < 256; code++)
+			cr_assert_eq(mqtt_code_valid(t3[k].type, MQTT_V5, (uint8_t)code),
+				     memchr(b.p, (int)code, b.n) != NULL, "%s 0x%02x",
+				     mqtt_type_name(t3[k].type), code);
+	}
+}
+
+/* 3.1.1: CONNACK return codes 0-5 (6-255 "Reserved for future use") [3.2.2.3]; "SUBACK
+ * return codes other than 0x00, 0x01, 0x02 and 0x80 are reserved and MUST NOT be used"
+ * [MQTT-3.9.3-2]. 3.1 is read with 3.1.1's codes, and so is an unknown version. */
+Test(tables, return_codes_of_3_1_1)
+{
+	static const uint8_t versions[] = { MQTT_V311, MQTT_V31, MQTT_VUNKNOWN };
+
+	for (size_t v = 0; v < sizeof versions; v++)
+		for (unsigned code = 0; code < 256; code++) {
+			int connack = code <= 5, suback = code <= 2 || code == 0x80;
+			char h[32];
+			cr_assert_eq(mqtt_code_valid(MQTT_CONNACK, versions[v], (uint8_t)code), connack);
+			cr_assert_eq(mqtt_code_valid(MQTT_SUBACK, versions[v], (uint8_t)code), suback);
+			cr_assert_not(mqtt_code_valid(MQTT_PUBACK, versions[v], (uint8_t)code));
+			snprintf(h, sizeof h, "20 02 00 %02x", code);
+			cr_assert_eq(parse(h, versions[v]), MQTT_OK);
+			cr_assert_eq(has_rule("MQTT-3.2.2-6"), !connack, "CONNACK %u", code);
+			cr_assert_eq(m.nwarn, !connack);
+			snprintf(h, sizeof h, "90 03 00 01 %02x", code);
+			cr_assert_eq(parse(h, versions[v]), MQTT_OK);
+			cr_assert_eq(has_rule("MQTT-3.9.3-2"), !suback, "SUBACK 0x%02x", code);
+			cr_assert_eq(m.nwarn, !suback);
+		}
+}
+
+/* Table 2-1 (who sends what) and Table 2-2 (the flags of each type). */
+Test(tables, packet_types_flags_and_senders)
+{
+	static const char *const from[16] = {
+		"Forbidden", "Client to Server", "Server to Client", "both", "both", "both",
+		"both", "both", "Client to Server", "Server to Client", "Client to Server",
+		"Server to Client", "Client to Server", "Server to Client", "both", "both",
+	};
+	for (unsigned t = 0; t < 16; t++) {
+		const struct mqtt_type_info *ti = mqtt_type_info((uint8_t)t);
+		unsigned want = strcmp(from[t], "both") == 0 ? MQTT_FROM_CLIENT | MQTT_FROM_SERVER :
+				strcmp(from[t], "Client to Server") == 0 ? MQTT_FROM_CLIENT :
+				strcmp(from[t], "Server to Client") == 0 ? MQTT_FROM_SERVER : 0;
+		cr_assert_eq(mqtt_type_senders((uint8_t)t, MQTT_V5), want, "%s", ti->name);
+		cr_assert_str_eq(ti->name, mqtt_type_name((uint8_t)t));
+		if (t == MQTT_PUBREL || t == MQTT_SUBSCRIBE || t == MQTT_UNSUBSCRIBE)
+			cr_assert_eq(ti->flags, 2, "%s: 0,0,1,0", ti->name);
+		else if (t != MQTT_PUBLISH && t != MQTT_RESERVED0)
+			cr_assert_eq(ti->flags, 0, "%s", ti->name);
+	}
+	/* 3.1.1 Table 2.1: DISCONNECT "Client to Server"; 15 Reserved */
+	cr_assert_eq(mqtt_type_senders(MQTT_DISCONNECT, MQTT_V311), MQTT_FROM_CLIENT);
+	cr_assert_eq(mqtt_type_senders(MQTT_AUTH, MQTT_V311), 0);
+	cr_assert(mqtt_type_info(MQTT_AUTH)->v5_only);
+}
+
+Test(find, find_prop_returns_the_first_of_an_id)
+{
+	struct mqtt_prop p;
+
+	parse_valid("32 1b 00 03 61 2f 62 00 09 13 26 00 01 6b 00 01 76 26 00 02 6b 32 00 02 76"
+		    "32 0b 80 01", MQTT_V5);
+	cr_assert_eq(mqtt_find_prop(&m, MQTT_PROP_USER_PROPERTY, &p), &p);
+	cr_assert(view_is(p.str, "k"));
+	cr_assert_eq(mqtt_find_prop(&m, MQTT_PROP_SUBSCRIPTION_IDENTIFIER, &p), &p);
+	cr_assert_eq(p.num, 128);
+	cr_assert_null(mqtt_find_prop(&m, MQTT_PROP_TOPIC_ALIAS, &p));
+	parse_valid("32 07 00 03 61 2f 62 00 09", MQTT_V311); /* no properties in 3.1.1 */
+	cr_assert_null(mqtt_find_prop(&m, MQTT_PROP_USER_PROPERTY, &p));
+	cr_assert_null(mqtt_find_prop_in((struct mqtt_view){ NULL, 0 }, 0x26, &p));
+}
+
+/* ---- 9. tshark as the judge of the labels ------------------------------------------- */
+
+/* tshark 4.0 prints each property as "        ID: <label> (0x<id>)", then its value on the
+ * next line: "<value label>: ...", "Length: ..." (strings and bytes) or "Key Length: ..."
+ * (pairs). Every such pair of lines in `tshark -O mqtt` of a capture is checked against the
+ * table; returns the set of identifiers seen (bit per id), or 0 when tshark is missing. */
+static uint64_t check_tshark_labels(const char *pcap)
+{
+	char cmd[1024], line[512], label[256];
+	uint64_t seen = 0;
+	int id = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd, "tshark -r '%s' -O mqtt 2>/dev/null", pcap);
+	cr_assert_not_null(f = popen(cmd, "r"));
+	while (fgets(line, sizeof line, f)) {
+		const struct mqtt_prop_info *pi = id >= 0 ? mqtt_prop_info((uint8_t)id) : NULL;
+		char *open, *s = line;
+		unsigned hexid;
+
+		line[strcspn(line, "\n")] = '\0';
+		while (*s == ' ')
+			s++;
+		if (pi) { /* the line after an ID line: the value */
+			const char *want = pi->ptype == MQTT_PT_PAIR ? "Key Length" :
+					   (pi->ptype == MQTT_PT_UTF8 || pi->ptype == MQTT_PT_BINARY) &&
+					   strcmp(pi->value_label, "Value") == 0 ? "Length" :
+					   pi->value_label;
+			cr_assert(strncmp(s, want, strlen(want)) == 0 && s[strlen(want)] == ':',
+				  "%s: %s (0x%02x) is followed by \"%s\", the table expects \"%s:\"",
+				  pcap, pi->label, id, s, want);
+		}
+		id = -1;
+		if (strncmp(s, "ID: ", 4) != 0 || !(open = strrchr(s, '(')) ||
+		    sscanf(open, "(0x%x)", &hexid) != 1)
+			continue;
+		snprintf(label, sizeof label, "%.*s", (int)(open - s - 5), s + 4);
+		cr_assert_not_null(mqtt_prop_info((uint8_t)hexid), "tshark shows 0x%02x (%s)", hexid,
+				   label);
+		cr_assert_str_eq(label, mqtt_prop_label((uint8_t)hexid), "%s: 0x%02x", pcap, hexid);
+		seen |= (uint64_t)1 << hexid;
+		id = (int)hexid;
+	}
+	cr_assert_eq(pclose(f), 0, "tshark failed on %s", pcap);
+	return seen;
+}
+
+static int have_tshark(void)
+{
+	return system("tshark --version >/dev/null 2>&1") == 0;
+}
+
+static size_t put_varint(uint8_t *b, uint32_t v)
+{
+	size_t n = 0;
+	do {
+		b[n] = (uint8_t)(v & 0x7f);
+		if ((v >>= 7))
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+/* One frame of a capture: Ethernet, IPv4, TCP from 10.0.0.1:40000 to 10.0.0.2:1883 (up)
+ * or back, carrying the packet first + varint(remaining) + body (checksums left 0: tshark
+ * does not check them). */
+static void write_frame(FILE *f, int up, uint32_t *seq, uint32_t *ack, uint8_t first,
+			struct bin body, unsigned frame)
+{
+	uint8_t b[2048], *p;
+	size_t n = 54, mq = 0;
+	uint8_t mqtt[1600];
+	uint32_t rec[4];
+
+	mqtt[mq++] = first;
+	mq += put_varint(mqtt + mq, (uint32_t)body.n);
+	memcpy(mqtt + mq, body.p, body.n), mq += body.n;
+	memset(b, 0, n);
+	b[5] = up ? 2 : 1, b[11] = up ? 1 : 2;               /* MAC addresses */
+	b[12] = 0x08;                                        /* IPv4 */
+	p = b + 14;
+	p[0] = 0x45, p[2] = (uint8_t)((40 + mq) >> 8), p[3] = (uint8_t)(40 + mq);
+	p[6] = 0x40, p[8] = 64, p[9] = 6;
+	p[12] = p[16] = 10, p[15] = up ? 1 : 2, p[19] = up ? 2 : 1;
+	p = b + 34;
+	p[0] = up ? 0x9c : 0x07, p[1] = up ? 0x40 : 0x5b;    /* 40000 or 1883 */
+	p[2] = up ? 0x07 : 0x9c, p[3] = up ? 0x5b : 0x40;
+	for (int i = 0; i < 4; i++) {
+		p[4 + i] = (uint8_t)(*seq >> (24 - 8 * i));
+		p[8 + i] = (uint8_t)(*ack >> (24 - 8 * i));
+	}
+	p[12] = 0x50, p[13] = 0x18, p[14] = 0xff, p[15] = 0xff;
+	memcpy(b + n, mqtt, mq), n += mq;
+	*seq += (uint32_t)mq;
+	rec[0] = 1767225600u + frame, rec[1] = 0, rec[2] = rec[3] = (uint32_t)n;
+	cr_assert_eq(fwrite(rec, sizeof rec, 1, f), 1);
+	cr_assert_eq(fwrite(b, n, 1, f), 1);
+}
+
+/* A v5 packet: head, a property block, tail (hex); mqtt_parse must read it cleanly. */
+static struct bin v5_body(uint8_t first, const char *head, const char *props, const char *tail)
+{
+	cr_assert_eq(build_parse(first, head, props, tail, MQTT_V5), MQTT_OK);
+	cr_assert_eq(m.nwarn, 0, "probe packet 0x%02x: %s", first, first_warning());
+	return guarded_copy(pkt.p + m.hdr.hdrlen, m.hdr.remlen);
+}
+
+/* The bundled captures show 23 of the 27 properties; a capture written here holds every
+ * one, each in a packet that may carry it. */
+Test(tshark, property_labels_and_value_labels_as_tshark_shows_them, .timeout = 60)
+{
+	static const char *const caps[] = { "mqtt5-all-types.pcap", "mqtt5-props.pcap" };
+	uint64_t all = 0, seen = 0;
+	char path[1024], tmp[] = "/tmp/mqttdump-labels-XXXXXX";
+	uint32_t up = 1000, down = 9000, hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
+	struct { uint8_t first; const char *head, *props, *tail; } probe[] = {
+		{ 0x10, "00 04 4d 51 54 54 05 06 00 3c",
+		  "11 00 00 00 01 21 00 01 27 00 00 00 01 22 00 01 19 01 17 01"
+		  "26 00 01 6b 00 01 76 15 00 01 78 16 00 01 78",
+		  "00 01 63 1f 18 00 00 00 01 01 01 02 00 00 00 01 03 00 01 78 08 00 01 78"
+		  "09 00 01 78 26 00 01 6b 00 01 76 00 01 77 00 00" },
+		{ 0x20, "00 00", "11 00 00 00 01 21 00 01 24 01 25 01 27 00 00 00 01 12 00 01 78"
+		  "22 00 01 1f 00 01 78 26 00 01 6b 00 01 76 28 01 29 01 2a 01 13 00 01"
+		  "1a 00 01 78 1c 00 01 78 15 00 01 78 16 00 01 78", "" },
+		{ 0x30, "00 01 74", "01 01 02 00 00 00 01 23 00 01 08 00 01 78 09 00 01 78"
+		  "26 00 01 6b 00 01 76 0b 01 03 00 01 78", "70 6c" },
+		{ 0x82, "00 01", "0b 01 26 00 01 6b 00 01 76", "00 01 61 00" },
+		{ 0xe0, "00", "11 00 00 00 01 1f 00 01 78 26 00 01 6b 00 01 76 1c 00 01 78", "" },
+	};
+	FILE *f;
+	int fd;
+
+	if (!have_tshark())
+		cr_skip_test("tshark is not installed");
+	for (unsigned id = 0; id <= MQTT_PROP_ID_MAX; id++)
+		if (mqtt_prop_info((uint8_t)id))
+			all |= (uint64_t)1 << id;
+	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		uint64_t s;
+		snprintf(path, sizeof path, "%s/captures/%s", SOURCE_ROOT, caps[i]);
+		s = check_tshark_labels(path);
+		cr_assert_neq(s, 0, "tshark shows no property in %s", caps[i]);
+		seen |= s;
+	}
+	cr_assert_geq(__builtin_popcountll(seen), 23, "labels checked in the bundled captures");
+
+	cr_assert_geq(fd = mkstemp(tmp), 0);
+	cr_assert_not_null(f = fdopen(fd, "wb"));
+	cr_assert_eq(fwrite(hdr, sizeof hdr, 1, f), 1);
+	for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+		struct bin body = v5_body(probe[i].first, probe[i].head, probe[i].props,
+					  probe[i].tail);
+		int client = probe[i].first != 0x20;
+		write_frame(f, client, client ? &up : &down, client ? &down : &up, probe[i].first,
+			    body, (unsigned)i);
+	}
+	cr_assert_eq(fclose(f), 0);
+	seen = check_tshark_labels(tmp);
+	unlink(tmp);
+	cr_assert_eq(seen, all, "tshark showed %#llx of %#llx", (unsigned long long)seen,
+		     (unsigned long long)all);
+	cr_assert_str_eq(mqtt_prop_label(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL),
+			 "Publication Expiry Interval");
+}
+
+/* ---- 10. property rules --------------------------------------------------------------- */
+
+/* Where a property block can be, each with a packet around it (a will needs a CONNECT). */
+static const struct {
+	uint8_t where, first;
+	const char *head, *tail;
+} blocks[] = {
+	{ MQTT_CONNECT, 0x10, "00 04 4d 51 54 54 05 02 00 3c", "00 01 63" },
+	{ MQTT_CONNACK, 0x20, "00 00", "" },
+	{ MQTT_PUBLISH, 0x30, "00 01 74", "70 6c" },
+	{ MQTT_PUBACK, 0x40, "00 01 00", "" },
+	{ MQTT_PUBREC, 0x50, "00 01 00", "" },
+	{ MQTT_PUBREL, 0x62, "00 01 00", "" },
+	{ MQTT_PUBCOMP, 0x70, "00 01 00", "" },
+	{ MQTT_SUBSCRIBE, 0x82, "00 01", "00 01 61 00" },
+	{ MQTT_SUBACK, 0x90, "00 01", "00" },
+	{ MQTT_UNSUBSCRIBE, 0xa2, "00 01", "00 01 61" },
+	{ MQTT_UNSUBACK, 0xb0, "00 01", "00" },
+	{ MQTT_DISCONNECT, 0xe0, "00", "" },
+	{ MQTT_AUTH, 0xf0, "18", "" },
+	/* CONNECT with a will (flags 0x06), no properties; the will's block is the last
+	 * field before the will topic "w" and an empty will payload */
+	{ MQTT_WILL_PROPS, 0x10, "00 04 4d 51 54 54 05 06 00 3c 00 00 01 63", "00 01 77 00 00" },
+};
+
+/* A property with the value 1 (or "x", or k=v), in hex. */
+static void prop_hex(uint8_t id, char *out, size_t cap)
+{
+	static const char *const val[] = {
+		[MQTT_PT_BYTE] = "01", [MQTT_PT_U16] = "00 01", [MQTT_PT_U32] = "00 00 00 01",
+		[MQTT_PT_VARINT] = "01", [MQTT_PT_UTF8] = "00 01 78",
+		[MQTT_PT_BINARY] = "00 01 78", [MQTT_PT_PAIR] = "00 01 6b 00 01 76",
+	};
+	snprintf(out, cap, "%02x %s", id, val[mqtt_prop_info(id)->ptype]);
+}
+
+static int block_parse(size_t k, const char *props)
+{
+	return build_parse(blocks[k].first, blocks[k].head, props, blocks[k].tail, MQTT_V5);
+}
+
+/* Every property in every block, read by the parser: a warning citing 2.2.2.2 exactly where
+ * Table 2-4 (as the test transcribes it) does not list the property. */
+Test(rules, every_property_in_every_packet_type)
+{
+	for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
+		cr_assert_eq(block_parse(k, ""), MQTT_OK);
+		cr_assert_eq(m.nwarn, 0, "%u without properties: %s", blocks[k].where,
+			     first_warning());
+		for (size_t i = 0; i < sizeof table_2_4 / sizeof table_2_4[0]; i++) {
+			uint8_t id = table_2_4[i].id;
+			int allowed = (where_set(table_2_4[i].where) & MQTT_IN(blocks[k].where)) != 0;
+			const struct mqtt_warning *w;
+			char h[64];
+
+			prop_hex(id, h, sizeof h);
+			cr_assert_eq(block_parse(k, h), MQTT_OK);
+			w = rule_warning("MQTT-2.2.2.2");
+			cr_assert_eq(w != NULL, !allowed, "0x%02x in %u: %s", id, blocks[k].where,
+				     first_warning());
+			if (!allowed) {
+				cr_assert_str_eq(w->text, blocks[k].where == MQTT_WILL_PROPS ?
+						 mqtt_prop_info(id)->text_will :
+						 mqtt_prop_info(id)->text_where);
+				cr_assert_eq(pkt.p[w->offset], id, "the warning points at it");
+			} else if (!(blocks[k].where == MQTT_CONNECT &&
+				     id == MQTT_PROP_AUTHENTICATION_DATA)) {
+				cr_assert_eq(m.nwarn, 0, "0x%02x in %u: %s", id, blocks[k].where,
+					     first_warning());
+			}
+		}
+	}
+	cr_assert_str_eq(mqtt_prop_info(MQTT_PROP_TOPIC_ALIAS)->text_where,
+			 "Topic Alias not allowed in this packet type");
+}
+
+/* "It is a Protocol Error to include the X more than once": each property twice in each
+ * block that may carry it; the second is flagged with the section that says so, except
+ * where the property may repeat. Three times is one warning. */
+Test(rules, every_property_twice)
+{
+	for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++)
+		for (size_t i = 0; i < sizeof table_2_4 / sizeof table_2_4[0]; i++) {
+			uint8_t id = table_2_4[i].id, w = blocks[k].where;
+			const struct mqtt_prop_info *pi = mqtt_prop_info(id);
+			const char *rule = mqtt_prop_section(w, id);
+			int repeats = id == MQTT_PROP_USER_PROPERTY ||
+				      (id == MQTT_PROP_SUBSCRIPTION_IDENTIFIER && w == MQTT_PUBLISH);
+			char one[64], h[200];
+			size_t pn, first;
+
+			if (!(where_set(table_2_4[i].where) & MQTT_IN(w)))
+				continue;
+			if (w == MQTT_CONNECT && id == MQTT_PROP_AUTHENTICATION_DATA)
+				continue; /* needs the method too: below */
+			prop_hex(id, one, sizeof one);
+			snprintf(h, sizeof h, "%s %s", one, one);
+			cr_assert_eq(block_parse(k, h), MQTT_OK);
+			if (repeats) {
+				cr_assert_eq(m.nwarn, 0, "%s may repeat in %u", pi->name, w);
+				continue;
+			}
+			cr_assert_eq(m.nwarn, 1, "%s twice in %u: %u warnings", pi->name, w, m.nwarn);
+			cr_assert_str_eq(m.warn[0].rule, rule);
+			cr_assert_str_eq(m.warn[0].text, pi->text_twice);
+			pn = hex(h).n;
+			first = pkt.n - hex(blocks[k].tail).n - pn;
+			cr_assert_eq(m.warn[0].offset, first + pn / 2, "the second one is flagged");
+			snprintf(h, sizeof h, "%s %s %s", one, one, one);
+			cr_assert_eq(block_parse(k, h), MQTT_OK);
+			cr_assert_eq(m.nwarn, 1, "%s three times in %u", pi->name, w);
+		}
+	/* the examples: Receive Maximum twice in a CONNACK, Subscription Identifier twice */
+	cr_assert_eq(block_parse(1, "21 00 0a 21 00 0b"), MQTT_OK);
+	cr_assert(has_rule("MQTT-3.2.2.3.3"));
+	cr_assert_eq(block_parse(7, "0b 01 0b 02"), MQTT_OK); /* SUBSCRIBE */
+	cr_assert(has_rule("MQTT-3.8.2.1.2"));
+	cr_assert_eq(block_parse(2, "0b 01 0b 02"), MQTT_OK); /* PUBLISH: two subscriptions */
+	cr_assert_eq(m.nwarn, 0);
+}
+
+/* Zero where "It is a Protocol Error [...] for it to have the value 0", and values other
+ * than 0 or 1 where "It is a Protocol Error [...] to have a value other than 0 or 1". */
+Test(rules, forbidden_values)
+{
+	static const struct {
+		size_t block;     /* index in blocks[] */
+		const char *prop; /* the property, with a value it may not have */
+		const char *ok;   /* the same with one it may */
+		const char *rule;
+	} t[] = {
+		{ 0, "21 00 00", "21 00 01", "MQTT-3.1.2.11.3" },    /* Receive Maximum 0 */
+		{ 1, "21 00 00", "21 ff ff", "MQTT-3.2.2.3.3" },
+		{ 0, "27 00 00 00 00", "27 00 00 00 01", "MQTT-3.1.2.11.4" }, /* Maximum Packet Size */
+		{ 1, "27 00 00 00 00", "27 ff ff ff ff", "MQTT-3.2.2.3.6" },
+		{ 2, "23 00 00", "23 00 01", "MQTT-3.3.2-8" },       /* Topic Alias 0 */
+		{ 7, "0b 00", "0b ff ff ff 7f", "MQTT-3.8.2.1.2" },  /* Subscription Identifier */
+		{ 2, "0b 00", "0b 01", "MQTT-3.3.2.3.8" },
+		{ 2, "01 02", "01 00", "MQTT-3.3.2.3.2" },           /* Payload Format Indicator */
+		{ 13, "01 ff", "01 01", "MQTT-3.1.3.2.3" },          /*   in the will */
+		{ 0, "17 02", "17 00", "MQTT-3.1.2.11.7" },          /* Request Problem Information */
+		{ 0, "19 02", "19 01", "MQTT-3.1.2.11.6" },          /* Request Response Information */
+		{ 1, "24 02", "24 00", "MQTT-3.2.2.3.4" },           /* Maximum QoS */
+		{ 1, "25 02", "25 01", "MQTT-3.2.2.3.5" },           /* Retain Available */
+		{ 1, "28 02", "28 00", "MQTT-3.2.2.3.11" },          /* Wildcard Subscription Available */
+		{ 1, "29 80", "29 01", "MQTT-3.2.2.3.12" },          /* Subscription Identifier Available */
+		{ 1, "2a 02", "2a 00", "MQTT-3.2.2.3.13" },          /* Shared Subscription Available */
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		const struct mqtt_prop_info *pi;
+		cr_assert_eq(block_parse(t[i].block, t[i].prop), MQTT_OK);
+		pi = mqtt_prop_info(pkt.p[m.nwarn ? m.warn[0].offset : 0]);
+		cr_assert_eq(m.nwarn, 1, "%s: %s", t[i].prop, first_warning());
+		cr_assert_str_eq(m.warn[0].rule, t[i].rule, "%s", t[i].prop);
+		cr_assert_not_null(pi, "the warning points at the property");
+		cr_assert_str_eq(m.warn[0].text, pi->text_value);
+		cr_assert_eq(block_parse(t[i].block, t[i].ok), MQTT_OK);
+		cr_assert_eq(m.nwarn, 0, "%s: %s", t[i].ok, first_warning());
+	}
+	cr_assert_str_eq(mqtt_prop_info(MQTT_PROP_RECEIVE_MAXIMUM)->text_value,
+			 "Receive Maximum of 0");
+	cr_assert_str_eq(mqtt_prop_info(MQTT_PROP_MAXIMUM_QOS)->text_value,
+			 "Maximum QoS other than 0 or 1");
+}
+
+/* "It is a Protocol Error to include Authentication Data if there is no Authentication
+ * Method" [3.1.2.11.10] */
+Test(rules, authentication_data_without_method)
+{
+	cr_assert_eq(block_parse(0, "16 00 01 78"), MQTT_OK);
+	cr_assert(has_rule("MQTT-3.1.2.11.10"));
+	cr_assert_eq(m.nwarn, 1);
+	cr_assert_eq(block_parse(0, "16 00 01 78 15 00 01 78"), MQTT_OK); /* order is free */
+	cr_assert_eq(m.nwarn, 0, "%s", first_warning());
+	cr_assert_eq(block_parse(12, "16 00 01 78"), MQTT_OK); /* AUTH: no such rule */
+	cr_assert_eq(m.nwarn, 0);
+}
+
+/* "It is a Protocol Error if the Topic Name is zero length and there is no Topic Alias"
+ * [3.3.2.1] (5.0) */
+Test(rules, v5_empty_topic_needs_a_topic_alias)
+{
+	cr_assert_eq(build_parse(0x30, "00 00", "", "70 6c", MQTT_V5), MQTT_OK);
+	cr_assert(has_rule("MQTT-3.3.2.1"));
+	cr_assert_eq(m.warn[0].offset, 4, "at the topic");
+	cr_assert_eq(build_parse(0x30, "00 00", "23 00 01", "70 6c", MQTT_V5), MQTT_OK);
+	cr_assert_eq(m.nwarn, 0, "%s", first_warning());
+	cr_assert_eq(build_parse(0x30, "00 00", NULL, "70 6c", MQTT_V311), MQTT_OK);
+	cr_assert_not(has_rule("MQTT-3.3.2.1"), "a 5.0 rule");
+}
+
+/* One packet breaking more rules than there is room for: the first MQTT_MAX_WARNINGS are
+ * kept, nothing is written past them, and a malformed end still shows. */
+Test(rules, many_broken_rules_do_not_overflow)
+{
+	/* a CONNACK with ten properties it may not carry, then a property cut short */
+#define TEN "01 01 02 00 00 00 01 03 00 01 78 08 00 01 78 09 00 01 78 0b 01 17 01 " \
+	    "18 00 00 00 01 19 01 23 00 01"
+
+	cr_assert_eq(block_parse(1, TEN), MQTT_OK);
+	cr_assert_eq(m.nwarn, MQTT_MAX_WARNINGS);
+	cr_assert_eq(MQTT_MAX_WARNINGS, 8);
+	for (unsigned i = 0; i < m.nwarn; i++)
+		cr_assert_str_eq(m.warn[i].rule, "MQTT-2.2.2.2");
+	cr_assert_eq(build_parse(0x20, "00 00", TEN " 21 00", "", MQTT_V5), MQTT_MALFORMED);
+#undef TEN
+	cr_assert_eq(m.nwarn, MQTT_MAX_WARNINGS);
+	cr_assert(any_malformed());
+}
+
+/* An identifier that is not a property: the packet is malformed (what follows it in the
+ * block cannot be read), but what precedes it stays in m, and so does what follows the
+ * block, whose length is known. tshark 4.0 shows both too. */
+Test(malformed, unknown_property_keeps_what_precedes_and_follows_it)
+{
+	struct mqtt_cursor c;
+	char info[128];
+
+	cr_assert_eq(build_parse(0x10, "00 04 4d 51 54 54 05 02 00 1e",
+				 "11 00 00 00 05"  /* Session Expiry Interval 5 */
+				 "04 00"           /* 0x04: no such property */
+				 "21 00 07",       /* Receive Maximum 7: cannot be reached */
+				 "00 05 70 72 6f 62 65", MQTT_V5), MQTT_MALFORMED);
+	cr_assert(any_malformed());
+	cr_assert_str_eq(m.warn[m.nwarn - 1].text, "unknown property identifier");
+	cr_assert_eq(pkt.p[m.warn[m.nwarn - 1].offset], 0x04);
+	cr_assert(m.has_props);
+	cr_assert_eq(m.keepalive, 30);
+	c = mqtt_cursor_of(m.props);
+	next_prop_num(&c, 0x11, MQTT_PT_U32, 5);
+	cr_assert_eq(mqtt_next_prop(&c, &(struct mqtt_prop){ 0 }), MQTT_MALFORMED);
+	cr_assert(view_is(m.clientid, "probe"), "the client id after the block is read");
+	mqtt_info(&m, info, sizeof info);
+	cr_assert(strstr(info, "[Malformed Packet]"), "%s", info);
+
+	cr_assert_eq(build_parse(0x30, "00 01 74", "01 01 05 01 01", "70 6c", MQTT_V5),
+		     MQTT_MALFORMED);
+	cr_assert(m.has_props);
+	cr_assert(view_is(m.payload, "pl"));
+	cr_assert_eq(m.nwarn, 1, "one warning: %s", first_warning());
+	/* a will block too */
+	cr_assert_eq(build_parse(0x10, "00 04 4d 51 54 54 05 06 00 3c 00 00 01 63",
+				 NULL, "03 7f 00 00 00 01 77 00 00", MQTT_V5), MQTT_MALFORMED);
+	cr_assert(m.has_will_props);
+	cr_assert(view_is(m.will_topic, "w"));
+}
+
+/* A Subscription Identifier of five bytes is a broken value, not an unknown identifier. */
+Test(malformed, broken_property_value_is_named_so)
+{
+	cr_assert_eq(build_parse(0x30, "00 01 74", "0b ff ff ff ff 7f", "", MQTT_V5),
+		     MQTT_MALFORMED);
+	cr_assert_str_eq(m.warn[0].text, "property value encoding is broken");
+}
+
+/* mqtt_parse_clean says what mqtt_parse and nwarn say, on clean packets, rule-breaking
+ * ones and every prefix of them. */
+static void clean_agrees(struct bin b, uint8_t version)
+{
+	for (size_t n = 0; n <= b.n; n++) {
+		struct bin p = guarded_copy(b.p, n);
+		int rc = mqtt_parse(p.p, p.n, version, &m);
+		cr_assert_eq(mqtt_parse_clean(p.p, p.n, version), rc == MQTT_OK && m.nwarn == 0,
+			     "%zu of %zu bytes", n, b.n);
+	}
+}
+
+Test(clean, parse_clean_agrees_with_parse)
+{
+	static const uint8_t versions[] = { MQTT_VUNKNOWN, MQTT_V31, MQTT_V311, MQTT_V5 };
+	static const char *const broken[] = {
+		"20 05 00 00 02 21 00",          /* CONNACK, Receive Maximum cut */
+		"20 06 00 00 03 21 00 00",       /* Receive Maximum 0 */
+		"20 03 00 8b 00",                /* 0x8b is not a CONNACK code */
+		"30 07 00 01 74 03 23 00 00",    /* Topic Alias 0 */
+		"30 06 00 00 00 70 6c 00",       /* empty topic, no alias (5.0) */
+		"40 03 00 01 81",                /* PUBACK 0x81 */
+		"90 04 00 01 00 05",             /* SUBACK 0x05 */
+		"30 03 00 01 ff",                /* a topic that is not UTF-8 */
+		"80 02 00 01",                   /* SUBSCRIBE with flags 0 */
+	};
+
+	for (size_t v = 0; v < sizeof versions; v++) {
+		for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+			clean_agrees(hex(whole[i].hex), versions[v]);
+		for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++)
+			clean_agrees(hex(broken[i]), versions[v]);
+	}
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+		struct bin b = hex(whole[i].hex);
+		cr_assert(mqtt_parse_clean(b.p, b.n, whole[i].version), "vector %zu", i);
+	}
+	for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+		struct bin b = hex(broken[i]);
+		cr_assert_not(mqtt_parse_clean(b.p, b.n, MQTT_V5), "%s", broken[i]);
 	}
 }

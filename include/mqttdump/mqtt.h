@@ -100,11 +100,127 @@ struct mqtt_warning {
 	uint8_t malformed; /* 1: the packet could not be read to its end ("[Malformed Packet]") */
 };
 
-#define MQTT_MAX_WARNINGS 4
+/* Room for the rules one packet breaks; a packet breaking more keeps the first ones (and a
+ * warning that makes it malformed always replaces the last, so that one is never lost). */
+#define MQTT_MAX_WARNINGS 8
+
+/* ---- protocol tables -------------------------------------------------------------------
+ * One table per protocol fact, read by the parser, its validation and every output:
+ * packet types (names, labels, fixed-header flags, who sends them), properties (MQTT 5.0
+ * 2.2.2.2: type, the packets that may carry them, whether they repeat, allowed values, the
+ * section that states their rules) and reason codes per packet type and version (2.4; 3.1.1
+ * 3.2.2.3 and 3.9.3). The tables live in src/mqtt_tables.c. */
+
+/* Packet senders [2.1.2 Table 2-1]. */
+enum { MQTT_FROM_CLIENT = 1, MQTT_FROM_SERVER = 2 };
+
+struct mqtt_type_info {
+	const char *name;  /* "PUBLISH" */
+	const char *label; /* "Publish Message", as Wireshark labels it */
+	uint8_t flags;     /* the fixed header flags it must carry [2.1.3]; PUBLISH: its own */
+	uint8_t v5_only;   /* AUTH */
+	uint8_t from;      /* MQTT_FROM_*: who may send it in 5.0 */
+	uint8_t from3;     /* in 3.1 and 3.1.1 (DISCONNECT is the client's only) */
+};
+
+/* The row of a packet type (type & 0x0f: every value has one). */
+const struct mqtt_type_info *mqtt_type_info(uint8_t type);
+/* Who may send the type in that version: MQTT_FROM_* bits, 0 for a reserved type. */
+unsigned mqtt_type_senders(uint8_t type, uint8_t version);
 
 /* Property value types of MQTT 5 [2.2.2.2]. */
 enum mqtt_ptype { MQTT_PT_BYTE, MQTT_PT_U16, MQTT_PT_U32, MQTT_PT_VARINT, MQTT_PT_UTF8,
 		  MQTT_PT_BINARY, MQTT_PT_PAIR };
+
+/* MQTT 5.0 property identifiers [2.2.2.2 Table 2-4]. */
+enum mqtt_prop_id {
+	MQTT_PROP_PAYLOAD_FORMAT_INDICATOR = 0x01,
+	MQTT_PROP_MESSAGE_EXPIRY_INTERVAL = 0x02,
+	MQTT_PROP_CONTENT_TYPE = 0x03,
+	MQTT_PROP_RESPONSE_TOPIC = 0x08,
+	MQTT_PROP_CORRELATION_DATA = 0x09,
+	MQTT_PROP_SUBSCRIPTION_IDENTIFIER = 0x0b,
+	MQTT_PROP_SESSION_EXPIRY_INTERVAL = 0x11,
+	MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER = 0x12,
+	MQTT_PROP_SERVER_KEEP_ALIVE = 0x13,
+	MQTT_PROP_AUTHENTICATION_METHOD = 0x15,
+	MQTT_PROP_AUTHENTICATION_DATA = 0x16,
+	MQTT_PROP_REQUEST_PROBLEM_INFORMATION = 0x17,
+	MQTT_PROP_WILL_DELAY_INTERVAL = 0x18,
+	MQTT_PROP_REQUEST_RESPONSE_INFORMATION = 0x19,
+	MQTT_PROP_RESPONSE_INFORMATION = 0x1a,
+	MQTT_PROP_SERVER_REFERENCE = 0x1c,
+	MQTT_PROP_REASON_STRING = 0x1f,
+	MQTT_PROP_RECEIVE_MAXIMUM = 0x21,
+	MQTT_PROP_TOPIC_ALIAS_MAXIMUM = 0x22,
+	MQTT_PROP_TOPIC_ALIAS = 0x23,
+	MQTT_PROP_MAXIMUM_QOS = 0x24,
+	MQTT_PROP_RETAIN_AVAILABLE = 0x25,
+	MQTT_PROP_USER_PROPERTY = 0x26,
+	MQTT_PROP_MAXIMUM_PACKET_SIZE = 0x27,
+	MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE = 0x28,
+	MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE = 0x29,
+	MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE = 0x2a,
+};
+#define MQTT_PROP_ID_MAX 0x2a
+
+/* Where a property block is, for the packet sets below: a packet type 1..15, or the will
+ * properties of a CONNECT. MQTT_IN(w) is its bit. */
+#define MQTT_WILL_PROPS 16
+#define MQTT_IN(where) (1u << (where))
+
+/* The values a property may take beyond its type. */
+enum mqtt_prop_values {
+	MQTT_PV_ANY = 0,
+	MQTT_PV_BOOL,    /* 0 or 1 */
+	MQTT_PV_NONZERO, /* anything but 0 */
+};
+
+struct mqtt_prop_info {
+	uint8_t id;
+	uint8_t ptype;           /* enum mqtt_ptype */
+	uint8_t values;          /* enum mqtt_prop_values */
+	const char *name;        /* the specification's: "Message Expiry Interval" */
+	const char *label;       /* tshark 4.0's tree: "Publication Expiry Interval" */
+	const char *value_label; /* the name tshark gives its value: "Value", "Topic Alias" */
+	const char *key;         /* JSON: "message_expiry_interval" */
+	uint32_t in;             /* MQTT_IN() of every place that may carry it */
+	uint32_t repeats_in;     /* MQTT_IN() of the places where it may appear more than once */
+	/* the texts of the warnings about it: "Topic Alias not allowed in this packet type",
+	 * "... not allowed in will properties", "... more than once", "... of 0" or "...
+	 * other than 0 or 1" (as its values say; NULL for MQTT_PV_ANY) */
+	const char *text_where, *text_will, *text_twice, *text_value;
+};
+
+/* The row of a property identifier, NULL when id is not one. */
+const struct mqtt_prop_info *mqtt_prop_info(uint8_t id);
+const char *mqtt_prop_name(uint8_t id);     /* "Session Expiry Interval" */
+const char *mqtt_prop_label(uint8_t id);    /* tshark's label */
+const char *mqtt_prop_key(uint8_t id);      /* "session_expiry_interval" */
+/* 1 when the property id may appear more than once in some packet (JSON shows it as an
+ * array): User Property and Subscription Identifier. */
+int mqtt_prop_repeats(uint8_t id);
+/* The section of MQTT 5.0 that defines property id in a block at where (a packet type or
+ * MQTT_WILL_PROPS), as a rule id ("MQTT-3.2.2.3.3"); NULL when it is not allowed there. */
+const char *mqtt_prop_section(uint8_t where, uint8_t id);
+
+/* The reason codes readers look for by meaning [2.4]. */
+enum { MQTT_RC_SUCCESS = 0x00, MQTT_RC_DISCONNECT_WITH_WILL = 0x04 };
+
+/* Reason codes (5.0) and return codes (3.1, 3.1.1) a packet type may carry. */
+struct mqtt_reason {
+	uint8_t code;
+	uint8_t v5;    /* 1: a 5.0 Reason Code [2.4 Table 2-6]; 0: a 3.1/3.1.1 return code */
+	uint16_t in;   /* MQTT_IN() of the packet types it is defined for */
+	const char *name;
+};
+
+/* 1 when code is defined for packets of type in that version (MQTT_VUNKNOWN reads as
+ * 3.1.1; 3.1 has 3.1.1's codes). */
+int mqtt_code_valid(uint8_t type, uint8_t version, uint8_t code);
+/* The rule a code not defined for the type breaks ("MQTT-3.4.2-1"), NULL for types that
+ * carry no code in that version. */
+const char *mqtt_code_rule(uint8_t type, uint8_t version);
 
 struct mqtt_prop {
 	uint8_t id;
@@ -173,10 +289,23 @@ struct mqtt_msg {
  * the level it carries.
  *
  * Returns MQTT_OK when every field could be read (warnings may still be set for rules
- * broken), MQTT_MALFORMED when the packet ends before its fields do: then m holds what was
- * read and a warning with malformed=1.
+ * broken), MQTT_MALFORMED when the packet ends before its fields do, or when a property
+ * block holds an identifier that is not a property (its length cannot be known): then m
+ * holds what was read and a warning with malformed=1. A block with an unknown identifier is
+ * kept whole in m (has_props or has_will_props is set; mqtt_next_prop reads the properties
+ * before it) and reading goes on after the block, whose length is known.
+ *
+ * MQTT 5.0 properties are checked against the property table: a property the packet type
+ * may not carry, one that may not repeat appearing twice, a value outside those allowed
+ * (zero where zero is forbidden, other than 0 or 1 for the flags) are warnings, and so is a
+ * reason or return code not defined for the packet type in that version.
  */
 int mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_msg *m);
+
+/* 1 when buf (a whole packet, as for mqtt_parse) reads as that version with no warning at
+ * all: mqtt_parse would return MQTT_OK with nwarn == 0. It stops at the first rule broken,
+ * for the framer's search for a packet boundary. */
+int mqtt_parse_clean(const uint8_t *buf, size_t len, uint8_t version);
 
 /* Iterators over m->list and property blocks. c starts as {view.p, view.p + view.len}.
  * Each returns MQTT_OK with the next item, MQTT_TRUNCATED at the end (or on a cut item). */
@@ -185,16 +314,26 @@ int mqtt_next_sub(struct mqtt_cursor *c, uint8_t version, struct mqtt_view *filt
 int mqtt_next_filter(struct mqtt_cursor *c, struct mqtt_view *filter);
 int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p);
 
-/* Names, from tables. */
+/* The first property id in a block (a view of its properties, as m->props), or NULL when
+ * the block has none before its end or before a property that cannot be read: *out holds
+ * it, and the pointer returned is out. mqtt_find_prop looks in m's own properties (none
+ * when !m->has_props), not the will's. */
+const struct mqtt_prop *mqtt_find_prop_in(struct mqtt_view block, uint8_t id,
+					  struct mqtt_prop *out);
+const struct mqtt_prop *mqtt_find_prop(const struct mqtt_msg *m, uint8_t id,
+				       struct mqtt_prop *out);
+
+/* 1 when m could not be read to its end (a warning with malformed=1: "[Malformed Packet]"). */
+int mqtt_malformed(const struct mqtt_msg *m);
+
+/* Names, from the tables above. */
 const char *mqtt_type_name(uint8_t type);   /* "PUBLISH" */
 const char *mqtt_type_label(uint8_t type);  /* "Publish Message", as Wireshark labels it */
 const char *mqtt_version_name(uint8_t version); /* "3.1", "3.1.1", "5.0", NULL */
-/* Name of a CONNACK return code (3.1/3.1.1) or of a reason code (5.0) in a packet type. */
+/* Name of a CONNACK return code (3.1/3.1.1) or of a reason code (5.0) in a packet type.
+ * A 5.0 code defined for other packet types only is still named (0x01 and 0x02, which
+ * mean a granted QoS in SUBACK only, are not): mqtt_code_valid tells which are allowed. */
 const char *mqtt_code_name(uint8_t type, uint8_t version, uint8_t code);
-const char *mqtt_prop_name(uint8_t id);     /* "Session Expiry Interval" */
-const char *mqtt_prop_key(uint8_t id);      /* "session_expiry_interval" */
-/* 1 when the property id may appear more than once in a packet. */
-int mqtt_prop_repeats(uint8_t id);
 
 /* Wireshark hands an MQTT 5.0 PUBLISH payload to the dissector of its Content Type; those
  * that show in the summary: the protocol column becomes "MQTT/JSON" or "MQTT/XML" (this
