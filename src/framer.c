@@ -425,19 +425,13 @@ static int plausible_any(const struct mqtt_fixhdr *h, uint8_t version)
 	return plausible(h, REASM_TO_BROKER, version) || plausible(h, REASM_TO_CLIENT, version);
 }
 
-/* A whole packet that reads cleanly as version (MQTT_VUNKNOWN: as 3.1.1 or as 5.0). */
-static int clean_as(const uint8_t *p, uint32_t n, uint8_t version)
-{
-	struct mqtt_msg m;
-
-	return mqtt_parse(p, n, version, &m) == MQTT_OK && m.nwarn == 0;
-}
-
+/* A whole packet that reads cleanly, every field and property checked, as version
+ * (MQTT_VUNKNOWN: as 3.1.1 or as 5.0). */
 static int parses_clean(const uint8_t *p, uint32_t n, uint8_t version)
 {
 	if (version != MQTT_VUNKNOWN)
-		return clean_as(p, n, version);
-	return clean_as(p, n, MQTT_V311) || clean_as(p, n, MQTT_V5);
+		return mqtt_parse_clean(p, n, version);
+	return mqtt_parse_clean(p, n, MQTT_V311) || mqtt_parse_clean(p, n, MQTT_V5);
 }
 
 /* The first bytes of a packet that is not whole yet (have of its h->hdrlen + h->remlen):
@@ -487,8 +481,8 @@ static uint32_t prefix_ok(const uint8_t *p, uint32_t have, const struct mqtt_fix
 /* What one whole packet says of the version. */
 static void weigh(struct vinfer *vi, const uint8_t *p, uint32_t n)
 {
-	struct mqtt_msg m3, m5;
-	int c3 = mqtt_parse(p, n, MQTT_V311, &m3) == MQTT_OK && m3.nwarn == 0;
+	struct mqtt_msg m5;
+	int c3 = mqtt_parse_clean(p, n, MQTT_V311);
 	int c5 = mqtt_parse(p, n, MQTT_V5, &m5) == MQTT_OK && m5.nwarn == 0;
 
 	if (c3 && !c5)
@@ -536,15 +530,9 @@ static int version_blind(const uint8_t *p, uint32_t n)
 }
 static uint16_t topic_alias(const struct mqtt_msg *m)
 {
-	struct mqtt_cursor c = mqtt_cursor_of(m->props);
 	struct mqtt_prop p;
 
-	if (!m->has_props)
-		return 0;
-	while (mqtt_next_prop(&c, &p) == MQTT_OK)
-		if (p.id == 0x23)
-			return (uint16_t)p.num;
-	return 0;
+	return mqtt_find_prop(m, MQTT_PROP_TOPIC_ALIAS, &p) ? (uint16_t)p.num : 0;
 }
 
 /* A PUBLISH with a topic and an alias sets the alias; one with an empty topic uses it.
