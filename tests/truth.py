@@ -50,8 +50,8 @@ The truth rule (also in docs/robustness.md, "The truth rule"):
     carries: bytes of a moved or repeated segment still present are not a hole; bytes the
     snap length cut are; a frame whose TCP header is cut carries nothing.
   - Without that direction's SYN in the variant, the stream starts at the first byte seen
-    (in frame order): bytes before it that arrive later cannot be placed and count as
-    missing.
+    (in frame order): bytes before it that arrive later cannot be placed in the stream
+    (see OPTIONAL).
   - The first run is in sync when it starts at offset 0 and that direction's SYN is in the
     variant. A run after a hole is in sync from a known boundary: the previous run was in
     sync (or found sync) and the hole lies inside one message whose whole fixed header was
@@ -65,15 +65,18 @@ The truth rule (also in docs/robustness.md, "The truth rule"):
     must be of a type its sender may send (anomaly-wrong-direction's broker SUBSCRIBE
     cannot start a chain).
   - OPTIONAL: whole messages of an out-of-sync run before that point (mqttdump may or may
-    not report them). With --detect, a connection not on a -p port is decoded only if its
-    CONNECT opens the client's stream: when the variant lost that, all its messages are
-    optional.
+    not report them); a message wholly before the first byte seen without a SYN (it may
+    be reported on its own). With --detect, a connection not on a -p port is decoded only
+    if its CONNECT opens the client's stream: when the variant lost that, all its
+    messages are optional.
   - A message with any byte missing must not be reported as complete.
-  - A message's frame is where its last byte is delivered in order: within a run, the
-    latest frame (in the variant's numbering) holding any byte from the run's start to
-    the message's last byte (a byte's frame is the first frame that carried it). A segment
-    that arrives late and fills a hole completes the messages waiting behind it in the
-    frame that filled it; bytes after a lost hole keep the frames they came in.
+  - A message's frame is where its last byte is delivered in order (in the variant's
+    numbering): the latest of the first frames carrying (or, for the snap length,
+    cutting) each byte from the stream's start up to it. A segment that arrives late and
+    fills a hole completes what waited behind it in the frame that filled it. After a
+    lost hole, the bytes held behind it keep the frames they came in when the hole is
+    given up, and when that happens is the reassembly's choice: there the message's own
+    latest frame is accepted too. A byte's frame is the first frame that carried it.
   - Fields are those of the clean decoding, with the connection's version from its clean
     CONNECT, also when the variant lost the CONNECT (mqttdump must infer it). Exception:
     an MQTT 5.0 PUBLISH that uses a Topic Alias must show the aliased topic only when
