@@ -543,10 +543,9 @@ def variants(cap, c, ci, group, name):
                 if tuple(order) in seen:
                     continue
                 seen.add(tuple(order))
-                fins = [n for n in F if cap.segs[n].flags & 0x01]
-                past = " past the FINs" if len(fins) >= 2 and later[-1] >= fins[1] else ""
                 out.append(("frame %d moved %d frames later (after frame %d%s)" % (
-                    d + 1, k, later[-1] + 1, past), plain(order), None))
+                    d + 1, k, later[-1] + 1, past_fins(cap, F, later[-1])), plain(order),
+                    None))
         for i in range(len(F) - 1):
             if cap.segs[F[i]].flags & 0x02 or cap.segs[F[i + 1]].flags & 0x02:
                 continue
@@ -560,7 +559,7 @@ def variants(cap, c, ci, group, name):
             out.append(("frame %d repeated at once" % (d + 1),
                         it[:i + 1] + [(d, None)] + it[i + 1:], None))
             j = min(i + 5, len(F) - 1)
-            out.append(("frame %d repeated 5 frames later" % (d + 1),
+            out.append(("frame %d repeated 5 frames later%s" % (d + 1, past_fins(cap, F, F[j])),
                         it[:j + 1] + [(d, None)] + it[j + 1:], None))
             k = min(OVERLAP, rel_off(cap, c, d))
             if k:
@@ -578,6 +577,12 @@ def variants(cap, c, ci, group, name):
         for v in range(max(5, min(100, 1500 // nconn))):
             out.append(random_variant(cap, c, random.Random("%s:%d:%d" % (name, ci, v)), v))
     return out
+
+
+def past_fins(cap, F, n):
+    """" past the FINs" when frame n comes after both FINs of the connection."""
+    fins = [f for f in F if cap.segs[f].flags & 0x01]
+    return " past the FINs" if len(fins) >= 2 and F.index(n) >= F.index(fins[1]) else ""
 
 
 def random_variant(cap, c, rng, v):
