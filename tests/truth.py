@@ -905,31 +905,68 @@ def rdescribe(fr, o):
     return s + " at frame %d" % fr
 
 
+def pair(ks, rs):
+    """Candidates ks (stream order) and records rs [(frame, record)] of one identity ->
+    {record index: candidate index}: a maximum matching (a record may take a candidate
+    whose frames hold its frame) that leaves out as few required candidates as can be,
+    found by augmenting paths, the required first. Records come in frame order, not
+    always in stream order (mqttdump reports in frame order), so order is not used, but
+    it breaks ties: equal frames pair in order."""
+    if len(ks) == 1 and len(rs) == 1:
+        return {0: 0} if rs[0][0] in ks[0].frames else {}
+    adj = [[ri for ri, (fr, _) in enumerate(rs) if fr in k.frames] for k in ks]
+    owner = {}
+
+    def augment(ci, seen):
+        for ri in adj[ci]:  # a free record first: equal frames keep their order
+            if ri not in owner:
+                owner[ri] = ci
+                return True
+        for ri in adj[ci]:
+            if ri not in seen:
+                seen.add(ri)
+                if ri not in owner or augment(owner[ri], seen):
+                    owner[ri] = ci
+                    return True
+        return False
+    for ci in [i for i, k in enumerate(ks) if k.required] + \
+            [i for i, k in enumerate(ks) if not k.required]:
+        augment(ci, set())
+    # augmenting may cross pairs of one frame: pair each frame's own in order again
+    byframe = collections.defaultdict(list)
+    for ri, ci in owner.items():
+        byframe[rs[ri][0]].append((ri, ci))
+    for prs in byframe.values():
+        for ri, ci in zip(sorted(r for r, _ in prs), sorted(c for _, c in prs)):
+            owner[ri] = ci
+    return owner
+
+
 def judge(c, tr, got, clean_of):
-    """Compare one variant's records (got: per direction, in output order, frames local)
-    with its truth. Per identity (type, flags, length, packet id), records and truth are
-    paired in stream order, a record with the first candidate left that may be at its
-    frame. Returns (counts, [discrepancy lines])."""
+    """Compare one variant's records (got: per direction, [(frame, record)], frames local)
+    with its truth, per identity (type, flags, remaining length, packet id).
+    Returns (counts, [discrepancy lines])."""
     cnt, lines = collections.Counter(), []
     for d in (0, 1):
         cands, cut = tr[d]
-        bykey = collections.defaultdict(list)
+        bykey, recs = collections.defaultdict(list), collections.defaultdict(list)
         for k in cands:
             bykey[(k.m.typ, k.m.flags, k.m.length, k.m.msgid)].append(k)
-        lost, invented, ptr, seen = [], [], collections.Counter(), set()
         for fr, o in got[d]:
             t = o["type_id"]
-            key = (t, o.get("flags"), o.get("length"), o.get("msgid") if 3 <= t <= 11 else None)
-            ks, j = bykey.get(key, []), ptr[key]
-            hit = next((i for i in range(j, len(ks)) if fr in ks[i].frames), None)
-            if hit is None:
-                invented.append((fr, o))
-                continue
-            lost += [k for k in ks[j:hit] if k.required]
-            ptr[key] = hit + 1
-            k = ks[hit]
-            seen.add(k.m.i)
-            # ... and reported: only then can mqttdump know it
+            recs[(t, o.get("flags"), o.get("length"),
+                  o.get("msgid") if 3 <= t <= 11 else None)].append((fr, o))
+        lost, invented, matched = [], [], []
+        for key in set(bykey) | set(recs):
+            ks, rs = bykey.get(key, []), recs.get(key, [])
+            owner = pair(ks, rs)
+            invented += [r for ri, r in enumerate(rs) if ri not in owner]
+            taken = set(owner.values())
+            lost += [k for ci, k in enumerate(ks) if ci not in taken and k.required]
+            matched += [(ks[ci], rs[ri][1]) for ri, ci in owner.items()]
+        seen = {k.m.i for k, _ in matched}
+        for k, o in sorted(matched, key=lambda p: p[0].m.start):
+            # an aliased topic is known only when its PUBLISH was reported too
             alias_ok = k.alias_ok and (k.m.setter is None or k.m.setter in seen)
             ck = (id(k.m), id(o), alias_ok)
             diff = DIFFS.get(ck)
@@ -939,8 +976,8 @@ def judge(c, tr, got, clean_of):
                 cnt["fields"] += 1
                 lines.append("%s: wrong fields: %s" % (describe(k.m, d), "; ".join(
                     "%s expected %s, got %s" % (f, show(w), show(g)) for f, w, g in diff)))
-        for key, ks in bykey.items():
-            lost += [k for k in ks[ptr[key]:] if k.required]
+        lost.sort(key=lambda k: k.m.start)
+        invented.sort(key=lambda r: r[0])
         byid = collections.defaultdict(list)
         for k in lost:
             byid[(k.m.typ, k.m.flags, k.m.length, k.m.msgid)].append(k)
