@@ -87,7 +87,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 				       cfg->keylog_path };
 	uint16_t ports[64];
 	struct reasm_config rc = { ports, union_ports(cfg, ports, 64), cfg->max_held,
-				   cfg->max_flows, cfg->flow_timeout, cfg->detect };
+				   cfg->max_flows, cfg->flow_timeout, cfg->detect,
+				   cfg->reorder_time };
 
 	if (!e)
 		return NULL;

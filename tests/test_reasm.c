@@ -79,9 +79,10 @@ static void s_close(void *ctx, struct reasm_flow *f, int why, const struct frame
 static const struct reasm_sink sink = { s_open, s_data, s_gap, s_eof, s_close };
 static const uint16_t ports[] = { 1883 };
 
+/* reorder_time: main.c's default, 10 s; feed() spaces frames 1 s apart. */
 static struct reasm *mk(struct rec *r, size_t max_held, size_t max_flows)
 {
-	struct reasm_config c = { ports, 1, max_held, max_flows, 0, 0 };
+	struct reasm_config c = { ports, 1, max_held, max_flows, 0, 0, 10 };
 	memset(r, 0, sizeof *r);
 	return reasm_new(&c, &sink, r);
 }
@@ -242,7 +243,7 @@ Test(reasm, hole_confirmed_by_peer_ack_is_a_gap)
 	cr_assert_eq(r.n[0], 100);
 	cr_assert_eq(r.ngap[0], 0);
 	/* the broker acknowledges everything: the hole was lost by the capture, once the
-	 * reordering window has passed without it */
+	 * reorder time (10 s) has passed without it */
 	feed(rs, 1, 5001, 351, TCP_ACK, NULL, 0);
 	cr_assert_eq(r.ngap[0], 0);
 	for (int i = 0; i < 16; i++)
@@ -424,7 +425,7 @@ Test(reasm, flow_table_cap_evicts_the_idlest)
 Test(reasm, idle_flows_time_out)
 {
 	struct rec r;
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0, 0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0, 0, 0 };
 	struct reasm *rs;
 
 	memset(&r, 0, sizeof r);
@@ -614,8 +615,8 @@ static int feed_any(struct reasm *rs, uint16_t sport, uint16_t dport, uint32_t s
 Test(reasm, any_port_follows_every_connection)
 {
 	struct reasm_sink sk = { fr_open, NULL, NULL, NULL, NULL };
-	struct reasm_config off = { ports, 1, 1 << 20, 0, 0, 0 };
-	struct reasm_config on = { ports, 1, 1 << 20, 0, 0, 1 };
+	struct reasm_config off = { ports, 1, 1 << 20, 0, 0, 0, 0 };
+	struct reasm_config on = { ports, 1, 1 << 20, 0, 0, 1, 0 };
 	struct reasm *rs = reasm_new(&off, &sk, NULL);
 
 	memset(&g_fr, 0, sizeof g_fr);
@@ -666,7 +667,7 @@ static void ig_on_close(void *ctx, struct reasm_flow *f, int why, const struct f
 Test(reasm, ignored_flow_holds_nothing)
 {
 	struct reasm_sink sk = { ig_open, ig_on_data, NULL, NULL, ig_on_close };
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0, 0 };
 	struct reasm *rs = reasm_new(&c, &sk, NULL);
 
 	fill();
