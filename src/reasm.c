@@ -1094,6 +1094,8 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		close_flow(r, f, REASM_END_RST, &seg->at);
 		return 1;
 	}
+	if (!(f->d[0].fin | f->d[1].fin) && !f->d[0].h && !f->d[1].h)
+		return 1; /* the common case: nothing held, no FIN yet */
 	for (int i = 0; i < 2; i++) {
 		check_acked_fin(r, f, i, &seg->at);
 		check_acked_hole(&f->d[i]); /* a new first hole the last ACK already covers */
