@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint16_t ports[] = { 1883 };
 	struct framer_config fc = { 4096 };
 	struct framer_sink fs = { on_msg, on_ev };
-	struct reasm_config rc = { ports, 1, 2048, 4, 0, 0 };
+	struct reasm_config rc = { ports, 1, 2048, 4, 0, 0, 10 };
 	struct framer *fr;
 	struct reasm *rs;
 	size_t nsteps, off;

@@ -475,7 +475,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 				       cfg->keylog_path };
 	uint16_t ports[64];
 	struct reasm_config rc = { ports, union_ports(cfg, ports, 64), cfg->max_held,
-				   cfg->max_flows, cfg->flow_timeout, cfg->detect };
+				   cfg->max_flows, cfg->flow_timeout, cfg->detect,
+				   cfg->reorder_time };
 
 	if (!e)
 		return NULL;
@@ -489,6 +490,15 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 		return NULL;
 	}
 	return e;
+}
+
+/* The oldest frame whose messages may still come: bytes the framer has not decided on, or
+ * segments reassembly holds behind a hole. 0: none. */
+static uint64_t oldest_pending(const struct engine *e)
+{
+	uint64_t a = framer_oldest_pending(e->framer), b = reasm_oldest_held(e->reasm);
+
+	return !a ? b : !b ? a : a < b ? a : b;
 }
 
 int engine_packet(struct engine *e, const struct cap_pkt *pkt)
@@ -514,7 +524,7 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 		reasm_feed(e->reasm, &seg);
 	else if (rc == DECODE_TRUNCATED || rc == DECODE_MALFORMED)
 		e->bad_frames++;
-	wm = framer_oldest_pending(e->framer);
+	wm = oldest_pending(e);
 	if (!holding && wm && wm <= pkt->frame && hold_frame(e, pkt, 1) == 0)
 		holding = 1; /* messages of this frame may still come: its end waits */
 	if (!holding) {

@@ -78,6 +78,8 @@ static void usage(FILE *f)
 	      "  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
 	      "  --max-flows N        connections tracked at once (default 262144)\n"
 	      "  --flow-timeout SECS  close a connection idle this long (default 3600; 0: never)\n"
+	      "  --reorder-time SECS  how long a segment held behind a hole waits for it (capture\n"
+	      "                       time; default 10; 0: no time bound)\n"
 	      "  -h, --help           this help\n"
 	      "  --version            print the version\n",
 	      f);
@@ -86,7 +88,7 @@ static void usage(FILE *f)
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
-       OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX };
+       OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -95,6 +97,7 @@ static const struct option long_opts[] = {
 	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT },
+	{ "reorder-time", required_argument, NULL, OPT_REORDER_TIME },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "stats", optional_argument, NULL, OPT_STATS },
 	{ "topic", required_argument, NULL, OPT_TOPIC },
@@ -250,7 +253,7 @@ int main(int argc, char **argv)
 	FILE *diagram_out = NULL;
 	struct report_opts ro = { .out = stdout, .payload_max = 256 };
 	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
-				    .max_flows = 262144, .flow_timeout = 3600 };
+				    .max_flows = 262144, .flow_timeout = 3600, .reorder_time = 10 };
 	struct reporter reps[8];
 	size_t nreps = 0, sel = 0;
 	const char *timeline = NULL;
@@ -339,6 +342,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FLOW_TIMEOUT:
 			ec.flow_timeout = (double)number("--flow-timeout", optarg, 0, 100000000);
+			break;
+		case OPT_REORDER_TIME:
+			ec.reorder_time = (double)number("--reorder-time", optarg, 0, 100000000);
 			break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("mqttdump %s\n", MQTTDUMP_VERSION); return 0;

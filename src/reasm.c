@@ -4,15 +4,78 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A segment that arrived ahead of a hole: copied, held until the hole fills or is given
- * up on. Kept sorted by seq. */
-struct held {
-	struct held *next;
-	struct frame_ref at; /* the frame it arrived in */
-	uint32_t seq;
-	uint32_t len;
-	uint32_t wirelen;    /* > len when the snap length cut it */
-	uint8_t data[];
+/*
+ * Held data. Bytes that arrive ahead of a hole are copied into blocks. A block holds one run
+ * of contiguous stream bytes [start, start + len), however many segments brought them; two
+ * blocks of a direction never touch (a hole lies between them). A block's bytes sit in a
+ * list of chunks, each a sequence of records: a piece of one segment (its length, the frame
+ * it arrived in, then its bytes, or no bytes for a tail the snap length cut).
+ *
+ * Why this shape, and why it is linear:
+ *  - In-order arrival behind a hole, the usual case, appends to the block it continues (the
+ *    block last grown is tried first, without a search): amortised O(1). A new chunk is as
+ *    big as its block already is, up to CHUNK_MAX, so a run of one-byte segments costs a
+ *    40-byte record each and a malloc every 16 KiB, not a malloc per segment. Reverse order
+ *    prepends to the block, the same way.
+ *  - Otherwise the block at or before a segment's start is found in a skip list per
+ *    direction: expected O(log B) for B blocks whatever the arrival order, since the levels
+ *    come from our own generator, not from the input. Inserting a block, or removing one
+ *    that a segment joined to the block before it, is O(log B) too. (A sorted array would
+ *    make each new block cost O(B); a list, each search.)
+ *  - A segment overlapping k held blocks costs O(k) more, and each of them holds a byte of
+ *    the segment's range: that work is bounded by the segment's length. Joining two blocks
+ *    links their chunk lists: no byte is copied twice.
+ *  - Every block is also on one list across all connections, in the order their oldest
+ *    records arrived: a new block's oldest record is the newest segment, records added to a
+ *    block are newer than its oldest, and of two blocks joined the survivor takes the older
+ *    one's place. The list's head is the oldest segment held anywhere: reasm_oldest_held
+ *    and the reorder time bound read it in O(1).
+ *
+ * Overlaps: the first copy of a stream byte to arrive is the one delivered; a later copy
+ * (a retransmission with the same or other extents) only fills what no held copy covers.
+ * A tail the snap length cut claims its bytes the same way: it is reported as a snaplen gap
+ * where it lies, even if a later copy carries them.
+ */
+enum { REC_DATA = 0, REC_SNAP = 1 };
+
+struct rec {
+	uint32_t len;          /* stream bytes */
+	uint32_t kind;         /* REC_DATA: len bytes follow (padded to 8); REC_SNAP: none */
+	struct frame_ref at;   /* the frame it arrived in */
+};
+
+struct chunk {
+	struct chunk *next;
+	uint32_t off, end, cap;  /* records in mem[off, end) of cap bytes */
+	uint64_t mem[];          /* 8-byte aligned */
+};
+
+#define SL_MAX 16       /* skip list levels; one block in four goes a level up */
+#define CHUNK_MAX 16384 /* the largest chunk, unless one record is bigger */
+
+struct hold;
+
+struct block {
+	uint64_t start, len;
+	struct chunk *head, *tail;
+	size_t mem;                  /* what its chunks cost */
+	uint64_t born;               /* the segment count when its oldest record arrived */
+	double born_ts;              /* that segment's capture time */
+	uint64_t first_frame;        /* and its frame */
+	struct block *older, *newer; /* every block of every connection, by born */
+	struct hold *h;
+	uint32_t level;
+	struct block *next[];        /* skip list forward pointers, level of them */
+};
+
+/* What a direction holds; allocated while it holds anything. */
+struct hold {
+	struct flow *f;
+	int d;
+	uint32_t level;              /* skip list levels in use */
+	struct block *head[SL_MAX];  /* head[0]: the first block */
+	struct block *hint;          /* the block last grown */
+	size_t bytes;                /* memory held, allocator overhead included */
 };
 
 struct dir {
@@ -20,13 +83,16 @@ struct dir {
 	uint8_t syn;       /* the SYN was seen: isn is known */
 	uint8_t fin;       /* fin_seq is known */
 	uint8_t done;      /* eof delivered */
+	uint8_t acked;     /* the peer acknowledged the first hole, when rx was acked_rx */
+	uint8_t peer_acks; /* peer_ack is known */
+	uint32_t peer_ack; /* the peer's highest acknowledgement of this direction */
 	uint32_t isn;
 	uint32_t next_seq;
 	uint32_t fin_seq;
 	uint64_t offset;   /* stream offset of next_seq */
-	uint32_t suspect;  /* segments seen since the peer acknowledged past the hole */
-	struct held *held;
-	size_t held_bytes;
+	uint64_t fin_off;  /* stream offset of fin_seq */
+	uint64_t rx, acked_rx; /* payload bytes seen in this direction (wire lengths) */
+	struct hold *h;
 };
 
 struct flow {
@@ -49,13 +115,16 @@ struct reasm {
 	size_t nbuckets, count;
 	struct flow *lru_head, *lru_tail; /* head: least recently seen */
 	struct flow *last;                /* the flow of the previous segment (often the next's) */
+	struct block *oldest, *newest;    /* every held block, by when its oldest record came */
+	uint64_t rng;                     /* for skip list levels */
+	double now;                       /* the capture time of the segment being fed */
 	struct reasm_stats st;
 };
 
-/* A capture may show an ACK before the data it acknowledges (frames taken from several
- * queues): a hole the peer has acknowledged is given up only after this many more
- * segments of the connection have not filled it. */
-#define REORDER_WINDOW 16
+/* A hole the peer has acknowledged was not lost on the wire: the capture missed its bytes,
+ * or shows them late (frames taken from several queues, a few segments at most). It is
+ * given up once this many more bytes have come in that direction without filling it. */
+#define ACKED_HOLE_BYTES (1u << 20)
 
 static int32_t sdiff(uint32_t a, uint32_t b)
 {
@@ -83,6 +152,7 @@ struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink 
 		r->portmap[r->ports[i] >> 6] |= 1ull << (r->ports[i] & 63);
 	r->sink = *sink;
 	r->ctx = ctx;
+	r->rng = 0x9e3779b97f4a7c15ull; /* any odd constant: the same levels every run */
 	r->nbuckets = 1024;
 	r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
 	if (!r->buckets) {
@@ -179,132 +249,621 @@ static void lru_append(struct reasm *r, struct flow *f)
 	r->lru_tail = f;
 }
 
-/* ---- one direction ------------------------------------------------------------------ */
-
-static void deliver_bytes(struct reasm *r, struct flow *f, int d, uint32_t seq,
-			  const uint8_t *p, uint32_t n, const struct frame_ref *at);
-
-/* Deliver a segment's captured bytes; when the snap length cut it (wire > n), the rest of
- * it is a hole of its own kind, reported once the stream reaches it. */
-static void deliver(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
-		    uint32_t n, uint32_t wire, const struct frame_ref *at)
+static double ts_of(const struct tcp_seg *seg)
 {
-	struct dir *dr = &f->d[d];
-	uint32_t end = seq + wire, len;
-
-	deliver_bytes(r, f, d, seq, p, n, at);
-	if (wire <= n || sdiff(dr->next_seq, seq + n) != 0)
-		return;
-	if (dr->fin && sdiff(end, dr->fin_seq) > 0)
-		end = dr->fin_seq;
-	if (sdiff(end, dr->next_seq) <= 0)
-		return;
-	len = end - dr->next_seq;
-	r->st.snap_gaps++;
-	r->st.snap_bytes += len;
-	if (r->sink.gap)
-		r->sink.gap(r->ctx, &f->pub, d, dr->offset, len, REASM_GAP_SNAPLEN, at);
-	dr->next_seq = end;
-	dr->offset += len;
+	return (double)seg->pkt->ts_sec + seg->pkt->ts_nsec / 1e9;
 }
 
-static void deliver_bytes(struct reasm *r, struct flow *f, int d, uint32_t seq,
-			  const uint8_t *p, uint32_t n, const struct frame_ref *at)
+/* ---- held blocks -------------------------------------------------------------------- */
+
+/* What a malloc of n bytes really takes: glibc's allocator adds an 8-byte header and
+ * rounds up to 16, 32 bytes at least (other allocators are close). */
+static size_t alloc_cost(size_t n)
+{
+	size_t c = (n + 8 + 15) & ~(size_t)15;
+
+	return c < 32 ? 32 : c;
+}
+
+static size_t block_size(uint32_t level)
+{
+	return sizeof(struct block) + level * sizeof(struct block *);
+}
+
+static uint32_t rec_size(uint32_t kind, uint32_t len)
+{
+	return (uint32_t)sizeof(struct rec) + (kind == REC_DATA ? (len + 7u) & ~7u : 0);
+}
+
+/* How many of len stream bytes fit as one record in room bytes of a chunk (0: none). */
+static uint32_t rec_fit(size_t room, uint32_t kind, uint32_t len)
+{
+	if (room < sizeof(struct rec) + (kind == REC_DATA ? 8 : 0))
+		return 0;
+	if (kind == REC_SNAP)
+		return len;
+	room = (room - sizeof(struct rec)) & ~(size_t)7;
+	return len < room ? len : (uint32_t)room;
+}
+
+static struct rec *rec_at(struct chunk *c, uint32_t pos)
+{
+	return (struct rec *)((unsigned char *)c->mem + pos);
+}
+
+static void rec_put(struct rec *x, uint32_t kind, const uint8_t *p, uint32_t len,
+		    const struct frame_ref *at)
+{
+	x->len = len;
+	x->kind = kind;
+	x->at = *at;
+	if (kind == REC_DATA)
+		memcpy(x + 1, p, len);
+}
+
+/* A chunk for b, which grows by a record of need bytes: as big as b's chunks together
+ * (so a block growing a byte at a time allocates rarely), at most CHUNK_MAX, at least
+ * need; the allocator's rounding is made usable. */
+static struct chunk *chunk_new(struct block *b, uint32_t need)
+{
+	size_t cap = b->mem < CHUNK_MAX ? b->mem : CHUNK_MAX, cost;
+	struct chunk *c;
+
+	if (cap < need)
+		cap = need;
+	cost = alloc_cost(sizeof *c + cap);
+	cap = cost - 8 - sizeof *c;
+	if (!(c = malloc(sizeof *c + cap)))
+		return NULL;
+	c->next = NULL;
+	c->off = c->end = 0;
+	c->cap = (uint32_t)cap;
+	b->mem += cost;
+	b->h->bytes += cost;
+	return c;
+}
+
+/* Append len stream bytes (p: their bytes; NULL for REC_SNAP) at b's end. Returns how many
+ * were added: fewer only when memory ran out. */
+static uint32_t block_append(struct block *b, uint32_t kind, const uint8_t *p, uint32_t len,
+			     const struct frame_ref *at)
+{
+	uint32_t done = 0;
+
+	while (done < len) {
+		struct chunk *c = b->tail;
+		uint32_t k = c ? rec_fit(c->cap - c->end, kind, len - done) : 0;
+
+		if (!k) {
+			if (!(c = chunk_new(b, rec_size(kind, len - done))))
+				break;
+			if (b->tail)
+				b->tail->next = c;
+			else
+				b->head = c;
+			b->tail = c;
+			continue;
+		}
+		rec_put(rec_at(c, c->end), kind, p ? p + done : NULL, k, at);
+		c->end += rec_size(kind, k);
+		done += k;
+	}
+	b->len += done;
+	return done;
+}
+
+/* Put len stream bytes just before b's start, filling chunks from their end. Returns how
+ * many were added (the last ones of the range): fewer only when memory ran out. */
+static uint32_t block_prepend(struct block *b, uint32_t kind, const uint8_t *p, uint32_t len,
+			      const struct frame_ref *at)
+{
+	uint32_t left = len;
+
+	while (left) {
+		struct chunk *c = b->head;
+		uint32_t k = c ? rec_fit(c->off, kind, left) : 0;
+
+		if (!k) {
+			if (!(c = chunk_new(b, rec_size(kind, left))))
+				break;
+			c->off = c->end = c->cap;
+			c->next = b->head;
+			b->head = c;
+			if (!b->tail)
+				b->tail = c;
+			continue;
+		}
+		c->off -= rec_size(kind, k);
+		rec_put(rec_at(c, c->off), kind, p ? p + left - k : NULL, k, at);
+		left -= k;
+	}
+	b->start -= len - left;
+	b->len += len - left;
+	return len - left;
+}
+
+static uint32_t random_level(struct reasm *r)
+{
+	uint64_t x = r->rng;
+	uint32_t level = 1;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	r->rng = x;
+	for (; level < SL_MAX && (x & 3) == 0; x >>= 2)
+		level++;
+	return level;
+}
+
+/* The last block of h starting below key (at or below it when inclusive), NULL if none;
+ * upd, when given, gets the last block before key at every level (NULL: the head). */
+static struct block *sl_find(const struct hold *h, uint64_t key, int inclusive,
+			     struct block **upd)
+{
+	struct block *x = NULL, *n;
+
+	for (int i = (int)h->level - 1; i >= 0; i--) {
+		while ((n = x ? x->next[i] : h->head[i]) &&
+		       (n->start < key || (inclusive && n->start == key)))
+			x = n;
+		if (upd)
+			upd[i] = x;
+	}
+	return x;
+}
+
+static void sl_insert(struct hold *h, struct block *b)
+{
+	struct block *upd[SL_MAX];
+
+	sl_find(h, b->start, 0, upd);
+	for (uint32_t i = h->level; i < b->level; i++)
+		upd[i] = NULL;
+	if (b->level > h->level)
+		h->level = b->level;
+	for (uint32_t i = 0; i < b->level; i++) {
+		struct block **link = upd[i] ? &upd[i]->next[i] : &h->head[i];
+		b->next[i] = *link;
+		*link = b;
+	}
+}
+
+static void sl_remove(struct hold *h, struct block *b)
+{
+	struct block *upd[SL_MAX];
+
+	if (h->head[0] == b) { /* the first block heads every level it has: O(level) */
+		for (uint32_t i = 0; i < b->level; i++)
+			h->head[i] = b->next[i];
+	} else {
+		sl_find(h, b->start, 0, upd);
+		for (uint32_t i = 0; i < b->level; i++) {
+			struct block **link = upd[i] ? &upd[i]->next[i] : &h->head[i];
+			if (*link == b)
+				*link = b->next[i];
+		}
+	}
+	while (h->level && !h->head[h->level - 1])
+		h->level--;
+	if (h->hint == b)
+		h->hint = NULL;
+}
+
+static void age_unlink(struct reasm *r, struct block *b)
+{
+	if (b->older)
+		b->older->newer = b->newer;
+	else
+		r->oldest = b->newer;
+	if (b->newer)
+		b->newer->older = b->older;
+	else
+		r->newest = b->older;
+	b->older = b->newer = NULL;
+}
+
+static void age_append(struct reasm *r, struct block *b)
+{
+	b->older = r->newest;
+	b->newer = NULL;
+	if (r->newest)
+		r->newest->newer = b;
+	else
+		r->oldest = b;
+	r->newest = b;
+}
+
+/* b takes old's place in the list (old leaves it). */
+static void age_replace(struct reasm *r, struct block *old, struct block *b)
+{
+	b->older = old->older;
+	b->newer = old->newer;
+	if (b->older)
+		b->older->newer = b;
+	else
+		r->oldest = b;
+	if (b->newer)
+		b->newer->older = b;
+	else
+		r->newest = b;
+	old->older = old->newer = NULL;
+}
+
+/* An empty block at start, for bytes of the segment being fed (in frame at). */
+static struct block *block_new(struct reasm *r, struct hold *h, uint64_t start,
+			       const struct frame_ref *at)
+{
+	uint32_t level = random_level(r);
+	struct block *b = calloc(1, block_size(level));
+
+	if (!b)
+		return NULL;
+	b->start = start;
+	b->born = r->st.segments;
+	b->born_ts = r->now;
+	b->first_frame = at->frame;
+	b->h = h;
+	b->level = level;
+	h->bytes += alloc_cost(block_size(level));
+	sl_insert(h, b);
+	age_append(r, b);
+	return b;
+}
+
+/* Take b out of both lists and free it; its records are gone. */
+static void block_free(struct reasm *r, struct block *b)
+{
+	struct chunk *c, *next;
+
+	sl_remove(b->h, b);
+	age_unlink(r, b);
+	b->h->bytes -= alloc_cost(block_size(b->level)) + b->mem;
+	for (c = b->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(b);
+}
+
+/* b's end meets n's start (the hole between them is filled): n's chunks join b's. */
+static void block_join(struct reasm *r, struct block *b, struct block *n)
+{
+	struct hold *h = b->h;
+
+	sl_remove(h, n);
+	if (n->born < b->born) {
+		b->born = n->born;
+		b->born_ts = n->born_ts;
+		b->first_frame = n->first_frame;
+		age_unlink(r, b);
+		age_replace(r, n, b);
+	} else {
+		age_unlink(r, n);
+	}
+	b->tail->next = n->head;
+	b->tail = n->tail;
+	b->len += n->len;
+	b->mem += n->mem;
+	h->bytes -= alloc_cost(block_size(n->level));
+	free(n);
+}
+
+static struct hold *hold_of(struct flow *f, int d)
 {
 	struct dir *dr = &f->d[d];
-	uint32_t skip;
 
-	if (n == 0 || sdiff(seq + n, dr->next_seq) <= 0) {
-		r->st.dup_bytes += n;
-		return;
+	if (!dr->h && (dr->h = calloc(1, sizeof *dr->h))) {
+		dr->h->f = f;
+		dr->h->d = d;
+		dr->h->bytes = alloc_cost(sizeof *dr->h);
 	}
-	skip = dr->next_seq - seq; /* caller ensures seq <= next_seq */
-	r->st.dup_bytes += skip;
-	if (dr->fin && sdiff(seq + n, dr->fin_seq) > 0) {
-		/* nothing after the FIN belongs to the stream */
-		if (sdiff(dr->fin_seq, dr->next_seq) <= 0)
-			return;
-		n = dr->fin_seq - seq;
+	return dr->h;
+}
+
+static void hold_release(struct dir *dr)
+{
+	if (dr->h && !dr->h->head[0]) {
+		free(dr->h);
+		dr->h = NULL;
 	}
-	if (n <= skip)
+}
+
+/* Drop what a direction holds, without delivering it. */
+static void discard(struct reasm *r, struct dir *dr)
+{
+	while (dr->h && dr->h->head[0])
+		block_free(r, dr->h->head[0]);
+	hold_release(dr);
+}
+
+/* Hold the stream bytes [o, o + len) that arrived in frame at (p: the bytes; NULL for a
+ * tail the snap length cut), except those a held copy already covers. The range ends up
+ * inside one block: the pieces it adds join the blocks it touches. */
+static void hold_range(struct reasm *r, struct flow *f, int d, uint32_t kind, uint64_t o,
+		       const uint8_t *p, uint32_t len, const struct frame_ref *at)
+{
+	struct dir *dr = &f->d[d];
+	struct block *b, *cur = NULL, *nx;
+	struct hold *h;
+	uint32_t k;
+
+#define ADVANCE(n) do { o += (n); len -= (n); if (p) p += (n); } while (0)
+#define COVERED(n) do { if (kind == REC_DATA) r->st.dup_bytes += (n); ADVANCE(n); } while (0)
+	if (dr->fin && o + len > dr->fin_off) /* nothing past the FIN belongs to the stream */
+		len = o < dr->fin_off ? (uint32_t)(dr->fin_off - o) : 0;
+	if (!len || !(h = hold_of(f, d)))
 		return;
-	dr->next_seq += n - skip;
-	dr->offset += n - skip;
+	/* the block at or before o: the one last grown, when o is in its reach, else a search */
+	b = h->hint;
+	if (!b || b->start > o || (b->next[0] && b->next[0]->start <= o))
+		b = sl_find(h, o, 1, NULL);
+	if (b && b->start + b->len >= o) {
+		uint64_t end = b->start + b->len;
+		k = end - o < len ? (uint32_t)(end - o) : len;
+		COVERED(k);
+		cur = b; /* ends at o */
+	}
+	nx = b ? b->next[0] : h->head[0]; /* the first block after o */
+	while (len) {
+		k = nx && nx->start - o < len ? (uint32_t)(nx->start - o) : len;
+		if (cur) {
+			if (block_append(cur, kind, p, k, at) < k)
+				break; /* out of memory: the rest is not held */
+		} else if (nx && o + k == nx->start) {
+			if (block_prepend(nx, kind, p, k, at) < k)
+				break;
+			cur = nx;
+			nx = nx->next[0];
+		} else {
+			if (!(cur = block_new(r, h, o, at)))
+				break;
+			if (block_append(cur, kind, p, k, at) < k) {
+				if (!cur->len) {
+					block_free(r, cur);
+					cur = NULL;
+				}
+				break;
+			}
+		}
+		ADVANCE(k);
+		if (!len)
+			break;
+		if (cur->start + cur->len > o) { /* we prepended to it: skip what it held */
+			uint64_t end = cur->start + cur->len;
+			k = end - o < len ? (uint32_t)(end - o) : len;
+			COVERED(k);
+			continue;
+		}
+		/* o is nx's start: the rest runs into nx, whose bytes came first */
+		k = nx->len < len ? (uint32_t)nx->len : len;
+		COVERED(k);
+		block_join(r, cur, nx);
+		nx = cur->next[0];
+	}
+	if (cur && nx && cur->start + cur->len == nx->start)
+		block_join(r, cur, nx);
+#undef COVERED
+#undef ADVANCE
+	if (cur)
+		h->hint = cur;
+	if (h->bytes > r->st.held_max)
+		r->st.held_max = h->bytes;
+	hold_release(dr);
+}
+
+/* ---- delivery ----------------------------------------------------------------------- */
+
+/* How much of n bytes at the stream's next offset come before the FIN. */
+static uint32_t before_fin(const struct dir *dr, uint32_t n)
+{
+	if (dr->fin && dr->offset + n > dr->fin_off)
+		return dr->fin_off > dr->offset ? (uint32_t)(dr->fin_off - dr->offset) : 0;
+	return n;
+}
+
+static void emit_data(struct reasm *r, struct flow *f, int d, const uint8_t *p, uint32_t n,
+		      const struct frame_ref *at)
+{
+	struct dir *dr = &f->d[d];
+
+	if (!(n = before_fin(dr, n)))
+		return;
+	dr->offset += n;
+	dr->next_seq += n;
 	if (r->sink.data)
-		r->sink.data(r->ctx, &f->pub, d, p + skip, n - skip, at);
+		r->sink.data(r->ctx, &f->pub, d, p, n, at);
 }
 
-/* Deliver the held segments the stream has reached. at: the frame that filled the hole
- * (its bytes complete what was held), or NULL when the hole was given up: then each held
- * segment's bytes belong to the frame they arrived in. */
-static void drain(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
+static void emit_gap(struct reasm *r, struct flow *f, int d, uint32_t len, int cause,
+		     const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
-	struct held *h;
+	uint64_t off = dr->offset;
 
-	while ((h = dr->held) && sdiff(h->seq, dr->next_seq) <= 0) {
-		dr->held = h->next;
-		dr->held_bytes -= h->len;
-		deliver(r, f, d, h->seq, h->data, h->len, h->wirelen, at ? at : &h->at);
-		free(h);
+	if (!(len = before_fin(dr, len)))
+		return;
+	if (cause == REASM_GAP_LOST) {
+		r->st.gaps++;
+		r->st.gap_bytes += len;
+	} else {
+		r->st.snap_gaps++;
+		r->st.snap_bytes += len;
+	}
+	dr->offset += len;
+	dr->next_seq += len;
+	if (r->sink.gap)
+		r->sink.gap(r->ctx, &f->pub, d, off, len, cause, at);
+}
+
+static void emit(struct reasm *r, struct flow *f, int d, uint32_t kind, const uint8_t *p,
+		 uint32_t n, const struct frame_ref *at)
+{
+	if (kind == REC_DATA)
+		emit_data(r, f, d, p, n, at);
+	else
+		emit_gap(r, f, d, n, REASM_GAP_SNAPLEN, at);
+}
+
+/* Deliver the first block, which the stream has reached. at: the frame that filled the
+ * hole before it (its bytes complete what was held), or NULL when that hole was given up:
+ * then each record's bytes belong to the frame they arrived in. */
+static void deliver_block(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
+{
+	struct dir *dr = &f->d[d];
+	struct block *b = dr->h->head[0];
+	struct chunk *c, *next;
+
+	/* out of the lists first: the callbacks may ask what is held */
+	sl_remove(dr->h, b);
+	age_unlink(r, b);
+	dr->h->bytes -= alloc_cost(block_size(b->level)) + b->mem;
+	dr->acked = 0; /* a new first hole, not acknowledged yet */
+	for (c = b->head; c; c = next) {
+		for (uint32_t pos = c->off; pos < c->end;) {
+			const struct rec *x = rec_at(c, pos);
+			emit(r, f, d, x->kind, (const uint8_t *)(x + 1), x->len, at ? at : &x->at);
+			pos += rec_size(x->kind, x->len);
+		}
+		next = c->next;
+		free(c);
+	}
+	free(b);
+	hold_release(dr);
+}
+
+/* Stream bytes that arrived in order in frame at, from the next offset on (p: the bytes;
+ * NULL for a tail the snap length cut): delivered, except where a held block covers them
+ * (its copy came first). A block reached is delivered whole, in the name of this frame. */
+static void deliver_in_order(struct reasm *r, struct flow *f, int d, uint32_t kind,
+			     const uint8_t *p, uint32_t len, const struct frame_ref *at)
+{
+	struct dir *dr = &f->d[d];
+
+	for (;;) {
+		struct block *b = dr->h ? dr->h->head[0] : NULL;
+		uint32_t k = b && b->start - dr->offset < len ? (uint32_t)(b->start - dr->offset)
+							      : len;
+		emit(r, f, d, kind, p, k, at);
+		len -= k;
+		if (p)
+			p += k;
+		if (!b || (!len && b->start != dr->offset))
+			break;
+		/* the stream has reached b (or the FIN, and the rest goes nowhere) */
+		k = b->len < len ? (uint32_t)b->len : len;
+		if (kind == REC_DATA)
+			r->st.dup_bytes += k;
+		len -= k;
+		if (p)
+			p += k;
+		deliver_block(r, f, d, at);
 	}
 }
 
-/* Give up on the hole before the first held segment: report it, deliver what follows. */
-static void skip_hole(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
+/* Give up on the hole before the first held block: report it lost, deliver the block
+ * (or drop it, when the next stage wants no more of this connection). */
+static void give_up_hole(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
-	uint32_t len;
 
-	if (!dr->held)
+	if (!dr->h)
 		return;
-	len = dr->held->seq - dr->next_seq;
-	r->st.gaps++;
-	r->st.gap_bytes += len;
-	if (r->sink.gap)
-		r->sink.gap(r->ctx, &f->pub, d, dr->offset, len, REASM_GAP_LOST, at);
-	dr->next_seq = dr->held->seq;
-	dr->offset += len;
-	drain(r, f, d, NULL);
+	if (f->pub.ignore) {
+		discard(r, dr);
+		return;
+	}
+	emit_gap(r, f, d, (uint32_t)(dr->h->head[0]->start - dr->offset), REASM_GAP_LOST, at);
+	deliver_block(r, f, d, NULL);
 }
 
-static void hold(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
+/* Bound (a): while the direction holds more than max_held, give up its first hole. A
+ * segment held alone stays, whatever it costs (so at most one segment over the bound). */
+static void make_room(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
+{
+	struct dir *dr = &f->d[d];
+
+	while (dr->h && dr->h->bytes > r->cfg.max_held) {
+		const struct block *b = dr->h->head[0];
+		if (!b->next[0] && b->born == r->st.segments)
+			break; /* all it holds came in this segment */
+		give_up_hole(r, f, d, at);
+	}
+}
+
+/* A segment's bytes: seq, the first; n captured of wire. */
+static void take(struct reasm *r, struct flow *f, int d, uint32_t seq, const uint8_t *p,
 		 uint32_t n, uint32_t wire, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
-	struct held **pp, *h;
+	int32_t ahead = sdiff(seq, dr->next_seq);
 
-	while (dr->held && dr->held_bytes + n > r->cfg.max_held)
-		skip_hole(r, f, d, at);
-	if (sdiff(seq, dr->next_seq) <= 0) { /* the holes before it were given up */
-		deliver(r, f, d, seq, p, n, wire, at);
-		drain(r, f, d, at);
+	if (ahead > 0) {
+		uint64_t o = dr->offset + (uint32_t)ahead;
+		hold_range(r, f, d, REC_DATA, o, p, n, at);
+		if (wire > n)
+			hold_range(r, f, d, REC_SNAP, o + n, NULL, wire - n, at);
+		make_room(r, f, d, at);
 		return;
 	}
-	for (pp = &dr->held; *pp && sdiff((*pp)->seq, seq) < 0; pp = &(*pp)->next)
-		;
-	if (*pp && (*pp)->seq == seq && (*pp)->len >= n) {
-		r->st.dup_bytes += n; /* a retransmission of a held segment */
-		return;
+	/* in order, or partly or wholly delivered already */
+	uint32_t behind = dr->next_seq - seq;
+	if (behind < n) {
+		r->st.dup_bytes += behind;
+		deliver_in_order(r, f, d, REC_DATA, p + behind, n - behind, at);
+	} else {
+		r->st.dup_bytes += n;
 	}
-	if (!(h = malloc(sizeof *h + n)))
+	if (wire > n) { /* the tail the snap length cut, from where the stream is now */
+		int32_t in = sdiff(dr->next_seq, seq + n);
+		if (in >= 0 && (uint32_t)in < wire - n)
+			deliver_in_order(r, f, d, REC_SNAP, NULL, wire - n - (uint32_t)in, at);
+	}
+}
+
+/* Does the peer's acknowledgement cover the first hole of dr? Then count the bytes from
+ * now on (bound (d)). */
+static void check_acked_hole(struct dir *dr)
+{
+	uint32_t hole_end;
+
+	if (!dr->h || dr->acked || !dr->peer_acks)
 		return;
-	h->at = *at;
-	h->seq = seq;
-	h->len = n;
-	h->wirelen = wire;
-	memcpy(h->data, p, n);
-	h->next = *pp;
-	*pp = h;
-	dr->held_bytes += n;
-	if (dr->held_bytes > r->st.held_max)
-		r->st.held_max = dr->held_bytes;
+	hole_end = dr->next_seq + (uint32_t)(dr->h->head[0]->start - dr->offset);
+	if (sdiff(dr->peer_ack, hole_end) >= 0) {
+		dr->acked = 1;
+		dr->acked_rx = dr->rx;
+	}
+}
+
+/* The peer acknowledges dr's bytes up to ack. */
+static void note_ack(struct dir *dr, uint32_t ack)
+{
+	if (!dr->peer_acks || sdiff(ack, dr->peer_ack) > 0)
+		dr->peer_ack = ack;
+	dr->peer_acks = 1;
+	check_acked_hole(dr);
 }
 
 static void flush(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
-	while (f->d[d].held)
-		skip_hole(r, f, d, at);
+	while (f->d[d].h)
+		give_up_hole(r, f, d, at);
+}
+
+/* Bound (c): the peer acknowledged dr's FIN, so it received every byte before it: the
+ * sender has nothing more to send, and the holes are the capture's, the one just before
+ * the FIN too (even with nothing held after it). */
+static void check_acked_fin(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
+{
+	struct dir *dr = &f->d[d];
+
+	if (!dr->fin || dr->done || f->pub.ignore || !dr->peer_acks ||
+	    sdiff(dr->peer_ack, dr->fin_seq) <= 0)
+		return;
+	flush(r, f, d, at);
+	if (dr->offset < dr->fin_off)
+		emit_gap(r, f, d, (uint32_t)(dr->fin_off - dr->offset), REASM_GAP_LOST, at);
 }
 
 static void end_dir(struct reasm *r, struct flow *f, int d, int why, const struct frame_ref *at)
@@ -335,6 +894,20 @@ static void close_flow(struct reasm *r, struct flow *f, int why, const struct fr
 	free(f);
 }
 
+/* End the directions whose FIN the stream has reached, and the flow when both ended.
+ * Returns 1 when the flow was closed (and freed). */
+static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at)
+{
+	for (int i = 0; i < 2; i++)
+		if (f->d[i].fin && !f->d[i].done && sdiff(f->d[i].next_seq, f->d[i].fin_seq) >= 0)
+			end_dir(r, f, i, REASM_END_FIN, at);
+	if (f->d[0].done && f->d[1].done) {
+		close_flow(r, f, REASM_END_FIN, at);
+		return 1;
+	}
+	return 0;
+}
+
 static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 {
 	struct flow *f;
@@ -362,11 +935,6 @@ static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *
 	return f;
 }
 
-static double ts_of(const struct tcp_seg *seg)
-{
-	return (double)seg->pkt->ts_sec + seg->pkt->ts_nsec / 1e9;
-}
-
 static void expire(struct reasm *r, double now, const struct frame_ref *at)
 {
 	if (r->cfg.flow_timeout <= 0)
@@ -374,6 +942,21 @@ static void expire(struct reasm *r, double now, const struct frame_ref *at)
 	while (r->lru_head && now - r->lru_head->last > r->cfg.flow_timeout) {
 		r->st.expired++;
 		close_flow(r, r->lru_head, REASM_END_IDLE, at);
+	}
+}
+
+/* Bound (b): a segment held longer than reorder_time (capture time) means the holes before
+ * it will not fill: give them up, from the oldest segment held anywhere on. */
+static void expire_holes(struct reasm *r, double now, const struct frame_ref *at)
+{
+	const struct block *b;
+
+	if (r->cfg.reorder_time <= 0)
+		return;
+	while ((b = r->oldest) && now - b->born_ts > r->cfg.reorder_time) {
+		struct flow *f = b->h->f;
+		give_up_hole(r, f, b->h->d, at);
+		settle(r, f, at); /* its FIN may be reached now */
 	}
 }
 
@@ -402,7 +985,6 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	struct dir *dr;
 	uint32_t seq;
 	uint64_t h;
-	double now;
 	int d;
 
 	if (is_broker_port(r, seg->dport))
@@ -414,8 +996,9 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	else
 		d = any_port_dir(r, seg);
 	r->st.segments++;
-	now = ts_of(seg);
-	expire(r, now, &seg->at);
+	r->now = ts_of(seg);
+	expire(r, r->now, &seg->at);
+	expire_holes(r, r->now, &seg->at);
 
 	c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
 	b = d == REASM_TO_BROKER ? &seg->dst : &seg->src;
@@ -454,7 +1037,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		if (!(f = new_flow(r, h, seg, d)))
 			return 1;
 	}
-	f->last = now;
+	f->last = r->now;
 	f->last_at = seg->at;
 	r->last = f;
 	if (f != r->lru_tail) {
@@ -478,50 +1061,32 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		dr->started = 1; /* the capture starts inside this connection */
 		dr->next_seq = seq;
 	}
-
-	/* The peer acknowledges bytes past a hole we hold data behind: the capture lost them,
-	 * unless they show up within the reordering window. */
-	if ((seg->flags & TCP_ACK) && f->d[!d].held && !f->d[!d].suspect &&
-	    sdiff(seg->ack, f->d[!d].held->seq) >= 0)
-		f->d[!d].suspect = 1;
-	for (int i = 0; i < 2; i++) {
-		struct dir *x = &f->d[i];
-		if (!x->suspect)
-			continue;
-		if (!x->held) {
-			x->suspect = 0; /* the hole filled */
-		} else if (++x->suspect > REORDER_WINDOW) {
-			x->suspect = 0;
-			skip_hole(r, f, i, &seg->at);
-		}
-	}
+	dr->rx += seg->wirelen;
+	if (seg->flags & TCP_ACK)
+		note_ack(&f->d[!d], seg->ack);
 
 	if (f->pub.ignore) {
 		/* the next stage gave up on it: drop what is held, follow only its end */
-		for (int i = 0; i < 2; i++)
-			while (f->d[i].held) {
-				struct held *h = f->d[i].held;
-				f->d[i].held = h->next;
-				f->d[i].held_bytes -= h->len;
-				free(h);
-			}
+		discard(r, &f->d[0]);
+		discard(r, &f->d[1]);
 		if (sdiff(seq + seg->wirelen, dr->next_seq) > 0)
 			dr->next_seq = seq + seg->wirelen;
 	} else if (seg->wirelen && !dr->done) {
-		if (sdiff(seq, dr->next_seq) <= 0) {
-			deliver(r, f, d, seq, seg->payload, seg->paylen, seg->wirelen, &seg->at);
-			drain(r, f, d, &seg->at);
-		} else {
-			hold(r, f, d, seq, seg->payload, seg->paylen, seg->wirelen, &seg->at);
-		}
+		take(r, f, d, seq, seg->payload, seg->paylen, seg->wirelen, &seg->at);
+		/* Bound (d): a hole the peer acknowledged, and this much more data without it */
+		if (dr->acked && dr->rx - dr->acked_rx > ACKED_HOLE_BYTES)
+			give_up_hole(r, f, d, &seg->at);
 	}
 	if ((seg->flags & (TCP_FIN | TCP_RST)) && !f->pub.closer) {
 		f->pub.closer = d == REASM_TO_BROKER ? 1 : 2;
 		f->pub.closer_rst = (seg->flags & TCP_RST) != 0;
 	}
 	if ((seg->flags & TCP_FIN) && !dr->fin && dr->started) {
+		int32_t ahead;
 		dr->fin = 1;
 		dr->fin_seq = seq + seg->wirelen;
+		ahead = sdiff(dr->fin_seq, dr->next_seq);
+		dr->fin_off = dr->offset + (ahead > 0 ? (uint32_t)ahead : 0);
 	}
 	if (f->pub.ignore && dr->fin)
 		dr->next_seq = dr->fin_seq; /* no hole to wait for in bytes nobody wants */
@@ -529,11 +1094,13 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		close_flow(r, f, REASM_END_RST, &seg->at);
 		return 1;
 	}
-	for (int i = 0; i < 2; i++)
-		if (f->d[i].fin && !f->d[i].done && sdiff(f->d[i].next_seq, f->d[i].fin_seq) >= 0)
-			end_dir(r, f, i, REASM_END_FIN, &seg->at);
-	if (f->d[0].done && f->d[1].done)
-		close_flow(r, f, REASM_END_FIN, &seg->at);
+	if (!(f->d[0].fin | f->d[1].fin) && !f->d[0].h && !f->d[1].h)
+		return 1; /* the common case: nothing held, no FIN yet */
+	for (int i = 0; i < 2; i++) {
+		check_acked_fin(r, f, i, &seg->at);
+		check_acked_hole(&f->d[i]); /* a new first hole the last ACK already covers */
+	}
+	settle(r, f, &seg->at);
 	return 1;
 }
 
@@ -541,6 +1108,11 @@ void reasm_finish(struct reasm *r)
 {
 	while (r->lru_head)
 		close_flow(r, r->lru_head, REASM_END_CAPTURE, &r->lru_head->last_at);
+}
+
+uint64_t reasm_oldest_held(const struct reasm *r)
+{
+	return r->oldest ? r->oldest->first_frame : 0;
 }
 
 const struct reasm_stats *reasm_stats(const struct reasm *r)
@@ -555,13 +1127,8 @@ void reasm_free(struct reasm *r)
 	/* Flows still open are dropped without events: reasm_finish reports them. */
 	while (r->lru_head) {
 		struct flow *f = r->lru_head;
-		for (int d = 0; d < 2; d++) {
-			while (f->d[d].held) {
-				struct held *h = f->d[d].held;
-				f->d[d].held = h->next;
-				free(h);
-			}
-		}
+		discard(r, &f->d[0]);
+		discard(r, &f->d[1]);
 		lru_unlink(r, f);
 		if (r->sink.close)
 			r->sink.close(r->ctx, &f->pub, REASM_END_CAPTURE, &f->last_at);

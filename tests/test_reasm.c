@@ -18,6 +18,7 @@ struct rec {
 	int eof[2], eof_why[2];
 	int opened, closed, close_why[8];
 	uint64_t frames[2][64]; /* frame of each delivery */
+	uint32_t lens[2][64];   /* and its length */
 	int ndeliv[2];
 	uint64_t last_index;
 	int closer, closer_rst;   /* of the last connection closed */
@@ -37,11 +38,14 @@ static void s_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, u
 {
 	struct rec *r = ctx;
 	(void)f;
-	cr_assert(r->n[dir] + n <= MAXB);
-	memcpy(r->out[dir] + r->n[dir], p, n);
+	/* bytes past MAXB are counted, not kept (the tests that check them stay below) */
+	if (r->n[dir] < MAXB)
+		memcpy(r->out[dir] + r->n[dir], p, n < MAXB - r->n[dir] ? n : MAXB - r->n[dir]);
 	r->n[dir] += n;
-	if (r->ndeliv[dir] < 64)
+	if (r->ndeliv[dir] < 64) {
+		r->lens[dir][r->ndeliv[dir]] = n;
 		r->frames[dir][r->ndeliv[dir]++] = at->frame;
+	}
 }
 
 static void s_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t off, uint32_t len,
@@ -79,14 +83,16 @@ static void s_close(void *ctx, struct reasm_flow *f, int why, const struct frame
 static const struct reasm_sink sink = { s_open, s_data, s_gap, s_eof, s_close };
 static const uint16_t ports[] = { 1883 };
 
+/* reorder_time: main.c's default, 10 s; feed() spaces frames 1 s apart. */
 static struct reasm *mk(struct rec *r, size_t max_held, size_t max_flows)
 {
-	struct reasm_config c = { ports, 1, max_held, max_flows, 0, 0 };
+	struct reasm_config c = { ports, 1, max_held, max_flows, 0, 0, 10 };
 	memset(r, 0, sizeof *r);
 	return reasm_new(&c, &sink, r);
 }
 
 static uint64_t g_frame;
+static int64_t g_step_ns = 1000000000; /* capture time between frames */
 
 /* Feed one segment: dir 0 client -> broker, 1 broker -> client. cport picks the client. */
 static int feed_port(struct reasm *rs, int dir, uint16_t cport, uint32_t seq, uint32_t ack,
@@ -97,11 +103,13 @@ static int feed_port(struct reasm *rs, int dir, uint16_t cport, uint32_t seq, ui
 	struct tcp_addr c = { 4, { 10, 0, 0, 1 } }, b = { 4, { 10, 0, 0, 2 } };
 
 	pkt.frame = ++g_frame;
-	pkt.ts_sec = 1000 + (int64_t)g_frame;
+	pkt.ts_sec = 1000 + (int64_t)g_frame * g_step_ns / 1000000000;
+	pkt.ts_nsec = (uint32_t)((int64_t)g_frame * g_step_ns % 1000000000);
 	pkt.len = pkt.caplen = 54 + n;
 	s.pkt = &pkt;
 	s.at.frame = pkt.frame;
 	s.at.ts_sec = pkt.ts_sec;
+	s.at.ts_nsec = pkt.ts_nsec;
 	s.at.len = pkt.len;
 	s.src = dir ? b : c;
 	s.dst = dir ? c : b;
@@ -242,7 +250,7 @@ Test(reasm, hole_confirmed_by_peer_ack_is_a_gap)
 	cr_assert_eq(r.n[0], 100);
 	cr_assert_eq(r.ngap[0], 0);
 	/* the broker acknowledges everything: the hole was lost by the capture, once the
-	 * reordering window has passed without it */
+	 * reorder time (10 s) has passed without it */
 	feed(rs, 1, 5001, 351, TCP_ACK, NULL, 0);
 	cr_assert_eq(r.ngap[0], 0);
 	for (int i = 0; i < 16; i++)
@@ -424,7 +432,7 @@ Test(reasm, flow_table_cap_evicts_the_idlest)
 Test(reasm, idle_flows_time_out)
 {
 	struct rec r;
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0, 0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0, 0, 0 };
 	struct reasm *rs;
 
 	memset(&r, 0, sizeof r);
@@ -614,8 +622,8 @@ static int feed_any(struct reasm *rs, uint16_t sport, uint16_t dport, uint32_t s
 Test(reasm, any_port_follows_every_connection)
 {
 	struct reasm_sink sk = { fr_open, NULL, NULL, NULL, NULL };
-	struct reasm_config off = { ports, 1, 1 << 20, 0, 0, 0 };
-	struct reasm_config on = { ports, 1, 1 << 20, 0, 0, 1 };
+	struct reasm_config off = { ports, 1, 1 << 20, 0, 0, 0, 0 };
+	struct reasm_config on = { ports, 1, 1 << 20, 0, 0, 1, 0 };
 	struct reasm *rs = reasm_new(&off, &sk, NULL);
 
 	memset(&g_fr, 0, sizeof g_fr);
@@ -666,7 +674,7 @@ static void ig_on_close(void *ctx, struct reasm_flow *f, int why, const struct f
 Test(reasm, ignored_flow_holds_nothing)
 {
 	struct reasm_sink sk = { ig_open, ig_on_data, NULL, NULL, ig_on_close };
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0, 0 };
 	struct reasm *rs = reasm_new(&c, &sk, NULL);
 
 	fill();
@@ -680,5 +688,418 @@ Test(reasm, ignored_flow_holds_nothing)
 	feed(rs, 0, 301, 501, TCP_FIN | TCP_ACK, NULL, 0); /* bytes 151..200 never came */
 	feed(rs, 1, 501, 302, TCP_FIN | TCP_ACK, NULL, 0);
 	cr_assert_eq(ig_close, 1, "closed at the FINs, no hole waited for");
+	reasm_free(rs);
+}
+
+/* ---- holes: waited for by bytes and time, not by segment count ------------------------ */
+
+/* The segment that fills a hole arrives k segments late; meanwhile the peer acknowledges
+ * everything (so the hole is "confirmed"), frames 10 ms apart. */
+static void late_by(uint32_t k)
+{
+	static uint8_t big[4 * 256];
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)(i * 13 + 5);
+	g_step_ns = 10000000;
+	handshake(rs, 100, 5000);
+	for (uint32_t i = 1; i <= k; i++) {
+		feed(rs, 0, 101 + 4 * i, 5001, TCP_ACK, big + 4 * i, 4);
+		feed(rs, 1, 5001, 101 + 4 * (i + 1), TCP_ACK, NULL, 0);
+	}
+	cr_assert_eq(r.n[0], 0);
+	cr_assert_eq(r.ngap[0], 0, "late by %u", k);
+	feed(rs, 0, 101, 5001, TCP_ACK, big, 4); /* the first segment, k segments late */
+	cr_assert_eq(r.ngap[0], 0, "late by %u", k);
+	cr_assert_eq(r.n[0], 4 * (k + 1));
+	cr_assert_arr_eq(r.out[0], big, 4 * (k + 1));
+	/* all of it belongs to the frame that filled the hole */
+	cr_assert_eq(r.frames[0][r.ndeliv[0] - 1], g_frame);
+	cr_assert_eq(reasm_oldest_held(rs), 0);
+	reasm_free(rs);
+}
+
+Test(reasm, segment_40_segments_late_fills_its_hole) { late_by(40); }
+Test(reasm, segment_200_segments_late_fills_its_hole) { late_by(200); }
+
+Test(reasm, hole_is_given_up_when_max_held_is_exceeded)
+{
+	static uint8_t big[8192];
+	struct rec r;
+	struct reasm *rs = mk(&r, 4096, 0);
+	const struct reasm_stats *st = reasm_stats(rs);
+	uint32_t i;
+
+	for (size_t j = 0; j < sizeof big; j++)
+		big[j] = (uint8_t)(j * 7 + 1);
+	g_step_ns = 1000; /* the reorder time stays out of it */
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, big, 100);
+	/* hole [100, 300); then 100-byte segments from 300 on, until 4096 bytes are held */
+	for (i = 0; r.ngap[0] == 0; i++) {
+		cr_assert_lt(i, 40);
+		feed(rs, 0, 101 + 300 + 100 * i, 5001, TCP_ACK, big + 300 + 100 * i, 100);
+		if (r.ngap[0] == 0)
+			cr_assert_leq(st->held_max, 4096);
+	}
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_off[0][0], 100);
+	cr_assert_eq(r.gap_len[0][0], 200);
+	cr_assert_eq(r.gap_frame[0][0], g_frame, "given up in the frame that went over");
+	/* overhead is counted: far fewer than 4096 payload bytes were held */
+	cr_assert_lt(100 * i, 4096);
+	cr_assert_gt(st->held_max, 4096);
+	cr_assert_eq(r.n[0], 100 + 100 * i);
+	cr_assert_arr_eq(r.out[0], big, 100);
+	cr_assert_arr_eq(r.out[0] + 100, big + 300, 100 * i);
+	cr_assert_eq(reasm_oldest_held(rs), 0);
+	reasm_free(rs);
+}
+
+Test(reasm, max_held_gives_up_only_the_holes_it_must)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 700, 0);
+
+	fill();
+	g_step_ns = 1000;
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 111, 5001, TCP_ACK, stream + 10, 10);   /* hole [0, 10) */
+	feed(rs, 0, 131, 5001, TCP_ACK, stream + 30, 10);   /* hole [20, 30) */
+	cr_assert_eq(r.ngap[0], 0);
+	feed(rs, 0, 151, 5001, TCP_ACK, stream + 50, 300);  /* hole [40, 50); over 700 */
+	cr_assert_geq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_off[0][0], 0);
+	cr_assert_eq(r.gap_len[0][0], 10);
+	/* given up from the first on, while over the bound */
+	for (int g = 1; g < r.ngap[0]; g++)
+		cr_assert_eq(r.gap_off[0][g], 20 * (uint64_t)g, "gap %d", g);
+	cr_assert_leq(reasm_stats(rs)->held_max, 700 + 2000);
+	reasm_finish(rs);
+	cr_assert_eq(r.n[0], 320);
+	reasm_free(rs);
+}
+
+Test(reasm, hole_is_given_up_when_the_reorder_time_passes)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0); /* reorder_time 10 s, frames 1 s apart */
+	uint64_t held_frame;
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 50);
+	feed(rs, 0, 201, 5001, TCP_ACK, stream + 100, 20); /* hole [50, 100) */
+	held_frame = g_frame;
+	for (int i = 0; i < 9; i++)                         /* 9 s: within the bound */
+		feed(rs, 0, 221 + 20 * (uint32_t)i, 5001, TCP_ACK, stream + 120 + 20 * i, 20);
+	cr_assert_eq(g_frame, held_frame + 9);
+	feed(rs, 1, 5001, 101, TCP_ACK, NULL, 0);           /* 10 s: not more than the bound */
+	cr_assert_eq(r.ngap[0], 0);
+	cr_assert_eq(reasm_oldest_held(rs), held_frame);
+	feed(rs, 1, 5001, 101, TCP_ACK, NULL, 0);           /* 11 s */
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_off[0][0], 50);
+	cr_assert_eq(r.gap_len[0][0], 50);
+	cr_assert_eq(r.gap_frame[0][0], g_frame);
+	cr_assert_eq(r.n[0], 50 + 200);
+	cr_assert_arr_eq(r.out[0] + 50, stream + 100, 200);
+	/* each held segment's 20 bytes belong to the frame it came in (a segment may come
+	 * in two deliveries, when it was held across two chunks) */
+	for (int i = 1, at = 50; i < r.ndeliv[0]; at += (int)r.lens[0][i++])
+		for (uint32_t k = 0; k < r.lens[0][i]; k++)
+			cr_assert_eq(r.frames[0][i], held_frame + (uint64_t)(at + (int)k - 50) / 20,
+				     "byte %u", at + k);
+	cr_assert_eq(reasm_oldest_held(rs), 0);
+	/* a segment that comes even later is a duplicate now */
+	feed(rs, 0, 151, 5001, TCP_ACK, stream + 50, 50);
+	cr_assert_eq(r.n[0], 250);
+	reasm_free(rs);
+}
+
+Test(reasm, reorder_time_passes_for_a_quiet_connection_too)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	feed_port(rs, 0, 40001, 1001, 0, TCP_ACK, stream, 10);
+	feed_port(rs, 0, 40001, 1021, 0, TCP_ACK, stream + 20, 10); /* hole [10, 20) */
+	for (int i = 0; i < 12; i++)              /* only another connection's traffic */
+		feed_port(rs, 0, 40002, 1 + 5 * (uint32_t)i, 0, TCP_ACK, stream, 5);
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_off[0][0], 10);
+	cr_assert_eq(r.gap_len[0][0], 10);
+	cr_assert_eq(reasm_oldest_held(rs), 0);
+	reasm_free(rs);
+}
+
+Test(reasm, no_time_bound_when_reorder_time_is_0)
+{
+	struct rec r;
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0, 0 };
+	struct reasm *rs;
+
+	memset(&r, 0, sizeof r);
+	rs = reasm_new(&c, &sink, &r);
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 111, 5001, TCP_ACK, stream + 10, 10);
+	g_frame += 100000;                                  /* a day later */
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	cr_assert_eq(r.ngap[0], 0);
+	cr_assert_eq(r.n[0], 20);
+	reasm_free(rs);
+}
+
+Test(reasm, acknowledged_hole_is_given_up_after_a_mebibyte)
+{
+	static uint8_t big[1460];
+	struct rec r;
+	struct reasm *rs = mk(&r, 8u << 20, 0);
+	uint32_t seq = 101 + 100, i;
+
+	g_step_ns = 1000; /* 1 us apart: the time bound stays out of it */
+	handshake(rs, 100, 5000);
+	feed(rs, 0, seq, 5001, TCP_ACK, big, 1000);       /* hole [0, 100) */
+	feed(rs, 1, 5001, seq + 1000, TCP_ACK, NULL, 0);  /* the broker had those bytes */
+	seq += 1000;
+	for (i = 0; r.ngap[0] == 0; i++) {
+		cr_assert_lt(i, 1000);
+		feed(rs, 0, seq, 5001, TCP_ACK, big, sizeof big);
+		seq += sizeof big;
+	}
+	/* 1 MiB more came after the ACK, then the hole was given up */
+	cr_assert_gt((uint64_t)i * sizeof big, 1u << 20);
+	cr_assert_leq((uint64_t)(i - 1) * sizeof big, 1u << 20);
+	cr_assert_eq(r.gap_off[0][0], 0);
+	cr_assert_eq(r.gap_len[0][0], 100);
+	reasm_free(rs);
+}
+
+Test(reasm, unacknowledged_hole_waits_past_a_mebibyte)
+{
+	static uint8_t big[1460];
+	struct rec r;
+	struct reasm *rs = mk(&r, 8u << 20, 0);
+	uint32_t seq = 101 + 100;
+
+	g_step_ns = 1000;
+	handshake(rs, 100, 5000);
+	for (int i = 0; i < 1000; i++) {                  /* 1.4 MB held */
+		feed(rs, 0, seq, 5001, TCP_ACK, big, sizeof big);
+		seq += sizeof big;
+	}
+	cr_assert_eq(r.ngap[0], 0);
+	feed(rs, 0, 101, 5001, TCP_ACK, big, 100);
+	cr_assert_eq(r.ngap[0], 0);
+	cr_assert_eq(r.n[0], 100 + 1000 * sizeof big);
+	reasm_free(rs);
+}
+
+Test(reasm, acknowledged_fin_ends_the_wait)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 121, 5001, TCP_ACK | TCP_FIN, stream + 20, 10); /* hole [10, 20), FIN */
+	feed(rs, 1, 5001, 131, TCP_ACK, NULL, 0);   /* everything before the FIN */
+	cr_assert_eq(r.ngap[0], 0, "the FIN itself is not acknowledged yet");
+	feed(rs, 1, 5001, 132, TCP_ACK | TCP_FIN, NULL, 0); /* and the FIN */
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_off[0][0], 10);
+	cr_assert_eq(r.gap_len[0][0], 10);
+	cr_assert_eq(r.eof[0], 1);
+	cr_assert_eq(r.eof_why[0], REASM_END_FIN);
+	cr_assert_eq(r.n[0], 20);
+	reasm_free(rs);
+}
+
+Test(reasm, no_gap_is_reported_past_the_fin)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 201, 5001, TCP_ACK, stream + 100, 100);     /* past the FIN, held */
+	feed(rs, 0, 111, 5001, TCP_ACK | TCP_FIN, NULL, 0);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	reasm_finish(rs);
+	cr_assert_eq(r.n[0], 10);
+	cr_assert_eq(r.ngap[0], 0);
+	reasm_free(rs);
+}
+
+/* ---- overlaps: each byte once, the first copy to arrive -------------------------------- */
+
+static uint64_t g_rng = 88172645463325252ull;
+
+static uint32_t rnd(uint32_t n)
+{
+	g_rng ^= g_rng << 13;
+	g_rng ^= g_rng >> 7;
+	g_rng ^= g_rng << 17;
+	return (uint32_t)(g_rng % n);
+}
+
+Test(reasm, overlapping_retransmissions_across_held_segments)
+{
+	fill();
+	for (int round = 0; round < 300; round++) {
+		struct rec r;
+		struct reasm *rs = mk(&r, 1 << 20, 0);
+		uint32_t from[40], len[40], n = 0, covered = 10, nseg = 5 + rnd(35);
+		uint64_t fed = 0;
+
+		g_step_ns = 1000;
+		handshake(rs, 0xffffff00u, 5000); /* sequence numbers wrap too */
+		/* segments of random extents in random order, all behind the hole [0, 10) ... */
+		for (uint32_t i = 0; i < nseg; i++) {
+			from[i] = 10 + rnd(900);
+			len[i] = 1 + rnd(90);
+			feed(rs, 0, 0xffffff01u + from[i], 5001, TCP_ACK, stream + from[i], len[i]);
+			fed += len[i];
+		}
+		cr_assert_eq(r.n[0], 0);
+		/* ... which [0, 10) fills at last, and a last segment covering what is not yet
+		 * covered up to 1000, so that every byte came */
+		feed(rs, 0, 0xffffff01u, 5001, TCP_ACK, stream, 10);
+		for (uint32_t x = 10; x < 1000; x++) {
+			int in = 0;
+			for (uint32_t i = 0; i < nseg && !in; i++)
+				in = x >= from[i] && x < from[i] + len[i];
+			covered += in;
+		}
+		n = (uint32_t)r.n[0];
+		feed(rs, 0, 0xffffff01u + 10, 5001, TCP_ACK, stream + 10, 990);
+		cr_assert_eq(r.n[0], 1000, "round %d", round);
+		cr_assert_arr_eq(r.out[0], stream, 1000, "round %d", round);
+		cr_assert_eq(r.ngap[0], 0);
+		cr_assert_leq(n, covered);
+		/* every byte fed but one copy was a duplicate */
+		cr_assert_eq(reasm_stats(rs)->dup_bytes, fed + 10 + 990 - 1000, "round %d", round);
+		cr_assert_eq(reasm_oldest_held(rs), 0);
+		reasm_free(rs);
+	}
+}
+
+Test(reasm, first_copy_to_arrive_wins)
+{
+	static const uint8_t a[10] = "AAAAAAAAAA", b[40] = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+	static const uint8_t c[20] = "CCCCCCCCCCCCCCCCCCCC";
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101 + 10, 5001, TCP_ACK, a, 10);   /* held [10, 20) A */
+	feed(rs, 0, 101 + 30, 5001, TCP_ACK, a, 5);    /* held [30, 35) A */
+	feed(rs, 0, 101 + 5, 5001, TCP_ACK, b, 35);    /* [5, 40) B: fills around them */
+	feed(rs, 0, 101, 5001, TCP_ACK, c, 20);        /* [0, 20) C, in order */
+	cr_assert_eq(r.n[0], 40);
+	cr_assert_arr_eq(r.out[0], "CCCCCBBBBBAAAAAAAAAABBBBBBBBBBAAAAABBBBB", 40);
+	reasm_free(rs);
+}
+
+Test(reasm, in_order_segment_overlapping_held_bytes_keeps_the_held_copy)
+{
+	static const uint8_t a[10] = "AAAAAAAAAA", b[30] = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 111, 5001, TCP_ACK, a, 10);         /* held [10, 20) */
+	feed(rs, 0, 101, 5001, TCP_ACK, b, 30);         /* [0, 30) in order */
+	cr_assert_eq(r.n[0], 30);
+	cr_assert_arr_eq(r.out[0], "BBBBBBBBBBAAAAAAAAAABBBBBBBBBB", 30);
+	cr_assert_eq(reasm_stats(rs)->dup_bytes, 10);
+	reasm_free(rs);
+}
+
+Test(reasm, one_byte_segments_in_reverse_order)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	g_step_ns = 1000;
+	for (int i = 999; i >= 1; i--)
+		feed(rs, 0, 101 + (uint32_t)i, 5001, TCP_ACK, stream + i, 1);
+	cr_assert_eq(r.n[0], 0);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 1);
+	cr_assert_eq(r.n[0], 1000);
+	cr_assert_arr_eq(r.out[0], stream, 1000);
+	cr_assert_eq(r.ngap[0], 0);
+	/* one block grown at its front, not 999 allocations: about 40 bytes a segment */
+	cr_assert_lt(reasm_stats(rs)->held_max, 999 * 48);
+	reasm_free(rs);
+}
+
+Test(reasm, accounting_counts_the_overhead)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+	const struct reasm_stats *st = reasm_stats(rs);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 201, 5001, TCP_ACK, stream, 60);
+	/* 60 bytes held cost more: a record header, the chunk, the block, the direction's state */
+	cr_assert_gt(st->held_max, 60 + 32 + 64);
+	g_step_ns = 1000;
+	for (uint32_t i = 1; i < 1000; i++)         /* one-byte segments, in order behind it */
+		feed(rs, 0, 261 + i, 5001, TCP_ACK, stream + 60, 1);
+	/* each costs its 32-byte record and its byte padded to 8, but not a malloc of its own */
+	cr_assert_gt(st->held_max, 999 * 40);
+	cr_assert_lt(st->held_max, 999 * 40 * 2 + 4096);
+	reasm_free(rs);
+}
+
+Test(reasm, oldest_held_is_the_oldest_frame_held_anywhere)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+	uint64_t f1, f2;
+
+	fill();
+	cr_assert_eq(reasm_oldest_held(rs), 0);
+	feed_port(rs, 0, 40001, 1001, 0, TCP_ACK, stream, 10);
+	feed_port(rs, 0, 40002, 1001, 0, TCP_ACK, stream, 10);
+	feed_port(rs, 0, 40002, 1031, 0, TCP_ACK, stream + 30, 10); /* 40002 holds */
+	f2 = g_frame;
+	cr_assert_eq(reasm_oldest_held(rs), f2);
+	feed_port(rs, 0, 40001, 1041, 0, TCP_ACK, stream + 40, 10); /* 40001 holds */
+	f1 = g_frame;
+	feed_port(rs, 0, 40002, 1021, 0, TCP_ACK, stream + 20, 10); /* joins 40002's block */
+	cr_assert_eq(reasm_oldest_held(rs), f2);
+	feed_port(rs, 0, 40002, 1011, 0, TCP_ACK, stream + 10, 10); /* fills 40002's hole */
+	cr_assert_eq(reasm_oldest_held(rs), f1);
+	feed_port(rs, 0, 40001, 1011, 0, TCP_ACK, stream + 10, 30);
+	cr_assert_eq(reasm_oldest_held(rs), 0);
+	reasm_free(rs);
+}
+
+Test(reasm, acknowledged_fin_after_a_hole_with_nothing_held_behind_it)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 121, 5001, TCP_ACK | TCP_FIN, NULL, 0);   /* [10, 20) never seen */
+	cr_assert_eq(r.eof[0], 0);
+	feed(rs, 1, 5001, 122, TCP_ACK | TCP_FIN, NULL, 0);   /* the broker had it all */
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_off[0][0], 10);
+	cr_assert_eq(r.gap_len[0][0], 10);
+	cr_assert_eq(r.eof[0], 1);
+	cr_assert_eq(r.eof_why[0], REASM_END_FIN);
 	reasm_free(rs);
 }

@@ -19,6 +19,7 @@ struct engine_config {
 	size_t max_held;         /* reassembly: out-of-order bytes held per direction */
 	size_t max_flows;
 	double flow_timeout;
+	double reorder_time;     /* reassembly: seconds a held segment waits; 0: no bound */
 	uint64_t max_messages;   /* stop after this many MQTT messages (that pass the filters);
 				  * 0: no limit */
 	struct session_tracker *sessions; /* optional (not owned): sees every record first and

@@ -10,7 +10,26 @@
  *   gap(len)      len bytes of the stream will never be delivered (lost, not captured)
  *   eof           the direction ended (FIN reached, RST, eviction, end of capture)
  * In-order data is never copied; segments that arrive ahead of a hole are copied and
- * held, up to max_held bytes per direction.
+ * held. Where copies of a stream byte differ (retransmissions, overlaps), the first copy
+ * to arrive is the one delivered.
+ *
+ * A hole is waited for, however many segments come after it, and a segment that arrives
+ * later in the capture fills it. It is given up (gap, REASM_GAP_LOST), and what was held
+ * behind it delivered, only when:
+ *   (a) the direction holds more than max_held bytes. What is counted is the memory really
+ *       held: the bytes, a 32-byte record per segment piece, the chunks and blocks they sit
+ *       in, each rounded as the allocator does. Holes are given up from the first on until
+ *       the direction fits again; a segment held alone is kept whatever it costs;
+ *   (b) a segment held behind it has waited more than reorder_time seconds of capture time
+ *       (main.c's default: 10 s; 0: no time bound);
+ *   (c) the direction or the connection ends: the peer acknowledged the direction's FIN
+ *       (it received every byte before it: the sender has nothing more to send), RST, a
+ *       new SYN, idle timeout, eviction, end of capture. Every hole is given up then.
+ *       Bytes at or past a FIN are never delivered, so holes there are not reported;
+ *   (d) the peer acknowledged the hole's bytes (so they were not lost on the wire: the
+ *       capture missed them, or shows them late) and more than 1 MiB has come in that
+ *       direction since, without them.
+ * Segment counts never decide. A FIN ahead of a hole waits for the hole like data does.
  */
 #ifndef MQTTDUMP_REASM_H
 #define MQTTDUMP_REASM_H
@@ -58,8 +77,10 @@ struct reasm_flow {
 };
 
 /* at: the frame the bytes or the event belong to. Bytes delivered in order belong to the
- * frame being processed; bytes held behind a hole that is then given up belong to the
- * frame they arrived in; at the capture's end, the flow's last frame. Never NULL. */
+ * frame being processed, and so do held bytes it makes deliverable (it filled the hole
+ * before them); bytes held behind a hole that is then given up belong to the frame they
+ * arrived in; a gap to the frame where it was given up (at the capture's end, the flow's
+ * last frame). Never NULL. */
 struct reasm_sink {
 	void *(*open)(void *ctx, struct reasm_flow *f, const struct frame_ref *at);
 	void (*data)(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
@@ -76,13 +97,18 @@ struct reasm_sink {
 struct reasm_config {
 	const uint16_t *ports;     /* broker ports */
 	size_t nports;
-	size_t max_held;           /* bytes held out of order per direction */
+	size_t max_held;           /* memory held out of order per direction, in bytes, with
+				    * the overhead (see above) */
 	size_t max_flows;          /* open connections at once; the idlest is evicted */
 	double flow_timeout;       /* seconds without a segment before a flow is closed; 0: never */
 	int any_port;              /* follow connections on every port too (--detect): the side
 				    * that answered the SYN, else the lower port, is the broker */
+	double reorder_time;       /* seconds a held segment waits for the holes before it;
+				    * 0: no time bound */
 };
 
+/* held_max: the most memory one direction held at once, counted as for max_held (for the
+ * moment it takes to give a hole up, that can pass max_held by one segment). */
 struct reasm_stats {
 	uint64_t segments, flows, gaps, gap_bytes, snap_gaps, snap_bytes, dup_bytes, held_max,
 		 evicted, expired;
@@ -96,6 +122,9 @@ struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink 
 int reasm_feed(struct reasm *r, const struct tcp_seg *seg);
 /* The capture ended: flush and close every connection. */
 void reasm_finish(struct reasm *r);
+/* The smallest frame number among the segments held (not yet delivered) in any
+ * connection; 0 when none is held. Exact and O(1): for ordering output by frame. */
+uint64_t reasm_oldest_held(const struct reasm *r);
 const struct reasm_stats *reasm_stats(const struct reasm *r);
 void reasm_free(struct reasm *r);
 
