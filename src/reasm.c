@@ -84,6 +84,9 @@ struct dir {
 	uint8_t fin;       /* fin_seq is known */
 	uint8_t done;      /* eof delivered */
 	uint8_t acked;     /* the peer acknowledged the first hole, when rx was acked_rx */
+	uint8_t fin_acked; /* the peer acknowledged the FIN while bytes before it were missing,
+			    * at capture time fin_acked_ts */
+	double fin_acked_ts;
 	uint8_t peer_acks; /* peer_ack is known */
 	uint32_t peer_ack; /* the peer's highest acknowledgement of this direction */
 	uint32_t isn;
@@ -853,7 +856,19 @@ static void flush(struct reasm *r, struct flow *f, int d, const struct frame_ref
 
 /* Bound (c): the peer acknowledged dr's FIN, so it received every byte before it: the
  * sender has nothing more to send, and the holes are the capture's, the one just before
- * the FIN too (even with nothing held after it). */
+ * the FIN too (even with nothing held after it). A capture can still show the missing
+ * segment later (frames taken from several queues): while bytes are held behind a hole,
+ * it is given up only once the reorder time has passed since that acknowledgement (or by
+ * bound (b)); a hole with nothing behind it but the FIN goes at once. */
+static void give_up_before_fin(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
+{
+	struct dir *dr = &f->d[d];
+
+	flush(r, f, d, at);
+	if (dr->offset < dr->fin_off)
+		emit_gap(r, f, d, (uint32_t)(dr->fin_off - dr->offset), REASM_GAP_LOST, at);
+}
+
 static void check_acked_fin(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
@@ -861,9 +876,13 @@ static void check_acked_fin(struct reasm *r, struct flow *f, int d, const struct
 	if (!dr->fin || dr->done || f->pub.ignore || !dr->peer_acks ||
 	    sdiff(dr->peer_ack, dr->fin_seq) <= 0)
 		return;
-	flush(r, f, d, at);
-	if (dr->offset < dr->fin_off)
-		emit_gap(r, f, d, (uint32_t)(dr->fin_off - dr->offset), REASM_GAP_LOST, at);
+	if (!dr->fin_acked) {
+		dr->fin_acked = 1;
+		dr->fin_acked_ts = r->now;
+	}
+	if (dr->h && r->cfg.reorder_time > 0 && r->now - dr->fin_acked_ts <= r->cfg.reorder_time)
+		return;
+	give_up_before_fin(r, f, d, at);
 }
 
 static void end_dir(struct reasm *r, struct flow *f, int d, int why, const struct frame_ref *at)
@@ -1106,8 +1125,15 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 
 void reasm_finish(struct reasm *r)
 {
-	while (r->lru_head)
-		close_flow(r, r->lru_head, REASM_END_CAPTURE, &r->lru_head->last_at);
+	while (r->lru_head) {
+		struct flow *f = r->lru_head;
+		/* a FIN its peer acknowledged, whose holes were still waited for: it ended so */
+		for (int i = 0; i < 2; i++)
+			if (f->d[i].fin_acked && !f->d[i].done && !f->pub.ignore)
+				give_up_before_fin(r, f, i, &f->last_at);
+		if (!settle(r, f, &f->last_at))
+			close_flow(r, f, REASM_END_CAPTURE, &f->last_at);
+	}
 }
 
 uint64_t reasm_oldest_held(const struct reasm *r)

@@ -64,6 +64,7 @@ static void wput(struct summary *s, const char *p, size_t n)
 static void note(struct summary *s, const struct frame_ref *at, const char *src,
 		 const char *dst, const char *text);
 static void print_transport(struct summary *s);
+static void print_line(struct summary *s);
 
 static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 {
@@ -74,6 +75,11 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 		s->sec0 = pkt->ts_sec;
 		s->nsec0 = pkt->ts_nsec;
 	}
+	/* messages given between frames (found late, their own frame gone out) */
+	if (s->nt)
+		print_transport(s);
+	if (s->nmsg)
+		print_line(s);
 	s->len = 0;
 	s->nmsg = 0;
 }

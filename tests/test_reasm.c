@@ -911,6 +911,8 @@ Test(reasm, acknowledged_fin_ends_the_wait)
 	feed(rs, 1, 5001, 131, TCP_ACK, NULL, 0);   /* everything before the FIN */
 	cr_assert_eq(r.ngap[0], 0, "the FIN itself is not acknowledged yet");
 	feed(rs, 1, 5001, 132, TCP_ACK | TCP_FIN, NULL, 0); /* and the FIN */
+	cr_assert_eq(r.ngap[0], 0, "bytes wait behind the hole: a late segment may still come");
+	reasm_finish(rs);
 	cr_assert_eq(r.ngap[0], 1);
 	cr_assert_eq(r.gap_off[0][0], 10);
 	cr_assert_eq(r.gap_len[0][0], 10);
