@@ -108,6 +108,22 @@ struct flow {
 	struct frame_ref last_at;
 };
 
+/* A connection closed by its FINs, remembered for a while: a copy of one of its segments
+ * that the capture shows after the close (a retransmission, frames from several queues)
+ * is a duplicate, not the start of a new connection. Bounded: a table of TOMBS slots by
+ * hash, a newer close taking the slot, each kept TOMB_SECONDS of capture time. */
+#define TOMBS 4096
+#define TOMB_SECONDS 120
+
+struct tomb {
+	uint64_t hash;
+	double when;
+	struct tcp_addr client, broker;
+	uint16_t client_port, broker_port;
+	uint8_t used;
+	uint32_t lo[2], hi[2];            /* per direction: first data byte, FIN (inclusive) */
+};
+
 struct reasm {
 	struct reasm_config cfg;
 	uint16_t ports[64];
@@ -121,6 +137,7 @@ struct reasm {
 	struct block *oldest, *newest;    /* every held block, by when its oldest record came */
 	uint64_t rng;                     /* for skip list levels */
 	double now;                       /* the capture time of the segment being fed */
+	struct tomb tombs[TOMBS];         /* connections closed by FIN, by hash */
 	struct reasm_stats st;
 };
 
@@ -895,12 +912,45 @@ static void end_dir(struct reasm *r, struct flow *f, int d, int why, const struc
 		r->sink.eof(r->ctx, &f->pub, d, why, at);
 }
 
+static void bury(struct reasm *r, const struct flow *f)
+{
+	struct tomb *t = &r->tombs[f->hash % TOMBS];
+
+	t->used = 1;
+	t->hash = f->hash;
+	t->when = r->now;
+	t->client = f->pub.client;
+	t->broker = f->pub.broker;
+	t->client_port = f->pub.client_port;
+	t->broker_port = f->pub.broker_port;
+	for (int d = 0; d < 2; d++) {
+		t->lo[d] = f->d[d].next_seq - (uint32_t)f->d[d].offset;
+		t->hi[d] = f->d[d].fin ? f->d[d].fin_seq + 1 : f->d[d].next_seq;
+	}
+}
+
+/* A segment of no open connection that repeats bytes of one closed by FIN. */
+static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
+{
+	const struct tomb *t = &r->tombs[h % TOMBS];
+	uint32_t seq = seg->seq, end = seg->seq + seg->wirelen + ((seg->flags & TCP_FIN) != 0);
+	const struct tcp_addr *c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
+	uint16_t cp = d == REASM_TO_BROKER ? seg->sport : seg->dport;
+
+	if (!t->used || t->hash != h || r->now - t->when > TOMB_SECONDS || t->client_port != cp ||
+	    !same_addr(&t->client, c))
+		return 0;
+	return sdiff(seq, t->lo[d]) >= 0 && sdiff(end, t->hi[d]) <= 0;
+}
+
 static void close_flow(struct reasm *r, struct flow *f, int why, const struct frame_ref *at)
 {
 	struct flow **pp;
 
 	end_dir(r, f, 0, why, at);
 	end_dir(r, f, 1, why, at);
+	if (why == REASM_END_FIN)
+		bury(r, f);
 	if (r->sink.close)
 		r->sink.close(r->ctx, &f->pub, why, at);
 	for (pp = &r->buckets[f->hash & (r->nbuckets - 1)]; *pp != f; pp = &(*pp)->hnext)
@@ -1053,6 +1103,10 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	if (!f) {
 		if (!(seg->flags & TCP_SYN) && seg->wirelen == 0)
 			return 1; /* a bare ACK, FIN or RST of a connection we do not know */
+		if (!(seg->flags & TCP_SYN) && buried(r, h, seg, d)) {
+			r->st.dup_bytes += seg->paylen;
+			return 1;
+		}
 		if (!(f = new_flow(r, h, seg, d)))
 			return 1;
 	}

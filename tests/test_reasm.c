@@ -1105,3 +1105,25 @@ Test(reasm, acknowledged_fin_after_a_hole_with_nothing_held_behind_it)
 	cr_assert_eq(r.eof_why[0], REASM_END_FIN);
 	reasm_free(rs);
 }
+
+Test(reasm, a_copy_of_a_segment_after_the_close_is_a_duplicate_not_a_new_connection)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 111, 5001, TCP_ACK | TCP_FIN, NULL, 0);
+	feed(rs, 1, 5001, 112, TCP_ACK | TCP_FIN, NULL, 0);
+	feed(rs, 0, 112, 5002, TCP_ACK, NULL, 0);
+	cr_assert_eq(r.closed, 1);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);  /* the data again, after the close */
+	feed(rs, 0, 105, 5001, TCP_ACK, stream + 4, 6);
+	cr_assert_eq(r.opened, 1, "no second connection made of a repeat");
+	cr_assert_eq(r.n[0], 10);
+	feed(rs, 0, 900, 5001, TCP_ACK, stream, 10);  /* bytes it never had: a new one */
+	cr_assert_eq(r.opened, 2);
+	reasm_finish(rs);
+	reasm_free(rs);
+}
