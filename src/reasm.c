@@ -106,6 +106,8 @@ struct flow {
 	uint64_t hash;
 	double last;
 	struct frame_ref last_at;
+	struct flow *wprev, *wnext;  /* on the list of FINs acknowledged across a hole */
+	uint8_t waiting;
 };
 
 /* A connection closed by its FINs, remembered for a while: a copy of one of its segments
@@ -137,6 +139,7 @@ struct reasm {
 	struct block *oldest, *newest;    /* every held block, by when its oldest record came */
 	uint64_t rng;                     /* for skip list levels */
 	double now;                       /* the capture time of the segment being fed */
+	struct flow *whead, *wtail;       /* FINs acknowledged across a hole, oldest first */
 	struct tomb tombs[TOMBS];         /* connections closed by FIN, by hash */
 	struct reasm_stats st;
 };
@@ -874,9 +877,25 @@ static void flush(struct reasm *r, struct flow *f, int d, const struct frame_ref
 /* Bound (c): the peer acknowledged dr's FIN, so it received every byte before it: the
  * sender has nothing more to send, and the holes are the capture's, the one just before
  * the FIN too (even with nothing held after it). A capture can still show the missing
- * segment later (frames taken from several queues): while bytes are held behind a hole,
- * it is given up only once the reorder time has passed since that acknowledgement (or by
- * bound (b)); a hole with nothing behind it but the FIN goes at once. */
+ * segment later (frames taken from several queues): the holes are given up once the
+ * reorder time has passed since that acknowledgement (checked for every segment fed, the
+ * connection's or not: fin_waits), by bound (b), or when the flow ends. */
+static void wait_unlink(struct reasm *r, struct flow *f)
+{
+	if (!f->waiting)
+		return;
+	if (f->wprev)
+		f->wprev->wnext = f->wnext;
+	else
+		r->whead = f->wnext;
+	if (f->wnext)
+		f->wnext->wprev = f->wprev;
+	else
+		r->wtail = f->wprev;
+	f->wprev = f->wnext = NULL;
+	f->waiting = 0;
+}
+
 static void give_up_before_fin(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
@@ -896,8 +915,19 @@ static void check_acked_fin(struct reasm *r, struct flow *f, int d, const struct
 	if (!dr->fin_acked) {
 		dr->fin_acked = 1;
 		dr->fin_acked_ts = r->now;
+		if (!f->waiting && r->cfg.reorder_time > 0) {
+			/* the connection may go quiet: the wait ends by the clock (fin_waits) */
+			f->waiting = 1;
+			f->wprev = r->wtail;
+			f->wnext = NULL;
+			if (r->wtail)
+				r->wtail->wnext = f;
+			else
+				r->whead = f;
+			r->wtail = f;
+		}
 	}
-	if (dr->h && r->cfg.reorder_time > 0 && r->now - dr->fin_acked_ts <= r->cfg.reorder_time)
+	if (r->cfg.reorder_time > 0 && r->now - dr->fin_acked_ts <= r->cfg.reorder_time)
 		return;
 	give_up_before_fin(r, f, d, at);
 }
@@ -943,6 +973,28 @@ static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 	return sdiff(seq, t->lo[d]) >= 0 && sdiff(end, t->hi[d]) <= 0;
 }
 
+static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at);
+
+/* The FINs acknowledged across a hole longest ago: their wait is over. */
+static void fin_waits(struct reasm *r, const struct frame_ref *at)
+{
+	struct flow *f;
+
+	while ((f = r->whead)) {
+		double ts = 0;
+		for (int i = 0; i < 2; i++)
+			if (f->d[i].fin_acked && !f->d[i].done && (!ts || f->d[i].fin_acked_ts < ts))
+				ts = f->d[i].fin_acked_ts;
+		if (ts && r->now - ts <= r->cfg.reorder_time)
+			return;
+		wait_unlink(r, f);
+		for (int i = 0; i < 2; i++)
+			if (f->d[i].fin_acked && !f->d[i].done && !f->pub.ignore)
+				give_up_before_fin(r, f, i, at);
+		settle(r, f, at);
+	}
+}
+
 static void close_flow(struct reasm *r, struct flow *f, int why, const struct frame_ref *at)
 {
 	struct flow **pp;
@@ -951,6 +1003,7 @@ static void close_flow(struct reasm *r, struct flow *f, int why, const struct fr
 	end_dir(r, f, 1, why, at);
 	if (why == REASM_END_FIN)
 		bury(r, f);
+	wait_unlink(r, f);
 	if (r->sink.close)
 		r->sink.close(r->ctx, &f->pub, why, at);
 	for (pp = &r->buckets[f->hash & (r->nbuckets - 1)]; *pp != f; pp = &(*pp)->hnext)
@@ -1068,6 +1121,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	r->now = ts_of(seg);
 	expire(r, r->now, &seg->at);
 	expire_holes(r, r->now, &seg->at);
+	fin_waits(r, &seg->at);
 
 	c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
 	b = d == REASM_TO_BROKER ? &seg->dst : &seg->src;
