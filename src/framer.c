@@ -871,7 +871,7 @@ static int opens(const uint8_t *q, uint32_t t, int dir, int c_opened)
 /* May the packet of t bytes at q be read to check it? Counts the work. */
 static int afford(struct fdir *d, uint32_t t)
 {
-	if (d->work > WORK_PER_BYTE * d->searched + (1u << 20) && t > 4096)
+	if (d->work > WORK_PER_BYTE * (d->searched + live(d)) + (1u << 20) && t > 4096)
 		return 0;
 	d->work += t;
 	return 1;

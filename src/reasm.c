@@ -147,7 +147,7 @@ struct reasm {
 /* A hole the peer has acknowledged was not lost on the wire: the capture missed its bytes,
  * or shows them late (frames taken from several queues, a few segments at most). It is
  * given up once this many more bytes have come in that direction without filling it. */
-#define ACKED_HOLE_BYTES (1u << 20)
+#define ACKED_HOLE_BYTES (4u << 20)
 
 static int32_t sdiff(uint32_t a, uint32_t b)
 {

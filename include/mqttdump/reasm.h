@@ -27,7 +27,7 @@
  *       new SYN, idle timeout, eviction, end of capture. Every hole is given up then.
  *       Bytes at or past a FIN are never delivered, so holes there are not reported;
  *   (d) the peer acknowledged the hole's bytes (so they were not lost on the wire: the
- *       capture missed them, or shows them late) and more than 1 MiB has come in that
+ *       capture missed them, or shows them late) and more than 4 MiB has come in that
  *       direction since, without them.
  * Segment counts never decide. A FIN ahead of a hole waits for the hole like data does.
  */
