@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MQTTDUMP_VERSION "0.1.0"
+#ifndef MQTTDUMP_VERSION
+#error "MQTTDUMP_VERSION comes from meson.build (project version)"
+#endif
 
 static struct cap *g_cap;
 

@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..64"
+echo "1..65"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -223,4 +223,7 @@ missing=$("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r
 	grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$root/docs/mqttdump.1" || echo "$o"
 done)
 ok "every option of --help is in the man page${missing:+ (missing: $missing)}" '[ -z "$missing" ]'
+# The version is said once (meson.build's project()); the man page's header says the same.
+ver=$("$bin" --version)
+ok "--version ($ver) is the man page's" 'grep -q "^\.TH MQTTDUMP 1 .*\"$ver\"" "$root/docs/mqttdump.1"'
 exit $fail
