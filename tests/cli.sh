@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..65"
+echo "1..67"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -169,6 +169,17 @@ for a,b in zip(ws,tcp):
         assert x==y and len(x)>3, (side,x,y)
 " "$tmp/ws.jsonl" "$wport"'
 done
+
+# No cap on ports: 100 -p ports and a --tls-port all followed (the TLS port used to be
+# dropped silently behind 64 ports, and -p refused a 65th).
+many=$(for p in $(seq 20001 20099); do printf -- '-p %s ' "$p"; done)
+# shellcheck disable=SC2086
+(cd "$root/captures" && "$bin" -r wss.pcap $many -p 1883 --tls-port 443 --keylog wss.keys) > "$tmp/many.txt" 2> "$tmp/many.err"
+(cd "$root/captures" && "$bin" -r wss.pcap --tls-port 443 --keylog wss.keys) > "$tmp/few.txt" 2> "$tmp/few.err"
+ok "100 -p ports and --tls-port: the same as -p 1883 alone" 'cmp -s "$tmp/many.txt" "$tmp/few.txt" && cmp -s "$tmp/many.err" "$tmp/few.err" && grep -q "TLS" "$tmp/many.txt" && ! grep -q " 0 MQTT messages" "$tmp/many.err"'
+# shellcheck disable=SC2086
+"$bin" -r "$root/captures/port18830.pcap" $many -p 18830 > "$tmp/p100.txt" 2>/dev/null
+ok "the 100th -p port is followed" 'grep -q "Publish Message \[odd/port\]" "$tmp/p100.txt"'
 
 # TLS without keys: every session reported with its handshake, nothing decoded as MQTT;
 # with the key log, the MQTT inside; with wrong secrets, said so and still nothing.
