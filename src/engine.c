@@ -447,21 +447,16 @@ static void on_transport(void *ctx, const struct transport_event *ev)
 	give_transport(e, &copy, ev->flow);
 }
 
-/* Every port of ports, tls and ws once: the ports reassembly follows. */
-static size_t union_ports(const struct engine_config *cfg, uint16_t *out, size_t cap)
+/* Every port of ports, tls and ws once, in that order: the ports reassembly follows. */
+static int union_ports(const struct engine_config *cfg, struct port_set *all)
 {
-	const uint16_t *lists[3] = { cfg->ports, cfg->tls_ports, cfg->ws_ports };
-	size_t lens[3] = { cfg->nports, cfg->ntls, cfg->nws }, n = 0;
-
-	for (int l = 0; l < 3; l++)
-		for (size_t i = 0; i < lens[l]; i++) {
-			size_t j;
-			for (j = 0; j < n && out[j] != lists[l][i]; j++)
-				;
-			if (j == n && n < cap)
-				out[n++] = lists[l][i];
-		}
-	return n;
+	port_set_init(all);
+	if (port_set_add_set(all, cfg->ports) < 0 || port_set_add_set(all, cfg->tls_ports) < 0 ||
+	    port_set_add_set(all, cfg->ws_ports) < 0) {
+		port_set_free(all);
+		return -1;
+	}
+	return 0;
 }
 
 struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps, size_t n)
@@ -470,25 +465,31 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 	struct framer_sink fs = { on_message, on_event };
 	struct framer_config fc = { cfg->max_buffer };
 	struct transport_sink ts = { on_transport };
-	struct transport_config tc = { cfg->ports, cfg->nports, cfg->tls_ports, cfg->ntls,
-				       cfg->ws_ports, cfg->nws, cfg->detect, cfg->keylog,
-				       cfg->keylog_path };
-	uint16_t ports[64];
-	struct reasm_config rc = { ports, union_ports(cfg, ports, 64), cfg->max_held,
-				   cfg->max_flows, cfg->flow_timeout, cfg->detect,
-				   cfg->reorder_time };
+	struct transport_config tc = { cfg->ports->list, cfg->ports->n, cfg->tls_ports->list,
+				       cfg->tls_ports->n, cfg->ws_ports->list, cfg->ws_ports->n,
+				       cfg->detect, cfg->keylog, cfg->keylog_path };
+	struct port_set all;
+	struct reasm_config rc = { NULL, 0, cfg->max_held, cfg->max_flows, cfg->flow_timeout,
+				   cfg->detect, cfg->reorder_time };
 
-	if (!e)
+	if (!e || union_ports(cfg, &all) < 0) {
+		free(e);
 		return NULL;
+	}
+	rc.ports = all.list;
+	rc.nports = all.n;
 	e->cfg = *cfg;
+	e->cfg.ports = e->cfg.tls_ports = e->cfg.ws_ports = NULL; /* the caller's: read here only */
 	e->reps = reps;
 	e->nreps = n;
 	if (!(e->framer = framer_new(&fc, &fs, e)) ||
 	    !(e->transport = transport_new(&tc, framer_reasm_sink(), e->framer, &ts, e)) ||
 	    !(e->reasm = reasm_new(&rc, transport_reasm_sink(), e->transport))) {
+		port_set_free(&all);
 		engine_free(e);
 		return NULL;
 	}
+	port_set_free(&all); /* reassembly and transport keep their own copies */
 	return e;
 }
 

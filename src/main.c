@@ -1,8 +1,8 @@
-/* \summary: mqttdump command line: options, wiring, exit status */
+/* \summary: mqttdump command line: the options into one configuration (config.h), then
+ * the run: the capture, the pipeline built from the configuration, messages, exit status */
 #include "mqttdump/capture.h"
-#include "mqttdump/engine.h"
-#include "mqttdump/report.h"
-#include "mqttdump/session.h"
+#include "mqttdump/config.h"
+#include "mqttdump/pipeline.h"
 #include "mqttdump/tlscrypto.h"
 
 #include <errno.h>
@@ -16,8 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MQTTDUMP_VERSION "0.1.0"
-#define MAX_PORTS 64
+#ifndef MQTTDUMP_VERSION
+#error "MQTTDUMP_VERSION comes from meson.build (project version)"
+#endif
 
 static struct cap *g_cap;
 
@@ -157,14 +158,13 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
-/* Add a port to a list of at most MAX_PORTS, or exit naming the option. */
-static void add_port(const char *opt, const char *arg, uint16_t *list, size_t *n)
+/* Add a port to a set, or exit naming the option. */
+static void add_port(const char *opt, const char *arg, struct port_set *set)
 {
-	if (*n == MAX_PORTS) {
-		fprintf(stderr, "mqttdump: %s: at most %d ports\n", opt, MAX_PORTS);
-		exit(2);
+	if (port_set_add(set, (uint16_t)number(opt, arg, 1, 65535)) < 0) {
+		fprintf(stderr, "mqttdump: out of memory\n");
+		exit(1);
 	}
-	list[(*n)++] = (uint16_t)number(opt, arg, 1, 65535);
 }
 
 /* --lang's default: French when the locale's language is French, else English. */
@@ -185,11 +185,6 @@ static int no_color(void)
 	const char *v = getenv("NO_COLOR");
 	return v && *v;
 }
-
-struct run {
-	struct engine *engine;
-	struct cap *cap;
-};
 
 struct wpass {
 	void *sel;
@@ -229,307 +224,314 @@ static int64_t write_selected(const char *file, const char *filter, void *sel,
 	return (int64_t)wp.written;
 }
 
-static void on_packet(void *ctx, const struct cap_pkt *pkt)
+/* --diagram (text, on standard output), --diagram=svg FILE, --diagram=html FILE: the FILE
+ * is the next argument. Exits on a bad kind or a missing FILE. */
+static void diagram_option(struct mqttdump_config *c, int argc, char **argv)
 {
-	struct run *r = ctx;
-
-	if (engine_packet(r->engine, pkt))
-		cap_stop(r->cap);
+	if (!optarg || !strcmp(optarg, "text")) {
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
+		return;
+	}
+	if (strcmp(optarg, "svg") && strcmp(optarg, "html")) {
+		fprintf(stderr, "mqttdump: --diagram: \"%s\" is not text, svg or html\n", optarg);
+		exit(2);
+	}
+	if (optind >= argc || argv[optind][0] == '\0') {
+		fprintf(stderr, "mqttdump: --diagram=%s: give the FILE to write\n", optarg);
+		exit(2);
+	}
+	c->diagram_kind = !strcmp(optarg, "svg") ? DIAGRAM_SVG : DIAGRAM_HTML;
+	c->diagram_file = argv[optind++];
+	c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_FILE);
 }
 
-int main(int argc, char **argv)
+/* An option of what is read and followed, the limits or the filters: 1 when opt is one,
+ * else 0. Exits on a bad value. */
+static int input_option(struct mqttdump_config *c, int opt)
 {
-	const char *file = NULL, *iface = NULL, *filter = NULL, *user = NULL, *wfile = NULL;
-	const char *keylog_path = NULL;
-	struct tls_keylog *keylog = NULL;
-	struct cap_writer *writer = NULL;
-	uint16_t ports[MAX_PORTS], tls_ports[MAX_PORTS], ws_ports[MAX_PORTS];
-	size_t nports = 0, ntls = 0, nws = 0;
-	int json = 0, quiet = 0, list = 0, opt, rc, status = 0;
-	int explain = 0, diagram_text = 0;
-	const char *lang = NULL, *diagram_file = NULL;
-	struct detail_opts dopt = { 0, 0, 0, 0 };
-	struct diagram_opts gopt = { .kind = DIAGRAM_TEXT, .max_arrows = 2000 };
-	FILE *diagram_out = NULL;
-	struct report_opts ro = { .out = stdout, .payload_max = 256 };
-	struct engine_config ec = { .max_buffer = 16u << 20, .max_held = 16u << 20,
-				    .max_flows = 262144, .flow_timeout = 3600, .reorder_time = 10 };
-	struct reporter reps[8];
-	size_t nreps = 0, sel = 0;
-	const char *timeline = NULL;
-	int stats = -1; /* 0 text, 1 json */
-	struct session_config sc = { .type = -1 };
-	struct session_tracker *tracker = NULL;
-	FILE *tl_out = NULL;
-	struct engine_stats st;
-	struct run run;
-	char err[512];
-
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVxZ:w:", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r': file = optarg; break;
-		case 'i': iface = optarg; break;
-		case 'D': list = 1; break;
-		case 'f': filter = optarg; break;
-		case 'p': add_port("-p", optarg, ports, &nports); break;
-		case OPT_TLS_PORT: add_port("--tls-port", optarg, tls_ports, &ntls); break;
-		case OPT_WS_PORT: add_port("--ws-port", optarg, ws_ports, &nws); break;
-		case OPT_DETECT: ec.detect = 1; break;
-		case OPT_KEYLOG: keylog_path = optarg; break;
-		case 'c': ec.max_messages = number("-c", optarg, 1, UINT64_MAX); break;
-		case 'q': quiet = 1; break;
-		case 'Z': user = optarg; break;
-		case 'w': wfile = optarg; break;
-		case OPT_JSON: json = 1; break;
-		case OPT_PAYLOAD_MAX:
-			ro.payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
-			break;
-		case OPT_SHOW_SECRETS: ro.show_secrets = 1; break;
-		case OPT_TIMELINE: timeline = optarg; break;
-		case OPT_STATS:
-			if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text")) {
-				fprintf(stderr, "mqttdump: --stats: \"%s\" is not text or json\n", optarg);
-				return 2;
-			}
-			stats = optarg && !strcmp(optarg, "json");
-			break;
-		case OPT_TOPIC: sc.topic = optarg; break;
-		case OPT_CLIENT: sc.client = optarg; break;
-		case OPT_TYPE:
-			if ((sc.type = session_type_by_name(optarg)) < 0) {
-				fprintf(stderr, "mqttdump: --type: \"%s\" is not an MQTT packet type\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'V': dopt.tree = 1; break;
-		case 'x': dopt.hex = 1; break;
-		case OPT_EXPLAIN: explain = 1; break;
-		case OPT_LANG:
-			if (strcmp(optarg, "en") && strcmp(optarg, "fr")) {
-				fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or fr\n", optarg);
-				return 2;
-			}
-			lang = optarg;
-			break;
-		case OPT_DIAGRAM:
-			/* --diagram (text, on standard output), --diagram=svg FILE, =html FILE */
-			if (!optarg || !strcmp(optarg, "text")) {
-				diagram_text = 1;
-				break;
-			}
-			if (strcmp(optarg, "svg") && strcmp(optarg, "html")) {
-				fprintf(stderr, "mqttdump: --diagram: \"%s\" is not text, svg or html\n",
-					optarg);
-				return 2;
-			}
-			if (optind >= argc || argv[optind][0] == '\0') {
-				fprintf(stderr, "mqttdump: --diagram=%s: give the FILE to write\n", optarg);
-				return 2;
-			}
-			gopt.kind = !strcmp(optarg, "svg") ? DIAGRAM_SVG : DIAGRAM_HTML;
-			diagram_file = argv[optind++];
-			break;
-		case OPT_DIAGRAM_MAX:
-			gopt.max_arrows = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
-			break;
-		case OPT_MAX_BUFFER:
-			ec.max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
-			ec.max_held = ec.max_buffer;
-			break;
-		case OPT_MAX_FLOWS:
-			ec.max_flows = (size_t)number("--max-flows", optarg, 1, 100000000);
-			break;
-		case OPT_FLOW_TIMEOUT:
-			ec.flow_timeout = (double)number("--flow-timeout", optarg, 0, 100000000);
-			break;
-		case OPT_REORDER_TIME:
-			ec.reorder_time = (double)number("--reorder-time", optarg, 0, 100000000);
-			break;
-		case 'h': usage(stdout); return 0;
-		case OPT_VERSION: printf("mqttdump %s\n", MQTTDUMP_VERSION); return 0;
-		default: usage(stderr); return 2;
+	switch (opt) {
+	case 'r': c->file = optarg; break;
+	case 'i': c->iface = optarg; break;
+	case 'D': c->list_interfaces = 1; break;
+	case 'f': c->filter = optarg; break;
+	case 'Z': c->user = optarg; break;
+	case 'p': add_port("-p", optarg, &c->ports); break;
+	case OPT_TLS_PORT: add_port("--tls-port", optarg, &c->tls_ports); break;
+	case OPT_WS_PORT: add_port("--ws-port", optarg, &c->ws_ports); break;
+	case OPT_DETECT: c->detect = 1; break;
+	case OPT_KEYLOG: c->keylog_path = optarg; break;
+	case 'c': c->max_messages = number("-c", optarg, 1, UINT64_MAX); break;
+	case OPT_MAX_BUFFER:
+		c->max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
+		break;
+	case OPT_MAX_FLOWS:
+		c->max_flows = (size_t)number("--max-flows", optarg, 1, 100000000);
+		break;
+	case OPT_FLOW_TIMEOUT:
+		c->flow_timeout = (double)number("--flow-timeout", optarg, 0, 100000000);
+		break;
+	case OPT_REORDER_TIME:
+		c->reorder_time = (double)number("--reorder-time", optarg, 0, 100000000);
+		break;
+	case OPT_TOPIC: c->select.topic = optarg; break;
+	case OPT_CLIENT: c->select.client = optarg; break;
+	case OPT_TYPE:
+		if ((c->select.type = session_type_by_name(optarg)) < 0) {
+			fprintf(stderr, "mqttdump: --type: \"%s\" is not an MQTT packet type\n",
+				optarg);
+			exit(2);
 		}
+		break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* An option of the outputs: 1 when opt is one, else 0. -q is told in *quiet. Exits on a
+ * bad value. */
+static int output_option(struct mqttdump_config *c, int opt, int argc, char **argv,
+			 int *quiet)
+{
+	switch (opt) {
+	case 'q': *quiet = 1; break;
+	case OPT_JSON: c->outputs |= OUTPUT_BIT(OUTPUT_JSON); break;
+	case 'V': c->outputs |= OUTPUT_BIT(OUTPUT_TREE); break;
+	case 'x': c->outputs |= OUTPUT_BIT(OUTPUT_HEX); break;
+	case OPT_EXPLAIN: c->outputs |= OUTPUT_BIT(OUTPUT_EXPLAIN); break;
+	case OPT_DIAGRAM: diagram_option(c, argc, argv); break;
+	case 'w':
+		c->write_file = optarg;
+		c->outputs |= OUTPUT_BIT(OUTPUT_SELECT);
+		break;
+	case OPT_TIMELINE:
+		c->timeline_file = optarg;
+		c->outputs |= OUTPUT_BIT(OUTPUT_TIMELINE);
+		break;
+	case OPT_STATS:
+		if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text")) {
+			fprintf(stderr, "mqttdump: --stats: \"%s\" is not text or json\n", optarg);
+			exit(2);
+		}
+		c->stats_json = optarg && !strcmp(optarg, "json");
+		c->outputs |= OUTPUT_BIT(OUTPUT_STATS);
+		break;
+	case OPT_PAYLOAD_MAX:
+		c->payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
+		break;
+	case OPT_SHOW_SECRETS: c->show_secrets = 1; break;
+	case OPT_LANG:
+		if (strcmp(optarg, "en") && strcmp(optarg, "fr")) {
+			fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or fr\n", optarg);
+			exit(2);
+		}
+		c->lang = optarg;
+		break;
+	case OPT_DIAGRAM_MAX:
+		c->diagram_max = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
+		break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* What the standard output shows: JSON, the text diagram, the detail tree or one line a
+ * frame; with the text ones, --explain's sentences and -x's dumps; nothing with -q. */
+static void choose_outputs(struct mqttdump_config *c, int quiet)
+{
+	const unsigned text_only = OUTPUT_BIT(OUTPUT_TREE) | OUTPUT_BIT(OUTPUT_EXPLAIN) |
+				   OUTPUT_BIT(OUTPUT_HEX);
+	const unsigned main_out = OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT) |
+				  OUTPUT_BIT(OUTPUT_TREE);
+
+	if (quiet) {
+		c->outputs &= ~(main_out | text_only);
+		return;
+	}
+	if (c->outputs & OUTPUT_BIT(OUTPUT_JSON))
+		c->outputs &= ~OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
+	if (c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)))
+		c->outputs &= ~text_only;
+	if (!(c->outputs & main_out))
+		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
+}
+
+/* The command line into c. Returns -1 to go on and run, else the exit status (--help,
+ * --version, a bad option). */
+static int parse_options(int argc, char **argv, struct mqttdump_config *c)
+{
+	int opt, quiet = 0;
+
+	c->lang = locale_lang();
+	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVxZ:w:", long_opts, NULL)) != -1) {
+		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
+			continue;
+		if (opt == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (opt == OPT_VERSION) {
+			printf("mqttdump %s\n", MQTTDUMP_VERSION);
+			return 0;
+		}
+		usage(stderr);
+		return 2;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "mqttdump: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}
-	if (list) {
-		if (cap_list_interfaces(stdout, err, sizeof err) < 0) {
-			fprintf(stderr, "mqttdump: %s\n", err);
+	choose_outputs(c, quiet);
+	c->diagram_color = !no_color() && isatty(fileno(stdout));
+	if (mqttdump_config_default_ports(c) < 0) {
+		fprintf(stderr, "mqttdump: out of memory\n");
+		return 1;
+	}
+	return -1;
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+struct run {
+	const struct mqttdump_config *cfg;
+	const char *name;           /* the file or the interface, for messages */
+	const char *filter;         /* the BPF filter in force, or NULL */
+	char *live_filter;          /* the default one of a live capture (owned) */
+	struct tls_keylog *keylog;
+	struct cap *cap;
+	struct pipeline *pipeline;
+	struct cap_writer *writer;  /* -w */
+	char err[512];
+};
+
+/* Live without -f: let the kernel keep only the followed ports, tagged or not ("tcp port
+ * 1883 or ... or (vlan and (tcp port 1883 or ...))"); with --detect, all of TCP. NULL
+ * when out of memory. */
+static char *live_filter(const struct mqttdump_config *c)
+{
+	const struct port_set *sets[3] = { &c->ports, &c->tls_ports, &c->ws_ports };
+	size_t n = 0, o = 0, cap;
+	char *ports, *f;
+
+	if (c->detect)
+		return strdup("tcp or (vlan and tcp)");
+	for (int l = 0; l < 3; l++)
+		n += sets[l]->n;
+	cap = n * sizeof " or tcp port 65535" + 1;
+	if (!(ports = malloc(cap)))
+		return NULL;
+	ports[0] = '\0';
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < sets[l]->n; i++)
+			o += (size_t)snprintf(ports + o, cap - o, "%stcp port %u", o ? " or " : "",
+					      sets[l]->list[i]);
+	if ((f = malloc(2 * o + 32)))
+		snprintf(f, 2 * o + 32, "%s or (vlan and (%s))", ports, ports);
+	free(ports);
+	return f;
+}
+
+/* The key log, the capture and its filter, then the privileges dropped. Returns 0, or the
+ * exit status with the message printed. */
+static int open_input(struct run *r)
+{
+	const struct mqttdump_config *c = r->cfg;
+	char *err = r->err;
+
+	if (c->keylog_path && !(r->keylog = tls_keylog_load(c->keylog_path, err, sizeof r->err))) {
+		fprintf(stderr, "mqttdump: --keylog %s: %s\n", c->keylog_path, err);
+		return 1;
+	}
+	r->name = c->file ? c->file : c->iface;
+	r->cap = c->file ? cap_open_file(c->file, err, sizeof r->err)
+			 : cap_open_live(c->iface, err, sizeof r->err);
+	if (!r->cap) {
+		fprintf(stderr, "mqttdump: %s\n", err);
+		return 1;
+	}
+	if (!decode_link_supported(cap_linktype(r->cap))) {
+		fprintf(stderr, "mqttdump: %s: link type %d (%s) is not supported\n", r->name,
+			cap_linktype(r->cap), cap_linktype_name(cap_linktype(r->cap)));
+		return 1;
+	}
+	r->filter = c->filter;
+	if (!r->filter && c->iface) {
+		if (!(r->filter = r->live_filter = live_filter(c))) {
+			fprintf(stderr, "mqttdump: out of memory\n");
 			return 1;
 		}
-		return 0;
 	}
-	if (!file == !iface) {
-		fprintf(stderr, "mqttdump: give one of -r FILE or -i IFACE (see --help)\n");
+	if (r->filter && cap_set_filter(r->cap, r->filter, err, sizeof r->err) < 0) {
+		fprintf(stderr, "mqttdump: %s\n", err);
 		return 2;
 	}
-	if (wfile && (!file || strcmp(file, "-") == 0)) {
-		fprintf(stderr, "mqttdump: -w needs -r FILE (a file, read a second time to copy "
-			"the frames)\n");
-		return 2;
-	}
-	if (keylog_path && !(keylog = tls_keylog_load(keylog_path, err, sizeof err))) {
-		fprintf(stderr, "mqttdump: --keylog %s: %s\n", keylog_path, err);
+	if (c->iface && drop_privileges(c->user) < 0)
+		return 1;
+	return 0;
+}
+
+/* The pipeline of the configuration, and -w's file. Returns 0, or 1 with the message
+ * printed. */
+static int build(struct run *r)
+{
+	struct pipeline_env env = { stdout, cap_ts_digits(r->cap), cap_is_live(r->cap),
+				    r->keylog };
+
+	if (!(r->pipeline = pipeline_new(r->cfg, &env, r->err, sizeof r->err))) {
+		fprintf(stderr, "mqttdump: %s\n", r->err);
 		return 1;
 	}
-	ec.keylog = keylog;
-	ec.keylog_path = keylog_path;
-	if (nports == 0)
-		ports[nports++] = 1883;
-	if (ntls == 0)
-		tls_ports[ntls++] = 8883;
-	if (nws == 0) {
-		ws_ports[nws++] = 8080;
-		ws_ports[nws++] = 9001;
-	}
-
-	run.cap = file ? cap_open_file(file, err, sizeof err) : cap_open_live(iface, err, sizeof err);
-	if (!run.cap) {
-		fprintf(stderr, "mqttdump: %s\n", err);
-		tls_keylog_free(keylog);
+	if (r->cfg->write_file &&
+	    !(r->writer = cap_writer_open(r->cfg->write_file, cap_linktype(r->cap), env.ts_digits,
+					  r->err, sizeof r->err))) {
+		fprintf(stderr, "mqttdump: -w %s\n", r->err);
 		return 1;
 	}
-	if (!decode_link_supported(cap_linktype(run.cap))) {
-		fprintf(stderr, "mqttdump: %s: link type %d (%s) is not supported\n",
-			file ? file : iface, cap_linktype(run.cap),
-			cap_linktype_name(cap_linktype(run.cap)));
-		status = 1;
-		goto out;
-	}
-	if (!filter && iface && ec.detect) {
-		filter = "tcp or (vlan and tcp)";
-	} else if (!filter && iface) {
-		/* Live: let the kernel keep only the followed ports, tagged or not. */
-		static char def[3 * MAX_PORTS * 48 + 32];
-		char ports_expr[3 * MAX_PORTS * 24];
-		const uint16_t *lists[3] = { ports, tls_ports, ws_ports };
-		size_t lens[3] = { nports, ntls, nws }, o = 0;
-		for (int l = 0; l < 3; l++)
-			for (size_t i = 0; i < lens[l]; i++)
-				o += (size_t)snprintf(ports_expr + o, sizeof ports_expr - o,
-						      "%stcp port %u", o ? " or " : "", lists[l][i]);
-		snprintf(def, sizeof def, "%s or (vlan and (%s))", ports_expr, ports_expr);
-		filter = def;
-	}
-	if (filter && cap_set_filter(run.cap, filter, err, sizeof err) < 0) {
-		fprintf(stderr, "mqttdump: %s\n", err);
-		status = 2;
-		goto out;
-	}
-	if (iface && drop_privileges(user) < 0) {
-		status = 1;
-		goto out;
-	}
+	return 0;
+}
 
-	ro.ts_digits = cap_ts_digits(run.cap);
-	ro.line_buffered = cap_is_live(run.cap);
-	memset(reps, 0, sizeof reps);
-	if (diagram_file && !(diagram_out = fopen(diagram_file, "w"))) {
-		fprintf(stderr, "mqttdump: %s: %s\n", diagram_file, strerror(errno));
-		status = 1;
-		goto out;
-	}
-	if (wfile && !(writer = cap_writer_open(wfile, cap_linktype(run.cap), ro.ts_digits, err,
-					       sizeof err))) {
-		fprintf(stderr, "mqttdump: -w %s\n", err);
-		status = 1;
-		goto out;
-	}
-	if (timeline || stats >= 0 || sc.topic || sc.client || sc.type >= 0) {
-		if (!(tracker = session_new(&sc)))
-			goto oom;
-	}
-	if (!quiet) {
-		/* the main output: JSON, the text diagram, the detail tree, or one line a frame;
-		 * then --explain's sentences, then -x's dumps, frame by frame */
-		int text = !json && !diagram_text;
-		struct detail_opts tree = { 1, 0, explain || dopt.hex, 0 };
-		struct detail_opts hex = { 0, 1, 0, dopt.tree };
-		if (json)
-			rc = report_json_new(&ro, &reps[nreps]);
-		else if (diagram_text)
-			rc = report_diagram_new(&ro, &(struct diagram_opts){ DIAGRAM_TEXT, stdout,
-						no_color() ? 0 : isatty(fileno(stdout)),
-						gopt.max_arrows }, &reps[nreps]);
-		else if (dopt.tree)
-			rc = report_detail_new(&ro, &tree, &reps[nreps]);
-		else
-			rc = report_summary_new(&ro, &reps[nreps]);
-		if (rc < 0)
-			goto oom;
-		nreps++;
-		if (text && explain) {
-			if (report_explain_new(&ro, lang ? lang : locale_lang(),
-					       dopt.tree && !dopt.hex, &reps[nreps]) < 0)
-				goto oom;
-			nreps++;
-		}
-		if (text && dopt.hex) {
-			if (report_detail_new(&ro, &hex, &reps[nreps]) < 0)
-				goto oom;
-			nreps++;
-		}
-	}
-	if (diagram_out) {
-		gopt.out = diagram_out;
-		if (report_diagram_new(&ro, &gopt, &reps[nreps]) < 0)
-			goto oom;
-		nreps++;
-	}
-	if (timeline) {
-		tl_out = strcmp(timeline, "-") ? fopen(timeline, "w") : stdout;
-		if (!tl_out) {
-			fprintf(stderr, "mqttdump: --timeline: %s: %s\n", timeline, strerror(errno));
-			status = 1;
-			goto out;
-		}
-		if (report_timeline_new(&ro, tracker, tl_out, &reps[nreps]) < 0) {
-			if (tl_out != stdout)
-				fclose(tl_out);
-			goto oom;
-		}
-		nreps++; /* the reporter owns tl_out now */
-	}
-	if (stats >= 0) {
-		if (report_stats_new(&ro, tracker, stats, stdout, &reps[nreps]) < 0)
-			goto oom;
-		nreps++;
-	}
-	/* -w last: the engine hands it only the messages that passed the filters */
-	if (wfile) {
-		if (report_select_new(&reps[nreps]) < 0)
-			goto oom;
-		sel = ++nreps;
-	}
-	ec.ports = ports;
-	ec.nports = nports;
-	ec.tls_ports = tls_ports;
-	ec.ntls = ntls;
-	ec.ws_ports = ws_ports;
-	ec.nws = nws;
-	ec.sessions = tracker;
-	if (!(run.engine = engine_new(&ec, reps, nreps)))
-		goto oom;
+static void on_packet(void *ctx, const struct cap_pkt *pkt)
+{
+	struct run *r = ctx;
 
-	g_cap = run.cap;
+	if (pipeline_packet(r->pipeline, pkt))
+		cap_stop(r->cap);
+}
+
+static void print_counts(const struct run *r, const struct engine_stats *st)
+{
+	uint64_t recv, drop;
+
+	fprintf(stderr, "mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
+		" connections, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " bytes skipped, %"
+		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n",
+		st->frames, st->messages, st->connections, st->gaps, st->gap_bytes,
+		st->bytes_skipped, st->incomplete, st->truncated, st->malformed);
+	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0)
+		fprintf(stderr, "mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
+			" dropped by kernel\n", recv, drop);
+}
+
+/* Every record through the pipeline, then the counts. Returns the exit status so far. */
+static int read_capture(struct run *r)
+{
+	struct engine_stats st;
+	int rc, status = 0;
+
+	g_cap = r->cap;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-
-	rc = cap_loop(run.cap, on_packet, &run, err, sizeof err);
-	engine_finish(run.engine);
-	engine_get_stats(run.engine, &st);
+	rc = cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
+	pipeline_finish(r->pipeline);
+	pipeline_stats(r->pipeline, &st);
 	if (rc < 0) {
 		/* Every record before the damage has been decoded and printed. */
-		if (strstr(err, "truncated")) {
+		if (strstr(r->err, "truncated")) {
 			fprintf(stderr, "mqttdump: warning: %s: the file ends inside a record (%s); "
-				"%" PRIu64 " frames read\n", file ? file : iface, err, st.frames);
+				"%" PRIu64 " frames read\n", r->name, r->err, st.frames);
 		} else {
-			fprintf(stderr, "mqttdump: %s: %s\n", file ? file : iface, err);
+			fprintf(stderr, "mqttdump: %s: %s\n", r->name, r->err);
 			status = 1;
 		}
 	}
@@ -539,52 +541,92 @@ int main(int argc, char **argv)
 			status = 1;
 		}
 	}
-	fprintf(stderr, "mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
-		" connections, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " bytes skipped, %"
-		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n",
-		st.frames, st.messages, st.connections, st.gaps, st.gap_bytes, st.bytes_skipped,
-		st.incomplete, st.truncated, st.malformed);
-	if (cap_is_live(run.cap)) {
-		uint64_t recv, drop;
-		if (cap_stats(run.cap, &recv, &drop) == 0)
-			fprintf(stderr, "mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
-				" dropped by kernel\n", recv, drop);
-	}
-	if (writer) {
-		int64_t n = status ? -1 : write_selected(file, filter, reps[sel - 1].ctx, writer, err,
-							 sizeof err);
-		if (n < 0 && !status)
-			fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, err);
-		if (cap_writer_close(writer, err, sizeof err) < 0) {
-			fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, err);
-			status = 1;
-		} else if (n >= 0) {
-			fprintf(stderr, "mqttdump: -w %s: %" PRId64 " frames holding %zu MQTT messages"
-				"\n", wfile, n, report_select_count(reps[sel - 1].ctx));
-		} else {
-			status = 1;
-		}
-		writer = NULL;
-	}
-	engine_free(run.engine);
-	g_cap = NULL;
-	goto out;
+	print_counts(r, &st);
+	return status;
+}
 
-oom:
-	fprintf(stderr, "mqttdump: out of memory\n");
-	status = 1;
-out:
-	for (size_t i = 0; i < nreps; i++)
-		if (reps[i].free)
-			reps[i].free(reps[i].ctx);
-	session_free(tracker);
-	if (diagram_out && (ferror(diagram_out) | fclose(diagram_out)) != 0) {
-		fprintf(stderr, "mqttdump: writing %s: %s\n", diagram_file, strerror(errno));
+/* -w, once the run is over: the second pass unless the first failed, then the file closed.
+ * Returns the exit status. */
+static int finish_write(struct run *r, int status)
+{
+	const char *wfile = r->cfg->write_file;
+	void *sel = pipeline_output(r->pipeline, OUTPUT_SELECT);
+	int64_t n = status ? -1 : write_selected(r->cfg->file, r->filter, sel, r->writer, r->err,
+						 sizeof r->err);
+
+	if (n < 0 && !status)
+		fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, r->err);
+	if (cap_writer_close(r->writer, r->err, sizeof r->err) < 0) {
+		fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, r->err);
+		status = 1;
+	} else if (n >= 0) {
+		fprintf(stderr, "mqttdump: -w %s: %" PRId64 " frames holding %zu MQTT messages\n",
+			wfile, n, report_select_count(sel));
+	} else {
 		status = 1;
 	}
-	if (writer)
-		cap_writer_close(writer, err, sizeof err);
-	cap_close(run.cap);
-	tls_keylog_free(keylog);
+	r->writer = NULL;
+	return status;
+}
+
+/* Close what the run opened. Returns the exit status. */
+static int close_run(struct run *r, int status)
+{
+	if (pipeline_free(r->pipeline, r->err, sizeof r->err) < 0) {
+		fprintf(stderr, "mqttdump: %s\n", r->err);
+		status = 1;
+	}
+	if (r->writer)
+		cap_writer_close(r->writer, r->err, sizeof r->err);
+	g_cap = NULL;
+	cap_close(r->cap);
+	tls_keylog_free(r->keylog);
+	free(r->live_filter);
+	return status;
+}
+
+/* The run of a configuration. Returns the exit status. */
+static int run(const struct mqttdump_config *c)
+{
+	struct run r = { .cfg = c };
+	int status;
+
+	if (c->list_interfaces) {
+		if (cap_list_interfaces(stdout, r.err, sizeof r.err) < 0) {
+			fprintf(stderr, "mqttdump: %s\n", r.err);
+			return 1;
+		}
+		return 0;
+	}
+	if (!c->file == !c->iface) {
+		fprintf(stderr, "mqttdump: give one of -r FILE or -i IFACE (see --help)\n");
+		return 2;
+	}
+	if (c->write_file && (!c->file || strcmp(c->file, "-") == 0)) {
+		fprintf(stderr, "mqttdump: -w needs -r FILE (a file, read a second time to copy "
+			"the frames)\n");
+		return 2;
+	}
+	status = open_input(&r);
+	if (status == 0)
+		status = build(&r);
+	if (status == 0) {
+		status = read_capture(&r);
+		if (r.writer)
+			status = finish_write(&r, status);
+	}
+	return close_run(&r, status);
+}
+
+int main(int argc, char **argv)
+{
+	struct mqttdump_config cfg;
+	int status;
+
+	mqttdump_config_init(&cfg);
+	status = parse_options(argc, argv, &cfg);
+	if (status < 0)
+		status = run(&cfg);
+	mqttdump_config_free(&cfg);
 	return status;
 }

@@ -1,5 +1,6 @@
 /* \summary: TCP reassembly: per connection and direction, bytes in sequence order, once */
 #include "mqttdump/reasm.h"
+#include "mqttdump/ports.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +129,7 @@ struct tomb {
 
 struct reasm {
 	struct reasm_config cfg;
-	uint16_t ports[64];
-	uint64_t portmap[65536 / 64]; /* the same ports, one bit each: asked twice a segment */
+	struct port_set ports;        /* the broker ports (a copy): asked twice a segment */
 	struct reasm_sink sink;
 	void *ctx;
 	struct flow **buckets;
@@ -156,7 +156,7 @@ static int32_t sdiff(uint32_t a, uint32_t b)
 
 static int is_broker_port(const struct reasm *r, uint16_t port)
 {
-	return (int)((r->portmap[port >> 6] >> (port & 63)) & 1);
+	return port_set_has(&r->ports, port);
 }
 
 struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink *sink,
@@ -167,21 +167,19 @@ struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink 
 	if (!r)
 		return NULL;
 	r->cfg = *cfg;
-	if (r->cfg.nports > 64)
-		r->cfg.nports = 64;
-	memcpy(r->ports, cfg->ports, r->cfg.nports * sizeof r->ports[0]);
-	r->cfg.ports = r->ports;
-	for (size_t i = 0; i < r->cfg.nports; i++)
-		r->portmap[r->ports[i] >> 6] |= 1ull << (r->ports[i] & 63);
 	r->sink = *sink;
 	r->ctx = ctx;
 	r->rng = 0x9e3779b97f4a7c15ull; /* any odd constant: the same levels every run */
 	r->nbuckets = 1024;
 	r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
-	if (!r->buckets) {
+	if (!r->buckets || port_set_add_array(&r->ports, cfg->ports, cfg->nports) < 0) {
+		port_set_free(&r->ports);
+		free(r->buckets);
 		free(r);
 		return NULL;
 	}
+	r->cfg.ports = r->ports.list; /* the caller's array need not outlive this call */
+	r->cfg.nports = r->ports.n;
 	return r;
 }
 
@@ -1269,5 +1267,6 @@ void reasm_free(struct reasm *r)
 		free(f);
 	}
 	free(r->buckets);
+	port_set_free(&r->ports);
 	free(r);
 }

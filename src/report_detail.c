@@ -688,6 +688,8 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 	if (s->nitems) {
 		struct report_buf *l = &s->line;
 		l->len = 0;
+		if (s->o.blank_before)
+			fputc('\n', s->o.out);
 		if (s->d.tree) {
 			report_buf_printf(l, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64
 					  " bits), %" PRIu32 " bytes captured (%" PRIu64 " bits)\n",
@@ -721,11 +723,11 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 			report_hexdump(pkt->data, pkt->caplen, l);
 			if (s->hex.len)
 				report_buf_put(l, s->hex.p, s->hex.len);
-			if (s->d.tree || s->d.after_tree)
+			if (s->d.tree)
 				fputc('\n', s->o.out);
 			fwrite(l->p, 1, l->len, s->o.out);
 		}
-		if (!s->d.no_blank)
+		if (s->o.blank_after)
 			fputc('\n', s->o.out);
 		if (s->o.line_buffered)
 			fflush(s->o.out);
@@ -741,11 +743,13 @@ static void finish(void *ctx)
 
 	/* messages the end of the capture completed (cut short): no frame of their own */
 	if (s->nitems && s->d.tree) {
+		if (s->o.blank_before)
+			fputc('\n', s->o.out);
 		fputs("[At the end of the capture]\n", s->o.out);
 		fwrite(s->body.p, 1, s->body.len, s->o.out);
 		if (s->hex.len)
 			fwrite(s->hex.p, 1, s->hex.len, s->o.out);
-		if (!s->d.no_blank)
+		if (s->o.blank_after)
 			fputc('\n', s->o.out);
 	}
 	s->nitems = 0;

@@ -85,7 +85,6 @@ struct explain {
 	struct report_buf out;      /* the frame's sentences */
 	struct report_buf tmp;
 	struct cstate *conns;
-	int blank_after;
 };
 
 #define TXT(k) (s->t->text[(k)])
@@ -456,7 +455,9 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 	(void)pkt;
 	(void)seg;
 	if (s->tmp.len) {
-		if (s->blank_after)
+		if (s->o.blank_before)
+			fputc('\n', s->o.out);
+		if (s->o.blank_after)
 			report_buf_put(&s->tmp, "\n", 1);
 		fwrite(s->tmp.p, 1, s->tmp.len, s->o.out);
 		if (s->o.line_buffered)
@@ -482,8 +483,7 @@ static void efree(void *ctx)
 	free(s);
 }
 
-int report_explain_new(const struct report_opts *o, const char *lang, int blank_after,
-		       struct reporter *r)
+int report_explain_new(const struct report_opts *o, const char *lang, struct reporter *r)
 {
 	struct explain *s = calloc(1, sizeof *s);
 
@@ -493,7 +493,6 @@ int report_explain_new(const struct report_opts *o, const char *lang, int blank_
 	}
 	s->o = *o;
 	s->t = explain_table(lang);
-	s->blank_after = blank_after;
 	memset(r, 0, sizeof *r);
 	r->ctx = s;
 	r->message = message;

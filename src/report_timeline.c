@@ -1028,8 +1028,6 @@ static void tl_free(void *ctx)
 	free(tl->wbuf.p);
 	free(tl->one.p);
 	free(tl->tls.p);
-	if (tl->out && tl->out != stdout)
-		fclose(tl->out);
 	free(tl);
 }
 

@@ -12,6 +12,7 @@
  * handshake messages at most HS_MAX, WebSocket payloads are streamed.
  */
 #include "mqttdump/transport.h"
+#include "mqttdump/ports.h"
 #include "mqttdump/tlscrypto.h"
 #include "mqttdump/ws.h"
 
@@ -84,7 +85,7 @@ struct tconn {
 
 struct transport {
 	struct transport_config cfg;
-	uint16_t ports[3][64];
+	struct port_set ports[3];      /* copies of mqtt_ports, tls_ports, ws_ports */
 	struct reasm_sink inner;
 	void *inner_ctx;
 	struct transport_sink sink;
@@ -99,14 +100,6 @@ struct transport {
 	char info[1024];         /* the Info text of the event being built */
 };
 
-static int in_list(const uint16_t *l, size_t n, uint16_t port)
-{
-	for (size_t i = 0; i < n; i++)
-		if (l[i] == port)
-			return 1;
-	return 0;
-}
-
 struct transport *transport_new(const struct transport_config *cfg,
 				const struct reasm_sink *inner, void *inner_ctx,
 				const struct transport_sink *sink, void *ctx)
@@ -116,18 +109,19 @@ struct transport *transport_new(const struct transport_config *cfg,
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
-	t->cfg.nmqtt = cfg->nmqtt < 64 ? cfg->nmqtt : 64;
-	t->cfg.ntls = cfg->ntls < 64 ? cfg->ntls : 64;
-	t->cfg.nws = cfg->nws < 64 ? cfg->nws : 64;
-	if (t->cfg.nmqtt)
-		memcpy(t->ports[0], cfg->mqtt_ports, t->cfg.nmqtt * sizeof(uint16_t));
-	if (t->cfg.ntls)
-		memcpy(t->ports[1], cfg->tls_ports, t->cfg.ntls * sizeof(uint16_t));
-	if (t->cfg.nws)
-		memcpy(t->ports[2], cfg->ws_ports, t->cfg.nws * sizeof(uint16_t));
-	t->cfg.mqtt_ports = t->ports[0];
-	t->cfg.tls_ports = t->ports[1];
-	t->cfg.ws_ports = t->ports[2];
+	if (port_set_add_array(&t->ports[0], cfg->mqtt_ports, cfg->nmqtt) < 0 ||
+	    port_set_add_array(&t->ports[1], cfg->tls_ports, cfg->ntls) < 0 ||
+	    port_set_add_array(&t->ports[2], cfg->ws_ports, cfg->nws) < 0) {
+		transport_free(t);
+		return NULL;
+	}
+	/* the caller's arrays need not outlive this call */
+	t->cfg.mqtt_ports = t->ports[0].list;
+	t->cfg.nmqtt = t->ports[0].n;
+	t->cfg.tls_ports = t->ports[1].list;
+	t->cfg.ntls = t->ports[1].n;
+	t->cfg.ws_ports = t->ports[2].list;
+	t->cfg.nws = t->ports[2].n;
 	t->inner = *inner;
 	t->inner_ctx = inner_ctx;
 	t->kl = cfg->keylog;
@@ -156,6 +150,8 @@ void transport_free(struct transport *t)
 	free(t->scratch);
 	free(t->plain);
 	tls_keylog_free(t->kl_own);
+	for (int i = 0; i < 3; i++)
+		port_set_free(&t->ports[i]);
 	free(t);
 }
 
@@ -1070,9 +1066,9 @@ static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at
 
 	if (!c)
 		return NULL;
-	c->on_mqtt = (uint8_t)in_list(t->cfg.mqtt_ports, t->cfg.nmqtt, f->broker_port);
-	c->on_tls = (uint8_t)in_list(t->cfg.tls_ports, t->cfg.ntls, f->broker_port);
-	c->on_ws = (uint8_t)in_list(t->cfg.ws_ports, t->cfg.nws, f->broker_port);
+	c->on_mqtt = (uint8_t)port_set_has(&t->ports[0], f->broker_port);
+	c->on_tls = (uint8_t)port_set_has(&t->ports[1], f->broker_port);
+	c->on_ws = (uint8_t)port_set_has(&t->ports[2], f->broker_port);
 	/* Broker ports as before: the framer hears of the connection from its start. */
 	if (c->on_mqtt) {
 		f->user = c;

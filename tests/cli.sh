@@ -39,7 +39,7 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..64"
+echo "1..67"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
@@ -170,6 +170,17 @@ for a,b in zip(ws,tcp):
 " "$tmp/ws.jsonl" "$wport"'
 done
 
+# No cap on ports: 100 -p ports and a --tls-port all followed (the TLS port used to be
+# dropped silently behind 64 ports, and -p refused a 65th).
+many=$(for p in $(seq 20001 20099); do printf -- '-p %s ' "$p"; done)
+# shellcheck disable=SC2086
+(cd "$root/captures" && "$bin" -r wss.pcap $many -p 1883 --tls-port 443 --keylog wss.keys) > "$tmp/many.txt" 2> "$tmp/many.err"
+(cd "$root/captures" && "$bin" -r wss.pcap --tls-port 443 --keylog wss.keys) > "$tmp/few.txt" 2> "$tmp/few.err"
+ok "100 -p ports and --tls-port: the same as -p 1883 alone" 'cmp -s "$tmp/many.txt" "$tmp/few.txt" && cmp -s "$tmp/many.err" "$tmp/few.err" && grep -q "TLS" "$tmp/many.txt" && ! grep -q " 0 MQTT messages" "$tmp/many.err"'
+# shellcheck disable=SC2086
+"$bin" -r "$root/captures/port18830.pcap" $many -p 18830 > "$tmp/p100.txt" 2>/dev/null
+ok "the 100th -p port is followed" 'grep -q "Publish Message \[odd/port\]" "$tmp/p100.txt"'
+
 # TLS without keys: every session reported with its handshake, nothing decoded as MQTT;
 # with the key log, the MQTT inside; with wrong secrets, said so and still nothing.
 "$bin" -r "$root/captures/tls12.pcap" > "$tmp/t.txt" 2> "$tmp/t.err"
@@ -223,4 +234,7 @@ missing=$("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r
 	grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$root/docs/mqttdump.1" || echo "$o"
 done)
 ok "every option of --help is in the man page${missing:+ (missing: $missing)}" '[ -z "$missing" ]'
+# The version is said once (meson.build's project()); the man page's header says the same.
+ver=$("$bin" --version)
+ok "--version ($ver) is the man page's" 'grep -q "^\.TH MQTTDUMP 1 .*\"$ver\"" "$root/docs/mqttdump.1"'
 exit $fail

@@ -278,10 +278,11 @@ Test(report, detail_tree_of_a_connect)
 {
 	struct out o;
 	struct report_opts ro = opts(&o, 256, 0);
-	struct detail_opts d = { 1, 0, 0, 0 };
+	struct detail_opts d = { 1, 0 };
 	struct reporter r;
 	struct reasm_flow f = flow();
 
+	ro.blank_after = 1; /* as the pipeline lays out a tree alone */
 	cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
 	run_whole(&r, connect_pw, sizeof connect_pw, MQTT_V311, REASM_TO_BROKER, &f, 4);
 	r.finish(r.ctx);
@@ -333,7 +334,7 @@ Test(report, explain_in_both_languages)
 		struct report_opts ro = opts(&o, 256, 0);
 		struct reporter r;
 		struct reasm_flow f = flow();
-		cr_assert_eq(report_explain_new(&ro, lang[l], 0, &r), 0);
+		cr_assert_eq(report_explain_new(&ro, lang[l], &r), 0);
 		r.frame_begin = NULL;
 		run_whole_noframe(&r, connect_pw, sizeof connect_pw, &f, 4);
 		run_whole_noframe(&r, sub, sizeof sub, &f, 8);

@@ -1,11 +1,12 @@
 /*
  * engine.h - the pipeline: capture records -> decode -> reassembly -> framing -> reporters.
  *
- * main.c builds the reporters and hands each captured record to engine_packet().
+ * pipeline.c builds it with the reporters; each captured record goes to engine_packet().
  */
 #ifndef MQTTDUMP_ENGINE_H
 #define MQTTDUMP_ENGINE_H
 
+#include "mqttdump/ports.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 
@@ -13,8 +14,10 @@
 #include <stdint.h>
 
 struct engine_config {
-	const uint16_t *ports;   /* broker ports (-p) */
-	size_t nports;
+	/* the ports followed, one set per kind (not owned; read by engine_new only) */
+	const struct port_set *ports;     /* broker ports (-p): plain MQTT */
+	const struct port_set *tls_ports; /* MQTT over TLS */
+	const struct port_set *ws_ports;  /* MQTT over WebSocket */
 	uint32_t max_buffer;     /* framer: bytes one unfinished packet may hold */
 	size_t max_held;         /* reassembly: out-of-order bytes held per direction */
 	size_t max_flows;
@@ -24,10 +27,6 @@ struct engine_config {
 				  * 0: no limit */
 	struct session_tracker *sessions; /* optional (not owned): sees every record first and
 					   * decides, with its filter, which reach the reporters */
-	const uint16_t *tls_ports; /* MQTT over TLS */
-	size_t ntls;
-	const uint16_t *ws_ports;  /* MQTT over WebSocket */
-	size_t nws;
 	int detect;              /* follow every TCP port; MQTT where a CONNECT opens it */
 	const struct tls_keylog *keylog; /* --keylog: decrypt TLS; NULL: report it encrypted */
 	const char *keylog_path;         /* its file, read again when it changes */

@@ -20,6 +20,11 @@ struct report_opts {
 	uint32_t payload_max;   /* bytes of payload shown */
 	int show_secrets;       /* print passwords */
 	int line_buffered;      /* flush after each line (live capture) */
+	/* Where this output's text of a frame sits among the other outputs' on the same
+	 * stream: set by the pipeline from its registry's layouts (pipeline.c); honoured by
+	 * the detail tree, the hex dump and the explanations. */
+	int blank_before;       /* a blank line before its text of each frame */
+	int blank_after;        /* a blank line after it */
 };
 
 struct reporter {
@@ -41,7 +46,7 @@ int report_summary_new(const struct report_opts *o, struct reporter *r);
 int report_json_new(const struct report_opts *o, struct reporter *r);
 
 /* Reporters of session facts: they observe the tracker (session.h), which the engine
- * feeds; both write at finish. out: where the document goes. */
+ * feeds; both write at finish. out: where the document goes (not closed). */
 struct session_tracker;
 /* --timeline: one JSON document of every session (docs/json.md). */
 int report_timeline_new(const struct report_opts *o, struct session_tracker *t, FILE *out,
@@ -60,21 +65,16 @@ struct detail_opts {
 	int tree;               /* -V: the detail tree of each frame holding MQTT messages */
 	int hex;                /* -x: hex and ASCII dump of the frame, and of each message
 				 * reassembled from several segments */
-	int no_blank;           /* leave the blank line after each frame to the reporter
-				 * that follows (--explain, or -x's own reporter) */
-	int after_tree;         /* hex alone, after another reporter's tree: a blank line
-				 * before the dump */
 };
-/* -V and/or -x. With hex alone it prints only the dumps, after another reporter's line or
- * tree (so that --explain's sentences can come between the two). */
+/* -V and/or -x (both: the tree, a blank line, the dump). With hex alone it prints only
+ * the dumps, after another reporter's line or tree (so that --explain's sentences can
+ * come between the two). */
 int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
 		      struct reporter *r);
 
 /* --explain: after each frame, a sentence or two per message on what it means. lang: "en"
- * or "fr". Prints after the reporters before it in the engine's list; blank_after: end
- * each frame's sentences with a blank line (after a -V tree). */
-int report_explain_new(const struct report_opts *o, const char *lang, int blank_after,
-		       struct reporter *r);
+ * or "fr". Prints after the reporters before it in the engine's list. */
+int report_explain_new(const struct report_opts *o, const char *lang, struct reporter *r);
 
 /* --diagram: a sequence diagram of the whole capture, written when it ends. */
 enum diagram_kind { DIAGRAM_TEXT, DIAGRAM_SVG, DIAGRAM_HTML };

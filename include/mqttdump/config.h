@@ -1,0 +1,79 @@
+/*
+ * config.h - one run of mqttdump: what to read, what to follow, what to print.
+ *
+ * main.c fills it from the command line; pipeline_new() (pipeline.h) builds the stages
+ * and the outputs from it; tests and fuzz/fuzz_pcap.c fill one by hand. Strings are
+ * borrowed (argv, literals) and must outlive the pipeline; the port sets are owned
+ * (mqttdump_config_free).
+ */
+#ifndef MQTTDUMP_CONFIG_H
+#define MQTTDUMP_CONFIG_H
+
+#include "mqttdump/ports.h"
+#include "mqttdump/session.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The outputs, in the order they are called and print (the registry in pipeline.c). */
+enum mqttdump_output {
+	OUTPUT_SUMMARY,      /* one line per frame (the default) */
+	OUTPUT_JSON,         /* --json */
+	OUTPUT_DIAGRAM_TEXT, /* --diagram */
+	OUTPUT_TREE,         /* -V */
+	OUTPUT_EXPLAIN,      /* --explain */
+	OUTPUT_HEX,          /* -x */
+	OUTPUT_DIAGRAM_FILE, /* --diagram=svg|html FILE */
+	OUTPUT_TIMELINE,     /* --timeline FILE */
+	OUTPUT_STATS,        /* --stats[=json] */
+	OUTPUT_SELECT,       /* -w: remembers the frames to copy */
+	OUTPUT_COUNT
+};
+
+#define OUTPUT_BIT(o) (1u << (o))
+
+struct mqttdump_config {
+	/* input */
+	const char *file;           /* -r (- for standard input), or NULL */
+	const char *iface;          /* -i, or NULL */
+	int list_interfaces;        /* -D */
+	const char *filter;         /* -f: BPF, or NULL for the default */
+	const char *user;           /* -Z, or NULL */
+	/* what is followed */
+	struct port_set ports;      /* -p */
+	struct port_set tls_ports;  /* --tls-port */
+	struct port_set ws_ports;   /* --ws-port */
+	int detect;                 /* --detect */
+	const char *keylog_path;    /* --keylog, or NULL */
+	/* limits */
+	uint32_t max_buffer;        /* --max-buffer: also the bytes held out of order */
+	size_t max_flows;           /* --max-flows */
+	double flow_timeout;        /* --flow-timeout (seconds; 0: never) */
+	double reorder_time;        /* --reorder-time (seconds a hole is waited for; 0: no bound) */
+	uint64_t max_messages;      /* -c (0: no limit) */
+	/* which messages every output sees: --topic, --client, --type */
+	struct session_config select;
+	/* outputs: OUTPUT_BIT()s of enum mqttdump_output, and what they are told */
+	unsigned outputs;
+	uint32_t payload_max;       /* --payload-max */
+	int show_secrets;           /* --show-secrets */
+	const char *lang;           /* --explain's: "en" or "fr" */
+	int diagram_color;          /* --diagram on a colour terminal */
+	int diagram_kind;           /* --diagram=svg|html: enum diagram_kind (report.h) */
+	const char *diagram_file;   /* its FILE */
+	uint32_t diagram_max;       /* --diagram-max */
+	const char *timeline_file;  /* --timeline FILE (- for the standard output) */
+	int stats_json;             /* --stats=json */
+	const char *write_file;     /* -w OUT */
+};
+
+/* The defaults of every option (as --help tells them), no output chosen, the port sets
+ * empty. */
+void mqttdump_config_init(struct mqttdump_config *c);
+/* Each port set still empty gets its default: 1883; 8883; 8080 and 9001. Returns 0, or
+ * -1 out of memory. */
+int mqttdump_config_default_ports(struct mqttdump_config *c);
+/* Release the port sets. Accepts NULL. */
+void mqttdump_config_free(struct mqttdump_config *c);
+
+#endif
