@@ -339,6 +339,27 @@ static const struct frame_ref *frame_at(const struct fdir *d, uint64_t off)
 	return &d->sp[lo].at;
 }
 
+/* The frame that completed the buffered bytes [from, to): the latest any of them came in
+ * (bytes held behind a hole reassembly gave up on come in their own frames, not in stream
+ * order). */
+static const struct frame_ref *frame_done(const struct fdir *d, uint64_t from, uint64_t to)
+{
+	uint32_t lo = d->s0, hi = d->ns, best;
+
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (d->sp[mid].off <= from)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	best = lo;
+	for (uint32_t i = lo + 1; i < d->ns && d->sp[i].off < to; i++)
+		if (d->sp[i].at.frame > d->sp[best].at.frame)
+			best = i;
+	return &d->sp[best].at;
+}
+
 /* The first k buffered bytes are done with. */
 static void buf_drop(struct fdir *d, uint32_t k)
 {
@@ -1068,7 +1089,7 @@ static void sync_buffer(struct framer *fr, struct reasm_flow *f, int dir)
 			lose_sync(fr, f, dir);
 			continue;
 		}
-		packet(fr, f, dir, q, d->total, frame_at(d, d->base + d->total - 1),
+		packet(fr, f, dir, q, d->total, frame_done(d, d->base, d->base + d->total),
 		       frame_at(d, d->base)->frame);
 		buf_drop(d, d->total);
 		d->total = 0;
