@@ -1276,6 +1276,7 @@ def main():
             m[k] += r[k]
         m["counts"].update(r["counts"])
         m["blocks"] += r["blocks"]
+    known = load_known(root)
     fail, tot = 0, collections.defaultdict(collections.Counter)
     for n, r in enumerate(merged.values(), 1):
         r["blocks"].sort(key=lambda b: b[0])
@@ -1290,11 +1291,21 @@ def main():
         if r["exact"] == r["variants"]:
             print("ok %d - %s: exact" % (n, what))
         else:
-            fail = 1
-            print("not ok %d - %s: %d exact; %s" % (n, what, r["exact"], ", ".join(
-                "%s %d" % (k, v) for k, v in sorted(r["counts"].items()))))
+            # expected failures: every failing variant listed in tests/truth-known.txt
+            ks = known.get((r["name"], r["group"]), [])
+            heads = [b[1][0] if b[1] else "" for b in r["blocks"]]
+            todo = heads and all(any(k in h for k, _ in ks) for h in heads)
+            fail |= not todo
+            print("not ok %d - %s: %d exact; %s%s" % (n, what, r["exact"], ", ".join(
+                "%s %d" % (k, v) for k, v in sorted(r["counts"].items())),
+                " # TODO known: %s" % "; ".join(w for k, w in ks if any(k in h for h in heads))
+                if todo else ""))
             for ln in r["lines"]:
                 print("#   " + ln)
+        for k, w in known.get((r["name"], r["group"]), []):
+            if not any(k in (b[1][0] if b[1] else "") for b in r["blocks"]):
+                print("# %s %s: the known failure '%s' passes now: remove it from "
+                      "tests/truth-known.txt" % (r["name"], r["group"], k))
     print("# totals (variants exact/all; messages required; lost, invented, cut reported "
           "complete, wrong frame, wrong fields), %.0f s:" % (time.time() - t0))
     for g in GROUPS:
@@ -1305,6 +1316,22 @@ def main():
                                            t["lost"], t["invented"], t["cut"], t["frame"],
                                            t["fields"]))
     return fail
+
+
+def load_known(root):
+    """tests/truth-known.txt: {(capture, group): [(text in the variant's description,
+    why)]}."""
+    known = collections.defaultdict(list)
+    path = os.path.join(root, "tests", "truth-known.txt")
+    if not os.path.exists(path):
+        return known
+    for line in open(path):
+        if not line.strip() or line.startswith("#"):
+            continue
+        where, text, why = (x.strip() for x in line.split("|", 2))
+        name, group = where.split()
+        known[(name, group)].append((text, why))
+    return known
 
 
 def _init(root):
