@@ -95,6 +95,9 @@ struct vmsg {
 	struct frame_ref at;
 	uint64_t first_frame;
 	int dir;
+	uint8_t cut;          /* a cut packet (emit_cut's record): lost, snap, length known */
+	uint8_t lost, snap, length_known;
+	uint32_t captured;
 	uint32_t n;
 	uint8_t data[];
 };
@@ -644,6 +647,10 @@ static void emit(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t
 		fr->sink.message(fr->ctx, &rec);
 }
 
+static void cut_record(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *raw,
+		       uint32_t have, int length_known, uint32_t captured,
+		       const struct frame_ref *at, uint64_t first_frame, int lost, int snap);
+
 /* The evidence decided (or must): say so, then report what was held, in order. */
 static void vq_flush(struct framer *fr, struct reasm_flow *f, uint8_t version,
 		     const struct frame_ref *at)
@@ -665,7 +672,11 @@ static void vq_flush(struct framer *fr, struct reasm_flow *f, uint8_t version,
 	}
 	while ((m = vi->head)) {
 		vi->head = m->next;
-		emit(fr, f, m->dir, m->data, m->n, &m->at, m->first_frame);
+		if (m->cut)
+			cut_record(fr, f, m->dir, m->data, m->n, m->length_known, m->captured,
+				   &m->at, m->first_frame, m->lost, m->snap);
+		else
+			emit(fr, f, m->dir, m->data, m->n, &m->at, m->first_frame);
 		free(m);
 	}
 	vi->tail = NULL;
@@ -685,7 +696,7 @@ static void vq_hold(struct framer *fr, struct reasm_flow *f, int dir, const uint
 		emit(fr, f, dir, p, n, at, first_frame);
 		return;
 	}
-	m->next = NULL;
+	memset(m, 0, sizeof *m);
 	m->at = *at;
 	m->first_frame = first_frame;
 	m->dir = dir;
@@ -733,31 +744,27 @@ static void packet(struct framer *fr, struct reasm_flow *f, int dir, const uint8
 		vq_flush(fr, f, verdict(vi, 1), at);
 }
 
-/* The packet at the head of the buffer will not be whole: report what was captured of
- * it (the prefix before the first missing byte; captured counts the bytes after holes
- * too). */
-static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
-		     const struct frame_ref *at, int lost, int snap)
+/* A cut packet's record: raw holds its captured prefix (have bytes; the fixed header
+ * whole when length_known), captured counts the bytes after holes too. */
+static void cut_record(struct framer *fr, struct reasm_flow *f, int dir, const uint8_t *raw,
+		       uint32_t have, int length_known, uint32_t captured,
+		       const struct frame_ref *at, uint64_t first_frame, int lost, int snap)
 {
 	struct fconn *c = f->user;
-	struct fdir *d = &c->d[dir];
 	struct mqtt_record rec;
-	uint32_t have = d->total && live(d) > d->total ? d->total : live(d);
 
-	if (c->vi.head)
-		vq_flush(fr, f, verdict(&c->vi, 1), at); /* keep the connection's order */
 	memset(&rec, 0, sizeof rec);
 	rec.flow = f;
 	rec.dir = dir;
 	rec.at = *at;
-	rec.first_frame = d->first_frame;
+	rec.first_frame = first_frame;
 	fill_version(c, &rec);
 	rec.incomplete = (uint8_t)(lost || !snap);
 	rec.truncated = (uint8_t)snap;
 	rec.have = have;
-	rec.captured = (uint32_t)(d->captured > have ? d->captured : have);
-	rec.raw = d->b + d->w0;
-	if (d->total) {
+	rec.captured = captured > have ? captured : have;
+	rec.raw = raw;
+	if (length_known) {
 		rec.length_known = 1;
 		/* the fields the prefix holds; "malformed" only because it is cut */
 		mqtt_parse(rec.raw, have, rec.version, &rec.msg);
@@ -780,6 +787,44 @@ static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
 		fr->st.incomplete++;
 	if (fr->sink.message)
 		fr->sink.message(fr->ctx, &rec);
+}
+
+/* The packet at the head of the buffer will not be whole: report what was captured of
+ * it (the prefix before the first missing byte). While packets of the connection wait for
+ * its version, it waits with them, in its place. */
+static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
+		     const struct frame_ref *at, int lost, int snap)
+{
+	struct fconn *c = f->user;
+	struct fdir *d = &c->d[dir];
+	uint32_t have = d->total && live(d) > d->total ? d->total : live(d);
+	const uint8_t *raw = d->b + d->w0;
+	struct vmsg *m;
+
+	if (c->vi.head && (raw[0] >> 4) != MQTT_CONNECT && (m = malloc(sizeof *m + have))) {
+		memset(m, 0, sizeof *m);
+		m->at = *at;
+		m->first_frame = d->first_frame;
+		m->dir = dir;
+		m->cut = 1;
+		m->lost = (uint8_t)lost;
+		m->snap = (uint8_t)snap;
+		m->length_known = d->total != 0;
+		m->captured = (uint32_t)d->captured;
+		m->n = have;
+		memcpy(m->data, raw, have);
+		c->vi.tail->next = m;
+		c->vi.tail = m;
+		c->vi.count++;
+		c->vi.bytes += have;
+		if (c->vi.count >= VQ_MAX || c->vi.bytes >= VQ_BYTES)
+			vq_flush(fr, f, verdict(&c->vi, 1), at);
+		return;
+	}
+	if (c->vi.head)
+		vq_flush(fr, f, verdict(&c->vi, 1), at); /* keep the connection's order */
+	cut_record(fr, f, dir, raw, have, d->total != 0, (uint32_t)d->captured, at,
+		   d->first_frame, lost, snap);
 }
 
 /* A fixed header whose remaining length runs past 4 bytes, on trusted framing: the
