@@ -179,6 +179,29 @@ void report_buf_printf(struct report_buf *b, const char *fmt, ...)
 	}
 }
 
+void report_buf_text(struct report_buf *b, const void *p, size_t n, size_t max)
+{
+	size_t k = max && max < n ? max : n, need;
+
+	if (k > (SIZE_MAX - 8) / 4)
+		return;
+	need = TEXTESC_SIZE(k);
+	if (!b->p || b->cap - b->len < need) {
+		size_t nc = b->cap ? b->cap : 1024;
+		char *np;
+		while (nc - b->len < need) {
+			if (nc > SIZE_MAX / 2)
+				return;
+			nc *= 2;
+		}
+		if (!(np = realloc(b->p, nc)))
+			return;
+		b->p = np;
+		b->cap = nc;
+	}
+	b->len += textesc(b->p + b->len, b->cap - b->len, p, n, max);
+}
+
 void report_buf_free(struct report_buf *b)
 {
 	if (!b)

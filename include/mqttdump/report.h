@@ -9,6 +9,7 @@
 #define MQTTDUMP_REPORT_H
 
 #include "mqttdump/framer.h"
+#include "mqttdump/textesc.h"
 #include "mqttdump/transport.h"
 
 #include <stdio.h>
@@ -98,6 +99,10 @@ void report_buf_puts(struct report_buf *b, const char *s);
 void report_buf_printf(struct report_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void report_buf_free(struct report_buf *b);
+/* Append the n bytes at p, from the wire, as terminal-safe text (textesc.h: controls,
+ * bidirectional controls and bytes that are not UTF-8 escaped); max as textesc's (0: all,
+ * else at most max bytes of p, then "…"). Every text output writes wire strings so. */
+void report_buf_text(struct report_buf *b, const void *p, size_t n, size_t max);
 
 /* The MQTT part of the detail tree of one message ("MQ Telemetry Transport Protocol, ...",
  * then its fields indented), appended to b. Used by -V and by the HTML diagram. */
