@@ -133,32 +133,11 @@ static const char *set(uint8_t v, uint8_t mask)
 	return v & mask ? "Set" : "Not set";
 }
 
-/* A string field as Wireshark shows it: UTF-8 as is, control bytes and bytes that are not
- * UTF-8 escaped. */
+/* A string field: UTF-8 as Wireshark shows it, with what a terminal would obey (controls,
+ * bidirectional controls, bytes that are not UTF-8) escaped (textesc.h). */
 static void put_str(struct report_buf *b, struct mqtt_view v)
 {
-	char esc[8];
-	if (mqtt_utf8_valid(v)) {
-		uint32_t start = 0;
-		for (uint32_t i = 0; i < v.len; i++) {
-			if (v.p[i] >= 0x20 && v.p[i] != 0x7f)
-				continue;
-			report_buf_put(b, (const char *)v.p + start, i - start);
-			snprintf(esc, sizeof esc, "\\x%02x", v.p[i]);
-			report_buf_puts(b, esc);
-			start = i + 1;
-		}
-		report_buf_put(b, (const char *)v.p + start, v.len - start);
-		return;
-	}
-	for (uint32_t i = 0; i < v.len; i++) {
-		if (v.p[i] >= 0x20 && v.p[i] < 0x7f) {
-			report_buf_put(b, (const char *)v.p + i, 1);
-		} else {
-			snprintf(esc, sizeof esc, "\\x%02x", v.p[i]);
-			report_buf_puts(b, esc);
-		}
-	}
+	report_buf_text(b, v.p, v.len, 0);
 }
 
 static void strfield(struct report_buf *b, int depth, const char *name, struct mqtt_view v)
