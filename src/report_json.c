@@ -175,7 +175,7 @@ static void emit(struct jrep *j, json_object *o)
 	const char *s = json_object_to_json_string_length(
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 
-	fwrite(s, 1, n, j->o.out);
+	textesc_json_write(j->o.out, s, n);
 	fputc('\n', j->o.out);
 	if (j->o.line_buffered)
 		fflush(j->o.out);

@@ -614,8 +614,12 @@ static void print_json(struct stats *st)
 	add(root, "security_notes", p);
 	add(root, "damage", json_damage(&st->dmg));
 
-	fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-					     JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), st->out);
+	{
+		size_t len;
+		const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY |
+			JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		textesc_json_write(st->out, s, len);
+	}
 	fputc('\n', st->out);
 	json_object_put(root);
 }
