@@ -201,7 +201,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		report_buf_printf(&s->trees, "Frame %" PRIu64 ", %s s, %s \xe2\x86\x92 %s (%s)\n",
 				  rec->at.frame, t, src, dst, up ? "client to broker" :
 				  "broker to client");
-		report_detail_mqtt(rec, &s->trees);
+		report_detail_mqtt(rec, s->o.show_secrets, &s->trees);
 		if (s->trees.len - start > TREE_MAX) {
 			s->trees.len = start + TREE_MAX;
 			report_buf_puts(&s->trees, "\n[\xe2\x80\xa6 cut]\n");
