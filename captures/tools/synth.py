@@ -20,7 +20,8 @@
   hostile-strings.pcap   topics, filters, client ids, user names, passwords, properties, a
                          TLS SNI and a WebSocket upgrade carrying terminal escapes (ESC [2J,
                          ESC ]0; BEL, CR LF and a forged summary line, NUL, DEL, C1, bidi
-                         controls, invalid UTF-8), and secrets (passwords, Authentication Data)
+                         controls, invalid UTF-8), and secrets (passwords, Authentication Data,
+                         also cut across segments inside them)
 Each is a whole TCP session (SYN, SYN-ACK, ACK, data acknowledged, FIN) between a client and
 a broker on port 1883, with correct IPv4 and TCP checksums. Standard library only.
 """
@@ -374,6 +375,9 @@ HOSTILE_PW = b"Hostile-Pw-\x1b[7m-91"
 HOSTILE_PW5 = b"Pw5-Secret-77\xc2\x9b"
 HOSTILE_AUTH = b"\x00AuthData-Zq9\xff\x1b[2J"
 HOSTILE_AUTH2 = b"srv-AuthData-Yx4"
+SPLIT_PW = b"Split-Pw-Secret-42"
+SPLIT_AUTH = b"Split-AuthData-88"
+SPLIT_AUTH2 = b"Tail-AuthData-K3"
 
 
 def hostile_topics():
@@ -457,6 +461,26 @@ def hostile_ws(t0):
     return x
 
 
+def secrets_split(t0):
+    """5.0: a CONNECT in two segments, cut inside its password; then a PINGREQ and the first
+    part of an AUTH in one segment, cut inside its Authentication Data, the rest in the next
+    (-x prints the first before the AUTH is whole). The capture stays under 99 frames: the
+    forged line names frame 99."""
+    x = Session(cport=40005, t0=t0)
+    c = pkt(0x10, s("MQTT") + b"\x05\xc2\x00\x3c" +
+            props(b"\x15" + s("SCRAM-SHA-1"), b"\x16" + s(SPLIT_AUTH)) +
+            s("split") + s("u") + s(SPLIT_PW))
+    x.up(c[:-8])
+    x.up(c[-8:])
+    a = pkt(0xF0, b"\x18" + props(b"\x15" + s("SCRAM-SHA-1"), b"\x16" + s(SPLIT_AUTH2)))
+    x.up(b"\xc0\x00" + a[:-6])
+    x.up(a[-6:])
+    x.down(pkt(0x20, b"\x00\x00"))
+    x.up(b"\xe0\x00")
+    x.close()
+    return x
+
+
 class Frames:
     """Sessions one after another in one capture."""
 
@@ -469,7 +493,8 @@ def hostile():
     b = hostile_v5(a.t + 0.1)
     c = hostile_tls(b.t + 0.1)
     d = hostile_ws(c.t + 0.1)
-    return Frames(a, b, c, d)
+    e = secrets_split(d.t + 0.1)
+    return Frames(a, b, c, d, e)
 
 
 MAC_C, MAC_B = b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02"
