@@ -49,6 +49,15 @@ struct detail {
 	int have_cur;
 	struct conn *cur_conn;
 	int cur_from;
+	/* -x without --show-secrets: the secret bytes of the frame and of a reassembled
+	 * message, masked in their dumps */
+	const struct cap_pkt *pkt; /* the frame, from frame_begin to frame_end */
+	uint8_t *fmask, *rmask;    /* one flag per byte */
+	size_t fmask_cap, rmask_cap;
+	int fmask_used;
+	size_t placed_end;         /* end (in the segment's payload) of the last message of
+				    * its direction placed there byte for byte; 0: none */
+	uint8_t tail_version;      /* that message's connection version */
 };
 
 static int ep_cmp(const struct endpoint *x, const struct endpoint *y)
@@ -133,32 +142,11 @@ static const char *set(uint8_t v, uint8_t mask)
 	return v & mask ? "Set" : "Not set";
 }
 
-/* A string field as Wireshark shows it: UTF-8 as is, control bytes and bytes that are not
- * UTF-8 escaped. */
+/* A string field: UTF-8 as Wireshark shows it, with what a terminal would obey (controls,
+ * bidirectional controls, bytes that are not UTF-8) escaped (textesc.h). */
 static void put_str(struct report_buf *b, struct mqtt_view v)
 {
-	char esc[8];
-	if (mqtt_utf8_valid(v)) {
-		uint32_t start = 0;
-		for (uint32_t i = 0; i < v.len; i++) {
-			if (v.p[i] >= 0x20 && v.p[i] != 0x7f)
-				continue;
-			report_buf_put(b, (const char *)v.p + start, i - start);
-			snprintf(esc, sizeof esc, "\\x%02x", v.p[i]);
-			report_buf_puts(b, esc);
-			start = i + 1;
-		}
-		report_buf_put(b, (const char *)v.p + start, v.len - start);
-		return;
-	}
-	for (uint32_t i = 0; i < v.len; i++) {
-		if (v.p[i] >= 0x20 && v.p[i] < 0x7f) {
-			report_buf_put(b, (const char *)v.p + i, 1);
-		} else {
-			snprintf(esc, sizeof esc, "\\x%02x", v.p[i]);
-			report_buf_puts(b, esc);
-		}
-	}
+	report_buf_text(b, v.p, v.len, 0);
 }
 
 static void strfield(struct report_buf *b, int depth, const char *name, struct mqtt_view v)
@@ -166,6 +154,18 @@ static void strfield(struct report_buf *b, int depth, const char *name, struct m
 	report_buf_printf(b, "%*s%s: ", depth * 4, "", name);
 	put_str(b, v);
 	report_buf_put(b, "\n", 1);
+}
+
+/* A secret (a password, Authentication Data): its line as tshark has it, the value
+ * replaced by what hides it unless --show-secrets. */
+static void secretfield(struct report_buf *b, int depth, const char *name, struct mqtt_view v,
+			int show)
+{
+	if (show)
+		strfield(b, depth, name, v);
+	else
+		report_buf_printf(b, "%*s%s: <hidden: %" PRIu32 " bytes, --show-secrets shows it>\n",
+				  depth * 4, "", name, v.len);
 }
 
 /* Bytes in hex, the first 36 of them then "…", as Wireshark shortens long byte fields. */
@@ -184,7 +184,7 @@ static void hexfield(struct report_buf *b, int depth, const char *name, struct m
 			  v.len > 36 ? "\xe2\x80\xa6" : "");
 }
 
-static void props(struct report_buf *b, const char *title, struct mqtt_view pv)
+static void props(struct report_buf *b, const char *title, struct mqtt_view pv, int show)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(pv);
 	struct mqtt_prop p;
@@ -206,7 +206,7 @@ static void props(struct report_buf *b, const char *title, struct mqtt_view pv)
 				break;
 			}
 			report_buf_printf(b, "        Length: %" PRIu32 "\n", p.str.len);
-			strfield(b, 2, "Value", p.str);
+			secretfield(b, 2, "Value", p.str, show || !report_prop_secret(p.id));
 			break;
 		case MQTT_PT_PAIR:
 			report_buf_printf(b, "        Key Length: %" PRIu32 "\n", p.str.len);
@@ -268,7 +268,7 @@ static void header_flags(struct report_buf *b, const struct mqtt_msg *m, uint8_t
 	}
 }
 
-static void connect_fields(struct report_buf *b, const struct mqtt_msg *m)
+static void connect_fields(struct report_buf *b, const struct mqtt_msg *m, int show)
 {
 	uint8_t cf = m->connect_flags;
 	char v[80];
@@ -303,12 +303,12 @@ static void connect_fields(struct report_buf *b, const struct mqtt_msg *m)
 	bitline(b, 2, cf, 0x01, "(Reserved)", set(cf, 0x01));
 	report_buf_printf(b, "    Keep Alive: %u\n", m->keepalive);
 	if (m->has_props)
-		props(b, "Properties", m->props);
+		props(b, "Properties", m->props, show);
 	report_buf_printf(b, "    Client ID Length: %" PRIu32 "\n", m->clientid.len);
 	strfield(b, 1, "Client ID", m->clientid);
 	if (m->has_will) {
 		if (m->has_will_props)
-			props(b, "Will Properties", m->will_props);
+			props(b, "Will Properties", m->will_props, show);
 		report_buf_printf(b, "    Will Topic Length: %" PRIu32 "\n", m->will_topic.len);
 		strfield(b, 1, "Will Topic", m->will_topic);
 		report_buf_printf(b, "    Will Message Length: %" PRIu32 "\n", m->will_payload.len);
@@ -320,7 +320,7 @@ static void connect_fields(struct report_buf *b, const struct mqtt_msg *m)
 	}
 	if (m->has_password) {
 		report_buf_printf(b, "    Password Length: %" PRIu32 "\n", m->password.len);
-		strfield(b, 1, "Password", m->password);
+		secretfield(b, 1, "Password", m->password, show);
 	}
 }
 
@@ -331,7 +331,7 @@ static void code_line(struct report_buf *b, const struct mqtt_msg *m, uint8_t ve
 	report_buf_printf(b, "    %s: %s (%u)\n", what, name ? name : "Unknown", code);
 }
 
-void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
+void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct report_buf *b)
 {
 	const struct mqtt_msg *m = &rec->msg;
 	uint8_t t = m->hdr.type;
@@ -367,7 +367,7 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 	}
 	switch (t) {
 	case MQTT_CONNECT:
-		connect_fields(b, m);
+		connect_fields(b, m, show_secrets);
 		break;
 	case MQTT_CONNACK:
 		if (version == MQTT_V31) {
@@ -383,7 +383,7 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 			code_line(b, m, version, version == MQTT_V5 ? "Reason Code" : "Return Code",
 				  m->code);
 		if (m->has_props)
-			props(b, "Properties", m->props);
+			props(b, "Properties", m->props, show_secrets);
 		break;
 	case MQTT_PUBLISH:
 		report_buf_printf(b, "    Topic Length: %" PRIu32 "\n",
@@ -393,7 +393,7 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 		if (m->has_msgid)
 			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
 		if (m->has_props)
-			props(b, "Properties", m->props);
+			props(b, "Properties", m->props, show_secrets);
 		if (rec->topic_from_alias) {
 			/* the topic its alias stands for: Wireshark's generated field */
 			report_buf_puts(b, "    [Topic: ");
@@ -412,12 +412,12 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 		if (m->has_code)
 			code_line(b, m, version, "Reason Code", m->code);
 		if (m->has_props)
-			props(b, "Properties", m->props);
+			props(b, "Properties", m->props, show_secrets);
 		break;
 	case MQTT_SUBSCRIBE:
 		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
 		if (m->has_props)
-			props(b, "Properties", m->props);
+			props(b, "Properties", m->props, show_secrets);
 		c = mqtt_cursor_of(m->list);
 		while (mqtt_next_sub(&c, version, &f, &o) == MQTT_OK) {
 			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
@@ -450,7 +450,7 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 	case MQTT_SUBACK: case MQTT_UNSUBACK:
 		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
 		if (m->has_props)
-			props(b, "Properties", m->props);
+			props(b, "Properties", m->props, show_secrets);
 		for (uint32_t i = 0; m->list.p && i < m->list.len; i++) {
 			uint8_t code = m->list.p[i];
 			if (t == MQTT_SUBACK && version != MQTT_V5) {
@@ -467,7 +467,7 @@ void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b)
 	case MQTT_UNSUBSCRIBE:
 		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
 		if (m->has_props)
-			props(b, "Properties", m->props);
+			props(b, "Properties", m->props, show_secrets);
 		c = mqtt_cursor_of(m->list);
 		while (mqtt_next_filter(&c, &f) == MQTT_OK) {
 			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
@@ -497,6 +497,8 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	s->body.len = 0;
 	s->hex.len = 0;
 	s->nitems = 0;
+	s->pkt = pkt;
+	s->placed_end = 0;
 	/* the segment's place in its stream, before the messages it completes are reported */
 	s->have_cur = decode_packet(pkt, &s->cur) == DECODE_OK;
 	s->cur_conn = NULL;
@@ -625,14 +627,183 @@ static void reassembled_line(struct detail *s, const struct mqtt_record *rec,
 	report_buf_puts(&s->body, "]\n");
 }
 
+/* ---- secrets in -x ------------------------------------------------------------------ */
+
+#define SPANS 16
+
+/* n mask flags, cleared, in a buffer reused from call to call; NULL when memory runs out
+ * (the caller then hides every byte). */
+static uint8_t *mask_buf(uint8_t **m, size_t *cap, size_t n)
+{
+	if (n > *cap) {
+		uint8_t *nm = realloc(*m, n);
+		if (!nm)
+			return NULL;
+		*m = nm;
+		*cap = n;
+	}
+	memset(*m, 0, n);
+	return *m;
+}
+
+/* The secret spans of rec into *sp (the local array sp0, or an allocated one when there
+ * are more: free it if it is not sp0). Returns how many; SIZE_MAX when they could not all
+ * be held (then hide the whole message). */
+static size_t secrets_of(const struct mqtt_record *rec, struct report_span *sp0,
+			 struct report_span **sp)
+{
+	size_t n = report_secret_spans(rec, sp0, SPANS);
+
+	*sp = sp0;
+	if (n > SPANS) {
+		if (!(*sp = malloc(n * sizeof **sp)))
+			return SIZE_MAX;
+		report_secret_spans(rec, *sp, n);
+	}
+	return n;
+}
+
+/* Where the message's bytes lie in the frame's TCP payload: its bytes [*mfrom, *mfrom +
+ * *len) are the payload's from *pfrom. Tried in turn: the framer's view into the segment
+ * itself, then the message's stream offset (start, when offsets_ok) against the
+ * segment's, checked byte for byte. Returns 0 when placed, -1 when not (bytes decrypted
+ * from TLS, unmasked from WebSocket frames, or gathered from several segments with the
+ * offsets lost). Linear in the message's bytes in the segment. */
+static int place(struct detail *s, const struct mqtt_record *rec, uint64_t start, int offsets_ok,
+		 size_t *mfrom, size_t *pfrom, size_t *len)
+{
+	const struct tcp_seg *seg = &s->cur;
+	const uint8_t *pay = seg->payload;
+	size_t pn = seg->paylen;
+
+	if (!s->have_cur || !s->cur_conn || !pay || !pn || !rec->have)
+		return -1;
+	if (rec->raw >= pay && rec->raw < pay + pn && rec->have <= (size_t)(pay + pn - rec->raw)) {
+		*mfrom = 0;
+		*pfrom = (size_t)(rec->raw - pay);
+		*len = rec->have;
+		return 0;
+	}
+	if (offsets_ok) {
+		/* the segment's first byte is at stream offset (relative sequence number - 1) */
+		const struct side *sd = &s->cur_conn->side[s->cur_from];
+		uint64_t ss = (uint64_t)(uint32_t)(seg->seq - sd->base - 1);
+		uint64_t lo = start > ss ? start : ss;
+		uint64_t hi = start + rec->have < ss + pn ? start + rec->have : ss + pn;
+		if (lo < hi && !memcmp(pay + (lo - ss), rec->raw + (lo - start), hi - lo)) {
+			*mfrom = (size_t)(lo - start);
+			*pfrom = (size_t)(lo - ss);
+			*len = (size_t)(hi - lo);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Mark payload bytes [from, from + n) of the frame as secret. */
+static void mask_payload(struct detail *s, size_t from, size_t n)
+{
+	size_t base = (size_t)(s->cur.payload - s->pkt->data);
+
+	if (!s->fmask_used) {
+		if (!mask_buf(&s->fmask, &s->fmask_cap, s->pkt->caplen)) {
+			s->fmask_cap = 0; /* no memory: the dump is left out (frame_end) */
+			s->fmask_used = -1;
+			return;
+		}
+		s->fmask_used = 1;
+	}
+	if (s->fmask_used < 0)
+		return;
+	if (from > s->cur.paylen)
+		return;
+	if (n > s->cur.paylen - from)
+		n = s->cur.paylen - from;
+	memset(s->fmask + base + from, 1, n);
+}
+
+/* A message in this frame: mask its secrets in the frame's dump and in its own (when it
+ * was reassembled: written to s->hex). */
+static void mask_message(struct detail *s, const struct mqtt_record *rec, const struct side *sd,
+			 uint64_t start, int offsets_ok)
+{
+	struct report_span sp0[SPANS], *sp;
+	size_t n = secrets_of(rec, sp0, &sp), mfrom = 0, pfrom = 0, len = 0;
+	int placed = place(s, rec, start, offsets_ok, &mfrom, &pfrom, &len) == 0;
+
+	if (placed && s->have_cur && sd == &s->cur_conn->side[s->cur_from] &&
+	    pfrom + len > s->placed_end) {
+		s->placed_end = pfrom + len;
+		s->tail_version = rec->version;
+	}
+	if (n == 0)
+		return;
+	if (rec->flow->in_tls) {
+		/* the frame holds the message encrypted: nothing of it to hide there */
+	} else if (placed && n != SIZE_MAX) {
+		for (size_t i = 0; i < n; i++) {
+			size_t a = sp[i].off, b = a + sp[i].len;
+			if (a < mfrom)
+				a = mfrom;
+			if (b > mfrom + len)
+				b = mfrom + len;
+			if (a < b)
+				mask_payload(s, pfrom + (a - mfrom), b - a);
+		}
+	} else if (rec->at.frame == s->pkt->frame && s->have_cur) {
+		/* its bytes cannot be placed in the segment that ends it: hide them all */
+		mask_payload(s, 0, s->cur.paylen);
+	}
+	if (sp != sp0 && n != SIZE_MAX)
+		free(sp);
+	(void)sd;
+}
+
+/* The end of the frame's segment after its last placed message: the start of one that
+ * ends in a later frame. A CONNECT or AUTH there has its secrets (as far as its bytes
+ * here go) masked now: this dump is printed before the message is whole. */
+static void mask_tail(struct detail *s)
+{
+	struct mqtt_record tail;
+	struct report_span sp0[SPANS], *sp;
+	size_t n;
+
+	if (!s->placed_end || !s->have_cur || s->placed_end >= s->cur.paylen)
+		return;
+	memset(&tail, 0, sizeof tail);
+	tail.raw = s->cur.payload + s->placed_end;
+	tail.have = (uint32_t)(s->cur.paylen - s->placed_end);
+	tail.version = s->tail_version;
+	if ((n = secrets_of(&tail, sp0, &sp)) == SIZE_MAX) {
+		mask_payload(s, s->placed_end, tail.have);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		mask_payload(s, s->placed_end + sp[i].off, sp[i].len);
+	if (sp != sp0)
+		free(sp);
+}
+
+/* A dump of n bytes with their mask (or NULL), then how many were masked. */
+static void dump(struct report_buf *b, const uint8_t *p, size_t n, const uint8_t *mask)
+{
+	size_t k = report_hexdump_masked(p, n, mask, b);
+	if (k)
+		report_buf_printf(b, "[%zu secret bytes masked (password, Authentication Data): "
+				  "--show-secrets shows them]\n", k);
+}
+
 static void message(void *ctx, const struct mqtt_record *rec)
 {
 	struct detail *s = ctx;
 	struct side *sd = side_of(s, rec->flow, rec->dir);
 	uint32_t total = rec->length_known ? rec->msg.hdr.hdrlen + rec->msg.hdr.remlen : rec->have;
 	uint64_t start = sd ? sd->next_off : 0;
+	int offsets_ok = sd && !sd->offsets_lost;
 
 	s->nitems++;
+	if (s->d.hex && !s->o.show_secrets)
+		mask_message(s, rec, sd, start, offsets_ok);
 	if (sd) {
 		if (rec->length_known && !rec->incomplete)
 			sd->next_off += total;
@@ -642,11 +813,27 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	if (rec->first_frame != rec->at.frame) {
 		reassembled_line(s, rec, sd, start, total);
 		if (s->d.hex) {
+			const uint8_t *m = NULL;
 			report_buf_printf(&s->hex, "Reassembled TCP (%" PRIu32 " bytes):\n", rec->have);
-			report_hexdump(rec->raw, rec->have, &s->hex);
+			if (!s->o.show_secrets) {
+				struct report_span sp0[SPANS], *sp;
+				size_t n = secrets_of(rec, sp0, &sp);
+				if (n && (m = mask_buf(&s->rmask, &s->rmask_cap, rec->have))) {
+					for (size_t i = 0; i < n && n != SIZE_MAX; i++)
+						memset(s->rmask + sp[i].off, 1, sp[i].len);
+					if (n == SIZE_MAX)
+						memset(s->rmask, 1, rec->have);
+				}
+				if (sp != sp0 && n != SIZE_MAX)
+					free(sp);
+				if (n && !m)
+					goto hidden; /* no memory for the mask: no dump */
+			}
+			dump(&s->hex, rec->raw, rec->have, m);
 		}
+	hidden:;
 	}
-	report_detail_mqtt(rec, &s->body);
+	report_detail_mqtt(rec, s->o.show_secrets, &s->body);
 }
 
 static void event(void *ctx, const struct framer_event *ev)
@@ -720,7 +907,13 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 			l->len = 0;
 			if (s->hex.len)
 				report_buf_printf(l, "Frame (%" PRIu32 " bytes):\n", pkt->caplen);
-			report_hexdump(pkt->data, pkt->caplen, l);
+			if (!s->o.show_secrets)
+				mask_tail(s);
+			if (s->fmask_used >= 0)
+				dump(l, pkt->data, pkt->caplen, s->fmask_used ? s->fmask : NULL);
+			else
+				report_buf_puts(l, "[the frame's dump is left out: no memory to mask "
+						"its secrets]\n");
 			if (s->hex.len)
 				report_buf_put(l, s->hex.p, s->hex.len);
 			if (s->d.tree)
@@ -735,6 +928,8 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 	s->nitems = 0;
 	s->body.len = 0;
 	s->hex.len = 0;
+	s->fmask_used = 0;
+	s->placed_end = 0;
 }
 
 static void finish(void *ctx)
@@ -764,6 +959,8 @@ static void dfree(void *ctx)
 	report_buf_free(&s->body);
 	report_buf_free(&s->hex);
 	report_buf_free(&s->line);
+	free(s->fmask);
+	free(s->rmask);
 	free(s->conns);
 	free(s);
 }

@@ -89,58 +89,11 @@ static int column(struct diagram *s, const struct reasm_flow *f, int broker)
 	return (int)s->ncols++;
 }
 
-/* Printable text of a view, for labels (control bytes as '.', long ones shortened). */
+/* Text of a view for labels: what a terminal would obey escaped (textesc.h), so that the
+ * text, SVG and HTML diagrams all show it the same; at most max bytes of it, then "…". */
 static void short_text(struct mqtt_view v, char *out, size_t cap, size_t max)
 {
-	size_t o = 0, n = v.len < max ? v.len : max;
-	int utf8 = mqtt_utf8_valid(v);
-
-	if (utf8)
-		while (n < v.len && n > 0 && (v.p[n] & 0xc0) == 0x80)
-			n--;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		uint8_t ch = v.p[i];
-		out[o++] = ch < 0x20 || ch == 0x7f || (!utf8 && ch >= 0x80) ? '.' : (char)ch;
-	}
-	if (n < v.len && o + 4 < cap) {
-		memcpy(out + o, "\xe2\x80\xa6", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
-/* Make s (NUL-terminated, in a buffer of cap bytes) valid UTF-8 without control bytes, for
- * XML and terminals: a byte that starts no valid sequence becomes U+FFFD (as Wireshark
- * shows it), a control byte '.'. Cut at cap if the replacements make it longer. */
-static void scrub_utf8(char *s, size_t cap)
-{
-	char tmp[3 * 160];
-	size_t o = 0, n = strlen(s);
-
-	for (size_t i = 0; i < n && o + 4 < sizeof tmp;) {
-		uint8_t c = (uint8_t)s[i];
-		size_t k = mqtt_utf8_seq((const uint8_t *)s + i, n - i);
-		if (c < 0x80) {
-			tmp[o++] = c < 0x20 || c == 0x7f ? '.' : (char)c;
-			i++;
-		} else if (k && !(k == 3 && c == 0xef && (uint8_t)s[i + 1] == 0xbf &&
-			     (uint8_t)s[i + 2] >= 0xbe)) { /* U+FFFE, U+FFFF: not XML */
-			memcpy(tmp + o, s + i, k);
-			o += k;
-			i += k;
-		} else {
-			memcpy(tmp + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	if (o >= cap) {
-		o = cap - 1;
-		while (o > 0 && ((uint8_t)tmp[o] & 0xc0) == 0x80)
-			o--;
-	}
-	memcpy(s, tmp, o);
-	s[o] = '\0';
+	textesc(out, cap, v.p, v.len, max);
 }
 
 /* The fields worth showing beside the label. */
@@ -217,13 +170,12 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	a->type = rec->msg.hdr.type;
 	a->from = (uint8_t)(rec->dir == REASM_TO_BROKER ? c : b);
 	a->to = (uint8_t)(rec->dir == REASM_TO_BROKER ? b : c);
-	if (mqtt_info(&rec->msg, a->label, sizeof a->label) >= sizeof a->label) {
-		size_t e = sizeof a->label - 4;
-		while (e > 0 && ((uint8_t)a->label[e] & 0xc0) == 0x80)
-			e--; /* not inside a character */
-		memcpy(a->label + e, "\xe2\x80\xa6", 4);
+	{
+		/* the summary's Info, escaped; cut to the label with "…" */
+		char info[512];
+		size_t n = mqtt_info(&rec->msg, info, sizeof info);
+		textesc(a->label, sizeof a->label, info, n < sizeof info ? n : sizeof info - 1, 0);
 	}
-	scrub_utf8(a->label, sizeof a->label);
 	key_fields(rec, a->key, sizeof a->key);
 	{
 		const struct mqtt_msg *m = &rec->msg;
@@ -247,7 +199,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		report_buf_printf(&s->trees, "Frame %" PRIu64 ", %s s, %s \xe2\x86\x92 %s (%s)\n",
 				  rec->at.frame, t, src, dst, up ? "client to broker" :
 				  "broker to client");
-		report_detail_mqtt(rec, &s->trees);
+		report_detail_mqtt(rec, s->o.show_secrets, &s->trees);
 		if (s->trees.len - start > TREE_MAX) {
 			s->trees.len = start + TREE_MAX;
 			report_buf_puts(&s->trees, "\n[\xe2\x80\xa6 cut]\n");
@@ -329,8 +281,11 @@ static void text_out(struct diagram *s)
 		for (unsigned i = 0; i < s->ncols; i++) {
 			const char *t = row ? s->cols[i].where : s->cols[i].name;
 			size_t n = strlen(t), x = TMARGIN + pos[i] * TW + TW / 2;
-			if (n > TW - 1)
+			if (n > TW - 1) {
 				n = TW - 1;
+				while (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80)
+					n--; /* not inside a character */
+			}
 			memcpy(line + (x > n / 2 ? x - n / 2 : 0), t, n);
 		}
 		while (lw > 0 && line[lw - 1] == ' ')

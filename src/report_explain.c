@@ -100,27 +100,11 @@ static struct cstate *state_of(struct explain *s, const struct reasm_flow *f)
 	return c;
 }
 
-/* A view as text for a sentence: printable UTF-8 kept, control bytes replaced, long ones
- * shortened with "…". */
+/* A view as text for a sentence: printable UTF-8 kept, what a terminal would obey
+ * escaped (textesc.h), long ones shortened to max bytes with "…". */
 static void view_text(struct mqtt_view v, char *out, size_t cap, size_t max)
 {
-	size_t o = 0, n = v.len < max ? v.len : max;
-
-	if (!mqtt_utf8_valid(v)) {
-		for (size_t i = 0; i < n && o + 1 < cap; i++)
-			out[o++] = v.p[i] >= 0x20 && v.p[i] < 0x7f ? (char)v.p[i] : '.';
-	} else {
-		/* do not cut inside a character */
-		while (n < v.len && n > 0 && (v.p[n] & 0xc0) == 0x80)
-			n--;
-		for (size_t i = 0; i < n && o + 1 < cap; i++)
-			out[o++] = v.p[i] < 0x20 || v.p[i] == 0x7f ? ' ' : (char)v.p[i];
-	}
-	if (n < v.len && o + 4 < cap) {
-		memcpy(out + o, "\xe2\x80\xa6", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	textesc(out, cap, v.p, v.len, max);
 }
 
 /* The payload as a sentence shows it: quoted text, "N bytes of binary data", or empty. */

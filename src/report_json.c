@@ -120,6 +120,22 @@ static void add_payload(struct jrep *j, json_object *o, const char *tkey, const 
 		add_bool(o, cutkey, 1);
 }
 
+/* Unless --show-secrets: Authentication Data (hex) gives way to its length in bytes,
+ * "authentication_data_len" (docs/json.md). */
+static void hide_secret_props(json_object *o)
+{
+	json_object *v;
+	const char *key = mqtt_prop_key(0x16);
+	char lkey[64];
+
+	if (!key || !json_object_object_get_ex(o, key, &v))
+		return;
+	snprintf(lkey, sizeof lkey, "%s_len", key);
+	/* a repeated one (a protocol error) kept the last value, as every single property */
+	json_object_object_add(o, lkey, json_object_new_int64(json_object_get_string_len(v) / 2));
+	json_object_object_del(o, key);
+}
+
 static json_object *props_obj(struct jrep *j, struct mqtt_view pv)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(pv);
@@ -157,6 +173,8 @@ static json_object *props_obj(struct jrep *j, struct mqtt_view pv)
 			json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
 		}
 	}
+	if (!j->o.show_secrets)
+		hide_secret_props(o);
 	return o;
 }
 
@@ -175,7 +193,7 @@ static void emit(struct jrep *j, json_object *o)
 	const char *s = json_object_to_json_string_length(
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 
-	fwrite(s, 1, n, j->o.out);
+	textesc_json_write(j->o.out, s, n);
 	fputc('\n', j->o.out);
 	if (j->o.line_buffered)
 		fflush(j->o.out);

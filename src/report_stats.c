@@ -329,30 +329,26 @@ static struct topic **top(struct stats *st, int by_bytes, size_t *n)
 	return v;
 }
 
-/* A topic as text: valid UTF-8 as it is, other bytes (and control characters) as \xHH
- * (text) or U+FFFD (json); NUL-terminated in out, which has room for 4 * len + 1.
- * Returns its length. */
+/* A topic as text, NUL-terminated in out, which has room for TEXTESC_SIZE(len) bytes.
+ * Text: escaped for the terminal (textesc.h). JSON: valid UTF-8 as it is, a byte that is
+ * not UTF-8 as U+FFFD, control characters left to json-c (which escapes them) and to
+ * textesc_json_write (DEL, C1, bidirectional controls). Returns its length. */
 static size_t clean_topic(const struct topic *t, int json, char *out)
 {
 	const uint8_t *p = (const uint8_t *)t->name;
 	size_t o = 0;
 
+	if (!json)
+		return textesc(out, TEXTESC_SIZE(t->len), p, t->len, 0);
 	for (uint32_t i = 0; i < t->len;) {
-		uint8_t c = p[i];
-		size_t k;
-		if (c >= 0x20 && c != 0x7f && (k = mqtt_utf8_seq(p + i, t->len - i))) {
+		size_t k = mqtt_utf8_seq(p + i, t->len - i);
+		if (k) {
 			memcpy(out + o, p + i, k);
 			o += k;
 			i += (uint32_t)k;
-		} else if (json && c >= 0x80) {
+		} else {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
-			i++;
-		} else if (json) {
-			out[o++] = (char)c; /* json-c escapes control characters */
-			i++;
-		} else {
-			o += (size_t)sprintf(out + o, "\\x%02x", c);
 			i++;
 		}
 	}
@@ -400,7 +396,7 @@ static void print_text(struct stats *st)
 			by ? "payload bytes" : "messages");
 		v = top(st, by, &n);
 		for (size_t i = 0; v && i < n; i++) {
-			char *c = malloc((size_t)v[i]->len * 4 + 1);
+			char *c = malloc(TEXTESC_SIZE(v[i]->len));
 			if (!c)
 				break;
 			clean_topic(v[i], 0, c);
@@ -540,7 +536,7 @@ static void print_json(struct stats *st)
 		json_object *a = json_object_new_array();
 		v = top(st, by, &n);
 		for (size_t i = 0; v && i < n; i++) {
-			char *c = malloc((size_t)v[i]->len * 4 + 1);
+			char *c = malloc(TEXTESC_SIZE(v[i]->len));
 			if (!c)
 				break;
 			size_t cn = clean_topic(v[i], 1, c);
@@ -618,8 +614,12 @@ static void print_json(struct stats *st)
 	add(root, "security_notes", p);
 	add(root, "damage", json_damage(&st->dmg));
 
-	fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-					     JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), st->out);
+	{
+		size_t len;
+		const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY |
+			JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		textesc_json_write(st->out, s, len);
+	}
 	fputc('\n', st->out);
 	json_object_put(root);
 }

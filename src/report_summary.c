@@ -31,6 +31,7 @@ struct summary {
 	struct frame_ref tat;
 	const char *tproto;
 	char tsrc[64], tdst[64];
+	struct report_buf esc; /* the text of a line, escaped (textesc.h), reused */
 };
 
 /* Append to a growing string (reused from frame to frame: no allocation once warm). */
@@ -85,8 +86,17 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 }
 
 /* tshark's Info column holds at most 4095 bytes (COL_MAX_INFO_LEN less the NUL); a cut
- * does not split a UTF-8 character. */
+ * does not split a UTF-8 character. The cut is made on the text as read, before escaping. */
 #define INFO_MAX 4095
+
+/* Write n bytes of text that holds wire strings (topics, filters, names) escaped: no
+ * control byte reaches the terminal, nor starts a line of its own. */
+static void put_text(struct summary *s, const char *p, size_t n)
+{
+	s->esc.len = 0;
+	report_buf_text(&s->esc, p, n, 0);
+	fwrite(s->esc.p ? s->esc.p : "", 1, s->esc.len, s->o.out);
+}
 
 /* Append s right-aligned (right = 1) or left-aligned in width columns. */
 static char *col(char *o, const char *s, size_t width, int right)
@@ -146,7 +156,7 @@ static void print_line(struct summary *s)
 	o += report_u64(o, s->at.len);
 	*o++ = ' ';
 	fwrite(head, 1, (size_t)(o - head), s->o.out);
-	fwrite(s->info ? s->info : "", 1, s->info ? s->len : 0, s->o.out);
+	put_text(s, s->info ? s->info : "", s->info ? s->len : 0);
 	fputc('\n', s->o.out);
 	s->media = NULL;
 	if (s->nwarn)
@@ -167,7 +177,9 @@ static void note(struct summary *s, const struct frame_ref *at, const char *src,
 	char head[256], *o = columns(s, head, at, src, dst);
 
 	fwrite(head, 1, (size_t)(o - head), s->o.out);
-	fprintf(s->o.out, "NOTE %s\n", text);
+	fputs("NOTE ", s->o.out);
+	put_text(s, text, strlen(text));
+	fputc('\n', s->o.out);
 	if (s->o.line_buffered)
 		fflush(s->o.out);
 }
@@ -294,8 +306,11 @@ static void print_transport(struct summary *s)
 	char head[256], *o;
 
 	if (s->tlen > INFO_MAX) {
-		s->tinfo[INFO_MAX] = '\0';
-		s->tlen = INFO_MAX;
+		size_t n = INFO_MAX;
+		while (n > 0 && ((unsigned char)s->tinfo[n] & 0xc0) == 0x80)
+			n--;
+		s->tinfo[n] = '\0';
+		s->tlen = n;
 	}
 	o = columns(s, head, &s->tat, s->tsrc, s->tdst);
 	o = col(o, s->tproto, 0, 0);
@@ -303,7 +318,7 @@ static void print_transport(struct summary *s)
 	o += report_u64(o, s->tat.len);
 	*o++ = ' ';
 	fwrite(head, 1, (size_t)(o - head), s->o.out);
-	fwrite(s->tinfo, 1, s->tlen, s->o.out);
+	put_text(s, s->tinfo, s->tlen);
 	fputc('\n', s->o.out);
 	if (s->o.line_buffered)
 		fflush(s->o.out);
@@ -386,6 +401,7 @@ static void sfree(void *ctx)
 	free(s->info);
 	free(s->warn);
 	free(s->tinfo);
+	report_buf_free(&s->esc);
 	free(s);
 }
 

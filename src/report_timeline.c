@@ -172,15 +172,15 @@ static void b_kbool_q(struct buf *b, const char *kq, size_t kn, int v)
 }
 
 /* A JSON string from bytes that should be UTF-8: bad bytes become U+FFFD, control
- * characters are escaped. */
-/* 1 for the bytes a JSON string holds as they are: ASCII from 0x20, but '"' and '\\' */
+ * characters (C0, DEL, C1) and what else a terminal obeys (textesc_hidden) are escaped. */
+/* 1 for the bytes a JSON string holds as they are: ASCII from 0x20, but '"', '\\', DEL */
 static const uint8_t json_plain[256] = {
 	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x22 '"' */
 	[0x30] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	[0x40] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* 0x5c '\\' */
 	[0x60] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,     /* 0x7f DEL */
 };
 
 static void b_jstr(struct buf *b, const uint8_t *p, size_t n)
@@ -207,8 +207,14 @@ static void b_jstr(struct buf *b, const uint8_t *p, size_t n)
 			}
 			i++;
 		} else {
-			size_t k = mqtt_utf8_seq(p + i, n - i);
-			if (k) {
+			uint32_t cp;
+			size_t k = textesc_utf8(p + i, n - i, &cp);
+			if (k && textesc_hidden(cp)) {
+				char e[6] = { '\\', 'u', hx[cp >> 12 & 15], hx[cp >> 8 & 15],
+					      hx[cp >> 4 & 15], hx[cp & 15] };
+				b_put(b, e, 6);
+				i += k;
+			} else if (k) {
 				b_put(b, (const char *)p + i, k);
 				i += k;
 			} else {

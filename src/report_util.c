@@ -179,6 +179,29 @@ void report_buf_printf(struct report_buf *b, const char *fmt, ...)
 	}
 }
 
+void report_buf_text(struct report_buf *b, const void *p, size_t n, size_t max)
+{
+	size_t k = max && max < n ? max : n, need;
+
+	if (k > (SIZE_MAX - 8) / 4)
+		return;
+	need = TEXTESC_SIZE(k);
+	if (!b->p || b->cap - b->len < need) {
+		size_t nc = b->cap ? b->cap : 1024;
+		char *np;
+		while (nc - b->len < need) {
+			if (nc > SIZE_MAX / 2)
+				return;
+			nc *= 2;
+		}
+		if (!(np = realloc(b->p, nc)))
+			return;
+		b->p = np;
+		b->cap = nc;
+	}
+	b->len += textesc(b->p + b->len, b->cap - b->len, p, n, max);
+}
+
 void report_buf_free(struct report_buf *b)
 {
 	if (!b)
@@ -190,9 +213,16 @@ void report_buf_free(struct report_buf *b)
 
 void report_hexdump(const uint8_t *p, size_t n, struct report_buf *b)
 {
+	report_hexdump_masked(p, n, NULL, b);
+}
+
+size_t report_hexdump_masked(const uint8_t *p, size_t n, const uint8_t *mask,
+			     struct report_buf *b)
+{
 	static const char hx[] = "0123456789abcdef";
 	char line[96];
 	int w = 4;
+	size_t masked = 0;
 
 	/* offsets as wide as the largest needs, like tshark's */
 	while (w < 8 && n > 0 && ((n - 1) >> (4 * w)))
@@ -207,16 +237,176 @@ void report_hexdump(const uint8_t *p, size_t n, struct report_buf *b)
 		o += 2;
 		for (size_t i = 0; i < k; i++) {
 			size_t at = o + i * 3;
+			if (mask && mask[off + i]) {
+				line[at] = line[at + 1] = '*';
+				continue;
+			}
 			line[at] = hx[p[off + i] >> 4];
 			line[at + 1] = hx[p[off + i] & 15];
 		}
 		o += 16 * 3 + 2;
 		for (size_t i = 0; i < k; i++) {
 			uint8_t c = p[off + i];
+			if (mask && mask[off + i]) {
+				line[o + i] = '*';
+				masked++;
+				continue;
+			}
+			/* the ASCII column: 0x20-0x7e as they are, '.' for any other byte */
 			line[o + i] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
 		}
 		o += k;
 		line[o++] = '\n';
 		report_buf_put(b, line, o);
 	}
+	return masked;
+}
+
+/* ---- secrets ------------------------------------------------------------------------ */
+
+int report_prop_secret(uint8_t id)
+{
+	/* MQTT 5.0 3.1.2.11.10: Authentication Data, in CONNECT, CONNACK and AUTH */
+	return id == 0x16;
+}
+
+struct spans {
+	struct report_span *out;
+	size_t max, n;
+	const uint8_t *base;
+	uint32_t have;
+};
+
+/* A secret of len bytes at p (cut to what rec->raw holds). */
+static void span_add(struct spans *s, const uint8_t *p, size_t len)
+{
+	size_t off;
+
+	if (!p || p < s->base || p >= s->base + s->have)
+		return;
+	off = (size_t)(p - s->base);
+	if (len > s->have - off)
+		len = s->have - off;
+	if (len == 0)
+		return;
+	if (s->n < s->max) {
+		s->out[s->n].off = (uint32_t)off;
+		s->out[s->n].len = (uint32_t)len;
+	}
+	s->n++;
+}
+
+/* The Authentication Data of the properties at c (to c.end); one cut short, or whose
+ * length runs past the block, to the block's end. One pass over the block. */
+static void props_spans(struct spans *s, struct mqtt_cursor c)
+{
+	struct mqtt_prop p;
+
+	while (c.p && c.p < c.end) {
+		const uint8_t *at = c.p;
+		if (mqtt_next_prop(&c, &p) != MQTT_OK) {
+			/* every identifier is one byte; a binary value's 2-byte length follows,
+			 * then the value, cut short or claiming more than the block holds */
+			if (report_prop_secret(*at)) {
+				const uint8_t *v = c.end - at >= 3 ? at + 3 : at + 1;
+				span_add(s, v, (size_t)(c.end - v));
+			}
+			return;
+		}
+		if (report_prop_secret(p.id))
+			span_add(s, p.str.p, p.str.len);
+	}
+}
+
+/* A property block (its length, then the properties) at c: its secrets; c moves past it.
+ * Returns -1 when the block does not read whole (c is then at the end or where it
+ * stopped). */
+static int block_spans(struct spans *s, struct mqtt_cursor *c)
+{
+	struct mqtt_cursor b;
+	uint32_t len;
+	size_t left;
+
+	if (mqtt_get_varint(c, &len) != MQTT_OK)
+		return -1;
+	left = (size_t)(c->end - c->p);
+	b.p = c->p;
+	b.end = len > left ? c->end : c->p + len;
+	props_spans(s, b);
+	if (len > left) {
+		c->p = c->end;
+		return -1;
+	}
+	c->p += len;
+	return 0;
+}
+
+/* A CONNECT's body at c [MQTT-3.1.2, 3.1.3]: protocol name, level, flags, keep alive,
+ * (5.0) properties, client id, will (5.0 properties, topic, message), user name,
+ * password. */
+static void connect_spans(struct spans *s, struct mqtt_cursor c)
+{
+	struct mqtt_view v;
+	uint8_t level, flags = 0x40; /* not read yet: a password may follow */
+	uint16_t ka, n;
+
+	if (mqtt_get_bytes(&c, &v) != MQTT_OK || mqtt_get_u8(&c, &level) != MQTT_OK ||
+	    mqtt_get_u8(&c, &flags) != MQTT_OK || mqtt_get_u16(&c, &ka) != MQTT_OK)
+		goto rest;
+	if (level == MQTT_V5 && block_spans(s, &c))
+		goto rest;
+	if (mqtt_get_bytes(&c, &v) != MQTT_OK)
+		goto rest;
+	if (flags & 0x04) {
+		if (level == MQTT_V5 && block_spans(s, &c))
+			goto rest;
+		if (mqtt_get_bytes(&c, &v) != MQTT_OK || mqtt_get_bytes(&c, &v) != MQTT_OK)
+			goto rest;
+	}
+	if ((flags & 0x80) && mqtt_get_bytes(&c, &v) != MQTT_OK)
+		goto rest;
+	if (!(flags & 0x40))
+		return;
+	if (mqtt_get_u16(&c, &n) != MQTT_OK)
+		goto rest;
+	span_add(s, c.p, n < (size_t)(c.end - c.p) ? n : (size_t)(c.end - c.p));
+	return;
+rest:
+	/* where the password is cannot be told: the rest may hold it */
+	if (flags & 0x40)
+		span_add(s, c.p, (size_t)(c.end - c.p));
+}
+
+size_t report_secret_spans(const struct mqtt_record *rec, struct report_span *out, size_t max)
+{
+	struct spans s = { out, max, 0, rec->raw, rec->have };
+	struct mqtt_fixhdr h;
+	struct mqtt_cursor c;
+	uint8_t type;
+
+	if (!rec->raw || rec->have < 2 || mqtt_fixed_header(rec->raw, rec->have, &h) != MQTT_OK)
+		return 0;
+	type = h.type;
+	c.p = rec->raw + h.hdrlen;
+	c.end = h.remlen < rec->have - h.hdrlen ? c.p + h.remlen : rec->raw + rec->have;
+	switch (type) {
+	case MQTT_CONNECT:
+		connect_spans(&s, c);
+		break;
+	case MQTT_CONNACK: /* flags, code, (5.0) properties */
+	case MQTT_AUTH:    /* (5.0) code, properties */
+		if (rec->version != MQTT_V5 && type == MQTT_CONNACK)
+			break;
+		if ((size_t)(c.end - c.p) > (type == MQTT_CONNACK ? 2u : 1u)) {
+			c.p += type == MQTT_CONNACK ? 2 : 1;
+			block_spans(&s, &c);
+		}
+		break;
+	default:
+		/* where nothing may carry a secret: a property block the parser read */
+		if (rec->msg.has_props)
+			props_spans(&s, mqtt_cursor_of(rec->msg.props));
+		break;
+	}
+	return s.n;
 }

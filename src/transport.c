@@ -13,6 +13,7 @@
  */
 #include "mqttdump/transport.h"
 #include "mqttdump/ports.h"
+#include "mqttdump/textesc.h"
 #include "mqttdump/tlscrypto.h"
 #include "mqttdump/ws.h"
 
@@ -499,12 +500,8 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 		memcpy(c->s->client_random, ch.random, 32);
 		o = catf(t->info, sizeof t->info, o, " (%s%s", "", "");
 		if (ch.sni) {
-			size_t k = ch.sni_len < sizeof c->s->sni - 1 ? ch.sni_len : sizeof c->s->sni - 1;
-			memcpy(c->s->sni, ch.sni, k);
-			c->s->sni[k] = '\0';
-			for (size_t i = 0; i < k; i++)
-				if ((unsigned char)c->s->sni[i] < 0x20 || (unsigned char)c->s->sni[i] > 0x7e)
-					c->s->sni[i] = '?'; /* a name we print, not a byte string */
+			/* a name we print, not a byte string: escaped for the terminal (textesc.h) */
+			textesc(c->s->sni, sizeof c->s->sni, ch.sni, ch.sni_len, 0);
 			o = catf(t->info, sizeof t->info, o, "SNI=%s, %s", c->s->sni, "");
 		}
 		/* the versions it offers: supported_versions, else its legacy_version */
@@ -562,8 +559,13 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 			if (dir == REASM_TO_BROKER)
 				c->s->client_cert_empty = 1;
 		} else {
-			o = catf(t->info, sizeof t->info, o, " (%s; issuer %s", certs[0].subject,
-				 certs[0].issuer);
+			/* the names as OpenSSL prints them (RFC 2253, UTF-8): escaped for the
+			 * terminal, bidirectional controls and C1 included (textesc.h) */
+			char subj[TEXTESC_SIZE(sizeof certs[0].subject)];
+			char iss[TEXTESC_SIZE(sizeof certs[0].issuer)];
+			textesc(subj, sizeof subj, certs[0].subject, strlen(certs[0].subject), 0);
+			textesc(iss, sizeof iss, certs[0].issuer, strlen(certs[0].issuer), 0);
+			o = catf(t->info, sizeof t->info, o, " (%s; issuer %s", subj, iss);
 			catf(t->info, sizeof t->info, o, "; valid %s to %s)", certs[0].not_before,
 			     certs[0].not_after);
 		}
@@ -962,10 +964,8 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 		line = 200;
 	ev_init(&ev, TRANSPORT_EV_HTTP, f, dir, at);
 	ev.proto = "HTTP";
-	snprintf(t->info, sizeof t->info, "%.*s", (int)line, (const char *)d->http);
-	for (size_t i = 0; t->info[i]; i++)
-		if ((unsigned char)t->info[i] < 0x20 || (unsigned char)t->info[i] > 0x7e)
-			t->info[i] = '?';
+	/* the request or status line, escaped for the terminal (textesc.h) */
+	textesc(t->info, sizeof t->info, d->http, line, 0);
 	ev.info = t->info;
 	if (dir == REASM_TO_BROKER && (!ws_is_upgrade(d->http, end, &line, &mqtt) ||
 				       (!c->on_ws && !c->on_mqtt && !c->on_tls && !mqtt))) {

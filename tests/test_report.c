@@ -276,28 +276,126 @@ Test(report, hexdump_as_tshark)
 
 Test(report, detail_tree_of_a_connect)
 {
-	struct out o;
-	struct report_opts ro = opts(&o, 256, 0);
-	struct detail_opts d = { 1, 0 };
-	struct reporter r;
-	struct reasm_flow f = flow();
+	for (int secrets = 0; secrets < 2; secrets++) {
+		struct out o;
+		struct report_opts ro = opts(&o, 256, secrets);
+		struct detail_opts d = { 1, 0 };
+		struct reporter r;
+		struct reasm_flow f = flow();
 
-	ro.blank_after = 1; /* as the pipeline lays out a tree alone */
-	cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
-	run_whole(&r, connect_pw, sizeof connect_pw, MQTT_V311, REASM_TO_BROKER, &f, 4);
-	r.finish(r.ctx);
-	r.free(r.ctx);
-	fclose(o.f);
-	cr_assert(strstr(o.buf, "Frame 4: 93 bytes on wire (744 bits), 0 bytes captured (0 bits)\n"
-			 "MQ Telemetry Transport Protocol, Connect Command\n"
-			 "    Header Flags: 0x10, Message Type: Connect Command\n"), "%s", o.buf);
-	cr_assert(strstr(o.buf, "    Connect Flags: 0xc2, User Name Flag, Password Flag, QoS "
-			 "Level: At most once delivery (Fire and Forget), Clean Session Flag\n"
-			 "        1... .... = User Name Flag: Set\n"), "%s", o.buf);
-	cr_assert(strstr(o.buf, "    Keep Alive: 60\n    Client ID Length: 2\n    Client ID: c1\n"
-			 "    User Name Length: 1\n    User Name: u\n    Password Length: 6\n"
-			 "    Password: secret\n\n"), "%s", o.buf);
-	free(o.buf);
+		ro.blank_after = 1; /* as the pipeline lays out a tree alone */
+		cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
+		run_whole(&r, connect_pw, sizeof connect_pw, MQTT_V311, REASM_TO_BROKER, &f, 4);
+		r.finish(r.ctx);
+		r.free(r.ctx);
+		fclose(o.f);
+		cr_assert(strstr(o.buf, "Frame 4: 93 bytes on wire (744 bits), 0 bytes captured (0 "
+				 "bits)\nMQ Telemetry Transport Protocol, Connect Command\n"
+				 "    Header Flags: 0x10, Message Type: Connect Command\n"), "%s", o.buf);
+		cr_assert(strstr(o.buf, "    Connect Flags: 0xc2, User Name Flag, Password Flag, QoS "
+				 "Level: At most once delivery (Fire and Forget), Clean Session Flag\n"
+				 "        1... .... = User Name Flag: Set\n"), "%s", o.buf);
+		cr_assert(strstr(o.buf, "    Keep Alive: 60\n    Client ID Length: 2\n    Client ID: "
+				 "c1\n    User Name Length: 1\n    User Name: u\n    Password Length: "
+				 "6\n"), "%s", o.buf);
+		/* the password only with --show-secrets; the line is there either way */
+		cr_assert(strstr(o.buf, secrets ? "    Password: secret\n\n" :
+				 "    Password: <hidden: 6 bytes, --show-secrets shows it>\n\n"),
+			  "%s", o.buf);
+		cr_assert(secrets || !strstr(o.buf, "secret\n"), "%s", o.buf);
+		free(o.buf);
+	}
+}
+
+Test(report, hexdump_masks_secret_bytes)
+{
+	struct report_buf b = { 0 };
+	uint8_t p[18], mask[18] = { 0 };
+
+	for (int i = 0; i < 18; i++)
+		p[i] = (uint8_t)(0x40 + i);
+	mask[2] = mask[15] = mask[16] = 1;
+	cr_assert_eq(report_hexdump_masked(p, sizeof p, mask, &b), 3);
+	cr_assert_str_eq(b.p,
+		"0000  40 41 ** 43 44 45 46 47 48 49 4a 4b 4c 4d 4e **   @A*CDEFGHIJKLMN*\n"
+		"0010  ** 51                                             *Q\n");
+	report_buf_free(&b);
+}
+
+/* The secret spans of a whole packet p (n bytes) read as version. */
+static size_t spans_of(const uint8_t *p, size_t n, size_t have, uint8_t version,
+		       struct report_span *sp)
+{
+	struct mqtt_record rec = { 0 };
+
+	rec.raw = p;
+	rec.have = (uint32_t)have;
+	rec.version = version;
+	rec.length_known = 1;
+	if (have == n)
+		mqtt_parse(p, n, version, &rec.msg);
+	else
+		rec.incomplete = 1;
+	return report_secret_spans(&rec, sp, 8);
+}
+
+Test(report, secret_spans_of_a_connect)
+{
+	struct report_span sp[8];
+
+	/* whole: the password, "secret" at 21 */
+	cr_assert_eq(spans_of(connect_pw, sizeof connect_pw, sizeof connect_pw, MQTT_V311, sp), 1);
+	cr_assert_eq(sp[0].off, 21);
+	cr_assert_eq(sp[0].len, 6);
+	/* cut inside the password: what was captured of it */
+	cr_assert_eq(spans_of(connect_pw, sizeof connect_pw, 24, MQTT_V311, sp), 1);
+	cr_assert_eq(sp[0].off, 21);
+	cr_assert_eq(sp[0].len, 3);
+	/* cut inside the user name: the password cannot be placed, the rest is hidden */
+	cr_assert_eq(spans_of(connect_pw, sizeof connect_pw, 18, MQTT_V311, sp), 1);
+	cr_assert_eq(sp[0].off, 16);
+	cr_assert_eq(sp[0].len, 2);
+	/* cut before the flags are known: the same */
+	cr_assert_eq(spans_of(connect_pw, sizeof connect_pw, 5, MQTT_V311, sp), 1);
+	cr_assert_eq(sp[0].off, 2);
+	cr_assert_eq(sp[0].len, 3);
+	/* no password flag: nothing */
+	{
+		uint8_t c[sizeof connect_pw];
+		memcpy(c, connect_pw, sizeof c);
+		c[9] = 0x82;
+		cr_assert_eq(spans_of(c, sizeof c, 18, MQTT_V311, sp), 0);
+	}
+}
+
+Test(report, secret_spans_of_authentication_data)
+{
+	/* MQTT 5.0 CONNECT: properties Authentication Method "m", Authentication Data "AD",
+	 * client id "c", password "pw" */
+	static const uint8_t c5[] = { 0x10, 0x1d, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x42,
+				      0x00, 0x3c, 0x09, 0x15, 0x00, 0x01, 'm', 0x16, 0x00, 0x02,
+				      'A', 'D', 0x00, 0x01, 'c', 0x00, 0x02, 'p', 'w', 0x00 };
+	/* AUTH 0x18 with Authentication Data "xyz" */
+	static const uint8_t auth[] = { 0xf0, 0x08, 0x18, 0x06, 0x16, 0x00, 0x03, 'x', 'y', 'z' };
+	struct report_span sp[8];
+
+	cr_assert_eq(spans_of(c5, sizeof c5 - 1, sizeof c5 - 1, MQTT_V5, sp), 2);
+	cr_assert_eq(sp[0].off, 20);
+	cr_assert_eq(sp[0].len, 2);
+	cr_assert_eq(sp[1].off, 27);
+	cr_assert_eq(sp[1].len, 2);
+	cr_assert_eq(spans_of(auth, sizeof auth, sizeof auth, MQTT_V5, sp), 1);
+	cr_assert_eq(sp[0].off, 7);
+	cr_assert_eq(sp[0].len, 3);
+	/* cut inside the data: from its first byte to the end of what was captured */
+	cr_assert_eq(spans_of(auth, sizeof auth, 8, MQTT_V5, sp), 1);
+	cr_assert_eq(sp[0].off, 7);
+	cr_assert_eq(sp[0].len, 1);
+	/* cut inside its length: from the length on */
+	cr_assert_eq(spans_of(auth, sizeof auth, 6, MQTT_V5, sp), 1);
+	cr_assert_eq(sp[0].off, 5);
+	cr_assert_eq(spans_of(auth, sizeof auth, 4, MQTT_V5, sp), 0);
+	cr_assert(report_prop_secret(0x16) && !report_prop_secret(0x15));
 }
 
 static void run_whole_noframe(struct reporter *r, const uint8_t *p, size_t n,

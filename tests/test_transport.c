@@ -4,6 +4,8 @@
 #include "mqttdump/ws.h"
 
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,14 +140,12 @@ static size_t put16(uint8_t *p, size_t o, unsigned v)
 	return o + 2;
 }
 
-/* A Client Hello record: SNI "broker.local", supported_versions (GREASE, 1.3, 1.2),
- * ALPN "mqtt". Returns its length. */
-static size_t client_hello(uint8_t *out)
+/* A Client Hello record: SNI host (hl bytes, at most 300), supported_versions (GREASE,
+ * 1.3, 1.2), ALPN "mqtt". Returns its length. */
+static size_t client_hello_sni(uint8_t *out, const char *host, size_t hl)
 {
 	uint8_t b[512];
 	size_t o = 0, ext_at, e;
-	const char *host = "broker.local";
-	size_t hl = strlen(host);
 
 	o = put16(b, o, 0x0303);
 	memset(b + o, 0xab, 32), o += 32;         /* random */
@@ -182,6 +182,12 @@ static size_t client_hello(uint8_t *out)
 	out[e++] = (uint8_t)(o >> 16), out[e++] = (uint8_t)(o >> 8), out[e++] = (uint8_t)o;
 	memcpy(out + e, b, o);
 	return e + o;
+}
+
+/* The Client Hello with SNI "broker.local". */
+static size_t client_hello(uint8_t *out)
+{
+	return client_hello_sni(out, "broker.local", strlen("broker.local"));
 }
 
 static size_t server_hello(uint8_t *out, uint16_t selected, uint16_t suite)
@@ -424,6 +430,80 @@ Test(transport, tls_alert_and_failed_handshake)
 	stage_close(&st);
 	cr_assert_eq(r.ev[3].kind, TRANSPORT_EV_TLS_END);
 	cr_assert_str_eq(r.ev[3].handshake, "failed");
+}
+
+/* 1 when s holds a byte a terminal acts on: C0 (none are expected), DEL, or the UTF-8 of a
+ * C1 control (C2 80-9F) or of U+202E (E2 80 AE). */
+static int raw_controls(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+		    (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xae))
+			return 1;
+	return 0;
+}
+
+/* A self-signed certificate (DER) whose subject CN is cn; returns its length. */
+static size_t hostile_cert(const char *cn, uint8_t *out, size_t cap)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *nm;
+	unsigned char *p = out;
+	int n;
+
+	cr_assert(k && x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	nm = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, nm);
+	X509_set_pubkey(x, k);
+	cr_assert(X509_sign(x, k, EVP_sha256()) > 0);
+	n = i2d_X509(x, NULL);
+	cr_assert(n > 0 && (size_t)n <= cap);
+	i2d_X509(x, &p);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return (size_t)n;
+}
+
+Test(transport, tls_names_are_escaped_for_the_terminal)
+{
+	static struct rec r;
+	struct stage st;
+	uint8_t ch[600], sh[200], der[2048], rec[2100];
+	size_t n, m = server_hello(sh, 0x0303, 0xc030), d, o = 0;
+	/* C1 (U+009B), RIGHT-TO-LEFT OVERRIDE, ESC, BEL in a certificate name */
+	const char *cn = "evil\xc2\x9b" "31m\xe2\x80\xaegnp.exe\x1b]0;t\x07";
+	const char *sni = "sni\x1b[2J\xe2\x80\xae\xff.example";
+
+	n = client_hello_sni(ch, sni, strlen(sni));
+	d = hostile_cert(cn, der, sizeof der);
+	/* Certificate (TLS 1.2): one certificate */
+	rec[o++] = 0x16, rec[o++] = 3, rec[o++] = 3;
+	o = put16(rec, o, (unsigned)(d + 10));
+	rec[o++] = 11;
+	rec[o++] = 0, o = put16(rec, o, (unsigned)(d + 6));
+	rec[o++] = 0, o = put16(rec, o, (unsigned)(d + 3));
+	rec[o++] = 0, o = put16(rec, o, (unsigned)d);
+	memcpy(rec + o, der, d), o += d;
+
+	stage_open(&st, &r, 8883, 0);
+	feed(&st, REASM_TO_BROKER, ch, n);
+	feed(&st, REASM_TO_CLIENT, sh, m);
+	feed(&st, REASM_TO_CLIENT, rec, o);
+	cr_assert_eq(r.nev, 3);
+	cr_assert_not_null(strstr(r.info[0], "SNI=sni\\x1b[2J\\u202e\\xff.example"), "%s",
+			   r.info[0]);
+	cr_assert_not_null(strstr(r.info[2], "\\u009b31m\\u202egnp.exe"), "%s", r.info[2]);
+	for (int i = 0; i < r.nev; i++)
+		cr_assert(!raw_controls(r.info[i]), "raw control in %s", r.info[i]);
+	stage_close(&st);
+	cr_assert_eq(r.ev[3].kind, TRANSPORT_EV_TLS_END);
+	cr_assert(!raw_controls(r.info[3]), "%s", r.info[3]);
 }
 
 /* ---- WebSocket ------------------------------------------------------------------------ */

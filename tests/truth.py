@@ -11,7 +11,8 @@ usage: truth.py MQTTDUMP SOURCE_ROOT [--only NAME] [--group GROUP] [-v] [--keep 
                  .txt beside it: the variant, the messages expected, what mqttdump said
   -j N           worker processes (default: the number of CPUs, at most 4)
 
-Every clean capture in captures/ (*.pcap, *.pcapng; not malformed.pcap, not the TLS ones
+Every clean capture in captures/ (*.pcap, *.pcapng; not malformed.pcap nor
+hostile-strings.pcap, which break rules on purpose, not the TLS ones
 tls*/wss*, not damaged/) is read here, in Python, without mqttdump: each TCP connection is
 reassembled in sequence-number order and each direction framed by its fixed headers (the
 capture must be clean: no hole), giving every MQTT message with its stream offsets
@@ -1065,7 +1066,7 @@ def record(line):
 
 
 def run_batch(binp, args, cwd, path):
-    p = subprocess.run([binp, "-r", path, "--json"] + args, cwd=cwd, stdout=subprocess.PIPE,
+    p = subprocess.run([binp, "-r", path, "--json", "--show-secrets"] + args, cwd=cwd, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE)
     if p.returncode != 0:
         raise RuntimeError("mqttdump failed on %s: %s" % (path, p.stderr.decode()[-300:]))
@@ -1200,7 +1201,8 @@ def captures(root):
     for p in sorted(glob.glob(os.path.join(root, "captures", "*.pcap")) +
                     glob.glob(os.path.join(root, "captures", "*.pcapng"))):
         name = os.path.basename(p).rsplit(".", 1)[0]
-        if name == "malformed" or name.startswith(("tls", "wss")):
+        # rule-breaking captures (their packets are not clean: no evidence for framing)
+        if name in ("malformed", "hostile-strings") or name.startswith(("tls", "wss")):
             continue
         args = []
         a = os.path.join(root, "captures", name + ".args")

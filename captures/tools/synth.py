@@ -17,6 +17,11 @@
   reorder-overlap.pcap   a 3.1.1 session with TCP trouble: a PUBLISH in three segments sent
                          3rd, 1st, 2nd, then the 2nd retransmitted; a segment overlapping the
                          one before by 10 bytes; three messages and half a fourth in one segment
+  hostile-strings.pcap   topics, filters, client ids, user names, passwords, properties, a
+                         TLS SNI and a WebSocket upgrade carrying terminal escapes (ESC [2J,
+                         ESC ]0; BEL, CR LF and a forged summary line, NUL, DEL, C1, bidi
+                         controls, invalid UTF-8), and secrets (passwords, Authentication Data,
+                         also cut across segments inside them)
 Each is a whole TCP session (SYN, SYN-ACK, ACK, data acknowledged, FIN) between a client and
 a broker on port 1883, with correct IPv4 and TCP checksums. Standard library only.
 """
@@ -56,15 +61,15 @@ def props(*items):
 class Session:
     """Build the IP packets of one TCP session; a frame is (time, ip packet)."""
 
-    def __init__(self, v6=False, ext=False):
+    def __init__(self, v6=False, ext=False, cport=40000, bport=1883, t0=0.0):
         self.v6, self.ext = v6, ext
         if v6:
             self.c = bytes(15) + b"\x01" if not ext else bytes.fromhex("fd000000000000000000000000000001")
             self.b = bytes(15) + b"\x02" if not ext else bytes.fromhex("fd000000000000000000000000000002")
         else:
             self.c, self.b = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
-        self.cp, self.cs, self.bs = 40000, 1000, 90000
-        self.frames, self.t = [], 0.0
+        self.cp, self.bp, self.cs, self.bs = cport, bport, 1000, 90000
+        self.frames, self.t = [], t0
         self.tcp(True, 0x02)
         self.cs += 1
         self.tcp(False, 0x12, ack=self.cs)
@@ -86,7 +91,7 @@ class Session:
         return ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + tcp
 
     def tcp(self, up, flags, data=b"", ack=None, seq=None):
-        sp, dp = (self.cp, 1883) if up else (1883, self.cp)
+        sp, dp = (self.cp, self.bp) if up else (self.bp, self.cp)
         if seq is None:
             seq = self.cs if up else self.bs
         if ack is None:
@@ -355,6 +360,143 @@ def reorder_overlap():
     return x
 
 
+# Hostile strings (hostile-strings.pcap): what a topic, a filter, a client id, a user name,
+# a property, a TLS SNI or an HTTP request line may carry to attack the terminal that shows
+# them. tests/hostile.py runs the capture through every output and checks that none of it
+# reaches the output raw.
+CLEAR = b"\x1b[2J\x1b[H"                        # ESC [2J: clear the screen
+TITLE = b"\x1b]0;title\x07"                     # ESC ]0;...BEL: set the window title
+FORGED = (b"\r\n   99   9.999999    6.6.6.6 \xe2\x86\x92 7.7.7.7    MQTT 66 Fake Line")
+C1 = b"\xc2\x9b" + b"31m"                       # U+009B, CSI as a C1 control
+BIDI = "\u202e".encode()                        # RIGHT-TO-LEFT OVERRIDE
+BIDI_ALL = "\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u200e\u200f\u061c".encode()
+# The secrets tests/secrets.py looks for: passwords and MQTT 5.0 Authentication Data
+HOSTILE_PW = b"Hostile-Pw-\x1b[7m-91"
+HOSTILE_PW5 = b"Pw5-Secret-77\xc2\x9b"
+HOSTILE_AUTH = b"\x00AuthData-Zq9\xff\x1b[2J"
+HOSTILE_AUTH2 = b"srv-AuthData-Yx4"
+SPLIT_PW = b"Split-Pw-Secret-42"
+SPLIT_AUTH = b"Split-AuthData-88"
+SPLIT_AUTH2 = b"Tail-AuthData-K3"
+
+
+def hostile_topics():
+    return [b"sub/" + CLEAR, b"sub/" + TITLE, b"sub/" + FORGED, b"sub/nul\x00del\x7f",
+            b"sub/c1" + C1, b"sub/bidi" + BIDI + b"gnp.exe", b"sub/all" + BIDI_ALL,
+            b"sub/bad\xff", b"sub/overlong\xc0\x80", b"sub/lf\nline",
+            b"sub/<b>\"q\"&amp;'</b><script>alert(1)</script>"]  # for SVG and HTML
+
+
+def hostile_v311(t0):
+    """3.1.1: a CONNECT whose client id, user name, password, will topic and will message
+    carry escapes; a SUBSCRIBE with a filter of each kind; a PUBLISH on each; UNSUBSCRIBE."""
+    x = Session(cport=40001, t0=t0)
+    # flags 0xC6: username, password, will QoS 0, will flag, clean session
+    x.up(pkt(0x10, s("MQTT") + b"\x04\xc6\x00\x3c" + s(b"cid" + CLEAR + TITLE) +
+             s(b"will/" + BIDI + b"txt") + s(b"bye\x1b[2J") +
+             s(b"user" + FORGED + BIDI + b"evil") + s(HOSTILE_PW)))
+    x.down(pkt(0x20, b"\x00\x00"))
+    topics = hostile_topics()
+    x.up(pkt(0x82, b"\x00\x01" + b"".join(s(f) + b"\x00" for f in topics)))
+    x.down(pkt(0x90, b"\x00\x01" + b"\x00" * len(topics)))
+    for f in topics:
+        x.up(pkt(0x30, s(f) + b"payload\x1b[2J\r\nline\x07" + C1))
+    x.up(pkt(0xA2, b"\x00\x02" + s(b"sub/" + FORGED) + s(b"sub/bidi" + BIDI)))
+    x.down(pkt(0xB0, b"\x00\x02"))
+    x.up(b"\xe0\x00")
+    x.close()
+    return x
+
+
+def hostile_v5(t0):
+    """5.0: Authentication Method and Data in CONNECT and AUTH, a User Property, a Reason
+    String, an Assigned Client Identifier, a Content Type and a Response Topic with escapes."""
+    x = Session(cport=40002, t0=t0)
+    x.up(pkt(0x10, s("MQTT") + b"\x05\xc2\x00\x3c" +
+             props(b"\x15" + s("SCRAM-SHA-1"), b"\x16" + s(HOSTILE_AUTH),
+                   b"\x26" + s(b"k" + CLEAR) + s(b"v" + BIDI)) +
+             s(b"v5" + C1 + b"id") + s(b"u5" + TITLE) + s(HOSTILE_PW5)))
+    x.down(pkt(0xF0, b"\x18" + props(b"\x15" + s("SCRAM-SHA-1"), b"\x16" + s(HOSTILE_AUTH2))))
+    x.down(pkt(0x20, b"\x00\x00" + props(b"\x12" + s(b"assigned" + CLEAR),
+                                         b"\x1f" + s(b"welcome" + TITLE))))
+    x.up(pkt(0x30, s(b"v5/" + FORGED) + props(b"\x03" + s(b"text/plain" + CLEAR),
+                                              b"\x08" + s(b"resp/" + BIDI + FORGED),
+                                              b"\x09" + s(b"\x1b[2J")) + b"v5 payload"))
+    x.up(pkt(0xE0, b"\x00" + props(b"\x1f" + s(b"bye" + BIDI + CLEAR))))
+    x.close()
+    return x
+
+
+def hostile_tls(t0):
+    """A TLS ClientHello on 8883 whose SNI carries escapes; the broker closes."""
+    x = Session(cport=40003, bport=8883, t0=t0)
+    name = b"evil" + TITLE + BIDI + b"\xff.example"
+    sni = struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
+    ext = struct.pack("!HH", 0, len(sni)) + sni
+    body = (b"\x03\x03" + bytes(range(32)) + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00" +
+            struct.pack("!H", len(ext)) + ext)
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    x.up(b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs)
+    close_by_broker(x)
+    return x
+
+
+def hostile_ws(t0):
+    """A WebSocket upgrade on 9001 whose request and status lines carry escapes, then a
+    CONNECT in a masked frame with a hostile client id."""
+    x = Session(cport=40004, bport=9001, t0=t0)
+    x.up(b"GET /mqtt" + CLEAR + BIDI + b" HTTP/1.1\r\nHost: broker" + TITLE + b"\r\n"
+         b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: mqtt\r\n"
+         b"Sec-WebSocket-Version: 13\r\n\r\n")
+    x.down(b"HTTP/1.1 101 Switching Protocols" + CLEAR + b"\r\nUpgrade: websocket\r\n"
+           b"Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+           b"Sec-WebSocket-Protocol: mqtt\r\n\r\n")
+    m = pkt(0x10, s("MQTT") + b"\x04\x02\x00\x3c" + s(b"ws" + TITLE + FORGED))
+    key = b"\x11\x22\x33\x44"
+    x.up(bytes([0x82, 0x80 | len(m)]) + key + bytes(c ^ key[i % 4] for i, c in enumerate(m)))
+    c = pkt(0x20, b"\x00\x00")
+    x.down(bytes([0x82, len(c)]) + c)
+    x.close()
+    return x
+
+
+def secrets_split(t0):
+    """5.0: a CONNECT in two segments, cut inside its password; then a PINGREQ and the first
+    part of an AUTH in one segment, cut inside its Authentication Data, the rest in the next
+    (-x prints the first before the AUTH is whole). The capture stays under 99 frames: the
+    forged line names frame 99."""
+    x = Session(cport=40005, t0=t0)
+    c = pkt(0x10, s("MQTT") + b"\x05\xc2\x00\x3c" +
+            props(b"\x15" + s("SCRAM-SHA-1"), b"\x16" + s(SPLIT_AUTH)) +
+            s("split") + s("u") + s(SPLIT_PW))
+    x.up(c[:-8])
+    x.up(c[-8:])
+    a = pkt(0xF0, b"\x18" + props(b"\x15" + s("SCRAM-SHA-1"), b"\x16" + s(SPLIT_AUTH2)))
+    x.up(b"\xc0\x00" + a[:-6])
+    x.up(a[-6:])
+    x.down(pkt(0x20, b"\x00\x00"))
+    x.up(b"\xe0\x00")
+    x.close()
+    return x
+
+
+class Frames:
+    """Sessions one after another in one capture."""
+
+    def __init__(self, *sessions):
+        self.frames = sorted((f for x in sessions for f in x.frames), key=lambda f: f[0])
+
+
+def hostile():
+    a = hostile_v311(0.0)
+    b = hostile_v5(a.t + 0.1)
+    c = hostile_tls(b.t + 0.1)
+    d = hostile_ws(c.t + 0.1)
+    e = secrets_split(d.t + 0.1)
+    return Frames(a, b, c, d, e)
+
+
 MAC_C, MAC_B = b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02"
 
 
@@ -432,6 +574,7 @@ def main():
     write_pcap(os.path.join(out, "reorder-overlap.pcap"), reorder_overlap(), "eth")
     for name, x in anomalies().items():
         write_pcap(os.path.join(out, "anomaly-%s.pcap" % name), x, "eth")
+    write_pcap(os.path.join(out, "hostile-strings.pcap"), hostile(), "eth")
 
 
 if __name__ == "__main__":

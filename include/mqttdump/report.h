@@ -9,6 +9,7 @@
 #define MQTTDUMP_REPORT_H
 
 #include "mqttdump/framer.h"
+#include "mqttdump/textesc.h"
 #include "mqttdump/transport.h"
 
 #include <stdio.h>
@@ -98,12 +99,36 @@ void report_buf_puts(struct report_buf *b, const char *s);
 void report_buf_printf(struct report_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void report_buf_free(struct report_buf *b);
+/* Append the n bytes at p, from the wire, as terminal-safe text (textesc.h: controls,
+ * bidirectional controls and bytes that are not UTF-8 escaped); max as textesc's (0: all,
+ * else at most max bytes of p, then "…"). Every text output writes wire strings so. */
+void report_buf_text(struct report_buf *b, const void *p, size_t n, size_t max);
 
 /* The MQTT part of the detail tree of one message ("MQ Telemetry Transport Protocol, ...",
- * then its fields indented), appended to b. Used by -V and by the HTML diagram. */
-void report_detail_mqtt(const struct mqtt_record *rec, struct report_buf *b);
+ * then its fields indented), appended to b. Used by -V and by the HTML diagram. Unless
+ * show_secrets, a password or Authentication Data shows as "<hidden: N bytes, ...>". */
+void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct report_buf *b);
 /* Hex and ASCII lines of n bytes, as tshark -x prints them, appended to b. */
 void report_hexdump(const uint8_t *p, size_t n, struct report_buf *b);
+/* The same with the bytes whose mask[i] is set shown as "**" and '*' (mask: n flags, or
+ * NULL for none). Returns how many were masked. */
+size_t report_hexdump_masked(const uint8_t *p, size_t n, const uint8_t *mask,
+			     struct report_buf *b);
+
+/* Secrets: what no output shows unless --show-secrets (report_opts.show_secrets). */
+/* 1 for a property whose value is a secret: Authentication Data (0x16). */
+int report_prop_secret(uint8_t id);
+/* A run of secret bytes in a message: offset into mqtt_record.raw, length. */
+struct report_span {
+	uint32_t off, len;
+};
+/* The secret bytes of rec->raw: its password and the value of every Authentication Data
+ * property, in the order they come, at most max spans written to out. A CONNECT, CONNACK
+ * or AUTH cut short or malformed is read as far as its bytes go: a secret cut short is a
+ * span to the end of what was captured, and so is the rest of a CONNECT whose password
+ * cannot be placed (its flags say it has one, a field before it does not read). Returns
+ * the number of spans found, which may be more than max. */
+size_t report_secret_spans(const struct mqtt_record *rec, struct report_span *out, size_t max);
 
 /* Shared helpers for reporters. */
 /* "2026-11-22T18:44:31.123456Z" at the capture's precision. */
