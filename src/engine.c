@@ -50,6 +50,7 @@ struct hframe {
 	int begun;                  /* the reporters have seen frame_begin */
 	struct item *items, *tail;
 	size_t bytes;
+	size_t cap;                 /* bytes of data room after the struct */
 };
 
 struct engine {
@@ -66,6 +67,9 @@ struct engine {
 	struct shadow *ending;   /* connections whose TLS ended: dropped after the frame */
 	struct hframe **held;    /* held[h0..nheld): frames held, in frame order */
 	size_t h0, nheld, heldcap, held_bytes;
+	struct hframe *last_given; /* the held frame given last, kept until the next one */
+	struct hframe *spare;    /* the copy of the frame in progress when nothing is held:
+				  * what the reporters are given, kept if the frame must wait */
 };
 
 /* ---- one copy of each connection's public state ------------------------------------- */
@@ -208,10 +212,29 @@ static struct hframe *held_frame(struct engine *e, uint64_t frame)
 	return e->held[lo]; /* the frame, or the held one before a number never seen */
 }
 
-static int hold_frame(struct engine *e, const struct cap_pkt *pkt, int begun)
+/* A copy of the frame (h's data room reused when large enough). */
+static struct hframe *frame_copy(struct hframe *h, const struct cap_pkt *pkt)
 {
-	struct hframe *h;
+	if (!h || h->cap < pkt->caplen) {
+		size_t cap = pkt->caplen > 2048 ? pkt->caplen : 2048;
+		free(h);
+		if (!(h = malloc(sizeof *h + cap)))
+			return NULL;
+		h->cap = cap;
+	}
+	h->next = NULL;
+	h->pkt = *pkt;
+	memcpy(h + 1, pkt->data, pkt->caplen);
+	h->pkt.data = (const uint8_t *)(h + 1);
+	h->begun = 0;
+	h->items = h->tail = NULL;
+	h->bytes = sizeof *h + h->cap;
+	return h;
+}
 
+/* Hold h (a frame_copy), in frame order. */
+static int push_held(struct engine *e, struct hframe *h, int begun)
+{
 	if (e->nheld == e->heldcap) {
 		if (e->h0) {
 			memmove(e->held, e->held + e->h0, (e->nheld - e->h0) * sizeof *e->held);
@@ -227,13 +250,7 @@ static int hold_frame(struct engine *e, const struct cap_pkt *pkt, int begun)
 			e->heldcap = nc;
 		}
 	}
-	if (!(h = calloc(1, sizeof *h + pkt->caplen)))
-		return -1;
-	h->pkt = *pkt;
-	memcpy(h + 1, pkt->data, pkt->caplen);
-	h->pkt.data = (const uint8_t *)(h + 1);
 	h->begun = begun;
-	h->bytes = sizeof *h + pkt->caplen;
 	e->held[e->nheld++] = h;
 	e->held_bytes += h->bytes;
 	return 0;
@@ -265,7 +282,11 @@ static void release_oldest(struct engine *e)
 		h->items = it->next;
 		free(it);
 	}
-	free(h);
+	h->tail = NULL;
+	/* the reporters' view of "the current frame" stays valid until the next one begins
+	 * (a message found late, its frame gone, comes between frames) */
+	free(e->last_given);
+	e->last_given = h;
 }
 
 /* Give the frames before wm (all when wm is 0), and the oldest while over the bounds. */
@@ -505,6 +526,8 @@ static uint64_t oldest_pending(const struct engine *e)
 int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 {
 	struct tcp_seg seg;
+	struct hframe *h = NULL;
+	const struct cap_pkt *cp = pkt;
 	uint64_t wm;
 	int rc, holding;
 
@@ -512,26 +535,38 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 		return 1;
 	e->frames++;
 	holding = e->nheld > e->h0;
-	if (holding && hold_frame(e, pkt, 0) < 0) {
-		release(e, 0, NULL); /* out of memory: give what is held, go on unheld */
-		holding = 0;
+	if (holding) {
+		/* the reporters see this frame later, from a copy of its own */
+		if (!(h = frame_copy(NULL, pkt)) || push_held(e, h, 0) < 0) {
+			free(h);
+			release(e, 0, NULL); /* out of memory: give what is held, go on unheld */
+			holding = 0;
+		}
 	}
-	if (!holding)
+	if (!holding) {
+		/* the reporters are given a copy that can be kept if the frame must wait (they
+		 * may keep pointers into it until its end) */
+		if ((e->spare = frame_copy(e->spare, pkt)))
+			cp = &e->spare->pkt;
 		for (size_t i = 0; i < e->nreps; i++)
 			if (e->reps[i].frame_begin)
-				e->reps[i].frame_begin(e->reps[i].ctx, pkt);
-	rc = decode_packet(pkt, &seg);
+				e->reps[i].frame_begin(e->reps[i].ctx, cp);
+	}
+	rc = decode_packet(cp, &seg);
 	if (rc == DECODE_OK)
 		reasm_feed(e->reasm, &seg);
 	else if (rc == DECODE_TRUNCATED || rc == DECODE_MALFORMED)
 		e->bad_frames++;
 	wm = oldest_pending(e);
-	if (!holding && wm && wm <= pkt->frame && hold_frame(e, pkt, 1) == 0)
-		holding = 1; /* messages of this frame may still come: its end waits */
+	if (!holding && wm && wm <= pkt->frame && e->spare && cp == &e->spare->pkt &&
+	    push_held(e, e->spare, 1) == 0) {
+		e->spare = NULL; /* messages of this frame may still come: its end waits */
+		holding = 1;
+	}
 	if (!holding) {
 		for (size_t i = 0; i < e->nreps; i++)
 			if (e->reps[i].frame_end)
-				e->reps[i].frame_end(e->reps[i].ctx, pkt, rc == DECODE_OK ? &seg : NULL);
+				e->reps[i].frame_end(e->reps[i].ctx, cp, rc == DECODE_OK ? &seg : NULL);
 		drop_ending(e);
 	}
 	release(e, wm, pkt);
@@ -597,6 +632,8 @@ void engine_free(struct engine *e)
 		free(h);
 	}
 	free(e->held);
+	free(e->spare);
+	free(e->last_given);
 	shadows_free(e);
 	free(e);
 }
