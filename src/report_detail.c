@@ -51,7 +51,14 @@ struct detail {
 	int cur_from;
 	/* -x without --show-secrets: the secret bytes of the frame and of a reassembled
 	 * message, masked in their dumps */
-	const struct cap_pkt *pkt; /* the frame, from frame_begin to frame_end */
+	const struct cap_pkt *pkt; /* the frame, from frame_begin to frame_end (NULL
+				    * outside: messages the capture's end completes) */
+	/* its copy: the engine may give a frame's messages and its end after the data
+	 * frame_begin saw has gone (a frame held for messages still to come) */
+	struct cap_pkt pcopy;
+	uint8_t *pdata;
+	size_t pdata_cap;
+	uintptr_t orig_payload;    /* where the payload was in frame_begin's data */
 	uint8_t *fmask, *rmask;    /* one flag per byte */
 	size_t fmask_cap, rmask_cap;
 	int fmask_used;
@@ -497,10 +504,35 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	s->body.len = 0;
 	s->hex.len = 0;
 	s->nitems = 0;
-	s->pkt = pkt;
+	s->pkt = NULL;
 	s->placed_end = 0;
+	s->fmask_used = 0;
+	if (s->d.hex && !s->o.show_secrets) {
+		/* -x hides secrets: keep the frame's bytes to find them in */
+		if (pkt->caplen > s->pdata_cap) {
+			uint8_t *nd = realloc(s->pdata, pkt->caplen);
+			if (nd) {
+				s->pdata = nd;
+				s->pdata_cap = pkt->caplen;
+			}
+		}
+		if (pkt->caplen <= s->pdata_cap) {
+			s->pcopy = *pkt;
+			if (pkt->caplen)
+				memcpy(s->pdata, pkt->data, pkt->caplen);
+			s->pcopy.data = s->pdata;
+			s->pkt = &s->pcopy;
+		} else {
+			s->fmask_used = -1; /* no memory: this frame's dump is left out */
+		}
+	}
 	/* the segment's place in its stream, before the messages it completes are reported */
 	s->have_cur = decode_packet(pkt, &s->cur) == DECODE_OK;
+	if (s->have_cur && s->pkt) {
+		/* the same segment, in the copy */
+		s->orig_payload = (uintptr_t)s->cur.payload;
+		s->cur.payload = s->pdata + (s->cur.payload - pkt->data);
+	}
 	s->cur_conn = NULL;
 	if (!s->have_cur)
 		return;
@@ -676,13 +708,19 @@ static int place(struct detail *s, const struct mqtt_record *rec, uint64_t start
 	const uint8_t *pay = seg->payload;
 	size_t pn = seg->paylen;
 
-	if (!s->have_cur || !s->cur_conn || !pay || !pn || !rec->have)
+	if (!s->pkt || !s->have_cur || !s->cur_conn || !pay || !pn || !rec->have)
 		return -1;
-	if (rec->raw >= pay && rec->raw < pay + pn && rec->have <= (size_t)(pay + pn - rec->raw)) {
-		*mfrom = 0;
-		*pfrom = (size_t)(rec->raw - pay);
-		*len = rec->have;
-		return 0;
+	{
+		/* a view into the segment as frame_begin saw it (compared as numbers: that data
+		 * may be gone), checked against the copy */
+		uintptr_t r = (uintptr_t)rec->raw, o = s->orig_payload;
+		if (r >= o && r - o < pn && rec->have <= pn - (r - o) &&
+		    !memcmp(pay + (r - o), rec->raw, rec->have)) {
+			*mfrom = 0;
+			*pfrom = r - o;
+			*len = rec->have;
+			return 0;
+		}
 	}
 	if (offsets_ok) {
 		/* the segment's first byte is at stream offset (relative sequence number - 1) */
@@ -750,7 +788,7 @@ static void mask_message(struct detail *s, const struct mqtt_record *rec, const 
 			if (a < b)
 				mask_payload(s, pfrom + (a - mfrom), b - a);
 		}
-	} else if (rec->at.frame == s->pkt->frame && s->have_cur) {
+	} else if (s->pkt && rec->at.frame == s->pkt->frame && s->have_cur) {
 		/* its bytes cannot be placed in the segment that ends it: hide them all */
 		mask_payload(s, 0, s->cur.paylen);
 	}
@@ -930,6 +968,7 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 	s->hex.len = 0;
 	s->fmask_used = 0;
 	s->placed_end = 0;
+	s->pkt = NULL;
 }
 
 static void finish(void *ctx)
@@ -959,6 +998,7 @@ static void dfree(void *ctx)
 	report_buf_free(&s->body);
 	report_buf_free(&s->hex);
 	report_buf_free(&s->line);
+	free(s->pdata);
 	free(s->fmask);
 	free(s->rmask);
 	free(s->conns);

@@ -93,6 +93,15 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
  * control byte reaches the terminal, nor starts a line of its own. */
 static void put_text(struct summary *s, const char *p, size_t n)
 {
+	size_t i = 0;
+
+	/* most lines are printable ASCII: nothing to escape */
+	while (i < n && (unsigned char)p[i] >= 0x20 && (unsigned char)p[i] < 0x7f)
+		i++;
+	if (i == n) {
+		fwrite(p, 1, n, s->o.out);
+		return;
+	}
 	s->esc.len = 0;
 	report_buf_text(&s->esc, p, n, 0);
 	fwrite(s->esc.p ? s->esc.p : "", 1, s->esc.len, s->o.out);

@@ -102,9 +102,26 @@ size_t textesc(char *out, size_t cap, const void *src, size_t n, size_t max)
 		uint32_t cp = p[i];
 
 		if (cp >= 0x20 && cp < 0x7f) {
-			/* printable ASCII: most of any text */
-			k = el = 1;
-			u = (const char *)p + i;
+			/* a run of printable ASCII, most of any text: copied at once, each of its
+			 * bytes a unit */
+			size_t j = i + 1, r, room = cap - 1 - o, start = o;
+			while (j < lim && p[j] >= 0x20 && p[j] < 0x7f)
+				j++;
+			r = j - i;
+			if (r > room) {
+				r = room;
+				cut = 1;
+			}
+			memcpy(out + o, p + i, r);
+			o += r;
+			i += r;
+			if (o + 3 <= cap - 1)
+				safe = o;
+			else if (cap >= 4 && cap - 4 >= start && cap - 4 > safe)
+				safe = cap - 4;
+			if (cut)
+				break;
+			continue;
 		} else if ((k = textesc_utf8(p + i, n - i, &cp)) == 0) {
 			k = 1;
 			el = escape(e, p[i], 1);

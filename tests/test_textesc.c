@@ -104,6 +104,11 @@ Test(textesc, small_buffer_cuts_on_a_unit)
 	/* exactly full: no "…" needed */
 	n = textesc(out, sizeof out, "abcdefghijklmno", 15, 0);
 	cr_assert_str_eq(out, "abcdefghijklmno");
+	/* a run of text after escapes, cut: "…" where it still fits */
+	n = textesc(out, 12, "\x1b\x1b" "abcdef", 8, 0);
+	cr_assert_str_eq(out, "\\x1b\\x1b\xe2\x80\xa6");
+	n = textesc(out, 14, "\x1b\x1b" "abcdef", 8, 0);
+	cr_assert_str_eq(out, "\\x1b\\x1b" "ab\xe2\x80\xa6");
 	/* too small for "…": cut, no partial unit */
 	n = textesc(out, 3, "abcdef", 6, 0);
 	cr_assert_str_eq(out, "ab");
