@@ -327,8 +327,8 @@ static int buf_append(struct fdir *d, const uint8_t *p, uint32_t n, const struct
 	return 0;
 }
 
-/* The frame the buffered byte at stream offset off came in. */
-static const struct frame_ref *frame_at(const struct fdir *d, uint64_t off)
+/* The span holding the buffered byte at stream offset off. */
+static uint32_t span_of(const struct fdir *d, uint64_t off)
 {
 	uint32_t lo = d->s0, hi = d->ns; /* the answer is in [lo, hi) */
 
@@ -339,7 +339,13 @@ static const struct frame_ref *frame_at(const struct fdir *d, uint64_t off)
 		else
 			hi = mid;
 	}
-	return &d->sp[lo].at;
+	return lo;
+}
+
+/* The frame the buffered byte at stream offset off came in. */
+static const struct frame_ref *frame_at(const struct fdir *d, uint64_t off)
+{
+	return &d->sp[span_of(d, off)].at;
 }
 
 /* The frame that completed the buffered bytes [from, to): the latest any of them came in
@@ -347,17 +353,9 @@ static const struct frame_ref *frame_at(const struct fdir *d, uint64_t off)
  * order). */
 static const struct frame_ref *frame_done(const struct fdir *d, uint64_t from, uint64_t to)
 {
-	uint32_t lo = d->s0, hi = d->ns, best;
+	uint32_t best = span_of(d, from);
 
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (d->sp[mid].off <= from)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	best = lo;
-	for (uint32_t i = lo + 1; i < d->ns && d->sp[i].off < to; i++)
+	for (uint32_t i = best + 1; i < d->ns && d->sp[i].off < to; i++)
 		if (d->sp[i].at.frame > d->sp[best].at.frame)
 			best = i;
 	return &d->sp[best].at;
@@ -1185,6 +1183,18 @@ static uint32_t sync_feed(struct framer *fr, struct reasm_flow *f, int dir, cons
 
 /* ---- the byte stream --------------------------------------------------------------- */
 
+/* The direction's first bytes (or gap): framing is known from them when the capture has
+ * the connection's opening, else searched for. */
+static void start_dir(struct fdir *d, const struct reasm_flow *f)
+{
+	if (d->started)
+		return;
+	d->started = 1;
+	d->trusted = f->saw_syn;
+	if (!f->saw_syn)
+		start_resync(d, "the capture starts inside the connection");
+}
+
 static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, uint32_t n,
 		    const struct frame_ref *at)
 {
@@ -1196,12 +1206,7 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 		return;
 	d = &c->d[dir];
 	d->last = *at;
-	if (!d->started) {
-		d->started = 1;
-		d->trusted = f->saw_syn;
-		if (!f->saw_syn)
-			start_resync(d, "the capture starts inside the connection");
-	}
+	start_dir(d, f);
 	while (n) {
 		uint32_t k;
 
@@ -1304,12 +1309,7 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 		return;
 	d = &c->d[dir];
 	d->last = *at;
-	if (!d->started) {
-		d->started = 1;
-		d->trusted = f->saw_syn;
-		if (!f->saw_syn)
-			start_resync(d, "the capture starts inside the connection");
-	}
+	start_dir(d, f);
 	/* what the bytes before the hole hold is decided first */
 	if (d->state == FS_RESYNC)
 		resync_run(fr, f, dir, 1);

@@ -127,21 +127,31 @@ const char *report_end_name(int why)
 	}
 }
 
+/* Room for want more bytes in b: 0, or -1 when it cannot grow (nothing is written then). */
+static int buf_room(struct report_buf *b, size_t want)
+{
+	size_t nc;
+	char *np;
+
+	if (b->p && b->cap - b->len >= want)
+		return 0;
+	nc = b->cap ? b->cap : 1024;
+	while (nc - b->len < want) {
+		if (nc > SIZE_MAX / 2)
+			return -1;
+		nc *= 2;
+	}
+	if (!(np = realloc(b->p, nc)))
+		return -1;
+	b->p = np;
+	b->cap = nc;
+	return 0;
+}
+
 void report_buf_put(struct report_buf *b, const char *s, size_t n)
 {
-	if (n >= b->cap - b->len || !b->p) {
-		size_t nc = b->cap ? b->cap : 1024;
-		char *np;
-		while (nc - b->len <= n) {
-			if (nc > SIZE_MAX / 2)
-				return;
-			nc *= 2;
-		}
-		if (!(np = realloc(b->p, nc)))
-			return;
-		b->p = np;
-		b->cap = nc;
-	}
+	if (buf_room(b, n + 1) < 0)
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -186,19 +196,8 @@ void report_buf_text(struct report_buf *b, const void *p, size_t n, size_t max)
 	if (k > (SIZE_MAX - 8) / 4)
 		return;
 	need = TEXTESC_SIZE(k);
-	if (!b->p || b->cap - b->len < need) {
-		size_t nc = b->cap ? b->cap : 1024;
-		char *np;
-		while (nc - b->len < need) {
-			if (nc > SIZE_MAX / 2)
-				return;
-			nc *= 2;
-		}
-		if (!(np = realloc(b->p, nc)))
-			return;
-		b->p = np;
-		b->cap = nc;
-	}
+	if (buf_room(b, need) < 0)
+		return;
 	b->len += textesc(b->p + b->len, b->cap - b->len, p, n, max);
 }
 
