@@ -4,7 +4,8 @@
  *
  * Knows nothing but this. A sentence is a template with named placeholders "{topic}"
  * filled from a list of name/value pairs; every key has a sentence in every language
- * (tests/test_explain.c checks it).
+ * (tests/test_explain.c checks it; tests/explain_cover.py checks that the reporter fills
+ * every placeholder it uses, on real captures).
  */
 #ifndef MQTTDUMP_EXPLAIN_H
 #define MQTTDUMP_EXPLAIN_H
