@@ -16,6 +16,8 @@ void mqttdump_config_init(struct mqttdump_config *c)
 	c->lang = "en";
 	c->diagram_kind = DIAGRAM_TEXT;
 	c->diagram_max = 2000;
+	c->eve_max_msg_len = 1u << 20; /* Suricata's defaults */
+	c->eve_max_tx = 1024;
 }
 
 int mqttdump_config_default_ports(struct mqttdump_config *c)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #ifndef MQTTDUMP_VERSION
@@ -53,6 +54,11 @@ static void usage(FILE *f)
 	      "output:\n"
 	      "  (default)            one line per frame, as tshark prints it\n"
 	      "  --json               JSON Lines, one object per MQTT message or event\n"
+	      "  --eve                Suricata EVE JSON: mqtt, anomaly and flow records\n"
+	      "  --eve-max-msg-length SIZE  longer packets logged as truncated (default 1mb)\n"
+	      "  --eve-string-log-limit SIZE  bytes of a message or topic list logged (default:\n"
+	      "                       no limit)\n"
+	      "  --eve-max-tx N       transactions pending per connection (default 1024)\n"
 	      "  -q                   print nothing but the statistics line (on stderr)\n"
 	      "  -w OUT               write the frames that carry the messages to a new pcap\n"
 	      "                       (with -r FILE: the file is read twice)\n"
@@ -90,10 +96,15 @@ static void usage(FILE *f)
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
-       OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME };
+       OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
+       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "eve", no_argument, NULL, OPT_EVE },
+	{ "eve-max-msg-length", required_argument, NULL, OPT_EVE_MAX_MSG },
+	{ "eve-string-log-limit", required_argument, NULL, OPT_EVE_STRING_LIMIT },
+	{ "eve-max-tx", required_argument, NULL, OPT_EVE_MAX_TX },
 	{ "payload-max", required_argument, NULL, OPT_PAYLOAD_MAX },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
@@ -132,6 +143,24 @@ static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 		exit(2);
 	}
 	return v;
+}
+
+/* A size as Suricata writes one: bytes, or a number with kb, mb or gb (1024s; any case),
+ * at most UINT32_MAX; or exit with a message naming the option. */
+static uint32_t size_value(const char *opt, const char *s)
+{
+	static const char *const units[] = { "", "kb", "mb", "gb" };
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	for (int u = 0; u < 4 && !errno && end != s && s[0] != '-'; u++)
+		if (!strcasecmp(end, units[u]) && v <= (UINT32_MAX >> (10 * u)))
+			return (uint32_t)(v << (10 * u));
+	fprintf(stderr, "mqttdump: %s: invalid size argument \"%s\" (bytes, or a number with kb,"
+		" mb or gb, up to 4gb)\n", opt, s);
+	exit(2);
 }
 
 /* Live capture as root: once the interface is open, become USER (-Z; "nobody" by
@@ -296,6 +325,14 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 	switch (opt) {
 	case 'q': *quiet = 1; break;
 	case OPT_JSON: c->outputs |= OUTPUT_BIT(OUTPUT_JSON); break;
+	case OPT_EVE: c->outputs |= OUTPUT_BIT(OUTPUT_EVE); break;
+	case OPT_EVE_MAX_MSG: c->eve_max_msg_len = size_value("--eve-max-msg-length", optarg); break;
+	case OPT_EVE_STRING_LIMIT:
+		c->eve_string_limit = size_value("--eve-string-log-limit", optarg);
+		break;
+	case OPT_EVE_MAX_TX:
+		c->eve_max_tx = (uint32_t)number("--eve-max-tx", optarg, 1, 1000000);
+		break;
 	case 'V': c->outputs |= OUTPUT_BIT(OUTPUT_TREE); break;
 	case 'x': c->outputs |= OUTPUT_BIT(OUTPUT_HEX); break;
 	case OPT_EXPLAIN: c->outputs |= OUTPUT_BIT(OUTPUT_EXPLAIN); break;
@@ -341,16 +378,22 @@ static void choose_outputs(struct mqttdump_config *c, int quiet)
 {
 	const unsigned text_only = OUTPUT_BIT(OUTPUT_TREE) | OUTPUT_BIT(OUTPUT_EXPLAIN) |
 				   OUTPUT_BIT(OUTPUT_HEX);
-	const unsigned main_out = OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT) |
+	const unsigned json_out = OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_EVE);
+	const unsigned main_out = json_out | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT) |
 				  OUTPUT_BIT(OUTPUT_TREE);
 
 	if (quiet) {
 		c->outputs &= ~(main_out | text_only);
 		return;
 	}
-	if (c->outputs & OUTPUT_BIT(OUTPUT_JSON))
+	if ((c->outputs & json_out) == json_out) {
+		fprintf(stderr, "mqttdump: --json and --eve both write JSON lines to the standard "
+			"output: choose one\n");
+		exit(2);
+	}
+	if (c->outputs & json_out)
 		c->outputs &= ~OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
-	if (c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)))
+	if (c->outputs & (json_out | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)))
 		c->outputs &= ~text_only;
 	if (!(c->outputs & main_out))
 		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);

@@ -89,6 +89,14 @@ static int make_select(const struct output_args *a, struct reporter *r)
 	return report_select_new(r);
 }
 
+static int make_eve(const struct output_args *a, struct reporter *r)
+{
+	const struct mqttdump_config *c = a->cfg;
+	struct eve_opts e = { c->eve_max_msg_len, c->eve_string_limit, c->eve_max_tx,
+			      { &c->ports, &c->tls_ports, &c->ws_ports }, c->detect };
+	return report_eve_new(a->ro, &e, r);
+}
+
 #define PATH(field) offsetof(struct mqttdump_config, field)
 
 /* The registry: every output, in the order the engine calls them (so, on one stream, the
@@ -107,6 +115,7 @@ static const struct output_def registry[OUTPUT_COUNT] = {
 			      LAYOUT_AT_END, make_timeline },
 	[OUTPUT_STATS] = { { "stats", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END, make_stats },
 	[OUTPUT_SELECT] = { { "select", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END, make_select },
+	[OUTPUT_EVE] = { { "eve", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_eve },
 };
 
 const struct pipeline_output_info *pipeline_output_info(enum mqttdump_output o)

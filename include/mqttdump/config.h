@@ -27,6 +27,7 @@ enum mqttdump_output {
 	OUTPUT_TIMELINE,     /* --timeline FILE */
 	OUTPUT_STATS,        /* --stats[=json] */
 	OUTPUT_SELECT,       /* -w: remembers the frames to copy */
+	OUTPUT_EVE,          /* --eve */
 	OUTPUT_COUNT
 };
 
@@ -65,6 +66,9 @@ struct mqttdump_config {
 	const char *timeline_file;  /* --timeline FILE (- for the standard output) */
 	int stats_json;             /* --stats=json */
 	const char *write_file;     /* -w OUT */
+	uint32_t eve_max_msg_len;   /* --eve-max-msg-length */
+	uint32_t eve_string_limit;  /* --eve-string-log-limit (0: none) */
+	uint32_t eve_max_tx;        /* --eve-max-tx */
 };
 
 /* The defaults of every option (as --help tells them), no output chosen, the port sets

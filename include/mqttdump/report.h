@@ -9,6 +9,7 @@
 #define MQTTDUMP_REPORT_H
 
 #include "mqttdump/framer.h"
+#include "mqttdump/ports.h"
 #include "mqttdump/textesc.h"
 #include "mqttdump/transport.h"
 
@@ -45,6 +46,20 @@ struct reporter {
 int report_summary_new(const struct report_opts *o, struct reporter *r);
 /* JSON Lines: one object per MQTT message or event (docs/json.md). */
 int report_json_new(const struct report_opts *o, struct reporter *r);
+
+/* --eve: Suricata's EVE JSON (docs/eve.md): mqtt transactions, anomalies, a flow record
+ * per connection. Its limits are Suricata's options, with Suricata's defaults. */
+struct eve_opts {
+	uint32_t max_msg_len;   /* --eve-max-msg-length (app-layer.protocols.mqtt.max-msg-length,
+				 * 1 MiB): longer packets are logged as truncated */
+	uint32_t string_limit;  /* --eve-string-log-limit (eve-log mqtt string-log-limit; 0:
+				 * none): bytes of a message, or of a topic list, logged */
+	uint32_t max_tx;        /* --eve-max-tx (app-layer.protocols.mqtt.max-tx, 1024):
+				 * transactions pending per connection */
+	const struct port_set *ports[3]; /* the followed ports (-p, --tls-port, --ws-port) */
+	int any_port;           /* --detect: every port */
+};
+int report_eve_new(const struct report_opts *o, const struct eve_opts *e, struct reporter *r);
 
 /* Reporters of session facts: they observe the tracker (session.h), which the engine
  * feeds; both write at finish. out: where the document goes (not closed). */
