@@ -14,6 +14,7 @@
 #define PKT_CONNECT (-2)
 #define NBUCKETS 16384u         /* flow hash buckets (chains past that) */
 #define MAX_CANDIDATES 65536u   /* connections counted before their first MQTT record */
+#define END_LINGER 1            /* seconds a connection that ended still counts segments */
 
 /* Suricata's MQTT app-layer events, then mqttdump's own (docs/eve.md). */
 enum eve_event {
@@ -83,7 +84,7 @@ struct eve {
 	struct eve_opts eo;
 	struct eflow *buckets[NBUCKETS];
 	struct flow_list cand, known;
-	struct eflow *ending;
+	struct eflow *ending, *ending_tail; /* the connections that ended, first first */
 	uint64_t nflows;             /* flows given an id so far */
 	char *tmp;
 	size_t tmpcap;
@@ -840,13 +841,34 @@ static void flow_end(struct eve *e, struct eflow *f)
 	flow_free(e, f);
 }
 
-static void flush_ending(struct eve *e)
+/* Write the connections whose end came (all with now NULL, else those that ended more than
+ * END_LINGER seconds before now): the segments after the end (the last ACK of a FIN
+ * handshake) are counted in the flow record first. */
+static void flush_ending(struct eve *e, const struct frame_ref *now)
 {
-	while (e->ending) {
+	while (e->ending && (!now || now->ts_sec - e->ending->end_at.ts_sec > END_LINGER)) {
 		struct eflow *f = e->ending;
-		e->ending = f->end_next;
+		if (!(e->ending = f->end_next))
+			e->ending_tail = NULL;
 		flow_end(e, f);
 	}
+}
+
+/* f now: out of the list of connections that ended, and written. */
+static void flush_one(struct eve *e, struct eflow *f)
+{
+	struct eflow **pp = &e->ending, *prev = NULL;
+
+	while (*pp && *pp != f) {
+		prev = *pp;
+		pp = &(*pp)->end_next;
+	}
+	if (!*pp)
+		return;
+	*pp = f->end_next;
+	if (e->ending_tail == f)
+		e->ending_tail = prev;
+	flow_end(e, f);
 }
 
 /* 1 when a segment between these ports may be one of a followed connection. */
@@ -866,6 +888,10 @@ static void count(struct eve *e, const struct cap_pkt *pkt, const struct tcp_seg
 	int dir = 0;
 	struct eflow *f = lookup(e, &seg->src, seg->sport, &seg->dst, seg->dport, &dir);
 
+	if (f && f->ending && (seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		flush_one(e, f); /* a new connection on the same endpoints */
+		f = NULL;
+	}
 	if (!f) {
 		if (!followed(e, seg->sport, seg->dport))
 			return;
@@ -889,7 +915,7 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 
 	if (seg)
 		count(e, pkt, seg);
-	flush_ending(e);
+	flush_ending(e, &(struct frame_ref){ pkt->frame, pkt->ts_sec, pkt->ts_nsec, pkt->len });
 }
 
 /* A packet longer than max-msg-length: Suricata skips it and logs its header, "truncated"
@@ -953,8 +979,12 @@ static void event(void *ctx, const struct framer_event *ev)
 			f->ending = 1;
 			f->end_why = ev->why;
 			f->end_at = ev->at;
-			f->end_next = e->ending;
-			e->ending = f;
+			f->end_next = NULL;
+			if (e->ending_tail)
+				e->ending_tail->end_next = f;
+			else
+				e->ending = f;
+			e->ending_tail = f;
 		}
 		break;
 	case FRAMER_EV_OVERSIZE:
@@ -978,7 +1008,7 @@ static void finish(void *ctx)
 {
 	struct eve *e = ctx;
 
-	flush_ending(e);
+	flush_ending(e, NULL);
 	/* every followed connection ended before this (the capture's end closes them); those
 	 * -c stopped early are written as the capture's end would */
 	while (e->known.head) {
