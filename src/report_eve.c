@@ -524,18 +524,24 @@ static void tx_wait(struct eve *e, struct eflow *f, const struct frame_ref *at, 
 	f->ntxs++;
 }
 
-/* An answer to the oldest transaction waiting for pkt_id: added to it, and with last the
- * transaction is complete and written. 0 when none waits. */
+/* An answer to the oldest transaction waiting for pkt_id whose request went the way
+ * req_toclient says: added to it, and with last the transaction is complete and written.
+ * Suricata matches on the packet id alone; packet ids are the sender's, each side has its
+ * own [MQTT-2.2.1-3], so mqttdump also matches the direction (the same transactions when
+ * one side publishes, the right ones when both use an id at once). A transaction that has
+ * that kind of answer already (a PUBREC sent again) is not the one. 0 when none waits. */
 static int tx_answer(struct eve *e, struct eflow *f, const struct frame_ref *at,
-		     const char *key, json_object *obj, int32_t pkt_id, int last)
+		     const char *key, json_object *obj, int32_t pkt_id, int req_toclient,
+		     int last)
 {
 	struct etx *t, *prev = NULL;
 
-	for (t = f->txs; t && t->pkt_id != pkt_id; t = t->next)
-		prev = t;
+	for (t = f->txs; t; prev = t, t = t->next)
+		if (t->pkt_id == pkt_id && t->toclient == req_toclient &&
+		    !json_object_object_get_ex(t->mqtt, key, NULL))
+			break;
 	if (!t)
 		return 0;
-	/* a second answer of one kind (a PUBREC sent again) replaces the first */
 	json_object_object_add_ex(t->mqtt, key, obj, JSON_C_OBJECT_KEY_IS_CONSTANT);
 	if (!last)
 		return 1;
@@ -579,7 +585,7 @@ static void handle(struct eve *e, struct eflow *f, const struct mqtt_record *rec
 		return;
 	}
 	if (t == MQTT_CONNACK) {
-		if (tx_answer(e, f, at, key, obj, PKT_CONNECT, 1))
+		if (tx_answer(e, f, at, key, obj, PKT_CONNECT, !tc, 1))
 			f->connected = 1;
 		else
 			tx_done(e, f, at, tc, key, obj, EV_MISSING_CONNECT);
@@ -608,8 +614,10 @@ static void handle(struct eve *e, struct eflow *f, const struct mqtt_record *rec
 	case MQTT_PUBCOMP:
 	case MQTT_SUBACK:
 	case MQTT_UNSUBACK:
+		/* PUBREL comes from the publisher, the others from the other side */
 		if (!m->has_msgid ||
-		    !tx_answer(e, f, at, key, obj, m->msgid, t != MQTT_PUBREC && t != MQTT_PUBREL))
+		    !tx_answer(e, f, at, key, obj, m->msgid, t == MQTT_PUBREL ? tc : !tc,
+			       t != MQTT_PUBREC && t != MQTT_PUBREL))
 			tx_done(e, f, at, tc, key, obj, missing_event(t));
 		return;
 	default: /* PINGREQ, PINGRESP, DISCONNECT, AUTH: each its own */

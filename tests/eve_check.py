@@ -116,6 +116,22 @@ def flow_problems(pcap, recs):
     return bad
 
 
+def tshark_messages(pcap):
+    """(type, packet id or None) of every MQTT message tshark decodes (-T json: a frame
+    with several messages has a list of them)."""
+    out = subprocess.run(["tshark", "-r", pcap, "-Y", "mqtt", "-T", "json", "-J", "mqtt",
+                          "--no-duplicate-keys"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    msgs = collections.Counter()
+    for frame in json.loads(out or b"[]"):
+        layer = frame["_source"]["layers"]["mqtt"]
+        for m in layer if isinstance(layer, list) else [layer]:
+            t = int(m["mqtt.hdrflags_tree"]["mqtt.msgtype"])
+            i = m.get("mqtt.msgid")
+            msgs[(t, int(i) if i is not None else None)] += 1
+    return msgs
+
+
 def recipes(binp, root):
     """(command, expected lines, actual lines) for every "$ " line of docs/monitoring.md."""
     text = open(os.path.join(root, "docs", "monitoring.md"), encoding="utf-8").read()
@@ -183,6 +199,33 @@ def main():
     theirs = collections.Counter(t[0] for t in tshark(pcap, "mqtt.msgtype == 3", "mqtt.topic"))
     tests.append((mine == theirs and mine, "long-mixed: %d publish topics as tshark's" % sum(
         mine.values()), ["%s vs %s" % (dict(mine), dict(theirs))]))
+    # every packet in exactly one transaction, as tshark's messages (type, packet id), with
+    # the default max-tx and with max-tx 1 (the oldest waiting closed early: counted apart)
+    keys = ["unassigned", "connect", "connack", "publish", "puback", "pubrec", "pubrel",
+            "pubcomp", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp",
+            "disconnect", "auth"]
+    closed = 0
+    for name in ("long-mixed.pcap", "mqtt5-aliases.pcap", "mqtt311-all-types.pcap",
+                 "mqtt5-all-types.pcap", "clients-200.pcap", "many-per-segment.pcap",
+                 "qos2.pcap"):
+        pcap = os.path.join(root, "captures", name)
+        theirs = tshark_messages(pcap)
+        for extra in ([], ["--eve-max-tx", "1"]):
+            recs = [json.loads(l) for l in eve(binp, pcap, extra).decode().splitlines()]
+            mine = collections.Counter(
+                (keys.index(k), v.get("message_id")) for r in recs
+                if r["event_type"] == "mqtt" for k, v in r["mqtt"].items())
+            many = sum(1 for r in recs if r.get("anomaly", {}).get("event") ==
+                       "too_many_transactions")
+            ok = mine == theirs and (many == 0 or extra)
+            closed += many
+            tests.append((ok, "%s %s: the %d packets of tshark in %d transactions, %d closed "
+                          "by max-tx" % (name, " ".join(extra), sum(theirs.values()),
+                                         sum(1 for r in recs if r["event_type"] == "mqtt"),
+                                         many),
+                          ["only mqttdump: %s" % dict(mine - theirs),
+                           "only tshark: %s" % dict(theirs - mine)]))
+    tests.append((closed > 0, "max-tx 1 closed %d transactions early" % closed, []))
     # options: Suricata's sizes, refused values, --json with --eve
     pcap = os.path.join(root, "captures", "large-message.pcap")
     for args, code, text in ((["--eve-max-msg-length", "XXX"], 2, "invalid size argument"),
