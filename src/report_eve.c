@@ -129,6 +129,8 @@ static json_object *jstr(struct eve *e, struct mqtt_view v)
 	size_t o = 0, i, k;
 	char *out;
 
+	if (!v.len)
+		return json_object_new_string("");
 	for (i = 0; i < v.len; i += k)
 		if (!(k = mqtt_utf8_seq(v.p + i, v.len - i)))
 			break;
@@ -170,7 +172,9 @@ static json_object *jbytes(struct eve *e, struct mqtt_view v, uint64_t *budget)
 	tl = strlen(tail);
 	if (!(out = scratch(e, (size_t)n * 4 + tl + 1)))
 		return json_object_new_string("");
-	if (mqtt_utf8_valid((struct mqtt_view){ v.p, n }) || !n) {
+	if (!n) {
+		o = 0;
+	} else if (mqtt_utf8_valid((struct mqtt_view){ v.p, n })) {
 		memcpy(out, v.p, n);
 		o = n;
 	} else {
@@ -223,13 +227,11 @@ static json_object *props_obj(struct eve *e, struct mqtt_view block)
 		json_object *v;
 
 		if (p.id == MQTT_PROP_USER_PROPERTY) {
-			char *k = strndup((const char *)p.str.p, p.str.len);
-			/* the name is wire text: copied by json-c, never taken as constant */
-			if (k) {
-				json_object *s = jstr(e, p.str2);
-				json_object_object_add(o, k, s);
-				free(k);
-			}
+			/* the name is wire text: made UTF-8 as every string, then copied by
+			 * json-c as the key (up to a NUL in it) */
+			json_object *k = jstr(e, p.str);
+			json_object_object_add(o, json_object_get_string(k), jstr(e, p.str2));
+			json_object_put(k);
 			continue;
 		}
 		if (!key || (p.id == MQTT_PROP_AUTHENTICATION_DATA && !e->o.show_secrets))

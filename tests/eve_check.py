@@ -28,8 +28,11 @@ def eve(binp, pcap, extra=()):
     argf = pcap[:-len(".pcap")] + ".args"
     if os.path.exists(argf):
         args += open(argf).read().split()
-    out = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    out = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          cwd=os.path.dirname(pcap))
+    if out.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(args), out.returncode,
+                                                out.stderr.decode()[-2000:]))
     return out.stdout
 
 

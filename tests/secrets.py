@@ -108,7 +108,7 @@ def main():
              ("--explain en", ["--explain", "--lang", "en"]),
              ("--explain fr", ["--explain", "--lang", "fr"]),
              ("-V -x --explain", ["-V", "-x", "--explain"]),
-             ("--diagram", ["--diagram"]), ("--json", ["--json"]),
+             ("--diagram", ["--diagram"]), ("--json", ["--json"]), ("--eve", ["--eve"]),
              ("--timeline", ["-q", "--timeline", "-"]), ("--stats", ["-q", "--stats"]),
              ("--stats=json", ["-q", "--stats=json"]),
              ("--diagram=svg", ["-q", "--diagram=svg", "FILE"]),
