@@ -90,7 +90,7 @@ struct eve {
 	size_t tmpcap;
 };
 
-/* ---- JSON values ------------------------------------------------------------------------ */
+/* ---- JSON values ------------------------------------------------------------------- */
 
 static char *scratch(struct eve *e, size_t n)
 {
@@ -247,7 +247,7 @@ static json_object *props_obj(struct eve *e, struct mqtt_view block)
 	return o;
 }
 
-/* ---- one packet's object ------------------------------------------------------------------ */
+/* ---- one packet's object ----------------------------------------------------------- */
 
 /* qos, retain and dup: Suricata reads them from the fixed header of every packet type. */
 static json_object *header_obj(uint8_t flags)
@@ -367,7 +367,7 @@ static json_object *packet_obj(struct eve *e, const struct mqtt_msg *m)
 	return o;
 }
 
-/* ---- records -------------------------------------------------------------------------------- */
+/* ---- records ----------------------------------------------------------------------- */
 
 /* Suricata's time stamp: "2020-11-16T17:50:01.508446+0000" (mqttdump writes UTC). */
 static json_object *jtime(const struct frame_ref *at)
@@ -454,7 +454,7 @@ static void write_tx(struct eve *e, const struct eflow *f, struct etx *t,
 	emit(e, o, f);
 }
 
-/* ---- transactions --------------------------------------------------------------------------- */
+/* ---- transactions ------------------------------------------------------------------ */
 
 static struct etx *tx_new(struct eflow *f, const char *key, json_object *obj, int toclient)
 {
@@ -627,7 +627,7 @@ static void handle(struct eve *e, struct eflow *f, const struct mqtt_record *rec
 	}
 }
 
-/* ---- connections ------------------------------------------------------------------------ */
+/* ---- connections ------------------------------------------------------------------- */
 
 static int addr_eq(const struct tcp_addr *x, const struct tcp_addr *y)
 {
