@@ -26,7 +26,7 @@ enum mqttdump_output {
 	OUTPUT_DIAGRAM_FILE, /* --diagram=svg|html FILE */
 	OUTPUT_TIMELINE,     /* --timeline FILE */
 	OUTPUT_STATS,        /* --stats[=json] */
-	OUTPUT_SELECT,       /* -w: remembers the frames to copy */
+	OUTPUT_SELECT,       /* -w: the frames that carry the messages, to a pcap writer */
 	OUTPUT_COUNT
 };
 
@@ -64,7 +64,11 @@ struct mqttdump_config {
 	uint32_t diagram_max;       /* --diagram-max */
 	const char *timeline_file;  /* --timeline FILE (- for the standard output) */
 	int stats_json;             /* --stats=json */
-	const char *write_file;     /* -w OUT */
+	const char *write_file;     /* -w OUT ("-": the standard output) */
+	uint64_t write_max_bytes;   /* -C: bytes (millions on the command line); 0: none */
+	uint32_t write_seconds;     /* -G */
+	uint32_t write_count;       /* -W */
+	uint32_t snaplen;           /* -s: live capture (0: whole packets) */
 };
 
 /* The defaults of every option (as --help tells them), no output chosen, the port sets
