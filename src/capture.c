@@ -26,7 +26,7 @@ struct cap {
 	uint64_t size;         /* a regular file's size; 0: unknown (a pipe, live) */
 	uint64_t bytes_in;     /* read through the cookie stream */
 	uint32_t head_snaplen; /* the header's snap length, when lifted; 0: not lifted */
-	struct cap_cuts cuts;
+	struct cap_notes notes;
 	void (*tick)(void *ctx);
 	void *tick_ctx;
 	int in_tick;
@@ -461,19 +461,42 @@ int cap_is_live(const struct cap *c)
 	return c->live;
 }
 
+int cap_is_stream(const struct cap *c)
+{
+	return c->live || c->size == 0;
+}
+
+/* The time of a record into pkt. pcapng's 64-bit time stamps can exceed what later
+ * stages compute with (differences in nanoseconds must fit in 63 bits): such a time, and
+ * a negative one (libpcap's conversion of a huge unsigned one wrapped), becomes
+ * CAP_TS_MAX and is counted. */
+static void set_time(struct cap *c, const struct pcap_pkthdr *h, struct cap_pkt *pkt)
+{
+	if (h->ts.tv_sec < 0 || (uint64_t)h->ts.tv_sec > CAP_TS_MAX) {
+		pkt->ts_sec = CAP_TS_MAX;
+		pkt->ts_nsec = 0;
+		c->notes.ts_clamped++;
+		return;
+	}
+	pkt->ts_sec = h->ts.tv_sec;
+	pkt->ts_nsec = (uint32_t)h->ts.tv_usec; /* nanoseconds: opened at that precision */
+	if (pkt->ts_nsec > 999999999)
+		pkt->ts_nsec = 999999999;
+}
+
 /* Count what the snap length cut: records shorter than on the wire, and those longer
  * than a lifted header snap length. */
 static void count_cuts(struct cap *c, const struct pcap_pkthdr *h)
 {
 	if (h->caplen < h->len) {
-		c->cuts.cut++;
-		if (!c->cuts.cut_snap || h->caplen > c->cuts.cut_snap)
-			c->cuts.cut_snap = h->caplen;
+		c->notes.cut++;
+		if (!c->notes.cut_snap || h->caplen > c->notes.cut_snap)
+			c->notes.cut_snap = h->caplen;
 	}
 	if (c->head_snaplen && h->caplen > c->head_snaplen) {
-		c->cuts.over_head++;
-		if (h->caplen > c->cuts.over_max)
-			c->cuts.over_max = h->caplen;
+		c->notes.over_head++;
+		if (h->caplen > c->notes.over_max)
+			c->notes.over_max = h->caplen;
 	}
 }
 
@@ -487,7 +510,7 @@ int cap_loop(struct cap *c, cap_cb cb, void *ctx, char *err, size_t errlen)
 
 	memset(&pkt, 0, sizeof pkt);
 	pkt.linktype = linktype;
-	c->cuts.head_snaplen = c->head_snaplen;
+	c->notes.head_snaplen = c->head_snaplen;
 	while (!c->stop) {
 		rc = pcap_next_ex(c->p, &h, &data);
 		if (rc == 0) {
@@ -505,8 +528,7 @@ int cap_loop(struct cap *c, cap_cb cb, void *ctx, char *err, size_t errlen)
 			continue;
 		count_cuts(c, h);
 		pkt.frame = c->frame;
-		pkt.ts_sec = h->ts.tv_sec;
-		pkt.ts_nsec = (uint32_t)h->ts.tv_usec; /* nanoseconds: opened at that precision */
+		set_time(c, h, &pkt);
 		pkt.caplen = h->caplen;
 		pkt.len = h->len;
 		pkt.data = data;
@@ -515,9 +537,9 @@ int cap_loop(struct cap *c, cap_cb cb, void *ctx, char *err, size_t errlen)
 	return 1;
 }
 
-const struct cap_cuts *cap_cuts(const struct cap *c)
+const struct cap_notes *cap_notes(const struct cap *c)
 {
-	return &c->cuts;
+	return &c->notes;
 }
 
 int cap_position(const struct cap *c, uint64_t *pos, uint64_t *size)

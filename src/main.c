@@ -3,6 +3,7 @@
 #include "mqttdump/capture.h"
 #include "mqttdump/config.h"
 #include "mqttdump/pipeline.h"
+#include "mqttdump/progress.h"
 #include "mqttdump/tlscrypto.h"
 
 #include <errno.h>
@@ -21,6 +22,14 @@
 #endif
 
 static struct cap *g_cap;
+static volatile sig_atomic_t g_usr1;
+
+/* SIGUSR1: the counts, printed between records (as dd and tcpdump do). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	g_usr1 = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -403,6 +412,8 @@ struct run {
 	struct pipeline *pipeline;
 	struct cap_writer *writer;  /* -w */
 	int write_failed;           /* -w: a file could not be opened or written */
+	struct progress progress;   /* a long read with stderr on a terminal */
+	uint64_t packets;
 	char err[512];
 	char werr[512];             /* -w's error */
 };
@@ -515,7 +526,7 @@ static int open_input(struct run *r)
  * printed. */
 static int build(struct run *r)
 {
-	struct pipeline_env env = { stdout, cap_ts_digits(r->cap), cap_is_live(r->cap),
+	struct pipeline_env env = { stdout, cap_ts_digits(r->cap), cap_is_stream(r->cap),
 				    r->keylog, write_frame, r };
 
 	if (!(r->pipeline = pipeline_new(r->cfg, &env, r->err, sizeof r->err))) {
@@ -525,12 +536,16 @@ static int build(struct run *r)
 	return 0;
 }
 
+static void on_tick(void *ctx);
+
 static void on_packet(void *ctx, const struct cap_pkt *pkt)
 {
 	struct run *r = ctx;
 
 	if (pipeline_packet(r->pipeline, pkt))
 		cap_stop(r->cap);
+	if (g_usr1 || (++r->packets & 255) == 0)
+		on_tick(r);
 }
 
 static void print_counts(const struct run *r, const struct engine_stats *st)
@@ -547,6 +562,47 @@ static void print_counts(const struct run *r, const struct engine_stats *st)
 			" dropped by kernel\n", recv, drop);
 }
 
+/* Between records: SIGUSR1's counts, the progress line. */
+static void on_tick(void *ctx)
+{
+	struct run *r = ctx;
+	struct engine_stats st;
+	uint64_t pos, size;
+
+	if (g_usr1) {
+		g_usr1 = 0;
+		progress_erase(&r->progress);
+		pipeline_stats(r->pipeline, &st);
+		print_counts(r, &st);
+	}
+	if (r->progress.out && cap_position(r->cap, &pos, &size) == 0)
+		progress_update(&r->progress, pos, size);
+}
+
+/* What the snap length cut, a file header's snap length smaller than its records, time
+ * stamps out of range. */
+static void print_cuts(const struct run *r, const struct engine_stats *st)
+{
+	const struct cap_notes *k = cap_notes(r->cap);
+
+	if (k->cut && st->snap_headers)
+		fprintf(stderr, "mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), %" PRIu64 " of them inside their link, "
+			"IP or TCP header: not decoded\n", k->cut, k->cut_snap, st->snap_headers);
+	else if (k->cut)
+		fprintf(stderr, "mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n", k->cut,
+			k->cut_snap);
+	if (k->over_head)
+		fprintf(stderr, "mqttdump: warning: %s: the file header's snap length is %" PRIu32
+			" bytes, but %" PRIu64 " records are longer (up to %" PRIu32 " bytes): read "
+			"whole\n", r->name, k->head_snaplen, k->over_head, k->over_max);
+	if (k->ts_clamped)
+		fprintf(stderr, "mqttdump: warning: %s: %" PRIu64 " records have a time stamp past "
+			"2242-03-16T12:56:31Z, the latest mqttdump computes with: shown as that "
+			"time\n", r->name, k->ts_clamped);
+}
+
 /* Every record through the pipeline, then the counts. Returns the exit status so far. */
 static int read_capture(struct run *r)
 {
@@ -557,7 +613,12 @@ static int read_capture(struct run *r)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, on_usr1);
+	if (!cap_is_live(r->cap) && isatty(fileno(stderr)))
+		progress_start(&r->progress, stderr);
+	cap_set_tick(r->cap, on_tick, r);
 	rc = cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
+	progress_erase(&r->progress);
 	pipeline_finish(r->pipeline);
 	pipeline_stats(r->pipeline, &st);
 	if (rc < 0) {
@@ -577,6 +638,7 @@ static int read_capture(struct run *r)
 		}
 	}
 	print_counts(r, &st);
+	print_cuts(r, &st);
 	return status;
 }
 

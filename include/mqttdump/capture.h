@@ -22,6 +22,12 @@ enum cap_link {
 	CAP_LINK_LINUX_SLL2 = 276,
 };
 
+/* The latest time a record may carry (2^33 - 1 s: 2242-03-16T12:56:31Z): differences of
+ * two such times in nanoseconds fit in an int64_t, which every later stage relies on. A
+ * pcapng time stamp past it (64 bits of units) is given this value and counted
+ * (cap_notes). */
+#define CAP_TS_MAX ((int64_t)8589934591)
+
 struct cap_pkt {
 	uint64_t frame;        /* 1-based record number in the capture, filter or not */
 	int64_t ts_sec;
@@ -52,6 +58,9 @@ const char *cap_linktype_name(int linktype);
 /* Decimal digits of the capture's time stamps: 6 (microseconds) or 9 (nanoseconds). */
 int cap_ts_digits(const struct cap *c);
 int cap_is_live(const struct cap *c);
+/* Live, or a file that is not a regular file (a pipe, standard input): records come as
+ * they are written, so the outputs are flushed as they go. */
+int cap_is_stream(const struct cap *c);
 
 typedef void (*cap_cb)(void *ctx, const struct cap_pkt *pkt);
 
@@ -66,18 +75,20 @@ void cap_set_tick(struct cap *c, void (*tick)(void *ctx), void *ctx);
 /* Bytes of the file read so far, and its size (0 when unknown: a pipe). Returns 0, or -1
  * when unknown (live). */
 int cap_position(const struct cap *c, uint64_t *pos, uint64_t *size);
-/* What the snap length cut, among the records delivered. A file whose header states a
+/* What the snap length cut, among the records delivered, and times out of range. A file whose header states a
  * snap length below libpcap's maximum is read with the header's value lifted (libpcap
  * would cut every record to it; Wireshark reads them whole): head_snaplen is then the
  * header's value and over_head the records longer than it. */
-struct cap_cuts {
+struct cap_notes {
 	uint64_t cut;           /* records with fewer bytes captured than on the wire */
 	uint32_t cut_snap;      /* the longest such record's captured length */
 	uint32_t head_snaplen;  /* the header's snap length when lifted, else 0 */
 	uint64_t over_head;     /* records longer than it */
 	uint32_t over_max;      /* the longest of those */
+	uint64_t ts_clamped;    /* records whose time was past CAP_TS_MAX (or wrapped
+				 * negative by libpcap): given CAP_TS_MAX */
 };
-const struct cap_cuts *cap_cuts(const struct cap *c);
+const struct cap_notes *cap_notes(const struct cap *c);
 /* Ask cap_loop to return; safe from a signal handler. */
 void cap_stop(struct cap *c);
 /* Live only: packets received and dropped by the kernel. Returns -1 when unknown. */
