@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w = cap_writer_open(&wo, cap_linktype(c), env.ts_digits, err, sizeof err);
 	env.write_frame = on_write;
 	env.write_ctx = w;
-	if (w && configure(&cfg, runs++) == 0 && decode_link_supported(cap_linktype(c)) &&
+	if (configure(&cfg, runs++) == 0 && w && decode_link_supported(cap_linktype(c)) &&
 	    (p = pipeline_new(&cfg, &env, err, sizeof err))) {
 		cap_loop(c, on_packet, p, err, sizeof err);
 		pipeline_finish(p);
