@@ -666,9 +666,10 @@ static int finish_write(struct run *r, int status)
 			fprintf(stderr, ", in %" PRIu64 " files", files);
 		fputc('\n', stderr);
 	}
-	if (n.given_up)
-		fprintf(stderr, "mqttdump: warning: -w %s: %" PRIu64 " frames waited too long to be "
-			"known to carry a message and were not written\n", wfile, n.given_up);
+	if (n.cut_short)
+		fprintf(stderr, "mqttdump: warning: -w %s: %" PRIu64 " messages written without "
+			"their first frames (they waited past 60 s or 64 MiB to be known)\n", wfile,
+			n.cut_short);
 	r->writer = NULL;
 	return status;
 }

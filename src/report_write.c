@@ -13,7 +13,8 @@
  * direction starts after it, its connection ends, or the capture ends. Frames go to the
  * sink in frame order, so a frame waits for the undecided ones before it. Bounded:
  * HOLD_BYTES of copies and HOLD_SECONDS of capture time; past those the oldest undecided
- * frame is given up (not written) and counted.
+ * frame is given up (not written), and a message it turns out to have belonged to is
+ * counted (written without its first frames).
  *
  * Linear: each frame is decided once; a message walks only the undecided frames of its
  * own direction, from the oldest, and stops at the first one after its span.
@@ -47,6 +48,9 @@ struct wdir {
 	struct wdir *next;          /* hash chain */
 	struct dirkey key;
 	struct wframe *head, *tail; /* undecided frames */
+	uint64_t gave_up;           /* the last frame given up (over the bounds) since the
+				     * direction's last message; 0: none. Kept while set, so that
+				     * a message it belonged to is known */
 };
 
 struct wrep {
@@ -54,7 +58,7 @@ struct wrep {
 	struct wdir *dirs[DIR_BUCKETS];
 	struct wframe *head, *tail; /* held frames, in frame order */
 	size_t bytes;
-	uint64_t messages, written, given_up;
+	uint64_t messages, written, cut_short;
 	int stopped;                /* the sink said stop, or failed */
 };
 
@@ -121,8 +125,21 @@ static void decide_head(struct wrep *w, struct wdir *d, int state)
 		d->tail = NULL;
 	f->dnext = NULL;
 	f->dir = NULL;
-	if (!d->head)
+	if (!d->head && !d->gave_up)
 		dir_drop(w, d);
+}
+
+/* No message will hold d's undecided frames: all not selected, and d goes. */
+static void dir_close(struct wrep *w, struct wdir *d)
+{
+	d->gave_up = 0;
+	if (!d->head) {
+		dir_drop(w, d);
+		return;
+	}
+	while (d->head->dnext)
+		decide_head(w, d, DROPPED);
+	decide_head(w, d, DROPPED); /* the last one: d goes with it */
 }
 
 /* The decided frames at the head of the order to the sink (the selected ones). */
@@ -153,8 +170,8 @@ static void bound(struct wrep *w, const struct cap_pkt *now)
 		if (f->state == UNDECIDED) {
 			struct wdir *d = f->dir;
 			/* f is the oldest frame held: the oldest undecided of its direction */
+			d->gave_up = f->pkt.frame;
 			decide_head(w, d, DROPPED);
-			w->given_up++;
 		}
 		flush(w);
 	}
@@ -225,10 +242,22 @@ static void message(void *ctx, const struct mqtt_record *rec)
 
 	w->messages++;
 	key_of_rec(rec, &k);
+	if ((d = dir_of(w, &k, 0)) && d->gave_up) {
+		/* frames of this direction were given up: was one of them this message's? */
+		if (d->gave_up >= first)
+			w->cut_short++;
+		d->gave_up = 0;
+		if (!d->head) {
+			dir_drop(w, d);
+			d = NULL;
+		}
+	}
 	/* the frames of the direction before the span: no later message holds them; those
 	 * in it are written */
-	while ((d = dir_of(w, &k, 0)) && d->head->pkt.frame <= last)
+	while (d && d->head->pkt.frame <= last) {
 		decide_head(w, d, d->head->pkt.frame >= first ? SELECTED : DROPPED);
+		d = dir_of(w, &k, 0);
+	}
 	flush(w);
 }
 
@@ -245,8 +274,8 @@ static void event(void *ctx, const struct framer_event *ev)
 	for (int dir = 0; dir < 2; dir++) {
 		r.dir = dir ? REASM_TO_BROKER : REASM_TO_CLIENT;
 		key_of_rec(&r, &k);
-		while ((d = dir_of(w, &k, 0)))
-			decide_head(w, d, DROPPED);
+		if ((d = dir_of(w, &k, 0)))
+			dir_close(w, d);
 	}
 	flush(w);
 }
@@ -257,7 +286,7 @@ static void finish(void *ctx)
 
 	for (size_t i = 0; i < DIR_BUCKETS; i++)
 		while (w->dirs[i])
-			decide_head(w, w->dirs[i], DROPPED);
+			dir_close(w, w->dirs[i]);
 	flush(w);
 }
 
@@ -267,7 +296,7 @@ void report_write_counts(void *ctx, struct report_write_counts *c)
 
 	c->messages = w->messages;
 	c->frames = w->written;
-	c->given_up = w->given_up;
+	c->cut_short = w->cut_short;
 }
 
 static void wfree(void *ctx)

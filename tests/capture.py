@@ -259,6 +259,48 @@ def test_w_fifo_and_stdout():
        "-w - with --json: refused in one line", r.stderr.decode())
 
 
+def tcp_frame(seq, payload, sport=40000, dport=1883, flags=0x18):
+    """Ethernet + IPv4 + TCP (no options) from 10.0.0.1 to 10.0.0.2."""
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq, 1, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 1, 0, 64, 6, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp + payload
+
+
+def write_pcap(path, frames):
+    """frames: (time in seconds, bytes)."""
+    b = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1)
+    for t, f in frames:
+        b += struct.pack("<IIII", int(t), 0, len(f), len(f)) + f
+    open(path, "wb").write(b)
+
+
+def test_w_bounds():
+    """A PUBLISH whose two segments are 100 s apart: its first frame waits past the 60 s
+    bound, is not written, and the message is counted as written without it."""
+    connect = bytes([0x10, 16, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 4]) + b"slow"
+    body = bytes([0, 3]) + b"a/b" + b"x" * 40
+    publish = bytes([0x30, len(body)]) + body
+    f = [(1, tcp_frame(1, connect)), (2, tcp_frame(1 + len(connect), publish[:20])),
+         (102, tcp_frame(1 + len(connect) + 20, publish[20:]))]
+    src = os.path.join(TMP, "slow.pcap")
+    write_pcap(src, f)
+    out = os.path.join(TMP, "slow-w.pcap")
+    r = run(["-r", src, "-q", "-w", out])
+    _, recs = pcap_records(out)
+    e = r.stderr.decode()
+    ok(r.returncode == 0 and [x[4] for x in recs] == [f[0][1], f[2][1]] and
+       "1 messages written without their first frames" in e,
+       "-w: a message spanning 100 s: its first frame past the 60 s bound not written, and "
+       "said", e)
+    f[2] = (50, f[2][1])
+    write_pcap(src, f)
+    r = run(["-r", src, "-q", "-w", out])
+    _, recs = pcap_records(out)
+    ok([x[4] for x in recs] == [x[1] for x in f] and "without their first" not in
+       r.stderr.decode(), "-w: the same 48 s apart: every frame, no warning")
+
+
 def mqd_w(src, args):
     out = os.path.join(TMP, "single.pcap")
     run(["-r", src, "-q", "-w", out] + args, check=True)
@@ -361,7 +403,7 @@ def test_huge_stamps():
 
 def main():
     for t in (test_stream, test_usr1, test_progress, test_header_snaplen, test_cut_headers,
-              test_w_fifo_and_stdout, test_rotation_size, test_rotation_time,
+              test_w_fifo_and_stdout, test_w_bounds, test_rotation_size, test_rotation_time,
               test_huge_stamps):
         try:
             t()

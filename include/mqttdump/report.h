@@ -70,8 +70,8 @@ int report_write_new(const struct report_write_opts *o, struct reporter *r);
 struct report_write_counts {
 	uint64_t messages;      /* messages given */
 	uint64_t frames;        /* frames given to the sink */
-	uint64_t given_up;      /* frames past the bounds before they were decided: not
-				 * written (report_write.c) */
+	uint64_t cut_short;     /* messages written without their first frames: those
+				 * waited past the bounds (report_write.c) */
 };
 void report_write_counts(void *ctx, struct report_write_counts *c);
 /* Teaching outputs (docs/teaching.md). */
