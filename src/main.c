@@ -455,10 +455,6 @@ static int open_writer(struct run *r)
 	struct cap_wopts o = { c->write_file, c->write_max_bytes, c->write_seconds,
 			       c->write_count, cap_is_live(r->cap) || !strcmp(c->write_file, "-") };
 
-	if (!strcmp(c->write_file, "-") && (o.max_bytes || o.seconds)) {
-		fprintf(stderr, "mqttdump: -w -: -C and -G need a file name\n");
-		return -1;
-	}
 	if (!(r->writer = cap_writer_open(&o, cap_linktype(r->cap), cap_ts_digits(r->cap), r->err,
 					  sizeof r->err))) {
 		fprintf(stderr, "mqttdump: -w %s\n", r->err);
@@ -657,7 +653,8 @@ static int finish_write(struct run *r, int status)
 		status = 1;
 	}
 	if (cap_writer_close(r->writer, r->err, sizeof r->err) < 0) {
-		fprintf(stderr, "mqttdump: -w %s\n", r->err);
+		if (!r->write_failed) /* the same failure, said once */
+			fprintf(stderr, "mqttdump: -w %s\n", r->err);
 		status = 1;
 	} else if (!r->write_failed) {
 		fprintf(stderr, "mqttdump: -w %s: %" PRIu64 " frames holding %" PRIu64
@@ -709,6 +706,11 @@ static int run(const struct mqttdump_config *c)
 	}
 	if ((c->write_max_bytes || c->write_seconds || c->write_count) && !c->write_file) {
 		fprintf(stderr, "mqttdump: -C, -G and -W go with -w FILE\n");
+		return 2;
+	}
+	if (c->write_file && !strcmp(c->write_file, "-") &&
+	    (c->write_max_bytes || c->write_seconds)) {
+		fprintf(stderr, "mqttdump: -w -: -C and -G need a file name\n");
 		return 2;
 	}
 	if (c->write_count && !c->write_max_bytes && !c->write_seconds) {

@@ -254,6 +254,16 @@ def test_w_fifo_and_stdout():
         wo = tshark_msgs(src)
         ok(ws is not None and ws == wo, "-w %s: tshark reads it and finds its %s MQTT "
            "messages (%s)" % (name, wo, ws))
+    r = run(["-r", os.path.join(CAPS, "large-1mib.pcap"), "-q", "-w", "/dev/full"])
+    e = r.stderr.decode()
+    ok(r.returncode == 1 and e.count("-w /dev/full: No space left on device") == 1,
+       "-w /dev/full: the failed write said once, status 1", e)
+    for args, why in ((["-w", "-", "-C", "1"], "-C and -G need a file name"),
+                      (["-C", "1"], "go with -w FILE"),
+                      (["-w", os.path.join(TMP, "x"), "-W", "2"], "-W goes with -C or -G")):
+        r = run(["-r", os.path.join(CAPS, "qos1.pcap")] + args)
+        ok(r.returncode == 2 and why.encode() in r.stderr and r.stderr.count(b"\n") == 1,
+           "%s: refused in one line, status 2" % " ".join(args), r.stderr.decode())
     r = run(["-r", os.path.join(CAPS, "qos1.pcap"), "-w", "-", "--json"])
     ok(r.returncode == 2 and b"--json cannot write there" in r.stderr,
        "-w - with --json: refused in one line", r.stderr.decode())
