@@ -1,7 +1,7 @@
 /* libFuzzer target: the whole pipeline (capture, decode, reassembly, transport (TLS,
  * WebSocket, --detect), framing, session tracking, every output of the registry: summary,
  * JSON, timeline, statistics, detail tree, explanations, hex dump, HTML diagram, -w's
- * selection) over the input as a capture file, built by pipeline_new() as the program
+ * frames to a pcap writer) over the input as a capture file, built by pipeline_new() as the program
  * builds it. Every other run the filters (--topic, --client) are on. */
 #define _GNU_SOURCE
 #include "mqttdump/capture.h"
@@ -16,6 +16,14 @@ static FILE *devnull;
 static void on_packet(void *ctx, const struct cap_pkt *pkt)
 {
 	pipeline_packet(ctx, pkt);
+}
+
+/* -w's frames go to a pcap writer on /dev/null. */
+static int on_write(void *ctx, const struct cap_pkt *pkt)
+{
+	char err[256];
+
+	return cap_writer_write(ctx, pkt, err, sizeof err) < 0;
 }
 
 /* Every output at once, all to /dev/null; the language and the statistics' form change
@@ -54,6 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mqttdump_config cfg;
 	struct pipeline_env env = { 0 };
 	struct pipeline *p = NULL;
+	struct cap_wopts wo = { "/dev/null", 0, 0, 0, 0 };
+	struct cap_writer *w;
 	struct cap *c;
 	int fd = memfd_create("fuzz", 0);
 
@@ -72,12 +82,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	env.out = devnull;
 	env.ts_digits = cap_ts_digits(c);
-	if (configure(&cfg, runs++) == 0 && decode_link_supported(cap_linktype(c)) &&
+	w = cap_writer_open(&wo, cap_linktype(c), env.ts_digits, err, sizeof err);
+	env.write_frame = on_write;
+	env.write_ctx = w;
+	if (configure(&cfg, runs++) == 0 && w && decode_link_supported(cap_linktype(c)) &&
 	    (p = pipeline_new(&cfg, &env, err, sizeof err))) {
 		cap_loop(c, on_packet, p, err, sizeof err);
 		pipeline_finish(p);
 	}
 	pipeline_free(p, err, sizeof err);
+	cap_writer_close(w, err, sizeof err);
 	mqttdump_config_free(&cfg);
 	cap_close(c);
 	return 0;

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """make_corpus.py OUTDIR: seed corpora for the fuzz targets from captures/.
 
-OUTDIR/pcap: the captures under 200 KB; OUTDIR/mqtt: every MQTT packet of them, one per
-file; OUTDIR/stream: each direction's byte stream (first 4 KB) behind a script of 4 steps.
+OUTDIR/pcap: the captures under 200 KB, and pcapng versions of some of them (pcapng_seeds:
+several link types, if_tsresol 6, 9, 0 and 2^-1, big-endian sections, time stamps near
+2^64, records cut by the snap length and an IDB snap length below them); OUTDIR/mqtt: every
+MQTT packet of them, one per file; OUTDIR/stream: each direction's byte stream (first 4 KB)
+behind a script of 4 steps.
 """
-import glob, hashlib, os, sys
+import glob, hashlib, os, struct, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "captures", "tools"))
@@ -17,10 +20,68 @@ def put(d, data):
         f.write(data)
 
 
+def pcapng(link, recs, tsresol=None, snaplen=0, endian="<", stamp=None, cut=0):
+    """A pcapng file of one section and one interface: recs are (sec, usec, data, wirelen);
+    stamp(i, sec, usec) gives the 64-bit time in the interface's units (default: usec);
+    cut > 0 keeps at most cut bytes of each record."""
+    def blk(t, body):
+        body += b"\0" * ((-len(body)) % 4)
+        n = 12 + len(body)
+        return struct.pack(endian + "II", t, n) + body + struct.pack(endian + "I", n)
+
+    def opt(code, val):
+        return struct.pack(endian + "HH", code, len(val)) + val + b"\0" * ((-len(val)) % 4)
+    opts = (opt(9, bytes([tsresol])) if tsresol is not None else b"") + opt(0, b"")
+    out = blk(0x0a0d0d0a, struct.pack(endian + "IHHq", 0x1a2b3c4d, 1, 0, -1))
+    out += blk(1, struct.pack(endian + "HHI", link, 0, snaplen) + opts)
+    for i, (sec, usec, data, wirelen) in enumerate(recs):
+        t = (stamp(i, sec, usec) if stamp else sec * 1000000 + usec) & (2 ** 64 - 1)
+        if cut:
+            data = data[:cut]
+        out += blk(6, struct.pack(endian + "IIIII", 0, t >> 32, t & 0xffffffff, len(data),
+                                  wirelen) + data)
+    return out
+
+
+def pcap_recs(path):
+    """(link type, [(sec, usec, data, wirelen)]) of a little-endian microsecond pcap."""
+    d = open(path, "rb").read()
+    if d[:4] != b"\xd4\xc3\xb2\xa1":
+        return None, []
+    link, off, recs = struct.unpack("<I", d[20:24])[0], 24, []
+    while off + 16 <= len(d):
+        s, u, cl, wl = struct.unpack("<IIII", d[off:off + 16])
+        recs.append((s, u, d[off + 16:off + 16 + cl], wl))
+        off += 16 + cl
+    return link, recs
+
+
+def pcapng_seeds(capdir):
+    """pcapng versions of small captures of several link types, with the variants the
+    pcapng reader and the time code must survive."""
+    huge = lambda i, s, u: 2 ** 64 - 64 + i
+    near_int64 = lambda i, s, u: 2 ** 63 - 2 + i
+    variants = [dict(), dict(tsresol=9, stamp=lambda i, s, u: (s * 1000000 + u) * 1000),
+                dict(tsresol=0, stamp=huge), dict(tsresol=9, stamp=huge),
+                dict(tsresol=0x81, stamp=near_int64), dict(endian=">"),
+                dict(snaplen=64), dict(cut=60), dict(snaplen=80, cut=80)]
+    for name in ("qos1", "link-sll", "link-sll2", "link-raw4", "link-raw6", "link-null",
+                 "link-vlan", "link-loop", "mqtt5-all-types"):
+        link, recs = pcap_recs(os.path.join(capdir, name + ".pcap"))
+        if not recs:
+            continue
+        for v in variants:
+            yield pcapng(link, recs[:60], **v)
+
+
 def main():
     out = sys.argv[1]
-    caps = sorted(glob.glob(os.path.join(here, "..", "captures", "*.pcap")) +
-                  glob.glob(os.path.join(here, "..", "captures", "damaged", "*.pcap")))
+    capdir = os.path.join(here, "..", "captures")
+    for seed in pcapng_seeds(capdir):
+        put(os.path.join(out, "pcap"), seed)
+    caps = sorted(glob.glob(os.path.join(capdir, "*.pcap")) +
+                  glob.glob(os.path.join(capdir, "*.pcapng")) +
+                  glob.glob(os.path.join(capdir, "damaged", "*.pcap")))
     for c in caps:
         raw = open(c, "rb").read()
         if len(raw) < 200000:

@@ -165,7 +165,20 @@ static int af_is_ipv6(uint32_t af)
 	return af == 24 || af == 28 || af == 30 || af == 10;
 }
 
+static int decode_link(const struct cap_pkt *pkt, struct tcp_seg *s);
+
 int decode_packet(const struct cap_pkt *pkt, struct tcp_seg *s)
+{
+	int rc = decode_link(pkt, s);
+
+	/* headers that end past the frame when the snap length cut nothing: the frame is
+	 * short, not cut */
+	if (rc == DECODE_TRUNCATED && pkt->caplen >= pkt->len)
+		rc = DECODE_MALFORMED;
+	return rc;
+}
+
+static int decode_link(const struct cap_pkt *pkt, struct tcp_seg *s)
 {
 	const uint8_t *p = pkt->data;
 	uint32_t cap = pkt->caplen, wire = pkt->len < pkt->caplen ? pkt->caplen : pkt->len;

@@ -60,7 +60,7 @@ struct engine {
 	struct reasm *reasm;
 	struct framer *framer;
 	struct transport *transport;
-	uint64_t frames, bad_frames, messages;
+	uint64_t frames, bad_frames, snap_headers, messages;
 	uint64_t shown;          /* messages that passed the filters (what -c counts) */
 	int stopped;
 	struct shadow *shadows[SHADOW_BUCKETS];
@@ -557,6 +557,8 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 		reasm_feed(e->reasm, &seg);
 	else if (rc == DECODE_TRUNCATED || rc == DECODE_MALFORMED)
 		e->bad_frames++;
+	if (rc == DECODE_TRUNCATED)
+		e->snap_headers++;
 	wm = oldest_pending(e);
 	if (!holding && wm && wm <= pkt->frame && e->spare && cp == &e->spare->pkt &&
 	    push_held(e, e->spare, 1) == 0) {
@@ -596,6 +598,7 @@ void engine_get_stats(const struct engine *e, struct engine_stats *st)
 	memset(st, 0, sizeof *st);
 	st->frames = e->frames;
 	st->bad_frames = e->bad_frames;
+	st->snap_headers = e->snap_headers;
 	st->tcp_segments = rs->segments;
 	st->connections = rs->flows - xs->ignored; /* --detect follows every connection */
 	/* every hole, lost or cut by the snap length: as many as the JSON stream's gap events */

@@ -3,6 +3,7 @@
 #include "mqttdump/capture.h"
 #include "mqttdump/config.h"
 #include "mqttdump/pipeline.h"
+#include "mqttdump/progress.h"
 #include "mqttdump/tlscrypto.h"
 
 #include <errno.h>
@@ -22,6 +23,14 @@
 #endif
 
 static struct cap *g_cap;
+static volatile sig_atomic_t g_usr1;
+
+/* SIGUSR1: the counts, printed between records (as dd and tcpdump do). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	g_usr1 = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -38,7 +47,9 @@ static void usage(FILE *f)
 	      "\n"
 	      "input:\n"
 	      "  -r FILE              read a pcap or pcapng file (- for standard input)\n"
-	      "  -i IFACE             capture live on an interface\n"
+	      "  -i IFACE             capture live on an interface (any: all of them; a number:\n"
+	      "                       the N-th of -D's list)\n"
+	      "  -s SNAPLEN           live: bytes captured of each packet (default: whole)\n"
 	      "  -D                   list the interfaces and exit\n"
 	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
 	      "  -p PORT              a broker port to decode as MQTT (repeatable; default 1883)\n"
@@ -61,7 +72,12 @@ static void usage(FILE *f)
 	      "  --eve-max-tx N       transactions pending per connection (default 1024)\n"
 	      "  -q                   print nothing but the statistics line (on stderr)\n"
 	      "  -w OUT               write the frames that carry the messages to a new pcap\n"
-	      "                       (with -r FILE: the file is read twice)\n"
+	      "                       (- for standard output), live or from a file\n"
+	      "  -C SIZE              with -w: a new file once one holds SIZE million bytes\n"
+	      "                       (OUT, OUT1, OUT2...; with -W N: OUT0...OUT<N-1>, a ring)\n"
+	      "  -G SECS              with -w: a new file every SECS of capture time (OUT is a\n"
+	      "                       strftime pattern); with -W N: stop after N files\n"
+	      "  -W N                 with -C or -G: the number of files\n"
 	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
 	      "  --show-secrets       show passwords and Authentication Data (hidden in\n"
 	      "                       every output otherwise)\n"
@@ -216,44 +232,6 @@ static int no_color(void)
 	return v && *v;
 }
 
-struct wpass {
-	void *sel;
-	struct cap_writer *w;
-	uint64_t written;
-};
-
-static void on_write(void *ctx, const struct cap_pkt *pkt)
-{
-	struct wpass *wp = ctx;
-
-	if (report_select_frame(wp->sel, pkt)) {
-		cap_writer_write(wp->w, pkt);
-		wp->written++;
-	}
-}
-
-/* -w, second pass: read the file again (through the same filter) and copy the records
- * that carry the messages the first pass saw. Returns the records written, or -1. */
-static int64_t write_selected(const char *file, const char *filter, void *sel,
-			      struct cap_writer *w, char *err, size_t errlen)
-{
-	struct wpass wp = { sel, w, 0 };
-	struct cap *c = cap_open_file(file, err, errlen);
-	int rc;
-
-	if (!c)
-		return -1;
-	if (filter && cap_set_filter(c, filter, err, errlen) < 0) {
-		cap_close(c);
-		return -1;
-	}
-	rc = cap_loop(c, on_write, &wp, err, errlen);
-	cap_close(c);
-	if (rc < 0 && !strstr(err, "truncated"))
-		return -1;
-	return (int64_t)wp.written;
-}
-
 /* --diagram (text, on standard output), --diagram=svg FILE, --diagram=html FILE: the FILE
  * is the next argument. Exits on a bad kind or a missing FILE. */
 static void diagram_option(struct mqttdump_config *c, int argc, char **argv)
@@ -285,6 +263,7 @@ static int input_option(struct mqttdump_config *c, int opt)
 	case 'D': c->list_interfaces = 1; break;
 	case 'f': c->filter = optarg; break;
 	case 'Z': c->user = optarg; break;
+	case 's': c->snaplen = (uint32_t)number("-s", optarg, 0, 262144); break;
 	case 'p': add_port("-p", optarg, &c->ports); break;
 	case OPT_TLS_PORT: add_port("--tls-port", optarg, &c->tls_ports); break;
 	case OPT_WS_PORT: add_port("--ws-port", optarg, &c->ws_ports); break;
@@ -341,6 +320,9 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		c->write_file = optarg;
 		c->outputs |= OUTPUT_BIT(OUTPUT_SELECT);
 		break;
+	case 'C': c->write_max_bytes = number("-C", optarg, 1, 1000000) * 1000000; break;
+	case 'G': c->write_seconds = (uint32_t)number("-G", optarg, 1, 100000000); break;
+	case 'W': c->write_count = (uint32_t)number("-W", optarg, 1, 1000000); break;
 	case OPT_TIMELINE:
 		c->timeline_file = optarg;
 		c->outputs |= OUTPUT_BIT(OUTPUT_TIMELINE);
@@ -399,6 +381,31 @@ static void choose_outputs(struct mqttdump_config *c, int quiet)
 		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
 }
 
+/* -w -: the pcap owns the standard output; the per-frame lines step aside, and an output
+ * asked for on it is refused. Returns 0, or -1 with the message printed. */
+static int pcap_to_stdout(struct mqttdump_config *c)
+{
+	static const struct { int o; const char *opt; } on_stdout[] = {
+		{ OUTPUT_JSON, "--json" }, { OUTPUT_DIAGRAM_TEXT, "--diagram" },
+		{ OUTPUT_TREE, "-V" }, { OUTPUT_EXPLAIN, "--explain" }, { OUTPUT_HEX, "-x" },
+		{ OUTPUT_STATS, "--stats" },
+	};
+
+	for (size_t i = 0; i < sizeof on_stdout / sizeof *on_stdout; i++)
+		if (c->outputs & OUTPUT_BIT(on_stdout[i].o)) {
+			fprintf(stderr, "mqttdump: -w - writes the pcap to standard output: %s "
+				"cannot write there too\n", on_stdout[i].opt);
+			return -1;
+		}
+	if ((c->outputs & OUTPUT_BIT(OUTPUT_TIMELINE)) && !strcmp(c->timeline_file, "-")) {
+		fprintf(stderr, "mqttdump: -w - writes the pcap to standard output: --timeline - "
+			"cannot write there too\n");
+		return -1;
+	}
+	c->outputs &= ~OUTPUT_BIT(OUTPUT_SUMMARY);
+	return 0;
+}
+
 /* The command line into c. Returns -1 to go on and run, else the exit status (--help,
  * --version, a bad option). */
 static int parse_options(int argc, char **argv, struct mqttdump_config *c)
@@ -406,7 +413,7 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 	int opt, quiet = 0;
 
 	c->lang = locale_lang();
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVxZ:w:", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVxZ:w:s:C:G:W:", long_opts, NULL)) != -1) {
 		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
 			continue;
 		if (opt == 'h') {
@@ -426,6 +433,8 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 		return 2;
 	}
 	choose_outputs(c, quiet);
+	if (c->write_file && !strcmp(c->write_file, "-") && pcap_to_stdout(c) < 0)
+		return 2;
 	c->diagram_color = !no_color() && isatty(fileno(stdout));
 	if (mqttdump_config_default_ports(c) < 0) {
 		fprintf(stderr, "mqttdump: out of memory\n");
@@ -445,20 +454,24 @@ struct run {
 	struct cap *cap;
 	struct pipeline *pipeline;
 	struct cap_writer *writer;  /* -w */
+	int write_failed;           /* -w: a file could not be opened or written */
+	struct progress progress;   /* a long read with stderr on a terminal */
+	uint64_t packets;
 	char err[512];
+	char werr[512];             /* -w's error */
 };
 
 /* Live without -f: let the kernel keep only the followed ports, tagged or not ("tcp port
- * 1883 or ... or (vlan and (tcp port 1883 or ...))"); with --detect, all of TCP. NULL
- * when out of memory. */
-static char *live_filter(const struct mqttdump_config *c)
+ * 1883 or ... or (vlan and (tcp port 1883 or ...))", the VLAN part only where the link
+ * type has tags: not on -i any); with --detect, all of TCP. NULL when out of memory. */
+static char *live_filter(const struct mqttdump_config *c, int vlan)
 {
 	const struct port_set *sets[3] = { &c->ports, &c->tls_ports, &c->ws_ports };
 	size_t n = 0, o = 0, cap;
 	char *ports, *f;
 
 	if (c->detect)
-		return strdup("tcp or (vlan and tcp)");
+		return strdup(vlan ? "tcp or (vlan and tcp)" : "tcp");
 	for (int l = 0; l < 3; l++)
 		n += sets[l]->n;
 	cap = n * sizeof " or tcp port 65535" + 1;
@@ -469,10 +482,41 @@ static char *live_filter(const struct mqttdump_config *c)
 		for (size_t i = 0; i < sets[l]->n; i++)
 			o += (size_t)snprintf(ports + o, cap - o, "%stcp port %u", o ? " or " : "",
 					      sets[l]->list[i]);
+	if (!vlan)
+		return ports;
 	if ((f = malloc(2 * o + 32)))
 		snprintf(f, 2 * o + 32, "%s or (vlan and (%s))", ports, ports);
 	free(ports);
 	return f;
+}
+
+/* -w's writer, opened before the privileges are dropped (as tcpdump does). Returns 0, or
+ * -1 with the message printed. */
+static int open_writer(struct run *r)
+{
+	const struct mqttdump_config *c = r->cfg;
+	struct cap_wopts o = { c->write_file, c->write_max_bytes, c->write_seconds,
+			       c->write_count, cap_is_live(r->cap) || !strcmp(c->write_file, "-") };
+
+	if (!(r->writer = cap_writer_open(&o, cap_linktype(r->cap), cap_ts_digits(r->cap), r->err,
+					  sizeof r->err))) {
+		fprintf(stderr, "mqttdump: -w %s\n", r->err);
+		return -1;
+	}
+	return 0;
+}
+
+/* -w's sink: a frame that carries messages. Returns non-zero to write no more. */
+static int write_frame(void *ctx, const struct cap_pkt *pkt)
+{
+	struct run *r = ctx;
+	int rc = cap_writer_write(r->writer, pkt, r->werr, sizeof r->werr);
+
+	if (rc != 0)
+		cap_stop(r->cap); /* -G -W complete, or writing failed: the run ends */
+	if (rc < 0)
+		r->write_failed = 1;
+	return rc;
 }
 
 /* The key log, the capture and its filter, then the privileges dropped. Returns 0, or the
@@ -488,7 +532,7 @@ static int open_input(struct run *r)
 	}
 	r->name = c->file ? c->file : c->iface;
 	r->cap = c->file ? cap_open_file(c->file, err, sizeof r->err)
-			 : cap_open_live(c->iface, err, sizeof r->err);
+			 : cap_open_live(c->iface, c->snaplen, err, sizeof r->err);
 	if (!r->cap) {
 		fprintf(stderr, "mqttdump: %s\n", err);
 		return 1;
@@ -500,7 +544,8 @@ static int open_input(struct run *r)
 	}
 	r->filter = c->filter;
 	if (!r->filter && c->iface) {
-		if (!(r->filter = r->live_filter = live_filter(c))) {
+		int vlan = cap_link_has_vlan(cap_linktype(r->cap));
+		if (!(r->filter = r->live_filter = live_filter(c, vlan))) {
 			fprintf(stderr, "mqttdump: out of memory\n");
 			return 1;
 		}
@@ -509,6 +554,8 @@ static int open_input(struct run *r)
 		fprintf(stderr, "mqttdump: %s\n", err);
 		return 2;
 	}
+	if (c->write_file && open_writer(r) < 0)
+		return 1;
 	if (c->iface && drop_privileges(c->user) < 0)
 		return 1;
 	return 0;
@@ -518,21 +565,17 @@ static int open_input(struct run *r)
  * printed. */
 static int build(struct run *r)
 {
-	struct pipeline_env env = { stdout, cap_ts_digits(r->cap), cap_is_live(r->cap),
-				    r->keylog };
+	struct pipeline_env env = { stdout, cap_ts_digits(r->cap), cap_is_stream(r->cap),
+				    r->keylog, write_frame, r };
 
 	if (!(r->pipeline = pipeline_new(r->cfg, &env, r->err, sizeof r->err))) {
 		fprintf(stderr, "mqttdump: %s\n", r->err);
 		return 1;
 	}
-	if (r->cfg->write_file &&
-	    !(r->writer = cap_writer_open(r->cfg->write_file, cap_linktype(r->cap), env.ts_digits,
-					  r->err, sizeof r->err))) {
-		fprintf(stderr, "mqttdump: -w %s\n", r->err);
-		return 1;
-	}
 	return 0;
 }
+
+static void on_tick(void *ctx);
 
 static void on_packet(void *ctx, const struct cap_pkt *pkt)
 {
@@ -540,6 +583,8 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 
 	if (pipeline_packet(r->pipeline, pkt))
 		cap_stop(r->cap);
+	if (g_usr1 || (++r->packets & 255) == 0)
+		on_tick(r);
 }
 
 static void print_counts(const struct run *r, const struct engine_stats *st)
@@ -556,6 +601,47 @@ static void print_counts(const struct run *r, const struct engine_stats *st)
 			" dropped by kernel\n", recv, drop);
 }
 
+/* Between records: SIGUSR1's counts, the progress line. */
+static void on_tick(void *ctx)
+{
+	struct run *r = ctx;
+	struct engine_stats st;
+	uint64_t pos, size;
+
+	if (g_usr1) {
+		g_usr1 = 0;
+		progress_erase(&r->progress);
+		pipeline_stats(r->pipeline, &st);
+		print_counts(r, &st);
+	}
+	if (r->progress.out && cap_position(r->cap, &pos, &size) == 0)
+		progress_update(&r->progress, pos, size);
+}
+
+/* What the snap length cut, a file header's snap length smaller than its records, time
+ * stamps out of range. */
+static void print_cuts(const struct run *r, const struct engine_stats *st)
+{
+	const struct cap_notes *k = cap_notes(r->cap);
+
+	if (k->cut && st->snap_headers)
+		fprintf(stderr, "mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), %" PRIu64 " of them inside their link, "
+			"IP or TCP header: not decoded\n", k->cut, k->cut_snap, st->snap_headers);
+	else if (k->cut)
+		fprintf(stderr, "mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n", k->cut,
+			k->cut_snap);
+	if (k->over_head)
+		fprintf(stderr, "mqttdump: warning: %s: the file header's snap length is %" PRIu32
+			" bytes, but %" PRIu64 " records are longer (up to %" PRIu32 " bytes): read "
+			"whole\n", r->name, k->head_snaplen, k->over_head, k->over_max);
+	if (k->ts_clamped)
+		fprintf(stderr, "mqttdump: warning: %s: %" PRIu64 " records have a time stamp past "
+			"2242-03-16T12:56:31Z, the latest mqttdump computes with: shown as that "
+			"time\n", r->name, k->ts_clamped);
+}
+
 /* Every record through the pipeline, then the counts. Returns the exit status so far. */
 static int read_capture(struct run *r)
 {
@@ -566,7 +652,12 @@ static int read_capture(struct run *r)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, on_usr1);
+	if (!cap_is_live(r->cap) && isatty(fileno(stderr)))
+		progress_start(&r->progress, stderr);
+	cap_set_tick(r->cap, on_tick, r);
 	rc = cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
+	progress_erase(&r->progress);
 	pipeline_finish(r->pipeline);
 	pipeline_stats(r->pipeline, &st);
 	if (rc < 0) {
@@ -586,29 +677,39 @@ static int read_capture(struct run *r)
 		}
 	}
 	print_counts(r, &st);
+	print_cuts(r, &st);
 	return status;
 }
 
-/* -w, once the run is over: the second pass unless the first failed, then the file closed.
- * Returns the exit status. */
+/* -w, once the run is over: the file closed, what was written told. Returns the exit
+ * status. */
 static int finish_write(struct run *r, int status)
 {
 	const char *wfile = r->cfg->write_file;
-	void *sel = pipeline_output(r->pipeline, OUTPUT_SELECT);
-	int64_t n = status ? -1 : write_selected(r->cfg->file, r->filter, sel, r->writer, r->err,
-						 sizeof r->err);
+	struct report_write_counts n;
+	uint64_t records, files;
 
-	if (n < 0 && !status)
-		fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, r->err);
-	if (cap_writer_close(r->writer, r->err, sizeof r->err) < 0) {
-		fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, r->err);
-		status = 1;
-	} else if (n >= 0) {
-		fprintf(stderr, "mqttdump: -w %s: %" PRId64 " frames holding %zu MQTT messages\n",
-			wfile, n, report_select_count(sel));
-	} else {
+	report_write_counts(pipeline_output(r->pipeline, OUTPUT_SELECT), &n);
+	cap_writer_counts(r->writer, &records, &files);
+	if (r->write_failed) {
+		fprintf(stderr, "mqttdump: -w %s\n", r->werr);
 		status = 1;
 	}
+	if (cap_writer_close(r->writer, r->err, sizeof r->err) < 0) {
+		if (!r->write_failed) /* the same failure, said once */
+			fprintf(stderr, "mqttdump: -w %s\n", r->err);
+		status = 1;
+	} else if (!r->write_failed) {
+		fprintf(stderr, "mqttdump: -w %s: %" PRIu64 " frames holding %" PRIu64
+			" MQTT messages", wfile, records, n.messages);
+		if (files > 1)
+			fprintf(stderr, ", in %" PRIu64 " files", files);
+		fputc('\n', stderr);
+	}
+	if (n.cut_short)
+		fprintf(stderr, "mqttdump: warning: -w %s: %" PRIu64 " messages written without "
+			"their first frames (they waited past 60 s or 64 MiB to be known)\n", wfile,
+			n.cut_short);
 	r->writer = NULL;
 	return status;
 }
@@ -646,9 +747,17 @@ static int run(const struct mqttdump_config *c)
 		fprintf(stderr, "mqttdump: give one of -r FILE or -i IFACE (see --help)\n");
 		return 2;
 	}
-	if (c->write_file && (!c->file || strcmp(c->file, "-") == 0)) {
-		fprintf(stderr, "mqttdump: -w needs -r FILE (a file, read a second time to copy "
-			"the frames)\n");
+	if ((c->write_max_bytes || c->write_seconds || c->write_count) && !c->write_file) {
+		fprintf(stderr, "mqttdump: -C, -G and -W go with -w FILE\n");
+		return 2;
+	}
+	if (c->write_file && !strcmp(c->write_file, "-") &&
+	    (c->write_max_bytes || c->write_seconds)) {
+		fprintf(stderr, "mqttdump: -w -: -C and -G need a file name\n");
+		return 2;
+	}
+	if (c->write_count && !c->write_max_bytes && !c->write_seconds) {
+		fprintf(stderr, "mqttdump: -W goes with -C or -G\n");
 		return 2;
 	}
 	status = open_input(&r);

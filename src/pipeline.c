@@ -21,6 +21,7 @@ enum layout {
 struct output_args {
 	const struct mqttdump_config *cfg;
 	const struct report_opts *ro;      /* ro->out: the stream the output owns */
+	const struct pipeline_env *env;
 	struct session_tracker *sessions;  /* when the output needs sessions, else NULL */
 };
 
@@ -85,8 +86,13 @@ static int make_stats(const struct output_args *a, struct reporter *r)
 
 static int make_select(const struct output_args *a, struct reporter *r)
 {
-	(void)a;
-	return report_select_new(r);
+	struct report_write_opts o = { a->env->write_frame, a->env->write_ctx,
+				       { &a->cfg->ports, &a->cfg->tls_ports, &a->cfg->ws_ports },
+				       a->cfg->detect };
+
+	if (!o.sink)
+		return -1; /* -w without a writer */
+	return report_write_new(&o, r);
 }
 
 static int make_eve(const struct output_args *a, struct reporter *r)
@@ -207,8 +213,8 @@ static int make_outputs(struct pipeline *p, const struct pipeline_env *env)
 					  .payload_max = cfg->payload_max,
 					  .show_secrets = cfg->show_secrets,
 					  .line_buffered = env->line_buffered };
-		struct output_args a = { cfg, &ro, registry[o].info.needs_sessions ? p->sessions
-						    : NULL };
+		struct output_args a = { cfg, &ro, env, registry[o].info.needs_sessions ?
+					 p->sessions : NULL };
 
 		if (!chosen(cfg, o))
 			continue;

@@ -84,15 +84,20 @@ size_t report_u64(char *out, uint64_t v)
 void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, int digits,
 		     char *out, size_t cap)
 {
-	int64_t ns = (sec - sec0) * 1000000000 + ((int64_t)nsec - (int64_t)nsec0);
-	const char *sign = "";
+	/* seconds and nanoseconds apart, in unsigned magnitudes: any two int64_t times (the
+	 * capture bounds them, capture.h's CAP_TS_MAX, but a caller may not) without
+	 * overflow */
+	int neg = sec < sec0 || (sec == sec0 && nsec < nsec0);
+	uint64_t ds = neg ? (uint64_t)sec0 - (uint64_t)sec : (uint64_t)sec - (uint64_t)sec0;
+	uint32_t a = neg ? nsec0 : nsec, b = neg ? nsec : nsec0;
+	const char *sign = neg ? "-" : "";
 
+	if (a < b) { /* borrow a second: ds >= 1 here, as the later time is the larger */
+		ds--;
+		a += 1000000000u;
+	}
 	if (digits < 0 || digits > 9)
 		digits = 9;
-	if (ns < 0) {
-		sign = "-";
-		ns = -ns;
-	}
 	if (cap < 32) {
 		snprintf(out, cap, "?");
 		return;
@@ -100,10 +105,10 @@ void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, i
 	/* by hand: this runs for every line */
 	{
 		size_t n = 0;
-		uint64_t frac = (uint64_t)(ns % 1000000000) / pow10_tab[9 - digits];
+		uint64_t frac = (uint64_t)(a - b) / pow10_tab[9 - digits];
 		if (*sign)
 			out[n++] = '-';
-		n += report_u64(out + n, (uint64_t)(ns / 1000000000));
+		n += report_u64(out + n, ds);
 		if (digits) {
 			out[n++] = '.';
 			for (int i = digits - 1; i >= 0; i--, frac /= 10)

@@ -122,7 +122,9 @@ ok "other port: no lines" '[ ! -s "$tmp/none.txt" ]'
 # -w: the frames that carry the messages, in a pcap that mqttdump reads back to the same
 # messages (frame numbers and times change; the Info column does not).
 info() { sed 's/^ *[0-9]* *[0-9.-]* *//' "$1"; } # drop frame number and time
-check "-w needs a file" 2 "-w needs -r FILE" -- "$bin" -r - -w "$tmp/x.pcap"
+"$bin" -r - -q -w "$tmp/x.pcap" < "$cap" 2> /dev/null
+"$bin" -r "$cap" -q -w "$tmp/y.pcap" 2> /dev/null
+ok "-w from standard input: one pass, the same file as from -r FILE" 'cmp -s "$tmp/x.pcap" "$tmp/y.pcap" && [ "$(stat -c %s "$tmp/x.pcap")" -gt 24 ]'
 check "-w unwritable" 1 "-w" -- "$bin" -r "$cap" -w "$tmp/no/such/dir.pcap"
 for c in qos2 large-message websocket many-per-segment; do
 	f=$root/captures/$c.pcap

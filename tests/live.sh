@@ -29,7 +29,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-echo "1..7"
+echo "1..14"
 # Two QoS 1 publishes: CONNECT, CONNACK, PUBLISH, PUBACK, DISCONNECT each = 10 messages.
 ip netns exec "$ns" timeout 30 "$bin" -i lo -c 10 > "$tmp/out" 2> "$tmp/err" &
 dpid=$!
@@ -60,5 +60,56 @@ res "-Z with an unknown user: clear error, status 1" '[ "$zs" -eq 1 ] && grep -q
 if [ "$fail" -ne 0 ]; then
 	sed 's/^/# out: /' "$tmp/out"
 	sed 's/^/# err: /' "$tmp/err"
+fi
+
+# live NAME ARGS...: mqttdump ARGS in the namespace while two QoS 1 publishes are made;
+# stdout in $tmp/NAME.out, stderr in $tmp/NAME.err, the status in $st (124: stopped by
+# SIGINT after $tmo seconds).
+live() {
+	local name=$1
+	shift
+	ip netns exec "$ns" timeout -s INT "${tmo:-20}" "$bin" "$@" > "$tmp/$name.out" \
+		2> "$tmp/$name.err" &
+	local pid=$!
+	sleep 1
+	for k in 1 2; do
+		ip netns exec "$ns" timeout 10 mosquitto_pub -h 127.0.0.1 -p 1883 -i "$name$k" -q 1 \
+			-t test/live -m "hello $k"
+	done
+	wait "$pid"
+	st=$?
+}
+tshark_msgs() { tshark -r "$1" -Y mqtt -T fields -e mqtt.msgtype 2> /dev/null | tr ',' '\n' | grep -c .; }
+
+# -i any: Linux cooked capture, whose default filter has no VLAN clause
+live any -i any -c 10
+res "-i any -c 10: status 0, the 10 messages" '[ "$st" -eq 0 ] && grep -q " 10 MQTT messages" "$tmp/any.err" && [ "$(grep -c " MQTT " "$tmp/any.out")" -eq 10 ]'
+# -i N: the N-th interface of -D (in the namespace: lo, any, ...)
+idx=$(ip netns exec "$ns" "$bin" -D | sed -n 's/^\([0-9]*\)\. lo\( .*\)\{0,1\}$/\1/p')
+live index -i "$idx" -c 10
+res "-i $idx (lo in -D's list): the 10 messages" '[ -n "$idx" ] && [ "$st" -eq 0 ] && grep -q " 10 MQTT messages" "$tmp/index.err"'
+ip netns exec "$ns" "$bin" -i 999 > /dev/null 2> "$tmp/i999.err"
+res "-i 999: no such interface number, one line, status 1" '[ $? -eq 1 ] && [ "$(wc -l < "$tmp/i999.err")" -eq 1 ] && grep -q "no interface number 999" "$tmp/i999.err"'
+# live -w (the file opened before the privileges are dropped): tshark finds the messages
+live w -i lo -c 10 -w "$tmp/live.pcap"
+res "live -w: tshark reads the file and finds the 10 MQTT messages" '[ "$st" -eq 0 ] && [ "$(tshark_msgs "$tmp/live.pcap")" -eq 10 ] && grep -q ": [0-9]* frames holding 10 MQTT messages" "$tmp/w.err"'
+# -w -: the pcap on standard output, no text mixed in
+live wdash -i any -c 10 -w -
+res "live -w - (on -i any): a pcap tshark reads, the 10 messages, no text" '[ "$st" -eq 0 ] && [ "$(tshark_msgs "$tmp/wdash.out")" -eq 10 ] && ! grep -aq "Connect Command" "$tmp/wdash.out"'
+# -s 60 cuts every frame inside its TCP header (14 + 20 + 32 bytes on lo): counted
+tmo=4 live snap -i lo -s 60
+res "live -s 60: the frames cut inside their headers counted, none decoded" '[ "$st" -eq 124 ] && grep -q "frames cut by the snap length (60 bytes kept at most), [1-9][0-9]* of them inside" "$tmp/snap.err" && grep -q " 0 MQTT messages" "$tmp/snap.err"'
+# SIGUSR1 while capturing: the counts, and the capture goes on
+ip netns exec "$ns" timeout -s INT 6 "$bin" -i lo -q > /dev/null 2> "$tmp/usr1.err" &
+upid=$!
+sleep 1
+pkill -USR1 -P "$upid" 2> /dev/null || kill -USR1 "$upid"
+sleep 1
+ip netns exec "$ns" timeout 10 mosquitto_pub -h 127.0.0.1 -p 1883 -i usr1 -t t -m x
+wait "$upid"
+# QoS 0: CONNECT, CONNACK, PUBLISH, DISCONNECT
+res "live SIGUSR1: the counts at once, the capture goes on (final counts: 4 messages)" '[ "$(grep -c " frames, " "$tmp/usr1.err")" -eq 2 ] && grep " frames, " "$tmp/usr1.err" | tail -1 | grep -q " 4 MQTT messages"'
+if [ "$fail" -ne 0 ]; then
+	for f in any index w wdash snap usr1; do sed "s/^/# $f: /" "$tmp/$f.err" 2> /dev/null; done
 fi
 exit $fail

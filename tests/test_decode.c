@@ -195,6 +195,24 @@ Test(decode, every_truncation_is_caught)
 	cr_assert_eq(s.wirelen, 5);
 }
 
+/* A frame shorter than its headers though nothing was cut (caplen == len): broken, not
+ * cut by the snap length (which the program counts apart). */
+Test(decode, short_frame_not_cut_is_malformed)
+{
+	struct tcp_seg s;
+	struct cap_pkt k;
+	size_t n;
+
+	memset(frame, 0, sizeof frame);
+	frame[12] = 0x08;
+	n = 14 + ipv4_tcp(frame + 14);
+	for (size_t cut = 0; cut < 14 + 40; cut++) {
+		k = pkt_of(1, n);
+		k.caplen = k.len = (uint32_t)cut;
+		cr_assert_eq(decode_packet(&k, &s), DECODE_MALFORMED, "short at %zu", cut);
+	}
+}
+
 Test(decode, lying_header_lengths)
 {
 	struct tcp_seg s;

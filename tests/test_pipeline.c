@@ -71,7 +71,7 @@ static void run_capture(const char *name, const struct mqttdump_config *cfg,
 	char path[512], err[512];
 	FILE *out = open_memstream(&r->buf, &r->len);
 	struct cap *c;
-	struct pipeline_env env = { out, 6, 0, kl };
+	struct pipeline_env env = { out, 6, 0, kl, NULL, NULL };
 
 	snprintf(path, sizeof path, "%s/captures/%s.pcap", SOURCE_ROOT, name);
 	cr_assert_not_null(c = cap_open_file(path, err, sizeof err), "%s", err);

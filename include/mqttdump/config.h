@@ -26,7 +26,7 @@ enum mqttdump_output {
 	OUTPUT_DIAGRAM_FILE, /* --diagram=svg|html FILE */
 	OUTPUT_TIMELINE,     /* --timeline FILE */
 	OUTPUT_STATS,        /* --stats[=json] */
-	OUTPUT_SELECT,       /* -w: remembers the frames to copy */
+	OUTPUT_SELECT,       /* -w: the frames that carry the messages, to a pcap writer */
 	OUTPUT_EVE,          /* --eve */
 	OUTPUT_COUNT
 };
@@ -65,10 +65,14 @@ struct mqttdump_config {
 	uint32_t diagram_max;       /* --diagram-max */
 	const char *timeline_file;  /* --timeline FILE (- for the standard output) */
 	int stats_json;             /* --stats=json */
-	const char *write_file;     /* -w OUT */
 	uint32_t eve_max_msg_len;   /* --eve-max-msg-length */
 	uint32_t eve_string_limit;  /* --eve-string-log-limit (0: none) */
 	uint32_t eve_max_tx;        /* --eve-max-tx */
+	const char *write_file;     /* -w OUT ("-": the standard output) */
+	uint64_t write_max_bytes;   /* -C: bytes (millions on the command line); 0: none */
+	uint32_t write_seconds;     /* -G */
+	uint32_t write_count;       /* -W */
+	uint32_t snaplen;           /* -s: live capture (0: whole packets) */
 };
 
 /* The defaults of every option (as --help tells them), no output chosen, the port sets

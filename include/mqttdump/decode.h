@@ -41,8 +41,9 @@ struct tcp_seg {
 enum decode_rc {
 	DECODE_OK = 0,
 	DECODE_NOT_TCP,     /* ARP, UDP, ICMP, fragments after the first, ... */
-	DECODE_TRUNCATED,   /* the snap length cut the headers */
-	DECODE_MALFORMED,   /* a header's length fields lie */
+	DECODE_TRUNCATED,   /* the snap length cut the headers (caplen < len) */
+	DECODE_MALFORMED,   /* a header's length fields lie, or the frame (not cut) is
+			     * shorter than its headers */
 	DECODE_BAD_LINK,    /* a link type we do not decode */
 };
 

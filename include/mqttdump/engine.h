@@ -36,6 +36,8 @@ struct engine_stats {
 	uint64_t frames, tcp_segments, bad_frames, messages, connections, gaps, gap_bytes,
 		 bytes_skipped, incomplete, truncated, malformed, oversize, resyncs,
 		 tls_sessions, tls_decrypted, ws_sessions, detected;
+	uint64_t snap_headers;   /* frames the snap length cut inside their link, IP or TCP
+				  * header: not decoded (counted in bad_frames too) */
 };
 
 struct engine;

@@ -20,6 +20,10 @@ struct pipeline_env {
 	int ts_digits;                    /* 6 or 9: the capture's time stamp precision */
 	int line_buffered;                /* flush after each frame (live capture) */
 	const struct tls_keylog *keylog;  /* --keylog's secrets, loaded (not owned), or NULL */
+	/* -w (OUTPUT_SELECT): where the frames that carry the messages go, in frame order
+	 * (report_write_opts.sink); required with it */
+	int (*write_frame)(void *ctx, const struct cap_pkt *pkt);
+	void *write_ctx;
 };
 
 /* One output the registry knows, as tests and --help may want to list them. */
@@ -43,8 +47,8 @@ int pipeline_packet(struct pipeline *p, const struct cap_pkt *pkt);
 /* The capture ended: close the connections, let every output write what it keeps. */
 void pipeline_finish(struct pipeline *p);
 void pipeline_stats(const struct pipeline *p, struct engine_stats *st);
-/* The reporter context of output o (NULL when not built): -w's second pass asks
- * report_select_frame() of OUTPUT_SELECT's. */
+/* The reporter context of output o (NULL when not built): report_write_counts() of
+ * OUTPUT_SELECT's. */
 void *pipeline_output(const struct pipeline *p, enum mqttdump_output o);
 /* Free everything; close the files it opened. Returns 0, or -1 when writing one of them
  * failed, with "writing FILE: reason" in err. Accepts NULL. */

@@ -70,12 +70,24 @@ int report_timeline_new(const struct report_opts *o, struct session_tracker *t, 
 /* --stats (json = 0) and --stats=json (json = 1). */
 int report_stats_new(const struct report_opts *o, struct session_tracker *t, int json,
 		     FILE *out, struct reporter *r);
-/* -w: remembers the frames that carry each message it is given. After the run,
- * report_select_frame(ctx, pkt) says whether a record (read again from the file, in
- * order) is one of them. */
-int report_select_new(struct reporter *r);
-int report_select_frame(void *ctx, const struct cap_pkt *pkt);
-size_t report_select_count(void *ctx);  /* messages remembered */
+/* -w: gives the sink, in frame order and in one pass, each captured frame that carries
+ * some of a message it is given (report_write.c); frames wait until that is known. */
+struct report_write_opts {
+	/* a frame to write; returns 0, or non-zero to write no more (the sink failed, or
+	 * wants no more: -G -W's files are complete) */
+	int (*sink)(void *ctx, const struct cap_pkt *pkt);
+	void *ctx;
+	const struct port_set *ports[3]; /* the followed ports (plain, TLS, WebSocket) */
+	int all_ports;                   /* --detect: every TCP port is followed */
+};
+int report_write_new(const struct report_write_opts *o, struct reporter *r);
+struct report_write_counts {
+	uint64_t messages;      /* messages given */
+	uint64_t frames;        /* frames given to the sink */
+	uint64_t cut_short;     /* messages written without their first frames: those
+				 * waited past the bounds (report_write.c) */
+};
+void report_write_counts(void *ctx, struct report_write_counts *c);
 /* Teaching outputs (docs/teaching.md). */
 struct detail_opts {
 	int tree;               /* -V: the detail tree of each frame holding MQTT messages */
