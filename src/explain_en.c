@@ -236,8 +236,8 @@ static const char *const en[EX_COUNT] = {
 	[EX_CLOSED_BY_BROKER] = "Frame {frame}: the broker closes the connection of {client} "
 		"with {how}, without a Disconnect.",
 	/* 3.1.1 §3.1.2.10 [MQTT-3.1.2-24], 5.0 §3.1.2.10 [MQTT-3.1.2-22] */
-	[EX_CLOSED_KEEPALIVE] = "{client} had promised a sign of life every {keepalive} s and "
-		"sent nothing for {silence} s: past one and a half times its keep alive, the "
+	[EX_CLOSED_KEEPALIVE] = "The client {client} had promised a sign of life every {keepalive} s "
+		"and sent nothing for {silence} s: past one and a half times its keep alive, the "
 		"broker must close the connection.",
 	/* 3.1.1 §3.1.2.5 [MQTT-3.1.2-8], 5.0 §3.1.2.5, §3.1.3.2 */
 	[EX_CLOSED_WILL] = "Its will is due: the broker publishes it (in MQTT 5.0, once the "

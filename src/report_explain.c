@@ -77,6 +77,7 @@ struct cstate {
 	uint8_t subs_lost;          /* a SUBSCRIBE did not fit: the list is not the whole */
 	uint8_t tls_said;           /* the first encrypted / decrypted record explained */
 	uint8_t nsubs;
+	uint8_t named;              /* its CONNECT gave a client identifier */
 	uint16_t keepalive;
 	int64_t up_sec;             /* the client's last MQTT message */
 	uint32_t up_nsec;
@@ -326,7 +327,7 @@ static void paragraph(struct explain *s)
 /* Does the topic filter f (fl bytes) match the topic name t (tl bytes)? MQTT §4.7: "+" one
  * level, "#" the level it stands at and all below (the parent too), wildcards at the first
  * level do not match topics that begin with "$"; "$share/GROUP/" is not part of the filter. */
-static int topic_matches(const char *f, size_t fl, const uint8_t *t, size_t tl)
+int explain_topic_matches(const char *f, size_t fl, const uint8_t *t, size_t tl)
 {
 	size_t i = 0, j = 0;
 
@@ -468,7 +469,7 @@ static void explain_delivery(struct explain *s, const struct mqtt_msg *m, struct
 	for (unsigned i = 0; i < cs->nsubs; i++) {
 		const struct sub *n = &cs->subs[i];
 		char f[160], item[256];
-		if (n->granted > 2 || !topic_matches(n->filter, n->len, m->topic.p, m->topic.len))
+		if (n->granted > 2 || !explain_topic_matches(n->filter, n->len, m->topic.p, m->topic.len))
 			continue;
 		textesc(f, sizeof f, n->filter, n->len, 80);
 		snprintf(w->qos, sizeof w->qos, "%u", n->granted);
@@ -544,7 +545,9 @@ static void explain_connack(struct explain *s, const struct mqtt_record *rec, st
 			SAY(why);
 		return;
 	}
-	if (mqtt_find_prop(m, MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, &p)) {
+	/* only for a client that sent none (MQTT 5.0 §3.2.2.3.7): a broker breaking that rule
+	 * does not rename a client */
+	if (!cs->named && mqtt_find_prop(m, MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, &p)) {
 		view_text(p.str, cs->client, sizeof cs->client, 64);
 		snprintf(w->assigned, sizeof w->assigned, "%s", cs->client);
 		snprintf(w->client, sizeof w->client, "%s", w->assigned);
@@ -750,6 +753,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		cs->has_keepalive = 1;
 		cs->keepalive = m->keepalive;
 		cs->has_will = m->has_will;
+		cs->named = m->clientid.len != 0;
 	}
 	cs->mqtt = 1;
 	if (rec->dir == REASM_TO_BROKER) {

@@ -11,6 +11,7 @@
 #define MQTTDUMP_EXPLAIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum explain_key {
 	/* pieces */
@@ -136,5 +137,10 @@ struct explain_var {
  * or a test can tell a sentence came out whole. */
 int explain_fill(const char *tmpl, const struct explain_var *vars, size_t nvars, char *out,
 		 size_t cap);
+
+/* Does the topic filter f (fl bytes) match the topic name t (tl bytes), by MQTT 3.1.1 and
+ * 5.0 §4.7 ("+" one level, "#" its level and all below, no wildcard at the first level
+ * for a topic beginning with "$", a "$share/GROUP/" prefix left out)? 1 or 0. */
+int explain_topic_matches(const char *f, size_t fl, const uint8_t *t, size_t tl);
 
 #endif
