@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make the project's sample captures with mosquitto and its clients, in a network namespace
-# of our own (loopback only). Needs root, mosquitto, mosquitto-clients, tcpdump, iproute2.
+# of our own (loopback only). Needs root, mosquitto, mosquitto-clients, tcpdump (or Wireshark's
+# dumpcap), iproute2, python3-paho-mqtt (the TLS, WebSocket and keep-alive-0 clients).
 # Usage: captures/make-captures.sh [NAME...]   (default: all)
 # The captures vary from run to run in time stamps, ports and sequence numbers only; after
 # remaking one, regenerate its expected output (tests/regen.sh) and read the diff.
@@ -362,6 +363,26 @@ session_present() {
 	in_ns mosquitto_pub "${H[@]}" -i pub-away -q 1 -t class/persist -m 'while away'
 	sleep 0.3
 	in_ns mosquitto_sub "${H[@]}" -i keeper -c -q 1 -t class/persist -C 1 > /dev/null
+	# the same in MQTT 5.0: Clean Start off and a Session Expiry Interval (-x); then Clean
+	# Start off without one (the session ends with the connection: no Session Present)
+	local v5=(-V mqttv5 -i keeper5 -c -q 1 -t class/persist5 -C 1)
+	in_ns mosquitto_sub "${H[@]}" "${v5[@]}" -x 60 > /dev/null &
+	s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i pub5-first -q 1 -t class/persist5 -m first
+	wait "$s"
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i pub5-away -q 1 -t class/persist5 -m 'while away'
+	in_ns mosquitto_sub "${H[@]}" "${v5[@]}" -x 60 > /dev/null
+	# -c without -x: mosquitto_pub asks for a session that never expires (0xFFFFFFFF)
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i pub5-never -c -q 1 -t class/persist5 -m never
+	# Clean Start off and no Session Expiry Interval at all (paho sends none)
+	in_ns /usr/bin/python3 -c 'import paho.mqtt.client as m
+c = m.Client(client_id="no-expiry", protocol=m.MQTTv5)
+c.connect("127.0.0.1", 1883, clean_start=False)
+c.loop_start()
+c.publish("class/persist5", b"last", qos=1).wait_for_publish(5)
+c.disconnect()
+c.loop_stop()'
 }
 
 keepalive0() {

@@ -32,13 +32,28 @@ static const char *const en[EX_COUNT] = {
 	[EX_CONNECT] = "The client {client} opens an MQTT {version} session and promises to "
 		"show a sign of life at least every {keepalive} s; the broker will answer with a "
 		"Connect Ack.",
-	/* 3.1.1 §3.1.2.10 (0 turns the mechanism off), 5.0 §3.1.2.10 */
+	/* 3.1.1 §3.1.2.10 (0 turns the mechanism off), 5.0 §3.1.2.10, §3.2.2.3.14 */
 	[EX_CONNECT_NO_KEEPALIVE] = "The client {client} opens an MQTT {version} session with "
-		"no keepalive (0): the broker will never close it for silence. It will answer "
-		"with a Connect Ack.",
-	/* 3.1.1 §3.1.2.4, 5.0 §3.1.2.4 with §3.1.2.11.2 (Session Expiry) */
+		"no keepalive (0): the broker will not close it for silence (unless, in MQTT "
+		"5.0, its Connect Ack sets a Server Keep Alive). It will answer with a Connect "
+		"Ack.",
+	/* 3.1.1 §3.1.2.4 */
 	[EX_CONNECT_PERSISTENT] = "Clean Session is not set: the broker keeps this client's "
 		"subscriptions and pending messages after it leaves.",
+	/* 5.0 §3.1.2.4 */
+	[EX_CONNECT_CLEAN_START_0] = "Clean Start is not set: if the broker has a session for "
+		"this client identifier, it goes on with it.",
+	/* 5.0 §3.1.2.11.2 */
+	[EX_CONNECT_EXPIRY] = "Session Expiry Interval {expiry} s: the broker keeps the "
+		"session, subscriptions and pending messages included, that long after the "
+		"connection closes.",
+	/* 5.0 §3.1.2.11.2 (0xFFFFFFFF) */
+	[EX_CONNECT_EXPIRY_NEVER] = "Session Expiry Interval 0xFFFFFFFF: the session never "
+		"expires; the broker keeps it, subscriptions and pending messages included, "
+		"after the connection closes, for as long as it runs.",
+	/* 5.0 §3.1.2.11.2 (absent: 0) */
+	[EX_CONNECT_NO_EXPIRY] = "There is no Session Expiry Interval, so the session ends "
+		"when the connection closes: nothing is kept for a later one.",
 	/* 3.1.1 §3.1.3.4-5, §5.4.5; 5.0 §3.1.3.5-6, §5.4.5 */
 	[EX_CONNECT_USER_PASS] = "Look: the user name \"{user}\" and the password ({pwlen} "
 		"bytes) cross the network in clear text; anyone on the path can read them. "
@@ -119,6 +134,10 @@ static const char *const en[EX_COUNT] = {
 	/* 3.1.1 §3.3.1.3 [MQTT-3.3.1-8], 5.0 §3.3.1.3 */
 	[EX_PUB_RETAIN_B2C] = "The Retain flag is set: this is the message the broker kept for "
 		"{topic}, sent because the subscription is new, not a fresh publication.",
+	/* 5.0 §3.3.1.3, §3.8.3.1 (Retain As Published) */
+	[EX_PUB_RETAIN_RAP] = "The Retain flag is set: the subscription asked for Retain As "
+		"Published, so the flag is the publisher's, and this may be a fresh publication "
+		"as well as the message the broker kept for {topic}.",
 	/* 3.1.1 §3.3.1.3 [MQTT-3.3.1-10], 5.0 §3.3.1.3 */
 	[EX_PUB_RETAIN_CLEAR] = "An empty retained message: it erases the message the broker "
 		"was keeping for {topic}.",
@@ -152,8 +171,14 @@ static const char *const en[EX_COUNT] = {
 	/* 3.1.1 §3.2.2.2, §4.1; 5.0 §3.2.2.1.1, §4.1 */
 	[EX_PUB_FROM_SESSION] = "No Subscribe on this connection matches {topic}: the "
 		"subscription comes from the session the broker kept (Session Present).",
+	/* 3.1.1 §3.8.4, 5.0 §3.8.4 (a broker may deliver before its SUBACK) */
+	[EX_PUB_MATCHED_PENDING] = "It matches {client}'s subscription to {matches}, not "
+		"acknowledged yet: a broker may start delivering before its Subscribe Ack.",
+	/* 3.1.1 §3.2.2.2, §3.8.4; 5.0 §3.2.2.1.1, §3.8.4 */
+	[EX_PUB_PENDING_SESSION] = "Since the broker kept this client's session (Session "
+		"Present), the message may as well come from that session's subscriptions.",
 	/* 3.1.1 §3.8.4, 5.0 §3.8.4 */
-	[EX_PUB_DOWNGRADE] = "{publisher} published it at QoS {pub_qos}, but {client} was "
+	[EX_PUB_DOWNGRADE] = "The client {publisher} published it at QoS {pub_qos}, but {client} was "
 		"granted at most QoS {max_qos}: the broker delivers it at the lower of the two, "
 		"QoS {qos}.",
 

@@ -22,10 +22,21 @@ static const char *const fr[EX_COUNT] = {
 		"donner signe de vie au moins toutes les {keepalive} s ; le broker va répondre "
 		"par un Connect Ack.",
 	[EX_CONNECT_NO_KEEPALIVE] = "Le client {client} ouvre une session MQTT {version} sans "
-		"keepalive (0) : le broker ne la fermera jamais pour cause de silence. Il va "
-		"répondre par un Connect Ack.",
+		"keepalive (0) : le broker ne la fermera pas pour cause de silence (sauf si, en "
+		"MQTT 5.0, son Connect Ack fixe un Server Keep Alive). Il va répondre par un "
+		"Connect Ack.",
 	[EX_CONNECT_PERSISTENT] = "Clean Session n'est pas positionné : le broker conserve les "
 		"abonnements et les messages en attente de ce client après son départ.",
+	[EX_CONNECT_CLEAN_START_0] = "Clean Start n'est pas positionné : si le broker a une "
+		"session pour cet identifiant de client, il la poursuit.",
+	[EX_CONNECT_EXPIRY] = "Session Expiry Interval {expiry} s : le broker garde la session, "
+		"abonnements et messages en attente compris, aussi longtemps après la fermeture "
+		"de la connexion.",
+	[EX_CONNECT_EXPIRY_NEVER] = "Session Expiry Interval 0xFFFFFFFF : la session n'expire "
+		"jamais ; le broker la garde, abonnements et messages en attente compris, après "
+		"la fermeture de la connexion, tant qu'il tourne.",
+	[EX_CONNECT_NO_EXPIRY] = "Il n'y a pas de Session Expiry Interval, donc la session se "
+		"termine à la fermeture de la connexion : rien n'est gardé pour une suivante.",
 	[EX_CONNECT_USER_PASS] = "À noter : le nom d'utilisateur « {user} » et le mot de "
 		"passe ({pwlen} octets) circulent en clair ; n'importe qui sur le chemin peut les "
 		"lire. Seul TLS (port 8883) les protège.",
@@ -83,6 +94,9 @@ static const char *const fr[EX_COUNT] = {
 	[EX_PUB_RETAIN_B2C] = "Le drapeau Retain est positionné : c'est le message que le broker "
 		"gardait pour {topic}, envoyé parce que l'abonnement vient d'être pris ; ce n'est "
 		"pas une nouvelle publication.",
+	[EX_PUB_RETAIN_RAP] = "Le drapeau Retain est positionné : l'abonnement a demandé Retain As "
+		"Published, donc le drapeau est celui de l'éditeur, et ce peut être une nouvelle "
+		"publication aussi bien que le message que le broker gardait pour {topic}.",
 	[EX_PUB_RETAIN_CLEAR] = "Un message retenu vide : il efface celui que le broker gardait "
 		"pour {topic}.",
 	[EX_PUB_DUP] = "Le drapeau DUP est positionné : c'est le renvoi d'un message qui est "
@@ -106,6 +120,11 @@ static const char *const fr[EX_COUNT] = {
 		"{matches}.",
 	[EX_PUB_FROM_SESSION] = "Aucun Subscribe de cette connexion ne correspond à {topic} : "
 		"l'abonnement vient de la session que le broker a gardée (Session Present).",
+	[EX_PUB_MATCHED_PENDING] = "Il correspond à l'abonnement du client {client} à {matches}, "
+		"pas encore confirmé : un broker peut commencer à remettre les messages avant "
+		"son Subscribe Ack.",
+	[EX_PUB_PENDING_SESSION] = "Comme le broker a gardé la session de ce client (Session "
+		"Present), le message peut aussi bien venir des abonnements de cette session.",
 	[EX_PUB_DOWNGRADE] = "Le client {publisher} l'a publié en QoS {pub_qos}, mais le client "
 		"{client} n'a obtenu que la QoS {max_qos} au plus : le broker le remet à la plus "
 		"basse des deux, QoS {qos}.",

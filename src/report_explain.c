@@ -63,7 +63,9 @@ struct sub {
 	uint16_t msgid;
 	uint8_t granted;            /* SUB_PENDING until the SUBACK; 0x80 and up refused */
 	uint8_t len;
-	char filter[127];
+	uint8_t rap;                /* 5.0 Retain As Published */
+	uint8_t asked;              /* the QoS asked for */
+	char filter[125];
 };
 
 struct cstate {
@@ -105,7 +107,7 @@ struct words {
 	char list[1024], user[96], pwlen[12], resp[160], type[4], owner[96], assigned[96];
 	char publisher[96], pub_qos[4], max_qos[4], matches[1024], frame[24], how[64];
 	char silence[24], length[24], sni[160], versions[96], tls_version[24], suite[64];
-	char subject[256], issuer[256], alert[64];
+	char subject[256], issuer[256], alert[64], expiry[12];
 	struct explain_var v[40];
 	size_t n;
 };
@@ -303,6 +305,7 @@ static void words_init(struct words *w)
 		{ "length", w->length }, { "sni", w->sni }, { "versions", w->versions },
 		{ "tls_version", w->tls_version }, { "suite", w->suite },
 		{ "subject", w->subject }, { "issuer", w->issuer }, { "alert", w->alert },
+		{ "expiry", w->expiry },
 	};
 	memset(w, 0, sizeof *w);
 	memcpy(w->v, v, sizeof v);
@@ -390,6 +393,8 @@ static void subs_add(struct cstate *cs, const struct mqtt_msg *m, uint8_t versio
 		n->msgid = m->msgid;
 		n->granted = SUB_PENDING;
 		n->len = (uint8_t)f.len;
+		n->rap = version == MQTT_V5 && (o & 0x08);
+		n->asked = o & 3;
 		memcpy(n->filter, f.p, f.len);
 	}
 }
@@ -429,6 +434,17 @@ static void subs_remove(struct cstate *cs, const struct mqtt_msg *m)
 			}
 }
 
+/* Does a subscription with Retain As Published match this delivery's topic? */
+static int rap_matches(const struct cstate *cs, const struct mqtt_msg *m)
+{
+	for (unsigned i = 0; i < cs->nsubs; i++)
+		if (cs->subs[i].rap && cs->subs[i].granted <= 2 &&
+		    explain_topic_matches(cs->subs[i].filter, cs->subs[i].len, m->topic.p,
+					  m->topic.len))
+			return 1;
+	return 0;
+}
+
 static void pub_remember(struct explain *s, const struct mqtt_msg *m, const char *client)
 {
 	struct pubseen *p = &s->pubs[s->npubs++ % PUBS];
@@ -458,31 +474,51 @@ static const struct pubseen *pub_of(const struct explain *s, const struct mqtt_m
 	return NULL;
 }
 
+/* The subscriptions of cs that match m's topic, as a list in w->matches: granted ones
+ * (pending 0) with their granted QoS, or those still waiting for their SUBACK (pending 1)
+ * with the QoS asked. Returns how many, *max the highest QoS. 0 with *max -1 when the
+ * list would not fit. */
+static int matching(struct explain *s, const struct cstate *cs, const struct mqtt_msg *m,
+		    int pending, struct words *w, int *max)
+{
+	size_t len = 0;
+	int found = 0;
+	char q[4];
+
+	*max = -1;
+	w->matches[0] = '\0';
+	for (unsigned i = 0; i < cs->nsubs; i++) {
+		const struct sub *n = &cs->subs[i];
+		char f[160], item[256];
+		if ((pending ? n->granted != SUB_PENDING : n->granted > 2) ||
+		    !explain_topic_matches(n->filter, n->len, m->topic.p, m->topic.len))
+			continue;
+		textesc(f, sizeof f, n->filter, n->len, 80);
+		snprintf(q, sizeof q, "%u", pending ? n->asked : n->granted);
+		explain_fill(TXT(pending ? EX_SUB_FILTER : EX_MATCH_ITEM),
+			     (struct explain_var[]){ { "topic", f }, { "qos", q } }, 2, item,
+			     sizeof item);
+		len += (size_t)snprintf(w->matches + len, len < sizeof w->matches ?
+					sizeof w->matches - len : 0, "%s%s",
+					found++ ? TXT(EX_LIST_SEP) : "", item);
+		if (!pending && n->granted > *max)
+			*max = n->granted;
+	}
+	if (len >= sizeof w->matches) {
+		*max = -1;
+		return 0;
+	}
+	return found;
+}
+
 /* A delivery: the subscriptions of this client that match its topic, and the QoS. */
 static void explain_delivery(struct explain *s, const struct mqtt_msg *m, struct cstate *cs,
 			     struct words *w)
 {
-	size_t len = 0;
-	int found = 0, max = -1;
+	int max;
 	const struct pubseen *p;
 
-	for (unsigned i = 0; i < cs->nsubs; i++) {
-		const struct sub *n = &cs->subs[i];
-		char f[160], item[256];
-		if (n->granted > 2 || !explain_topic_matches(n->filter, n->len, m->topic.p, m->topic.len))
-			continue;
-		textesc(f, sizeof f, n->filter, n->len, 80);
-		snprintf(w->qos, sizeof w->qos, "%u", n->granted);
-		explain_fill(TXT(EX_MATCH_ITEM), (struct explain_var[]){ { "topic", f },
-			     { "qos", w->qos } }, 2, item, sizeof item);
-		len += (size_t)snprintf(w->matches + len, len < sizeof w->matches ?
-					sizeof w->matches - len : 0, "%s%s",
-					found++ ? TXT(EX_LIST_SEP) : "", item);
-		if (n->granted > max)
-			max = n->granted;
-	}
-	snprintf(w->qos, sizeof w->qos, "%u", m->qos);
-	if (found && len < sizeof w->matches) {
+	if (matching(s, cs, m, 0, w, &max)) {
 		SAY(EX_PUB_MATCHED);
 		p = pub_of(s, m);
 		if (p && p->qos > m->qos && m->qos == max) {
@@ -491,7 +527,11 @@ static void explain_delivery(struct explain *s, const struct mqtt_msg *m, struct
 			snprintf(w->max_qos, sizeof w->max_qos, "%d", max);
 			SAY(EX_PUB_DOWNGRADE);
 		}
-	} else if (!found && cs->session_present && !cs->subs_lost) {
+	} else if (matching(s, cs, m, 1, w, &max)) {
+		SAY(EX_PUB_MATCHED_PENDING);
+		if (cs->session_present)
+			SAY(EX_PUB_PENDING_SESSION);
+	} else if (cs->session_present && !cs->subs_lost) {
 		SAY(EX_PUB_FROM_SESSION);
 	}
 }
@@ -509,8 +549,22 @@ static void explain_connect(struct explain *s, const struct mqtt_record *rec, st
 		SAY(EX_CONNECT_EMPTY_ID_V5);
 	else if (m->clientid.len == 0 && m->proto_level == MQTT_V311)
 		SAY(EX_CONNECT_EMPTY_ID);
-	if (!(m->connect_flags & 0x02))
+	if (m->proto_level == MQTT_V5) {
+		struct mqtt_prop p;
+		uint32_t expiry = mqtt_find_prop(m, MQTT_PROP_SESSION_EXPIRY_INTERVAL, &p) ?
+				  p.num : 0;
+		snprintf(w->expiry, sizeof w->expiry, "%" PRIu32, expiry);
+		if (!(m->connect_flags & 0x02))
+			SAY(EX_CONNECT_CLEAN_START_0);
+		if (expiry == UINT32_MAX)
+			SAY(EX_CONNECT_EXPIRY_NEVER);
+		else if (expiry)
+			SAY(EX_CONNECT_EXPIRY);
+		else if (!(m->connect_flags & 0x02))
+			SAY(EX_CONNECT_NO_EXPIRY);
+	} else if (!(m->connect_flags & 0x02)) {
 		SAY(EX_CONNECT_PERSISTENT);
+	}
 	if (m->has_will) {
 		will_remember(s, rec, w->client);
 		view_text(m->will_topic, w->topic, sizeof w->topic, 100);
@@ -573,9 +627,10 @@ static void explain_publish(struct explain *s, const struct mqtt_record *rec, st
 		SAY(keys[m->qos][up]);
 	if (m->dup)
 		SAY(EX_PUB_DUP);
-	if (m->retain)
-		SAY(m->payload.len == 0 && up ? EX_PUB_RETAIN_CLEAR :
-		    up ? EX_PUB_RETAIN_C2B : EX_PUB_RETAIN_B2C);
+	if (m->retain && up)
+		SAY(m->payload.len == 0 ? EX_PUB_RETAIN_CLEAR : EX_PUB_RETAIN_C2B);
+	else if (m->retain)
+		SAY(rap_matches(cs, m) ? EX_PUB_RETAIN_RAP : EX_PUB_RETAIN_B2C);
 	if (rec->topic_from_alias)
 		SAY(EX_PUB_TOPIC_ALIAS);
 	if (up && m->qos <= 2)

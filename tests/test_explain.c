@@ -20,7 +20,7 @@ static const struct explain_var all_vars[] = {
 	{ "sni", "broker.local" }, { "versions", "TLSv1.3, TLSv1.2" },
 	{ "tls_version", "TLSv1.2" }, { "suite", "TLS_AES_128_GCM_SHA256" },
 	{ "subject", "CN=broker.local" }, { "issuer", "CN=ca" },
-	{ "alert", "Handshake Failure" },
+	{ "alert", "Handshake Failure" }, { "expiry", "60" },
 };
 #define NVARS (sizeof all_vars / sizeof all_vars[0])
 

@@ -28,7 +28,11 @@ enum explain_key {
 	/* CONNECT */
 	EX_CONNECT,             /* {client} {version} {keepalive} */
 	EX_CONNECT_NO_KEEPALIVE,/* {client} {version} */
-	EX_CONNECT_PERSISTENT,  /* clean session not set */
+	EX_CONNECT_PERSISTENT,  /* clean session not set (3.1, 3.1.1) */
+	EX_CONNECT_CLEAN_START_0, /* 5.0: Clean Start not set */
+	EX_CONNECT_EXPIRY,      /* {expiry}: 5.0 Session Expiry Interval */
+	EX_CONNECT_EXPIRY_NEVER,/* 5.0: Session Expiry Interval 0xFFFFFFFF */
+	EX_CONNECT_NO_EXPIRY,   /* 5.0: Clean Start not set, no Session Expiry Interval */
 	EX_CONNECT_USER_PASS,   /* {user} {pwlen} */
 	EX_CONNECT_USER,        /* {user} */
 	EX_CONNECT_USER_PASS_TLS, /* {user} {pwlen}: the same inside TLS */
@@ -56,6 +60,7 @@ enum explain_key {
 	EX_PUB2_B2C,
 	EX_PUB_RETAIN_C2B,      /* {topic} */
 	EX_PUB_RETAIN_B2C,
+	EX_PUB_RETAIN_RAP,      /* {topic}: 5.0, a subscription with Retain As Published */
 	EX_PUB_RETAIN_CLEAR,    /* {topic} */
 	EX_PUB_DUP,
 	EX_PUB_RESPONSE_TOPIC,  /* {response_topic}: a request with Correlation Data */
@@ -66,6 +71,8 @@ enum explain_key {
 	EX_PUB_HOP,             /* {client}: a publisher's QoS covers its hop to the broker */
 	EX_PUB_MATCHED,         /* {client} {matches}: the subscriptions that brought it */
 	EX_PUB_FROM_SESSION,    /* {topic}: none on this connection; Session Present said */
+	EX_PUB_MATCHED_PENDING, /* {matches}: subscriptions not acknowledged yet that match */
+	EX_PUB_PENDING_SESSION, /* ... and Session Present was said */
 	EX_PUB_DOWNGRADE,       /* {publisher} {pub_qos} {client} {max_qos} {qos} */
 	/* acknowledgements */
 	EX_PUBACK_C2B,          /* {client} {id} */
