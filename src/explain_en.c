@@ -218,17 +218,17 @@ static const char *const en[EX_COUNT] = {
 		"every level below.",
 	/* 3.1.1 §3.9, §3.8.4; 5.0 §3.9, §3.8.4 */
 	[EX_SUBACK] = "The broker answers the Subscribe (id {id}) of {client}: {granted}. From "
-		"now on it forwards the matching messages.",
+		"now on it forwards the messages that match the filters it granted.",
 	/* 3.1.1 §3.10, 5.0 §3.10 */
 	[EX_UNSUBSCRIBE] = "The client {client} asks the broker to stop sending messages on "
 		"{filters}; the broker will answer with an Unsubscribe Ack (id {id}).",
 	/* 3.1.1 §3.11, 5.0 §3.11 */
 	[EX_UNSUBACK] = "The broker confirms that {client} is unsubscribed (id {id}).",
 
-	/* 3.1.1 §3.1.2.10, §3.12; 5.0 §3.1.2.10, §3.12 */
-	[EX_PINGREQ] = "Keepalive: {client} has had nothing to send, so it pings the broker to "
-		"show it is still there (it promised a sign of life every {keepalive} s); the "
-		"broker must answer with a Ping Response.",
+	/* 3.1.1 §3.1.2.10 [MQTT-3.1.2-23], §3.12; 5.0 §3.1.2.10 [MQTT-3.1.2-20], §3.12 */
+	[EX_PINGREQ] = "Keepalive: {client} pings the broker to show it is still there: it "
+		"promised a sign of life every {keepalive} s, and when it has nothing else to "
+		"send, a Ping Request is that sign. The broker must answer with a Ping Response.",
 	/* 3.1.1 §3.12 [MQTT-3.12.4-1], 5.0 §3.12.4 [MQTT-3.12.4-1] */
 	[EX_PINGREQ_NO_KEEPALIVE] = "Keepalive: {client} pings the broker to check the "
 		"connection is alive; the broker must answer with a Ping Response.",

@@ -114,8 +114,8 @@ static const char *const fr[EX_COUNT] = {
 	[EX_PUB_IS_WILL] = "C'est le testament du client {owner} : sa connexion s'est terminée "
 		"sans Disconnect, alors le broker le publie en son nom.",
 	[EX_PUB_HOP] = "Cette QoS ne vaut que pour un tronçon, du client {client} au broker : "
-		"chaque abonné reçoit le message dans un échange à lui, à la plus basse de cette "
-		"QoS et de celle accordée à son abonnement.",
+		"chaque abonné reçoit le message dans un échange qui lui est propre, à la plus "
+		"basse de cette QoS et de celle accordée à son abonnement.",
 	[EX_PUB_MATCHED] = "Le broker l'envoie au client {client} à cause de son abonnement à "
 		"{matches}.",
 	[EX_PUB_FROM_SESSION] = "Aucun Subscribe de cette connexion ne correspond à {topic} : "
@@ -146,8 +146,8 @@ static const char *const fr[EX_COUNT] = {
 		"fois.",
 	[EX_PUBCOMP_B2C] = "QoS 2, étape 4 sur 4 : le broker clôt l'échange {id} avec le client "
 		"{client} ; le broker a le message exactement une fois. Cela termine seulement le "
-		"tronçon du client {client} au broker : chaque abonné le reçoit dans un échange à "
-		"lui.",
+		"tronçon du client {client} au broker : chaque abonné le reçoit dans un échange "
+		"qui lui est propre.",
 	[EX_ACK_REASON] = "L'accusé de réception donne une raison : {reason} (code {code}).",
 
 	[EX_SUBSCRIBE] = "Le client {client} demande au broker de lui transmettre les messages "
@@ -155,15 +155,16 @@ static const char *const fr[EX_COUNT] = {
 	[EX_SUB_WILDCARD] = "Dans un filtre, + remplace exactement un niveau du topic, et # "
 		"tous les niveaux en dessous.",
 	[EX_SUBACK] = "Le broker répond au Subscribe (id {id}) du client {client} : {granted}. "
-		"Désormais, il lui transmet les messages correspondants.",
+		"Désormais, il lui transmet les messages qui correspondent aux filtres accordés.",
 	[EX_UNSUBSCRIBE] = "Le client {client} demande au broker de ne plus lui envoyer les "
 		"messages publiés sur {filters} ; le broker va répondre par un Unsubscribe Ack (id "
 		"{id}).",
 	[EX_UNSUBACK] = "Le broker confirme le désabonnement du client {client} (id {id}).",
 
-	[EX_PINGREQ] = "Keepalive : le client {client} n'a rien eu à envoyer, alors il sonde le "
-		"broker pour montrer qu'il est toujours là (il a promis un signe de vie toutes "
-		"les {keepalive} s) ; le broker doit répondre par un Ping Response.",
+	[EX_PINGREQ] = "Keepalive : le client {client} sonde le broker pour montrer qu'il "
+		"est toujours là : il a promis un signe de vie toutes les {keepalive} s, et quand "
+		"il n'a rien d'autre à envoyer, un Ping Request est ce signe. Le broker doit "
+		"répondre par un Ping Response.",
 	[EX_PINGREQ_NO_KEEPALIVE] = "Keepalive : le client {client} sonde le broker pour "
 		"vérifier que la connexion est vivante ; le broker doit répondre par un Ping "
 		"Response.",
