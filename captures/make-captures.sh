@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make the project's sample captures with mosquitto and its clients, in a network namespace
-# of our own (loopback only). Needs root, mosquitto, mosquitto-clients, tcpdump, iproute2.
+# of our own (loopback only). Needs root, mosquitto, mosquitto-clients, tcpdump (or Wireshark's
+# dumpcap), iproute2, python3-paho-mqtt (the TLS, WebSocket and keep-alive-0 clients).
 # Usage: captures/make-captures.sh [NAME...]   (default: all)
 # The captures vary from run to run in time stamps, ports and sequence numbers only; after
 # remaking one, regenerate its expected output (tests/regen.sh) and read the diff.
@@ -69,6 +70,15 @@ keyfile $tmp/server.key
 require_certificate $require
 EOF2
 	done
+	cat > "$tmp/tls-login.conf" << EOF2
+listener 1883 127.0.0.1
+allow_anonymous false
+password_file $tmp/passwd
+listener 8883 127.0.0.1
+cafile $tmp/ca.crt
+certfile $tmp/server.crt
+keyfile $tmp/server.key
+EOF2
 	cat > "$tmp/port18830.conf" << EOF2
 listener 1883 127.0.0.1
 allow_anonymous true
@@ -98,7 +108,11 @@ stop_broker() {
 capture() {
 	local name=$1 conf=$2 fn=$3
 	start_broker "$tmp/$conf"
-	ip netns exec "$ns" tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$tmp/$name.pcap" "${CAPTURE_FILTER:-tcp port 1883}" > "$tmp/tcpdump.log" 2>&1 &
+	if command -v tcpdump > /dev/null; then
+		ip netns exec "$ns" tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$tmp/$name.pcap" "${CAPTURE_FILTER:-tcp port 1883}" > "$tmp/tcpdump.log" 2>&1 &
+	else # Wireshark's dumpcap, writing pcap (-P)
+		ip netns exec "$ns" dumpcap -q -P -i lo -s 0 -B 64 -f "${CAPTURE_FILTER:-tcp port 1883}" -w "$tmp/$name.pcap" > "$tmp/tcpdump.log" 2>&1 &
+	fi
 	local tpid=$!
 	sleep 0.7
 	"$fn"
@@ -108,7 +122,7 @@ capture() {
 	stop_broker
 	cat "$tmp/tcpdump.log" >&2
 	mv "$tmp/$name.pcap" "$here/$name.pcap"
-	echo "$name.pcap: $(tcpdump -r "$here/$name.pcap" 2> /dev/null | wc -l) frames"
+	echo "$name.pcap: $(capinfos -M -c -T "$here/$name.pcap" | tail -1 | cut -f2) frames"
 }
 
 H=(-h 127.0.0.1 -p 1883)
@@ -321,7 +335,79 @@ port18830() {
 	wait "$s"
 }
 
-all="clients-200 refused-logins sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types tls12 tls13 tls-nocert websocket wss port18830"
+# Lessons of docs/teaching.md that the captures above do not show
+empty_id() {
+	# no -i: mosquitto_pub sends an empty client id; in 5.0 the broker assigns one
+	in_ns mosquitto_pub "${H[@]}" -t class/anon -m 'no id'
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -t class/anon -m 'no id, 5.0'
+}
+
+qos_downgrade() {
+	# subscribed at QoS 1, published at QoS 2: delivered at QoS 1
+	in_ns mosquitto_sub "${H[@]}" -i sub-max1 -q 1 -t 'class/+/temp' -C 1 > /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -i pub-at2 -q 2 -t class/room1/temp -m 19.5
+	wait "$s"
+}
+
+session_present() {
+	# clean session false (-c) twice with one id: the second CONNACK has Session Present,
+	# and the message published while it was away is delivered from the kept session
+	in_ns mosquitto_sub "${H[@]}" -i keeper -c -q 1 -t class/persist -C 1 > /dev/null &
+	local s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -i pub-first -q 1 -t class/persist -m first
+	wait "$s"
+	sleep 0.3
+	in_ns mosquitto_pub "${H[@]}" -i pub-away -q 1 -t class/persist -m 'while away'
+	sleep 0.3
+	in_ns mosquitto_sub "${H[@]}" -i keeper -c -q 1 -t class/persist -C 1 > /dev/null
+	# the same in MQTT 5.0: Clean Start off and a Session Expiry Interval (-x); then Clean
+	# Start off without one (the session ends with the connection: no Session Present)
+	local v5=(-V mqttv5 -i keeper5 -c -q 1 -t class/persist5 -C 1)
+	in_ns mosquitto_sub "${H[@]}" "${v5[@]}" -x 60 > /dev/null &
+	s=$!
+	sleep 0.5
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i pub5-first -q 1 -t class/persist5 -m first
+	wait "$s"
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i pub5-away -q 1 -t class/persist5 -m 'while away'
+	in_ns mosquitto_sub "${H[@]}" "${v5[@]}" -x 60 > /dev/null
+	# -c without -x: mosquitto_pub asks for a session that never expires (0xFFFFFFFF)
+	in_ns mosquitto_pub "${H[@]}" -V mqttv5 -i pub5-never -c -q 1 -t class/persist5 -m never
+	# Clean Start off and no Session Expiry Interval at all (paho sends none)
+	in_ns /usr/bin/python3 -c 'import paho.mqtt.client as m
+c = m.Client(client_id="no-expiry", protocol=m.MQTTv5)
+c.connect("127.0.0.1", 1883, clean_start=False)
+c.loop_start()
+c.publish("class/persist5", b"last", qos=1).wait_for_publish(5)
+c.disconnect()
+c.loop_stop()'
+}
+
+keepalive0() {
+	# mosquitto_pub refuses -k 0: Debian's paho-mqtt sends keep alive 0
+	in_ns /usr/bin/python3 -c 'import paho.mqtt.client as m
+c = m.Client(client_id="no-keepalive")
+c.connect("127.0.0.1", 1883, keepalive=0)
+c.loop_start()
+c.publish("class/quiet", b"shh", qos=1).wait_for_publish(5)
+c.disconnect()
+c.loop_stop()'
+}
+
+tls_login() {
+	# a password login inside TLS 1.2, with a key log
+	rm -f "$here/tls-login.keys"
+	in_ns "${T[@]}" broker.local 8883 tls-alice tls/login --tls 1.2 "${TLS[@]}" \
+		--user alice --password wonderland --keylog "$here/tls-login.keys"
+	# TLS 1.3 to the address (no server name sent), a user name without its password:
+	# refused
+	in_ns "${T[@]}" 127.0.0.1 8883 tls-nopass tls/login --tls 1.3 "${TLS[@]}" \
+		--user alice --keylog "$here/tls-login.keys" --expect-fail
+}
+
+all="clients-200 refused-logins sub-pub-ping qos1 qos2 retained request-response userpass mqtt31 mqtt311 mqtt5-props large-message many-per-segment will content-types tls12 tls13 tls-nocert websocket wss port18830 empty-id qos-downgrade session-present keepalive0 tls-login"
 for name in ${@:-$all}; do
 	case $name in
 	sub-pub-ping) capture "$name" open.conf sub_pub_ping ;;
@@ -345,6 +431,11 @@ for name in ${@:-$all}; do
 	websocket) CAPTURE_FILTER="tcp port 9001 or tcp port 1883" capture "$name" open.conf websocket ;;
 	wss) CAPTURE_FILTER="tcp port 443 or tcp port 1883" capture "$name" open.conf wss ;;
 	port18830) CAPTURE_FILTER="tcp port 18830" capture "$name" port18830.conf port18830 ;;
+	empty-id) capture "$name" open.conf empty_id ;;
+	qos-downgrade) capture "$name" open.conf qos_downgrade ;;
+	session-present) capture "$name" open.conf session_present ;;
+	keepalive0) capture "$name" open.conf keepalive0 ;;
+	tls-login) CAPTURE_FILTER="tcp port 8883" capture "$name" tls-login.conf tls_login ;;
 	*) echo "unknown capture $name" >&2; exit 2 ;;
 	esac
 done

@@ -113,6 +113,21 @@ for lang in ("en", "fr"):
     # that explains more of them by its own text is taken
     order = sorted(sentences, key=lambda k: -len(PH.sub("", t[k])))
     tables[lang] = (t, {k: sentences[k] for k in order})
+# every English template has the specification sections it states in the comment before it,
+# and docs/teaching.md's table gives the same for every key
+src_en = open(os.path.join(ROOT, "src", "explain_en.c"), encoding="utf-8").read()
+refs = dict((k, r.strip()) for r, k in
+            re.findall(r"/\*((?:[^*]|\*(?!/))*)\*/\s*\[(EX_\w+)\]\s*=", src_en))
+unref = sorted(set(tables["en"][0]) - set(refs))
+ok(not unref, "en: every template has its specification sections beside it", " ".join(unref))
+vague = sorted(k for k, r in refs.items() if not re.search(r"§|RFC|^-", r))
+ok(not vague, "en: each reference names a section (or '-' for wording)", " ".join(vague))
+doc = open(os.path.join(ROOT, "docs", "teaching.md"), encoding="utf-8").read()
+rows = dict(re.findall(r"^\| `(EX_\w+)` \| (.*?) \|$", doc, re.M))
+diff = ["%s: source %r, docs %r" % (k, refs.get(k), rows.get(k))
+        for k in sorted(set(refs) | set(rows)) if refs.get(k) != rows.get(k)]
+ok(not diff, "docs/teaching.md's table of references is the source's", "\n".join(diff[:5]))
+
 names_used = {n for lang in tables for v in tables[lang][0].values() for n in PH.findall(v)}
 
 caps = []

@@ -14,7 +14,13 @@ static const struct explain_var all_vars[] = {
 	{ "will_topic", "clients/sub-1" }, { "payload", "\"bye\"" }, { "code", "5" },
 	{ "id", "7" }, { "response_topic", "rr/reply" }, { "filters", "a/b at QoS 1" },
 	{ "granted", "QoS 1 granted" }, { "type", "0" }, { "warning", "QoS 3" },
-	{ "owner", "doomed" },
+	{ "owner", "doomed" }, { "assigned", "auto-1" }, { "publisher", "pub-1" },
+	{ "pub_qos", "2" }, { "max_qos", "1" }, { "matches", "a/+ (QoS 1 granted)" },
+	{ "frame", "22" }, { "how", "a TCP FIN" }, { "silence", "5.1" }, { "length", "40" },
+	{ "sni", "broker.local" }, { "versions", "TLSv1.3, TLSv1.2" },
+	{ "tls_version", "TLSv1.2" }, { "suite", "TLS_AES_128_GCM_SHA256" },
+	{ "subject", "CN=broker.local" }, { "issuer", "CN=ca" },
+	{ "alert", "Handshake Failure" }, { "expiry", "60" },
 };
 #define NVARS (sizeof all_vars / sizeof all_vars[0])
 
@@ -127,4 +133,102 @@ Test(explain, table_by_language)
 	cr_assert_eq(explain_table("en"), &explain_en);
 	cr_assert_eq(explain_table("de"), &explain_en);
 	cr_assert_eq(explain_table(NULL), &explain_en);
+}
+
+/* MQTT 3.1.1 and 5.0 §4.7.1.2, §4.7.1.3, §4.7.2: the examples of the specification. */
+static int tm(const char *f, const char *t)
+{
+	return explain_topic_matches(f, strlen(f), (const uint8_t *)t, strlen(t));
+}
+
+Test(explain, topic_matching_follows_the_specification)
+{
+	cr_assert(tm("sport/tennis/player1/#", "sport/tennis/player1"));
+	cr_assert(tm("sport/tennis/player1/#", "sport/tennis/player1/ranking"));
+	cr_assert(tm("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon"));
+	cr_assert(tm("sport/#", "sport"));
+	cr_assert(tm("#", "sport/tennis"));
+	cr_assert(!tm("sport/tennis/#/ranking", "sport/tennis/x/ranking"), "# not last: invalid");
+	cr_assert(tm("sport/tennis/+", "sport/tennis/player1"));
+	cr_assert(!tm("sport/tennis/+", "sport/tennis/player1/ranking"));
+	cr_assert(!tm("sport/+", "sport"));
+	cr_assert(tm("sport/+", "sport/"));
+	cr_assert(tm("+/+", "/finance"));
+	cr_assert(tm("/+", "/finance"));
+	cr_assert(!tm("+", "/finance"));
+	cr_assert(tm("+/tennis/#", "sport/tennis/x"));
+	cr_assert(!tm("#", "$SYS/broker"));
+	cr_assert(!tm("+/monitor/Clients", "$SYS/monitor/Clients"));
+	cr_assert(tm("$SYS/#", "$SYS/monitor/Clients"));
+	cr_assert(tm("$SYS/monitor/+", "$SYS/monitor/Clients"));
+	cr_assert(tm("a/b", "a/b"));
+	cr_assert(!tm("a/b", "a/b/c"));
+	cr_assert(!tm("a/b/c", "a/b"));
+	cr_assert(!tm("a/b", "a/bc"));
+	cr_assert(!tm("ACCOUNTS", "Accounts"), "case sensitive");
+	cr_assert(tm("$share/group/a/+", "a/b"), "a shared subscription's filter");
+	cr_assert(!tm("$share/group", "group"));
+}
+
+/* The no-break spaces of French typography: before ":" and ";", inside « ». */
+Test(explain, french_typography)
+{
+	for (int k = 0; k < EX_COUNT; k++) {
+		const char *t = explain_fr.text[k];
+		cr_assert(!strstr(t, " :") && !strstr(t, " ;"), "fr key %d: a plain space before "
+			  "a colon or semicolon: \"%s\"", k, t);
+		cr_assert(!strstr(t, "\u00ab ") && !strstr(t, " \u00bb"), "fr key %d: « » need "
+			  "no-break spaces: \"%s\"", k, t);
+		for (const char *p = strchr(t, ':'); p; p = strchr(p + 1, ':'))
+			cr_assert(p - t >= 2 && !memcmp(p - 2, "\u00a0", 2), "fr key %d: \"%s\"", k, t);
+	}
+}
+
+/* No elision that depends on what a placeholder holds: "de {client}" reads "de abonne"
+ * for a name that begins with a vowel. */
+Test(explain, french_elision_never_depends_on_a_value)
+{
+	static const char *const elided[] = { "de", "le", "la", "que", "ne", "se", "je" };
+	for (int k = 0; k < EX_COUNT; k++) {
+		const char *t = explain_fr.text[k];
+		for (const char *p = strchr(t, '{'); p; p = strchr(p + 1, '{'))
+			for (size_t i = 0; i < sizeof elided / sizeof elided[0]; i++) {
+				size_t n = strlen(elided[i]);
+				int before = (size_t)(p - t) >= n + 1 && p[-1] == ' ' &&
+					     !memcmp(p - 1 - n, elided[i], n) &&
+					     ((size_t)(p - t) == n + 1 || p[-2 - (long)n] == ' ' ||
+					      p[-2 - (long)n] == '\'');
+				cr_assert(!before, "fr key %d: \"%s {\" in \"%s\"", k, elided[i], t);
+			}
+	}
+}
+
+/* Statements the issue found false, kept from coming back. */
+Test(explain, tls_credentials_are_not_said_to_be_in_clear)
+{
+	const int keys[] = { EX_CONNECT_USER_PASS_TLS, EX_CONNECT_USER_TLS };
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert(strstr(explain_en.text[keys[i]], "TLS"));
+		cr_assert(!strstr(explain_en.text[keys[i]], "clear"));
+		cr_assert(strstr(explain_fr.text[keys[i]], "TLS"));
+		cr_assert(!strstr(explain_fr.text[keys[i]], "clair"));
+	}
+}
+
+Test(explain, qos1_resend_only_on_reconnect)
+{
+	/* MQTT 3.1.1 and 5.0 §4.4 [MQTT-4.4.0-1]: no resend timer */
+	cr_assert(strstr(explain_en.text[EX_PUB1_C2B], "reconnects"));
+	cr_assert(!strstr(explain_en.text[EX_PUB1_C2B], "again until"));
+	cr_assert(strstr(explain_fr.text[EX_PUB1_C2B], "reconnectant"));
+	cr_assert(!strstr(explain_fr.text[EX_PUB1_C2B], "tant que"));
+}
+
+Test(explain, exactly_once_is_said_per_hop)
+{
+	for (size_t l = 0; l < 2; l++) {
+		const char *hop = l ? "tronçon" : "hop";
+		cr_assert(strstr(tables[l]->text[EX_PUBCOMP_B2C], hop));
+		cr_assert(strstr(tables[l]->text[EX_PUBCOMP_C2B], hop));
+	}
 }

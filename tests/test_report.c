@@ -490,8 +490,9 @@ Test(report, explain_in_both_languages)
 	const char *want[2] = {
 		"      The client c1 asks the broker to deliver messages on maison/+/temperature "
 		"at QoS 1; the broker will answer with a Subscribe Ack (id 7).",
-		"      Le client c1 demande au broker de lui transmettre les messages de "
-		"maison/+/temperature en QoS 1 ; le broker va répondre par un Subscribe Ack (id 7)." };
+		"      Le client c1 demande au broker de lui transmettre les messages publiés sur "
+		"maison/+/temperature en QoS 1 ; le broker va répondre par un Subscribe Ack (id "
+		"7)." };
 	const char *lang[2] = { "en", "fr" };
 
 	for (int l = 0; l < 2; l++) {

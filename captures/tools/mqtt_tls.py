@@ -3,7 +3,7 @@
 
 Usage: mqtt_tls.py HOST PORT CLIENT_ID TOPIC [--tls VERSION] [--ca FILE] [--cert FILE
        --key FILE] [--keylog FILE] [--ciphers LIST] [--ws] [--v5] [--expect-fail]
-       [--big N]
+       [--big N] [--user NAME --password WORD]
 Connects, subscribes to TOPIC at QoS 1, publishes two messages to it (QoS 0 and 1), waits
 for them to come back, disconnects. --expect-fail: the handshake or the connection is
 expected to fail (exit 0 when it does).
@@ -29,11 +29,15 @@ ap.add_argument("--ciphers")
 ap.add_argument("--ws", action="store_true")
 ap.add_argument("--v5", action="store_true")
 ap.add_argument("--expect-fail", action="store_true")
+ap.add_argument("--user")
+ap.add_argument("--password")
 ap.add_argument("--big", type=int, default=0, help="also publish a message of this many bytes")
 a = ap.parse_args()
 
 c = mqtt.Client(client_id=a.client_id, protocol=mqtt.MQTTv5 if a.v5 else mqtt.MQTTv311,
                 transport="websockets" if a.ws else "tcp")
+if a.user:
+    c.username_pw_set(a.user, a.password)
 if a.tls:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(a.ca)
