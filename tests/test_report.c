@@ -1,4 +1,5 @@
 /* Unit tests for the reporters: time stamps, the summary line layout, JSON keys. */
+#include "mqttdump/latency.h"
 #include "mqttdump/report.h"
 
 #include <criterion/criterion.h>
@@ -548,4 +549,40 @@ Test(report, iso_time_at_every_precision_and_across_seconds)
 	cr_assert_str_eq(out, "1970-01-01T00:00:00Z");
 	report_iso_time(1700000000, 0, 6, out, 11); /* cut to the buffer */
 	cr_assert_str_eq(out, "2023-11-14");
+}
+
+static uint64_t median_of(const uint64_t *v, size_t n)
+{
+	struct lat_hist l = { 0 };
+	uint64_t m;
+
+	for (size_t i = 0; i < n; i++)
+		lat_hist_add(&l, v[i]);
+	m = lat_hist_median(&l);
+	lat_hist_free(&l);
+	return m;
+}
+
+/* --stats latency median: the middle value of an odd count, the mean of the two middle
+ * values of an even count (values below 1000 ns are kept exactly, larger ones to three
+ * significant digits, which these are). */
+Test(report, latency_median_odd_and_even)
+{
+	static const uint64_t one[] = { 5 }, two[] = { 3, 1 }, three[] = { 300, 100, 200 },
+		four[] = { 1000000, 100, 300, 200 }, big[] = { 4000000, 2000000 },
+		same[] = { 7, 7, 7, 7 };
+	struct lat_hist l = { 0 };
+
+	cr_assert_eq(lat_hist_median(&l), 0, "no value: 0");
+	cr_assert_eq(median_of(one, 1), 5);
+	cr_assert_eq(median_of(two, 2), 2, "even count: the mean of 1 and 3, not the lower");
+	cr_assert_eq(median_of(three, 3), 200);
+	cr_assert_eq(median_of(four, 4), 250, "the mean of 200 and 300");
+	cr_assert_eq(median_of(big, 2), 3000000, "2 ms and 4 ms: 3 ms");
+	cr_assert_eq(median_of(same, 4), 7);
+	for (uint64_t i = 1; i <= 20; i++)
+		lat_hist_add(&l, i);
+	cr_assert_eq(lat_hist_median(&l), 10, "1..20: (10 + 11) / 2 in whole ns");
+	cr_assert_eq(lat_hist_pct(&l, 0.95), 19, "the 95th percentile: the 19th of 20");
+	lat_hist_free(&l);
 }
