@@ -360,6 +360,10 @@ def tshark_args(margs, capdir):
     return out
 
 
+# the public captures that need options: MQTT on a port of its own
+SHARED_ARGS = {"shared/ndpi/coap_mqtt.pcap": ["-p", "17501"]}
+
+
 def captures(root):
     caps = []
     for c in sorted(glob.glob(os.path.join(root, "captures", "*.pcap*")) +
@@ -376,7 +380,9 @@ def captures(root):
         caps.append((os.path.relpath(c, root), c, args, targs))
     shared = os.path.join(root, "..", "shared", "captures")
     for c in sorted(glob.glob(os.path.join(shared, "**", "*.pcap*"), recursive=True)):
-        caps.append(("shared/" + os.path.relpath(c, shared), c, [], []))
+        name = "shared/" + os.path.relpath(c, shared)
+        margs = SHARED_ARGS.get(name, [])
+        caps.append((name, c, margs, tshark_args(margs, os.path.dirname(c))))
     return caps
 
 
