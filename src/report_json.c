@@ -371,9 +371,14 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_record *r
 	const struct mqtt_msg *m = &rec->msg;
 	struct mqtt_cursor c = mqtt_cursor_of(m->list);
 	struct mqtt_view f;
-	json_object *a = json_object_new_array();
+	json_object *a;
 	uint8_t opt;
 
+	if (m->hdr.type == MQTT_UNSUBSCRIBE) {
+		add_filters(j, o, rec);
+		return;
+	}
+	a = json_object_new_array();
 	switch (m->hdr.type) {
 	case MQTT_SUBSCRIBE:
 		/* "topic": the first filter, so that one key finds a topic in any message */
@@ -395,9 +400,6 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_record *r
 			json_object_array_add(a, s);
 		}
 		add(o, "subscriptions", a);
-		break;
-	case MQTT_UNSUBSCRIBE:
-		add_filters(j, o, rec);
 		break;
 	default: { /* SUBACK, UNSUBACK: one code per filter */
 		json_object *names = json_object_new_array();
