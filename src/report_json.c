@@ -415,39 +415,10 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_record *r
 	}
 }
 
-static void message(void *ctx, const struct mqtt_record *rec)
+/* The fields of the packet's type. */
+static void add_body(struct jrep *j, json_object *o, const struct mqtt_record *rec)
 {
-	struct jrep *j = ctx;
 	const struct mqtt_msg *m = &rec->msg;
-	json_object *o = json_object_new_object();
-	const char *ver = mqtt_version_name(rec->version);
-
-	add_where(j, o, &rec->at, rec->flow, rec->dir);
-	add(o, "type", json_object_new_string(mqtt_type_name(m->hdr.type)));
-	add_int(o, "type_id", m->hdr.type);
-	add(o, "label", json_object_new_string(mqtt_type_label(m->hdr.type)));
-	add_int(o, "flags", m->hdr.flags);
-	if (rec->length_known)
-		add_int(o, "length", m->hdr.remlen);
-	if (m->hdr.type == MQTT_CONNECT && m->proto_level)
-		ver = mqtt_version_name(m->version);
-	if (ver)
-		add(o, "version", json_object_new_string(ver));
-	if (rec->version_inferred && !(m->hdr.type == MQTT_CONNECT && m->proto_level))
-		add_bool(o, "version_inferred", 1);
-	if (rec->incomplete)
-		add_bool(o, "incomplete", 1);
-	if (rec->truncated)
-		add_bool(o, "truncated", 1);
-	if (rec->incomplete || rec->truncated) {
-		add_int(o, "have", rec->have);
-		if (rec->captured > rec->have)
-			add_int(o, "captured", rec->captured);
-	}
-	if (rec->first_frame && rec->first_frame != rec->at.frame)
-		add_int(o, "first_frame", (int64_t)rec->first_frame);
-	if (m->has_msgid)
-		add_int(o, "msgid", m->msgid);
 
 	switch (m->hdr.type) {
 	case MQTT_CONNECT:
@@ -493,6 +464,11 @@ static void message(void *ctx, const struct mqtt_record *rec)
 			add_code(o, m);
 		break;
 	}
+}
+
+/* Its properties and the rules it breaks. */
+static void add_tail(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+{
 	if (m->has_props)
 		add_props(j, o, m->props, m->props_len);
 	if (m->nwarn) {
@@ -509,6 +485,44 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		if (mqtt_malformed(m))
 			add_bool(o, "malformed", 1);
 	}
+}
+
+static void message(void *ctx, const struct mqtt_record *rec)
+{
+	struct jrep *j = ctx;
+	const struct mqtt_msg *m = &rec->msg;
+	json_object *o = json_object_new_object();
+	const char *ver = mqtt_version_name(rec->version);
+
+	add_where(j, o, &rec->at, rec->flow, rec->dir);
+	add(o, "type", json_object_new_string(mqtt_type_name(m->hdr.type)));
+	add_int(o, "type_id", m->hdr.type);
+	add(o, "label", json_object_new_string(mqtt_type_label(m->hdr.type)));
+	add_int(o, "flags", m->hdr.flags);
+	if (rec->length_known)
+		add_int(o, "length", m->hdr.remlen);
+	if (m->hdr.type == MQTT_CONNECT && m->proto_level)
+		ver = mqtt_version_name(m->version);
+	if (ver)
+		add(o, "version", json_object_new_string(ver));
+	if (rec->version_inferred && !(m->hdr.type == MQTT_CONNECT && m->proto_level))
+		add_bool(o, "version_inferred", 1);
+	if (rec->incomplete)
+		add_bool(o, "incomplete", 1);
+	if (rec->truncated)
+		add_bool(o, "truncated", 1);
+	if (rec->incomplete || rec->truncated) {
+		add_int(o, "have", rec->have);
+		if (rec->captured > rec->have)
+			add_int(o, "captured", rec->captured);
+	}
+	if (rec->first_frame && rec->first_frame != rec->at.frame)
+		add_int(o, "first_frame", (int64_t)rec->first_frame);
+	if (m->has_msgid)
+		add_int(o, "msgid", m->msgid);
+
+	add_body(j, o, rec);
+	add_tail(j, o, m);
 	emit(j, o);
 }
 
