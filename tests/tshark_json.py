@@ -11,7 +11,8 @@ so that a field mqttdump does not carry cannot go unnoticed.
 compare(capture, mqttdump_bin, extra_mqttdump, extra_tshark) -> (matching, total, diffs)
 
 main: tshark_json.py MQTTDUMP SOURCE_ROOT runs over captures/*.pcap* (with
-captures/NAME.args) and SOURCE_ROOT/../shared/captures/**/*.pcap* (when there), prints
+captures/NAME.args), SOURCE_ROOT/../shared/captures/**/*.pcap* (when there) and a capture
+it writes with every MQTT 5.0 property (ALL_PROPERTIES), prints
 "values matching / total" per capture and overall, and fails (TAP) on a difference not
 listed in captures/tshark-allow-json.txt: "capture<TAB>frame<TAB>field<TAB>reason",
 frame and field may be "*"; the reason says why tshark is wrong, with the evidence.
@@ -20,8 +21,10 @@ import glob
 import json
 import os
 import shlex
+import struct
 import subprocess
 import sys
+import tempfile
 
 # MQTT 5.0 Table 2-4: property identifier -> docs/json.md key
 PROP_KEYS = {
@@ -360,6 +363,55 @@ def tshark_args(margs, capdir):
     return out
 
 
+# Every MQTT 5.0 property (Table 2-4), each in a packet that may carry it, with a will and
+# its properties: the bundled captures show 23 of the 27. (first byte, body in hex)
+ALL_PROPERTIES = [  # first byte, what precedes the property block, the block, what follows
+    (0x10, "00 04 4d 51 54 54 05 06 00 3c",
+     "11 00 00 00 01 21 00 01 27 00 00 00 01 22 00 01 19 01 17 01 26 00 01 6b 00 01 76"
+     "15 00 01 78 16 00 01 78",
+     "00 01 63 1f 18 00 00 00 01 01 01 02 00 00 00 01 03 00 01 78 08 00 01 78 09 00 01 78"
+     "26 00 01 6b 00 01 76 00 01 77 00 00"),
+    (0x20, "00 00", "11 00 00 00 01 21 00 01 24 01 25 01 27 00 00 00 01 12 00 01 78"
+     "22 00 01 1f 00 01 78 26 00 01 6b 00 01 76 28 01 29 01 2a 01 13 00 01 1a 00 01 78"
+     "1c 00 01 78 15 00 01 78 16 00 01 78", ""),
+    (0x30, "00 01 74", "01 01 02 00 00 00 01 23 00 01 08 00 01 78 09 00 01 78"
+     "26 00 01 6b 00 01 76 0b 01 03 00 01 78", "70 6c"),
+    (0x82, "00 01", "0b 01 26 00 01 6b 00 01 76", "00 01 61 00"),
+    (0xe0, "00", "11 00 00 00 01 1f 00 01 78 26 00 01 6b 00 01 76 1c 00 01 78", ""),
+]
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b, n = n & 0x7f, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def write_all_properties(path):
+    """A pcap of ALL_PROPERTIES: Ethernet, IPv4, TCP 10.0.0.1:40000 <-> 10.0.0.2:1883."""
+    seq = {1: 1000, 0: 9000}
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, (first, head, props, tail) in enumerate(ALL_PROPERTIES):
+            up = first != 0x20
+            props = bytes.fromhex(props)
+            b = bytes.fromhex(head) + varint(len(props)) + props + bytes.fromhex(tail)
+            mq = bytes([first]) + varint(len(b)) + b
+            ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 40 + len(mq), 0, 0x4000, 64, 6, 0,
+                             bytes([10, 0, 0, 1 if up else 2]),
+                             bytes([10, 0, 0, 2 if up else 1]))
+            tcp = struct.pack(">HHIIBBHHH", 40000 if up else 1883, 1883 if up else 40000,
+                              seq[up], seq[not up], 0x50, 0x18, 0xffff, 0, 0)
+            seq[up] += len(mq)
+            eth = bytes([0, 0, 0, 0, 0, 2 if up else 1, 0, 0, 0, 0, 0, 1 if up else 2, 8, 0])
+            frame = eth + ip + tcp + mq
+            f.write(struct.pack("<IIII", 1767225600 + i, 0, len(frame), len(frame)))
+            f.write(frame)
+
+
 # the public captures that need options: MQTT on a port of its own
 SHARED_ARGS = {"shared/ndpi/coap_mqtt.pcap": ["-p", "17501"]}
 
@@ -428,7 +480,10 @@ def main(argv):
         print("1..0 # SKIP tshark is not installed")
         return 0
     allow = load_allow(os.path.join(root, "captures", "tshark-allow-json.txt"))
-    caps = captures(root)
+    tmp = tempfile.TemporaryDirectory()
+    synth = os.path.join(tmp.name, "all-properties.pcap")
+    write_all_properties(synth)
+    caps = captures(root) + [("synthetic/all-properties.pcap", synth, [], [])]
     print("1..%d" % (len(caps) + 1))
     tm = tt = ta = 0
     failed = 0
