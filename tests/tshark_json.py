@@ -95,8 +95,9 @@ def mqttdump_messages(cap, binary, extra):
     out = subprocess.run([binary, "--json", "--show-secrets", "--payload-max", BIG, "-r",
                           os.path.abspath(cap)] + extra, capture_output=True, text=True,
                          errors="surrogateescape", cwd=os.path.dirname(os.path.abspath(cap)))
-    if out.returncode not in (0, 1):
-        raise RuntimeError("mqttdump failed on %s: %s" % (cap, out.stderr.strip()))
+    if out.returncode != 0 or "Sanitizer" in out.stderr:
+        last = (out.stderr.strip().splitlines() or [""])[-1]
+        raise RuntimeError("mqttdump failed on %s (exit %d): %s" % (cap, out.returncode, last))
     msgs = {}
     for line in out.stdout.splitlines():
         r = json.loads(line)
