@@ -409,6 +409,19 @@ static void check_block(const struct pctx *px, const struct prop_check *pc,
  * on after it. Returns MQTT_OK then (the warning says malformed); MQTT_TRUNCATED when the
  * block or a property in it is cut.
  */
+/* A property block whose length was read is kept (has_props / has_will_props), whole or
+ * cut, with the length it declares. */
+static void keep_block(struct mqtt_msg *m, uint8_t where, uint32_t plen)
+{
+	if (where == MQTT_WILL_PROPS) {
+		m->has_will_props = 1;
+		m->will_props_len = plen;
+	} else {
+		m->has_props = 1;
+		m->props_len = plen;
+	}
+}
+
 static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, const struct pctx *px,
 		      uint8_t where)
 {
@@ -420,8 +433,14 @@ static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, const struct
 
 	if ((rc = mqtt_get_varint(c, &plen)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_raw(c, plen, out)) != MQTT_OK)
+	keep_block(px->m, where, plen);
+	if ((rc = mqtt_get_raw(c, plen, out)) != MQTT_OK) {
+		/* the block runs past the packet: keep what there is of it, for the
+		 * properties before the end (as tshark shows them) */
+		out->p = c->p;
+		out->len = (uint32_t)(c->end - c->p);
 		return rc;
+	}
 	pcur = mqtt_cursor_of(*out);
 	while (pcur.p < pcur.end) { /* each pass reads at least the identifier: linear */
 		const uint8_t *at = pcur.p;
@@ -640,8 +659,8 @@ static void check_options(const struct pctx *px, const uint8_t *at, uint8_t o)
 		if ((o & 0x30) == 0x30)
 			warn(px, at, NULL, "retain handling 3", 0);
 	} else if ((o & 0xfc) || (o & 0x03) == 3) {
-		/* reserved bits, or a QoS that is not 0, 1 or 2 [MQTT-3-8.3-4] */
-		warn(px, at, "MQTT-3-8.3-4", (o & 0xfc) ? "reserved subscription option bits are set"
+		/* reserved bits, or a QoS that is not 0, 1 or 2 [MQTT-3.8.3-4] */
+		warn(px, at, "MQTT-3.8.3-4", (o & 0xfc) ? "reserved subscription option bits are set"
 			 : "requested QoS 3", 0);
 	}
 }

@@ -28,8 +28,9 @@ static char *scratch(struct jrep *j, size_t n)
 	return j->tmp;
 }
 
-/* A JSON string from bytes that should be UTF-8: bad sequences become U+FFFD. */
-static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
+/* A JSON string from bytes that should be UTF-8: bad sequences become U+FFFD (then *lossy
+ * is set, when given: the text no longer tells the bytes). */
+static json_object *jstr_l(struct jrep *j, const uint8_t *p, size_t n, int *lossy)
 {
 	char *out;
 	size_t o = 0, i = 0, k;
@@ -40,6 +41,8 @@ static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
 			clean = 0;
 			break;
 		}
+	if (lossy)
+		*lossy = !clean;
 	if (clean)
 		return json_object_new_string_len((const char *)p, (int)n);
 	if (!(out = scratch(j, n * 3 + 1)))
@@ -56,6 +59,11 @@ static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
 		}
 	}
 	return json_object_new_string_len(out, (int)o);
+}
+
+static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
+{
+	return jstr_l(j, p, n, NULL);
 }
 
 static json_object *jview(struct jrep *j, struct mqtt_view v)
@@ -90,6 +98,18 @@ static void add_int(json_object *o, const char *k, int64_t v)
 static void add_bool(json_object *o, const char *k, int v)
 {
 	add(o, k, json_object_new_boolean(v));
+}
+
+/* A string field under key; when it is not valid UTF-8 (its bytes became U+FFFD), its
+ * length in bytes too, under lkey ("clientid_len"). */
+static void add_text(struct jrep *j, json_object *o, const char *key, const char *lkey,
+		     struct mqtt_view v)
+{
+	int lossy;
+
+	add(o, key, jstr_l(j, v.p, v.len, &lossy));
+	if (lossy)
+		add_int(o, lkey, v.len);
 }
 
 /* Payload as text when it is UTF-8, else as hex; at most payload_max bytes. */
@@ -136,31 +156,44 @@ static void hide_secret_props(json_object *o)
 	json_object_object_del(o, key);
 }
 
-static json_object *props_obj(struct jrep *j, struct mqtt_view pv)
+/* A property's value; a string that is not UTF-8 gives its length too: "<key>_len" beside
+ * it in the properties (*lossy set), "key_len"/"value_len" in a user property. */
+static json_object *prop_value(struct jrep *j, const struct mqtt_prop *p, int *lossy)
+{
+	json_object *v;
+
+	*lossy = 0;
+	switch (p->ptype) {
+	case MQTT_PT_UTF8:
+		return jstr_l(j, p->str.p, p->str.len, lossy);
+	case MQTT_PT_BINARY:
+		return jhex(j, p->str.p, p->str.len);
+	case MQTT_PT_PAIR:
+		v = json_object_new_object();
+		add_text(j, v, "key", "key_len", p->str);
+		add_text(j, v, "value", "value_len", p->str2);
+		return v;
+	default:
+		return json_object_new_int64(p->num);
+	}
+}
+
+static json_object *props_obj(struct jrep *j, struct mqtt_view pv, int64_t *bad_id)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(pv);
 	json_object *o = json_object_new_object();
 	struct mqtt_prop p;
+	uint32_t id;
 
 	while (mqtt_next_prop(&c, &p) == MQTT_OK) {
 		const char *key = mqtt_prop_key(p.id);
-		json_object *v, *arr;
+		int lossy;
+		json_object *v = prop_value(j, &p, &lossy), *arr;
 
-		switch (p.ptype) {
-		case MQTT_PT_UTF8:
-			v = jview(j, p.str);
-			break;
-		case MQTT_PT_BINARY:
-			v = jhex(j, p.str.p, p.str.len);
-			break;
-		case MQTT_PT_PAIR:
-			v = json_object_new_object();
-			add(v, "key", jview(j, p.str));
-			add(v, "value", jview(j, p.str2));
-			break;
-		default:
-			v = json_object_new_int64(p.num);
-			break;
+		if (lossy) {
+			char lkey[64];
+			snprintf(lkey, sizeof lkey, "%s_len", key);
+			json_object_object_add(o, lkey, json_object_new_int64(p.str.len));
 		}
 		if (mqtt_prop_repeats(p.id)) {
 			if (!json_object_object_get_ex(o, key, &arr)) {
@@ -173,9 +206,24 @@ static json_object *props_obj(struct jrep *j, struct mqtt_view pv)
 			json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
 		}
 	}
+	/* where reading stopped: an unknown identifier, or a property the block's (or the
+	 * packet's) end cuts */
+	*bad_id = c.p < c.end && mqtt_get_varint(&c, &id) == MQTT_OK ? (int64_t)id : -1;
 	if (!j->o.show_secrets)
 		hide_secret_props(o);
 	return o;
+}
+
+/* A property block: "property_len" (the Property Length it declares), "properties", and
+ * "bad_property_id" when a property could not be read. */
+static void add_props(struct jrep *j, json_object *o, struct mqtt_view pv, uint32_t declared)
+{
+	int64_t bad;
+
+	add_int(o, "property_len", declared);
+	add(o, "properties", props_obj(j, pv, &bad));
+	if (bad >= 0)
+		add_int(o, "bad_property_id", bad);
 }
 
 static void add_code(json_object *o, const struct mqtt_msg *m)
@@ -221,27 +269,69 @@ static void add_where(struct jrep *j, json_object *o, const struct frame_ref *at
 	add(o, "from", json_object_new_string(dir == REASM_TO_BROKER ? "client" : "broker"));
 }
 
-static void add_connect(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+/* A string the packet ends inside (a cut or malformed packet): its 2-byte length, when that
+ * was captured at `at`, under lkey without the string ("clientid_len"). */
+static void add_cut_len(json_object *o, const char *lkey, const struct mqtt_record *rec,
+			const uint8_t *at)
 {
-	add(o, "proto_name", jview(j, m->proto_name));
-	add_int(o, "proto_level", m->proto_level);
-	add_int(o, "connect_flags", m->connect_flags);
-	add_int(o, "keepalive", m->keepalive);
-	add_bool(o, "clean_start", (m->connect_flags >> 1) & 1);
-	add(o, "clientid", jview(j, m->clientid));
-	if (m->has_will) {
-		json_object *w = json_object_new_object();
-		add(w, "topic", jview(j, m->will_topic));
+	if (rec->raw && at >= rec->raw && at + 2 <= rec->raw + rec->have)
+		add_int(o, lkey, at[0] << 8 | at[1]);
+}
+
+static void add_will(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+{
+	json_object *w = json_object_new_object();
+
+	if (m->will_topic.p) {
+		add_text(j, w, "topic", "topic_len", m->will_topic);
+	}
+	if (m->will_payload.p) {
 		add_payload(j, w, "payload", "payload_hex", "payload_cut", m->will_payload);
 		add_int(w, "payload_len", m->will_payload.len);
-		add_int(w, "qos", (m->connect_flags >> 3) & 3);
-		add_bool(w, "retain", (m->connect_flags >> 5) & 1);
-		if (m->has_will_props)
-			add(w, "properties", props_obj(j, m->will_props));
-		add(o, "will", w);
 	}
+	add_int(w, "qos", (m->connect_flags >> 3) & 3);
+	add_bool(w, "retain", (m->connect_flags >> 5) & 1);
+	if (m->has_will_props)
+		add_props(j, w, m->will_props, m->will_props_len);
+	add(o, "will", w);
+}
+
+/* The CONNECT fields read (a malformed or cut CONNECT ends early: the rest is absent). */
+static void add_connect(struct jrep *j, json_object *o, const struct mqtt_record *rec)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	size_t fixed = 4; /* bytes of level, flags and keep alive read */
+
+	if (!m->proto_name.p)
+		return;
+	add_text(j, o, "proto_name", "proto_name_len", m->proto_name);
+	if (rec->raw) {
+		const uint8_t *at = m->proto_name.p + m->proto_name.len;
+		size_t left = (size_t)(rec->raw + rec->have - at);
+		fixed = left < fixed ? left : fixed;
+	}
+	if (fixed >= 1)
+		add_int(o, "proto_level", m->proto_level);
+	if (fixed >= 2)
+		add_int(o, "connect_flags", m->connect_flags);
+	if (fixed >= 4)
+		add_int(o, "keepalive", m->keepalive);
+	if (fixed >= 2)
+		add_bool(o, "clean_start", (m->connect_flags >> 1) & 1);
+	if (!m->clientid.p) {
+		const uint8_t *at = m->proto_name.p + m->proto_name.len + 4;
+		if (m->version == MQTT_V5)
+			at = m->has_props && m->props.len == m->props_len ?
+			     m->props.p + m->props.len : NULL;
+		if (fixed >= 4 && at)
+			add_cut_len(o, "clientid_len", rec, at);
+		return;
+	}
+	add_text(j, o, "clientid", "clientid_len", m->clientid);
+	if (m->has_will)
+		add_will(j, o, m);
 	if (m->has_username)
-		add(o, "username", jview(j, m->username));
+		add_text(j, o, "username", "username_len", m->username);
 	if (m->has_password) {
 		add_int(o, "password_len", m->password.len);
 		if (j->o.show_secrets)
@@ -249,23 +339,59 @@ static void add_connect(struct jrep *j, json_object *o, const struct mqtt_msg *m
 	}
 }
 
-static void add_list(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+/* UNSUBSCRIBE: "topic" (the first filter), "filters", and "filters_len" (each one's length
+ * in bytes) when one of them is not UTF-8. */
+static void add_filters(struct jrep *j, json_object *o, const struct mqtt_record *rec)
 {
+	const struct mqtt_msg *m = &rec->msg;
 	struct mqtt_cursor c = mqtt_cursor_of(m->list);
 	struct mqtt_view f;
-	json_object *a = json_object_new_array();
+	json_object *a = json_object_new_array(), *lens = json_object_new_array();
+	int lossy, any = 0;
+
+	if (mqtt_next_filter(&c, &f) == MQTT_OK)
+		add_text(j, o, "topic", "topic_len", f);
+	else if (m->list.p)
+		add_cut_len(o, "topic_len", rec, m->list.p);
+	c.p = m->list.p;
+	while (mqtt_next_filter(&c, &f) == MQTT_OK) {
+		json_object_array_add(a, jstr_l(j, f.p, f.len, &lossy));
+		json_object_array_add(lens, json_object_new_int64(f.len));
+		any |= lossy;
+	}
+	add(o, "filters", a);
+	if (any)
+		add(o, "filters_len", lens);
+	else
+		json_object_put(lens);
+}
+
+static void add_list(struct jrep *j, json_object *o, const struct mqtt_record *rec)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	struct mqtt_cursor c = mqtt_cursor_of(m->list);
+	struct mqtt_view f;
+	json_object *a;
 	uint8_t opt;
 
+	if (m->hdr.type == MQTT_UNSUBSCRIBE) {
+		add_filters(j, o, rec);
+		return;
+	}
+	a = json_object_new_array();
 	switch (m->hdr.type) {
 	case MQTT_SUBSCRIBE:
 		/* "topic": the first filter, so that one key finds a topic in any message */
 		if (mqtt_next_sub(&c, m->version, &f, &opt) == MQTT_OK)
-			add(o, "topic", jview(j, f));
+			add_text(j, o, "topic", "topic_len", f);
+		else if (m->list.p)
+			add_cut_len(o, "topic_len", rec, m->list.p);
 		c.p = m->list.p;
 		while (mqtt_next_sub(&c, m->version, &f, &opt) == MQTT_OK) {
 			json_object *s = json_object_new_object();
-			add(s, "filter", jview(j, f));
+			add_text(j, s, "filter", "filter_len", f);
 			add_int(s, "qos", opt & 3);
+			add_int(s, "options", opt);
 			if (m->version == MQTT_V5) {
 				add_bool(s, "no_local", (opt >> 2) & 1);
 				add_bool(s, "retain_as_published", (opt >> 3) & 1);
@@ -274,14 +400,6 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_msg *m)
 			json_object_array_add(a, s);
 		}
 		add(o, "subscriptions", a);
-		break;
-	case MQTT_UNSUBSCRIBE:
-		if (mqtt_next_filter(&c, &f) == MQTT_OK)
-			add(o, "topic", jview(j, f));
-		c.p = m->list.p;
-		while (mqtt_next_filter(&c, &f) == MQTT_OK)
-			json_object_array_add(a, jview(j, f));
-		add(o, "filters", a);
 		break;
 	default: { /* SUBACK, UNSUBACK: one code per filter */
 		json_object *names = json_object_new_array();
@@ -294,6 +412,78 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_msg *m)
 		add(o, "code_names", names);
 		break;
 	}
+	}
+}
+
+/* The fields of the packet's type. */
+static void add_body(struct jrep *j, json_object *o, const struct mqtt_record *rec)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	switch (m->hdr.type) {
+	case MQTT_CONNECT:
+		add_connect(j, o, rec);
+		break;
+	case MQTT_CONNACK:
+		if (!rec->raw || rec->have > m->hdr.hdrlen) { /* the flags byte was read */
+			add_bool(o, "session_present", m->ack_flags & 1);
+			add_int(o, "connack_flags", m->ack_flags);
+		}
+		if (m->has_code)
+			add_code(o, m);
+		break;
+	case MQTT_PUBLISH:
+		add_int(o, "qos", m->qos);
+		add_bool(o, "retain", m->retain);
+		add_bool(o, "dup", m->dup);
+		if (m->topic.p) {
+			add(o, "topic", jview(j, m->topic));
+			/* on the wire: 0 when the topic came from its alias */
+			add_int(o, "topic_len", rec->topic_from_alias ? 0 : m->topic.len);
+		} else if (rec->length_known && rec->raw) {
+			add_cut_len(o, "topic_len", rec, rec->raw + m->hdr.hdrlen);
+		}
+		if (rec->topic_from_alias)
+			add_bool(o, "topic_from_alias", 1);
+		if (m->payload.p) {
+			add_int(o, "payload_len", m->payload.len);
+			add_payload(j, o, "payload", "payload_hex", "payload_cut", m->payload);
+		}
+		break;
+	case MQTT_SUBSCRIBE:
+	case MQTT_UNSUBSCRIBE:
+	case MQTT_SUBACK:
+		add_list(j, o, rec);
+		break;
+	case MQTT_UNSUBACK:
+		if (m->version == MQTT_V5)
+			add_list(j, o, rec);
+		break;
+	default:
+		if (m->has_code)
+			add_code(o, m);
+		break;
+	}
+}
+
+/* Its properties and the rules it breaks. */
+static void add_tail(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+{
+	if (m->has_props)
+		add_props(j, o, m->props, m->props_len);
+	if (m->nwarn) {
+		json_object *w = json_object_new_array();
+		for (unsigned i = 0; i < m->nwarn; i++) {
+			json_object *x = json_object_new_object();
+			add(x, "text", json_object_new_string(m->warn[i].text));
+			if (m->warn[i].rule)
+				add(x, "rule", json_object_new_string(m->warn[i].rule));
+			add_int(x, "offset", m->warn[i].offset);
+			json_object_array_add(w, x);
+		}
+		add(o, "warnings", w);
+		if (mqtt_malformed(m))
+			add_bool(o, "malformed", 1);
 	}
 }
 
@@ -331,58 +521,8 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	if (m->has_msgid)
 		add_int(o, "msgid", m->msgid);
 
-	switch (m->hdr.type) {
-	case MQTT_CONNECT:
-		add_connect(j, o, m);
-		break;
-	case MQTT_CONNACK:
-		add_bool(o, "session_present", m->ack_flags & 1);
-		if (m->has_code)
-			add_code(o, m);
-		break;
-	case MQTT_PUBLISH:
-		add_int(o, "qos", m->qos);
-		add_bool(o, "retain", m->retain);
-		add_bool(o, "dup", m->dup);
-		if (m->topic.p)
-			add(o, "topic", jview(j, m->topic));
-		if (rec->topic_from_alias)
-			add_bool(o, "topic_from_alias", 1);
-		if (m->payload.p) {
-			add_int(o, "payload_len", m->payload.len);
-			add_payload(j, o, "payload", "payload_hex", "payload_cut", m->payload);
-		}
-		break;
-	case MQTT_SUBSCRIBE:
-	case MQTT_UNSUBSCRIBE:
-	case MQTT_SUBACK:
-		add_list(j, o, m);
-		break;
-	case MQTT_UNSUBACK:
-		if (m->version == MQTT_V5)
-			add_list(j, o, m);
-		break;
-	default:
-		if (m->has_code)
-			add_code(o, m);
-		break;
-	}
-	if (m->has_props)
-		add(o, "properties", props_obj(j, m->props));
-	if (m->nwarn) {
-		json_object *w = json_object_new_array();
-		for (unsigned i = 0; i < m->nwarn; i++) {
-			json_object *x = json_object_new_object();
-			add(x, "text", json_object_new_string(m->warn[i].text));
-			if (m->warn[i].rule)
-				add(x, "rule", json_object_new_string(m->warn[i].rule));
-			add_int(x, "offset", m->warn[i].offset);
-			json_object_array_add(w, x);
-		}
-		add(o, "warnings", w);
-		if (mqtt_malformed(m))
-			add_bool(o, "malformed", 1);
-	}
+	add_body(j, o, rec);
+	add_tail(j, o, m);
 	emit(j, o);
 }
 

@@ -5,6 +5,7 @@
  * three significant digits (so medians and 95th percentiles are exact to 3 digits; maxima
  * are exact).
  */
+#include "mqttdump/latency.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 
@@ -28,11 +29,6 @@ struct topic {
 	char *name;
 	uint32_t len;
 	uint64_t msgs, bytes;
-};
-
-struct lat {
-	uint32_t *hist;
-	uint64_t n, max;
 };
 
 /* What the framer reported of the capture's damage, counted from the same events the JSON
@@ -60,7 +56,7 @@ struct stats {
 	struct topic *topics;   /* open addressing */
 	size_t ntopics, captopics;
 	uint64_t other_msgs, other_bytes;
-	struct lat lat[LAT_KINDS];
+	struct lat_hist lat[LAT_KINDS];
 	struct damage dmg;
 };
 
@@ -94,7 +90,7 @@ static uint64_t lat_value(size_t b)
 	return v;
 }
 
-static void lat_add(struct lat *l, uint64_t ns)
+void lat_hist_add(struct lat_hist *l, uint64_t ns)
 {
 	if (!l->hist && !(l->hist = calloc(LAT_BUCKETS, sizeof *l->hist)))
 		return;
@@ -104,17 +100,42 @@ static void lat_add(struct lat *l, uint64_t ns)
 		l->max = ns;
 }
 
-/* The smallest recorded value with at least p of the samples at or below it. */
-static uint64_t lat_pct(const struct lat *l, double p)
+/* The value of the rank-th smallest recorded value (rank 1..n). */
+static uint64_t lat_rank(const struct lat_hist *l, uint64_t rank)
 {
-	uint64_t rank = (uint64_t)(p * (double)l->n + 0.999999), acc = 0;
+	uint64_t acc = 0;
 
-	if (rank < 1)
-		rank = 1;
+	if (!l->hist)
+		return 0;
 	for (size_t b = 0; b < LAT_BUCKETS; b++)
 		if ((acc += l->hist[b]) >= rank)
 			return lat_value(b) < l->max ? lat_value(b) : l->max;
 	return l->max;
+}
+
+uint64_t lat_hist_pct(const struct lat_hist *l, double p)
+{
+	uint64_t rank = (uint64_t)(p * (double)l->n + 0.999999);
+
+	return lat_rank(l, rank < 1 ? 1 : rank);
+}
+
+uint64_t lat_hist_median(const struct lat_hist *l)
+{
+	uint64_t a, b;
+
+	if (l->n % 2)
+		return lat_rank(l, (l->n + 1) / 2);
+	a = lat_rank(l, l->n / 2);
+	b = lat_rank(l, l->n / 2 + 1);
+	return a + (b - a) / 2;
+}
+
+void lat_hist_free(struct lat_hist *l)
+{
+	free(l->hist);
+	l->hist = NULL;
+	l->n = l->max = 0;
 }
 
 /* ---- topics ------------------------------------------------------------------------------- */
@@ -271,7 +292,7 @@ static void on_txn(void *ctx, const struct session *s, const struct session_txn 
 	case SESSION_TXN_PING: k = LAT_PINGRESP; break;
 	}
 	if (k >= 0)
-		lat_add(&st->lat[k], t->latency_ns);
+		lat_hist_add(&st->lat[k], t->latency_ns);
 }
 
 static void on_anomaly(void *ctx, const struct session *s, const struct session_anomaly *a)
@@ -436,13 +457,13 @@ static void print_text(struct stats *st)
 	fprintf(f, "\nLatency (s)      count      median         p95         max\n");
 	for (int k = 0; k < LAT_KINDS; k++) {
 		char a[32], b[32], c[32];
-		const struct lat *l = &st->lat[k];
+		const struct lat_hist *l = &st->lat[k];
 		if (!l->n) {
 			fprintf(f, "  %-10s %9d           -           -           -\n", lat_names[k], 0);
 			continue;
 		}
-		secs(a, sizeof a, lat_pct(l, 0.5));
-		secs(b, sizeof b, lat_pct(l, 0.95));
+		secs(a, sizeof a, lat_hist_median(l));
+		secs(b, sizeof b, lat_hist_pct(l, 0.95));
 		secs(c, sizeof c, l->max);
 		fprintf(f, "  %-10s %9" PRIu64 " %11s %11s %11s\n", lat_names[k], l->n, a, b, c);
 	}
@@ -587,12 +608,12 @@ static void print_json(struct stats *st)
 
 	o = json_object_new_object();
 	for (int k = 0; k < LAT_KINDS; k++) {
-		const struct lat *l = &st->lat[k];
+		const struct lat_hist *l = &st->lat[k];
 		p = json_object_new_object();
 		add(p, "count", jint(l->n));
 		if (l->n) {
-			add(p, "median", jsecs(lat_pct(l, 0.5)));
-			add(p, "p95", jsecs(lat_pct(l, 0.95)));
+			add(p, "median", jsecs(lat_hist_median(l)));
+			add(p, "p95", jsecs(lat_hist_pct(l, 0.95)));
 			add(p, "max", jsecs(l->max));
 		}
 		add(o, lat_names[k], p);
@@ -645,7 +666,7 @@ static void st_free(void *ctx)
 		free(st->topics[i].name);
 	free(st->topics);
 	for (int k = 0; k < LAT_KINDS; k++)
-		free(st->lat[k].hist);
+		lat_hist_free(&st->lat[k]);
 	free(st);
 }
 

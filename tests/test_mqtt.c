@@ -1680,7 +1680,7 @@ Test(violation, subscribe_reserved_option_bits)
 {
 	/* 3.1.1: "a" with options 04; the id is spelled so in the OASIS 3.1.1 text */
 	cr_assert_eq(parse("82 06 00 01 00 01 61 04", MQTT_V311), MQTT_OK);
-	cr_assert(has_rule("MQTT-3-8.3-4"));
+	cr_assert(has_rule("MQTT-3.8.3-4"));
 	/* 5.0: "a" with options c1 (bits 6 and 7 reserved) */
 	cr_assert_eq(parse("82 07 00 01 00 00 01 61 c1", MQTT_V5), MQTT_OK);
 	cr_assert(has_rule("MQTT-3.8.3-5"));
@@ -2002,7 +2002,7 @@ Test(info, truncated_to_the_buffer_and_returns_the_length_needed)
 
 /* ---- bugs: these fail against the current src/mqtt.c ----------------------------------- */
 
-/* MQTT 3.1.1 [MQTT-3-8.3-4]: "The Server MUST treat a SUBSCRIBE packet as malformed ... if
+/* MQTT 3.1.1 [MQTT-3.8.3-4]: "The Server MUST treat a SUBSCRIBE packet as malformed ... if
  * any of Reserved bits in the payload are non-zero, or QoS is not 0,1 or 2." The parser
  * checks only the reserved bits (o & 0xfc): requested QoS 3 (options 0x03) passes. */
 Test(rules, subscribe_311_requested_qos_3_breaks_rule_3_8_3_4)
@@ -2012,7 +2012,7 @@ Test(rules, subscribe_311_requested_qos_3_breaks_rule_3_8_3_4)
 			   "00 01 61 03",   /* "a", requested QoS 3 */
 			   MQTT_V311),
 		     MQTT_OK);
-	cr_assert(has_rule("MQTT-3-8.3-4"), "QoS 3 in a 3.1.1 SUBSCRIBE must be flagged");
+	cr_assert(has_rule("MQTT-3.8.3-4"), "QoS 3 in a 3.1.1 SUBSCRIBE must be flagged");
 }
 
 /* mqtt.h: "MQTT_MALFORMED when the packet ends before its fields do: then m holds what was
@@ -2026,7 +2026,7 @@ Test(rules, malformed_warning_is_kept_when_the_warning_table_is_full)
 	cr_assert_eq(parse("80 89 00"      /* SUBSCRIBE, flags 0 (MQTT-2.1.3-1), length 9 in 2
 					    * bytes (MQTT-1.5.5-1) */
 			   "00 01"         /* packet id 1 */
-			   "00 01 ff 04"   /* filter ff (MQTT-1.5.4-1), options 04 (MQTT-3-8.3-4) */
+			   "00 01 ff 04"   /* filter ff (MQTT-1.5.4-1), options 04 (MQTT-3.8.3-4) */
 			   "00 05 61",     /* a filter of 5 bytes: 1 is there */
 			   MQTT_V311),
 		     MQTT_MALFORMED);

@@ -1,4 +1,5 @@
 /* Unit tests for the reporters: time stamps, the summary line layout, JSON keys. */
+#include "mqttdump/latency.h"
 #include "mqttdump/report.h"
 
 #include <criterion/criterion.h>
@@ -549,4 +550,128 @@ Test(report, iso_time_at_every_precision_and_across_seconds)
 	cr_assert_str_eq(out, "1970-01-01T00:00:00Z");
 	report_iso_time(1700000000, 0, 6, out, 11); /* cut to the buffer */
 	cr_assert_str_eq(out, "2023-11-14");
+}
+
+static uint64_t median_of(const uint64_t *v, size_t n)
+{
+	struct lat_hist l = { 0 };
+	uint64_t m;
+
+	for (size_t i = 0; i < n; i++)
+		lat_hist_add(&l, v[i]);
+	m = lat_hist_median(&l);
+	lat_hist_free(&l);
+	return m;
+}
+
+/* --stats latency median: the middle value of an odd count, the mean of the two middle
+ * values of an even count (values below 1000 ns are kept exactly, larger ones to three
+ * significant digits, which these are). */
+Test(report, latency_median_odd_and_even)
+{
+	static const uint64_t one[] = { 5 }, two[] = { 3, 1 }, three[] = { 300, 100, 200 },
+		four[] = { 1000000, 100, 300, 200 }, big[] = { 4000000, 2000000 },
+		same[] = { 7, 7, 7, 7 };
+	struct lat_hist l = { 0 };
+
+	cr_assert_eq(lat_hist_median(&l), 0, "no value: 0");
+	cr_assert_eq(median_of(one, 1), 5);
+	cr_assert_eq(median_of(two, 2), 2, "even count: the mean of 1 and 3, not the lower");
+	cr_assert_eq(median_of(three, 3), 200);
+	cr_assert_eq(median_of(four, 4), 250, "the mean of 200 and 300");
+	cr_assert_eq(median_of(big, 2), 3000000, "2 ms and 4 ms: 3 ms");
+	cr_assert_eq(median_of(same, 4), 7);
+	for (uint64_t i = 1; i <= 20; i++)
+		lat_hist_add(&l, i);
+	cr_assert_eq(lat_hist_median(&l), 10, "1..20: (10 + 11) / 2 in whole ns");
+	cr_assert_eq(lat_hist_pct(&l, 0.95), 19, "the 95th percentile: the 19th of 20");
+	lat_hist_free(&l);
+}
+
+/* The JSON lines written for the packets, parsed (at most 4). */
+static int json_lines(const uint8_t *const *pk, const size_t *len, int n, uint8_t version,
+		      json_object **out)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 0);
+	struct reporter r;
+	struct reasm_flow f = flow();
+	char *line, *nl;
+	int k = 0;
+
+	cr_assert_eq(report_json_new(&ro, &r), 0);
+	for (int i = 0; i < n; i++)
+		run_one(&r, pk[i], len[i], version, REASM_TO_BROKER, &f, (uint64_t)i + 1);
+	r.finish(r.ctx);
+	fclose(o.f);
+	for (line = o.buf; k < 4 && (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = '\0';
+		out[k++] = parse_line(line);
+	}
+	r.free(r.ctx);
+	free(o.buf);
+	return k;
+}
+
+/* A CONNECT cut inside its client id has no "clientid" (it was never read), only the
+ * length its 2 bytes give, as tshark's mqtt.clientid_len; one cut after its protocol name
+ * has none of the fields after it. */
+Test(report, json_cut_connect_has_only_what_was_read)
+{
+	/* CONNECT 3.1.1, client id "abcde": 17 bytes of body */
+	static const uint8_t c[] = { 0x10, 0x11, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02,
+				     0x00, 0x3c, 0x00, 0x05, 'a', 'b', 'c', 'd', 'e' };
+	const uint8_t *pk[] = { c, c, c };
+	const size_t len[] = { 15, 8, sizeof c };
+	json_object *j[4];
+
+	cr_assert_eq(json_lines(pk, len, 3, MQTT_VUNKNOWN, j), 3);
+	cr_assert_null(jget(j[0], "clientid"), "a client id not read is absent, not \"\"");
+	cr_assert_str_eq(jget(j[0], "clientid_len"), "5");
+	cr_assert_str_eq(jget(j[0], "keepalive"), "60");
+	cr_assert_str_eq(jget(j[1], "proto_name"), "MQTT");
+	cr_assert_null(jget(j[1], "proto_level"));
+	cr_assert_null(jget(j[1], "connect_flags"));
+	cr_assert_null(jget(j[1], "keepalive"));
+	cr_assert_null(jget(j[1], "clean_start"));
+	cr_assert_null(jget(j[1], "clientid"));
+	cr_assert_null(jget(j[1], "clientid_len"));
+	cr_assert_str_eq(jget(j[2], "clientid"), "abcde");
+	cr_assert_null(jget(j[2], "clientid_len"), "a UTF-8 client id needs no length");
+	for (int i = 0; i < 3; i++)
+		json_object_put(j[i]);
+}
+
+/* Values tshark shows that a boolean or a masked key would hide: the CONNACK flags'
+ * reserved bits, a 3.1.1 Requested QoS byte with reserved bits, a property block the
+ * packet ends inside (its declared length and the property before the end), a topic that
+ * is not UTF-8 (its length). */
+Test(report, json_raw_bytes_tshark_shows)
+{
+	static const uint8_t connack[] = { 0x20, 0x02, 0x03, 0x00 };
+	static const uint8_t sub[] = { 0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 'a', 0x05 };
+	/* CONNECT 5.0 whose Property Length (8) runs past its end: Session Expiry 10 read */
+	static const uint8_t cut[] = { 0x10, 0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x02,
+				       0x00, 0x3c, 0x08, 0x11, 0x00, 0x00, 0x00, 0x0a };
+	static const uint8_t pub[] = { 0x30, 0x05, 0x00, 0x02, 'a', 0xff, 'x' };
+	const uint8_t *pk[] = { connack, sub, cut, pub };
+	const size_t len[] = { sizeof connack, sizeof sub, sizeof cut, sizeof pub };
+	json_object *j[4], *s, *p;
+
+	cr_assert_eq(json_lines(pk, len, 4, MQTT_V311, j), 4);
+	cr_assert_str_eq(jget(j[0], "session_present"), "true");
+	cr_assert_str_eq(jget(j[0], "connack_flags"), "3");
+	cr_assert(json_object_object_get_ex(j[1], "subscriptions", &s));
+	s = json_object_array_get_idx(s, 0);
+	cr_assert_str_eq(jget(s, "qos"), "1");
+	cr_assert_str_eq(jget(s, "options"), "5", "the byte as sent, reserved bit 2 included");
+	cr_assert_str_eq(jget(j[2], "malformed"), "true");
+	cr_assert_str_eq(jget(j[2], "property_len"), "8");
+	cr_assert(json_object_object_get_ex(j[2], "properties", &p));
+	cr_assert_str_eq(jget(p, "session_expiry_interval"), "10");
+	cr_assert_null(jget(j[2], "clientid"));
+	cr_assert_str_eq(jget(j[3], "topic"), "a\xef\xbf\xbd");
+	cr_assert_str_eq(jget(j[3], "topic_len"), "2");
+	for (int i = 0; i < 4; i++)
+		json_object_put(j[i]);
 }

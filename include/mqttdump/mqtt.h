@@ -274,9 +274,12 @@ struct mqtt_msg {
 	struct mqtt_view list;
 	uint32_t list_count;
 
-	/* MQTT 5 properties of the packet (not the will's). */
+	/* MQTT 5 properties of the packet (not the will's). A block whose Property Length was
+	 * read is kept even when the packet ends inside it: props then holds the bytes up to
+	 * the end, and props_len (the length the block declares) is more than props.len. */
 	uint8_t has_props;
 	struct mqtt_view props;
+	uint32_t props_len, will_props_len;
 
 	uint8_t nwarn;
 	struct mqtt_warning warn[MQTT_MAX_WARNINGS];
@@ -293,7 +296,8 @@ struct mqtt_msg {
  * block holds an identifier that is not a property (its length cannot be known): then m
  * holds what was read and a warning with malformed=1. A block with an unknown identifier is
  * kept whole in m (has_props or has_will_props is set; mqtt_next_prop reads the properties
- * before it) and reading goes on after the block, whose length is known.
+ * before it) and reading goes on after the block, whose length is known. A block the
+ * packet ends inside is kept too, cut at the packet's end (props_len > props.len).
  *
  * MQTT 5.0 properties are checked against the property table: a property the packet type
  * may not carry, one that may not repeat appearing twice, a value outside those allowed
