@@ -70,6 +70,9 @@ struct engine {
 	struct hframe *last_given; /* the held frame given last, kept until the next one */
 	struct hframe *spare;    /* the copy of the frame in progress when nothing is held:
 				  * what the reporters are given, kept if the frame must wait */
+	struct budget budget;    /* --max-memory: every stage is charged here */
+	size_t hold_charged;     /* what the budget was told the held frames cost */
+	uint64_t hold_flushes;   /* held frames given out early for the budget */
 };
 
 /* ---- one copy of each connection's public state ------------------------------------- */
@@ -416,6 +419,82 @@ static int attach(struct engine *e, uint64_t frame, struct item *it,
 	return 1;
 }
 
+/* ---- the memory budget -----------------------------------------------------------------
+ *
+ * Stages charge what they hold; between frames (once the frame's segment went through
+ * every stage, before the frame's end), while more than the budget is used, the engine
+ * frees down to 7/8 of it (so that it does not come back at every frame), in this order:
+ *   1. the frames held for output order go out early (nothing is lost: what is found for
+ *      them later comes out of frame order);
+ *   2. of reassembly, the framer and the transport, the one holding the most gives up the
+ *      oldest of what it holds: the holes before the oldest segment held (a gap, cause
+ *      "budget"), the buffers of the connection holding some the longest (FRAMER_EV_MEMORY),
+ *      a TLS or HTTP buffer (a transport error event); again, until under the target or
+ *      none of them can free more;
+ *   3. then connections, the least recently seen first (closed as --max-flows does).
+ * Every loss of steps 2 and 3 is reported to the outputs and counted (budget.h).
+ */
+static void hold_sync(struct engine *e)
+{
+	budget_resize(&e->budget, BUDGET_HOLD, e->hold_charged, e->held_bytes);
+	e->hold_charged = e->held_bytes;
+}
+
+/* Step 2: the kind of the three holding most that can still free; -1 when none. */
+static int heaviest(const struct budget *b, const int *stuck)
+{
+	static const int kinds[] = { BUDGET_REASM, BUDGET_FRAMER, BUDGET_TRANSPORT };
+	int best = -1;
+
+	for (int i = 0; i < 3; i++)
+		if (!stuck[kinds[i]] && b->kind_used[kinds[i]] &&
+		    (best < 0 || b->kind_used[kinds[i]] > b->kind_used[best]))
+			best = kinds[i];
+	return best;
+}
+
+static int evict_one(struct engine *e, int kind, const struct frame_ref *at)
+{
+	switch (kind) {
+	case BUDGET_REASM: return reasm_evict_held(e->reasm, at);
+	case BUDGET_FRAMER: return framer_evict(e->framer, at);
+	case BUDGET_TRANSPORT: return transport_evict(e->transport, at);
+	default: return reasm_evict_flow(e->reasm, at);
+	}
+}
+
+static void enforce_budget(struct engine *e, const struct frame_ref *at)
+{
+	struct budget *b = &e->budget;
+	int stuck[BUDGET_KINDS] = { 0 };
+	size_t target;
+	int kind;
+
+	hold_sync(e);
+	if (!budget_over(b))
+		return;
+	target = b->limit - b->limit / 8;
+	while (b->used > target && e->nheld > e->h0) {
+		budget_evicted(b, BUDGET_HOLD, 0);
+		e->hold_flushes++;
+		release_oldest(e);
+		hold_sync(e);
+	}
+	while (b->used > target) {
+		size_t before;
+		kind = heaviest(b, stuck);
+		if (kind < 0)
+			kind = BUDGET_CONN;
+		before = b->kind_used[kind];
+		if (!evict_one(e, kind, at) || b->kind_used[kind] >= before) {
+			if (kind == BUDGET_CONN)
+				break; /* nothing left to free */
+			stuck[kind] = 1;
+		}
+		hold_sync(e); /* the events of an eviction may be held with their frame */
+	}
+}
+
 static void on_message(void *ctx, const struct mqtt_record *rec)
 {
 	struct engine *e = ctx;
@@ -484,14 +563,14 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 {
 	struct engine *e = calloc(1, sizeof *e);
 	struct framer_sink fs = { on_message, on_event };
-	struct framer_config fc = { cfg->max_buffer };
+	struct framer_config fc = { cfg->max_buffer, NULL };
 	struct transport_sink ts = { on_transport };
 	struct transport_config tc = { cfg->ports->list, cfg->ports->n, cfg->tls_ports->list,
 				       cfg->tls_ports->n, cfg->ws_ports->list, cfg->ws_ports->n,
-				       cfg->detect, cfg->keylog, cfg->keylog_path };
+				       cfg->detect, cfg->keylog, cfg->keylog_path, NULL };
 	struct port_set all;
 	struct reasm_config rc = { NULL, 0, cfg->max_held, cfg->max_flows, cfg->flow_timeout,
-				   cfg->detect, cfg->reorder_time };
+				   cfg->detect, cfg->reorder_time, NULL };
 
 	if (!e || union_ports(cfg, &all) < 0) {
 		free(e);
@@ -499,6 +578,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 	}
 	rc.ports = all.list;
 	rc.nports = all.n;
+	budget_init(&e->budget, cfg->max_memory);
+	rc.budget = fc.budget = tc.budget = &e->budget;
 	e->cfg = *cfg;
 	e->cfg.ports = e->cfg.tls_ports = e->cfg.ws_ports = NULL; /* the caller's: read here only */
 	e->reps = reps;
@@ -557,6 +638,10 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 		reasm_feed(e->reasm, &seg);
 	else if (rc == DECODE_TRUNCATED || rc == DECODE_MALFORMED)
 		e->bad_frames++;
+	if (e->budget.limit) {
+		struct frame_ref at = { pkt->frame, pkt->ts_sec, pkt->ts_nsec, pkt->len };
+		enforce_budget(e, &at);
+	}
 	wm = oldest_pending(e);
 	if (!holding && wm && wm <= pkt->frame && e->spare && cp == &e->spare->pkt &&
 	    push_held(e, e->spare, 1) == 0) {
@@ -570,6 +655,7 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 		drop_ending(e);
 	}
 	release(e, wm, pkt);
+	hold_sync(e);
 	if (e->cfg.max_messages && e->shown >= e->cfg.max_messages)
 		e->stopped = 1;
 	return e->stopped;
@@ -612,6 +698,11 @@ void engine_get_stats(const struct engine *e, struct engine_stats *st)
 	st->tls_decrypted = xs->tls_decrypted;
 	st->ws_sessions = xs->ws_sessions;
 	st->detected = xs->detected;
+	st->mem_limit = e->budget.limit;
+	st->mem_high = e->budget.high;
+	st->mem_evictions = budget_evictions(&e->budget) - e->budget.evictions[BUDGET_HOLD];
+	st->mem_lost_bytes = budget_evicted_bytes(&e->budget);
+	st->hold_flushes = e->hold_flushes;
 }
 
 void engine_free(struct engine *e)

@@ -879,7 +879,7 @@ static void event(void *ctx, const struct framer_event *ev)
 	struct detail *s = ctx;
 
 	if (ev->kind == FRAMER_EV_GAP || ev->kind == FRAMER_EV_SKIPPED ||
-	    ev->kind == FRAMER_EV_OVERSIZE) {
+	    ev->kind == FRAMER_EV_OVERSIZE || ev->kind == FRAMER_EV_MEMORY) {
 		struct side *sd = side_of(s, ev->flow, ev->dir);
 		if (sd)
 			sd->offsets_lost = 1;
@@ -888,12 +888,18 @@ static void event(void *ctx, const struct framer_event *ev)
 	case FRAMER_EV_GAP:
 		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes %s at stream offset %"
 				  PRIu64 "]\n", ev->len, ev->cause == REASM_GAP_SNAPLEN ?
-				  "cut by the snap length" : "not captured (lost segments)",
+				  "cut by the snap length" : ev->cause == REASM_GAP_BUDGET ?
+				  "given up (--max-memory: held out of order)" :
+				  "not captured (lost segments)",
 				  ev->offset);
 		break;
 	case FRAMER_EV_SKIPPED:
 		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes skipped at stream offset %"
 				  PRIu64 ": %s]\n", ev->len, ev->offset, ev->text);
+		break;
+	case FRAMER_EV_MEMORY:
+		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes at stream offset %"
+				  PRIu64 " not decoded: %s]\n", ev->len, ev->offset, ev->text);
 		break;
 	default:
 		return;

@@ -392,6 +392,7 @@ static const char *const event_names[] = {
 	[FRAMER_EV_OVERSIZE] = "oversize",
 	[FRAMER_EV_END] = "end",
 	[FRAMER_EV_VERSION] = "version",
+	[FRAMER_EV_MEMORY] = "memory",
 };
 
 static void event(void *ctx, const struct framer_event *ev)
@@ -406,7 +407,13 @@ static void event(void *ctx, const struct framer_event *ev)
 		add_int(o, "offset", (int64_t)ev->offset);
 		add_int(o, "bytes", (int64_t)ev->len);
 		add(o, "cause", json_object_new_string(ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
+						       ev->cause == REASM_GAP_BUDGET ? "budget" :
 						       "lost"));
+		break;
+	case FRAMER_EV_MEMORY:
+		add_int(o, "offset", (int64_t)ev->offset);
+		add_int(o, "bytes", (int64_t)ev->len);
+		add(o, "why", json_object_new_string(ev->text));
 		break;
 	case FRAMER_EV_SKIPPED:
 		add_int(o, "offset", (int64_t)ev->offset);

@@ -45,6 +45,8 @@ struct damage {
 	uint64_t why_bytes[WHY_MAX];
 	uint64_t oversize, oversize_bytes;
 	uint64_t incomplete, truncated, cut_captured;
+	uint64_t budget_gaps, budget_gap_bytes;  /* holes given up for --max-memory */
+	uint64_t memory, memory_bytes;           /* buffers dropped for it (FRAMER_EV_MEMORY) */
 };
 
 struct stats {
@@ -204,9 +206,18 @@ static void on_event(void *ctx, const struct session *s, const struct framer_eve
 	(void)s;
 	switch (ev->kind) {
 	case FRAMER_EV_GAP:
+		if (ev->cause == REASM_GAP_BUDGET) {
+			d->budget_gaps++;
+			d->budget_gap_bytes += ev->len;
+			break;
+		}
 		i = ev->cause == REASM_GAP_SNAPLEN;
 		d->gaps[i]++;
 		d->gap_bytes[i] += ev->len;
+		break;
+	case FRAMER_EV_MEMORY:
+		d->memory++;
+		d->memory_bytes += ev->len;
 		break;
 	case FRAMER_EV_SKIPPED:
 		d->skipped++;
@@ -230,7 +241,7 @@ static void on_event(void *ctx, const struct session *s, const struct framer_eve
 static int damaged(const struct damage *d)
 {
 	return d->gaps[0] || d->gaps[1] || d->skipped || d->oversize || d->incomplete ||
-	       d->truncated;
+	       d->truncated || d->budget_gaps || d->memory;
 }
 
 static void print_damage(FILE *f, const struct damage *d)
@@ -250,6 +261,10 @@ static void print_damage(FILE *f, const struct damage *d)
 		d->oversize_bytes);
 	fprintf(f, "  messages cut: %" PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64
 		" bytes of them captured\n", d->incomplete, d->truncated, d->cut_captured);
+	if (d->budget_gaps || d->memory)
+		fprintf(f, "  memory budget (--max-memory): %" PRIu64 " holes given up (%" PRIu64
+			" bytes), %" PRIu64 " buffers dropped (%" PRIu64 " bytes not decoded)\n",
+			d->budget_gaps, d->budget_gap_bytes, d->memory, d->memory_bytes);
 }
 
 static json_object *json_damage(const struct damage *d);
@@ -498,6 +513,12 @@ static json_object *json_damage(const struct damage *d)
 	add(o, "incomplete", jint(d->incomplete));
 	add(o, "truncated", jint(d->truncated));
 	add(o, "cut_captured_bytes", jint(d->cut_captured));
+	if (d->budget_gaps || d->memory) { /* only when --max-memory cost something */
+		add(o, "budget_gaps", jint(d->budget_gaps));
+		add(o, "budget_gap_bytes", jint(d->budget_gap_bytes));
+		add(o, "memory_drops", jint(d->memory));
+		add(o, "memory_bytes", jint(d->memory_bytes));
+	}
 	return o;
 }
 

@@ -269,6 +269,7 @@ static void event(void *ctx, const struct framer_event *ev)
 	case FRAMER_EV_GAP:
 		snprintf(text, sizeof text, "[%" PRIu64 " bytes %s at stream offset %" PRIu64 "]",
 			 ev->len, ev->cause == REASM_GAP_SNAPLEN ? "cut by the snap length" :
+			 ev->cause == REASM_GAP_BUDGET ? "given up (--max-memory: held out of order)" :
 			 "not captured (lost segments)", ev->offset);
 		break;
 	case FRAMER_EV_SKIPPED:
@@ -278,6 +279,10 @@ static void event(void *ctx, const struct framer_event *ev)
 	case FRAMER_EV_OVERSIZE:
 		snprintf(text, sizeof text, "[%s of %" PRIu64 " bytes over the buffer limit: skipped]",
 			 mqtt_type_label(ev->type), ev->len);
+		break;
+	case FRAMER_EV_MEMORY:
+		snprintf(text, sizeof text, "[%" PRIu64 " bytes at stream offset %" PRIu64 " not "
+			 "decoded: %s]", ev->len, ev->offset, ev->text);
 		break;
 	case FRAMER_EV_VERSION:
 		snprintf(text, sizeof text, "[MQTT %s inferred: %s]", mqtt_version_name(ev->version),

@@ -717,7 +717,14 @@ static void on_framer_event(void *ctx, const struct session *s, const struct fra
 		b_kstr(b, "type", "gap");
 		b_kint(b, "offset", ev->offset);
 		b_kint(b, "bytes", ev->len);
-		b_kstr(b, "cause", ev->cause == REASM_GAP_SNAPLEN ? "snaplen" : "lost");
+		b_kstr(b, "cause", ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
+			ev->cause == REASM_GAP_BUDGET ? "budget" : "lost");
+		break;
+	case FRAMER_EV_MEMORY:
+		b_kstr(b, "type", "memory");
+		b_kint(b, "offset", ev->offset);
+		b_kint(b, "bytes", ev->len);
+		b_kstr(b, "why", ev->text ? ev->text : "");
 		break;
 	case FRAMER_EV_SKIPPED:
 		b_kstr(b, "type", "skipped");

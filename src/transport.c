@@ -12,6 +12,7 @@
  * handshake messages at most HS_MAX, WebSocket payloads are streamed.
  */
 #include "mqttdump/transport.h"
+#include "mqttdump/budget.h"
 #include "mqttdump/ports.h"
 #include "mqttdump/textesc.h"
 #include "mqttdump/tlscrypto.h"
@@ -82,6 +83,10 @@ struct tconn {
 	uint8_t on_mqtt, on_tls, on_ws;
 	uint8_t peek[2][PEEK], npeek[2];
 	struct tsess *s;         /* TLS, WebSocket */
+	struct reasm_flow *rflow; /* reassembly's connection (stable until on_close) */
+	size_t charged;          /* what the budget was told its buffers cost */
+	struct tconn *bprev, *bnext; /* on the list of connections holding buffers, oldest
+				      * first */
 };
 
 struct transport {
@@ -99,6 +104,7 @@ struct transport {
 	off_t kl_size;
 	struct timespec kl_mtime;
 	char info[1024];         /* the Info text of the event being built */
+	struct tconn *bhead, *btail; /* connections holding buffers, oldest first */
 };
 
 struct transport *transport_new(const struct transport_config *cfg,
@@ -304,6 +310,7 @@ static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t 
 			c->kind = TRANSPORT_IGNORED; /* out of memory: not read */
 			return;
 		}
+		budget_charge(t->cfg.budget, BUDGET_CONN, sizeof *c->s);
 		c->s->d[dir].resync = (uint8_t)mid_tls;
 		if (mid_ws)
 			c->s->d[0].wsphase = c->s->d[1].wsphase = WS_FRAMES;
@@ -624,6 +631,10 @@ static void hs_bytes(struct transport *t, const struct reasm_flow *f, struct tco
 	}
 	memmove(d->hs, d->hs + used, d->hslen - used);
 	d->hslen -= used;
+	if (!d->hslen) {
+		free(d->hs); /* the handshake's messages are few: no room kept between them */
+		d->hs = NULL;
+	}
 }
 
 static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
@@ -1057,6 +1068,109 @@ static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 	}
 }
 
+/* ---- the memory budget ------------------------------------------------------------ */
+
+/* What c's buffers cost now. */
+static size_t conn_held(const struct tconn *c)
+{
+	size_t n = 0;
+
+	for (int i = 0; c->s && i < 2; i++)
+		n += (c->s->d[i].rec ? TLS_MAX_FRAGMENT : 0) + (c->s->d[i].hs ? HS_MAX : 0) +
+		     (c->s->d[i].http ? HTTP_MAX : 0);
+	return n;
+}
+
+static void blist_unlink(struct transport *t, struct tconn *c)
+{
+	if (c->bprev)
+		c->bprev->bnext = c->bnext;
+	else if (t->bhead == c)
+		t->bhead = c->bnext;
+	else
+		return;
+	if (c->bnext)
+		c->bnext->bprev = c->bprev;
+	else
+		t->btail = c->bprev;
+	c->bprev = c->bnext = NULL;
+}
+
+static void blist_append(struct transport *t, struct tconn *c)
+{
+	c->bprev = t->btail;
+	if (t->btail)
+		t->btail->bnext = c;
+	else
+		t->bhead = c;
+	t->btail = c;
+}
+
+/* Tell the budget what c holds now; c is on the list while it holds anything. */
+static void recharge(struct transport *t, struct tconn *c)
+{
+	size_t now = conn_held(c);
+	int listed = t->bhead == c || c->bprev;
+
+	budget_resize(t->cfg.budget, BUDGET_TRANSPORT, c->charged, now);
+	c->charged = now;
+	if (now && !listed)
+		blist_append(t, c);
+	else if (!now && listed)
+		blist_unlink(t, c);
+}
+
+/* Direction dir's buffers go: a handshake message or a record being read is lost (TLS
+ * looks for the next record header, as after a gap), an HTTP head is not read (the
+ * connection is not followed). Each said in an error event. */
+static void evict_dir(struct transport *t, struct tconn *c, int dir, const struct frame_ref *at)
+{
+	struct reasm_flow *f = c->rflow;
+	struct tdir *d = &c->s->d[dir];
+	uint64_t lost = 0;
+
+	if (d->http) {
+		lost = d->httplen;
+		free(d->http);
+		d->http = NULL;
+		ws_stop(f, c);
+		if (c->kind == TRANSPORT_IGNORED)
+			t->st.ignored++;
+		error_ev(t, f, dir, at, "HTTP", "an HTTP head dropped (--max-memory): not read");
+	}
+	if (d->hs || d->rec) {
+		lost = d->hslen + (d->gather ? d->rechave : 0);
+		free(d->hs);
+		free(d->rec);
+		d->hs = d->rec = NULL;
+		d->hdrhave = 0;
+		d->rechave = 0;
+		d->hslen = 0;
+		d->hs_skip = 0;
+		d->gather = 0;
+		d->resync = 1;
+		error_ev(t, f, dir, at, tls_proto(c, 0),
+			 "TLS bytes dropped (--max-memory): reading resumes at the next record");
+	}
+	t->st.budget_drops++;
+	t->st.budget_bytes += lost;
+	budget_evicted(t->cfg.budget, BUDGET_TRANSPORT, lost);
+}
+
+int transport_evict(struct transport *t, const struct frame_ref *at)
+{
+	struct tconn *c = t->bhead;
+	size_t before;
+
+	if (!c)
+		return 0;
+	before = c->charged;
+	for (int i = 0; i < 2; i++)
+		evict_dir(t, c, i, at);
+	recharge(t, c);
+	return c->charged < before;
+}
+
 /* ---- the reasm_sink ----------------------------------------------------------------- */
 
 static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
@@ -1066,6 +1180,8 @@ static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at
 
 	if (!c)
 		return NULL;
+	c->rflow = f;
+	budget_charge(t->cfg.budget, BUDGET_CONN, sizeof *c);
 	c->on_mqtt = (uint8_t)port_set_has(&t->ports[0], f->broker_port);
 	c->on_tls = (uint8_t)port_set_has(&t->ports[1], f->broker_port);
 	c->on_ws = (uint8_t)port_set_has(&t->ports[2], f->broker_port);
@@ -1153,6 +1269,7 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 	}
 	if (n)
 		dispatch(t, f, c, dir, p, n, at);
+	recharge(t, c);
 }
 
 static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, uint32_t len,
@@ -1193,6 +1310,7 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 	default:
 		break;
 	}
+	recharge(t, c);
 }
 
 static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why, const struct frame_ref *at)
@@ -1225,6 +1343,9 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 		free(c->s->d[i].hs);
 		free(c->s->d[i].http);
 	}
+	blist_unlink(t, c);
+	budget_release(t->cfg.budget, BUDGET_TRANSPORT, c->charged);
+	budget_release(t->cfg.budget, BUDGET_CONN, sizeof *c + (c->s ? sizeof *c->s : 0));
 	free(c->s);
 	free(c);
 	f->user = NULL;
