@@ -293,6 +293,10 @@ static int buf_room(struct fdir *d, uint32_t n)
 	ncap = d->cap ? d->cap : 256;
 	while (ncap < d->len + n)
 		ncap = ncap > UINT32_MAX / 2 ? d->len + n : ncap * 2;
+	/* a packet of known length: no room past its end (its cost is what it is) */
+	if (d->state != FS_RESYNC && d->total && d->len + n <= d->w0 + (uint64_t)d->total &&
+	    ncap > d->w0 + d->total)
+		ncap = d->w0 + d->total;
 	if (!(nb = realloc(d->b, ncap)))
 		return -1;
 	d->b = nb;
@@ -1344,11 +1348,11 @@ static void evict_dir(struct framer *fr, struct fconn *c, int dir, const struct 
 	} else {
 		/* SYNC with a packet in progress, or CUT: the rest of it is counted away */
 		uint64_t rest = d->state == FS_CUT ? d->skip : (uint64_t)d->total - live(d);
-		ev.len = lost = d->state == FS_CUT ? d->captured + d->skip : d->total;
+		ev.len = lost = live(d);
+		ev.size = d->total;
 		ev.text = "a partial packet dropped (--max-memory)";
 		if (!d->total) {
-			ev.len = lost = live(d); /* no length known: resynchronise after it */
-			rest = 0;
+			rest = 0; /* no length known: resynchronise after it */
 			start_resync(d, "after a packet dropped for --max-memory");
 		}
 		buf_clear(d);

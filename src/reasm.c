@@ -1290,10 +1290,9 @@ int reasm_evict_flow(struct reasm *r, const struct frame_ref *at)
 {
 	if (!r->lru_head)
 		return 0;
-	r->st.evicted++;
 	r->st.budget_flows++;
 	budget_evicted(r->cfg.budget, BUDGET_CONN, 0);
-	close_flow(r, r->lru_head, REASM_END_EVICTED, at);
+	close_flow(r, r->lru_head, REASM_END_MEMORY, at);
 	return 1;
 }
 

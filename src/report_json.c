@@ -413,6 +413,10 @@ static void event(void *ctx, const struct framer_event *ev)
 	case FRAMER_EV_MEMORY:
 		add_int(o, "offset", (int64_t)ev->offset);
 		add_int(o, "bytes", (int64_t)ev->len);
+		if (ev->size) {
+			add(o, "type", json_object_new_string(mqtt_type_name(ev->type)));
+			add_int(o, "size", (int64_t)ev->size);
+		}
 		add(o, "why", json_object_new_string(ev->text));
 		break;
 	case FRAMER_EV_SKIPPED:

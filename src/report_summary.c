@@ -281,8 +281,13 @@ static void event(void *ctx, const struct framer_event *ev)
 			 mqtt_type_label(ev->type), ev->len);
 		break;
 	case FRAMER_EV_MEMORY:
-		snprintf(text, sizeof text, "[%" PRIu64 " bytes at stream offset %" PRIu64 " not "
-			 "decoded: %s]", ev->len, ev->offset, ev->text);
+		if (ev->size)
+			snprintf(text, sizeof text, "[%s of %" PRIu64 " bytes at stream offset %"
+				 PRIu64 " not decoded: %s, %" PRIu64 " bytes held]",
+				 mqtt_type_label(ev->type), ev->size, ev->offset, ev->text, ev->len);
+		else
+			snprintf(text, sizeof text, "[%" PRIu64 " bytes at stream offset %" PRIu64
+				 " not decoded: %s]", ev->len, ev->offset, ev->text);
 		break;
 	case FRAMER_EV_VERSION:
 		snprintf(text, sizeof text, "[MQTT %s inferred: %s]", mqtt_version_name(ev->version),
@@ -295,6 +300,9 @@ static void event(void *ctx, const struct framer_event *ev)
 				 "--flow-timeout]");
 		else if (ev->why == REASM_END_EVICTED)
 			snprintf(text, sizeof text, "[connection closed by mqttdump: --max-flows "
+				 "reached, it was the least recently active]");
+		else if (ev->why == REASM_END_MEMORY)
+			snprintf(text, sizeof text, "[connection closed by mqttdump: --max-memory "
 				 "reached, it was the least recently active]");
 		else
 			return;

@@ -724,6 +724,10 @@ static void on_framer_event(void *ctx, const struct session *s, const struct fra
 		b_kstr(b, "type", "memory");
 		b_kint(b, "offset", ev->offset);
 		b_kint(b, "bytes", ev->len);
+		if (ev->size) {
+			b_kstr(b, "packet", mqtt_type_name(ev->type));
+			b_kint(b, "size", ev->size);
+		}
 		b_kstr(b, "why", ev->text ? ev->text : "");
 		break;
 	case FRAMER_EV_SKIPPED:

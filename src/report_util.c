@@ -123,6 +123,7 @@ const char *report_end_name(int why)
 	case REASM_END_IDLE: return "idle";
 	case REASM_END_EVICTED: return "evicted";
 	case REASM_END_CAPTURE: return "capture_end";
+	case REASM_END_MEMORY: return "memory";
 	default: return "unknown";
 	}
 }

@@ -1122,7 +1122,7 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 			   (closer_rst ? SESSION_END_BROKER_RST : SESSION_END_BROKER_FIN);
 	else
 		p->ended = why == REASM_END_IDLE ? SESSION_END_IDLE :
-			   why == REASM_END_EVICTED ? SESSION_END_EVICTED :
+			   why == REASM_END_EVICTED || why == REASM_END_MEMORY ? SESSION_END_EVICTED :
 			   why == REASM_END_REUSED ? SESSION_END_REUSED : SESSION_END_CAPTURE;
 	if (at && (at->ts_sec > p->end.ts_sec ||
 		   (at->ts_sec == p->end.ts_sec && at->ts_nsec > p->end.ts_nsec) ||

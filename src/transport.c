@@ -815,6 +815,11 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 				c->s->keys[dir] = keys13(t, f, c, dir, 0, at);
 			}
 			d->gather = d->rh.type != TLS_CT_APPDATA || c->s->keys[dir];
+			if (d->rh.type == TLS_CT_HANDSHAKE && !d->ccs && d->hs_skip >= d->rh.len) {
+				/* wholly inside a handshake message being dropped: not kept */
+				d->hs_skip -= d->rh.len;
+				d->gather = 0;
+			}
 			if (d->gather && !d->rec && !(d->rec = malloc(TLS_MAX_FRAGMENT)))
 				d->gather = 0; /* out of memory: counted, not read */
 			if (d->rh.len)
@@ -828,6 +833,10 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 		if (d->rechave == d->rh.len) {
 			record_done(t, f, c, dir, at);
 			d->hdrhave = 0;
+			if (d->rh.type != TLS_CT_APPDATA) {
+				free(d->rec); /* a handshake's few records: no room kept */
+				d->rec = NULL;
+			}
 		}
 	}
 }
@@ -1128,6 +1137,7 @@ static void evict_dir(struct transport *t, struct tconn *c, int dir, const struc
 	struct reasm_flow *f = c->rflow;
 	struct tdir *d = &c->s->d[dir];
 	uint64_t lost = 0;
+	int dropped_http = d->http != NULL;
 
 	if (d->http) {
 		lost = d->httplen;
@@ -1138,20 +1148,36 @@ static void evict_dir(struct transport *t, struct tconn *c, int dir, const struc
 			t->st.ignored++;
 		error_ev(t, f, dir, at, "HTTP", "an HTTP head dropped (--max-memory): not read");
 	}
-	if (d->hs || d->rec) {
-		lost = d->hslen + (d->gather ? d->rechave : 0);
-		free(d->hs);
+	if (d->rec) {
+		/* the record in progress: the rest of it is counted, not read; a handshake
+		 * record's loss leaves the handshake unreadable: the rest of it is skipped */
+		lost += d->gather ? d->rechave : 0;
+		if (d->gather && d->rh.type == TLS_CT_HANDSHAKE && d->rechave < d->rh.len)
+			d->hs_skip = UINT32_MAX;
 		free(d->rec);
-		d->hs = d->rec = NULL;
-		d->hdrhave = 0;
-		d->rechave = 0;
-		d->hslen = 0;
-		d->hs_skip = 0;
+		d->rec = NULL;
 		d->gather = 0;
-		d->resync = 1;
-		error_ev(t, f, dir, at, tls_proto(c, 0),
-			 "TLS bytes dropped (--max-memory): reading resumes at the next record");
 	}
+	if (d->hs) {
+		/* the handshake message in progress: the rest of it is skipped (its length is
+		 * in its header; without one, the rest of the direction's handshake) */
+		lost += d->hslen;
+		if (d->hslen >= 4 && d->hs_skip != UINT32_MAX) {
+			const uint8_t *m = d->hs;
+			d->hs_skip = (((uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3]) + 4) -
+				     d->hslen;
+		} else {
+			d->hs_skip = UINT32_MAX; /* no length known: the rest is not read */
+		}
+		free(d->hs);
+		d->hs = NULL;
+		d->hslen = 0;
+	}
+	if (c->kind == TRANSPORT_TLS && lost)
+		error_ev(t, f, dir, at, tls_proto(c, 0),
+			 "TLS handshake bytes dropped (--max-memory): not read");
+	if (!lost && !dropped_http)
+		return;
 	t->st.budget_drops++;
 	t->st.budget_bytes += lost;
 	budget_evicted(t->cfg.budget, BUDGET_TRANSPORT, lost);

@@ -53,7 +53,11 @@ struct framer_event {
 	int dir;
 	struct frame_ref at;    /* the frame it was noticed in */
 	uint64_t offset;        /* stream offset */
-	uint64_t len;           /* bytes lost / skipped / claimed length */
+	uint64_t len;           /* bytes lost / skipped / claimed length; MEMORY: the bytes
+				 * that were held and are dropped */
+	uint64_t size;          /* MEMORY: the length of the partial packet dropped (its
+				 * header's claim; the rest of it is skipped as it comes); 0
+				 * for undecided bytes */
 	uint8_t type;           /* OVERSIZE: the packet's type */
 	uint8_t version;        /* VERSION: the version inferred */
 	int cause;              /* GAP: enum reasm_gap */

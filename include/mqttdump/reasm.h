@@ -57,6 +57,7 @@ enum reasm_end {
 	REASM_END_IDLE,     /* nothing seen for the flow timeout */
 	REASM_END_EVICTED,  /* the flow table was full */
 	REASM_END_CAPTURE,  /* the capture ended */
+	REASM_END_MEMORY,   /* closed to stay within the memory budget (reasm_evict_flow) */
 };
 
 /* The public part of a connection. */
@@ -135,7 +136,7 @@ uint64_t reasm_oldest_held(const struct reasm *r);
 /* The memory budget is exceeded (engine.c calls these between frames):
  * reasm_evict_held gives up the holes before the oldest segment held anywhere (gap, cause
  * REASM_GAP_BUDGET) and delivers what they held back; reasm_evict_flow closes the least
- * recently seen connection (REASM_END_EVICTED, as --max-flows does). at: the frame the
+ * recently seen connection (REASM_END_MEMORY). at: the frame the
  * events belong to. Each returns 1 when it freed something, 0 when it had nothing to. */
 int reasm_evict_held(struct reasm *r, const struct frame_ref *at);
 int reasm_evict_flow(struct reasm *r, const struct frame_ref *at);
