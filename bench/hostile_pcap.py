@@ -16,6 +16,10 @@ KIND (N connections, BYTES each; the issue's full-size figures in brackets):
            (all connections at once: every message is partial at the same time)
   bigseq   the same, one connection after the other: each message is finished before
            the next begins [200 x 5 MiB: what a finished message leaves held]
+  qos1     a CONNECT, a CONNACK, then BYTES QoS 1 PUBLISH packets never acknowledged
+           (BYTES is a count here) [5,000 x 3,000]
+  topics   one connection: N PUBLISH packets, each on its own topic of BYTES bytes
+           [8,000 x 60 KB]
   clean    a CONNECT and small QoS 0 and QoS 1 PUBLISH/PUBACK (a capture no budget should
            change); N connections, BYTES of payload in all per connection
 
@@ -145,14 +149,50 @@ def clean(w, n, size):
         mid = mid % 65535 + 1
 
 
+def segments(data):
+    return [data[o:o + MSS] for o in range(0, len(data), MSS)]
+
+
+def qos1(w, n, count):
+    """n sessions, each count QoS 1 PUBLISH (ids 1..count, wrapping) never acknowledged."""
+    pubs = bytearray(CONNECT)
+    for i in range(count):
+        pubs += b"\x32\x09\x00\x03a/b" + struct.pack("!H", i % 65535 + 1) + b"xx"
+    segs = segments(bytes(pubs))
+    for c in range(n):
+        handshake(w, c)
+    off = 0
+    for k, seg in enumerate(segs):
+        for c in range(n):
+            w.packet(c, True, CISN + off, BISN, ACK | PSH, seg)
+            if k == 0:
+                w.packet(c, False, BISN, CISN + len(seg), ACK | PSH, b"\x20\x02\x00\x00")
+        off += len(seg)
+
+
+def topics(w, n, size):
+    """One connection: n PUBLISH (QoS 0), each on a distinct topic of size bytes."""
+    handshake(w, 0)
+    out = bytearray(CONNECT)
+    pad = b"x" * max(0, size - 9)
+    for i in range(n):
+        topic = b"t%08d" % i + pad
+        body = struct.pack("!H", len(topic)) + topic + b"p"
+        out += b"\x30" + varint(len(body)) + body
+    off = 0
+    for seg in segments(bytes(out)):
+        w.packet(0, True, CISN + off, BISN, ACK | PSH, seg)
+        off += len(seg)
+
+
 def main():
     kind, out = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 100
     size = int(sys.argv[4]) if len(sys.argv) > 4 else 256 * 1024
     w = Writer(out)
     w.port = {"tls": 8883, "ws": 8080}.get(kind, 1883)
-    if kind == "clean":
-        clean(w, n, size)
+    if kind in ("clean", "qos1", "topics"):
+        {"clean": clean, "qos1": qos1, "topics": topics}[kind](w, n, size)
         w.close()
         return
     data, skip_at = stream_of(kind, 0, size)

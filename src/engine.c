@@ -426,13 +426,13 @@ static int attach(struct engine *e, uint64_t frame, struct item *it,
  * frees down to 7/8 of it (so that it does not come back at every frame), in this order:
  *   1. the frames held for output order go out early (nothing is lost: what is found for
  *      them later comes out of frame order);
- *   2. of reassembly, the framer and the transport, the one holding the most gives up the
- *      oldest of what it holds: the holes before the oldest segment held (a gap, cause
- *      "budget"), the buffers of the connection holding some the longest (FRAMER_EV_MEMORY),
- *      a TLS or HTTP buffer (a transport error event); again, until under the target or
- *      none of them can free more;
- *   3. then connections, the least recently seen first (closed as --max-flows does).
- * Every loss of steps 2 and 3 is reported to the outputs and counted (budget.h).
+ *   2. of reassembly, the framer, the transport and the connections (their state with
+ *      their sessions'), the one holding the most gives up the oldest of what it holds:
+ *      the holes before the oldest segment held (a gap, cause "budget"), the buffers of
+ *      the connection holding some the longest (FRAMER_EV_MEMORY), a TLS or HTTP buffer
+ *      (a transport error event), the least recently seen connection (closed, why
+ *      "memory"); again, until under the target or none of them can free more.
+ * Every loss of step 2 is reported to the outputs and counted (budget.h).
  */
 static void hold_sync(struct engine *e)
 {
@@ -440,16 +440,24 @@ static void hold_sync(struct engine *e)
 	e->hold_charged = e->held_bytes;
 }
 
-/* Step 2: the kind of the three holding most that can still free; -1 when none. */
+/* Steps 2 and 3: the kind holding most that can still free: reassembly, the framer, the
+ * transport, or connections (their state and their sessions', which only closing them
+ * frees); -1 when none can. */
 static int heaviest(const struct budget *b, const int *stuck)
 {
-	static const int kinds[] = { BUDGET_REASM, BUDGET_FRAMER, BUDGET_TRANSPORT };
+	static const int kinds[] = { BUDGET_REASM, BUDGET_FRAMER, BUDGET_TRANSPORT, BUDGET_CONN };
+	size_t w, most = 0;
 	int best = -1;
 
-	for (int i = 0; i < 3; i++)
-		if (!stuck[kinds[i]] && b->kind_used[kinds[i]] &&
-		    (best < 0 || b->kind_used[kinds[i]] > b->kind_used[best]))
+	for (int i = 0; i < 4; i++) {
+		w = b->kind_used[kinds[i]];
+		if (kinds[i] == BUDGET_CONN)
+			w += b->kind_used[BUDGET_SESSION];
+		if (!stuck[kinds[i]] && w && (best < 0 || w > most)) {
 			best = kinds[i];
+			most = w;
+		}
+	}
 	return best;
 }
 
@@ -480,17 +488,10 @@ static void enforce_budget(struct engine *e, const struct frame_ref *at)
 		release_oldest(e);
 		hold_sync(e);
 	}
-	while (b->used > target) {
-		size_t before;
-		kind = heaviest(b, stuck);
-		if (kind < 0)
-			kind = BUDGET_CONN;
-		before = b->kind_used[kind];
-		if (!evict_one(e, kind, at) || b->kind_used[kind] >= before) {
-			if (kind == BUDGET_CONN)
-				break; /* nothing left to free */
-			stuck[kind] = 1;
-		}
+	while (b->used > target && (kind = heaviest(b, stuck)) >= 0) {
+		size_t before = b->kind_used[kind];
+		if (!evict_one(e, kind, at) || b->kind_used[kind] >= before)
+			stuck[kind] = 1; /* nothing more of it can go now */
 		hold_sync(e); /* the events of an eviction may be held with their frame */
 	}
 }
@@ -580,6 +581,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 	rc.nports = all.n;
 	budget_init(&e->budget, cfg->max_memory);
 	rc.budget = fc.budget = tc.budget = &e->budget;
+	if (cfg->sessions)
+		session_set_budget(cfg->sessions, &e->budget);
 	e->cfg = *cfg;
 	e->cfg.ports = e->cfg.tls_ports = e->cfg.ws_ports = NULL; /* the caller's: read here only */
 	e->reps = reps;

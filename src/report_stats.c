@@ -1,7 +1,7 @@
 /* \summary: --stats: counts, topics, QoS completion, latencies and anomalies, at the end
  *
- * Bounded memory: counters, a topic table of at most TOPICS_MAX topics (the rest are
- * counted together as "other topics"), and one latency histogram per acknowledgement with
+ * Bounded memory: counters, a topic table of at most TOPICS_MAX topics and TOPIC_BYTES
+ * bytes of their names (the rest are counted together as "other topics"), and one latency histogram per acknowledgement with
  * three significant digits (so medians and 95th percentiles are exact to 3 digits; maxima
  * are exact).
  */
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define TOPICS_MAX 65536
+#define TOPIC_BYTES (16u << 20)
 #define TOP_N 10
 /* latency buckets: ns below 1000 exactly, then 900 per power of ten up to 10^13 ns */
 #define LAT_DECADES 11
@@ -60,7 +61,7 @@ struct stats {
 	uint64_t notes[SESSION_NOTE_KINDS];
 	uint64_t wills;
 	struct topic *topics;   /* open addressing */
-	size_t ntopics, captopics;
+	size_t ntopics, captopics, topic_bytes;
 	uint64_t other_msgs, other_bytes;
 	struct lat lat[LAT_KINDS];
 	struct damage dmg;
@@ -156,10 +157,12 @@ lookup_only:
 	     i = (i + 1) & (st->captopics - 1))
 		if (st->topics[i].len == v.len && (!v.len || !memcmp(st->topics[i].name, v.p, v.len)))
 			return &st->topics[i];
-	if (st->ntopics >= TOPICS_MAX || (st->ntopics + 1) * 2 > st->captopics)
+	if (st->ntopics >= TOPICS_MAX || (st->ntopics + 1) * 2 > st->captopics ||
+	    v.len > TOPIC_BYTES - st->topic_bytes)
 		return NULL;
 	if (!(st->topics[i].name = malloc(v.len + 1)))
 		return NULL;
+	st->topic_bytes += v.len;
 	if (v.len)
 		memcpy(st->topics[i].name, v.p, v.len);
 	st->topics[i].name[v.len] = '\0';
@@ -424,8 +427,9 @@ static void print_text(struct stats *st)
 		free(v);
 	}
 	if (st->other_msgs)
-		fprintf(f, "  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d)\n",
-			st->other_msgs, st->other_bytes, TOPICS_MAX);
+		fprintf(f, "  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d "
+			"or %u MiB of topic names)\n", st->other_msgs, st->other_bytes, TOPICS_MAX,
+			TOPIC_BYTES >> 20);
 
 	fprintf(f, "\nQoS            published  complete  incomplete  failed\n");
 	for (int q = 0; q < 3; q++) {

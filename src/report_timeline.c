@@ -37,10 +37,16 @@ struct chain {
 
 #define WBUF (1u << 20)  /* writes to the temporary file are gathered into this many bytes */
 
+/* Incomplete transactions listed per session: the rest are counted (a session that ends
+ * with thousands of unanswered requests would otherwise write each). */
+#define INCOMPLETE_MAX 1000
+
 struct tl_sess {
 	struct buf ev, tx;
 	struct chain evc, txc;
 	uint32_t nev, ntx;
+	uint32_t nincomplete;      /* incomplete transactions listed */
+	uint64_t omitted;          /* and those past INCOMPLETE_MAX, only counted */
 };
 
 struct tl_index {
@@ -614,6 +620,10 @@ static void on_txn(void *ctx, const struct session *s, const struct session_txn 
 	if (!x)
 		return;
 	tl->ntxn++;
+	if (t->status == SESSION_TXN_INCOMPLETE && x->nincomplete++ >= INCOMPLETE_MAX) {
+		x->omitted++;
+		return;
+	}
 	b = item_begin(tl, &x->tx);
 	if (x->ntx++)
 		b_put(b, ",{", 2);
@@ -876,6 +886,8 @@ static void on_end(void *ctx, const struct session *s)
 	b_put(b, "}", 1);
 	b_kint(b, "anomalies", s->anomalies);
 	b_kint(b, "security_notes", s->notes);
+	if (x->omitted)
+		b_kint(b, "incomplete_omitted", x->omitted);
 	if (s->flow->in_tls)
 		b_kbool(b, "tls", 1); /* read from decrypted TLS: see "tls_sessions" */
 

@@ -8,7 +8,7 @@
 /* Requests in flight per connection (both sides): packet ids are 16-bit, and one side may
  * have at most 65535 in flight, but a table that big per connection would let one
  * connection hold megabytes; past this many, new requests are not tracked (counted). */
-#define PEND_MAX 4096
+#define PEND_MAX 4096   /* a power of 2, 1 << 12: pend_report packs slots in 12 bits */
 #define PINGS_MAX 4
 #define WILLS_MAX 64
 #define RECENT_MAX 32
@@ -35,6 +35,7 @@ struct sess {
 	uint8_t has_server_keepalive;
 	struct frame_ref connect_at, auth_at, last_client;
 	uint64_t untracked;
+	size_t charged;          /* what the budget was told it holds */
 	char *strs;              /* clientid, username, will_topic */
 	/* An acknowledgement with no request, held until the session's next packet: when
 	 * that is its request, captured after it but stamped no later (frames out of order
@@ -77,6 +78,7 @@ struct session_tracker {
 	int replaying;           /* a held acknowledgement is being matched: hold no other */
 	int recent_next;
 	uint64_t open_wills;     /* open sessions whose CONNECT has a will */
+	struct budget *budget;   /* charged with each session's state, or NULL */
 };
 
 /* ---- names --------------------------------------------------------------------------- */
@@ -239,6 +241,11 @@ struct session_tracker *session_new(const struct session_config *cfg)
 		return NULL;
 	}
 	return t;
+}
+
+void session_set_budget(struct session_tracker *t, struct budget *b)
+{
+	t->budget = b;
 }
 
 int session_observe(struct session_tracker *t, const struct session_observer *o)
@@ -925,6 +932,15 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 }
 
 /* The session of a connection seen for the first time (a message, or damage before any). */
+/* Tell the budget what s holds now: itself, its strings, its table of open requests. */
+static void recharge(struct session_tracker *t, struct sess *s)
+{
+	size_t now = sizeof *s + (s->strs ? 3 * SESSION_STR_MAX : 0) + s->cap * sizeof *s->tab;
+
+	budget_resize(t->budget, BUDGET_SESSION, s->charged, now);
+	s->charged = now;
+}
+
 static struct sess *create(struct session_tracker *t, const struct reasm_flow *flow,
 			   const struct frame_ref *at)
 {
@@ -1065,6 +1081,7 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	for (int i = 0; i < ob.nan; i++)
 		if (ob.an_pass[i])
 			tell_anomaly(t, s, &ob.an[i]);
+	recharge(t, s);
 	return pass;
 }
 
@@ -1105,6 +1122,60 @@ static void remember_will(struct session_tracker *t, const struct sess *s, int s
 }
 
 /* End a session: what never got its answer, a silence at the end, observers, the will. */
+/* Sort keys for the open requests of a session: request frame, then place in the table
+ * (the order the lowest-frame-first search of the table used to give). */
+static int order_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The session ended: each open request is reported incomplete (a QoS 2 flow also as an
+ * anomaly), by request frame. One sort: O(n log n) for n open requests (a search for the
+ * lowest frame each time was O(n * table size)). */
+static void pend_report(struct session_tracker *t, struct sess *s, int plain)
+{
+	uint64_t order[PEND_MAX]; /* (frame << 12 | slot): frames below 2^52, slots 2^12 */
+	_Static_assert(PEND_MAX == 1 << 12, "slots fit in the 12 low bits");
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->cap; i++)
+		if (s->tab[i].key)
+			order[n++] = s->tab[i].at.frame << 12 | i;
+	qsort(order, n, sizeof *order, order_cmp);
+	for (uint32_t k = 0; k < n; k++) {
+		const struct pend *best = &s->tab[order[k] & (PEND_MAX - 1)];
+		struct session_txn x;
+		memset(&x, 0, sizeof x);
+		x.kind = best->kind;
+		x.status = SESSION_TXN_INCOMPLETE;
+		x.from = (uint8_t)((best->key - 1) >> 16);
+		x.has_msgid = 1;
+		x.msgid = (uint16_t)(best->key - 1);
+		x.qos = best->qos;
+		x.stage = best->stage;
+		x.request = best->at;
+		if (best->pass || plain)
+			tell_txn(t, s, &x);
+		if (best->kind == SESSION_TXN_PUBLISH2) {
+			struct session_anomaly a;
+			memset(&a, 0, sizeof a);
+			a.kind = SESSION_AN_QOS2_UNFINISHED;
+			a.from = x.from;
+			a.type = best->stage;
+			a.has_msgid = 1;
+			a.msgid = x.msgid;
+			a.at = s->pub.end;
+			if (best->pass || plain)
+				tell_anomaly(t, s, &a);
+		}
+	}
+	for (uint32_t i = 0; i < s->cap; i++)
+		s->tab[i].key = 0;
+	s->used = 0;
+}
+
 static void end_session(struct session_tracker *t, struct sess *s, int why, int closer,
 			int closer_rst, const struct frame_ref *at)
 {
@@ -1129,39 +1200,7 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 		   at->frame > p->end.frame))
 		p->end = *at;
 
-	/* in the order the requests were made would be nicer; the table has no order, so
-	 * report them by request frame */
-	while (s->used) {
-		struct pend *best = NULL;
-		struct session_txn x;
-		for (uint32_t i = 0; i < s->cap; i++)
-			if (s->tab[i].key && (!best || s->tab[i].at.frame < best->at.frame))
-				best = &s->tab[i];
-		memset(&x, 0, sizeof x);
-		x.kind = best->kind;
-		x.status = SESSION_TXN_INCOMPLETE;
-		x.from = (uint8_t)((best->key - 1) >> 16);
-		x.has_msgid = 1;
-		x.msgid = (uint16_t)(best->key - 1);
-		x.qos = best->qos;
-		x.stage = best->stage;
-		x.request = best->at;
-		if (best->pass || plain)
-			tell_txn(t, s, &x);
-		if (best->kind == SESSION_TXN_PUBLISH2) {
-			struct session_anomaly a;
-			memset(&a, 0, sizeof a);
-			a.kind = SESSION_AN_QOS2_UNFINISHED;
-			a.from = x.from;
-			a.type = best->stage;
-			a.has_msgid = 1;
-			a.msgid = x.msgid;
-			a.at = p->end;
-			if (best->pass || plain)
-				tell_anomaly(t, s, &a);
-		}
-		pend_erase(s, best);
-	}
+	pend_report(t, s, plain);
 	{
 		struct session_txn x;
 		memset(&x, 0, sizeof x);
@@ -1214,6 +1253,7 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 
 static void drop(struct session_tracker *t, struct sess *s)
 {
+	budget_release(t->budget, BUDGET_SESSION, s->charged);
 	if (s->pub.has_will)
 		t->open_wills--;
 	erase(t, s);

@@ -17,6 +17,7 @@
 #ifndef MQTTDUMP_SESSION_H
 #define MQTTDUMP_SESSION_H
 
+#include "mqttdump/budget.h"
 #include "mqttdump/framer.h"
 
 #include <stdint.h>
@@ -159,6 +160,10 @@ struct session_config {
 struct session_tracker;
 
 struct session_tracker *session_new(const struct session_config *cfg);
+/* Charge each session's state (itself, its strings, its open requests) to b (budget.h;
+ * NULL: none). It is not evicted: the engine closes connections when it must, and a
+ * session's state goes with its connection. */
+void session_set_budget(struct session_tracker *t, struct budget *b);
 /* Add an observer (at most 4). Returns 0, or -1 when full. */
 int session_observe(struct session_tracker *t, const struct session_observer *o);
 /* A record from the framer. Returns 1 when it passes the filter (reporters see it). */
