@@ -38,7 +38,11 @@ for spec in "partial 1000 2097152" "ooo 1000 2097152" "tls 10000 60000" \
 		[ "$b" = - ] && opt=
 		/usr/bin/time -f '%M %U %S' -o "$tmp/time" \
 			"$build/mqttdump" -r "$tmp/$1.pcap" -q $opt 2>"$tmp/err" || true
-		read -r rss user sys <"$tmp/time"
+		# the last line: /usr/bin/time writes "Command exited with non-zero status"
+		# before it when the run failed
+		tail -n 1 "$tmp/time" | { read -r rss user sys; echo "$rss $user $sys"; } \
+			>"$tmp/t1"
+		read -r rss user sys <"$tmp/t1"
 		given=$(grep -o '[0-9]* things given up ([0-9]* bytes not decoded), at most [0-9]*' \
 			"$tmp/err" || echo "-")
 		printf '%-8s %6d %12s %7d MB %9.2f  %s\n' "$1" "$n" "$b" $((rss / 1024)) \

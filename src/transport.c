@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define HS_MAX 65536      /* handshake bytes gathered per direction (a certificate chain) */
@@ -767,6 +768,23 @@ static void record_done(struct transport *t, struct reasm_flow *f, struct tconn 
 	record_content(t, f, c, dir, at, d->rh.type, d->rec, d->rh.len, 0);
 }
 
+/* A record's room: mapped, not from the heap. Records of many connections gathered at once
+ * and freed at different times left the heap in pieces: 10,000 TLS handshakes under a
+ * 256 MiB budget kept 371 MB resident. A mapping goes back to the system when freed. */
+static uint8_t *rec_alloc(void)
+{
+	void *p = mmap(NULL, TLS_MAX_FRAGMENT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void rec_free(uint8_t *p)
+{
+	if (p)
+		munmap(p, TLS_MAX_FRAGMENT);
+}
+
 /* Find a record header in p after a gap; returns its offset, or n. */
 static uint32_t tls_resync(const uint8_t *p, uint32_t n)
 {
@@ -820,7 +838,7 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 				d->hs_skip -= d->rh.len;
 				d->gather = 0;
 			}
-			if (d->gather && !d->rec && !(d->rec = malloc(TLS_MAX_FRAGMENT)))
+			if (d->gather && !d->rec && !(d->rec = rec_alloc()))
 				d->gather = 0; /* out of memory: counted, not read */
 			if (d->rh.len)
 				continue;
@@ -834,7 +852,7 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 			record_done(t, f, c, dir, at);
 			d->hdrhave = 0;
 			if (d->rh.type != TLS_CT_APPDATA) {
-				free(d->rec); /* a handshake's few records: no room kept */
+				rec_free(d->rec); /* a handshake's few records: no room kept */
 				d->rec = NULL;
 			}
 		}
@@ -1154,7 +1172,7 @@ static void evict_dir(struct transport *t, struct tconn *c, int dir, const struc
 		lost += d->gather ? d->rechave : 0;
 		if (d->gather && d->rh.type == TLS_CT_HANDSHAKE && d->rechave < d->rh.len)
 			d->hs_skip = UINT32_MAX;
-		free(d->rec);
+		rec_free(d->rec);
 		d->rec = NULL;
 		d->gather = 0;
 	}
@@ -1365,7 +1383,7 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 	for (int i = 0; c->s && i < 2; i++) {
 		tls_keys_free(c->s->keys[i]);
 		tls_keys_free(c->s->next_keys[i]);
-		free(c->s->d[i].rec);
+		rec_free(c->s->d[i].rec);
 		free(c->s->d[i].hs);
 		free(c->s->d[i].http);
 	}
