@@ -1,6 +1,7 @@
 /* \summary: the memory budget: what every stage holds, counted by kind */
 #include "mqttdump/budget.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void budget_init(struct budget *b, size_t limit)
@@ -68,6 +69,49 @@ uint64_t budget_evicted_bytes(const struct budget *b)
 	for (int k = 0; b && k < BUDGET_KINDS; k++)
 		n += b->evicted_bytes[k];
 	return n;
+}
+
+static uint64_t oom_count;
+static const char *oom_first;
+
+void mqttdump_oom(const char *what)
+{
+	if (!oom_count++)
+		oom_first = what;
+}
+
+uint64_t mqttdump_oom_count(const char **first)
+{
+	if (first)
+		*first = oom_first;
+	return oom_count;
+}
+
+void *budget_malloc(size_t n, const char *what)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		mqttdump_oom(what);
+	return p;
+}
+
+void *budget_calloc(size_t k, size_t n, const char *what)
+{
+	void *p = calloc(k, n);
+
+	if (!p)
+		mqttdump_oom(what);
+	return p;
+}
+
+void *budget_realloc(void *p, size_t n, const char *what)
+{
+	void *q = realloc(p, n);
+
+	if (!q)
+		mqttdump_oom(what);
+	return q;
 }
 
 const char *budget_kind_name(enum budget_kind kind)

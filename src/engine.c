@@ -1,4 +1,5 @@
 /* \summary: the pipeline from captured records to reporters */
+#include "mqttdump/budget.h"
 #include "mqttdump/engine.h"
 
 #include <stdlib.h>
@@ -92,7 +93,7 @@ static const struct reasm_flow *shadow_of(struct engine *e, const struct reasm_f
 	struct shadow **pp = shadow_slot(e, st->index);
 
 	if (!*pp) {
-		if (!(*pp = calloc(1, sizeof **pp)))
+		if (!(*pp = budget_calloc(1, sizeof **pp, "engine")))
 			return NULL;
 	}
 	(*pp)->flow = *st;
@@ -221,7 +222,7 @@ static struct hframe *frame_copy(struct hframe *h, const struct cap_pkt *pkt)
 	if (!h || h->cap < pkt->caplen) {
 		size_t cap = pkt->caplen > 2048 ? pkt->caplen : 2048;
 		free(h);
-		if (!(h = malloc(sizeof *h + cap)))
+		if (!(h = budget_malloc(sizeof *h + cap, "engine")))
 			return NULL;
 		h->cap = cap;
 	}
@@ -246,7 +247,7 @@ static int push_held(struct engine *e, struct hframe *h, int begun)
 		}
 		if (e->nheld == e->heldcap) {
 			size_t nc = e->heldcap ? e->heldcap * 2 : 64;
-			struct hframe **nh = realloc(e->held, nc * sizeof *nh);
+			struct hframe **nh = budget_realloc(e->held, nc * sizeof *nh, "engine");
 			if (!nh)
 				return -1;
 			e->held = nh;
@@ -335,7 +336,7 @@ static void rebase(struct mqtt_view *v, const uint8_t *from, uint32_t n, const u
 static struct item *copy_message(const struct mqtt_record *rec)
 {
 	size_t extra = rec->topic_from_alias ? rec->msg.topic.len : 0, o = 0;
-	struct item *it = malloc(sizeof *it + rec->have + extra);
+	struct item *it = budget_malloc(sizeof *it + rec->have + extra, "engine");
 	struct mqtt_msg *m;
 	struct mqtt_view *views[11];
 	const uint8_t *raw;
@@ -371,7 +372,7 @@ static struct item *copy_transport(const struct transport_event *ev)
 		n += 32 + ch->sni_len + ch->alpn_len;
 	if (ev->sh)
 		n += 32;
-	if (!(it = malloc(sizeof *it + n)))
+	if (!(it = budget_malloc(sizeof *it + n, "engine")))
 		return NULL;
 	it->kind = IT_TEV;
 	it->nblob = n;
@@ -521,7 +522,7 @@ static void on_event(void *ctx, const struct framer_event *ev)
 
 	if (e->stopped)
 		return;
-	if (e->nheld > e->h0 && held_frame(e, ev->at.frame) && (it = malloc(sizeof *it))) {
+	if (e->nheld > e->h0 && held_frame(e, ev->at.frame) && (it = budget_malloc(sizeof *it, "engine"))) {
 		it->kind = IT_FEV;
 		it->nblob = 0;
 		it->u.fev = *ev;
@@ -562,7 +563,7 @@ static int union_ports(const struct engine_config *cfg, struct port_set *all)
 
 struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps, size_t n)
 {
-	struct engine *e = calloc(1, sizeof *e);
+	struct engine *e = budget_calloc(1, sizeof *e, "engine");
 	struct framer_sink fs = { on_message, on_event };
 	struct framer_config fc = { cfg->max_buffer, NULL };
 	struct transport_sink ts = { on_transport };

@@ -152,7 +152,7 @@ struct framer {
 struct framer *framer_new(const struct framer_config *cfg, const struct framer_sink *sink,
 			  void *ctx)
 {
-	struct framer *fr = calloc(1, sizeof *fr);
+	struct framer *fr = budget_calloc(1, sizeof *fr, "framing");
 
 	if (!fr)
 		return NULL;
@@ -233,7 +233,7 @@ static void set_pending(struct framer *fr, struct pnode *pn, uint64_t key)
 	}
 	if (fr->nheap == fr->heapcap) {
 		uint32_t nc = fr->heapcap ? fr->heapcap * 2 : 64;
-		struct pnode **nh = realloc(fr->heap, nc * sizeof *nh);
+		struct pnode **nh = budget_realloc(fr->heap, nc * sizeof *nh, "framing");
 		if (!nh)
 			return; /* not tracked: lines may come out of frame order */
 		fr->heap = nh;
@@ -297,7 +297,7 @@ static int buf_room(struct fdir *d, uint32_t n)
 	if (d->state != FS_RESYNC && d->total && d->len + n <= d->w0 + (uint64_t)d->total &&
 	    ncap > d->w0 + d->total)
 		ncap = d->w0 + d->total;
-	if (!(nb = realloc(d->b, ncap)))
+	if (!(nb = budget_realloc(d->b, ncap, "framing")))
 		return -1;
 	d->b = nb;
 	d->cap = ncap;
@@ -315,7 +315,7 @@ static int span_add(struct fdir *d, uint64_t off, const struct frame_ref *at)
 			d->s0 = 0;
 		} else {
 			uint32_t nc = d->scap ? d->scap * 2 : 8;
-			struct span *ns = realloc(d->sp, nc * sizeof *ns);
+			struct span *ns = budget_realloc(d->sp, nc * sizeof *ns, "framing");
 			if (!ns)
 				return -1;
 			d->sp = ns;
@@ -647,7 +647,7 @@ static int resolve_alias(struct aliases *al, struct mqtt_msg *m)
 		return 1;
 	}
 	if (id > al->n) {
-		struct alias *na = realloc(al->a, id * sizeof *na);
+		struct alias *na = budget_realloc(al->a, id * sizeof *na, "framing");
 		if (!na)
 			return 0;
 		memset(na + al->n, 0, (id - al->n) * sizeof *na);
@@ -658,7 +658,7 @@ static int resolve_alias(struct aliases *al, struct mqtt_msg *m)
 	if (al->bytes - e->len + m->topic.len > ALIAS_BYTES)
 		return 0;
 	if (!e->topic || e->len < m->topic.len) {
-		uint8_t *t = realloc(e->topic, m->topic.len);
+		uint8_t *t = budget_realloc(e->topic, m->topic.len, "framing");
 		if (!t)
 			return 0;
 		e->topic = t;
@@ -760,7 +760,7 @@ static void vq_hold(struct framer *fr, struct reasm_flow *f, int dir, const uint
 		    uint32_t n, const struct frame_ref *at, uint64_t first_frame)
 {
 	struct vinfer *vi = &((struct fconn *)f->user)->vi;
-	struct vmsg *m = malloc(sizeof *m + n);
+	struct vmsg *m = budget_malloc(sizeof *m + n, "framing");
 
 	if (!m) {
 		vq_flush(fr, f, verdict(vi, 1), at);
@@ -872,7 +872,7 @@ static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
 	const uint8_t *raw = d->b + d->w0;
 	struct vmsg *m;
 
-	if (c->vi.head && (raw[0] >> 4) != MQTT_CONNECT && (m = malloc(sizeof *m + have))) {
+	if (c->vi.head && (raw[0] >> 4) != MQTT_CONNECT && (m = budget_malloc(sizeof *m + have, "framing"))) {
 		memset(m, 0, sizeof *m);
 		m->at = *at;
 		m->first_frame = d->first_frame;
@@ -1409,7 +1409,7 @@ int framer_evict(struct framer *fr, const struct frame_ref *at)
 static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 {
 	struct framer *fr = ctx;
-	struct fconn *c = calloc(1, sizeof *c);
+	struct fconn *c = budget_calloc(1, sizeof *c, "framing");
 
 	if (c) {
 		c->d[0].last = c->d[1].last = *at;

@@ -1,5 +1,6 @@
 /* \summary: mqttdump command line: the options into one configuration (config.h), then
  * the run: the capture, the pipeline built from the configuration, messages, exit status */
+#include "mqttdump/budget.h"
 #include "mqttdump/capture.h"
 #include "mqttdump/config.h"
 #include "mqttdump/pipeline.h"
@@ -527,6 +528,7 @@ static void print_counts(const struct run *r, const struct engine_stats *st)
 static int read_capture(struct run *r)
 {
 	struct engine_stats st;
+	const char *oom_what;
 	int rc, status = 0;
 
 	g_cap = r->cap;
@@ -553,6 +555,11 @@ static int read_capture(struct run *r)
 		}
 	}
 	print_counts(r, &st);
+	if (mqttdump_oom_count(&oom_what)) {
+		fprintf(stderr, "mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
+			"%s): the output is incomplete\n", mqttdump_oom_count(NULL), oom_what);
+		status = 1;
+	}
 	return status;
 }
 

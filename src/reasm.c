@@ -164,7 +164,7 @@ static int is_broker_port(const struct reasm *r, uint16_t port)
 struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink *sink,
 			void *ctx)
 {
-	struct reasm *r = calloc(1, sizeof *r);
+	struct reasm *r = budget_calloc(1, sizeof *r, "reassembly");
 
 	if (!r)
 		return NULL;
@@ -173,7 +173,7 @@ struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink 
 	r->ctx = ctx;
 	r->rng = 0x9e3779b97f4a7c15ull; /* any odd constant: the same levels every run */
 	r->nbuckets = 1024;
-	r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
+	r->buckets = budget_calloc(r->nbuckets, sizeof *r->buckets, "reassembly");
 	if (!r->buckets || port_set_add_array(&r->ports, cfg->ports, cfg->nports) < 0) {
 		port_set_free(&r->ports);
 		free(r->buckets);
@@ -231,7 +231,7 @@ static struct flow *lookup(struct reasm *r, uint64_t h, const struct tcp_addr *c
 static void grow(struct reasm *r)
 {
 	size_t n = r->nbuckets * 2;
-	struct flow **nb = calloc(n, sizeof *nb);
+	struct flow **nb = budget_calloc(n, sizeof *nb, "reassembly");
 
 	if (!nb)
 		return; /* keep the longer chains */
@@ -349,7 +349,7 @@ static struct chunk *chunk_new(struct block *b, uint32_t need)
 		cap = need;
 	cost = alloc_cost(sizeof *c + cap);
 	cap = cost - 8 - sizeof *c;
-	if (!(c = malloc(sizeof *c + cap)))
+	if (!(c = budget_malloc(sizeof *c + cap, "reassembly")))
 		return NULL;
 	c->next = NULL;
 	c->off = c->end = 0;
@@ -531,7 +531,7 @@ static struct block *block_new(struct reasm *r, struct hold *h, uint64_t start,
 			       const struct frame_ref *at)
 {
 	uint32_t level = random_level(r);
-	struct block *b = calloc(1, block_size(level));
+	struct block *b = budget_calloc(1, block_size(level), "reassembly");
 
 	if (!b)
 		return NULL;
@@ -589,7 +589,7 @@ static struct hold *hold_of(struct reasm *r, struct flow *f, int d)
 {
 	struct dir *dr = &f->d[d];
 
-	if (!dr->h && (dr->h = calloc(1, sizeof *dr->h))) {
+	if (!dr->h && (dr->h = budget_calloc(1, sizeof *dr->h, "reassembly"))) {
 		dr->h->f = f;
 		dr->h->d = d;
 		dr->h->budget = r->cfg.budget;
@@ -1066,7 +1066,7 @@ static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *
 		r->st.evicted++;
 		close_flow(r, r->lru_head, REASM_END_EVICTED, &seg->at);
 	}
-	if (!(f = calloc(1, sizeof *f)))
+	if (!(f = budget_calloc(1, sizeof *f, "reassembly")))
 		return NULL;
 	budget_charge(r->cfg.budget, BUDGET_CONN, alloc_cost(sizeof *f));
 	f->hash = h;

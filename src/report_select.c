@@ -7,6 +7,7 @@
  * direction's stream, so every frame of that direction between the two holds some of
  * them (retransmissions included, as tshark's reassembly would show them).
  */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 
 	if (x->n == x->cap) {
 		size_t nc = x->cap ? x->cap * 2 : 1024;
-		struct span *ns = realloc(x->s, nc * sizeof *ns);
+		struct span *ns = budget_realloc(x->s, nc * sizeof *ns, "-w");
 		if (!ns)
 			return;
 		x->s = ns;
@@ -80,7 +81,7 @@ int report_select_frame(void *ctx, const struct cap_pkt *pkt)
 	while (x->next < x->n && x->s[x->next].first <= pkt->frame) {
 		if (x->nactive == x->capactive) {
 			size_t nc = x->capactive ? x->capactive * 2 : 64;
-			size_t *na = realloc(x->active, nc * sizeof *na);
+			size_t *na = budget_realloc(x->active, nc * sizeof *na, "-w");
 			if (!na)
 				break;
 			x->active = na;
@@ -122,7 +123,7 @@ static void sfree(void *ctx)
 
 int report_select_new(struct reporter *r)
 {
-	struct select *x = calloc(1, sizeof *x);
+	struct select *x = budget_calloc(1, sizeof *x, "-w");
 
 	if (!x)
 		return -1;

@@ -5,6 +5,7 @@
  * three significant digits (so medians and 95th percentiles are exact to 3 digits; maxima
  * are exact).
  */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 
@@ -99,7 +100,7 @@ static uint64_t lat_value(size_t b)
 
 static void lat_add(struct lat *l, uint64_t ns)
 {
-	if (!l->hist && !(l->hist = calloc(LAT_BUCKETS, sizeof *l->hist)))
+	if (!l->hist && !(l->hist = budget_calloc(LAT_BUCKETS, sizeof *l->hist, "--stats")))
 		return;
 	l->hist[lat_bucket(ns)]++;
 	l->n++;
@@ -137,7 +138,7 @@ static struct topic *topic_get(struct stats *st, struct mqtt_view v)
 	if (!st->captopics || (st->ntopics + 1) * 2 > st->captopics) {
 		size_t n = st->captopics ? st->captopics * 2 : 256;
 		struct topic *old = st->topics, *nt;
-		if (st->ntopics >= TOPICS_MAX || !(nt = calloc(n, sizeof *nt)))
+		if (st->ntopics >= TOPICS_MAX || !(nt = budget_calloc(n, sizeof *nt, "--stats")))
 			goto lookup_only;
 		for (size_t k = 0; k < st->captopics; k++)
 			if (old[k].name) {
@@ -160,7 +161,7 @@ lookup_only:
 	if (st->ntopics >= TOPICS_MAX || (st->ntopics + 1) * 2 > st->captopics ||
 	    v.len > TOPIC_BYTES - st->topic_bytes)
 		return NULL;
-	if (!(st->topics[i].name = malloc(v.len + 1)))
+	if (!(st->topics[i].name = budget_malloc(v.len + 1, "--stats")))
 		return NULL;
 	st->topic_bytes += v.len;
 	if (v.len)
@@ -321,7 +322,7 @@ static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_re
 
 static struct topic **top(struct stats *st, int by_bytes, size_t *n)
 {
-	struct topic **v = malloc((st->ntopics ? st->ntopics : 1) * sizeof *v);
+	struct topic **v = budget_malloc((st->ntopics ? st->ntopics : 1) * sizeof *v, "--stats");
 	size_t k = 0;
 
 	*n = 0;
@@ -414,7 +415,7 @@ static void print_text(struct stats *st)
 			by ? "payload bytes" : "messages");
 		v = top(st, by, &n);
 		for (size_t i = 0; v && i < n; i++) {
-			char *c = malloc(TEXTESC_SIZE(v[i]->len));
+			char *c = budget_malloc(TEXTESC_SIZE(v[i]->len), "--stats");
 			if (!c)
 				break;
 			clean_topic(v[i], 0, c);
@@ -482,9 +483,14 @@ static void print_text(struct stats *st)
 	print_damage(f, &st->dmg);
 }
 
+/* json-c returns NULL out of memory and asserts on a NULL object: checked, and noted
+ * (budget.h: the run then ends with an error). */
 static void add(json_object *o, const char *k, json_object *v)
 {
-	json_object_object_add(o, k, v);
+	if (!o || !v || json_object_object_add(o, k, v) < 0) {
+		json_object_put(v);
+		mqttdump_oom("--stats");
+	}
 }
 
 static json_object *jint(uint64_t v)
@@ -561,7 +567,7 @@ static void print_json(struct stats *st)
 		json_object *a = json_object_new_array();
 		v = top(st, by, &n);
 		for (size_t i = 0; v && i < n; i++) {
-			char *c = malloc(TEXTESC_SIZE(v[i]->len));
+			char *c = budget_malloc(TEXTESC_SIZE(v[i]->len), "--stats");
 			if (!c)
 				break;
 			size_t cn = clean_topic(v[i], 1, c);
@@ -570,7 +576,10 @@ static void print_json(struct stats *st)
 			free(c);
 			add(p, "messages", jint(v[i]->msgs));
 			add(p, "bytes", jint(v[i]->bytes));
-			json_object_array_add(a, p);
+			if (!a || !p || json_object_array_add(a, p) < 0) {
+				json_object_put(p);
+				mqttdump_oom("--stats");
+			}
 		}
 		free(v);
 		add(root, by ? "top_topics_by_bytes" : "top_topics_by_messages", a);
@@ -640,10 +649,14 @@ static void print_json(struct stats *st)
 	add(root, "damage", json_damage(&st->dmg));
 
 	{
-		size_t len;
-		const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY |
-			JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		textesc_json_write(st->out, s, len);
+		size_t len = 0;
+		const char *s = root ? json_object_to_json_string_length(root,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			JSON_C_TO_STRING_NOSLASHESCAPE, &len) : NULL;
+		if (s)
+			textesc_json_write(st->out, s, len);
+		else
+			mqttdump_oom("--stats");
 	}
 	fputc('\n', st->out);
 	json_object_put(root);
@@ -677,7 +690,7 @@ static void st_free(void *ctx)
 int report_stats_new(const struct report_opts *o, struct session_tracker *t, int json,
 		     FILE *out, struct reporter *r)
 {
-	struct stats *st = calloc(1, sizeof *st);
+	struct stats *st = budget_calloc(1, sizeof *st, "--stats");
 	struct session_observer ob = { on_message, on_txn, on_anomaly, on_event, on_end, on_will,
 				       NULL };
 

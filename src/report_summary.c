@@ -1,4 +1,5 @@
 /* \summary: one line per frame that ends an MQTT message, in tshark's column layout */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 
 #include <inttypes.h>
@@ -42,7 +43,7 @@ static void append(char **buf, size_t *len, size_t *cap, const char *p, size_t n
 		char *ni;
 		while (nc < *len + n + 1)
 			nc *= 2;
-		if (!(ni = realloc(*buf, nc)))
+		if (!(ni = budget_realloc(*buf, nc, "summary")))
 			return;
 		*buf = ni;
 		*cap = nc;
@@ -227,7 +228,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	if (need < sizeof buf) {
 		put(s, buf, need);
 	} else {
-		char *big = malloc(need + 1);
+		char *big = budget_malloc(need + 1, "summary");
 		if (big) {
 			mqtt_info(&rec->msg, big, need + 1);
 			put(s, big, need);
@@ -429,7 +430,7 @@ static void sfree(void *ctx)
 
 int report_summary_new(const struct report_opts *o, struct reporter *r)
 {
-	struct summary *s = calloc(1, sizeof *s);
+	struct summary *s = budget_calloc(1, sizeof *s, "summary");
 
 	if (!s)
 		return -1;

@@ -8,6 +8,7 @@
  * entry stays in memory. At the end the document is assembled from the file, sessions in
  * order of start (docs/json.md).
  */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 
@@ -101,7 +102,7 @@ static void b_grow(struct buf *b, size_t n)
 		return;
 	while (nc < b->len + n)
 		nc *= 2;
-	if (!(p = realloc(b->p, nc))) {
+	if (!(p = budget_realloc(b->p, nc, "timeline"))) {
 		b->fail = 1;
 		return;
 	}
@@ -333,7 +334,7 @@ static void copy_chain(struct timeline *tl, const struct chain *c)
 
 	if (!c->n || tl->io_fail)
 		return;
-	if (!(v = malloc(c->n * sizeof *v))) {
+	if (!(v = budget_malloc(c->n * sizeof *v, "timeline"))) {
 		tl->io_fail = 1;
 		return;
 	}
@@ -384,7 +385,7 @@ static struct tl_sess *sess_get(struct timeline *tl, const struct session *s)
 		size_t on = tl->capopen, n = on * 2;
 		void *old = tl->open;
 		struct { uint64_t index; struct tl_sess *s; } *ot = old;
-		void *nt = calloc(n, sizeof *tl->open);
+		void *nt = budget_calloc(n, sizeof *tl->open, "timeline");
 		if (!nt)
 			return NULL;
 		tl->open = nt;
@@ -401,7 +402,7 @@ static struct tl_sess *sess_get(struct timeline *tl, const struct session *s)
 		for (i = oslot(tl, s->index); tl->open[i].s; i = (i + 1) & (tl->capopen - 1))
 			;
 	}
-	if (!(x = calloc(1, sizeof *x)))
+	if (!(x = budget_calloc(1, sizeof *x, "timeline")))
 		return NULL;
 	x->evc.last = x->txc.last = -1;
 	tl->open[i].index = s->index;
@@ -771,7 +772,7 @@ static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_re
 
 	if (tl->nwills == tl->capwills) {
 		size_t n = tl->capwills ? tl->capwills * 2 : 16;
-		struct will_link *w = realloc(tl->wills, n * sizeof *w);
+		struct will_link *w = budget_realloc(tl->wills, n * sizeof *w, "timeline");
 		if (!w)
 			return;
 		tl->wills = w;
@@ -893,7 +894,7 @@ static void on_end(void *ctx, const struct session *s)
 
 	if (tl->nidx == tl->capidx) {
 		size_t n = tl->capidx ? tl->capidx * 2 : 64;
-		struct tl_index *ni = realloc(tl->idx, n * sizeof *ni);
+		struct tl_index *ni = budget_realloc(tl->idx, n * sizeof *ni, "timeline");
 		if (!ni) {
 			sess_drop(tl, s->index);
 			return;
@@ -1063,7 +1064,7 @@ static void tl_free(void *ctx)
 int report_timeline_new(const struct report_opts *o, struct session_tracker *t, FILE *out,
 			struct reporter *r)
 {
-	struct timeline *tl = calloc(1, sizeof *tl);
+	struct timeline *tl = budget_calloc(1, sizeof *tl, "timeline");
 	struct session_observer ob = { on_message, on_txn, on_anomaly, on_framer_event, on_end,
 				       on_will, NULL };
 
@@ -1072,7 +1073,7 @@ int report_timeline_new(const struct report_opts *o, struct session_tracker *t, 
 	tl->o = *o;
 	tl->t = t;
 	tl->capopen = 256;
-	if (!(tl->open = calloc(tl->capopen, sizeof *tl->open)) || !(tl->tmp = tmpfile())) {
+	if (!(tl->open = budget_calloc(tl->capopen, sizeof *tl->open, "timeline")) || !(tl->tmp = tmpfile())) {
 		free(tl->open);
 		free(tl);
 		return -1;

@@ -1,4 +1,5 @@
 /* \summary: session tracking: sessions, transactions, anomalies, and the record filter */
+#include "mqttdump/budget.h"
 #include "mqttdump/session.h"
 
 #include <stdlib.h>
@@ -229,14 +230,14 @@ int session_filtering(const struct session_tracker *t)
 
 struct session_tracker *session_new(const struct session_config *cfg)
 {
-	struct session_tracker *t = calloc(1, sizeof *t);
+	struct session_tracker *t = budget_calloc(1, sizeof *t, "sessions");
 
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
 	t->topic_len = cfg->topic ? strlen(cfg->topic) : 0;
 	t->nslots = 256;
-	if (!(t->slots = calloc(t->nslots, sizeof *t->slots))) {
+	if (!(t->slots = budget_calloc(t->nslots, sizeof *t->slots, "sessions"))) {
 		free(t);
 		return NULL;
 	}
@@ -282,7 +283,7 @@ static int insert(struct session_tracker *t, struct sess *s)
 
 	if ((t->nsess + 1) * 2 > t->nslots) {
 		size_t n = t->nslots * 2;
-		struct sess **old = t->slots, **ns = calloc(n, sizeof *ns);
+		struct sess **old = t->slots, **ns = budget_calloc(n, sizeof *ns, "sessions");
 		size_t on = t->nslots;
 		if (!ns)
 			return -1;
@@ -341,7 +342,7 @@ static int copy_strings(struct sess *s, const struct mqtt_msg *m)
 		*cut[i] = v[i].len > *len[i];
 		total += *len[i];
 	}
-	if (!(p = malloc(total)))
+	if (!(p = budget_malloc(total, "sessions")))
 		return -1;
 	free(s->strs);
 	s->strs = p;
@@ -402,7 +403,7 @@ static struct pend *pend_add(struct sess *s, uint32_t key)
 	if ((s->used + 1) * 4 > s->cap * 3) {
 		uint32_t n = s->cap ? s->cap * 2 : 4, oc = s->cap;
 		struct pend *old = s->tab, *nt;
-		if (n > PEND_MAX || !(nt = calloc(n, sizeof *nt)))
+		if (n > PEND_MAX || !(nt = budget_calloc(n, sizeof *nt, "sessions")))
 			return NULL;
 		s->tab = nt;
 		s->cap = n;
@@ -944,7 +945,7 @@ static void recharge(struct session_tracker *t, struct sess *s)
 static struct sess *create(struct session_tracker *t, const struct reasm_flow *flow,
 			   const struct frame_ref *at)
 {
-	struct sess *s = calloc(1, sizeof *s);
+	struct sess *s = budget_calloc(1, sizeof *s, "sessions");
 
 	if (!s)
 		return NULL;

@@ -112,7 +112,7 @@ struct transport *transport_new(const struct transport_config *cfg,
 				const struct reasm_sink *inner, void *inner_ctx,
 				const struct transport_sink *sink, void *ctx)
 {
-	struct transport *t = calloc(1, sizeof *t);
+	struct transport *t = budget_calloc(1, sizeof *t, "transport");
 
 	if (!t)
 		return NULL;
@@ -307,7 +307,7 @@ static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t 
 		t->st.ignored++;
 	}
 	if (c->kind == TRANSPORT_TLS || c->kind == TRANSPORT_WS) {
-		if (!(c->s = calloc(1, sizeof *c->s))) {
+		if (!(c->s = budget_calloc(1, sizeof *c->s, "transport"))) {
 			c->kind = TRANSPORT_IGNORED; /* out of memory: not read */
 			return;
 		}
@@ -608,7 +608,7 @@ static void hs_bytes(struct transport *t, const struct reasm_flow *f, struct tco
 	}
 	if (!n)
 		return;
-	if (!d->hs && !(d->hs = malloc(HS_MAX)))
+	if (!d->hs && !(d->hs = budget_malloc(HS_MAX, "transport")))
 		return;
 	if (n > HS_MAX - d->hslen)
 		n = HS_MAX - d->hslen; /* cannot happen for a message within HS_MAX: see below */
@@ -734,7 +734,7 @@ static void record_done(struct transport *t, struct reasm_flow *f, struct tconn 
 	if (!d->gather && d->rh.type != TLS_CT_APPDATA)
 		return; /* its bytes could not be kept (out of memory) */
 
-	if (prot && (t->plain || (t->plain = malloc(TLS_MAX_FRAGMENT)))) {
+	if (prot && (t->plain || (t->plain = budget_malloc(TLS_MAX_FRAGMENT, "transport")))) {
 		uint8_t ctype = 0;
 		int n = tls_decrypt_record(c->s->keys[dir], d->hdr, d->rec, d->rh.len, t->plain,
 					   &ctype);
@@ -776,7 +776,11 @@ static uint8_t *rec_alloc(void)
 	void *p = mmap(NULL, TLS_MAX_FRAGMENT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		       -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED) {
+		mqttdump_oom("transport");
+		return NULL;
+	}
+	return p;
 }
 
 static void rec_free(uint8_t *p)
@@ -971,7 +975,7 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 	size_t line;
 	int mqtt;
 
-	if (!d->http && !(d->http = malloc(HTTP_MAX))) {
+	if (!d->http && !(d->http = budget_malloc(HTTP_MAX, "transport"))) {
 		*np = 0;
 		return;
 	}
@@ -1073,7 +1077,7 @@ static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 		} else {
 			/* data: unmask a chunk at a time and hand it on */
 			uint32_t done = 0;
-			if (!t->scratch && !(t->scratch = malloc(SCRATCH)))
+			if (!t->scratch && !(t->scratch = budget_malloc(SCRATCH, "transport")))
 				return;
 			while (done < k) {
 				uint32_t m = k - done < SCRATCH ? k - done : SCRATCH;
@@ -1220,7 +1224,7 @@ int transport_evict(struct transport *t, const struct frame_ref *at)
 static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 {
 	struct transport *t = ctx;
-	struct tconn *c = calloc(1, sizeof *c);
+	struct tconn *c = budget_calloc(1, sizeof *c, "transport");
 
 	if (!c)
 		return NULL;

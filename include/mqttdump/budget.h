@@ -56,4 +56,17 @@ uint64_t budget_evicted_bytes(const struct budget *b);
 /* The name of a kind ("reassembly", "framer", ...). */
 const char *budget_kind_name(enum budget_kind kind);
 
+/* Allocation failures, for the whole process: a module that could not allocate, and so
+ * lost or left out something it would have reported, says so here (what: the module, a
+ * static string). main.c tells the user at the end and exits non-zero: the output is
+ * incomplete. Not thread-safe (mqttdump has one thread). */
+void mqttdump_oom(const char *what);
+/* How many were noted; *first (when not NULL): the first one's what, or NULL. */
+uint64_t mqttdump_oom_count(const char **first);
+/* malloc, calloc and realloc that note a failure (mqttdump_oom(what)); the stages use
+ * them for everything they allocate, so that no failure goes unreported. */
+void *budget_malloc(size_t n, const char *what);
+void *budget_calloc(size_t k, size_t n, const char *what);
+void *budget_realloc(void *p, size_t n, const char *what);
+
 #endif
