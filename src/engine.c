@@ -427,8 +427,8 @@ static int attach(struct engine *e, uint64_t frame, struct item *it,
  * frees down to 7/8 of it (so that it does not come back at every frame), in this order:
  *   1. the frames held for output order go out early (nothing is lost: what is found for
  *      them later comes out of frame order);
- *   2. of reassembly, the framer, the transport and the connections (their state with
- *      their sessions'), the one holding the most gives up the oldest of what it holds:
+ *   2. of reassembly, the framer, the transport and the connections' state, the one
+ *      holding the most gives up the oldest of what it holds:
  *      the holes before the oldest segment held (a gap, cause "budget"), the buffers of
  *      the connection holding some the longest (FRAMER_EV_MEMORY), a TLS or HTTP buffer
  *      (a transport error event), the least recently seen connection (closed, why
@@ -441,9 +441,10 @@ static void hold_sync(struct engine *e)
 	e->hold_charged = e->held_bytes;
 }
 
-/* Steps 2 and 3: the kind holding most that can still free: reassembly, the framer, the
- * transport, or connections (their state and their sessions', which only closing them
- * frees); -1 when none can. */
+/* Step 2: the kind holding most that can still free: reassembly, the framer, the
+ * transport, or connections; -1 when none can. Session state is not weighed: sessions
+ * stop growing their tables of open requests while the budget is spent (session.c), and
+ * closing connections for it would cut every later message of them. */
 static int heaviest(const struct budget *b, const int *stuck)
 {
 	static const int kinds[] = { BUDGET_REASM, BUDGET_FRAMER, BUDGET_TRANSPORT, BUDGET_CONN };
@@ -452,8 +453,6 @@ static int heaviest(const struct budget *b, const int *stuck)
 
 	for (int i = 0; i < 4; i++) {
 		w = b->kind_used[kinds[i]];
-		if (kinds[i] == BUDGET_CONN)
-			w += b->kind_used[BUDGET_SESSION];
 		if (!stuck[kinds[i]] && w && (best < 0 || w > most)) {
 			best = kinds[i];
 			most = w;
@@ -483,18 +482,22 @@ static void enforce_budget(struct engine *e, const struct frame_ref *at)
 	if (!budget_over(b))
 		return;
 	target = b->limit - b->limit / 8;
-	while (b->used > target && e->nheld > e->h0) {
+	/* session state is not evicted (it stops growing instead): what counts here is
+	 * everything else */
+#define HELD (b->used - b->kind_used[BUDGET_SESSION])
+	while (HELD > target && e->nheld > e->h0) {
 		budget_evicted(b, BUDGET_HOLD, 0);
 		e->hold_flushes++;
 		release_oldest(e);
 		hold_sync(e);
 	}
-	while (b->used > target && (kind = heaviest(b, stuck)) >= 0) {
+	while (HELD > target && (kind = heaviest(b, stuck)) >= 0) {
 		size_t before = b->kind_used[kind];
 		if (!evict_one(e, kind, at) || b->kind_used[kind] >= before)
 			stuck[kind] = 1; /* nothing more of it can go now */
 		hold_sync(e); /* the events of an eviction may be held with their frame */
 	}
+#undef HELD
 }
 
 static void on_message(void *ctx, const struct mqtt_record *rec)

@@ -64,6 +64,7 @@ struct stats {
 	struct topic *topics;   /* open addressing */
 	size_t ntopics, captopics, topic_bytes;
 	uint64_t other_msgs, other_bytes;
+	uint64_t untracked;     /* requests the sessions could not follow (session.h) */
 	struct lat lat[LAT_KINDS];
 	struct damage dmg;
 };
@@ -305,6 +306,7 @@ static void on_end(void *ctx, const struct session *s)
 	struct stats *st = ctx;
 
 	st->sessions++;
+	st->untracked += s->untracked;
 	st->by_version[s->version <= 5 ? s->version : 0]++;
 	st->by_end[s->ended]++;
 }
@@ -480,6 +482,9 @@ static void print_text(struct stats *st)
 		if (st->notes[k])
 			fprintf(f, "\n  %-24s %6" PRIu64, session_anomaly_name(k), st->notes[k]), any++;
 	fprintf(f, "%s\n", any ? "" : " none");
+	if (st->untracked)
+		fprintf(f, "\nRequests not followed (4096 open in a session, or --max-memory "
+			"spent): %" PRIu64 "\n", st->untracked);
 	print_damage(f, &st->dmg);
 }
 
@@ -645,6 +650,8 @@ static void print_json(struct stats *st)
 			add(session_is_security_note(k) ? p : o, session_anomaly_name(k),
 			    jint(st->notes[k]));
 	add(root, "anomalies", o);
+	if (st->untracked)
+		add(root, "untracked_requests", jint(st->untracked));
 	add(root, "security_notes", p);
 	add(root, "damage", json_damage(&st->dmg));
 

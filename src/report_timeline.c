@@ -889,6 +889,8 @@ static void on_end(void *ctx, const struct session *s)
 	b_kint(b, "security_notes", s->notes);
 	if (x->omitted)
 		b_kint(b, "incomplete_omitted", x->omitted);
+	if (s->untracked)
+		b_kint(b, "untracked_requests", s->untracked);
 	if (s->flow->in_tls)
 		b_kbool(b, "tls", 1); /* read from decrypted TLS: see "tls_sessions" */
 

@@ -35,7 +35,7 @@ struct sess {
 	uint16_t server_keepalive; /* MQTT 5.0 CONNACK Server Keep Alive (0: none) */
 	uint8_t has_server_keepalive;
 	struct frame_ref connect_at, auth_at, last_client;
-	uint64_t untracked;
+	struct budget *budget;   /* the tracker's: a full budget stops the table growing */
 	size_t charged;          /* what the budget was told it holds */
 	char *strs;              /* clientid, username, will_topic */
 	/* An acknowledgement with no request, held until the session's next packet: when
@@ -403,7 +403,8 @@ static struct pend *pend_add(struct sess *s, uint32_t key)
 	if ((s->used + 1) * 4 > s->cap * 3) {
 		uint32_t n = s->cap ? s->cap * 2 : 4, oc = s->cap;
 		struct pend *old = s->tab, *nt;
-		if (n > PEND_MAX || !(nt = budget_calloc(n, sizeof *nt, "sessions")))
+		if (n > PEND_MAX || budget_over(s->budget) ||
+		    !(nt = budget_calloc(n, sizeof *nt, "sessions")))
 			return NULL;
 		s->tab = nt;
 		s->cap = n;
@@ -675,7 +676,7 @@ static void request(struct sess *s, struct outbox *ob, const struct mqtt_record 
 		ob->txn[ob->ntxn - 1].stage = p->stage;
 		ob->txn[ob->ntxn - 1].superseded = 1;
 	} else if (!(p = pend_add(s, key))) {
-		s->untracked++;
+		s->pub.untracked++;
 		return;
 	}
 	p->kind = (uint8_t)kind;
@@ -951,6 +952,7 @@ static struct sess *create(struct session_tracker *t, const struct reasm_flow *f
 		return NULL;
 	s->pub.index = flow->index;
 	s->pub.flow = flow;
+	s->budget = t->budget;
 	s->pub.start = *at;
 	s->pub.clientid = s->pub.username = s->pub.will_topic = "";
 	s->last_client = *at;

@@ -129,6 +129,9 @@ struct session {
 	struct frame_ref start, end;
 	uint64_t bytes[2], msgs[2];   /* by enum session_side of the sender */
 	uint32_t anomalies, notes, txns;
+	uint64_t untracked;        /* requests not followed: the session had PEND_MAX open, or
+				    * the memory budget was spent (their answers then come as
+				    * acknowledgements without a request) */
 };
 
 /* Told as things happen. Any callback may be NULL. For one record: message, then the
