@@ -525,7 +525,8 @@ static void on_event(void *ctx, const struct framer_event *ev)
 
 	if (e->stopped)
 		return;
-	if (e->nheld > e->h0 && held_frame(e, ev->at.frame) && (it = budget_malloc(sizeof *it, "engine"))) {
+	if (e->nheld > e->h0 && held_frame(e, ev->at.frame) &&
+	    (it = budget_malloc(sizeof *it, "engine"))) {
 		it->kind = IT_FEV;
 		it->nblob = 0;
 		it->u.fev = *ev;

@@ -872,7 +872,8 @@ static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
 	const uint8_t *raw = d->b + d->w0;
 	struct vmsg *m;
 
-	if (c->vi.head && (raw[0] >> 4) != MQTT_CONNECT && (m = budget_malloc(sizeof *m + have, "framing"))) {
+	if (c->vi.head && (raw[0] >> 4) != MQTT_CONNECT &&
+	    (m = budget_malloc(sizeof *m + have, "framing"))) {
 		memset(m, 0, sizeof *m);
 		m->at = *at;
 		m->first_frame = d->first_frame;

@@ -1,9 +1,9 @@
 /* \summary: --stats: counts, topics, QoS completion, latencies and anomalies, at the end
  *
  * Bounded memory: counters, a topic table of at most TOPICS_MAX topics and TOPIC_BYTES
- * bytes of their names (the rest are counted together as "other topics"), and one latency histogram per acknowledgement with
- * three significant digits (so medians and 95th percentiles are exact to 3 digits; maxima
- * are exact).
+ * bytes of their names (the rest are counted together as "other topics"), and one latency
+ * histogram per acknowledgement with three significant digits (so medians and 95th
+ * percentiles are exact to 3 digits; maxima are exact).
  */
 #include "mqttdump/budget.h"
 #include "mqttdump/report.h"

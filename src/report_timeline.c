@@ -1075,7 +1075,8 @@ int report_timeline_new(const struct report_opts *o, struct session_tracker *t, 
 	tl->o = *o;
 	tl->t = t;
 	tl->capopen = 256;
-	if (!(tl->open = budget_calloc(tl->capopen, sizeof *tl->open, "timeline")) || !(tl->tmp = tmpfile())) {
+	if (!(tl->open = budget_calloc(tl->capopen, sizeof *tl->open, "timeline")) ||
+	    !(tl->tmp = tmpfile())) {
 		free(tl->open);
 		free(tl);
 		return -1;

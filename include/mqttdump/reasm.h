@@ -28,7 +28,10 @@
  *       Bytes at or past a FIN are never delivered, so holes there are not reported;
  *   (d) the peer acknowledged the hole's bytes (so they were not lost on the wire: the
  *       capture missed them, or shows them late) and more than 4 MiB has come in that
- *       direction since, without them.
+ *       direction since, without them;
+ *   (e) the memory budget (--max-memory, budget.h) is spent and the engine asks for it
+ *       (reasm_evict_held): the holes before the oldest segment held anywhere, reported
+ *       with cause REASM_GAP_BUDGET.
  * Segment counts never decide. A FIN ahead of a hole waits for the hole like data does.
  */
 #ifndef MQTTDUMP_REASM_H
