@@ -1335,6 +1335,11 @@ static void evict_dir(struct framer *fr, struct fconn *c, int dir, const struct 
 	struct framer_event ev;
 	uint64_t lost;
 
+	if (!live(d) && d->cap) {
+		free(d->b); /* room kept from an earlier packet: it goes, nothing is lost */
+		d->b = NULL;
+		d->cap = 0;
+	}
 	if (!live(d) || (d->state == FS_SYNC && !d->total && live(d) < 5))
 		return; /* nothing, or a header's few bytes: not worth a loss */
 	init_event(&ev, FRAMER_EV_MEMORY, f, dir, at, d->base);

@@ -14,7 +14,11 @@ One failure is not detectable by mqttdump: json-c's serializer drops a piece of 
 cannot append (its printbuf could not grow) and returns the rest as if whole. Those runs
 (the failure's backtrace names printbuf_) are listed as TODO, not passed.
 
-Under AddressSanitizer, LD_PRELOAD cannot come first: the test is skipped there.
+Under AddressSanitizer, LD_PRELOAD cannot come first: instead, a capture of 200
+connections with 512 KiB partial PUBLISH packets is read without a memory budget under
+ASan's soft RSS limit (allocator_may_return_null=1: past the limit every allocation fails
+until memory is freed), in several output modes: each run must exit 1 with the "out of
+memory" message, and neither ASan nor UBSan may report an error.
 """
 import os, subprocess, sys, tempfile
 
@@ -23,12 +27,37 @@ MODES = [[], ["--json"], ["-q", "--stats"], ["-q", "--stats=json"], ["-q", "--ti
 CAPTURES = ["anomaly-qos2-unfinished.pcap", "websocket.pcap"]
 
 
+def under_asan(mqttdump, root):
+    tmp = tempfile.mkdtemp(prefix="mqttdump-failalloc-")
+    cap = os.path.join(tmp, "partial.pcap")
+    subprocess.run([sys.executable, os.path.join(root, "bench", "hostile_pcap.py"), "partial",
+                    cap, "200", str(512 * 1024)], check=True)
+    results = []
+    for mode in ([], ["--json"], ["-q", "--stats=json"], ["-q", "--timeline", "-"]):
+        for limit in (40, 80):
+            env = dict(os.environ, ASAN_OPTIONS="allocator_may_return_null=1:"
+                       "soft_rss_limit_mb=%d" % limit)
+            p = subprocess.run([mqttdump, "-r", cap, "--max-memory", "0"] + mode,
+                               capture_output=True, env=env)
+            err = p.stderr.decode(errors="replace")
+            bad = "ERROR: AddressSanitizer" in err or "runtime error" in err
+            results.append((p.returncode == 1 and "out of memory" in err and not bad,
+                            "ASan soft RSS limit %d MB, %s: exit 1, reported, no sanitizer "
+                            "error" % (limit, " ".join(mode) or "summary"),
+                            "status %d: %s" % (p.returncode, " | ".join(err.splitlines()[-3:]))))
+    os.unlink(cap)
+    os.rmdir(tmp)
+    print("1..%d" % len(results))
+    for i, (ok, name, detail) in enumerate(results, 1):
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", i, name, "" if ok else " # " + detail))
+    return 0 if all(r[0] for r in results) else 1
+
+
 def main():
     mqttdump, root, so = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
     with open(mqttdump, "rb") as f:
         if b"__asan_init" in f.read():
-            print("1..0 # SKIP AddressSanitizer: LD_PRELOAD cannot come before it")
-            return 0
+            return under_asan(mqttdump, root)
     results = []
     log = tempfile.mktemp(prefix="mqttdump-failalloc-")
     for cap in CAPTURES:

@@ -125,6 +125,7 @@ def main():
     os.rmdir(tmp)
     print("1..%d" % len(results))
     for i, (ok, name, detail) in enumerate(results, 1):
+        detail = " | ".join(detail.splitlines())
         print("%s %d - %s%s" % ("ok" if ok else "not ok", i, name,
                                  "" if ok or not detail else " # " + detail))
         if detail and ok:
