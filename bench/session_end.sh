@@ -2,8 +2,8 @@
 # Work at session end is linear: the issue 13 inputs, then twice as much of them.
 #
 # usage: bench/session_end.sh [BUILD_DIR [SESSIONS [TOPICS]]]
-#   SESSIONS  sessions with 3,000 unacknowledged QoS 1 PUBLISH each (default 2500; the
-#             issue's: 5000), then twice as many
+#   SESSIONS  sessions with 1,500 unacknowledged QoS 1 PUBLISH each, then 3,000 each (the
+#             issue's: 5,000 sessions x 3,000): the work per session doubles (default 2500)
 #   TOPICS    distinct topics of 60 KB (default 4000; the issue's: 8000), then twice as many
 # Prints, per input and output (-q alone, --stats, --timeline to a file): CPU seconds
 # (user + system), peak RSS, the timeline's size, and the ratio to the smaller input (2.0
@@ -27,16 +27,16 @@ measure() { # label capture options...
 
 run() { # kind n size
 	python3 "$here/hostile_pcap.py" "$1" "$tmp/c.pcap" "$2" "$3"
-	measure "$1:$2 -q" "$tmp/c.pcap" -q
-	measure "$1:$2 --stats" "$tmp/c.pcap" -q --stats
-	measure "$1:$2 --timeline" "$tmp/c.pcap" -q --timeline "$tmp/tl.json"
-	echo "$1:$2 timeline-bytes $(stat -c %s "$tmp/tl.json")"
+	measure "$1:$2x$3 -q" "$tmp/c.pcap" -q
+	measure "$1:$2x$3 --stats" "$tmp/c.pcap" -q --stats
+	measure "$1:$2x$3 --timeline" "$tmp/c.pcap" -q --timeline "$tmp/tl.json"
+	echo "$1:$2x$3 timeline-bytes $(stat -c %s "$tmp/tl.json")"
 	rm -f "$tmp/c.pcap" "$tmp/tl.json"
 }
 
 {
+	run qos1 "$sessions" 1500
 	run qos1 "$sessions" 3000
-	run qos1 $((sessions * 2)) 3000
 	run topics "$topics" 60000
 	run topics $((topics * 2)) 60000
 } >"$tmp/out"
