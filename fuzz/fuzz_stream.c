@@ -31,9 +31,9 @@ static void on_ev(void *ctx, const struct framer_event *ev)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint16_t ports[] = { 1883 };
-	struct framer_config fc = { 4096 };
+	struct framer_config fc = { 4096, NULL };
 	struct framer_sink fs = { on_msg, on_ev };
-	struct reasm_config rc = { ports, 1, 2048, 4, 0, 0, 10 };
+	struct reasm_config rc = { ports, 1, 2048, 4, 0, 0, 10, NULL };
 	struct framer *fr;
 	struct reasm *rs;
 	size_t nsteps, off;

@@ -8,6 +8,7 @@ void mqttdump_config_init(struct mqttdump_config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->max_buffer = 16u << 20;
+	c->max_memory = (size_t)256 << 20;
 	c->max_flows = 262144;
 	c->flow_timeout = 3600;
 	c->reorder_time = 10;

@@ -1,4 +1,5 @@
 /* \summary: the pipeline from captured records to reporters */
+#include "mqttdump/budget.h"
 #include "mqttdump/engine.h"
 
 #include <stdlib.h>
@@ -70,6 +71,9 @@ struct engine {
 	struct hframe *last_given; /* the held frame given last, kept until the next one */
 	struct hframe *spare;    /* the copy of the frame in progress when nothing is held:
 				  * what the reporters are given, kept if the frame must wait */
+	struct budget budget;    /* --max-memory: every stage is charged here */
+	size_t hold_charged;     /* what the budget was told the held frames cost */
+	uint64_t hold_flushes;   /* held frames given out early for the budget */
 };
 
 /* ---- one copy of each connection's public state ------------------------------------- */
@@ -89,7 +93,7 @@ static const struct reasm_flow *shadow_of(struct engine *e, const struct reasm_f
 	struct shadow **pp = shadow_slot(e, st->index);
 
 	if (!*pp) {
-		if (!(*pp = calloc(1, sizeof **pp)))
+		if (!(*pp = budget_calloc(1, sizeof **pp, "engine")))
 			return NULL;
 	}
 	(*pp)->flow = *st;
@@ -218,7 +222,7 @@ static struct hframe *frame_copy(struct hframe *h, const struct cap_pkt *pkt)
 	if (!h || h->cap < pkt->caplen) {
 		size_t cap = pkt->caplen > 2048 ? pkt->caplen : 2048;
 		free(h);
-		if (!(h = malloc(sizeof *h + cap)))
+		if (!(h = budget_malloc(sizeof *h + cap, "engine")))
 			return NULL;
 		h->cap = cap;
 	}
@@ -243,7 +247,7 @@ static int push_held(struct engine *e, struct hframe *h, int begun)
 		}
 		if (e->nheld == e->heldcap) {
 			size_t nc = e->heldcap ? e->heldcap * 2 : 64;
-			struct hframe **nh = realloc(e->held, nc * sizeof *nh);
+			struct hframe **nh = budget_realloc(e->held, nc * sizeof *nh, "engine");
 			if (!nh)
 				return -1;
 			e->held = nh;
@@ -332,7 +336,7 @@ static void rebase(struct mqtt_view *v, const uint8_t *from, uint32_t n, const u
 static struct item *copy_message(const struct mqtt_record *rec)
 {
 	size_t extra = rec->topic_from_alias ? rec->msg.topic.len : 0, o = 0;
-	struct item *it = malloc(sizeof *it + rec->have + extra);
+	struct item *it = budget_malloc(sizeof *it + rec->have + extra, "engine");
 	struct mqtt_msg *m;
 	struct mqtt_view *views[11];
 	const uint8_t *raw;
@@ -368,7 +372,7 @@ static struct item *copy_transport(const struct transport_event *ev)
 		n += 32 + ch->sni_len + ch->alpn_len;
 	if (ev->sh)
 		n += 32;
-	if (!(it = malloc(sizeof *it + n)))
+	if (!(it = budget_malloc(sizeof *it + n, "engine")))
 		return NULL;
 	it->kind = IT_TEV;
 	it->nblob = n;
@@ -416,6 +420,86 @@ static int attach(struct engine *e, uint64_t frame, struct item *it,
 	return 1;
 }
 
+/* ---- the memory budget -----------------------------------------------------------------
+ *
+ * Stages charge what they hold; between frames (once the frame's segment went through
+ * every stage, before the frame's end), while more than the budget is used, the engine
+ * frees down to 7/8 of it (so that it does not come back at every frame), in this order:
+ *   1. the frames held for output order go out early (nothing is lost: what is found for
+ *      them later comes out of frame order);
+ *   2. of reassembly, the framer, the transport and the connections' state, the one
+ *      holding the most gives up the oldest of what it holds:
+ *      the holes before the oldest segment held (a gap, cause "budget"), the buffers of
+ *      the connection holding some the longest (FRAMER_EV_MEMORY), a TLS or HTTP buffer
+ *      (a transport error event), the least recently seen connection (closed, why
+ *      "memory"); again, until under the target or none of them can free more.
+ * Every loss of step 2 is reported to the outputs and counted (budget.h).
+ */
+static void hold_sync(struct engine *e)
+{
+	budget_resize(&e->budget, BUDGET_HOLD, e->hold_charged, e->held_bytes);
+	e->hold_charged = e->held_bytes;
+}
+
+/* Step 2: the kind holding most that can still free: reassembly, the framer, the
+ * transport, or connections; -1 when none can. Session state is not weighed: sessions
+ * stop growing their tables of open requests while the budget is spent (session.c), and
+ * closing connections for it would cut every later message of them. */
+static int heaviest(const struct budget *b, const int *stuck)
+{
+	static const int kinds[] = { BUDGET_REASM, BUDGET_FRAMER, BUDGET_TRANSPORT, BUDGET_CONN };
+	size_t w, most = 0;
+	int best = -1;
+
+	for (int i = 0; i < 4; i++) {
+		w = b->kind_used[kinds[i]];
+		if (!stuck[kinds[i]] && w && (best < 0 || w > most)) {
+			best = kinds[i];
+			most = w;
+		}
+	}
+	return best;
+}
+
+static int evict_one(struct engine *e, int kind, const struct frame_ref *at)
+{
+	switch (kind) {
+	case BUDGET_REASM: return reasm_evict_held(e->reasm, at);
+	case BUDGET_FRAMER: return framer_evict(e->framer, at);
+	case BUDGET_TRANSPORT: return transport_evict(e->transport, at);
+	default: return reasm_evict_flow(e->reasm, at);
+	}
+}
+
+static void enforce_budget(struct engine *e, const struct frame_ref *at)
+{
+	struct budget *b = &e->budget;
+	int stuck[BUDGET_KINDS] = { 0 };
+	size_t target;
+	int kind;
+
+	hold_sync(e);
+	if (!budget_over(b))
+		return;
+	target = b->limit - b->limit / 8;
+	/* session state is not evicted (it stops growing instead): what counts here is
+	 * everything else */
+#define HELD (b->used - b->kind_used[BUDGET_SESSION])
+	while (HELD > target && e->nheld > e->h0) {
+		budget_evicted(b, BUDGET_HOLD, 0);
+		e->hold_flushes++;
+		release_oldest(e);
+		hold_sync(e);
+	}
+	while (HELD > target && (kind = heaviest(b, stuck)) >= 0) {
+		size_t before = b->kind_used[kind];
+		if (!evict_one(e, kind, at) || b->kind_used[kind] >= before)
+			stuck[kind] = 1; /* nothing more of it can go now */
+		hold_sync(e); /* the events of an eviction may be held with their frame */
+	}
+#undef HELD
+}
+
 static void on_message(void *ctx, const struct mqtt_record *rec)
 {
 	struct engine *e = ctx;
@@ -441,7 +525,8 @@ static void on_event(void *ctx, const struct framer_event *ev)
 
 	if (e->stopped)
 		return;
-	if (e->nheld > e->h0 && held_frame(e, ev->at.frame) && (it = malloc(sizeof *it))) {
+	if (e->nheld > e->h0 && held_frame(e, ev->at.frame) &&
+	    (it = budget_malloc(sizeof *it, "engine"))) {
 		it->kind = IT_FEV;
 		it->nblob = 0;
 		it->u.fev = *ev;
@@ -482,16 +567,16 @@ static int union_ports(const struct engine_config *cfg, struct port_set *all)
 
 struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps, size_t n)
 {
-	struct engine *e = calloc(1, sizeof *e);
+	struct engine *e = budget_calloc(1, sizeof *e, "engine");
 	struct framer_sink fs = { on_message, on_event };
-	struct framer_config fc = { cfg->max_buffer };
+	struct framer_config fc = { cfg->max_buffer, NULL };
 	struct transport_sink ts = { on_transport };
 	struct transport_config tc = { cfg->ports->list, cfg->ports->n, cfg->tls_ports->list,
 				       cfg->tls_ports->n, cfg->ws_ports->list, cfg->ws_ports->n,
-				       cfg->detect, cfg->keylog, cfg->keylog_path };
+				       cfg->detect, cfg->keylog, cfg->keylog_path, NULL };
 	struct port_set all;
 	struct reasm_config rc = { NULL, 0, cfg->max_held, cfg->max_flows, cfg->flow_timeout,
-				   cfg->detect, cfg->reorder_time };
+				   cfg->detect, cfg->reorder_time, NULL };
 
 	if (!e || union_ports(cfg, &all) < 0) {
 		free(e);
@@ -499,6 +584,10 @@ struct engine *engine_new(const struct engine_config *cfg, struct reporter *reps
 	}
 	rc.ports = all.list;
 	rc.nports = all.n;
+	budget_init(&e->budget, cfg->max_memory);
+	rc.budget = fc.budget = tc.budget = &e->budget;
+	if (cfg->sessions)
+		session_set_budget(cfg->sessions, &e->budget);
 	e->cfg = *cfg;
 	e->cfg.ports = e->cfg.tls_ports = e->cfg.ws_ports = NULL; /* the caller's: read here only */
 	e->reps = reps;
@@ -559,6 +648,10 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 		e->bad_frames++;
 	if (rc == DECODE_TRUNCATED)
 		e->snap_headers++;
+	if (e->budget.limit) {
+		struct frame_ref at = { pkt->frame, pkt->ts_sec, pkt->ts_nsec, pkt->len };
+		enforce_budget(e, &at);
+	}
 	wm = oldest_pending(e);
 	if (!holding && wm && wm <= pkt->frame && e->spare && cp == &e->spare->pkt &&
 	    push_held(e, e->spare, 1) == 0) {
@@ -572,6 +665,7 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 		drop_ending(e);
 	}
 	release(e, wm, pkt);
+	hold_sync(e);
 	if (e->cfg.max_messages && e->shown >= e->cfg.max_messages)
 		e->stopped = 1;
 	return e->stopped;
@@ -615,6 +709,11 @@ void engine_get_stats(const struct engine *e, struct engine_stats *st)
 	st->tls_decrypted = xs->tls_decrypted;
 	st->ws_sessions = xs->ws_sessions;
 	st->detected = xs->detected;
+	st->mem_limit = e->budget.limit;
+	st->mem_high = e->budget.high;
+	st->mem_evictions = budget_evictions(&e->budget) - e->budget.evictions[BUDGET_HOLD];
+	st->mem_lost_bytes = budget_evicted_bytes(&e->budget);
+	st->hold_flushes = e->hold_flushes;
 }
 
 void engine_free(struct engine *e)

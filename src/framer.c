@@ -22,6 +22,7 @@
  * gives the oldest frame they came in, so that the engine can keep lines in frame order.
  */
 #include "mqttdump/framer.h"
+#include "mqttdump/budget.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -123,6 +124,10 @@ struct vinfer {
 
 struct fconn {
 	struct fdir d[2];
+	struct reasm_flow *flow; /* the connection, as on_open was given it (stable) */
+	size_t charged;          /* what the budget was told this connection's buffers cost */
+	struct fconn *bprev, *bnext; /* on the framer's list of connections holding buffers,
+				      * in the order they began to hold (oldest first) */
 	struct aliases al[2];
 	struct vinfer vi;
 	uint8_t version;
@@ -137,12 +142,17 @@ struct framer {
 	struct framer_stats st;
 	struct pnode **heap;  /* pending directions and version queues, oldest frame first */
 	uint32_t nheap, heapcap;
+	struct fconn *bhead, *btail; /* connections holding buffers, oldest first */
 };
+
+/* A buffer emptied that had grown past this is freed: a connection that once carried a
+ * large packet does not keep its room. */
+#define KEEP_CAP 65536
 
 struct framer *framer_new(const struct framer_config *cfg, const struct framer_sink *sink,
 			  void *ctx)
 {
-	struct framer *fr = calloc(1, sizeof *fr);
+	struct framer *fr = budget_calloc(1, sizeof *fr, "framing");
 
 	if (!fr)
 		return NULL;
@@ -223,7 +233,7 @@ static void set_pending(struct framer *fr, struct pnode *pn, uint64_t key)
 	}
 	if (fr->nheap == fr->heapcap) {
 		uint32_t nc = fr->heapcap ? fr->heapcap * 2 : 64;
-		struct pnode **nh = realloc(fr->heap, nc * sizeof *nh);
+		struct pnode **nh = budget_realloc(fr->heap, nc * sizeof *nh, "framing");
 		if (!nh)
 			return; /* not tracked: lines may come out of frame order */
 		fr->heap = nh;
@@ -283,7 +293,11 @@ static int buf_room(struct fdir *d, uint32_t n)
 	ncap = d->cap ? d->cap : 256;
 	while (ncap < d->len + n)
 		ncap = ncap > UINT32_MAX / 2 ? d->len + n : ncap * 2;
-	if (!(nb = realloc(d->b, ncap)))
+	/* a packet of known length: no room past its end (its cost is what it is) */
+	if (d->state != FS_RESYNC && d->total && d->len + n <= d->w0 + (uint64_t)d->total &&
+	    ncap > d->w0 + d->total)
+		ncap = d->w0 + d->total;
+	if (!(nb = budget_realloc(d->b, ncap, "framing")))
 		return -1;
 	d->b = nb;
 	d->cap = ncap;
@@ -301,7 +315,7 @@ static int span_add(struct fdir *d, uint64_t off, const struct frame_ref *at)
 			d->s0 = 0;
 		} else {
 			uint32_t nc = d->scap ? d->scap * 2 : 8;
-			struct span *ns = realloc(d->sp, nc * sizeof *ns);
+			struct span *ns = budget_realloc(d->sp, nc * sizeof *ns, "framing");
 			if (!ns)
 				return -1;
 			d->sp = ns;
@@ -369,6 +383,16 @@ static void buf_drop(struct fdir *d, uint32_t k)
 	if (d->w0 == d->len) {
 		d->w0 = d->len = 0;
 		d->s0 = d->ns = 0;
+		if (d->cap > KEEP_CAP) {
+			free(d->b);
+			d->b = NULL;
+			d->cap = 0;
+		}
+		if (d->scap > KEEP_CAP / sizeof *d->sp) {
+			free(d->sp);
+			d->sp = NULL;
+			d->scap = 0;
+		}
 		return;
 	}
 	while (d->s0 + 1 < d->ns && d->sp[d->s0 + 1].off <= d->base)
@@ -386,6 +410,55 @@ static void dir_pending(struct framer *fr, struct fdir *d)
 
 	set_pending(fr, &d->pn, pending ? frame_at(d, d->base)->frame : 0);
 }
+/* ---- the memory budget ------------------------------------------------------------- */
+
+/* What connection c's buffers cost now: the room of both directions' buffers and spans,
+ * the packets held for the version, the topics of its aliases. */
+static size_t conn_held(const struct fconn *c)
+{
+	size_t n = (size_t)c->vi.bytes + c->vi.count * sizeof(struct vmsg);
+
+	for (int i = 0; i < 2; i++)
+		n += c->d[i].cap + c->d[i].scap * sizeof(struct span) + c->al[i].bytes +
+		     c->al[i].n * sizeof(struct alias);
+	return n;
+}
+
+static void blist_unlink(struct framer *fr, struct fconn *c)
+{
+	if (c->bprev)
+		c->bprev->bnext = c->bnext;
+	else if (fr->bhead == c)
+		fr->bhead = c->bnext;
+	else
+		return; /* not on the list */
+	if (c->bnext)
+		c->bnext->bprev = c->bprev;
+	else
+		fr->btail = c->bprev;
+	c->bprev = c->bnext = NULL;
+}
+
+/* Tell the budget what c holds now; c is on the list while it holds anything. */
+static void recharge(struct framer *fr, struct fconn *c)
+{
+	size_t now = conn_held(c);
+	int listed = fr->bhead == c || c->bprev;
+
+	budget_resize(fr->cfg.budget, BUDGET_FRAMER, c->charged, now);
+	c->charged = now;
+	if (now && !listed) {
+		c->bprev = fr->btail;
+		if (fr->btail)
+			fr->btail->bnext = c;
+		else
+			fr->bhead = c;
+		fr->btail = c;
+	} else if (!now && listed) {
+		blist_unlink(fr, c);
+	}
+}
+
 /* ---- what a packet may look like --------------------------------------------------- */
 
 /* Packet types each side may send [MQTT 5.0 2.1.2]. */
@@ -574,7 +647,7 @@ static int resolve_alias(struct aliases *al, struct mqtt_msg *m)
 		return 1;
 	}
 	if (id > al->n) {
-		struct alias *na = realloc(al->a, id * sizeof *na);
+		struct alias *na = budget_realloc(al->a, id * sizeof *na, "framing");
 		if (!na)
 			return 0;
 		memset(na + al->n, 0, (id - al->n) * sizeof *na);
@@ -585,7 +658,7 @@ static int resolve_alias(struct aliases *al, struct mqtt_msg *m)
 	if (al->bytes - e->len + m->topic.len > ALIAS_BYTES)
 		return 0;
 	if (!e->topic || e->len < m->topic.len) {
-		uint8_t *t = realloc(e->topic, m->topic.len);
+		uint8_t *t = budget_realloc(e->topic, m->topic.len, "framing");
 		if (!t)
 			return 0;
 		e->topic = t;
@@ -687,7 +760,7 @@ static void vq_hold(struct framer *fr, struct reasm_flow *f, int dir, const uint
 		    uint32_t n, const struct frame_ref *at, uint64_t first_frame)
 {
 	struct vinfer *vi = &((struct fconn *)f->user)->vi;
-	struct vmsg *m = malloc(sizeof *m + n);
+	struct vmsg *m = budget_malloc(sizeof *m + n, "framing");
 
 	if (!m) {
 		vq_flush(fr, f, verdict(vi, 1), at);
@@ -799,7 +872,8 @@ static void emit_cut(struct framer *fr, struct reasm_flow *f, int dir,
 	const uint8_t *raw = d->b + d->w0;
 	struct vmsg *m;
 
-	if (c->vi.head && (raw[0] >> 4) != MQTT_CONNECT && (m = malloc(sizeof *m + have))) {
+	if (c->vi.head && (raw[0] >> 4) != MQTT_CONNECT &&
+	    (m = budget_malloc(sizeof *m + have, "framing"))) {
 		memset(m, 0, sizeof *m);
 		m->at = *at;
 		m->first_frame = d->first_frame;
@@ -1246,16 +1320,108 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 	if (d->state == FS_RESYNC)
 		resync_run(fr, f, dir, 0); /* framing that broke left bytes to look at */
 	dir_pending(fr, d);
+	recharge(fr, c);
+}
+
+/* ---- giving up buffers for the memory budget -------------------------------------- */
+
+/* The buffered bytes of direction dir are dropped to stay within the budget: a packet in
+ * progress (its header read) is skipped to its end, undecided bytes are skipped; each
+ * said in a FRAMER_EV_MEMORY event with the bytes it cost. */
+static void evict_dir(struct framer *fr, struct fconn *c, int dir, const struct frame_ref *at)
+{
+	struct reasm_flow *f = c->flow;
+	struct fdir *d = &c->d[dir];
+	struct framer_event ev;
+	uint64_t lost;
+
+	if (!live(d) && d->cap) {
+		free(d->b); /* room kept from an earlier packet: it goes, nothing is lost */
+		d->b = NULL;
+		d->cap = 0;
+	}
+	if (!live(d) || (d->state == FS_SYNC && !d->total && live(d) < 5))
+		return; /* nothing, or a header's few bytes: not worth a loss */
+	init_event(&ev, FRAMER_EV_MEMORY, f, dir, at, d->base);
+	ev.type = d->b[d->w0] >> 4;
+	if (d->state == FS_RESYNC) {
+		report_skipped(fr, f, dir, at); /* what was skipped before, for its reason */
+		ev.len = lost = live(d);
+		ev.text = "undecided bytes dropped (--max-memory)";
+		buf_clear(d);
+		d->head_ok = 0;
+		d->need = 0;
+	} else {
+		/* SYNC with a packet in progress, or CUT: the rest of it is counted away */
+		uint64_t rest = d->state == FS_CUT ? d->skip : (uint64_t)d->total - live(d);
+		ev.len = lost = live(d);
+		ev.size = d->total;
+		ev.text = "a partial packet dropped (--max-memory)";
+		if (!d->total) {
+			rest = 0; /* no length known: resynchronise after it */
+			start_resync(d, "after a packet dropped for --max-memory");
+		}
+		buf_clear(d);
+		d->total = 0;
+		d->skip = rest;
+		if (d->state != FS_RESYNC)
+			d->state = rest ? FS_SKIP : FS_SYNC;
+	}
+	if (d->cap) { /* free the room too: the point of the eviction */
+		free(d->b);
+		d->b = NULL;
+		d->cap = 0;
+	}
+	fr->st.budget_drops++;
+	fr->st.budget_bytes += lost;
+	budget_evicted(fr->cfg.budget, BUDGET_FRAMER, lost);
+	send_event(fr, &ev);
+	dir_pending(fr, d);
+}
+
+int framer_evict(struct framer *fr, const struct frame_ref *at)
+{
+	struct fconn *c = fr->bhead;
+	size_t before;
+
+	if (!c)
+		return 0;
+	before = c->charged;
+	for (int i = 0; i < 2; i++)
+		evict_dir(fr, c, i, at);
+	if (c->vi.head)
+		vq_flush(fr, c->flow, verdict(&c->vi, 1), at); /* decided early: nothing lost */
+	for (int i = 0; i < 2; i++)
+		if (!live(&c->d[i]) && c->d[i].sp) {
+			free(c->d[i].sp);
+			c->d[i].sp = NULL;
+			c->d[i].scap = 0;
+		}
+	recharge(fr, c);
+	if (c->charged) {
+		/* what stays (aliases, a header's bytes) cannot go: to the end of the list, so
+		 * that the next call looks at another connection */
+		blist_unlink(fr, c);
+		c->bprev = fr->btail;
+		if (fr->btail)
+			fr->btail->bnext = c;
+		else
+			fr->bhead = c;
+		fr->btail = c;
+	}
+	return c->charged < before;
 }
 
 static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 {
-	struct fconn *c = calloc(1, sizeof *c);
+	struct framer *fr = ctx;
+	struct fconn *c = budget_calloc(1, sizeof *c, "framing");
 
-	(void)ctx;
-	(void)f;
-	if (c)
+	if (c) {
 		c->d[0].last = c->d[1].last = *at;
+		c->flow = f;
+		budget_charge(fr->cfg.budget, BUDGET_CONN, sizeof *c);
+	}
 	return c;
 }
 
@@ -1303,7 +1469,7 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 	struct fconn *c = f->user;
 	struct framer_event ev;
 	struct fdir *d;
-	int lost = cause == REASM_GAP_LOST, snap = cause == REASM_GAP_SNAPLEN;
+	int lost = cause != REASM_GAP_SNAPLEN, snap = cause == REASM_GAP_SNAPLEN;
 
 	if (!c)
 		return;
@@ -1354,6 +1520,7 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 		break;
 	}
 	dir_pending(fr, d);
+	recharge(fr, c);
 }
 
 static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why,
@@ -1384,6 +1551,7 @@ static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why,
 	if (c->vi.head)
 		vq_flush(fr, f, verdict(&c->vi, 1), at);
 	dir_pending(fr, d);
+	recharge(fr, c);
 }
 
 static void on_close(void *ctx, struct reasm_flow *f, int why, const struct frame_ref *at)
@@ -1406,6 +1574,9 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 		free_aliases(&c->al[i]);
 	}
 	set_pending(fr, &c->vi.pn, 0);
+	blist_unlink(fr, c);
+	budget_release(fr->cfg.budget, BUDGET_FRAMER, c->charged);
+	budget_release(fr->cfg.budget, BUDGET_CONN, sizeof *c);
 	free(c);
 	f->user = NULL;
 }

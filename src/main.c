@@ -1,5 +1,6 @@
 /* \summary: mqttdump command line: the options into one configuration (config.h), then
  * the run: the capture, the pipeline built from the configuration, messages, exit status */
+#include "mqttdump/budget.h"
 #include "mqttdump/capture.h"
 #include "mqttdump/config.h"
 #include "mqttdump/pipeline.h"
@@ -100,6 +101,7 @@ static void usage(FILE *f)
 	      "  --type TYPE          packets of one type (PUBLISH, puback, 3, ...)\n"
 	      "limits:\n"
 	      "  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
+	      "  --max-memory BYTES   memory all connections may hold (default 268435456; 0: none)\n"
 	      "  --max-flows N        connections tracked at once (default 262144)\n"
 	      "  --flow-timeout SECS  close a connection idle this long (default 3600; 0: never)\n"
 	      "  --reorder-time SECS  how long a segment held behind a hole waits for it (capture\n"
@@ -113,7 +115,7 @@ enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MA
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
        OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
-       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX };
+       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -124,6 +126,7 @@ static const struct option long_opts[] = {
 	{ "payload-max", required_argument, NULL, OPT_PAYLOAD_MAX },
 	{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT },
 	{ "reorder-time", required_argument, NULL, OPT_REORDER_TIME },
@@ -272,6 +275,9 @@ static int input_option(struct mqttdump_config *c, int opt)
 	case 'c': c->max_messages = number("-c", optarg, 1, UINT64_MAX); break;
 	case OPT_MAX_BUFFER:
 		c->max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
+		break;
+	case OPT_MAX_MEMORY:
+		c->max_memory = (size_t)number("--max-memory", optarg, 0, (uint64_t)1 << 44);
 		break;
 	case OPT_MAX_FLOWS:
 		c->max_flows = (size_t)number("--max-flows", optarg, 1, 100000000);
@@ -596,6 +602,10 @@ static void print_counts(const struct run *r, const struct engine_stats *st)
 		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n",
 		st->frames, st->messages, st->connections, st->gaps, st->gap_bytes,
 		st->bytes_skipped, st->incomplete, st->truncated, st->malformed);
+	if (st->mem_evictions)
+		fprintf(stderr, "mqttdump: --max-memory %" PRIu64 ": %" PRIu64 " things given up "
+			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held\n",
+			st->mem_limit, st->mem_evictions, st->mem_lost_bytes, st->mem_high);
 	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0)
 		fprintf(stderr, "mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
 			" dropped by kernel\n", recv, drop);
@@ -646,6 +656,7 @@ static void print_cuts(const struct run *r, const struct engine_stats *st)
 static int read_capture(struct run *r)
 {
 	struct engine_stats st;
+	const char *oom_what;
 	int rc, status = 0;
 
 	g_cap = r->cap;
@@ -678,6 +689,11 @@ static int read_capture(struct run *r)
 	}
 	print_counts(r, &st);
 	print_cuts(r, &st);
+	if (mqttdump_oom_count(&oom_what)) {
+		fprintf(stderr, "mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
+			"%s): the output is incomplete\n", mqttdump_oom_count(NULL), oom_what);
+		status = 1;
+	}
 	return status;
 }
 

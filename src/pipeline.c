@@ -242,6 +242,7 @@ struct pipeline *pipeline_new(const struct mqttdump_config *cfg,
 	struct engine_config ec = { .ports = &cfg->ports, .tls_ports = &cfg->tls_ports,
 				    .ws_ports = &cfg->ws_ports, .max_buffer = cfg->max_buffer,
 				    .max_held = cfg->max_buffer, .max_flows = cfg->max_flows,
+				    .max_memory = cfg->max_memory,
 				    .flow_timeout = cfg->flow_timeout, .reorder_time = cfg->reorder_time,
 				    .max_messages = cfg->max_messages, .detect = cfg->detect,
 				    .keylog = env->keylog, .keylog_path = cfg->keylog_path };

@@ -1,6 +1,7 @@
 /* \summary: TCP reassembly: per connection and direction, bytes in sequence order, once */
 #include "mqttdump/reasm.h"
 #include "mqttdump/ports.h"
+#include "mqttdump/budget.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ struct block {
 /* What a direction holds; allocated while it holds anything. */
 struct hold {
 	struct flow *f;
+	struct budget *budget;       /* what bytes is charged to (reasm_config's), or NULL */
 	int d;
 	uint32_t level;              /* skip list levels in use */
 	struct block *head[SL_MAX];  /* head[0]: the first block */
@@ -162,7 +164,7 @@ static int is_broker_port(const struct reasm *r, uint16_t port)
 struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink *sink,
 			void *ctx)
 {
-	struct reasm *r = calloc(1, sizeof *r);
+	struct reasm *r = budget_calloc(1, sizeof *r, "reassembly");
 
 	if (!r)
 		return NULL;
@@ -171,7 +173,7 @@ struct reasm *reasm_new(const struct reasm_config *cfg, const struct reasm_sink 
 	r->ctx = ctx;
 	r->rng = 0x9e3779b97f4a7c15ull; /* any odd constant: the same levels every run */
 	r->nbuckets = 1024;
-	r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
+	r->buckets = budget_calloc(r->nbuckets, sizeof *r->buckets, "reassembly");
 	if (!r->buckets || port_set_add_array(&r->ports, cfg->ports, cfg->nports) < 0) {
 		port_set_free(&r->ports);
 		free(r->buckets);
@@ -229,7 +231,7 @@ static struct flow *lookup(struct reasm *r, uint64_t h, const struct tcp_addr *c
 static void grow(struct reasm *r)
 {
 	size_t n = r->nbuckets * 2;
-	struct flow **nb = calloc(n, sizeof *nb);
+	struct flow **nb = budget_calloc(n, sizeof *nb, "reassembly");
 
 	if (!nb)
 		return; /* keep the longer chains */
@@ -286,6 +288,19 @@ static size_t alloc_cost(size_t n)
 	return c < 32 ? 32 : c;
 }
 
+/* What the direction holds grows or shrinks by n bytes: the budget is told too. */
+static void hold_add(struct hold *h, size_t n)
+{
+	h->bytes += n;
+	budget_charge(h->budget, BUDGET_REASM, n);
+}
+
+static void hold_sub(struct hold *h, size_t n)
+{
+	h->bytes -= n;
+	budget_release(h->budget, BUDGET_REASM, n);
+}
+
 static size_t block_size(uint32_t level)
 {
 	return sizeof(struct block) + level * sizeof(struct block *);
@@ -334,13 +349,13 @@ static struct chunk *chunk_new(struct block *b, uint32_t need)
 		cap = need;
 	cost = alloc_cost(sizeof *c + cap);
 	cap = cost - 8 - sizeof *c;
-	if (!(c = malloc(sizeof *c + cap)))
+	if (!(c = budget_malloc(sizeof *c + cap, "reassembly")))
 		return NULL;
 	c->next = NULL;
 	c->off = c->end = 0;
 	c->cap = (uint32_t)cap;
 	b->mem += cost;
-	b->h->bytes += cost;
+	hold_add(b->h, cost);
 	return c;
 }
 
@@ -516,7 +531,7 @@ static struct block *block_new(struct reasm *r, struct hold *h, uint64_t start,
 			       const struct frame_ref *at)
 {
 	uint32_t level = random_level(r);
-	struct block *b = calloc(1, block_size(level));
+	struct block *b = budget_calloc(1, block_size(level), "reassembly");
 
 	if (!b)
 		return NULL;
@@ -526,7 +541,7 @@ static struct block *block_new(struct reasm *r, struct hold *h, uint64_t start,
 	b->first_frame = at->frame;
 	b->h = h;
 	b->level = level;
-	h->bytes += alloc_cost(block_size(level));
+	hold_add(h, alloc_cost(block_size(level)));
 	sl_insert(h, b);
 	age_append(r, b);
 	return b;
@@ -539,7 +554,7 @@ static void block_free(struct reasm *r, struct block *b)
 
 	sl_remove(b->h, b);
 	age_unlink(r, b);
-	b->h->bytes -= alloc_cost(block_size(b->level)) + b->mem;
+	hold_sub(b->h, alloc_cost(block_size(b->level)) + b->mem);
 	for (c = b->head; c; c = next) {
 		next = c->next;
 		free(c);
@@ -566,18 +581,19 @@ static void block_join(struct reasm *r, struct block *b, struct block *n)
 	b->tail = n->tail;
 	b->len += n->len;
 	b->mem += n->mem;
-	h->bytes -= alloc_cost(block_size(n->level));
+	hold_sub(h, alloc_cost(block_size(n->level)));
 	free(n);
 }
 
-static struct hold *hold_of(struct flow *f, int d)
+static struct hold *hold_of(struct reasm *r, struct flow *f, int d)
 {
 	struct dir *dr = &f->d[d];
 
-	if (!dr->h && (dr->h = calloc(1, sizeof *dr->h))) {
+	if (!dr->h && (dr->h = budget_calloc(1, sizeof *dr->h, "reassembly"))) {
 		dr->h->f = f;
 		dr->h->d = d;
-		dr->h->bytes = alloc_cost(sizeof *dr->h);
+		dr->h->budget = r->cfg.budget;
+		hold_add(dr->h, alloc_cost(sizeof *dr->h));
 	}
 	return dr->h;
 }
@@ -585,6 +601,7 @@ static struct hold *hold_of(struct flow *f, int d)
 static void hold_release(struct dir *dr)
 {
 	if (dr->h && !dr->h->head[0]) {
+		hold_sub(dr->h, dr->h->bytes);
 		free(dr->h);
 		dr->h = NULL;
 	}
@@ -613,7 +630,7 @@ static void hold_range(struct reasm *r, struct flow *f, int d, uint32_t kind, ui
 #define COVERED(n) do { if (kind == REC_DATA) r->st.dup_bytes += (n); ADVANCE(n); } while (0)
 	if (dr->fin && o + len > dr->fin_off) /* nothing past the FIN belongs to the stream */
 		len = o < dr->fin_off ? (uint32_t)(dr->fin_off - o) : 0;
-	if (!len || !(h = hold_of(f, d)))
+	if (!len || !(h = hold_of(r, f, d)))
 		return;
 	/* the block at or before o: the one last grown, when o is in its reach, else a search */
 	b = h->hint;
@@ -704,9 +721,14 @@ static void emit_gap(struct reasm *r, struct flow *f, int d, uint32_t len, int c
 
 	if (!(len = before_fin(dr, len)))
 		return;
-	if (cause == REASM_GAP_LOST) {
+	if (cause != REASM_GAP_SNAPLEN) {
 		r->st.gaps++;
 		r->st.gap_bytes += len;
+		if (cause == REASM_GAP_BUDGET) {
+			r->st.budget_gaps++;
+			r->st.budget_bytes += len;
+			budget_evicted(r->cfg.budget, BUDGET_REASM, len);
+		}
 	} else {
 		r->st.snap_gaps++;
 		r->st.snap_bytes += len;
@@ -738,7 +760,7 @@ static void deliver_block(struct reasm *r, struct flow *f, int d, const struct f
 	/* out of the lists first: the callbacks may ask what is held */
 	sl_remove(dr->h, b);
 	age_unlink(r, b);
-	dr->h->bytes -= alloc_cost(block_size(b->level)) + b->mem;
+	hold_sub(dr->h, alloc_cost(block_size(b->level)) + b->mem);
 	dr->acked = 0; /* a new first hole, not acknowledged yet */
 	for (c = b->head; c; c = next) {
 		for (uint32_t pos = c->off; pos < c->end;) {
@@ -782,9 +804,11 @@ static void deliver_in_order(struct reasm *r, struct flow *f, int d, uint32_t ki
 	}
 }
 
-/* Give up on the hole before the first held block: report it lost, deliver the block
- * (or drop it, when the next stage wants no more of this connection). */
-static void give_up_hole(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
+/* Give up on the hole before the first held block: report it (cause: lost, or the memory
+ * budget), deliver the block (or drop it, when the next stage wants no more of this
+ * connection). */
+static void give_up_hole_for(struct reasm *r, struct flow *f, int d, int cause,
+			     const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
 
@@ -794,8 +818,13 @@ static void give_up_hole(struct reasm *r, struct flow *f, int d, const struct fr
 		discard(r, dr);
 		return;
 	}
-	emit_gap(r, f, d, (uint32_t)(dr->h->head[0]->start - dr->offset), REASM_GAP_LOST, at);
+	emit_gap(r, f, d, (uint32_t)(dr->h->head[0]->start - dr->offset), cause, at);
 	deliver_block(r, f, d, NULL);
+}
+
+static void give_up_hole(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
+{
+	give_up_hole_for(r, f, d, REASM_GAP_LOST, at);
 }
 
 /* Bound (a): while the direction holds more than max_held, give up its first hole. A
@@ -1011,6 +1040,7 @@ static void close_flow(struct reasm *r, struct flow *f, int why, const struct fr
 	r->count--;
 	if (r->last == f)
 		r->last = NULL;
+	budget_release(r->cfg.budget, BUDGET_CONN, alloc_cost(sizeof *f));
 	free(f);
 }
 
@@ -1036,8 +1066,9 @@ static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *
 		r->st.evicted++;
 		close_flow(r, r->lru_head, REASM_END_EVICTED, &seg->at);
 	}
-	if (!(f = calloc(1, sizeof *f)))
+	if (!(f = budget_calloc(1, sizeof *f, "reassembly")))
 		return NULL;
+	budget_charge(r->cfg.budget, BUDGET_CONN, alloc_cost(sizeof *f));
 	f->hash = h;
 	f->pub.index = r->st.flows++;
 	f->pub.client = d == REASM_TO_BROKER ? seg->src : seg->dst;
@@ -1242,6 +1273,29 @@ void reasm_finish(struct reasm *r)
 	}
 }
 
+int reasm_evict_held(struct reasm *r, const struct frame_ref *at)
+{
+	struct block *b = r->oldest;
+	struct flow *f;
+
+	if (!b)
+		return 0;
+	f = b->h->f;
+	give_up_hole_for(r, f, b->h->d, REASM_GAP_BUDGET, at);
+	settle(r, f, at); /* its FIN may be reached now */
+	return 1;
+}
+
+int reasm_evict_flow(struct reasm *r, const struct frame_ref *at)
+{
+	if (!r->lru_head)
+		return 0;
+	r->st.budget_flows++;
+	budget_evicted(r->cfg.budget, BUDGET_CONN, 0);
+	close_flow(r, r->lru_head, REASM_END_MEMORY, at);
+	return 1;
+}
+
 uint64_t reasm_oldest_held(const struct reasm *r)
 {
 	return r->oldest ? r->oldest->first_frame : 0;
@@ -1264,6 +1318,7 @@ void reasm_free(struct reasm *r)
 		lru_unlink(r, f);
 		if (r->sink.close)
 			r->sink.close(r->ctx, &f->pub, REASM_END_CAPTURE, &f->last_at);
+		budget_release(r->cfg.budget, BUDGET_CONN, alloc_cost(sizeof *f));
 		free(f);
 	}
 	free(r->buckets);

@@ -1,5 +1,6 @@
 /* \summary: -V detail tree and -x hex dump of each frame holding MQTT messages, in the
  * shape tshark -O mqtt gives them (field labels as Wireshark's MQTT dissector names them) */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 
 #include <inttypes.h>
@@ -510,7 +511,7 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	if (s->d.hex && !s->o.show_secrets) {
 		/* -x hides secrets: keep the frame's bytes to find them in */
 		if (pkt->caplen > s->pdata_cap) {
-			uint8_t *nd = realloc(s->pdata, pkt->caplen);
+			uint8_t *nd = budget_realloc(s->pdata, pkt->caplen, "-V/-x");
 			if (nd) {
 				s->pdata = nd;
 				s->pdata_cap = pkt->caplen;
@@ -668,7 +669,7 @@ static void reassembled_line(struct detail *s, const struct mqtt_record *rec,
 static uint8_t *mask_buf(uint8_t **m, size_t *cap, size_t n)
 {
 	if (n > *cap) {
-		uint8_t *nm = realloc(*m, n);
+		uint8_t *nm = budget_realloc(*m, n, "-V/-x");
 		if (!nm)
 			return NULL;
 		*m = nm;
@@ -688,7 +689,7 @@ static size_t secrets_of(const struct mqtt_record *rec, struct report_span *sp0,
 
 	*sp = sp0;
 	if (n > SPANS) {
-		if (!(*sp = malloc(n * sizeof **sp)))
+		if (!(*sp = budget_malloc(n * sizeof **sp, "-V/-x")))
 			return SIZE_MAX;
 		report_secret_spans(rec, *sp, n);
 	}
@@ -879,7 +880,7 @@ static void event(void *ctx, const struct framer_event *ev)
 	struct detail *s = ctx;
 
 	if (ev->kind == FRAMER_EV_GAP || ev->kind == FRAMER_EV_SKIPPED ||
-	    ev->kind == FRAMER_EV_OVERSIZE) {
+	    ev->kind == FRAMER_EV_OVERSIZE || ev->kind == FRAMER_EV_MEMORY) {
 		struct side *sd = side_of(s, ev->flow, ev->dir);
 		if (sd)
 			sd->offsets_lost = 1;
@@ -888,12 +889,18 @@ static void event(void *ctx, const struct framer_event *ev)
 	case FRAMER_EV_GAP:
 		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes %s at stream offset %"
 				  PRIu64 "]\n", ev->len, ev->cause == REASM_GAP_SNAPLEN ?
-				  "cut by the snap length" : "not captured (lost segments)",
+				  "cut by the snap length" : ev->cause == REASM_GAP_BUDGET ?
+				  "given up (--max-memory: held out of order)" :
+				  "not captured (lost segments)",
 				  ev->offset);
 		break;
 	case FRAMER_EV_SKIPPED:
 		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes skipped at stream offset %"
 				  PRIu64 ": %s]\n", ev->len, ev->offset, ev->text);
+		break;
+	case FRAMER_EV_MEMORY:
+		report_buf_printf(&s->body, "[mqttdump: %" PRIu64 " bytes at stream offset %"
+				  PRIu64 " not decoded: %s]\n", ev->len, ev->offset, ev->text);
 		break;
 	default:
 		return;
@@ -1008,9 +1015,9 @@ static void dfree(void *ctx)
 int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
 		      struct reporter *r)
 {
-	struct detail *s = calloc(1, sizeof *s);
+	struct detail *s = budget_calloc(1, sizeof *s, "-V/-x");
 
-	if (!s || !(s->conns = calloc(CONN_SLOTS, sizeof *s->conns))) {
+	if (!s || !(s->conns = budget_calloc(CONN_SLOTS, sizeof *s->conns, "-V/-x"))) {
 		free(s);
 		return -1;
 	}

@@ -1,6 +1,7 @@
 /* \summary: --diagram: a sequence (ladder) diagram of the exchange, one column per endpoint
  * (clients left, brokers right), one arrow per MQTT message; as text, SVG or an HTML page
  * whose arrows show their message's detail tree when clicked */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 
 #include <inttypes.h>
@@ -155,7 +156,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		struct arrow *na;
 		if (nc > s->d.max_arrows)
 			nc = s->d.max_arrows;
-		if (!(na = realloc(s->arrows, nc * sizeof *na))) {
+		if (!(na = budget_realloc(s->arrows, nc * sizeof *na, "diagram"))) {
 			s->dropped++;
 			return;
 		}
@@ -506,7 +507,7 @@ static void gfree(void *ctx)
 int report_diagram_new(const struct report_opts *o, const struct diagram_opts *d,
 		       struct reporter *r)
 {
-	struct diagram *s = calloc(1, sizeof *s);
+	struct diagram *s = budget_calloc(1, sizeof *s, "diagram");
 
 	if (!s)
 		return -1;

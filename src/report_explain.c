@@ -1,5 +1,6 @@
 /* \summary: --explain: what each message means in its exchange, in English or French,
  * from the sentence tables of explain_en.c and explain_fr.c */
+#include "mqttdump/budget.h"
 #include "mqttdump/explain.h"
 #include "mqttdump/report.h"
 #include "mqttdump/tls.h"
@@ -968,9 +969,9 @@ static void efree(void *ctx)
 
 int report_explain_new(const struct report_opts *o, const char *lang, struct reporter *r)
 {
-	struct explain *s = calloc(1, sizeof *s);
+	struct explain *s = budget_calloc(1, sizeof *s, "--explain");
 
-	if (!s || !(s->conns = calloc(SLOTS, sizeof *s->conns))) {
+	if (!s || !(s->conns = budget_calloc(SLOTS, sizeof *s->conns, "--explain"))) {
 		free(s);
 		return -1;
 	}

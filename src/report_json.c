@@ -1,4 +1,5 @@
 /* \summary: JSON Lines reporter: one object per MQTT message or event (docs/json.md) */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 #include "mqttdump/ws.h"
 
@@ -20,7 +21,7 @@ static char *scratch(struct jrep *j, size_t n)
 		char *t;
 		while (nc < n)
 			nc *= 2;
-		if (!(t = realloc(j->tmp, nc)))
+		if (!(t = budget_realloc(j->tmp, nc, "--json")))
 			return NULL;
 		j->tmp = t;
 		j->tmpcap = nc;
@@ -85,9 +86,33 @@ static json_object *jhex(struct jrep *j, const uint8_t *p, size_t n)
 	return json_object_new_string_len(out, (int)(n * 2));
 }
 
+/* json-c returns NULL out of memory, and asserts on a NULL object or array: each add
+ * checks both, and a failure is noted (budget.h: the run then ends with an error). A
+ * value is never NULL on purpose (but a code name, below). */
 static void add(json_object *o, const char *k, json_object *v)
 {
-	json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+	if (!o || !v || json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
+					    JSON_C_OBJECT_KEY_IS_CONSTANT) < 0) {
+		json_object_put(v);
+		mqttdump_oom("--json");
+	}
+}
+
+/* A key that may be there already (a repeated property). */
+static void add_key(json_object *o, const char *k, json_object *v)
+{
+	if (!o || !v || json_object_object_add_ex(o, k, v, JSON_C_OBJECT_KEY_IS_CONSTANT) < 0) {
+		json_object_put(v);
+		mqttdump_oom("--json");
+	}
+}
+
+static void arr_add(json_object *a, json_object *v)
+{
+	if (!a || !v || json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		mqttdump_oom("--json");
+	}
 }
 
 static void add_int(json_object *o, const char *k, int64_t v)
@@ -152,7 +177,14 @@ static void hide_secret_props(json_object *o)
 		return;
 	snprintf(lkey, sizeof lkey, "%s_len", key);
 	/* a repeated one (a protocol error) kept the last value, as every single property */
-	json_object_object_add(o, lkey, json_object_new_int64(json_object_get_string_len(v) / 2));
+	{
+		/* lkey is built here: json-c copies it (not KEY_IS_CONSTANT) */
+		json_object *len = json_object_new_int64(json_object_get_string_len(v) / 2);
+		if (!len || json_object_object_add(o, lkey, len) < 0) {
+			json_object_put(len);
+			mqttdump_oom("--json");
+		}
+	}
 	json_object_object_del(o, key);
 }
 
@@ -193,17 +225,22 @@ static json_object *props_obj(struct jrep *j, struct mqtt_view pv, int64_t *bad_
 		if (lossy) {
 			char lkey[64];
 			snprintf(lkey, sizeof lkey, "%s_len", key);
-			json_object_object_add(o, lkey, json_object_new_int64(p.str.len));
+			json_object *len = json_object_new_int64(p.str.len);
+			/* lkey is on the stack: json-c copies it (not KEY_IS_CONSTANT) */
+			if (!len || json_object_object_add(o, lkey, len) < 0) {
+				json_object_put(len);
+				mqttdump_oom("--json");
+			}
 		}
 		if (mqtt_prop_repeats(p.id)) {
 			if (!json_object_object_get_ex(o, key, &arr)) {
 				arr = json_object_new_array();
-				json_object_object_add_ex(o, key, arr, JSON_C_OBJECT_KEY_IS_CONSTANT);
+				add_key(o, key, arr);
 			}
-			json_object_array_add(arr, v);
+			arr_add(arr, v);
 		} else {
 			/* A repeated single property (a protocol error) keeps the last value. */
-			json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
+			add_key(o, key, v);
 		}
 	}
 	/* where reading stopped: an unknown identifier, or a property the block's (or the
@@ -235,12 +272,42 @@ static void add_code(json_object *o, const struct mqtt_msg *m)
 		add(o, "code_name", json_object_new_string(name));
 }
 
+/* json-c's serializer skips a piece it cannot append (its buffer could not grow) and
+ * says nothing: a record whose braces or quotes do not pair is such a one. */
+static int whole(const char *s, size_t n)
+{
+	size_t quotes = 0, depth = 0;
+	int in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && in_str) {
+			i++;
+			continue;
+		}
+		if (s[i] == '"') {
+			quotes++;
+			in_str = !in_str;
+		} else if (!in_str && (s[i] == '{' || s[i] == '[')) {
+			depth++;
+		} else if (!in_str && (s[i] == '}' || s[i] == ']')) {
+			if (!depth--)
+				return 0;
+		}
+	}
+	return n && s[0] == '{' && s[n - 1] == '}' && !depth && !(quotes & 1);
+}
+
 static void emit(struct jrep *j, json_object *o)
 {
-	size_t n;
-	const char *s = json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	size_t n = 0;
+	const char *s = o ? json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n) : NULL;
 
+	if (!s || !whole(s, n)) {
+		mqttdump_oom("--json"); /* the record is not written */
+		json_object_put(o);
+		return;
+	}
 	textesc_json_write(j->o.out, s, n);
 	fputc('\n', j->o.out);
 	if (j->o.line_buffered)
@@ -355,8 +422,8 @@ static void add_filters(struct jrep *j, json_object *o, const struct mqtt_record
 		add_cut_len(o, "topic_len", rec, m->list.p);
 	c.p = m->list.p;
 	while (mqtt_next_filter(&c, &f) == MQTT_OK) {
-		json_object_array_add(a, jstr_l(j, f.p, f.len, &lossy));
-		json_object_array_add(lens, json_object_new_int64(f.len));
+		arr_add(a, jstr_l(j, f.p, f.len, &lossy));
+		arr_add(lens, json_object_new_int64(f.len));
 		any |= lossy;
 	}
 	add(o, "filters", a);
@@ -397,7 +464,7 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_record *r
 				add_bool(s, "retain_as_published", (opt >> 3) & 1);
 				add_int(s, "retain_handling", (opt >> 4) & 3);
 			}
-			json_object_array_add(a, s);
+			arr_add(a, s);
 		}
 		add(o, "subscriptions", a);
 		break;
@@ -405,8 +472,11 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_record *r
 		json_object *names = json_object_new_array();
 		for (uint32_t i = 0; i < m->list.len; i++) {
 			const char *n = mqtt_code_name(m->hdr.type, m->version, m->list.p[i]);
-			json_object_array_add(a, json_object_new_int(m->list.p[i]));
-			json_object_array_add(names, n ? json_object_new_string(n) : NULL);
+			arr_add(a, json_object_new_int(m->list.p[i]));
+			if (n)
+				arr_add(names, json_object_new_string(n));
+			else if (!names || json_object_array_add(names, NULL) < 0)
+				mqttdump_oom("--json"); /* null: a code without a name */
 		}
 		add(o, "codes", a);
 		add(o, "code_names", names);
@@ -479,7 +549,7 @@ static void add_tail(struct jrep *j, json_object *o, const struct mqtt_msg *m)
 			if (m->warn[i].rule)
 				add(x, "rule", json_object_new_string(m->warn[i].rule));
 			add_int(x, "offset", m->warn[i].offset);
-			json_object_array_add(w, x);
+			arr_add(w, x);
 		}
 		add(o, "warnings", w);
 		if (mqtt_malformed(m))
@@ -532,6 +602,7 @@ static const char *const event_names[] = {
 	[FRAMER_EV_OVERSIZE] = "oversize",
 	[FRAMER_EV_END] = "end",
 	[FRAMER_EV_VERSION] = "version",
+	[FRAMER_EV_MEMORY] = "memory",
 };
 
 static void event(void *ctx, const struct framer_event *ev)
@@ -546,7 +617,17 @@ static void event(void *ctx, const struct framer_event *ev)
 		add_int(o, "offset", (int64_t)ev->offset);
 		add_int(o, "bytes", (int64_t)ev->len);
 		add(o, "cause", json_object_new_string(ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
+						       ev->cause == REASM_GAP_BUDGET ? "budget" :
 						       "lost"));
+		break;
+	case FRAMER_EV_MEMORY:
+		add_int(o, "offset", (int64_t)ev->offset);
+		add_int(o, "bytes", (int64_t)ev->len);
+		if (ev->size) {
+			add(o, "type", json_object_new_string(mqtt_type_name(ev->type)));
+			add_int(o, "size", (int64_t)ev->size);
+		}
+		add(o, "why", json_object_new_string(ev->text));
 		break;
 	case FRAMER_EV_SKIPPED:
 		add_int(o, "offset", (int64_t)ev->offset);
@@ -622,9 +703,9 @@ static void transport(void *ctx, const struct transport_event *ev)
 			if (ev->ch->sni)
 				add(o, "sni", jstr(j, ev->ch->sni, ev->ch->sni_len));
 			for (size_t i = 0; i < ev->ch->nversions; i++)
-				json_object_array_add(a, jversion(ev->ch->versions[i]));
+				arr_add(a, jversion(ev->ch->versions[i]));
 			if (!ev->ch->nversions)
-				json_object_array_add(a, jversion(ev->ch->version));
+				arr_add(a, jversion(ev->ch->version));
 			add(o, "offered_versions", a);
 			add_int(o, "cipher_suites", (int64_t)ev->ch->nsuites);
 			if (ev->ch->alpn)
@@ -648,7 +729,7 @@ static void transport(void *ctx, const struct transport_event *ev)
 				add(c, "issuer", json_object_new_string(ev->certs[i].issuer));
 				add(c, "not_before", json_object_new_string(ev->certs[i].not_before));
 				add(c, "not_after", json_object_new_string(ev->certs[i].not_after));
-				json_object_array_add(a, c);
+				arr_add(a, c);
 			}
 			add(o, "certificates", a);
 		}
@@ -723,7 +804,7 @@ static void jfree(void *ctx)
 
 int report_json_new(const struct report_opts *o, struct reporter *r)
 {
-	struct jrep *j = calloc(1, sizeof *j);
+	struct jrep *j = budget_calloc(1, sizeof *j, "--json");
 
 	if (!j)
 		return -1;

@@ -1,10 +1,11 @@
 /* \summary: --stats: counts, topics, QoS completion, latencies and anomalies, at the end
  *
- * Bounded memory: counters, a topic table of at most TOPICS_MAX topics (the rest are
- * counted together as "other topics"), and one latency histogram per acknowledgement with
- * three significant digits (so medians and 95th percentiles are exact to 3 digits; maxima
- * are exact).
+ * Bounded memory: counters, a topic table of at most TOPICS_MAX topics and TOPIC_BYTES
+ * bytes of their names (the rest are counted together as "other topics"), and one latency
+ * histogram per acknowledgement with three significant digits (so medians and 95th
+ * percentiles are exact to 3 digits; maxima are exact).
  */
+#include "mqttdump/budget.h"
 #include "mqttdump/latency.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #define TOPICS_MAX 65536
+#define TOPIC_BYTES (16u << 20)
 #define TOP_N 10
 /* latency buckets: ns below 1000 exactly, then 900 per power of ten up to 10^13 ns */
 #define LAT_DECADES 11
@@ -41,6 +43,8 @@ struct damage {
 	uint64_t why_bytes[WHY_MAX];
 	uint64_t oversize, oversize_bytes;
 	uint64_t incomplete, truncated, cut_captured;
+	uint64_t budget_gaps, budget_gap_bytes;  /* holes given up for --max-memory */
+	uint64_t memory, memory_bytes;           /* buffers dropped for it (FRAMER_EV_MEMORY) */
 };
 
 struct stats {
@@ -54,8 +58,9 @@ struct stats {
 	uint64_t notes[SESSION_NOTE_KINDS];
 	uint64_t wills;
 	struct topic *topics;   /* open addressing */
-	size_t ntopics, captopics;
+	size_t ntopics, captopics, topic_bytes;
 	uint64_t other_msgs, other_bytes;
+	uint64_t untracked;     /* requests the sessions could not follow (session.h) */
 	struct lat_hist lat[LAT_KINDS];
 	struct damage dmg;
 };
@@ -92,7 +97,7 @@ static uint64_t lat_value(size_t b)
 
 void lat_hist_add(struct lat_hist *l, uint64_t ns)
 {
-	if (!l->hist && !(l->hist = calloc(LAT_BUCKETS, sizeof *l->hist)))
+	if (!l->hist && !(l->hist = budget_calloc(LAT_BUCKETS, sizeof *l->hist, "--stats")))
 		return;
 	l->hist[lat_bucket(ns)]++;
 	l->n++;
@@ -155,7 +160,7 @@ static struct topic *topic_get(struct stats *st, struct mqtt_view v)
 	if (!st->captopics || (st->ntopics + 1) * 2 > st->captopics) {
 		size_t n = st->captopics ? st->captopics * 2 : 256;
 		struct topic *old = st->topics, *nt;
-		if (st->ntopics >= TOPICS_MAX || !(nt = calloc(n, sizeof *nt)))
+		if (st->ntopics >= TOPICS_MAX || !(nt = budget_calloc(n, sizeof *nt, "--stats")))
 			goto lookup_only;
 		for (size_t k = 0; k < st->captopics; k++)
 			if (old[k].name) {
@@ -175,10 +180,12 @@ lookup_only:
 	     i = (i + 1) & (st->captopics - 1))
 		if (st->topics[i].len == v.len && (!v.len || !memcmp(st->topics[i].name, v.p, v.len)))
 			return &st->topics[i];
-	if (st->ntopics >= TOPICS_MAX || (st->ntopics + 1) * 2 > st->captopics)
+	if (st->ntopics >= TOPICS_MAX || (st->ntopics + 1) * 2 > st->captopics ||
+	    v.len > TOPIC_BYTES - st->topic_bytes)
 		return NULL;
-	if (!(st->topics[i].name = malloc(v.len + 1)))
+	if (!(st->topics[i].name = budget_malloc(v.len + 1, "--stats")))
 		return NULL;
+	st->topic_bytes += v.len;
 	if (v.len)
 		memcpy(st->topics[i].name, v.p, v.len);
 	st->topics[i].name[v.len] = '\0';
@@ -225,9 +232,18 @@ static void on_event(void *ctx, const struct session *s, const struct framer_eve
 	(void)s;
 	switch (ev->kind) {
 	case FRAMER_EV_GAP:
+		if (ev->cause == REASM_GAP_BUDGET) {
+			d->budget_gaps++;
+			d->budget_gap_bytes += ev->len;
+			break;
+		}
 		i = ev->cause == REASM_GAP_SNAPLEN;
 		d->gaps[i]++;
 		d->gap_bytes[i] += ev->len;
+		break;
+	case FRAMER_EV_MEMORY:
+		d->memory++;
+		d->memory_bytes += ev->len;
 		break;
 	case FRAMER_EV_SKIPPED:
 		d->skipped++;
@@ -251,7 +267,7 @@ static void on_event(void *ctx, const struct session *s, const struct framer_eve
 static int damaged(const struct damage *d)
 {
 	return d->gaps[0] || d->gaps[1] || d->skipped || d->oversize || d->incomplete ||
-	       d->truncated;
+	       d->truncated || d->budget_gaps || d->memory;
 }
 
 static void print_damage(FILE *f, const struct damage *d)
@@ -271,6 +287,10 @@ static void print_damage(FILE *f, const struct damage *d)
 		d->oversize_bytes);
 	fprintf(f, "  messages cut: %" PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64
 		" bytes of them captured\n", d->incomplete, d->truncated, d->cut_captured);
+	if (d->budget_gaps || d->memory)
+		fprintf(f, "  memory budget (--max-memory): %" PRIu64 " holes given up (%" PRIu64
+			" bytes), %" PRIu64 " buffers dropped (%" PRIu64 " bytes not decoded)\n",
+			d->budget_gaps, d->budget_gap_bytes, d->memory, d->memory_bytes);
 }
 
 static json_object *json_damage(const struct damage *d);
@@ -307,6 +327,7 @@ static void on_end(void *ctx, const struct session *s)
 	struct stats *st = ctx;
 
 	st->sessions++;
+	st->untracked += s->untracked;
 	st->by_version[s->version <= 5 ? s->version : 0]++;
 	st->by_end[s->ended]++;
 }
@@ -324,7 +345,7 @@ static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_re
 
 static struct topic **top(struct stats *st, int by_bytes, size_t *n)
 {
-	struct topic **v = malloc((st->ntopics ? st->ntopics : 1) * sizeof *v);
+	struct topic **v = budget_malloc((st->ntopics ? st->ntopics : 1) * sizeof *v, "--stats");
 	size_t k = 0;
 
 	*n = 0;
@@ -417,7 +438,7 @@ static void print_text(struct stats *st)
 			by ? "payload bytes" : "messages");
 		v = top(st, by, &n);
 		for (size_t i = 0; v && i < n; i++) {
-			char *c = malloc(TEXTESC_SIZE(v[i]->len));
+			char *c = budget_malloc(TEXTESC_SIZE(v[i]->len), "--stats");
 			if (!c)
 				break;
 			clean_topic(v[i], 0, c);
@@ -430,8 +451,9 @@ static void print_text(struct stats *st)
 		free(v);
 	}
 	if (st->other_msgs)
-		fprintf(f, "  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d)\n",
-			st->other_msgs, st->other_bytes, TOPICS_MAX);
+		fprintf(f, "  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d "
+			"or %u MiB of topic names)\n", st->other_msgs, st->other_bytes, TOPICS_MAX,
+			TOPIC_BYTES >> 20);
 
 	fprintf(f, "\nQoS            published  complete  incomplete  failed\n");
 	for (int q = 0; q < 3; q++) {
@@ -481,12 +503,20 @@ static void print_text(struct stats *st)
 		if (st->notes[k])
 			fprintf(f, "\n  %-24s %6" PRIu64, session_anomaly_name(k), st->notes[k]), any++;
 	fprintf(f, "%s\n", any ? "" : " none");
+	if (st->untracked)
+		fprintf(f, "\nRequests not followed (4096 open in a session, or --max-memory "
+			"spent): %" PRIu64 "\n", st->untracked);
 	print_damage(f, &st->dmg);
 }
 
+/* json-c returns NULL out of memory and asserts on a NULL object: checked, and noted
+ * (budget.h: the run then ends with an error). */
 static void add(json_object *o, const char *k, json_object *v)
 {
-	json_object_object_add(o, k, v);
+	if (!o || !v || json_object_object_add(o, k, v) < 0) {
+		json_object_put(v);
+		mqttdump_oom("--stats");
+	}
 }
 
 static json_object *jint(uint64_t v)
@@ -519,6 +549,12 @@ static json_object *json_damage(const struct damage *d)
 	add(o, "incomplete", jint(d->incomplete));
 	add(o, "truncated", jint(d->truncated));
 	add(o, "cut_captured_bytes", jint(d->cut_captured));
+	if (d->budget_gaps || d->memory) { /* only when --max-memory cost something */
+		add(o, "budget_gaps", jint(d->budget_gaps));
+		add(o, "budget_gap_bytes", jint(d->budget_gap_bytes));
+		add(o, "memory_drops", jint(d->memory));
+		add(o, "memory_bytes", jint(d->memory_bytes));
+	}
 	return o;
 }
 
@@ -557,7 +593,7 @@ static void print_json(struct stats *st)
 		json_object *a = json_object_new_array();
 		v = top(st, by, &n);
 		for (size_t i = 0; v && i < n; i++) {
-			char *c = malloc(TEXTESC_SIZE(v[i]->len));
+			char *c = budget_malloc(TEXTESC_SIZE(v[i]->len), "--stats");
 			if (!c)
 				break;
 			size_t cn = clean_topic(v[i], 1, c);
@@ -566,7 +602,10 @@ static void print_json(struct stats *st)
 			free(c);
 			add(p, "messages", jint(v[i]->msgs));
 			add(p, "bytes", jint(v[i]->bytes));
-			json_object_array_add(a, p);
+			if (!a || !p || json_object_array_add(a, p) < 0) {
+				json_object_put(p);
+				mqttdump_oom("--stats");
+			}
 		}
 		free(v);
 		add(root, by ? "top_topics_by_bytes" : "top_topics_by_messages", a);
@@ -632,14 +671,20 @@ static void print_json(struct stats *st)
 			add(session_is_security_note(k) ? p : o, session_anomaly_name(k),
 			    jint(st->notes[k]));
 	add(root, "anomalies", o);
+	if (st->untracked)
+		add(root, "untracked_requests", jint(st->untracked));
 	add(root, "security_notes", p);
 	add(root, "damage", json_damage(&st->dmg));
 
 	{
-		size_t len;
-		const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY |
-			JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		textesc_json_write(st->out, s, len);
+		size_t len = 0;
+		const char *s = root ? json_object_to_json_string_length(root,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			JSON_C_TO_STRING_NOSLASHESCAPE, &len) : NULL;
+		if (s)
+			textesc_json_write(st->out, s, len);
+		else
+			mqttdump_oom("--stats");
 	}
 	fputc('\n', st->out);
 	json_object_put(root);
@@ -673,7 +718,7 @@ static void st_free(void *ctx)
 int report_stats_new(const struct report_opts *o, struct session_tracker *t, int json,
 		     FILE *out, struct reporter *r)
 {
-	struct stats *st = calloc(1, sizeof *st);
+	struct stats *st = budget_calloc(1, sizeof *st, "--stats");
 	struct session_observer ob = { on_message, on_txn, on_anomaly, on_event, on_end, on_will,
 				       NULL };
 

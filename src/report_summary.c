@@ -1,4 +1,5 @@
 /* \summary: one line per frame that ends an MQTT message, in tshark's column layout */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 
 #include <inttypes.h>
@@ -42,7 +43,7 @@ static void append(char **buf, size_t *len, size_t *cap, const char *p, size_t n
 		char *ni;
 		while (nc < *len + n + 1)
 			nc *= 2;
-		if (!(ni = realloc(*buf, nc)))
+		if (!(ni = budget_realloc(*buf, nc, "summary")))
 			return;
 		*buf = ni;
 		*cap = nc;
@@ -227,7 +228,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	if (need < sizeof buf) {
 		put(s, buf, need);
 	} else {
-		char *big = malloc(need + 1);
+		char *big = budget_malloc(need + 1, "summary");
 		if (big) {
 			mqtt_info(&rec->msg, big, need + 1);
 			put(s, big, need);
@@ -269,6 +270,7 @@ static void event(void *ctx, const struct framer_event *ev)
 	case FRAMER_EV_GAP:
 		snprintf(text, sizeof text, "[%" PRIu64 " bytes %s at stream offset %" PRIu64 "]",
 			 ev->len, ev->cause == REASM_GAP_SNAPLEN ? "cut by the snap length" :
+			 ev->cause == REASM_GAP_BUDGET ? "given up (--max-memory: held out of order)" :
 			 "not captured (lost segments)", ev->offset);
 		break;
 	case FRAMER_EV_SKIPPED:
@@ -278,6 +280,15 @@ static void event(void *ctx, const struct framer_event *ev)
 	case FRAMER_EV_OVERSIZE:
 		snprintf(text, sizeof text, "[%s of %" PRIu64 " bytes over the buffer limit: skipped]",
 			 mqtt_type_label(ev->type), ev->len);
+		break;
+	case FRAMER_EV_MEMORY:
+		if (ev->size)
+			snprintf(text, sizeof text, "[%s of %" PRIu64 " bytes at stream offset %"
+				 PRIu64 " not decoded: %s, %" PRIu64 " bytes held]",
+				 mqtt_type_label(ev->type), ev->size, ev->offset, ev->text, ev->len);
+		else
+			snprintf(text, sizeof text, "[%" PRIu64 " bytes at stream offset %" PRIu64
+				 " not decoded: %s]", ev->len, ev->offset, ev->text);
 		break;
 	case FRAMER_EV_VERSION:
 		snprintf(text, sizeof text, "[MQTT %s inferred: %s]", mqtt_version_name(ev->version),
@@ -290,6 +301,9 @@ static void event(void *ctx, const struct framer_event *ev)
 				 "--flow-timeout]");
 		else if (ev->why == REASM_END_EVICTED)
 			snprintf(text, sizeof text, "[connection closed by mqttdump: --max-flows "
+				 "reached, it was the least recently active]");
+		else if (ev->why == REASM_END_MEMORY)
+			snprintf(text, sizeof text, "[connection closed by mqttdump: --max-memory "
 				 "reached, it was the least recently active]");
 		else
 			return;
@@ -416,7 +430,7 @@ static void sfree(void *ctx)
 
 int report_summary_new(const struct report_opts *o, struct reporter *r)
 {
-	struct summary *s = calloc(1, sizeof *s);
+	struct summary *s = budget_calloc(1, sizeof *s, "summary");
 
 	if (!s)
 		return -1;

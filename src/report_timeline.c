@@ -8,6 +8,7 @@
  * entry stays in memory. At the end the document is assembled from the file, sessions in
  * order of start (docs/json.md).
  */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 
@@ -37,10 +38,16 @@ struct chain {
 
 #define WBUF (1u << 20)  /* writes to the temporary file are gathered into this many bytes */
 
+/* Incomplete transactions listed per session: the rest are counted (a session that ends
+ * with thousands of unanswered requests would otherwise write each). */
+#define INCOMPLETE_MAX 1000
+
 struct tl_sess {
 	struct buf ev, tx;
 	struct chain evc, txc;
 	uint32_t nev, ntx;
+	uint32_t nincomplete;      /* incomplete transactions listed */
+	uint64_t omitted;          /* and those past INCOMPLETE_MAX, only counted */
 };
 
 struct tl_index {
@@ -95,7 +102,7 @@ static void b_grow(struct buf *b, size_t n)
 		return;
 	while (nc < b->len + n)
 		nc *= 2;
-	if (!(p = realloc(b->p, nc))) {
+	if (!(p = budget_realloc(b->p, nc, "timeline"))) {
 		b->fail = 1;
 		return;
 	}
@@ -327,7 +334,7 @@ static void copy_chain(struct timeline *tl, const struct chain *c)
 
 	if (!c->n || tl->io_fail)
 		return;
-	if (!(v = malloc(c->n * sizeof *v))) {
+	if (!(v = budget_malloc(c->n * sizeof *v, "timeline"))) {
 		tl->io_fail = 1;
 		return;
 	}
@@ -378,7 +385,7 @@ static struct tl_sess *sess_get(struct timeline *tl, const struct session *s)
 		size_t on = tl->capopen, n = on * 2;
 		void *old = tl->open;
 		struct { uint64_t index; struct tl_sess *s; } *ot = old;
-		void *nt = calloc(n, sizeof *tl->open);
+		void *nt = budget_calloc(n, sizeof *tl->open, "timeline");
 		if (!nt)
 			return NULL;
 		tl->open = nt;
@@ -395,7 +402,7 @@ static struct tl_sess *sess_get(struct timeline *tl, const struct session *s)
 		for (i = oslot(tl, s->index); tl->open[i].s; i = (i + 1) & (tl->capopen - 1))
 			;
 	}
-	if (!(x = calloc(1, sizeof *x)))
+	if (!(x = budget_calloc(1, sizeof *x, "timeline")))
 		return NULL;
 	x->evc.last = x->txc.last = -1;
 	tl->open[i].index = s->index;
@@ -614,6 +621,10 @@ static void on_txn(void *ctx, const struct session *s, const struct session_txn 
 	if (!x)
 		return;
 	tl->ntxn++;
+	if (t->status == SESSION_TXN_INCOMPLETE && x->nincomplete++ >= INCOMPLETE_MAX) {
+		x->omitted++;
+		return;
+	}
 	b = item_begin(tl, &x->tx);
 	if (x->ntx++)
 		b_put(b, ",{", 2);
@@ -717,7 +728,18 @@ static void on_framer_event(void *ctx, const struct session *s, const struct fra
 		b_kstr(b, "type", "gap");
 		b_kint(b, "offset", ev->offset);
 		b_kint(b, "bytes", ev->len);
-		b_kstr(b, "cause", ev->cause == REASM_GAP_SNAPLEN ? "snaplen" : "lost");
+		b_kstr(b, "cause", ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
+			ev->cause == REASM_GAP_BUDGET ? "budget" : "lost");
+		break;
+	case FRAMER_EV_MEMORY:
+		b_kstr(b, "type", "memory");
+		b_kint(b, "offset", ev->offset);
+		b_kint(b, "bytes", ev->len);
+		if (ev->size) {
+			b_kstr(b, "packet", mqtt_type_name(ev->type));
+			b_kint(b, "size", ev->size);
+		}
+		b_kstr(b, "why", ev->text ? ev->text : "");
 		break;
 	case FRAMER_EV_SKIPPED:
 		b_kstr(b, "type", "skipped");
@@ -750,7 +772,7 @@ static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_re
 
 	if (tl->nwills == tl->capwills) {
 		size_t n = tl->capwills ? tl->capwills * 2 : 16;
-		struct will_link *w = realloc(tl->wills, n * sizeof *w);
+		struct will_link *w = budget_realloc(tl->wills, n * sizeof *w, "timeline");
 		if (!w)
 			return;
 		tl->wills = w;
@@ -865,12 +887,16 @@ static void on_end(void *ctx, const struct session *s)
 	b_put(b, "}", 1);
 	b_kint(b, "anomalies", s->anomalies);
 	b_kint(b, "security_notes", s->notes);
+	if (x->omitted)
+		b_kint(b, "incomplete_omitted", x->omitted);
+	if (s->untracked)
+		b_kint(b, "untracked_requests", s->untracked);
 	if (s->flow->in_tls)
 		b_kbool(b, "tls", 1); /* read from decrypted TLS: see "tls_sessions" */
 
 	if (tl->nidx == tl->capidx) {
 		size_t n = tl->capidx ? tl->capidx * 2 : 64;
-		struct tl_index *ni = realloc(tl->idx, n * sizeof *ni);
+		struct tl_index *ni = budget_realloc(tl->idx, n * sizeof *ni, "timeline");
 		if (!ni) {
 			sess_drop(tl, s->index);
 			return;
@@ -1040,7 +1066,7 @@ static void tl_free(void *ctx)
 int report_timeline_new(const struct report_opts *o, struct session_tracker *t, FILE *out,
 			struct reporter *r)
 {
-	struct timeline *tl = calloc(1, sizeof *tl);
+	struct timeline *tl = budget_calloc(1, sizeof *tl, "timeline");
 	struct session_observer ob = { on_message, on_txn, on_anomaly, on_framer_event, on_end,
 				       on_will, NULL };
 
@@ -1049,7 +1075,8 @@ int report_timeline_new(const struct report_opts *o, struct session_tracker *t, 
 	tl->o = *o;
 	tl->t = t;
 	tl->capopen = 256;
-	if (!(tl->open = calloc(tl->capopen, sizeof *tl->open)) || !(tl->tmp = tmpfile())) {
+	if (!(tl->open = budget_calloc(tl->capopen, sizeof *tl->open, "timeline")) ||
+	    !(tl->tmp = tmpfile())) {
 		free(tl->open);
 		free(tl);
 		return -1;

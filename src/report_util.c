@@ -1,4 +1,5 @@
 /* \summary: helpers shared by reporters: time stamps, names */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 
 #include <inttypes.h>
@@ -128,6 +129,7 @@ const char *report_end_name(int why)
 	case REASM_END_IDLE: return "idle";
 	case REASM_END_EVICTED: return "evicted";
 	case REASM_END_CAPTURE: return "capture_end";
+	case REASM_END_MEMORY: return "memory";
 	default: return "unknown";
 	}
 }
@@ -146,7 +148,7 @@ static int buf_room(struct report_buf *b, size_t want)
 			return -1;
 		nc *= 2;
 	}
-	if (!(np = realloc(b->p, nc)))
+	if (!(np = budget_realloc(b->p, nc, "outputs")))
 		return -1;
 	b->p = np;
 	b->cap = nc;
@@ -183,7 +185,7 @@ void report_buf_printf(struct report_buf *b, const char *fmt, ...)
 		return;
 	}
 	{
-		char *big = malloc((size_t)n + 1);
+		char *big = budget_malloc((size_t)n + 1, "outputs");
 		if (!big)
 			return;
 		va_start(ap, fmt);

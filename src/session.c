@@ -1,4 +1,5 @@
 /* \summary: session tracking: sessions, transactions, anomalies, and the record filter */
+#include "mqttdump/budget.h"
 #include "mqttdump/session.h"
 
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 /* Requests in flight per connection (both sides): packet ids are 16-bit, and one side may
  * have at most 65535 in flight, but a table that big per connection would let one
  * connection hold megabytes; past this many, new requests are not tracked (counted). */
-#define PEND_MAX 4096
+#define PEND_MAX 4096   /* a power of 2, 1 << 12: pend_report packs slots in 12 bits */
 #define PINGS_MAX 4
 #define WILLS_MAX 64
 #define RECENT_MAX 32
@@ -34,7 +35,8 @@ struct sess {
 	uint16_t server_keepalive; /* MQTT 5.0 CONNACK Server Keep Alive (0: none) */
 	uint8_t has_server_keepalive;
 	struct frame_ref connect_at, auth_at, last_client;
-	uint64_t untracked;
+	struct budget *budget;   /* the tracker's: a full budget stops the table growing */
+	size_t charged;          /* what the budget was told it holds */
 	char *strs;              /* clientid, username, will_topic */
 	/* An acknowledgement with no request, held until the session's next packet: when
 	 * that is its request, captured after it but stamped no later (frames out of order
@@ -77,6 +79,7 @@ struct session_tracker {
 	int replaying;           /* a held acknowledgement is being matched: hold no other */
 	int recent_next;
 	uint64_t open_wills;     /* open sessions whose CONNECT has a will */
+	struct budget *budget;   /* charged with each session's state, or NULL */
 };
 
 /* ---- names --------------------------------------------------------------------------- */
@@ -227,18 +230,23 @@ int session_filtering(const struct session_tracker *t)
 
 struct session_tracker *session_new(const struct session_config *cfg)
 {
-	struct session_tracker *t = calloc(1, sizeof *t);
+	struct session_tracker *t = budget_calloc(1, sizeof *t, "sessions");
 
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
 	t->topic_len = cfg->topic ? strlen(cfg->topic) : 0;
 	t->nslots = 256;
-	if (!(t->slots = calloc(t->nslots, sizeof *t->slots))) {
+	if (!(t->slots = budget_calloc(t->nslots, sizeof *t->slots, "sessions"))) {
 		free(t);
 		return NULL;
 	}
 	return t;
+}
+
+void session_set_budget(struct session_tracker *t, struct budget *b)
+{
+	t->budget = b;
 }
 
 int session_observe(struct session_tracker *t, const struct session_observer *o)
@@ -275,7 +283,7 @@ static int insert(struct session_tracker *t, struct sess *s)
 
 	if ((t->nsess + 1) * 2 > t->nslots) {
 		size_t n = t->nslots * 2;
-		struct sess **old = t->slots, **ns = calloc(n, sizeof *ns);
+		struct sess **old = t->slots, **ns = budget_calloc(n, sizeof *ns, "sessions");
 		size_t on = t->nslots;
 		if (!ns)
 			return -1;
@@ -334,7 +342,7 @@ static int copy_strings(struct sess *s, const struct mqtt_msg *m)
 		*cut[i] = v[i].len > *len[i];
 		total += *len[i];
 	}
-	if (!(p = malloc(total)))
+	if (!(p = budget_malloc(total, "sessions")))
 		return -1;
 	free(s->strs);
 	s->strs = p;
@@ -395,7 +403,8 @@ static struct pend *pend_add(struct sess *s, uint32_t key)
 	if ((s->used + 1) * 4 > s->cap * 3) {
 		uint32_t n = s->cap ? s->cap * 2 : 4, oc = s->cap;
 		struct pend *old = s->tab, *nt;
-		if (n > PEND_MAX || !(nt = calloc(n, sizeof *nt)))
+		if (n > PEND_MAX || budget_over(s->budget) ||
+		    !(nt = budget_calloc(n, sizeof *nt, "sessions")))
 			return NULL;
 		s->tab = nt;
 		s->cap = n;
@@ -667,7 +676,7 @@ static void request(struct sess *s, struct outbox *ob, const struct mqtt_record 
 		ob->txn[ob->ntxn - 1].stage = p->stage;
 		ob->txn[ob->ntxn - 1].superseded = 1;
 	} else if (!(p = pend_add(s, key))) {
-		s->untracked++;
+		s->pub.untracked++;
 		return;
 	}
 	p->kind = (uint8_t)kind;
@@ -925,15 +934,25 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 }
 
 /* The session of a connection seen for the first time (a message, or damage before any). */
+/* Tell the budget what s holds now: itself, its strings, its table of open requests. */
+static void recharge(struct session_tracker *t, struct sess *s)
+{
+	size_t now = sizeof *s + (s->strs ? 3 * SESSION_STR_MAX : 0) + s->cap * sizeof *s->tab;
+
+	budget_resize(t->budget, BUDGET_SESSION, s->charged, now);
+	s->charged = now;
+}
+
 static struct sess *create(struct session_tracker *t, const struct reasm_flow *flow,
 			   const struct frame_ref *at)
 {
-	struct sess *s = calloc(1, sizeof *s);
+	struct sess *s = budget_calloc(1, sizeof *s, "sessions");
 
 	if (!s)
 		return NULL;
 	s->pub.index = flow->index;
 	s->pub.flow = flow;
+	s->budget = t->budget;
 	s->pub.start = *at;
 	s->pub.clientid = s->pub.username = s->pub.will_topic = "";
 	s->last_client = *at;
@@ -1065,6 +1084,7 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	for (int i = 0; i < ob.nan; i++)
 		if (ob.an_pass[i])
 			tell_anomaly(t, s, &ob.an[i]);
+	recharge(t, s);
 	return pass;
 }
 
@@ -1105,38 +1125,31 @@ static void remember_will(struct session_tracker *t, const struct sess *s, int s
 }
 
 /* End a session: what never got its answer, a silence at the end, observers, the will. */
-static void end_session(struct session_tracker *t, struct sess *s, int why, int closer,
-			int closer_rst, const struct frame_ref *at)
+/* Sort keys for the open requests of a session: request frame, then place in the table
+ * (the order the lowest-frame-first search of the table used to give). */
+static int order_cmp(const void *a, const void *b)
 {
-	struct session *p = &s->pub;
-	int client_ok = !t->cfg.client || s->client_match;
-	int plain = client_ok && !t->cfg.topic && t->cfg.type < 0;
-	uint64_t ms;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-	if (s->orphan.live)
-		tell_orphan(t, s);
-	if (p->ended == SESSION_END_DISCONNECT)
-		;
-	else if (closer)
-		p->ended = closer == 1 ? (closer_rst ? SESSION_END_CLIENT_RST : SESSION_END_CLIENT_FIN) :
-			   (closer_rst ? SESSION_END_BROKER_RST : SESSION_END_BROKER_FIN);
-	else
-		p->ended = why == REASM_END_IDLE ? SESSION_END_IDLE :
-			   why == REASM_END_EVICTED ? SESSION_END_EVICTED :
-			   why == REASM_END_REUSED ? SESSION_END_REUSED : SESSION_END_CAPTURE;
-	if (at && (at->ts_sec > p->end.ts_sec ||
-		   (at->ts_sec == p->end.ts_sec && at->ts_nsec > p->end.ts_nsec) ||
-		   at->frame > p->end.frame))
-		p->end = *at;
+	return x < y ? -1 : x > y;
+}
 
-	/* in the order the requests were made would be nicer; the table has no order, so
-	 * report them by request frame */
-	while (s->used) {
-		struct pend *best = NULL;
+/* The session ended: each open request is reported incomplete (a QoS 2 flow also as an
+ * anomaly), by request frame. One sort: O(n log n) for n open requests (a search for the
+ * lowest frame each time was O(n * table size)). */
+static void pend_report(struct session_tracker *t, struct sess *s, int plain)
+{
+	uint64_t order[PEND_MAX]; /* (frame << 12 | slot): frames below 2^52, slots 2^12 */
+	_Static_assert(PEND_MAX == 1 << 12, "slots fit in the 12 low bits");
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->cap; i++)
+		if (s->tab[i].key)
+			order[n++] = s->tab[i].at.frame << 12 | i;
+	qsort(order, n, sizeof *order, order_cmp);
+	for (uint32_t k = 0; k < n; k++) {
+		const struct pend *best = &s->tab[order[k] & (PEND_MAX - 1)];
 		struct session_txn x;
-		for (uint32_t i = 0; i < s->cap; i++)
-			if (s->tab[i].key && (!best || s->tab[i].at.frame < best->at.frame))
-				best = &s->tab[i];
 		memset(&x, 0, sizeof x);
 		x.kind = best->kind;
 		x.status = SESSION_TXN_INCOMPLETE;
@@ -1156,12 +1169,41 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 			a.type = best->stage;
 			a.has_msgid = 1;
 			a.msgid = x.msgid;
-			a.at = p->end;
+			a.at = s->pub.end;
 			if (best->pass || plain)
 				tell_anomaly(t, s, &a);
 		}
-		pend_erase(s, best);
 	}
+	for (uint32_t i = 0; i < s->cap; i++)
+		s->tab[i].key = 0;
+	s->used = 0;
+}
+
+static void end_session(struct session_tracker *t, struct sess *s, int why, int closer,
+			int closer_rst, const struct frame_ref *at)
+{
+	struct session *p = &s->pub;
+	int client_ok = !t->cfg.client || s->client_match;
+	int plain = client_ok && !t->cfg.topic && t->cfg.type < 0;
+	uint64_t ms;
+
+	if (s->orphan.live)
+		tell_orphan(t, s);
+	if (p->ended == SESSION_END_DISCONNECT)
+		;
+	else if (closer)
+		p->ended = closer == 1 ? (closer_rst ? SESSION_END_CLIENT_RST : SESSION_END_CLIENT_FIN) :
+			   (closer_rst ? SESSION_END_BROKER_RST : SESSION_END_BROKER_FIN);
+	else
+		p->ended = why == REASM_END_IDLE ? SESSION_END_IDLE :
+			   why == REASM_END_EVICTED || why == REASM_END_MEMORY ? SESSION_END_EVICTED :
+			   why == REASM_END_REUSED ? SESSION_END_REUSED : SESSION_END_CAPTURE;
+	if (at && (at->ts_sec > p->end.ts_sec ||
+		   (at->ts_sec == p->end.ts_sec && at->ts_nsec > p->end.ts_nsec) ||
+		   at->frame > p->end.frame))
+		p->end = *at;
+
+	pend_report(t, s, plain);
 	{
 		struct session_txn x;
 		memset(&x, 0, sizeof x);
@@ -1214,6 +1256,7 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 
 static void drop(struct session_tracker *t, struct sess *s)
 {
+	budget_release(t->budget, BUDGET_SESSION, s->charged);
 	if (s->pub.has_will)
 		t->open_wills--;
 	erase(t, s);

@@ -12,6 +12,7 @@
  * handshake messages at most HS_MAX, WebSocket payloads are streamed.
  */
 #include "mqttdump/transport.h"
+#include "mqttdump/budget.h"
 #include "mqttdump/ports.h"
 #include "mqttdump/textesc.h"
 #include "mqttdump/tlscrypto.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define HS_MAX 65536      /* handshake bytes gathered per direction (a certificate chain) */
@@ -82,6 +84,10 @@ struct tconn {
 	uint8_t on_mqtt, on_tls, on_ws;
 	uint8_t peek[2][PEEK], npeek[2];
 	struct tsess *s;         /* TLS, WebSocket */
+	struct reasm_flow *rflow; /* reassembly's connection (stable until on_close) */
+	size_t charged;          /* what the budget was told its buffers cost */
+	struct tconn *bprev, *bnext; /* on the list of connections holding buffers, oldest
+				      * first */
 };
 
 struct transport {
@@ -99,13 +105,14 @@ struct transport {
 	off_t kl_size;
 	struct timespec kl_mtime;
 	char info[1024];         /* the Info text of the event being built */
+	struct tconn *bhead, *btail; /* connections holding buffers, oldest first */
 };
 
 struct transport *transport_new(const struct transport_config *cfg,
 				const struct reasm_sink *inner, void *inner_ctx,
 				const struct transport_sink *sink, void *ctx)
 {
-	struct transport *t = calloc(1, sizeof *t);
+	struct transport *t = budget_calloc(1, sizeof *t, "transport");
 
 	if (!t)
 		return NULL;
@@ -300,10 +307,11 @@ static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t 
 		t->st.ignored++;
 	}
 	if (c->kind == TRANSPORT_TLS || c->kind == TRANSPORT_WS) {
-		if (!(c->s = calloc(1, sizeof *c->s))) {
+		if (!(c->s = budget_calloc(1, sizeof *c->s, "transport"))) {
 			c->kind = TRANSPORT_IGNORED; /* out of memory: not read */
 			return;
 		}
+		budget_charge(t->cfg.budget, BUDGET_CONN, sizeof *c->s);
 		c->s->d[dir].resync = (uint8_t)mid_tls;
 		if (mid_ws)
 			c->s->d[0].wsphase = c->s->d[1].wsphase = WS_FRAMES;
@@ -600,7 +608,7 @@ static void hs_bytes(struct transport *t, const struct reasm_flow *f, struct tco
 	}
 	if (!n)
 		return;
-	if (!d->hs && !(d->hs = malloc(HS_MAX)))
+	if (!d->hs && !(d->hs = budget_malloc(HS_MAX, "transport")))
 		return;
 	if (n > HS_MAX - d->hslen)
 		n = HS_MAX - d->hslen; /* cannot happen for a message within HS_MAX: see below */
@@ -624,6 +632,10 @@ static void hs_bytes(struct transport *t, const struct reasm_flow *f, struct tco
 	}
 	memmove(d->hs, d->hs + used, d->hslen - used);
 	d->hslen -= used;
+	if (!d->hslen) {
+		free(d->hs); /* the handshake's messages are few: no room kept between them */
+		d->hs = NULL;
+	}
 }
 
 static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
@@ -722,7 +734,7 @@ static void record_done(struct transport *t, struct reasm_flow *f, struct tconn 
 	if (!d->gather && d->rh.type != TLS_CT_APPDATA)
 		return; /* its bytes could not be kept (out of memory) */
 
-	if (prot && (t->plain || (t->plain = malloc(TLS_MAX_FRAGMENT)))) {
+	if (prot && (t->plain || (t->plain = budget_malloc(TLS_MAX_FRAGMENT, "transport")))) {
 		uint8_t ctype = 0;
 		int n = tls_decrypt_record(c->s->keys[dir], d->hdr, d->rec, d->rh.len, t->plain,
 					   &ctype);
@@ -754,6 +766,27 @@ static void record_done(struct transport *t, struct reasm_flow *f, struct tconn 
 		}
 	}
 	record_content(t, f, c, dir, at, d->rh.type, d->rec, d->rh.len, 0);
+}
+
+/* A record's room: mapped, not from the heap. Records of many connections gathered at once
+ * and freed at different times left the heap in pieces: 10,000 TLS handshakes under a
+ * 256 MiB budget kept 371 MB resident. A mapping goes back to the system when freed. */
+static uint8_t *rec_alloc(void)
+{
+	void *p = mmap(NULL, TLS_MAX_FRAGMENT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED) {
+		mqttdump_oom("transport");
+		return NULL;
+	}
+	return p;
+}
+
+static void rec_free(uint8_t *p)
+{
+	if (p)
+		munmap(p, TLS_MAX_FRAGMENT);
 }
 
 /* Find a record header in p after a gap; returns its offset, or n. */
@@ -804,7 +837,12 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 				c->s->keys[dir] = keys13(t, f, c, dir, 0, at);
 			}
 			d->gather = d->rh.type != TLS_CT_APPDATA || c->s->keys[dir];
-			if (d->gather && !d->rec && !(d->rec = malloc(TLS_MAX_FRAGMENT)))
+			if (d->rh.type == TLS_CT_HANDSHAKE && !d->ccs && d->hs_skip >= d->rh.len) {
+				/* wholly inside a handshake message being dropped: not kept */
+				d->hs_skip -= d->rh.len;
+				d->gather = 0;
+			}
+			if (d->gather && !d->rec && !(d->rec = rec_alloc()))
 				d->gather = 0; /* out of memory: counted, not read */
 			if (d->rh.len)
 				continue;
@@ -817,6 +855,10 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 		if (d->rechave == d->rh.len) {
 			record_done(t, f, c, dir, at);
 			d->hdrhave = 0;
+			if (d->rh.type != TLS_CT_APPDATA) {
+				rec_free(d->rec); /* a handshake's few records: no room kept */
+				d->rec = NULL;
+			}
 		}
 	}
 }
@@ -933,7 +975,7 @@ static void ws_http(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 	size_t line;
 	int mqtt;
 
-	if (!d->http && !(d->http = malloc(HTTP_MAX))) {
+	if (!d->http && !(d->http = budget_malloc(HTTP_MAX, "transport"))) {
 		*np = 0;
 		return;
 	}
@@ -1035,7 +1077,7 @@ static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 		} else {
 			/* data: unmask a chunk at a time and hand it on */
 			uint32_t done = 0;
-			if (!t->scratch && !(t->scratch = malloc(SCRATCH)))
+			if (!t->scratch && !(t->scratch = budget_malloc(SCRATCH, "transport")))
 				return;
 			while (done < k) {
 				uint32_t m = k - done < SCRATCH ? k - done : SCRATCH;
@@ -1057,15 +1099,137 @@ static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, 
 	}
 }
 
+/* ---- the memory budget ------------------------------------------------------------ */
+
+/* What c's buffers cost now. */
+static size_t conn_held(const struct tconn *c)
+{
+	size_t n = 0;
+
+	for (int i = 0; c->s && i < 2; i++)
+		n += (c->s->d[i].rec ? TLS_MAX_FRAGMENT : 0) + (c->s->d[i].hs ? HS_MAX : 0) +
+		     (c->s->d[i].http ? HTTP_MAX : 0);
+	return n;
+}
+
+static void blist_unlink(struct transport *t, struct tconn *c)
+{
+	if (c->bprev)
+		c->bprev->bnext = c->bnext;
+	else if (t->bhead == c)
+		t->bhead = c->bnext;
+	else
+		return;
+	if (c->bnext)
+		c->bnext->bprev = c->bprev;
+	else
+		t->btail = c->bprev;
+	c->bprev = c->bnext = NULL;
+}
+
+static void blist_append(struct transport *t, struct tconn *c)
+{
+	c->bprev = t->btail;
+	if (t->btail)
+		t->btail->bnext = c;
+	else
+		t->bhead = c;
+	t->btail = c;
+}
+
+/* Tell the budget what c holds now; c is on the list while it holds anything. */
+static void recharge(struct transport *t, struct tconn *c)
+{
+	size_t now = conn_held(c);
+	int listed = t->bhead == c || c->bprev;
+
+	budget_resize(t->cfg.budget, BUDGET_TRANSPORT, c->charged, now);
+	c->charged = now;
+	if (now && !listed)
+		blist_append(t, c);
+	else if (!now && listed)
+		blist_unlink(t, c);
+}
+
+/* Direction dir's buffers go: a handshake message or a record being read is lost (TLS
+ * looks for the next record header, as after a gap), an HTTP head is not read (the
+ * connection is not followed). Each said in an error event. */
+static void evict_dir(struct transport *t, struct tconn *c, int dir, const struct frame_ref *at)
+{
+	struct reasm_flow *f = c->rflow;
+	struct tdir *d = &c->s->d[dir];
+	uint64_t lost = 0;
+	int dropped_http = d->http != NULL;
+
+	if (d->http) {
+		lost = d->httplen;
+		free(d->http);
+		d->http = NULL;
+		ws_stop(f, c);
+		if (c->kind == TRANSPORT_IGNORED)
+			t->st.ignored++;
+		error_ev(t, f, dir, at, "HTTP", "an HTTP head dropped (--max-memory): not read");
+	}
+	if (d->rec) {
+		/* the record in progress: the rest of it is counted, not read; a handshake
+		 * record's loss leaves the handshake unreadable: the rest of it is skipped */
+		lost += d->gather ? d->rechave : 0;
+		if (d->gather && d->rh.type == TLS_CT_HANDSHAKE && d->rechave < d->rh.len)
+			d->hs_skip = UINT32_MAX;
+		rec_free(d->rec);
+		d->rec = NULL;
+		d->gather = 0;
+	}
+	if (d->hs) {
+		/* the handshake message in progress: the rest of it is skipped (its length is
+		 * in its header; without one, the rest of the direction's handshake) */
+		lost += d->hslen;
+		if (d->hslen >= 4 && d->hs_skip != UINT32_MAX) {
+			const uint8_t *m = d->hs;
+			d->hs_skip = (((uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3]) + 4) -
+				     d->hslen;
+		} else {
+			d->hs_skip = UINT32_MAX; /* no length known: the rest is not read */
+		}
+		free(d->hs);
+		d->hs = NULL;
+		d->hslen = 0;
+	}
+	if (c->kind == TRANSPORT_TLS && lost)
+		error_ev(t, f, dir, at, tls_proto(c, 0),
+			 "TLS handshake bytes dropped (--max-memory): not read");
+	if (!lost && !dropped_http)
+		return;
+	t->st.budget_drops++;
+	t->st.budget_bytes += lost;
+	budget_evicted(t->cfg.budget, BUDGET_TRANSPORT, lost);
+}
+
+int transport_evict(struct transport *t, const struct frame_ref *at)
+{
+	struct tconn *c = t->bhead;
+	size_t before;
+
+	if (!c)
+		return 0;
+	before = c->charged;
+	for (int i = 0; i < 2; i++)
+		evict_dir(t, c, i, at);
+	recharge(t, c);
+	return c->charged < before;
+}
+
 /* ---- the reasm_sink ----------------------------------------------------------------- */
 
 static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 {
 	struct transport *t = ctx;
-	struct tconn *c = calloc(1, sizeof *c);
+	struct tconn *c = budget_calloc(1, sizeof *c, "transport");
 
 	if (!c)
 		return NULL;
+	c->rflow = f;
+	budget_charge(t->cfg.budget, BUDGET_CONN, sizeof *c);
 	c->on_mqtt = (uint8_t)port_set_has(&t->ports[0], f->broker_port);
 	c->on_tls = (uint8_t)port_set_has(&t->ports[1], f->broker_port);
 	c->on_ws = (uint8_t)port_set_has(&t->ports[2], f->broker_port);
@@ -1153,6 +1317,7 @@ static void on_data(void *ctx, struct reasm_flow *f, int dir, const uint8_t *p, 
 	}
 	if (n)
 		dispatch(t, f, c, dir, p, n, at);
+	recharge(t, c);
 }
 
 static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, uint32_t len,
@@ -1193,6 +1358,7 @@ static void on_gap(void *ctx, struct reasm_flow *f, int dir, uint64_t offset, ui
 	default:
 		break;
 	}
+	recharge(t, c);
 }
 
 static void on_eof(void *ctx, struct reasm_flow *f, int dir, int why, const struct frame_ref *at)
@@ -1221,10 +1387,13 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 	for (int i = 0; c->s && i < 2; i++) {
 		tls_keys_free(c->s->keys[i]);
 		tls_keys_free(c->s->next_keys[i]);
-		free(c->s->d[i].rec);
+		rec_free(c->s->d[i].rec);
 		free(c->s->d[i].hs);
 		free(c->s->d[i].http);
 	}
+	blist_unlink(t, c);
+	budget_release(t->cfg.budget, BUDGET_TRANSPORT, c->charged);
+	budget_release(t->cfg.budget, BUDGET_CONN, sizeof *c + (c->s ? sizeof *c->s : 0));
 	free(c->s);
 	free(c);
 	f->user = NULL;

@@ -72,7 +72,7 @@ struct fx {
 
 static void setup_fx_mid(struct fx *x, uint32_t max_buffer, int saw_syn)
 {
-	struct framer_config c = { max_buffer };
+	struct framer_config c = { max_buffer, NULL };
 	struct framer_sink fs = { on_msg, on_ev };
 
 	memset(x, 0, sizeof *x);

@@ -86,7 +86,7 @@ static const uint16_t ports[] = { 1883 };
 /* reorder_time: main.c's default, 10 s; feed() spaces frames 1 s apart. */
 static struct reasm *mk(struct rec *r, size_t max_held, size_t max_flows)
 {
-	struct reasm_config c = { ports, 1, max_held, max_flows, 0, 0, 10 };
+	struct reasm_config c = { ports, 1, max_held, max_flows, 0, 0, 10, NULL };
 	memset(r, 0, sizeof *r);
 	return reasm_new(&c, &sink, r);
 }
@@ -432,7 +432,7 @@ Test(reasm, flow_table_cap_evicts_the_idlest)
 Test(reasm, idle_flows_time_out)
 {
 	struct rec r;
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0, 0, 0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 5.0, 0, 0, NULL };
 	struct reasm *rs;
 
 	memset(&r, 0, sizeof r);
@@ -622,8 +622,8 @@ static int feed_any(struct reasm *rs, uint16_t sport, uint16_t dport, uint32_t s
 Test(reasm, any_port_follows_every_connection)
 {
 	struct reasm_sink sk = { fr_open, NULL, NULL, NULL, NULL };
-	struct reasm_config off = { ports, 1, 1 << 20, 0, 0, 0, 0 };
-	struct reasm_config on = { ports, 1, 1 << 20, 0, 0, 1, 0 };
+	struct reasm_config off = { ports, 1, 1 << 20, 0, 0, 0, 0, NULL };
+	struct reasm_config on = { ports, 1, 1 << 20, 0, 0, 1, 0, NULL };
 	struct reasm *rs = reasm_new(&off, &sk, NULL);
 
 	memset(&g_fr, 0, sizeof g_fr);
@@ -674,7 +674,7 @@ static void ig_on_close(void *ctx, struct reasm_flow *f, int why, const struct f
 Test(reasm, ignored_flow_holds_nothing)
 {
 	struct reasm_sink sk = { ig_open, ig_on_data, NULL, NULL, ig_on_close };
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0, 0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0, 0, NULL };
 	struct reasm *rs = reasm_new(&c, &sk, NULL);
 
 	fill();
@@ -839,7 +839,7 @@ Test(reasm, reorder_time_passes_for_a_quiet_connection_too)
 Test(reasm, no_time_bound_when_reorder_time_is_0)
 {
 	struct rec r;
-	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0, 0 };
+	struct reasm_config c = { ports, 1, 1 << 20, 0, 0, 0, 0, NULL };
 	struct reasm *rs;
 
 	memset(&r, 0, sizeof r);

@@ -85,7 +85,7 @@ struct stage {
 static void stage_open(struct stage *st, struct rec *r, uint16_t port, int detect)
 {
 	struct transport_config cfg = { mqtt_ports, 1, tls_ports, 1, ws_ports, 1, detect, NULL,
-				       NULL };
+				       NULL, NULL };
 	struct transport_sink ts = { r_event };
 
 	memset(r, 0, sizeof *r);

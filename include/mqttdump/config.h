@@ -48,6 +48,7 @@ struct mqttdump_config {
 	const char *keylog_path;    /* --keylog, or NULL */
 	/* limits */
 	uint32_t max_buffer;        /* --max-buffer: also the bytes held out of order */
+	size_t max_memory;          /* --max-memory: all the stages together (0: no limit) */
 	size_t max_flows;           /* --max-flows */
 	double flow_timeout;        /* --flow-timeout (seconds; 0: never) */
 	double reorder_time;        /* --reorder-time (seconds a hole is waited for; 0: no bound) */

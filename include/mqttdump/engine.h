@@ -23,6 +23,8 @@ struct engine_config {
 	size_t max_flows;
 	double flow_timeout;
 	double reorder_time;     /* reassembly: seconds a held segment waits; 0: no bound */
+	size_t max_memory;       /* --max-memory: bytes every stage together may hold (budget.h);
+				  * 0: no limit */
 	uint64_t max_messages;   /* stop after this many MQTT messages (that pass the filters);
 				  * 0: no limit */
 	struct session_tracker *sessions; /* optional (not owned): sees every record first and
@@ -38,6 +40,10 @@ struct engine_stats {
 		 tls_sessions, tls_decrypted, ws_sessions, detected;
 	uint64_t snap_headers;   /* frames the snap length cut inside their link, IP or TCP
 				  * header: not decoded (counted in bad_frames too) */
+	/* the memory budget: the limit (0: none), the most held at once, the things given up
+	 * for it (gaps, partial packets, buffers, connections) and the stream bytes they cost,
+	 * and the held frames given out early (which costs only the frame order) */
+	uint64_t mem_limit, mem_high, mem_evictions, mem_lost_bytes, hold_flushes;
 };
 
 struct engine;

@@ -42,6 +42,9 @@ enum framer_event_kind {
 	FRAMER_EV_OVERSIZE,     /* a packet larger than max_buffer: skipped */
 	FRAMER_EV_END,          /* the connection ended */
 	FRAMER_EV_VERSION,      /* the version of a connection without CONNECT was inferred */
+	FRAMER_EV_MEMORY,       /* buffered bytes dropped to stay within the memory budget
+				 * (framer_evict): len bytes of the stream are not decoded, from
+				 * offset; type: the packet's type (a partial packet) */
 };
 
 struct framer_event {
@@ -50,7 +53,11 @@ struct framer_event {
 	int dir;
 	struct frame_ref at;    /* the frame it was noticed in */
 	uint64_t offset;        /* stream offset */
-	uint64_t len;           /* bytes lost / skipped / claimed length */
+	uint64_t len;           /* bytes lost / skipped / claimed length; MEMORY: the bytes
+				 * that were held and are dropped */
+	uint64_t size;          /* MEMORY: the length of the partial packet dropped (its
+				 * header's claim; the rest of it is skipped as it comes); 0
+				 * for undecided bytes */
 	uint8_t type;           /* OVERSIZE: the packet's type */
 	uint8_t version;        /* VERSION: the version inferred */
 	int cause;              /* GAP: enum reasm_gap */
@@ -65,11 +72,14 @@ struct framer_sink {
 
 struct framer_config {
 	uint32_t max_buffer;    /* bytes one unfinished packet may hold */
+	struct budget *budget;  /* charged with the buffers (BUDGET_FRAMER) and each
+				 * connection's state (BUDGET_CONN); NULL: none */
 };
 
 struct framer_stats {
 	uint64_t messages, malformed, incomplete, truncated, oversize, oversize_bytes,
 		 bytes_skipped, resyncs;
+	uint64_t budget_drops, budget_bytes; /* FRAMER_EV_MEMORY events, the bytes they cost */
 };
 
 struct framer;
@@ -84,6 +94,11 @@ const struct framer_stats *framer_stats(const struct framer *fr);
  * of their connection to be known): messages of that frame or later may still come. 0 when
  * nothing is pending. */
 uint64_t framer_oldest_pending(const struct framer *fr);
+/* The memory budget is exceeded: the buffers of the connection that has held some the
+ * longest are given up (FRAMER_EV_MEMORY for what is lost; packets waiting for the
+ * version are reported at once, with the evidence so far). at: the frame the events
+ * belong to. Returns 1 when it freed something, 0 when nothing more can go. */
+int framer_evict(struct framer *fr, const struct frame_ref *at);
 void framer_free(struct framer *fr);
 
 #endif

@@ -28,12 +28,16 @@
  *       Bytes at or past a FIN are never delivered, so holes there are not reported;
  *   (d) the peer acknowledged the hole's bytes (so they were not lost on the wire: the
  *       capture missed them, or shows them late) and more than 4 MiB has come in that
- *       direction since, without them.
+ *       direction since, without them;
+ *   (e) the memory budget (--max-memory, budget.h) is spent and the engine asks for it
+ *       (reasm_evict_held): the holes before the oldest segment held anywhere, reported
+ *       with cause REASM_GAP_BUDGET.
  * Segment counts never decide. A FIN ahead of a hole waits for the hole like data does.
  */
 #ifndef MQTTDUMP_REASM_H
 #define MQTTDUMP_REASM_H
 
+#include "mqttdump/budget.h"
 #include "mqttdump/decode.h"
 
 #include <stddef.h>
@@ -45,6 +49,8 @@ enum reasm_dir { REASM_TO_BROKER = 0, REASM_TO_CLIENT = 1 };
 enum reasm_gap {
 	REASM_GAP_LOST = 0,  /* segments the capture missed */
 	REASM_GAP_SNAPLEN,   /* the snap length cut a segment: its tail was on the wire only */
+	REASM_GAP_BUDGET,    /* a hole given up early to stay within the memory budget
+			      * (reasm_evict_held): its bytes, if they come, are not read */
 };
 
 enum reasm_end {
@@ -54,6 +60,7 @@ enum reasm_end {
 	REASM_END_IDLE,     /* nothing seen for the flow timeout */
 	REASM_END_EVICTED,  /* the flow table was full */
 	REASM_END_CAPTURE,  /* the capture ended */
+	REASM_END_MEMORY,   /* closed to stay within the memory budget (reasm_evict_flow) */
 };
 
 /* The public part of a connection. */
@@ -105,6 +112,8 @@ struct reasm_config {
 				    * that answered the SYN, else the lower port, is the broker */
 	double reorder_time;       /* seconds a held segment waits for the holes before it;
 				    * 0: no time bound */
+	struct budget *budget;     /* charged with what is held out of order (BUDGET_REASM)
+				    * and each connection's state (BUDGET_CONN); NULL: none */
 };
 
 /* held_max: the most memory one direction held at once, counted as for max_held (for the
@@ -112,6 +121,8 @@ struct reasm_config {
 struct reasm_stats {
 	uint64_t segments, flows, gaps, gap_bytes, snap_gaps, snap_bytes, dup_bytes, held_max,
 		 evicted, expired;
+	uint64_t budget_gaps, budget_bytes; /* of gaps: holes given up for the budget */
+	uint64_t budget_flows;              /* of evicted: connections closed for it */
 };
 
 struct reasm;
@@ -125,6 +136,13 @@ void reasm_finish(struct reasm *r);
 /* The smallest frame number among the segments held (not yet delivered) in any
  * connection; 0 when none is held. Exact and O(1): for ordering output by frame. */
 uint64_t reasm_oldest_held(const struct reasm *r);
+/* The memory budget is exceeded (engine.c calls these between frames):
+ * reasm_evict_held gives up the holes before the oldest segment held anywhere (gap, cause
+ * REASM_GAP_BUDGET) and delivers what they held back; reasm_evict_flow closes the least
+ * recently seen connection (REASM_END_MEMORY). at: the frame the
+ * events belong to. Each returns 1 when it freed something, 0 when it had nothing to. */
+int reasm_evict_held(struct reasm *r, const struct frame_ref *at);
+int reasm_evict_flow(struct reasm *r, const struct frame_ref *at);
 const struct reasm_stats *reasm_stats(const struct reasm *r);
 void reasm_free(struct reasm *r);
 

@@ -17,6 +17,7 @@
 #ifndef MQTTDUMP_SESSION_H
 #define MQTTDUMP_SESSION_H
 
+#include "mqttdump/budget.h"
 #include "mqttdump/framer.h"
 
 #include <stdint.h>
@@ -128,6 +129,9 @@ struct session {
 	struct frame_ref start, end;
 	uint64_t bytes[2], msgs[2];   /* by enum session_side of the sender */
 	uint32_t anomalies, notes, txns;
+	uint64_t untracked;        /* requests not followed: the session had PEND_MAX open, or
+				    * the memory budget was spent (their answers then come as
+				    * acknowledgements without a request) */
 };
 
 /* Told as things happen. Any callback may be NULL. For one record: message, then the
@@ -159,6 +163,10 @@ struct session_config {
 struct session_tracker;
 
 struct session_tracker *session_new(const struct session_config *cfg);
+/* Charge each session's state (itself, its strings, its open requests) to b (budget.h;
+ * NULL: none). It is not evicted: the engine closes connections when it must, and a
+ * session's state goes with its connection. */
+void session_set_budget(struct session_tracker *t, struct budget *b);
 /* Add an observer (at most 4). Returns 0, or -1 when full. */
 int session_observe(struct session_tracker *t, const struct session_observer *o);
 /* A record from the framer. Returns 1 when it passes the filter (reporters see it). */

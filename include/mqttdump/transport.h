@@ -37,6 +37,8 @@ struct transport_config {
 	const struct tls_keylog *keylog; /* NULL: TLS stays encrypted */
 	const char *keylog_path;      /* its file: read again when a session's secrets are
 				       * missing and it has changed (live capture) */
+	struct budget *budget;        /* charged with TLS and HTTP buffers (BUDGET_TRANSPORT)
+				       * and each connection's state (BUDGET_CONN); NULL: none */
 };
 
 enum transport_kind {
@@ -104,6 +106,7 @@ struct transport_sink {
 struct transport_stats {
 	uint64_t tls_sessions, tls_records, tls_decrypted, tls_failed, ws_sessions, ws_frames,
 		 detected, ignored;
+	uint64_t budget_drops, budget_bytes; /* buffers given up for the budget, their bytes */
 };
 
 struct transport;
@@ -115,6 +118,10 @@ struct transport *transport_new(const struct transport_config *cfg,
 /* The callbacks to hand to reasm_new, with the transport as their ctx. */
 const struct reasm_sink *transport_reasm_sink(void);
 const struct transport_stats *transport_stats(const struct transport *t);
+/* The memory budget is exceeded: the TLS and HTTP buffers of the connection that has held
+ * some the longest are given up, each said in a TRANSPORT_EV_ERROR event. at: the frame
+ * the events belong to. Returns 1 when it freed something, else 0. */
+int transport_evict(struct transport *t, const struct frame_ref *at);
 void transport_free(struct transport *t);
 
 /* A plausible MQTT CONNECT at the start of p (protocol name MQTT or MQIsdp, a level it
