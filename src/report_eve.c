@@ -1,5 +1,6 @@
 /* \summary: Suricata EVE output: mqtt, anomaly and flow records shaped as Suricata's EVE log
  * shapes them (docs/eve.md) */
+#include "mqttdump/budget.h"
 #include "mqttdump/community_id.h"
 #include "mqttdump/report.h"
 
@@ -99,7 +100,7 @@ static char *scratch(struct eve *e, size_t n)
 		char *t;
 		while (nc < n)
 			nc *= 2;
-		if (!(t = realloc(e->tmp, nc)))
+		if (!(t = budget_realloc(e->tmp, nc, "--eve")))
 			return NULL;
 		e->tmp = t;
 		e->tmpcap = nc;
@@ -458,7 +459,7 @@ static void write_tx(struct eve *e, const struct eflow *f, struct etx *t,
 
 static struct etx *tx_new(struct eflow *f, const char *key, json_object *obj, int toclient)
 {
-	struct etx *t = calloc(1, sizeof *t);
+	struct etx *t = budget_calloc(1, sizeof *t, "--eve");
 
 	if (!t) {
 		json_object_put(obj);
@@ -713,7 +714,7 @@ static void flow_free(struct eve *e, struct eflow *f)
 static struct eflow *flow_add(struct eve *e, const struct tcp_addr *a, uint16_t pa,
 			      const struct tcp_addr *b, uint16_t pb, const struct frame_ref *at)
 {
-	struct eflow *f = calloc(1, sizeof *f);
+	struct eflow *f = budget_calloc(1, sizeof *f, "--eve");
 	uint32_t h;
 
 	if (!f)
@@ -1046,7 +1047,7 @@ static void eve_free(void *ctx)
 
 int report_eve_new(const struct report_opts *o, const struct eve_opts *eo, struct reporter *r)
 {
-	struct eve *e = calloc(1, sizeof *e);
+	struct eve *e = budget_calloc(1, sizeof *e, "--eve");
 
 	if (!e)
 		return -1;

@@ -380,7 +380,7 @@ static void subs_add(struct cstate *cs, const struct mqtt_msg *m, uint8_t versio
 	struct mqtt_view f;
 	uint8_t o;
 
-	if (!cs->subs && !(cs->subs = calloc(SUBS, sizeof *cs->subs))) {
+	if (!cs->subs && !(cs->subs = budget_calloc(SUBS, sizeof *cs->subs, "--explain"))) {
 		cs->subs_lost = 1;
 		return;
 	}

@@ -19,6 +19,7 @@
  * Linear: each frame is decided once; a message walks only the undecided frames of its
  * own direction, from the oldest, and stops at the first one after its span.
  */
+#include "mqttdump/budget.h"
 #include "mqttdump/report.h"
 
 #include <stdlib.h>
@@ -100,7 +101,7 @@ static struct wdir *dir_of(struct wrep *w, const struct dirkey *k, int make)
 
 	while (*pp && memcmp(&(*pp)->key, k, sizeof *k) != 0)
 		pp = &(*pp)->next;
-	if (!*pp && make && (*pp = calloc(1, sizeof **pp)))
+	if (!*pp && make && (*pp = budget_calloc(1, sizeof **pp, "-w")))
 		(*pp)->key = *k;
 	return *pp;
 }
@@ -199,7 +200,7 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	if (w->stopped)
 		return;
 	if (decode_packet(pkt, &seg) == DECODE_OK && seg.wirelen > 0 && followed(w, &seg) &&
-	    (f = malloc(sizeof *f + pkt->caplen))) {
+	    (f = budget_malloc(sizeof *f + pkt->caplen, "-w"))) {
 		key_of_seg(&seg, &k);
 		memset(f, 0, sizeof *f);
 		f->pkt = *pkt;
@@ -321,7 +322,7 @@ static void wfree(void *ctx)
 
 int report_write_new(const struct report_write_opts *o, struct reporter *r)
 {
-	struct wrep *w = calloc(1, sizeof *w);
+	struct wrep *w = budget_calloc(1, sizeof *w, "-w");
 
 	if (!w)
 		return -1;
