@@ -191,6 +191,19 @@ static void hexfield(struct report_buf *b, int depth, const char *name, struct m
 			  v.len > 36 ? "\xe2\x80\xa6" : "");
 }
 
+/* An expert item as tshark -O mqtt shows it: "[Expert Info (Note/Protocol): text]" and,
+ * one level down, the text, its severity and its group. */
+static void expert(struct report_buf *b, int depth, const char *sev_group, const char *text)
+{
+	const char *slash = strchr(sev_group, '/');
+	int sl = (int)(slash - sev_group);
+
+	report_buf_printf(b, "%*s[Expert Info (%s): %s]\n", depth * 4, "", sev_group, text);
+	report_buf_printf(b, "%*s[%s]\n", depth * 4 + 4, "", text);
+	report_buf_printf(b, "%*s[Severity level: %.*s]\n", depth * 4 + 4, "", sl, sev_group);
+	report_buf_printf(b, "%*s[Group: %s]\n", depth * 4 + 4, "", slash + 1);
+}
+
 static void props(struct report_buf *b, const char *title, struct mqtt_view pv, int show)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(pv);
@@ -204,7 +217,7 @@ static void props(struct report_buf *b, const char *title, struct mqtt_view pv, 
 		 * but for the few the table names otherwise (Content Type, Topic Alias, QoS) */
 		int own = strcmp(pi->value_label, "Value") != 0;
 
-		report_buf_printf(b, "        ID: %s (0x%02x)\n", pi->name, p.id);
+		report_buf_printf(b, "        ID: %s (0x%02x)\n", pi->label, p.id);
 		switch (p.ptype) {
 		case MQTT_PT_UTF8:
 		case MQTT_PT_BINARY:
@@ -331,10 +344,11 @@ static void connect_fields(struct report_buf *b, const struct mqtt_msg *m, int s
 	}
 }
 
+/* tshark names a code only where it is defined for the packet type ("Unknown" elsewhere) */
 static void code_line(struct report_buf *b, const struct mqtt_msg *m, uint8_t version,
 		      const char *what, uint8_t code)
 {
-	const char *name = mqtt_code_name(m->hdr.type, version, code);
+	const char *name = mqtt_code_label(m->hdr.type, version, code);
 	report_buf_printf(b, "    %s: %s (%u)\n", what, name ? name : "Unknown", code);
 }
 
@@ -350,7 +364,14 @@ void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct 
 	uint8_t o;
 	char v[128];
 
+	/* tshark knows a connection's version from its CONNECT only; without it, it says so
+	 * and names the codes of CONNACK and SUBACK as 5.0 does */
+	int unknown = rec->version_inferred && !(t == MQTT_CONNECT && m->proto_level);
+	uint8_t cv = unknown ? MQTT_V5 : version;
+
 	report_buf_printf(b, "MQ Telemetry Transport Protocol, %s\n", mqtt_type_label(t));
+	if (unknown)
+		expert(b, 1, "Note/Protocol", "Unknown version (missing the CONNECT packet?)");
 	if (!rec->length_known && (rec->incomplete || rec->truncated)) {
 		report_buf_printf(b, "    [fixed header cut after %" PRIu32 " bytes: %s]\n", rec->have,
 				  rec->truncated ? "truncated by the snap length" :
@@ -387,8 +408,7 @@ void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct 
 				set(m->ack_flags, 0x01));
 		}
 		if (m->has_code)
-			code_line(b, m, version, version == MQTT_V5 ? "Reason Code" : "Return Code",
-				  m->code);
+			code_line(b, m, cv, cv == MQTT_V5 ? "Reason Code" : "Return Code", m->code);
 		if (m->has_props)
 			props(b, "Properties", m->props, show_secrets);
 		break;
@@ -411,6 +431,8 @@ void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct 
 			hexfield(b, 1, "Message", m->payload);
 		else
 			report_buf_puts(b, "    Message: <MISSING>\n"); /* Wireshark's words */
+		if (mqtt_media_tree(m, v, sizeof v))
+			report_buf_printf(b, "%s\n", v);
 		break;
 	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
 	case MQTT_DISCONNECT: case MQTT_AUTH:
@@ -437,7 +459,7 @@ void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct 
 			{
 				static const char *const rh[4] = {
 					"Send msgs at subscription time",
-					"Send msgs on subscription only if subscription does not exist",
+					"Send msgs if subscription does not exist",
 					"Do not send msgs at subscription time", "Reserved" };
 				report_buf_printf(b, "    Subscription Options: 0x%02x, Retain Handling: "
 						  "%s%s%s, QoS: %s\n", o, rh[(o >> 4) & 3],
@@ -460,14 +482,14 @@ void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct 
 			props(b, "Properties", m->props, show_secrets);
 		for (uint32_t i = 0; m->list.p && i < m->list.len; i++) {
 			uint8_t code = m->list.p[i];
-			if (t == MQTT_SUBACK && version != MQTT_V5) {
+			if (t == MQTT_SUBACK && cv != MQTT_V5) {
 				if (code <= 2)
 					report_buf_printf(b, "    Granted QoS: %s (%u)\n", qos_names[code],
 							  code);
 				else
 					code_line(b, m, version, "Granted QoS", code);
 			} else {
-				code_line(b, m, version, "Reason Code", code);
+				code_line(b, m, cv, "Reason Code", code);
 			}
 		}
 		break;

@@ -334,11 +334,18 @@ const char *mqtt_version_name(uint8_t version); /* "3.1", "3.1.1", "5.0", NULL *
  * A 5.0 code defined for other packet types only is still named (0x01 and 0x02, which
  * mean a granted QoS in SUBACK only, are not): mqtt_code_valid tells which are allowed. */
 const char *mqtt_code_name(uint8_t type, uint8_t version, uint8_t code);
+/* The name tshark's tree gives the code: NULL ("Unknown") when it is not defined for the
+ * packet type in that version; 0x9E and 0xA2 in the singular, as tshark words them. */
+const char *mqtt_code_label(uint8_t type, uint8_t version, uint8_t code);
 
 /* Wireshark hands an MQTT 5.0 PUBLISH payload to the dissector of its Content Type; those
  * that show in the summary: the protocol column becomes "MQTT/JSON" or "MQTT/XML" (this
  * returns "JSON", "XML") or NULL, and mqtt_info appends their Info text. */
 const char *mqtt_media_proto(const struct mqtt_msg *m);
+/* The line that dissector's section has in tshark -O mqtt's tree, after the MQTT section
+ * ("JavaScript Object Notation: application/json", "Line-based text data: text/plain
+ * (1 lines)", "Data (8 bytes)"), written to out (cap bytes): 1, or 0 when there is none. */
+int mqtt_media_tree(const struct mqtt_msg *m, char *out, size_t cap);
 
 /* Append the Info text tshark shows for this message ("Publish Message (id=3) [a/b]") to
  * out, at most cap-1 bytes, always terminated. Returns the length it needed. */
