@@ -9,9 +9,11 @@
 
 /* Relative sequence numbers need each direction's initial sequence number, and the
  * "reassembled from" line the frames that carried a direction's bytes: kept per
- * connection in a fixed table (a slot is reused by the next connection that hashes to
- * it), so memory stays bounded whatever the capture holds. */
-#define CONN_SLOTS 4096
+ * connection, found by its exact endpoints (a hash table with chaining). At most CONN_MAX
+ * are kept: past that, the one unused longest goes (and a connection's entry goes when it
+ * ends), so memory stays bounded whatever the capture holds. */
+#define CONN_MAX 16384
+#define CONN_BUCKETS 65536 /* a power of two */
 #define RING 16
 
 struct endpoint {
@@ -32,7 +34,9 @@ struct side {
 };
 
 struct conn {
-	uint8_t used;
+	struct conn *chain;        /* next in its bucket */
+	struct conn *newer, *older; /* the use order */
+	uint32_t hash;
 	struct endpoint ep[2];     /* ordered: ep[0] < ep[1] */
 	struct side side[2];       /* side[i]: segments sent by ep[i] */
 };
@@ -44,7 +48,9 @@ struct detail {
 	struct report_buf hex;     /* reassembled messages' dumps */
 	struct report_buf line;
 	unsigned nitems;
-	struct conn *conns;
+	struct conn **buckets;
+	struct conn *newest, *oldest;
+	size_t nconns;
 	struct tcp_seg cur;        /* the frame's segment */
 	int have_cur;
 	struct conn *cur_conn;
@@ -85,8 +91,44 @@ static void ep_of(struct endpoint *e, const struct tcp_addr *a, uint16_t port)
 	e->port = port;
 }
 
-/* The connection slot of two endpoints; *from is the side index of x. Creates it (over an
- * older one) when create is set; NULL when absent. */
+static void conn_unuse(struct detail *s, struct conn *c)
+{
+	if (c->newer)
+		c->newer->older = c->older;
+	else
+		s->newest = c->older;
+	if (c->older)
+		c->older->newer = c->newer;
+	else
+		s->oldest = c->newer;
+	c->newer = c->older = NULL;
+}
+
+static void conn_use(struct detail *s, struct conn *c)
+{
+	c->older = s->newest;
+	c->newer = NULL;
+	if (s->newest)
+		s->newest->newer = c;
+	s->newest = c;
+	if (!s->oldest)
+		s->oldest = c;
+}
+
+static void conn_drop(struct detail *s, struct conn *c)
+{
+	struct conn **pp = &s->buckets[c->hash & (CONN_BUCKETS - 1)];
+
+	while (*pp != c)
+		pp = &(*pp)->chain;
+	*pp = c->chain;
+	conn_unuse(s, c);
+	s->nconns--;
+	free(c);
+}
+
+/* The connection of two endpoints; *from is the side index of x. Creates it when create
+ * is set (NULL when out of memory); NULL when absent. */
 static struct conn *conn_of(struct detail *s, const struct endpoint *x, const struct endpoint *y,
 			    int create, int *from)
 {
@@ -103,15 +145,25 @@ static struct conn *conn_of(struct detail *s, const struct endpoint *x, const st
 		h = (h ^ ((const uint8_t *)lo)[i]) * 16777619u;
 	for (size_t i = 0; i < sizeof *hi; i++)
 		h = (h ^ ((const uint8_t *)hi)[i]) * 16777619u;
-	c = &s->conns[h % CONN_SLOTS];
-	if (c->used && !ep_cmp(&c->ep[0], lo) && !ep_cmp(&c->ep[1], hi))
-		return c;
+	for (c = s->buckets[h & (CONN_BUCKETS - 1)]; c; c = c->chain)
+		if (c->hash == h && !ep_cmp(&c->ep[0], lo) && !ep_cmp(&c->ep[1], hi)) {
+			conn_unuse(s, c);
+			conn_use(s, c);
+			return c;
+		}
 	if (!create)
 		return NULL;
-	memset(c, 0, sizeof *c);
-	c->used = 1;
+	if (s->nconns >= CONN_MAX)
+		conn_drop(s, s->oldest);
+	if (!(c = calloc(1, sizeof *c)))
+		return NULL;
+	c->hash = h;
 	c->ep[0] = *lo;
 	c->ep[1] = *hi;
+	c->chain = s->buckets[h & (CONN_BUCKETS - 1)];
+	s->buckets[h & (CONN_BUCKETS - 1)] = c;
+	conn_use(s, c);
+	s->nconns++;
 	return c;
 }
 
@@ -560,7 +612,8 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 		return;
 	ep_of(&x, &seg->src, seg->sport);
 	ep_of(&y, &seg->dst, seg->dport);
-	cn = conn_of(s, &x, &y, 1, &from);
+	if (!(cn = conn_of(s, &x, &y, 1, &from)))
+		return;
 	if (seg->flags & TCP_SYN) {
 		/* a new SYN starts the numbering again (the 4-tuple reused) */
 		memset(&cn->side[from], 0, sizeof cn->side[from]);
@@ -1023,7 +1076,9 @@ static void dfree(void *ctx)
 	free(s->pdata);
 	free(s->fmask);
 	free(s->rmask);
-	free(s->conns);
+	while (s->oldest)
+		conn_drop(s, s->oldest);
+	free(s->buckets);
 	free(s);
 }
 
@@ -1032,7 +1087,7 @@ int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
 {
 	struct detail *s = calloc(1, sizeof *s);
 
-	if (!s || !(s->conns = calloc(CONN_SLOTS, sizeof *s->conns))) {
+	if (!s || !(s->buckets = calloc(CONN_BUCKETS, sizeof *s->buckets))) {
 		free(s);
 		return -1;
 	}

@@ -24,7 +24,7 @@ The last lines give the figures: identical summary lines / total, identical tree
 total (lines aligned with difflib; total = identical + tshark's other + mqttdump's other),
 JSON values equal / total.
 """
-import difflib, glob, json, os, re, shutil, subprocess, sys
+import difflib, glob, json, os, re, shutil, subprocess, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 SUMMARY = re.compile(r"^\s*(\d+)\s+\S+\s+\S+\s+\u2192\s+\S+\s+(\S+)\s+\d+\s?(.*?)\s*$")
@@ -84,6 +84,65 @@ def captures(root):
         b = os.path.basename(p)
         out.append(("shared/" + name, p, MQTTDUMP_ARGS.get(b, []), TSHARK_ARGS.get(b, [])))
     return out, notes
+
+
+def many_conns(path, n=5000, seed=18):
+    """A capture of n MQTT 3.1.1 connections open at once (more than a fixed table of 4,096
+    connections holds), written here, byte by byte: every connection's handshake, then
+    every CONNECT, every CONNACK, every PINGREQ, every PINGRESP. Random initial sequence
+    numbers: a relative Seq or Ack taken from another connection shows."""
+    import random, struct
+    rnd = random.Random(seed)
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    t = [0]
+
+    def csum(b):
+        if len(b) % 2:
+            b += b"\0"
+        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        return ~s & 0xFFFF
+
+    def pkt(src, dst, sp, dp, seq, ack, flags, data=b""):
+        tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 5 << 4, flags, 65535, 0, 0) + data
+        ph = struct.pack("!4s4sBBH", src, dst, 0, 6, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", csum(ph + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        fr = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
+        t[0] += 1
+        out.append(struct.pack("<IIII", 1700000000 + t[0] // 1000000, t[0] % 1000000,
+                               len(fr), len(fr)) + fr)
+
+    broker = bytes([10, 0, 0, 1])
+    conns = []
+    for i in range(n):
+        cl = bytes([10, 1, i // 250, 1 + i % 250])
+        conns.append([cl, 20000 + i % 40000, rnd.getrandbits(32), rnd.getrandbits(32)])
+    SYN, ACK, PSH = 2, 16, 8
+    for cl, sp, ci, bi in conns:
+        pkt(cl, broker, sp, 1883, ci, 0, SYN)
+        pkt(broker, cl, 1883, sp, bi, (ci + 1) % 2**32, SYN | ACK)
+        pkt(cl, broker, sp, 1883, (ci + 1) % 2**32, (bi + 1) % 2**32, ACK)
+    steps = []
+    for k, (cl, sp, ci, bi) in enumerate(conns):
+        cid = b"c%04d" % k
+        body = b"\0\x04MQTT\x04\x02\0\x3c" + struct.pack("!H", len(cid)) + cid
+        steps.append(bytes([0x10, len(body)]) + body)
+    for phase in range(4):
+        for k, c in enumerate(conns):
+            cl, sp, ci, bi = c
+            data = [steps[k], b"\x20\x02\0\0", b"\xc0\0", b"\xd0\0"][phase]
+            cs, bs = c[2] + 1, c[3] + 1
+            if phase % 2 == 0:
+                pkt(cl, broker, sp, 1883, cs % 2**32, bs % 2**32, PSH | ACK, data)
+                c[2] += len(data)
+            else:
+                pkt(broker, cl, 1883, sp, bs % 2**32, cs % 2**32, PSH | ACK, data)
+                c[3] += len(data)
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
 
 
 def run(cmd):
@@ -476,6 +535,9 @@ def main():
         print("1..0 # SKIP tshark is not installed")
         return 0
     caps, notes = captures(root)
+    tmp = tempfile.mkdtemp(prefix="mqttdump-tshark-")
+    many_conns(os.path.join(tmp, "conns-5000.pcap"))
+    caps.append(("made/conns-5000.pcap", os.path.join(tmp, "conns-5000.pcap"), [], []))
     if only:
         caps = [c for c in caps if any(o in c[0] for o in only)]
     allow = load_allow(os.path.join(root, "captures", "tshark-allow.txt"))
@@ -487,6 +549,7 @@ def main():
     failed = 0
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
         results = list(pool.map(lambda c: _safe(run_capture, mqttdump, c), caps))
+    shutil.rmtree(tmp, ignore_errors=True)
     for i, (cap, res) in enumerate(zip(caps, results), 1):
         if isinstance(res, Exception):
             print("not ok %d - %s: %s" % (i, cap[0], res))
