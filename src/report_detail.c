@@ -15,6 +15,7 @@
 #define CONN_MAX 16384
 #define CONN_BUCKETS 65536 /* a power of two */
 #define RING 16
+#define HDR_CACHE 256
 
 struct endpoint {
 	uint8_t fam;
@@ -71,6 +72,15 @@ struct detail {
 	size_t placed_end;         /* end (in the segment's payload) of the last message of
 				    * its direction placed there byte for byte; 0: none */
 	uint8_t tail_version;      /* that message's connection version */
+	int in_frame;              /* between frame_begin and frame_end */
+	uint64_t frame_no;         /* that frame's number */
+	/* the header lines (Frame, link, IP, TCP) of the last frames with a TCP payload, for
+	 * a message given after its frame went out (found late: a direction whose first
+	 * bytes are missing) */
+	struct {
+		uint64_t frame;
+		struct report_buf text;
+	} hdr[HDR_CACHE];
 };
 
 static int ep_cmp(const struct endpoint *x, const struct endpoint *y)
@@ -578,6 +588,8 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	s->body.len = 0;
 	s->hex.len = 0;
 	s->nitems = 0;
+	s->in_frame = 1;
+	s->frame_no = pkt->frame;
 	s->pkt = NULL;
 	s->placed_end = 0;
 	s->fmask_used = 0;
@@ -906,6 +918,63 @@ static void dump(struct report_buf *b, const uint8_t *p, size_t n, const uint8_t
 				  "--show-secrets shows them]\n", k);
 }
 
+static void frame_header(struct detail *s, const struct cap_pkt *pkt, const struct tcp_seg *seg,
+			 struct report_buf *l)
+{
+	struct conn *cn = s->cur_conn;
+	int from = s->cur_from;
+	char a[64], b2[64], lk[512];
+	size_t n;
+
+	report_buf_printf(l, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64 " bits), %"
+			  PRIu32 " bytes captured (%" PRIu64 " bits)\n", pkt->frame, pkt->len,
+			  (uint64_t)pkt->len * 8, pkt->caplen, (uint64_t)pkt->caplen * 8);
+	n = decode_link_text(pkt, lk, sizeof lk);
+	report_buf_put(l, lk, n);
+	if (!seg || !cn)
+		return;
+	tcp_addr_str(&seg->src, a, sizeof a);
+	tcp_addr_str(&seg->dst, b2, sizeof b2);
+	report_buf_printf(l, "Internet Protocol Version %u, Src: %s, Dst: %s\n", seg->src.family,
+			  a, b2);
+	report_buf_printf(l, "Transmission Control Protocol, Src Port: %u, Dst Port: %u, Seq: %"
+			  PRIu32, seg->sport, seg->dport, seg->seq - cn->side[from].base);
+	if (seg->flags & TCP_ACK)
+		report_buf_printf(l, ", Ack: %" PRIu32, seg->ack - cn->side[!from].base);
+	report_buf_printf(l, ", Len: %" PRIu32 "\n", seg->wirelen);
+}
+
+/* A message given after its frame went out: printed at once, under that frame's header
+ * lines (kept for the last HDR_CACHE frames with a payload), not under the frame of the
+ * moment. What message() added to the body and the dumps from body0 and hex0 on is its. */
+static void late_block(struct detail *s, const struct mqtt_record *rec, size_t body0,
+		       size_t hex0)
+{
+	const struct report_buf *h = &s->hdr[rec->at.frame % HDR_CACHE].text;
+
+	s->nitems--;
+	if (s->d.tree) {
+		if (s->o.blank_before)
+			fputc('\n', s->o.out);
+		if (s->hdr[rec->at.frame % HDR_CACHE].frame == rec->at.frame)
+			fwrite(h->p, 1, h->len, s->o.out);
+		else
+			fprintf(s->o.out, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64
+				" bits)\n", rec->at.frame, rec->at.len, (uint64_t)rec->at.len * 8);
+		fwrite(s->body.p + body0, 1, s->body.len - body0, s->o.out);
+		if (s->d.hex && s->hex.len > hex0) {
+			fputc('\n', s->o.out);
+			fwrite(s->hex.p + hex0, 1, s->hex.len - hex0, s->o.out);
+		}
+		if (s->o.blank_after)
+			fputc('\n', s->o.out);
+		if (s->o.line_buffered)
+			fflush(s->o.out);
+	}
+	s->body.len = body0;
+	s->hex.len = hex0;
+}
+
 static void message(void *ctx, const struct mqtt_record *rec)
 {
 	struct detail *s = ctx;
@@ -914,8 +983,11 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	uint64_t start = sd ? sd->next_off : 0;
 	int offsets_ok = sd && !sd->offsets_lost;
 
+	size_t body0 = s->body.len, hex0 = s->hex.len;
+	int late = !s->in_frame || rec->at.frame != s->frame_no;
+
 	s->nitems++;
-	if (s->d.hex && !s->o.show_secrets)
+	if (s->d.hex && !s->o.show_secrets && !late)
 		mask_message(s, rec, sd, start, offsets_ok);
 	if (sd) {
 		if (rec->length_known && !rec->incomplete)
@@ -947,6 +1019,8 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	hidden:;
 	}
 	report_detail_mqtt(rec, s->o.show_secrets, &s->body);
+	if (late)
+		late_block(s, rec, body0, hex0);
 }
 
 static void event(void *ctx, const struct framer_event *ev)
@@ -979,40 +1053,29 @@ static void event(void *ctx, const struct framer_event *ev)
 static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct detail *s = ctx;
-	struct conn *cn = s->cur_conn;
-	int from = s->cur_from;
-	char a[64], b2[64];
+	int cached = 0;
 
-	if (!cn)
+	if (!s->cur_conn)
 		seg = NULL;
+	s->in_frame = 0;
+	if (s->d.tree && seg && seg->wirelen) {
+		/* kept for a message of this frame that is found only later */
+		s->hdr[pkt->frame % HDR_CACHE].frame = pkt->frame;
+		s->hdr[pkt->frame % HDR_CACHE].text.len = 0;
+		frame_header(s, pkt, seg, &s->hdr[pkt->frame % HDR_CACHE].text);
+		cached = 1;
+	}
 	if (s->nitems) {
 		struct report_buf *l = &s->line;
 		l->len = 0;
 		if (s->o.blank_before)
 			fputc('\n', s->o.out);
 		if (s->d.tree) {
-			report_buf_printf(l, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64
-					  " bits), %" PRIu32 " bytes captured (%" PRIu64 " bits)\n",
-					  pkt->frame, pkt->len, (uint64_t)pkt->len * 8, pkt->caplen,
-					  (uint64_t)pkt->caplen * 8);
-			{
-				char lk[512];
-				size_t n = decode_link_text(pkt, lk, sizeof lk);
-				report_buf_put(l, lk, n);
-			}
-			if (seg) {
-				tcp_addr_str(&seg->src, a, sizeof a);
-				tcp_addr_str(&seg->dst, b2, sizeof b2);
-				report_buf_printf(l, "Internet Protocol Version %u, Src: %s, Dst: %s\n",
-						  seg->src.family, a, b2);
-				report_buf_printf(l, "Transmission Control Protocol, Src Port: %u, Dst "
-						  "Port: %u, Seq: %" PRIu32, seg->sport, seg->dport,
-						  seg->seq - cn->side[from].base);
-				if (seg->flags & TCP_ACK)
-					report_buf_printf(l, ", Ack: %" PRIu32,
-							  seg->ack - cn->side[!from].base);
-				report_buf_printf(l, ", Len: %" PRIu32 "\n", seg->wirelen);
-			}
+			if (cached)
+				report_buf_put(l, s->hdr[pkt->frame % HDR_CACHE].text.p,
+					       s->hdr[pkt->frame % HDR_CACHE].text.len);
+			else
+				frame_header(s, pkt, seg, l);
 			fwrite(l->p, 1, l->len, s->o.out);
 			fwrite(s->body.p, 1, s->body.len, s->o.out);
 		}
@@ -1073,6 +1136,8 @@ static void dfree(void *ctx)
 	report_buf_free(&s->body);
 	report_buf_free(&s->hex);
 	report_buf_free(&s->line);
+	for (size_t i = 0; i < HDR_CACHE; i++)
+		report_buf_free(&s->hdr[i].text);
 	free(s->pdata);
 	free(s->fmask);
 	free(s->rmask);
