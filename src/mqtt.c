@@ -421,8 +421,14 @@ static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, const struct
 
 	if ((rc = mqtt_get_varint(c, &plen)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_raw(c, plen, out)) != MQTT_OK)
+	if ((rc = mqtt_get_raw(c, plen, out)) != MQTT_OK) {
+		/* kept for the outputs: the properties the packet has before it ends */
+		px->m->cut_block = where == MQTT_WILL_PROPS ? MQTT_CUT_WILL_PROPS : MQTT_CUT_PROPS;
+		px->m->cut_block_len = plen;
+		out->p = c->p;
+		out->len = (uint32_t)(c->end - c->p);
 		return rc;
+	}
 	pcur = mqtt_cursor_of(*out);
 	while (pcur.p < pcur.end) { /* each pass reads at least the identifier: linear */
 		const uint8_t *at = pcur.p;

@@ -266,13 +266,17 @@ static void expert(struct report_buf *b, int depth, const char *sev_group, const
 	report_buf_printf(b, "%*s[Group: %s]\n", depth * 4 + 4, "", slash + 1);
 }
 
-static void props(struct report_buf *b, const char *title, struct mqtt_view pv, int show)
+/* A property block, as far as it can be read; declared: the length it claims (more than
+ * pv.len when it runs past the packet). Returns 1 when reading stopped before its end
+ * (an unknown identifier, a value cut short): tshark's tree ends there, malformed. */
+static int props(struct report_buf *b, const char *title, struct mqtt_view pv, uint32_t declared,
+		 int show)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(pv);
 	struct mqtt_prop p;
 	int rc;
 
-	report_buf_printf(b, "    %s\n        Total Length: %" PRIu32 "\n", title, pv.len);
+	report_buf_printf(b, "    %s\n        Total Length: %" PRIu32 "\n", title, declared);
 	while ((rc = mqtt_next_prop(&c, &p)) == MQTT_OK) {
 		const struct mqtt_prop_info *pi = mqtt_prop_info(p.id);
 		/* tshark names the value "Value", after a length line for strings and bytes,
@@ -305,13 +309,28 @@ static void props(struct report_buf *b, const char *title, struct mqtt_view pv, 
 			break;
 		}
 	}
-	if (c.p != c.end && pv.len) {
-		/* an unknown identifier or a value cut short: show where reading stopped */
+	if (c.p != c.end) {
+		/* an unknown identifier or a value cut short: the identifier where reading
+		 * stopped, as tshark shows it */
 		uint32_t id = 0;
 		struct mqtt_cursor t = c;
-		if (mqtt_get_varint(&t, &id) == MQTT_OK && !mqtt_prop_name((uint8_t)id))
-			report_buf_printf(b, "        ID: Unknown (0x%02" PRIx32 ")\n", id);
+		if (mqtt_get_varint(&t, &id) == MQTT_OK)
+			report_buf_printf(b, "        ID: %s (0x%02" PRIx32 ")\n", id <= 0xff &&
+					  mqtt_prop_label((uint8_t)id) ? mqtt_prop_label((uint8_t)id) :
+					  "Unknown", id);
+		return 1;
 	}
+	return declared > pv.len;
+}
+
+/* The packet's properties (or the will's), 1 when the tree must end after them. */
+static int packet_props(struct report_buf *b, const struct mqtt_msg *m, int show)
+{
+	if (m->cut_block == MQTT_CUT_PROPS)
+		return props(b, "Properties", m->props, m->cut_block_len, show), 1;
+	if (!m->has_props)
+		return 0;
+	return props(b, "Properties", m->props, m->props.len, show);
 }
 
 static void header_flags(struct report_buf *b, const struct mqtt_msg *m, uint8_t version)
@@ -350,7 +369,7 @@ static void header_flags(struct report_buf *b, const struct mqtt_msg *m, uint8_t
 	}
 }
 
-static void connect_fields(struct report_buf *b, const struct mqtt_msg *m, int show)
+static int connect_fields(struct report_buf *b, const struct mqtt_msg *m, int show)
 {
 	uint8_t cf = m->connect_flags;
 	char v[80];
@@ -384,13 +403,16 @@ static void connect_fields(struct report_buf *b, const struct mqtt_msg *m, int s
 	bitline(b, 2, cf, 0x02, "Clean Session Flag", set(cf, 0x02));
 	bitline(b, 2, cf, 0x01, "(Reserved)", set(cf, 0x01));
 	report_buf_printf(b, "    Keep Alive: %u\n", m->keepalive);
-	if (m->has_props)
-		props(b, "Properties", m->props, show);
+	if (packet_props(b, m, show))
+		return 1;
 	report_buf_printf(b, "    Client ID Length: %" PRIu32 "\n", m->clientid.len);
 	strfield(b, 1, "Client ID", m->clientid);
 	if (m->has_will) {
-		if (m->has_will_props)
-			props(b, "Will Properties", m->will_props, show);
+		if (m->cut_block == MQTT_CUT_WILL_PROPS)
+			return props(b, "Will Properties", m->will_props, m->cut_block_len, show), 1;
+		if (m->has_will_props &&
+		    props(b, "Will Properties", m->will_props, m->will_props.len, show))
+			return 1;
 		report_buf_printf(b, "    Will Topic Length: %" PRIu32 "\n", m->will_topic.len);
 		strfield(b, 1, "Will Topic", m->will_topic);
 		report_buf_printf(b, "    Will Message Length: %" PRIu32 "\n", m->will_payload.len);
@@ -404,6 +426,7 @@ static void connect_fields(struct report_buf *b, const struct mqtt_msg *m, int s
 		report_buf_printf(b, "    Password Length: %" PRIu32 "\n", m->password.len);
 		secretfield(b, 1, "Password", m->password, show);
 	}
+	return 0;
 }
 
 /* tshark names a code only where it is defined for the packet type ("Unknown" elsewhere) */
@@ -414,161 +437,212 @@ static void code_line(struct report_buf *b, const struct mqtt_msg *m, uint8_t ve
 	report_buf_printf(b, "    %s: %s (%u)\n", what, name ? name : "Unknown", code);
 }
 
-void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct report_buf *b)
+static void connack_fields(struct report_buf *b, const struct mqtt_msg *m, uint8_t version,
+			   uint8_t cv)
+{
+	if (version == MQTT_V31) {
+		/* 3.1 has no Session Present: the byte is reserved */
+		report_buf_printf(b, "    Reserved: %s\n", set(m->ack_flags, 0xff));
+	} else {
+		report_buf_printf(b, "    Acknowledge Flags: 0x%02x\n", m->ack_flags);
+		bitline(b, 2, m->ack_flags, 0xfe, "Reserved", set(m->ack_flags, 0xfe));
+		bitline(b, 2, m->ack_flags, 0x01, "Session Present", set(m->ack_flags, 0x01));
+	}
+	if (m->has_code)
+		code_line(b, m, cv, cv == MQTT_V5 ? "Reason Code" : "Return Code", m->code);
+}
+
+static int publish_fields(struct report_buf *b, const struct mqtt_record *rec, int show)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	char v[128];
+
+	report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", rec->topic_from_alias ? 0 :
+			  m->topic.len);
+	if (!rec->topic_from_alias)
+		strfield(b, 1, "Topic", m->topic);
+	if (m->has_msgid)
+		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+	if (packet_props(b, m, show))
+		return 1;
+	if (rec->topic_from_alias) {
+		/* the topic its alias stands for: Wireshark's generated field */
+		report_buf_puts(b, "    [Topic: ");
+		put_str(b, m->topic);
+		report_buf_puts(b, "]\n");
+	}
+	if (m->payload.len)
+		hexfield(b, 1, "Message", m->payload);
+	else
+		report_buf_puts(b, "    Message: <MISSING>\n"); /* Wireshark's words */
+	if (mqtt_media_tree(m, v, sizeof v))
+		report_buf_printf(b, "%s\n", v);
+	return 0;
+}
+
+static void sub_options(struct report_buf *b, uint8_t o)
+{
+	static const char *const rh[4] = {
+		"Send msgs at subscription time", "Send msgs if subscription does not exist",
+		"Do not send msgs at subscription time", "Reserved" };
+	char v[128];
+
+	report_buf_printf(b, "    Subscription Options: 0x%02x, Retain Handling: %s%s%s, QoS: %s\n",
+			  o, rh[(o >> 4) & 3], o & 8 ? ", Retain As Published" : "",
+			  o & 4 ? ", No Local" : "", qos_names[o & 3]);
+	snprintf(v, sizeof v, "0x%x", o >> 6);
+	bitline(b, 2, o, 0xc0, "Reserved", v);
+	snprintf(v, sizeof v, "%s (%u)", rh[(o >> 4) & 3], (o >> 4) & 3);
+	bitline(b, 2, o, 0x30, "Retain Handling", v);
+	bitline(b, 2, o, 0x08, "Retain As Published", set(o, 0x08));
+	bitline(b, 2, o, 0x04, "No Local", set(o, 0x04));
+	snprintf(v, sizeof v, "%s (%u)", qos_names[o & 3], o & 3);
+	bitline(b, 2, o, 0x03, "QoS", v);
+}
+
+static void list_fields(struct report_buf *b, const struct mqtt_msg *m, uint8_t version,
+			uint8_t cv)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(m->list);
+	struct mqtt_view f;
+	uint8_t o;
+
+	switch (m->hdr.type) {
+	case MQTT_SUBSCRIBE:
+		while (mqtt_next_sub(&c, version, &f, &o) == MQTT_OK) {
+			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
+			strfield(b, 1, "Topic", f);
+			if (version != MQTT_V5)
+				report_buf_printf(b, "    Requested QoS: %s (%u)\n", qos_names[o & 3],
+						  o & 3);
+			else
+				sub_options(b, o);
+		}
+		break;
+	case MQTT_UNSUBSCRIBE:
+		while (mqtt_next_filter(&c, &f) == MQTT_OK) {
+			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
+			strfield(b, 1, "Topic", f);
+		}
+		break;
+	default: /* SUBACK, UNSUBACK: one code per filter */
+		for (uint32_t i = 0; m->list.p && i < m->list.len; i++) {
+			uint8_t code = m->list.p[i];
+			if (m->hdr.type == MQTT_SUBACK && cv != MQTT_V5 && code <= 2)
+				report_buf_printf(b, "    Granted QoS: %s (%u)\n", qos_names[code], code);
+			else
+				code_line(b, m, cv, m->hdr.type == MQTT_SUBACK && cv != MQTT_V5 ?
+					  "Granted QoS" : "Reason Code", code);
+		}
+		break;
+	}
+}
+
+/* The fields after the fixed header; 1 when the tree stopped at a property block that
+ * could not be read to its end (the packet is malformed there). */
+static int body_fields(struct report_buf *b, const struct mqtt_record *rec, uint8_t version,
+		       uint8_t cv, int show)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	switch (m->hdr.type) {
+	case MQTT_CONNECT:
+		return connect_fields(b, m, show);
+	case MQTT_CONNACK:
+		connack_fields(b, m, version, cv);
+		return packet_props(b, m, show);
+	case MQTT_PUBLISH:
+		return publish_fields(b, rec, show);
+	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
+	case MQTT_DISCONNECT: case MQTT_AUTH:
+		if (m->has_msgid)
+			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (m->has_code)
+			code_line(b, m, cv, "Reason Code", m->code);
+		return packet_props(b, m, show);
+	case MQTT_SUBSCRIBE: case MQTT_UNSUBSCRIBE: case MQTT_SUBACK: case MQTT_UNSUBACK:
+		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (packet_props(b, m, show))
+			return 1;
+		list_fields(b, m, version, cv);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* A malformed packet whose fields before a property block were all read (the block is
+ * cut, or holds an identifier that is not a property): tshark shows them, then the block
+ * up to where it stops. */
+static int props_stop(const struct mqtt_msg *m)
+{
+	struct mqtt_cursor c;
+	struct mqtt_prop p;
+	const struct mqtt_view *v[2] = { m->has_props ? &m->props : NULL,
+					 m->has_will_props ? &m->will_props : NULL };
+
+	if (m->cut_block)
+		return 1;
+	for (int i = 0; i < 2; i++) {
+		if (!v[i])
+			continue;
+		c = mqtt_cursor_of(*v[i]);
+		while (mqtt_next_prop(&c, &p) == MQTT_OK)
+			;
+		if (c.p != c.end)
+			return 1;
+	}
+	return 0;
+}
+
+/* The tree without mqttdump's own warnings (tshark has no such lines). */
+static void tree_of(const struct mqtt_record *rec, int show_secrets, struct report_buf *b)
 {
 	const struct mqtt_msg *m = &rec->msg;
 	uint8_t t = m->hdr.type;
 	uint8_t version = m->version == MQTT_V5 ? MQTT_V5 : m->version == MQTT_V31 ? MQTT_V31 :
 			  MQTT_V311;
 	int malformed = mqtt_malformed(m);
-	struct mqtt_cursor c;
-	struct mqtt_view f;
-	uint8_t o;
-	char v[128];
-
 	/* tshark knows a connection's version from its CONNECT only; without it, it says so
 	 * and names the codes of CONNACK and SUBACK as 5.0 does */
 	int unknown = rec->version_inferred && !(t == MQTT_CONNECT && m->proto_level);
 	uint8_t cv = unknown ? MQTT_V5 : version;
 
+	if (!rec->length_known && !rec->incomplete && !rec->truncated) {
+		/* the remaining length is broken: tshark names no type, shows no field */
+		report_buf_puts(b, "MQ Telemetry Transport Protocol\n[Malformed Packet: MQTT]\n");
+		return;
+	}
 	report_buf_printf(b, "MQ Telemetry Transport Protocol, %s\n", mqtt_type_label(t));
 	if (unknown)
 		expert(b, 1, "Note/Protocol", "Unknown version (missing the CONNECT packet?)");
-	if (!rec->length_known && (rec->incomplete || rec->truncated)) {
+	if (!rec->length_known) {
 		report_buf_printf(b, "    [fixed header cut after %" PRIu32 " bytes: %s]\n", rec->have,
 				  rec->truncated ? "truncated by the snap length" :
 				  "the rest was not captured");
 		return;
 	}
 	header_flags(b, m, version);
-	if (rec->length_known)
-		report_buf_printf(b, "    Msg Len: %" PRIu32 "\n", m->hdr.remlen);
-	if (rec->length_known && (rec->incomplete || rec->truncated)) {
+	report_buf_printf(b, "    Msg Len: %" PRIu32 "\n", m->hdr.remlen);
+	if (rec->incomplete || rec->truncated) {
 		report_buf_printf(b, "    [%s: %" PRIu32 " of %" PRIu32 " bytes captured]\n",
 				  rec->truncated ? "Truncated" : "Incomplete",
 				  rec->captured > rec->have ? rec->captured : rec->have,
 				  m->hdr.hdrlen + m->hdr.remlen);
 		return;
 	}
-	if (malformed || !rec->length_known) {
-		/* the fields are not shown: the packet could not be read to its end */
+	/* a malformed packet's fields are shown only where all before the break were read */
+	if ((!malformed || props_stop(m)) && body_fields(b, rec, version, cv, show_secrets))
+		malformed = 1;
+	if (malformed)
 		report_buf_puts(b, "[Malformed Packet: MQTT]\n");
-		goto warnings;
-	}
-	switch (t) {
-	case MQTT_CONNECT:
-		connect_fields(b, m, show_secrets);
-		break;
-	case MQTT_CONNACK:
-		if (version == MQTT_V31) {
-			/* 3.1 has no Session Present: the byte is reserved */
-			report_buf_printf(b, "    Reserved: %s\n", set(m->ack_flags, 0xff));
-		} else {
-			report_buf_printf(b, "    Acknowledge Flags: 0x%02x\n", m->ack_flags);
-			bitline(b, 2, m->ack_flags, 0xfe, "Reserved", set(m->ack_flags, 0xfe));
-			bitline(b, 2, m->ack_flags, 0x01, "Session Present",
-				set(m->ack_flags, 0x01));
-		}
-		if (m->has_code)
-			code_line(b, m, cv, cv == MQTT_V5 ? "Reason Code" : "Return Code", m->code);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		break;
-	case MQTT_PUBLISH:
-		report_buf_printf(b, "    Topic Length: %" PRIu32 "\n",
-				  rec->topic_from_alias ? 0 : m->topic.len);
-		if (!rec->topic_from_alias)
-			strfield(b, 1, "Topic", m->topic);
-		if (m->has_msgid)
-			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		if (rec->topic_from_alias) {
-			/* the topic its alias stands for: Wireshark's generated field */
-			report_buf_puts(b, "    [Topic: ");
-			put_str(b, m->topic);
-			report_buf_puts(b, "]\n");
-		}
-		if (m->payload.len)
-			hexfield(b, 1, "Message", m->payload);
-		else
-			report_buf_puts(b, "    Message: <MISSING>\n"); /* Wireshark's words */
-		if (mqtt_media_tree(m, v, sizeof v))
-			report_buf_printf(b, "%s\n", v);
-		break;
-	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
-	case MQTT_DISCONNECT: case MQTT_AUTH:
-		if (m->has_msgid)
-			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_code)
-			code_line(b, m, version, "Reason Code", m->code);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		break;
-	case MQTT_SUBSCRIBE:
-		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		c = mqtt_cursor_of(m->list);
-		while (mqtt_next_sub(&c, version, &f, &o) == MQTT_OK) {
-			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
-			strfield(b, 1, "Topic", f);
-			if (version != MQTT_V5) {
-				report_buf_printf(b, "    Requested QoS: %s (%u)\n", qos_names[o & 3],
-						  o & 3);
-				continue;
-			}
-			{
-				static const char *const rh[4] = {
-					"Send msgs at subscription time",
-					"Send msgs if subscription does not exist",
-					"Do not send msgs at subscription time", "Reserved" };
-				report_buf_printf(b, "    Subscription Options: 0x%02x, Retain Handling: "
-						  "%s%s%s, QoS: %s\n", o, rh[(o >> 4) & 3],
-						  o & 8 ? ", Retain As Published" : "",
-						  o & 4 ? ", No Local" : "", qos_names[o & 3]);
-				snprintf(v, sizeof v, "0x%x", o >> 6);
-				bitline(b, 2, o, 0xc0, "Reserved", v);
-				snprintf(v, sizeof v, "%s (%u)", rh[(o >> 4) & 3], (o >> 4) & 3);
-				bitline(b, 2, o, 0x30, "Retain Handling", v);
-				bitline(b, 2, o, 0x08, "Retain As Published", set(o, 0x08));
-				bitline(b, 2, o, 0x04, "No Local", set(o, 0x04));
-				snprintf(v, sizeof v, "%s (%u)", qos_names[o & 3], o & 3);
-				bitline(b, 2, o, 0x03, "QoS", v);
-			}
-		}
-		break;
-	case MQTT_SUBACK: case MQTT_UNSUBACK:
-		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		for (uint32_t i = 0; m->list.p && i < m->list.len; i++) {
-			uint8_t code = m->list.p[i];
-			if (t == MQTT_SUBACK && cv != MQTT_V5) {
-				if (code <= 2)
-					report_buf_printf(b, "    Granted QoS: %s (%u)\n", qos_names[code],
-							  code);
-				else
-					code_line(b, m, version, "Granted QoS", code);
-			} else {
-				code_line(b, m, cv, "Reason Code", code);
-			}
-		}
-		break;
-	case MQTT_UNSUBSCRIBE:
-		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		c = mqtt_cursor_of(m->list);
-		while (mqtt_next_filter(&c, &f) == MQTT_OK) {
-			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
-			strfield(b, 1, "Topic", f);
-		}
-		break;
-	default:
-		break;
-	}
-warnings:
+}
+
+void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct report_buf *b)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	tree_of(rec, show_secrets, b);
 	for (unsigned i = 0; i < m->nwarn; i++)
 		report_buf_printf(b, "    [Warning: %s%s%s%s]\n", m->warn[i].text,
 				  m->warn[i].rule ? " [" : "", m->warn[i].rule ? m->warn[i].rule : "",
@@ -1018,7 +1092,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		}
 	hidden:;
 	}
-	report_detail_mqtt(rec, s->o.show_secrets, &s->body);
+	tree_of(rec, s->o.show_secrets, &s->body);
 	if (late)
 		late_block(s, rec, body0, hex0);
 }

@@ -280,7 +280,15 @@ struct mqtt_msg {
 
 	uint8_t nwarn;
 	struct mqtt_warning warn[MQTT_MAX_WARNINGS];
+
+	/* A property block whose length runs past the packet (malformed): which one
+	 * (MQTT_CUT_PROPS, MQTT_CUT_WILL_PROPS, 0: none), the length it claims, and in props
+	 * or will_props the bytes the packet has of it (has_props, has_will_props stay 0). */
+	uint8_t cut_block;
+	uint32_t cut_block_len;
 };
+
+enum { MQTT_CUT_PROPS = 1, MQTT_CUT_WILL_PROPS = 2 };
 
 /*
  * Parse one whole control packet: buf holds the fixed header and exactly h->remlen more
