@@ -218,10 +218,25 @@ static void put_str(struct report_buf *b, struct mqtt_view v)
 	report_buf_text(b, v.p, v.len, 0);
 }
 
+/* Wireshark's labels hold 239 bytes at most: a longer one is cut, "[truncated]" after its
+ * name, to 238 (on a character boundary) */
+#define LABEL_MAX 239
+
 static void strfield(struct report_buf *b, int depth, const char *name, struct mqtt_view v)
 {
+	size_t start = b->len + (size_t)depth * 4, nl = strlen(name), keep;
+
 	report_buf_printf(b, "%*s%s: ", depth * 4, "", name);
 	put_str(b, v);
+	if (b->len - start > LABEL_MAX && nl + 15 < LABEL_MAX) {
+		size_t vstart = start + nl + 2;
+		keep = LABEL_MAX - 1 - (nl + 14);
+		while (keep && ((unsigned char)b->p[vstart + keep] & 0xc0) == 0x80)
+			keep--; /* not inside a character */
+		memmove(b->p + start + nl + 14, b->p + vstart, keep);
+		memcpy(b->p + start + nl, " [truncated]: ", 14);
+		b->len = start + nl + 14 + keep;
+	}
 	report_buf_put(b, "\n", 1);
 }
 

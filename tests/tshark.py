@@ -273,6 +273,9 @@ def tshark_props(leaves):
         elif cur == 0x26 and k in ("mqtt.prop_key", "mqtt.prop_value"):
             out[-1][1]["key" if k == "mqtt.prop_key" else "value"] = v
         elif k in PROP_VALUE and key:
+            if key in ("correlation_data", "authentication_data") and k == "mqtt.prop_string":
+                # tshark 4.0 gives these binary properties as a string: compare the bytes
+                v = str(v).encode("utf-8", "surrogateescape").hex()
             out.append((key, v))
     return out
 
