@@ -452,6 +452,23 @@ static void code_line(struct report_buf *b, const struct mqtt_msg *m, uint8_t ve
 	report_buf_printf(b, "    %s: %s (%u)\n", what, name ? name : "Unknown", code);
 }
 
+/* A topic or topic filter as tshark shows it: no value line when empty ("Length cannot be
+ * 0", but for a 5.0 PUBLISH, where an alias may stand for it), and "Trailing stray
+ * characters" after one holding a NUL (tshark cuts its value there; mqttdump shows it
+ * whole, escaped). */
+static void topic_field(struct report_buf *b, struct mqtt_view f, int empty_ok)
+{
+	report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
+	if (!f.len) {
+		if (!empty_ok)
+			expert(b, 2, "Warning/Protocol", "Length cannot be 0");
+		return;
+	}
+	strfield(b, 1, "Topic", f);
+	if (memchr(f.p, 0, f.len))
+		expert(b, 2, "Warning/Undecoded", "Trailing stray characters");
+}
+
 static void connack_fields(struct report_buf *b, const struct mqtt_msg *m, uint8_t version,
 			   uint8_t cv)
 {
@@ -472,10 +489,10 @@ static int publish_fields(struct report_buf *b, const struct mqtt_record *rec, i
 	const struct mqtt_msg *m = &rec->msg;
 	char v[128];
 
-	report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", rec->topic_from_alias ? 0 :
-			  m->topic.len);
-	if (!rec->topic_from_alias)
-		strfield(b, 1, "Topic", m->topic);
+	struct mqtt_prop alias;
+	struct mqtt_view none = { m->topic.p, 0 };
+
+	topic_field(b, rec->topic_from_alias ? none : m->topic, m->version == MQTT_V5);
 	if (m->has_msgid)
 		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
 	if (packet_props(b, m, show))
@@ -485,6 +502,10 @@ static int publish_fields(struct report_buf *b, const struct mqtt_record *rec, i
 		report_buf_puts(b, "    [Topic: ");
 		put_str(b, m->topic);
 		report_buf_puts(b, "]\n");
+	} else if (m->version == MQTT_V5 && !m->topic.len &&
+		   mqtt_find_prop(m, MQTT_PROP_TOPIC_ALIAS, &alias)) {
+		report_buf_puts(b, "    [Topic: ]\n");
+		expert(b, 2, "Note/Protocol", "Unknown topic alias");
 	}
 	if (m->payload.len)
 		hexfield(b, 1, "Message", m->payload);
@@ -525,8 +546,7 @@ static void list_fields(struct report_buf *b, const struct mqtt_msg *m, uint8_t 
 	switch (m->hdr.type) {
 	case MQTT_SUBSCRIBE:
 		while (mqtt_next_sub(&c, version, &f, &o) == MQTT_OK) {
-			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
-			strfield(b, 1, "Topic", f);
+			topic_field(b, f, 0);
 			if (version != MQTT_V5)
 				report_buf_printf(b, "    Requested QoS: %s (%u)\n", qos_names[o & 3],
 						  o & 3);
@@ -535,10 +555,8 @@ static void list_fields(struct report_buf *b, const struct mqtt_msg *m, uint8_t 
 		}
 		break;
 	case MQTT_UNSUBSCRIBE:
-		while (mqtt_next_filter(&c, &f) == MQTT_OK) {
-			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
-			strfield(b, 1, "Topic", f);
-		}
+		while (mqtt_next_filter(&c, &f) == MQTT_OK)
+			topic_field(b, f, 0);
 		break;
 	default: /* SUBACK, UNSUBACK: one code per filter */
 		for (uint32_t i = 0; m->list.p && i < m->list.len; i++) {

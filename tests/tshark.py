@@ -86,63 +86,126 @@ def captures(root):
     return out, notes
 
 
-def many_conns(path, n=5000, seed=18):
-    """A capture of n MQTT 3.1.1 connections open at once (more than a fixed table of 4,096
-    connections holds), written here, byte by byte: every connection's handshake, then
-    every CONNECT, every CONNACK, every PINGREQ, every PINGRESP. Random initial sequence
-    numbers: a relative Seq or Ack taken from another connection shows."""
-    import random, struct
-    rnd = random.Random(seed)
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
-    t = [0]
+class Pcap:
+    """A pcap of Ethernet/IPv4/TCP frames written byte by byte (no mqttdump code)."""
 
-    def csum(b):
+    def __init__(self):
+        import struct
+        self.st = struct
+        self.out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+        self.t = 0
+
+    def csum(self, b):
         if len(b) % 2:
             b += b"\0"
-        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        s = sum(self.st.unpack("!%dH" % (len(b) // 2), b))
         while s >> 16:
             s = (s & 0xFFFF) + (s >> 16)
         return ~s & 0xFFFF
 
-    def pkt(src, dst, sp, dp, seq, ack, flags, data=b""):
-        tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 5 << 4, flags, 65535, 0, 0) + data
-        ph = struct.pack("!4s4sBBH", src, dst, 0, 6, len(tcp))
-        tcp = tcp[:16] + struct.pack("!H", csum(ph + tcp)) + tcp[18:]
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, src, dst)
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    def pkt(self, src, dst, sp, dp, seq, ack, flags, data=b""):
+        st = self.st
+        tcp = st.pack("!HHIIBBHHH", sp, dp, seq % 2**32, ack % 2**32, 5 << 4, flags, 65535,
+                      0, 0) + data
+        ph = st.pack("!4s4sBBH", src, dst, 0, 6, len(tcp))
+        tcp = tcp[:16] + st.pack("!H", self.csum(ph + tcp)) + tcp[18:]
+        ip = st.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, src, dst)
+        ip = ip[:10] + st.pack("!H", self.csum(ip)) + ip[12:]
         fr = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
-        t[0] += 1
-        out.append(struct.pack("<IIII", 1700000000 + t[0] // 1000000, t[0] % 1000000,
-                               len(fr), len(fr)) + fr)
+        self.t += 1000
+        self.out.append(st.pack("<IIII", 1700000000 + self.t // 1000000, self.t % 1000000,
+                                len(fr), len(fr)) + fr)
 
-    broker = bytes([10, 0, 0, 1])
+    def write(self, path):
+        with open(path, "wb") as f:
+            f.write(b"".join(self.out))
+
+
+SYN, PSH, ACK = 2, 8, 16
+BROKER = bytes([10, 0, 0, 1])
+
+
+def many_conns(path, n=5000, seed=18):
+    """A capture of n MQTT 3.1.1 connections open at once (more than a fixed table of 4,096
+    connections holds): every connection's handshake, then every CONNECT, every CONNACK,
+    every PINGREQ, every PINGRESP. Random initial sequence numbers: a relative Seq or Ack
+    taken from another connection shows."""
+    import random, struct
+    rnd = random.Random(seed)
+    w = Pcap()
     conns = []
     for i in range(n):
         cl = bytes([10, 1, i // 250, 1 + i % 250])
         conns.append([cl, 20000 + i % 40000, rnd.getrandbits(32), rnd.getrandbits(32)])
-    SYN, ACK, PSH = 2, 16, 8
     for cl, sp, ci, bi in conns:
-        pkt(cl, broker, sp, 1883, ci, 0, SYN)
-        pkt(broker, cl, 1883, sp, bi, (ci + 1) % 2**32, SYN | ACK)
-        pkt(cl, broker, sp, 1883, (ci + 1) % 2**32, (bi + 1) % 2**32, ACK)
+        w.pkt(cl, BROKER, sp, 1883, ci, 0, SYN)
+        w.pkt(BROKER, cl, 1883, sp, bi, ci + 1, SYN | ACK)
+        w.pkt(cl, BROKER, sp, 1883, ci + 1, bi + 1, ACK)
     steps = []
-    for k, (cl, sp, ci, bi) in enumerate(conns):
+    for k in range(n):
         cid = b"c%04d" % k
         body = b"\0\x04MQTT\x04\x02\0\x3c" + struct.pack("!H", len(cid)) + cid
         steps.append(bytes([0x10, len(body)]) + body)
     for phase in range(4):
         for k, c in enumerate(conns):
-            cl, sp, ci, bi = c
+            cl, sp = c[0], c[1]
             data = [steps[k], b"\x20\x02\0\0", b"\xc0\0", b"\xd0\0"][phase]
-            cs, bs = c[2] + 1, c[3] + 1
             if phase % 2 == 0:
-                pkt(cl, broker, sp, 1883, cs % 2**32, bs % 2**32, PSH | ACK, data)
+                w.pkt(cl, BROKER, sp, 1883, c[2] + 1, c[3] + 1, PSH | ACK, data)
                 c[2] += len(data)
             else:
-                pkt(broker, cl, 1883, sp, bs % 2**32, cs % 2**32, PSH | ACK, data)
+                w.pkt(BROKER, cl, 1883, sp, c[3] + 1, c[2] + 1, PSH | ACK, data)
                 c[3] += len(data)
-    with open(path, "wb") as f:
-        f.write(b"".join(out))
+    w.write(path)
+
+
+def session(w, cl, sp, packets):
+    """One connection: handshake, then each (from_client, bytes) in its own segment."""
+    seq = {True: 1000, False: 5000}
+    w.pkt(cl, BROKER, sp, 1883, seq[True] - 1, 0, SYN)
+    w.pkt(BROKER, cl, 1883, sp, seq[False] - 1, seq[True], SYN | ACK)
+    w.pkt(cl, BROKER, sp, 1883, seq[True], seq[False], ACK)
+    for fc, data in packets:
+        a, b = (cl, BROKER) if fc else (BROKER, cl)
+        pa, pb = (sp, 1883) if fc else (1883, sp)
+        w.pkt(a, b, pa, pb, seq[fc], seq[not fc], PSH | ACK, data)
+        seq[fc] += len(data)
+
+
+def mqtt_str(s):
+    import struct
+    return struct.pack("!H", len(s)) + s
+
+
+def expert_cases(path):
+    """Packets that make tshark print expert lines or odd fields: an empty topic in 3.1.1,
+    a Topic Alias used before it is set, empty SUBSCRIBE/UNSUBSCRIBE filters, a NUL in a
+    topic, reason codes a packet type does not define, a Content Type with two lines."""
+    w = Pcap()
+    c311 = b"\x10\x0e" + mqtt_str(b"MQTT") + b"\x04\x02\0\x3c" + mqtt_str(b"e1")
+    c5 = b"\x10\x0f" + mqtt_str(b"MQTT") + b"\x05\x02\0\x3c\0" + mqtt_str(b"e2")
+    pub0 = mqtt_str(b"")
+    nul = mqtt_str(b"a\0b")
+    session(w, bytes([10, 2, 0, 1]), 41001, [
+        (True, c311), (False, b"\x20\x02\0\0"),
+        (True, bytes([0x30, len(pub0) + 1]) + pub0 + b"x"),
+        (True, bytes([0x30, len(nul) + 1]) + nul + b"y"),
+        (True, b"\x82\x05\0\x01" + mqtt_str(b"")[:2] + b"\0"),
+        (False, b"\x90\x03\0\x01\x00"),
+        (True, b"\xa2\x04\0\x02" + mqtt_str(b"")),
+        (False, b"\xb0\x02\0\x02"), (True, b"\xe0\0")])
+    ct = b"\x03" + mqtt_str(b"text/plain")
+    text = b"line one\nline two\n"
+    pub_alias = mqtt_str(b"") + bytes([3]) + b"\x23\0\x07" + b"z"
+    pub_ct = mqtt_str(b"t/ct") + bytes([len(ct)]) + ct + text
+    session(w, bytes([10, 2, 0, 2]), 41002, [
+        (True, c5), (False, b"\x20\x03\0\0\0"),
+        (True, bytes([0x30, len(pub_alias)]) + pub_alias),
+        (True, bytes([0x30, len(pub_ct)]) + pub_ct),
+        (True, b"\x62\x04\0\x03\x80\0"),           # PUBREL 0x80: not defined for it
+        (False, b"\x40\x04\0\x04\x8b\0"),          # PUBACK 0x8b: DISCONNECT's code
+        (False, b"\xe0\x02\x9e\0")])
+    w.write(path)
 
 
 def run(cmd):
@@ -545,6 +608,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="mqttdump-tshark-")
     many_conns(os.path.join(tmp, "conns-5000.pcap"))
     caps.append(("made/conns-5000.pcap", os.path.join(tmp, "conns-5000.pcap"), [], []))
+    expert_cases(os.path.join(tmp, "expert-cases.pcap"))
+    caps.append(("made/expert-cases.pcap", os.path.join(tmp, "expert-cases.pcap"), [], []))
     if only:
         caps = [c for c in caps if any(o in c[0] for o in only)]
     allow = load_allow(os.path.join(root, "captures", "tshark-allow.txt"))
