@@ -1069,15 +1069,19 @@ static void late_block(struct detail *s, const struct mqtt_record *rec, size_t b
 			fprintf(s->o.out, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64
 				" bits)\n", rec->at.frame, rec->at.len, (uint64_t)rec->at.len * 8);
 		fwrite(s->body.p + body0, 1, s->body.len - body0, s->o.out);
-		if (s->d.hex && s->hex.len > hex0) {
-			fputc('\n', s->o.out);
-			fwrite(s->hex.p + hex0, 1, s->hex.len - hex0, s->o.out);
-		}
-		if (s->o.blank_after)
-			fputc('\n', s->o.out);
-		if (s->o.line_buffered)
-			fflush(s->o.out);
 	}
+	if (s->d.hex && s->hex.len > hex0) {
+		/* the reassembled message's dump (the frame's own bytes are gone) */
+		if (s->d.tree)
+			fputc('\n', s->o.out);
+		else if (s->o.blank_before)
+			fputc('\n', s->o.out);
+		fwrite(s->hex.p + hex0, 1, s->hex.len - hex0, s->o.out);
+	}
+	if ((s->d.tree || (s->d.hex && s->hex.len > hex0)) && s->o.blank_after)
+		fputc('\n', s->o.out);
+	if (s->o.line_buffered)
+		fflush(s->o.out);
 	s->body.len = body0;
 	s->hex.len = hex0;
 }
