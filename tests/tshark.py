@@ -202,6 +202,8 @@ def expert_cases(path):
         (True, c5), (False, b"\x20\x03\0\0\0"),
         (True, bytes([0x30, len(pub_alias)]) + pub_alias),
         (True, bytes([0x30, len(pub_ct)]) + pub_ct),
+        (True, b"\x82\x07\0\x05\0" + mqtt_str(b"f") + b"\x1d"),  # retain handling 1
+        (False, b"\x90\x04\0\x05\0\x01"),
         (True, b"\x62\x04\0\x03\x80\0"),           # PUBREL 0x80: not defined for it
         (False, b"\x40\x04\0\x04\x8b\0"),          # PUBACK 0x8b: DISCONNECT's code
         (False, b"\xe0\x02\x9e\0")])
@@ -449,6 +451,11 @@ def expect_msg(leaves, o):
             if mine is None and "payload" in o:
                 mine = o["payload"].encode().hex()
             exp.append(("payload", hexstr(v), mine))
+        elif k == "mqtt.willmsg_len":
+            exp.append(("will.payload_len", num(v), (o.get("will") or {}).get("payload_len")))
+        elif k == "mqtt.unknown_version":
+            # tshark's "Unknown version (missing the CONNECT packet?)"
+            exp.append(("version_inferred", True, o.get("version_inferred")))
         elif k == "mqtt.willtopic":
             exp.append(("will.topic", v, (o.get("will") or {}).get("topic")))
         elif k == "mqtt.willmsg":
