@@ -808,6 +808,7 @@ static int parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_ms
 		warn(&px, buf, "MQTT-2.1.2", "AUTH exists only in MQTT 5.0", 0);
 
 	if (rc != MQTT_OK) {
+		m->stop_off = (uint32_t)(c.p - buf);
 		warn(&px, c.p, NULL, rc == MQTT_MALFORMED ? "field encoding is broken" :
 			 "packet ends before its fields do", 1);
 		return MQTT_MALFORMED;

@@ -384,16 +384,46 @@ static void header_flags(struct report_buf *b, const struct mqtt_msg *m, uint8_t
 	}
 }
 
-static int connect_fields(struct report_buf *b, const struct mqtt_msg *m, int show)
+/* The length line of the string field where reading stopped (its contents run past the
+ * packet), as tshark shows it before "[Malformed Packet]"; nothing when even the length
+ * is not there. Returns 1: the tree ends there. */
+static int len_line(struct report_buf *b, const struct mqtt_record *rec, const char *name)
 {
+	uint32_t at = rec->msg.stop_off, end = rec->msg.hdr.hdrlen + rec->msg.hdr.remlen;
+
+	if (at && at + 2 <= rec->have && at + 2 <= end)
+		report_buf_printf(b, "    %s Length: %u\n", name,
+				  (unsigned)(rec->raw[at] << 8 | rec->raw[at + 1]));
+	return 1;
+}
+
+/* 1 when the n bytes of a fixed field at offset off were read (reading stopped after) */
+static int read_to(const struct mqtt_msg *m, size_t off, size_t n)
+{
+	return !m->stop_off || off + n <= m->stop_off;
+}
+
+static int connect_fields(struct report_buf *b, const struct mqtt_record *rec, int show)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	size_t off;
 	uint8_t cf = m->connect_flags;
 	char v[80];
 	const char *vname = m->proto_level == 3 ? "MQTT v3.1" : m->proto_level == 4 ?
 			    "MQTT v3.1.1" : m->proto_level == 5 ? "MQTT v5.0" : "Unknown";
 
+	if (!m->proto_name.p)
+		return len_line(b, rec, "Protocol Name");
 	report_buf_printf(b, "    Protocol Name Length: %" PRIu32 "\n", m->proto_name.len);
 	strfield(b, 1, "Protocol Name", m->proto_name);
+	off = (uintptr_t)m->proto_name.p - (uintptr_t)rec->raw + m->proto_name.len;
+	if (m->stop_off && off > rec->have)
+		return 1; /* not read from rec->raw: where it stopped is not known */
+	if (!read_to(m, off, 1))
+		return 1;
 	report_buf_printf(b, "    Version: %s (%u)\n", vname, m->proto_level);
+	if (!read_to(m, off + 1, 1))
+		return 1;
 	report_buf_printf(b, "    Connect Flags: 0x%02x", cf);
 	if (cf & 0x80)
 		report_buf_puts(b, ", User Name Flag");
@@ -417,26 +447,38 @@ static int connect_fields(struct report_buf *b, const struct mqtt_msg *m, int sh
 	bitline(b, 2, cf, 0x04, "Will Flag", set(cf, 0x04));
 	bitline(b, 2, cf, 0x02, "Clean Session Flag", set(cf, 0x02));
 	bitline(b, 2, cf, 0x01, "(Reserved)", set(cf, 0x01));
-	report_buf_printf(b, "    Keep Alive: %u\n", m->keepalive);
-	if (packet_props(b, m, show))
+	if (!read_to(m, off + 2, 2))
 		return 1;
+	report_buf_printf(b, "    Keep Alive: %u\n", m->keepalive);
+	if (packet_props(b, m, show) || (m->version == MQTT_V5 && !m->has_props))
+		return 1;
+	if (!m->clientid.p)
+		return len_line(b, rec, "Client ID");
 	report_buf_printf(b, "    Client ID Length: %" PRIu32 "\n", m->clientid.len);
 	strfield(b, 1, "Client ID", m->clientid);
 	if (m->has_will) {
 		if (m->cut_block == MQTT_CUT_WILL_PROPS)
 			return props(b, "Will Properties", m->will_props, m->cut_block_len, show), 1;
-		if (m->has_will_props &&
-		    props(b, "Will Properties", m->will_props, m->will_props.len, show))
+		if (m->version == MQTT_V5 && (!m->has_will_props ||
+		    props(b, "Will Properties", m->will_props, m->will_props.len, show)))
 			return 1;
+		if (!m->will_topic.p)
+			return len_line(b, rec, "Will Topic");
 		report_buf_printf(b, "    Will Topic Length: %" PRIu32 "\n", m->will_topic.len);
 		strfield(b, 1, "Will Topic", m->will_topic);
+		if (!m->will_payload.p)
+			return len_line(b, rec, "Will Message");
 		report_buf_printf(b, "    Will Message Length: %" PRIu32 "\n", m->will_payload.len);
 		hexfield(b, 1, "Will Message", m->will_payload);
 	}
+	if ((m->connect_flags & 0x80) && !m->has_username)
+		return len_line(b, rec, "User Name");
 	if (m->has_username) {
 		report_buf_printf(b, "    User Name Length: %" PRIu32 "\n", m->username.len);
 		strfield(b, 1, "User Name", m->username);
 	}
+	if ((m->connect_flags & 0x40) && !m->has_password)
+		return len_line(b, rec, "Password");
 	if (m->has_password) {
 		report_buf_printf(b, "    Password Length: %" PRIu32 "\n", m->password.len);
 		secretfield(b, 1, "Password", m->password, show);
@@ -492,10 +534,14 @@ static int publish_fields(struct report_buf *b, const struct mqtt_record *rec, i
 	struct mqtt_prop alias;
 	struct mqtt_view none = { m->topic.p, 0 };
 
+	if (!m->topic.p)
+		return len_line(b, rec, "Topic");
 	topic_field(b, rec->topic_from_alias ? none : m->topic, m->version == MQTT_V5);
+	if (m->qos && !m->has_msgid)
+		return 1;
 	if (m->has_msgid)
 		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-	if (packet_props(b, m, show))
+	if (packet_props(b, m, show) || (m->version == MQTT_V5 && !m->has_props))
 		return 1;
 	if (rec->topic_from_alias) {
 		/* the topic its alias stands for: Wireshark's generated field */
@@ -580,7 +626,7 @@ static int body_fields(struct report_buf *b, const struct mqtt_record *rec, uint
 
 	switch (m->hdr.type) {
 	case MQTT_CONNECT:
-		return connect_fields(b, m, show);
+		return connect_fields(b, rec, show);
 	case MQTT_CONNACK:
 		connack_fields(b, m, version, cv);
 		return packet_props(b, m, show);
@@ -594,11 +640,14 @@ static int body_fields(struct report_buf *b, const struct mqtt_record *rec, uint
 			code_line(b, m, cv, "Reason Code", m->code);
 		return packet_props(b, m, show);
 	case MQTT_SUBSCRIBE: case MQTT_UNSUBSCRIBE: case MQTT_SUBACK: case MQTT_UNSUBACK:
+		if (m->stop_off && !m->list.p && !m->has_props && m->stop_off < (uint32_t)m->hdr.hdrlen + 2)
+			return 1; /* not even the packet identifier */
 		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (packet_props(b, m, show))
+		if (packet_props(b, m, show) || (m->version == MQTT_V5 && !m->has_props))
 			return 1;
 		list_fields(b, m, version, cv);
-		return 0;
+		/* the list holds the filters read whole: the next one stopped the reading */
+		return m->stop_off ? len_line(b, rec, "Topic") : 0;
 	default:
 		return 0;
 	}
@@ -665,7 +714,8 @@ static void tree_of(const struct mqtt_record *rec, int show_secrets, struct repo
 		return;
 	}
 	/* a malformed packet's fields are shown only where all before the break were read */
-	if ((!malformed || props_stop(m)) && body_fields(b, rec, version, cv, show_secrets))
+	if ((!malformed || props_stop(m) || m->stop_off) &&
+	    body_fields(b, rec, version, cv, show_secrets))
 		malformed = 1;
 	if (malformed)
 		report_buf_puts(b, "[Malformed Packet: MQTT]\n");

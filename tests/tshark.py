@@ -180,7 +180,8 @@ def mqtt_str(s):
 def expert_cases(path):
     """Packets that make tshark print expert lines or odd fields: an empty topic in 3.1.1,
     a Topic Alias used before it is set, empty SUBSCRIBE/UNSUBSCRIBE filters, a NUL in a
-    topic, reason codes a packet type does not define, a Content Type with two lines."""
+    topic, reason codes a packet type does not define, a Content Type with two lines,
+    retain handling 1, and string lengths that run past the packet (malformed)."""
     w = Pcap()
     c311 = b"\x10\x0e" + mqtt_str(b"MQTT") + b"\x04\x02\0\x3c" + mqtt_str(b"e1")
     c5 = b"\x10\x0f" + mqtt_str(b"MQTT") + b"\x05\x02\0\x3c\0" + mqtt_str(b"e2")
@@ -207,6 +208,12 @@ def expert_cases(path):
         (True, b"\x62\x04\0\x03\x80\0"),           # PUBREL 0x80: not defined for it
         (False, b"\x40\x04\0\x04\x8b\0"),          # PUBACK 0x8b: DISCONNECT's code
         (False, b"\xe0\x02\x9e\0")])
+    # malformed: a client id, a topic and a filter whose lengths run past the packet
+    session(w, bytes([10, 2, 0, 3]), 41003, [
+        (True, b"\x10\x0e" + mqtt_str(b"MQTT") + b"\x04\x02\0\x3c\0\x09e1")])
+    session(w, bytes([10, 2, 0, 4]), 41004, [
+        (True, c311), (False, b"\x20\x02\0\0"), (True, b"\x30\x05\0\x32abc"),
+        (True, b"\x82\x04\0\x01\0\x05"), (True, b"\xc0\0")])
     w.write(path)
 
 

@@ -286,6 +286,10 @@ struct mqtt_msg {
 	 * or will_props the bytes the packet has of it (has_props, has_will_props stay 0). */
 	uint8_t cut_block;
 	uint32_t cut_block_len;
+	/* Where reading stopped when a field runs past the packet or is broken (malformed):
+	 * its offset from the packet's first byte; 0 when every field was read. The fields
+	 * before it are set (a string field not read has a NULL view). */
+	uint32_t stop_off;
 };
 
 enum { MQTT_CUT_PROPS = 1, MQTT_CUT_WILL_PROPS = 2 };
