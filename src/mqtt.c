@@ -5,6 +5,7 @@
  */
 #include "mqttdump/mqtt.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -437,6 +438,8 @@ static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, const struct
 	if ((rc = mqtt_get_raw(c, plen, out)) != MQTT_OK) {
 		/* the block runs past the packet: keep what there is of it, for the
 		 * properties before the end (as tshark shows them) */
+		px->m->cut_block = where == MQTT_WILL_PROPS ? MQTT_CUT_WILL_PROPS : MQTT_CUT_PROPS;
+		px->m->cut_block_len = plen;
 		out->p = c->p;
 		out->len = (uint32_t)(c->end - c->p);
 		return rc;
@@ -820,6 +823,7 @@ static int parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_ms
 		warn(&px, buf, "MQTT-2.1.2", "AUTH exists only in MQTT 5.0", 0);
 
 	if (rc != MQTT_OK) {
+		m->stop_off = (uint32_t)(c.p - buf);
 		warn(&px, c.p, NULL, rc == MQTT_MALFORMED ? "field encoding is broken" :
 			 "packet ends before its fields do", 1);
 		return MQTT_MALFORMED;
@@ -937,15 +941,19 @@ static int content_type(const struct mqtt_msg *m, char *out, size_t cap)
 	return 1;
 }
 
-/* Media types whose dissector shows in tshark's summary (checked against tshark 4.0). */
+/* Media types whose dissector tshark 4.0 hands the payload to (checked against it): the
+ * protocol column and Info text they give the summary, and the line their section has
+ * in -O mqtt's tree ('L': "Line-based text data", 'D': "Data (N bytes)"). */
 static const struct media {
-	const char *type, *proto, *info;
+	const char *type, *proto, *info, *tree;
 } media[] = {
-	{ "application/json", "JSON", ", JavaScript Object Notation (application/json)" },
-	{ "application/xml", "XML", "" },
-	{ "text/xml", "XML", "" },
-	{ "text/plain", NULL, " (text/plain)" },
-	{ "text/html", NULL, " (text/html)" },
+	{ "application/json", "JSON", ", JavaScript Object Notation (application/json)",
+	  "JavaScript Object Notation: application/json" },
+	{ "application/xml", "XML", "", "eXtensible Markup Language" },
+	{ "text/xml", "XML", "", "eXtensible Markup Language" },
+	{ "text/plain", NULL, " (text/plain)", "L" },
+	{ "text/html", NULL, " (text/html)", "L" },
+	{ "application/octet-stream", NULL, "", "D" },
 };
 
 static const struct media *media_of(const struct mqtt_msg *m)
@@ -964,6 +972,26 @@ const char *mqtt_media_proto(const struct mqtt_msg *m)
 {
 	const struct media *md = media_of(m);
 	return md ? md->proto : NULL;
+}
+
+int mqtt_media_tree(const struct mqtt_msg *m, char *out, size_t cap)
+{
+	const struct media *md = media_of(m);
+	unsigned lines = 0;
+
+	if (!md || mqtt_malformed(m))
+		return 0;
+	if (md->tree[0] == 'L') {
+		/* a line starts at the first byte and after each line feed that has more after */
+		for (uint32_t i = 0; i < m->payload.len; i++)
+			lines += i == 0 || m->payload.p[i - 1] == '\n';
+		snprintf(out, cap, "Line-based text data: %s (%u lines)", md->type, lines);
+	} else if (md->tree[0] == 'D') {
+		snprintf(out, cap, "Data (%" PRIu32 " bytes)", m->payload.len);
+	} else {
+		snprintf(out, cap, "%s", md->tree);
+	}
+	return 1;
 }
 
 size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)

@@ -379,6 +379,20 @@ const char *mqtt_code_name(uint8_t type, uint8_t version, uint8_t code)
 	return NULL;
 }
 
+const char *mqtt_code_label(uint8_t type, uint8_t version, uint8_t code)
+{
+	const struct mqtt_reason *r = reason_row(type, version, code);
+
+	if (!r)
+		return NULL;
+	/* the specification's plural, tshark's singular */
+	if (r->v5 && code == 0x9e)
+		return "Shared Subscription not supported";
+	if (r->v5 && code == 0xa2)
+		return "Wildcard Subscription not supported";
+	return r->name;
+}
+
 const char *mqtt_code_rule(uint8_t type, uint8_t version)
 {
 	if (version != MQTT_V5) {

@@ -10,10 +10,13 @@
 
 /* Relative sequence numbers need each direction's initial sequence number, and the
  * "reassembled from" line the frames that carried a direction's bytes: kept per
- * connection in a fixed table (a slot is reused by the next connection that hashes to
- * it), so memory stays bounded whatever the capture holds. */
-#define CONN_SLOTS 4096
+ * connection, found by its exact endpoints (a hash table with chaining). At most CONN_MAX
+ * are kept: past that, the one unused longest goes (and a connection's entry goes when it
+ * ends), so memory stays bounded whatever the capture holds. */
+#define CONN_MAX 16384
+#define CONN_BUCKETS 65536 /* a power of two */
 #define RING 16
+#define HDR_CACHE 256
 
 struct endpoint {
 	uint8_t fam;
@@ -33,7 +36,9 @@ struct side {
 };
 
 struct conn {
-	uint8_t used;
+	struct conn *chain;        /* next in its bucket */
+	struct conn *newer, *older; /* the use order */
+	uint32_t hash;
 	struct endpoint ep[2];     /* ordered: ep[0] < ep[1] */
 	struct side side[2];       /* side[i]: segments sent by ep[i] */
 };
@@ -45,7 +50,9 @@ struct detail {
 	struct report_buf hex;     /* reassembled messages' dumps */
 	struct report_buf line;
 	unsigned nitems;
-	struct conn *conns;
+	struct conn **buckets;
+	struct conn *newest, *oldest;
+	size_t nconns;
 	struct tcp_seg cur;        /* the frame's segment */
 	int have_cur;
 	struct conn *cur_conn;
@@ -66,6 +73,15 @@ struct detail {
 	size_t placed_end;         /* end (in the segment's payload) of the last message of
 				    * its direction placed there byte for byte; 0: none */
 	uint8_t tail_version;      /* that message's connection version */
+	int in_frame;              /* between frame_begin and frame_end */
+	uint64_t frame_no;         /* that frame's number */
+	/* the header lines (Frame, link, IP, TCP) of the last frames with a TCP payload, for
+	 * a message given after its frame went out (found late: a direction whose first
+	 * bytes are missing) */
+	struct {
+		uint64_t frame;
+		struct report_buf text;
+	} hdr[HDR_CACHE];
 };
 
 static int ep_cmp(const struct endpoint *x, const struct endpoint *y)
@@ -86,8 +102,44 @@ static void ep_of(struct endpoint *e, const struct tcp_addr *a, uint16_t port)
 	e->port = port;
 }
 
-/* The connection slot of two endpoints; *from is the side index of x. Creates it (over an
- * older one) when create is set; NULL when absent. */
+static void conn_unuse(struct detail *s, struct conn *c)
+{
+	if (c->newer)
+		c->newer->older = c->older;
+	else
+		s->newest = c->older;
+	if (c->older)
+		c->older->newer = c->newer;
+	else
+		s->oldest = c->newer;
+	c->newer = c->older = NULL;
+}
+
+static void conn_use(struct detail *s, struct conn *c)
+{
+	c->older = s->newest;
+	c->newer = NULL;
+	if (s->newest)
+		s->newest->newer = c;
+	s->newest = c;
+	if (!s->oldest)
+		s->oldest = c;
+}
+
+static void conn_drop(struct detail *s, struct conn *c)
+{
+	struct conn **pp = &s->buckets[c->hash & (CONN_BUCKETS - 1)];
+
+	while (*pp != c)
+		pp = &(*pp)->chain;
+	*pp = c->chain;
+	conn_unuse(s, c);
+	s->nconns--;
+	free(c);
+}
+
+/* The connection of two endpoints; *from is the side index of x. Creates it when create
+ * is set (NULL when out of memory); NULL when absent. */
 static struct conn *conn_of(struct detail *s, const struct endpoint *x, const struct endpoint *y,
 			    int create, int *from)
 {
@@ -104,15 +156,25 @@ static struct conn *conn_of(struct detail *s, const struct endpoint *x, const st
 		h = (h ^ ((const uint8_t *)lo)[i]) * 16777619u;
 	for (size_t i = 0; i < sizeof *hi; i++)
 		h = (h ^ ((const uint8_t *)hi)[i]) * 16777619u;
-	c = &s->conns[h % CONN_SLOTS];
-	if (c->used && !ep_cmp(&c->ep[0], lo) && !ep_cmp(&c->ep[1], hi))
-		return c;
+	for (c = s->buckets[h & (CONN_BUCKETS - 1)]; c; c = c->chain)
+		if (c->hash == h && !ep_cmp(&c->ep[0], lo) && !ep_cmp(&c->ep[1], hi)) {
+			conn_unuse(s, c);
+			conn_use(s, c);
+			return c;
+		}
 	if (!create)
 		return NULL;
-	memset(c, 0, sizeof *c);
-	c->used = 1;
+	if (s->nconns >= CONN_MAX)
+		conn_drop(s, s->oldest);
+	if (!(c = budget_calloc(1, sizeof *c, "-V/-x")))
+		return NULL;
+	c->hash = h;
 	c->ep[0] = *lo;
 	c->ep[1] = *hi;
+	c->chain = s->buckets[h & (CONN_BUCKETS - 1)];
+	s->buckets[h & (CONN_BUCKETS - 1)] = c;
+	conn_use(s, c);
+	s->nconns++;
 	return c;
 }
 
@@ -157,10 +219,25 @@ static void put_str(struct report_buf *b, struct mqtt_view v)
 	report_buf_text(b, v.p, v.len, 0);
 }
 
+/* Wireshark's labels hold 239 bytes at most: a longer one is cut, "[truncated]" after its
+ * name, to 238 (on a character boundary) */
+#define LABEL_MAX 239
+
 static void strfield(struct report_buf *b, int depth, const char *name, struct mqtt_view v)
 {
+	size_t start = b->len + (size_t)depth * 4, nl = strlen(name), keep;
+
 	report_buf_printf(b, "%*s%s: ", depth * 4, "", name);
 	put_str(b, v);
+	if (b->len - start > LABEL_MAX && nl + 15 < LABEL_MAX) {
+		size_t vstart = start + nl + 2;
+		keep = LABEL_MAX - 1 - (nl + 14);
+		while (keep && ((unsigned char)b->p[vstart + keep] & 0xc0) == 0x80)
+			keep--; /* not inside a character */
+		memmove(b->p + start + nl + 14, b->p + vstart, keep);
+		memcpy(b->p + start + nl, " [truncated]: ", 14);
+		b->len = start + nl + 14 + keep;
+	}
 	report_buf_put(b, "\n", 1);
 }
 
@@ -192,20 +269,37 @@ static void hexfield(struct report_buf *b, int depth, const char *name, struct m
 			  v.len > 36 ? "\xe2\x80\xa6" : "");
 }
 
-static void props(struct report_buf *b, const char *title, struct mqtt_view pv, int show)
+/* An expert item as tshark -O mqtt shows it: "[Expert Info (Note/Protocol): text]" and,
+ * one level down, the text, its severity and its group. */
+static void expert(struct report_buf *b, int depth, const char *sev_group, const char *text)
+{
+	const char *slash = strchr(sev_group, '/');
+	int sl = (int)(slash - sev_group);
+
+	report_buf_printf(b, "%*s[Expert Info (%s): %s]\n", depth * 4, "", sev_group, text);
+	report_buf_printf(b, "%*s[%s]\n", depth * 4 + 4, "", text);
+	report_buf_printf(b, "%*s[Severity level: %.*s]\n", depth * 4 + 4, "", sl, sev_group);
+	report_buf_printf(b, "%*s[Group: %s]\n", depth * 4 + 4, "", slash + 1);
+}
+
+/* A property block, as far as it can be read; declared: the length it claims (more than
+ * pv.len when it runs past the packet). Returns 1 when reading stopped before its end
+ * (an unknown identifier, a value cut short): tshark's tree ends there, malformed. */
+static int props(struct report_buf *b, const char *title, struct mqtt_view pv, uint32_t declared,
+		 int show)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(pv);
 	struct mqtt_prop p;
 	int rc;
 
-	report_buf_printf(b, "    %s\n        Total Length: %" PRIu32 "\n", title, pv.len);
+	report_buf_printf(b, "    %s\n        Total Length: %" PRIu32 "\n", title, declared);
 	while ((rc = mqtt_next_prop(&c, &p)) == MQTT_OK) {
 		const struct mqtt_prop_info *pi = mqtt_prop_info(p.id);
 		/* tshark names the value "Value", after a length line for strings and bytes,
 		 * but for the few the table names otherwise (Content Type, Topic Alias, QoS) */
 		int own = strcmp(pi->value_label, "Value") != 0;
 
-		report_buf_printf(b, "        ID: %s (0x%02x)\n", pi->name, p.id);
+		report_buf_printf(b, "        ID: %s (0x%02x)\n", pi->label, p.id);
 		switch (p.ptype) {
 		case MQTT_PT_UTF8:
 		case MQTT_PT_BINARY:
@@ -231,13 +325,28 @@ static void props(struct report_buf *b, const char *title, struct mqtt_view pv, 
 			break;
 		}
 	}
-	if (c.p != c.end && pv.len) {
-		/* an unknown identifier or a value cut short: show where reading stopped */
+	if (c.p != c.end) {
+		/* an unknown identifier or a value cut short: the identifier where reading
+		 * stopped, as tshark shows it */
 		uint32_t id = 0;
 		struct mqtt_cursor t = c;
-		if (mqtt_get_varint(&t, &id) == MQTT_OK && !mqtt_prop_name((uint8_t)id))
-			report_buf_printf(b, "        ID: Unknown (0x%02" PRIx32 ")\n", id);
+		if (mqtt_get_varint(&t, &id) == MQTT_OK)
+			report_buf_printf(b, "        ID: %s (0x%02" PRIx32 ")\n", id <= 0xff &&
+					  mqtt_prop_label((uint8_t)id) ? mqtt_prop_label((uint8_t)id) :
+					  "Unknown", id);
+		return 1;
 	}
+	return declared > pv.len;
+}
+
+/* The packet's properties (or the will's), 1 when the tree must end after them. */
+static int packet_props(struct report_buf *b, const struct mqtt_msg *m, int show)
+{
+	if (m->cut_block == MQTT_CUT_PROPS)
+		return props(b, "Properties", m->props, m->cut_block_len, show), 1;
+	if (!m->has_props)
+		return 0;
+	return props(b, "Properties", m->props, m->props.len, show);
 }
 
 static void header_flags(struct report_buf *b, const struct mqtt_msg *m, uint8_t version)
@@ -276,16 +385,46 @@ static void header_flags(struct report_buf *b, const struct mqtt_msg *m, uint8_t
 	}
 }
 
-static void connect_fields(struct report_buf *b, const struct mqtt_msg *m, int show)
+/* The length line of the string field where reading stopped (its contents run past the
+ * packet), as tshark shows it before "[Malformed Packet]"; nothing when even the length
+ * is not there. Returns 1: the tree ends there. */
+static int len_line(struct report_buf *b, const struct mqtt_record *rec, const char *name)
 {
+	uint32_t at = rec->msg.stop_off, end = rec->msg.hdr.hdrlen + rec->msg.hdr.remlen;
+
+	if (at && at + 2 <= rec->have && at + 2 <= end)
+		report_buf_printf(b, "    %s Length: %u\n", name,
+				  (unsigned)(rec->raw[at] << 8 | rec->raw[at + 1]));
+	return 1;
+}
+
+/* 1 when the n bytes of a fixed field at offset off were read (reading stopped after) */
+static int read_to(const struct mqtt_msg *m, size_t off, size_t n)
+{
+	return !m->stop_off || off + n <= m->stop_off;
+}
+
+static int connect_fields(struct report_buf *b, const struct mqtt_record *rec, int show)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	size_t off;
 	uint8_t cf = m->connect_flags;
 	char v[80];
 	const char *vname = m->proto_level == 3 ? "MQTT v3.1" : m->proto_level == 4 ?
 			    "MQTT v3.1.1" : m->proto_level == 5 ? "MQTT v5.0" : "Unknown";
 
+	if (!m->proto_name.p)
+		return len_line(b, rec, "Protocol Name");
 	report_buf_printf(b, "    Protocol Name Length: %" PRIu32 "\n", m->proto_name.len);
 	strfield(b, 1, "Protocol Name", m->proto_name);
+	off = (uintptr_t)m->proto_name.p - (uintptr_t)rec->raw + m->proto_name.len;
+	if (m->stop_off && off > rec->have)
+		return 1; /* not read from rec->raw: where it stopped is not known */
+	if (!read_to(m, off, 1))
+		return 1;
 	report_buf_printf(b, "    Version: %s (%u)\n", vname, m->proto_level);
+	if (!read_to(m, off + 1, 1))
+		return 1;
 	report_buf_printf(b, "    Connect Flags: 0x%02x", cf);
 	if (cf & 0x80)
 		report_buf_puts(b, ", User Name Flag");
@@ -309,183 +448,285 @@ static void connect_fields(struct report_buf *b, const struct mqtt_msg *m, int s
 	bitline(b, 2, cf, 0x04, "Will Flag", set(cf, 0x04));
 	bitline(b, 2, cf, 0x02, "Clean Session Flag", set(cf, 0x02));
 	bitline(b, 2, cf, 0x01, "(Reserved)", set(cf, 0x01));
+	if (!read_to(m, off + 2, 2))
+		return 1;
 	report_buf_printf(b, "    Keep Alive: %u\n", m->keepalive);
-	if (m->has_props)
-		props(b, "Properties", m->props, show);
+	if (packet_props(b, m, show) || (m->version == MQTT_V5 && !m->has_props))
+		return 1;
+	if (!m->clientid.p)
+		return len_line(b, rec, "Client ID");
 	report_buf_printf(b, "    Client ID Length: %" PRIu32 "\n", m->clientid.len);
 	strfield(b, 1, "Client ID", m->clientid);
 	if (m->has_will) {
-		if (m->has_will_props)
-			props(b, "Will Properties", m->will_props, show);
+		if (m->cut_block == MQTT_CUT_WILL_PROPS)
+			return props(b, "Will Properties", m->will_props, m->cut_block_len, show), 1;
+		if (m->version == MQTT_V5 && (!m->has_will_props ||
+		    props(b, "Will Properties", m->will_props, m->will_props.len, show)))
+			return 1;
+		if (!m->will_topic.p)
+			return len_line(b, rec, "Will Topic");
 		report_buf_printf(b, "    Will Topic Length: %" PRIu32 "\n", m->will_topic.len);
 		strfield(b, 1, "Will Topic", m->will_topic);
+		if (!m->will_payload.p)
+			return len_line(b, rec, "Will Message");
 		report_buf_printf(b, "    Will Message Length: %" PRIu32 "\n", m->will_payload.len);
 		hexfield(b, 1, "Will Message", m->will_payload);
 	}
+	if ((m->connect_flags & 0x80) && !m->has_username)
+		return len_line(b, rec, "User Name");
 	if (m->has_username) {
 		report_buf_printf(b, "    User Name Length: %" PRIu32 "\n", m->username.len);
 		strfield(b, 1, "User Name", m->username);
 	}
+	if ((m->connect_flags & 0x40) && !m->has_password)
+		return len_line(b, rec, "Password");
 	if (m->has_password) {
 		report_buf_printf(b, "    Password Length: %" PRIu32 "\n", m->password.len);
 		secretfield(b, 1, "Password", m->password, show);
 	}
+	return 0;
 }
 
+/* tshark names a code only where it is defined for the packet type ("Unknown" elsewhere) */
 static void code_line(struct report_buf *b, const struct mqtt_msg *m, uint8_t version,
 		      const char *what, uint8_t code)
 {
-	const char *name = mqtt_code_name(m->hdr.type, version, code);
+	const char *name = mqtt_code_label(m->hdr.type, version, code);
 	report_buf_printf(b, "    %s: %s (%u)\n", what, name ? name : "Unknown", code);
 }
 
-void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct report_buf *b)
+/* A topic or topic filter as tshark shows it: no value line when empty ("Length cannot be
+ * 0", but for a 5.0 PUBLISH, where an alias may stand for it), and "Trailing stray
+ * characters" after one holding a NUL (tshark cuts its value there; mqttdump shows it
+ * whole, escaped). */
+static void topic_field(struct report_buf *b, struct mqtt_view f, int empty_ok)
+{
+	report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
+	if (!f.len) {
+		if (!empty_ok)
+			expert(b, 2, "Warning/Protocol", "Length cannot be 0");
+		return;
+	}
+	strfield(b, 1, "Topic", f);
+	if (memchr(f.p, 0, f.len))
+		expert(b, 2, "Warning/Undecoded", "Trailing stray characters");
+}
+
+static void connack_fields(struct report_buf *b, const struct mqtt_msg *m, uint8_t version,
+			   uint8_t cv)
+{
+	if (version == MQTT_V31) {
+		/* 3.1 has no Session Present: the byte is reserved */
+		report_buf_printf(b, "    Reserved: %s\n", set(m->ack_flags, 0xff));
+	} else {
+		report_buf_printf(b, "    Acknowledge Flags: 0x%02x\n", m->ack_flags);
+		bitline(b, 2, m->ack_flags, 0xfe, "Reserved", set(m->ack_flags, 0xfe));
+		bitline(b, 2, m->ack_flags, 0x01, "Session Present", set(m->ack_flags, 0x01));
+	}
+	if (m->has_code)
+		code_line(b, m, cv, cv == MQTT_V5 ? "Reason Code" : "Return Code", m->code);
+}
+
+static int publish_fields(struct report_buf *b, const struct mqtt_record *rec, int show)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	char v[128];
+
+	struct mqtt_prop alias;
+	struct mqtt_view none = { m->topic.p, 0 };
+
+	if (!m->topic.p)
+		return len_line(b, rec, "Topic");
+	topic_field(b, rec->topic_from_alias ? none : m->topic, m->version == MQTT_V5);
+	if (m->qos && !m->has_msgid)
+		return 1;
+	if (m->has_msgid)
+		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+	if (packet_props(b, m, show) || (m->version == MQTT_V5 && !m->has_props))
+		return 1;
+	if (rec->topic_from_alias) {
+		/* the topic its alias stands for: Wireshark's generated field */
+		report_buf_puts(b, "    [Topic: ");
+		put_str(b, m->topic);
+		report_buf_puts(b, "]\n");
+	} else if (m->version == MQTT_V5 && !m->topic.len &&
+		   mqtt_find_prop(m, MQTT_PROP_TOPIC_ALIAS, &alias)) {
+		report_buf_puts(b, "    [Topic: ]\n");
+		expert(b, 2, "Note/Protocol", "Unknown topic alias");
+	}
+	if (m->payload.len)
+		hexfield(b, 1, "Message", m->payload);
+	else
+		report_buf_puts(b, "    Message: <MISSING>\n"); /* Wireshark's words */
+	if (mqtt_media_tree(m, v, sizeof v))
+		report_buf_printf(b, "%s\n", v);
+	return 0;
+}
+
+static void sub_options(struct report_buf *b, uint8_t o)
+{
+	static const char *const rh[4] = {
+		"Send msgs at subscription time", "Send msgs if subscription does not exist",
+		"Do not send msgs at subscription time", "Reserved" };
+	char v[128];
+
+	report_buf_printf(b, "    Subscription Options: 0x%02x, Retain Handling: %s%s%s, QoS: %s\n",
+			  o, rh[(o >> 4) & 3], o & 8 ? ", Retain As Published" : "",
+			  o & 4 ? ", No Local" : "", qos_names[o & 3]);
+	snprintf(v, sizeof v, "0x%x", o >> 6);
+	bitline(b, 2, o, 0xc0, "Reserved", v);
+	snprintf(v, sizeof v, "%s (%u)", rh[(o >> 4) & 3], (o >> 4) & 3);
+	bitline(b, 2, o, 0x30, "Retain Handling", v);
+	bitline(b, 2, o, 0x08, "Retain As Published", set(o, 0x08));
+	bitline(b, 2, o, 0x04, "No Local", set(o, 0x04));
+	snprintf(v, sizeof v, "%s (%u)", qos_names[o & 3], o & 3);
+	bitline(b, 2, o, 0x03, "QoS", v);
+}
+
+static void list_fields(struct report_buf *b, const struct mqtt_msg *m, uint8_t version,
+			uint8_t cv)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(m->list);
+	struct mqtt_view f;
+	uint8_t o;
+
+	switch (m->hdr.type) {
+	case MQTT_SUBSCRIBE:
+		while (mqtt_next_sub(&c, version, &f, &o) == MQTT_OK) {
+			topic_field(b, f, 0);
+			if (version != MQTT_V5)
+				report_buf_printf(b, "    Requested QoS: %s (%u)\n", qos_names[o & 3],
+						  o & 3);
+			else
+				sub_options(b, o);
+		}
+		break;
+	case MQTT_UNSUBSCRIBE:
+		while (mqtt_next_filter(&c, &f) == MQTT_OK)
+			topic_field(b, f, 0);
+		break;
+	default: /* SUBACK, UNSUBACK: one code per filter */
+		for (uint32_t i = 0; m->list.p && i < m->list.len; i++) {
+			uint8_t code = m->list.p[i];
+			if (m->hdr.type == MQTT_SUBACK && cv != MQTT_V5 && code <= 2)
+				report_buf_printf(b, "    Granted QoS: %s (%u)\n", qos_names[code], code);
+			else
+				code_line(b, m, cv, m->hdr.type == MQTT_SUBACK && cv != MQTT_V5 ?
+					  "Granted QoS" : "Reason Code", code);
+		}
+		break;
+	}
+}
+
+/* The fields after the fixed header; 1 when the tree stopped at a property block that
+ * could not be read to its end (the packet is malformed there). */
+static int body_fields(struct report_buf *b, const struct mqtt_record *rec, uint8_t version,
+		       uint8_t cv, int show)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	switch (m->hdr.type) {
+	case MQTT_CONNECT:
+		return connect_fields(b, rec, show);
+	case MQTT_CONNACK:
+		connack_fields(b, m, version, cv);
+		return packet_props(b, m, show);
+	case MQTT_PUBLISH:
+		return publish_fields(b, rec, show);
+	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
+	case MQTT_DISCONNECT: case MQTT_AUTH:
+		if (m->has_msgid)
+			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (m->has_code)
+			code_line(b, m, cv, "Reason Code", m->code);
+		return packet_props(b, m, show);
+	case MQTT_SUBSCRIBE: case MQTT_UNSUBSCRIBE: case MQTT_SUBACK: case MQTT_UNSUBACK:
+		if (m->stop_off && !m->list.p && !m->has_props && m->stop_off < (uint32_t)m->hdr.hdrlen + 2)
+			return 1; /* not even the packet identifier */
+		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
+		if (packet_props(b, m, show) || (m->version == MQTT_V5 && !m->has_props))
+			return 1;
+		list_fields(b, m, version, cv);
+		/* the list holds the filters read whole: the next one stopped the reading */
+		return m->stop_off ? len_line(b, rec, "Topic") : 0;
+	default:
+		return 0;
+	}
+}
+
+/* A malformed packet whose fields before a property block were all read (the block is
+ * cut, or holds an identifier that is not a property): tshark shows them, then the block
+ * up to where it stops. */
+static int props_stop(const struct mqtt_msg *m)
+{
+	struct mqtt_cursor c;
+	struct mqtt_prop p;
+	const struct mqtt_view *v[2] = { m->has_props ? &m->props : NULL,
+					 m->has_will_props ? &m->will_props : NULL };
+
+	if (m->cut_block)
+		return 1;
+	for (int i = 0; i < 2; i++) {
+		if (!v[i])
+			continue;
+		c = mqtt_cursor_of(*v[i]);
+		while (mqtt_next_prop(&c, &p) == MQTT_OK)
+			;
+		if (c.p != c.end)
+			return 1;
+	}
+	return 0;
+}
+
+/* The tree without mqttdump's own warnings (tshark has no such lines). */
+static void tree_of(const struct mqtt_record *rec, int show_secrets, struct report_buf *b)
 {
 	const struct mqtt_msg *m = &rec->msg;
 	uint8_t t = m->hdr.type;
 	uint8_t version = m->version == MQTT_V5 ? MQTT_V5 : m->version == MQTT_V31 ? MQTT_V31 :
 			  MQTT_V311;
 	int malformed = mqtt_malformed(m);
-	struct mqtt_cursor c;
-	struct mqtt_view f;
-	uint8_t o;
-	char v[128];
+	/* tshark knows a connection's version from its CONNECT only; without it, it says so
+	 * and names the codes of CONNACK and SUBACK as 5.0 does */
+	int unknown = rec->version_inferred && !(t == MQTT_CONNECT && m->proto_level);
+	uint8_t cv = unknown ? MQTT_V5 : version;
 
+	if (!rec->length_known && !rec->incomplete && !rec->truncated) {
+		/* the remaining length is broken: tshark names no type, shows no field */
+		report_buf_puts(b, "MQ Telemetry Transport Protocol\n[Malformed Packet: MQTT]\n");
+		return;
+	}
 	report_buf_printf(b, "MQ Telemetry Transport Protocol, %s\n", mqtt_type_label(t));
-	if (!rec->length_known && (rec->incomplete || rec->truncated)) {
+	if (unknown)
+		expert(b, 1, "Note/Protocol", "Unknown version (missing the CONNECT packet?)");
+	if (!rec->length_known) {
 		report_buf_printf(b, "    [fixed header cut after %" PRIu32 " bytes: %s]\n", rec->have,
 				  rec->truncated ? "truncated by the snap length" :
 				  "the rest was not captured");
 		return;
 	}
 	header_flags(b, m, version);
-	if (rec->length_known)
-		report_buf_printf(b, "    Msg Len: %" PRIu32 "\n", m->hdr.remlen);
-	if (rec->length_known && (rec->incomplete || rec->truncated)) {
+	report_buf_printf(b, "    Msg Len: %" PRIu32 "\n", m->hdr.remlen);
+	if (rec->incomplete || rec->truncated) {
 		report_buf_printf(b, "    [%s: %" PRIu32 " of %" PRIu32 " bytes captured]\n",
 				  rec->truncated ? "Truncated" : "Incomplete",
 				  rec->captured > rec->have ? rec->captured : rec->have,
 				  m->hdr.hdrlen + m->hdr.remlen);
 		return;
 	}
-	if (malformed || !rec->length_known) {
-		/* the fields are not shown: the packet could not be read to its end */
+	/* a malformed packet's fields are shown only where all before the break were read */
+	if ((!malformed || props_stop(m) || m->stop_off) &&
+	    body_fields(b, rec, version, cv, show_secrets))
+		malformed = 1;
+	if (malformed)
 		report_buf_puts(b, "[Malformed Packet: MQTT]\n");
-		goto warnings;
-	}
-	switch (t) {
-	case MQTT_CONNECT:
-		connect_fields(b, m, show_secrets);
-		break;
-	case MQTT_CONNACK:
-		if (version == MQTT_V31) {
-			/* 3.1 has no Session Present: the byte is reserved */
-			report_buf_printf(b, "    Reserved: %s\n", set(m->ack_flags, 0xff));
-		} else {
-			report_buf_printf(b, "    Acknowledge Flags: 0x%02x\n", m->ack_flags);
-			bitline(b, 2, m->ack_flags, 0xfe, "Reserved", set(m->ack_flags, 0xfe));
-			bitline(b, 2, m->ack_flags, 0x01, "Session Present",
-				set(m->ack_flags, 0x01));
-		}
-		if (m->has_code)
-			code_line(b, m, version, version == MQTT_V5 ? "Reason Code" : "Return Code",
-				  m->code);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		break;
-	case MQTT_PUBLISH:
-		report_buf_printf(b, "    Topic Length: %" PRIu32 "\n",
-				  rec->topic_from_alias ? 0 : m->topic.len);
-		if (!rec->topic_from_alias)
-			strfield(b, 1, "Topic", m->topic);
-		if (m->has_msgid)
-			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		if (rec->topic_from_alias) {
-			/* the topic its alias stands for: Wireshark's generated field */
-			report_buf_puts(b, "    [Topic: ");
-			put_str(b, m->topic);
-			report_buf_puts(b, "]\n");
-		}
-		if (m->payload.len)
-			hexfield(b, 1, "Message", m->payload);
-		else
-			report_buf_puts(b, "    Message: <MISSING>\n"); /* Wireshark's words */
-		break;
-	case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
-	case MQTT_DISCONNECT: case MQTT_AUTH:
-		if (m->has_msgid)
-			report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_code)
-			code_line(b, m, version, "Reason Code", m->code);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		break;
-	case MQTT_SUBSCRIBE:
-		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		c = mqtt_cursor_of(m->list);
-		while (mqtt_next_sub(&c, version, &f, &o) == MQTT_OK) {
-			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
-			strfield(b, 1, "Topic", f);
-			if (version != MQTT_V5) {
-				report_buf_printf(b, "    Requested QoS: %s (%u)\n", qos_names[o & 3],
-						  o & 3);
-				continue;
-			}
-			{
-				static const char *const rh[4] = {
-					"Send msgs at subscription time",
-					"Send msgs on subscription only if subscription does not exist",
-					"Do not send msgs at subscription time", "Reserved" };
-				report_buf_printf(b, "    Subscription Options: 0x%02x, Retain Handling: "
-						  "%s%s%s, QoS: %s\n", o, rh[(o >> 4) & 3],
-						  o & 8 ? ", Retain As Published" : "",
-						  o & 4 ? ", No Local" : "", qos_names[o & 3]);
-				snprintf(v, sizeof v, "0x%x", o >> 6);
-				bitline(b, 2, o, 0xc0, "Reserved", v);
-				snprintf(v, sizeof v, "%s (%u)", rh[(o >> 4) & 3], (o >> 4) & 3);
-				bitline(b, 2, o, 0x30, "Retain Handling", v);
-				bitline(b, 2, o, 0x08, "Retain As Published", set(o, 0x08));
-				bitline(b, 2, o, 0x04, "No Local", set(o, 0x04));
-				snprintf(v, sizeof v, "%s (%u)", qos_names[o & 3], o & 3);
-				bitline(b, 2, o, 0x03, "QoS", v);
-			}
-		}
-		break;
-	case MQTT_SUBACK: case MQTT_UNSUBACK:
-		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		for (uint32_t i = 0; m->list.p && i < m->list.len; i++) {
-			uint8_t code = m->list.p[i];
-			if (t == MQTT_SUBACK && version != MQTT_V5) {
-				if (code <= 2)
-					report_buf_printf(b, "    Granted QoS: %s (%u)\n", qos_names[code],
-							  code);
-				else
-					code_line(b, m, version, "Granted QoS", code);
-			} else {
-				code_line(b, m, version, "Reason Code", code);
-			}
-		}
-		break;
-	case MQTT_UNSUBSCRIBE:
-		report_buf_printf(b, "    Message Identifier: %u\n", m->msgid);
-		if (m->has_props)
-			props(b, "Properties", m->props, show_secrets);
-		c = mqtt_cursor_of(m->list);
-		while (mqtt_next_filter(&c, &f) == MQTT_OK) {
-			report_buf_printf(b, "    Topic Length: %" PRIu32 "\n", f.len);
-			strfield(b, 1, "Topic", f);
-		}
-		break;
-	default:
-		break;
-	}
-warnings:
+}
+
+void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct report_buf *b)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	tree_of(rec, show_secrets, b);
 	for (unsigned i = 0; i < m->nwarn; i++)
 		report_buf_printf(b, "    [Warning: %s%s%s%s]\n", m->warn[i].text,
 				  m->warn[i].rule ? " [" : "", m->warn[i].rule ? m->warn[i].rule : "",
@@ -505,6 +746,8 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	s->body.len = 0;
 	s->hex.len = 0;
 	s->nitems = 0;
+	s->in_frame = 1;
+	s->frame_no = pkt->frame;
 	s->pkt = NULL;
 	s->placed_end = 0;
 	s->fmask_used = 0;
@@ -539,7 +782,8 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 		return;
 	ep_of(&x, &seg->src, seg->sport);
 	ep_of(&y, &seg->dst, seg->dport);
-	cn = conn_of(s, &x, &y, 1, &from);
+	if (!(cn = conn_of(s, &x, &y, 1, &from)))
+		return;
 	if (seg->flags & TCP_SYN) {
 		/* a new SYN starts the numbering again (the 4-tuple reused) */
 		memset(&cn->side[from], 0, sizeof cn->side[from]);
@@ -832,6 +1076,67 @@ static void dump(struct report_buf *b, const uint8_t *p, size_t n, const uint8_t
 				  "--show-secrets shows them]\n", k);
 }
 
+static void frame_header(struct detail *s, const struct cap_pkt *pkt, const struct tcp_seg *seg,
+			 struct report_buf *l)
+{
+	struct conn *cn = s->cur_conn;
+	int from = s->cur_from;
+	char a[64], b2[64], lk[512];
+	size_t n;
+
+	report_buf_printf(l, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64 " bits), %"
+			  PRIu32 " bytes captured (%" PRIu64 " bits)\n", pkt->frame, pkt->len,
+			  (uint64_t)pkt->len * 8, pkt->caplen, (uint64_t)pkt->caplen * 8);
+	n = decode_link_text(pkt, lk, sizeof lk);
+	report_buf_put(l, lk, n);
+	if (!seg || !cn)
+		return;
+	tcp_addr_str(&seg->src, a, sizeof a);
+	tcp_addr_str(&seg->dst, b2, sizeof b2);
+	report_buf_printf(l, "Internet Protocol Version %u, Src: %s, Dst: %s\n", seg->src.family,
+			  a, b2);
+	report_buf_printf(l, "Transmission Control Protocol, Src Port: %u, Dst Port: %u, Seq: %"
+			  PRIu32, seg->sport, seg->dport, seg->seq - cn->side[from].base);
+	if (seg->flags & TCP_ACK)
+		report_buf_printf(l, ", Ack: %" PRIu32, seg->ack - cn->side[!from].base);
+	report_buf_printf(l, ", Len: %" PRIu32 "\n", seg->wirelen);
+}
+
+/* A message given after its frame went out: printed at once, under that frame's header
+ * lines (kept for the last HDR_CACHE frames with a payload), not under the frame of the
+ * moment. What message() added to the body and the dumps from body0 and hex0 on is its. */
+static void late_block(struct detail *s, const struct mqtt_record *rec, size_t body0,
+		       size_t hex0)
+{
+	const struct report_buf *h = &s->hdr[rec->at.frame % HDR_CACHE].text;
+
+	s->nitems--;
+	if (s->d.tree) {
+		if (s->o.blank_before)
+			fputc('\n', s->o.out);
+		if (s->hdr[rec->at.frame % HDR_CACHE].frame == rec->at.frame)
+			fwrite(h->p, 1, h->len, s->o.out);
+		else
+			fprintf(s->o.out, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64
+				" bits)\n", rec->at.frame, rec->at.len, (uint64_t)rec->at.len * 8);
+		fwrite(s->body.p + body0, 1, s->body.len - body0, s->o.out);
+	}
+	if (s->d.hex && s->hex.len > hex0) {
+		/* the reassembled message's dump (the frame's own bytes are gone) */
+		if (s->d.tree)
+			fputc('\n', s->o.out);
+		else if (s->o.blank_before)
+			fputc('\n', s->o.out);
+		fwrite(s->hex.p + hex0, 1, s->hex.len - hex0, s->o.out);
+	}
+	if ((s->d.tree || (s->d.hex && s->hex.len > hex0)) && s->o.blank_after)
+		fputc('\n', s->o.out);
+	if (s->o.line_buffered)
+		fflush(s->o.out);
+	s->body.len = body0;
+	s->hex.len = hex0;
+}
+
 static void message(void *ctx, const struct mqtt_record *rec)
 {
 	struct detail *s = ctx;
@@ -840,8 +1145,11 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	uint64_t start = sd ? sd->next_off : 0;
 	int offsets_ok = sd && !sd->offsets_lost;
 
+	size_t body0 = s->body.len, hex0 = s->hex.len;
+	int late = !s->in_frame || rec->at.frame != s->frame_no;
+
 	s->nitems++;
-	if (s->d.hex && !s->o.show_secrets)
+	if (s->d.hex && !s->o.show_secrets && !late)
 		mask_message(s, rec, sd, start, offsets_ok);
 	if (sd) {
 		if (rec->length_known && !rec->incomplete)
@@ -872,7 +1180,9 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		}
 	hidden:;
 	}
-	report_detail_mqtt(rec, s->o.show_secrets, &s->body);
+	tree_of(rec, s->o.show_secrets, &s->body);
+	if (late)
+		late_block(s, rec, body0, hex0);
 }
 
 static void event(void *ctx, const struct framer_event *ev)
@@ -911,40 +1221,29 @@ static void event(void *ctx, const struct framer_event *ev)
 static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct detail *s = ctx;
-	struct conn *cn = s->cur_conn;
-	int from = s->cur_from;
-	char a[64], b2[64];
+	int cached = 0;
 
-	if (!cn)
+	if (!s->cur_conn)
 		seg = NULL;
+	s->in_frame = 0;
+	if (s->d.tree && seg && seg->wirelen) {
+		/* kept for a message of this frame that is found only later */
+		s->hdr[pkt->frame % HDR_CACHE].frame = pkt->frame;
+		s->hdr[pkt->frame % HDR_CACHE].text.len = 0;
+		frame_header(s, pkt, seg, &s->hdr[pkt->frame % HDR_CACHE].text);
+		cached = 1;
+	}
 	if (s->nitems) {
 		struct report_buf *l = &s->line;
 		l->len = 0;
 		if (s->o.blank_before)
 			fputc('\n', s->o.out);
 		if (s->d.tree) {
-			report_buf_printf(l, "Frame %" PRIu64 ": %" PRIu32 " bytes on wire (%" PRIu64
-					  " bits), %" PRIu32 " bytes captured (%" PRIu64 " bits)\n",
-					  pkt->frame, pkt->len, (uint64_t)pkt->len * 8, pkt->caplen,
-					  (uint64_t)pkt->caplen * 8);
-			{
-				char lk[512];
-				size_t n = decode_link_text(pkt, lk, sizeof lk);
-				report_buf_put(l, lk, n);
-			}
-			if (seg) {
-				tcp_addr_str(&seg->src, a, sizeof a);
-				tcp_addr_str(&seg->dst, b2, sizeof b2);
-				report_buf_printf(l, "Internet Protocol Version %u, Src: %s, Dst: %s\n",
-						  seg->src.family, a, b2);
-				report_buf_printf(l, "Transmission Control Protocol, Src Port: %u, Dst "
-						  "Port: %u, Seq: %" PRIu32, seg->sport, seg->dport,
-						  seg->seq - cn->side[from].base);
-				if (seg->flags & TCP_ACK)
-					report_buf_printf(l, ", Ack: %" PRIu32,
-							  seg->ack - cn->side[!from].base);
-				report_buf_printf(l, ", Len: %" PRIu32 "\n", seg->wirelen);
-			}
+			if (cached)
+				report_buf_put(l, s->hdr[pkt->frame % HDR_CACHE].text.p,
+					       s->hdr[pkt->frame % HDR_CACHE].text.len);
+			else
+				frame_header(s, pkt, seg, l);
 			fwrite(l->p, 1, l->len, s->o.out);
 			fwrite(s->body.p, 1, s->body.len, s->o.out);
 		}
@@ -1005,10 +1304,14 @@ static void dfree(void *ctx)
 	report_buf_free(&s->body);
 	report_buf_free(&s->hex);
 	report_buf_free(&s->line);
+	for (size_t i = 0; i < HDR_CACHE; i++)
+		report_buf_free(&s->hdr[i].text);
 	free(s->pdata);
 	free(s->fmask);
 	free(s->rmask);
-	free(s->conns);
+	while (s->oldest)
+		conn_drop(s, s->oldest);
+	free(s->buckets);
 	free(s);
 }
 
@@ -1017,7 +1320,7 @@ int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
 {
 	struct detail *s = budget_calloc(1, sizeof *s, "-V/-x");
 
-	if (!s || !(s->conns = budget_calloc(CONN_SLOTS, sizeof *s->conns, "-V/-x"))) {
+	if (!s || !(s->buckets = budget_calloc(CONN_BUCKETS, sizeof *s->buckets, "-V/-x"))) {
 		free(s);
 		return -1;
 	}

@@ -675,3 +675,54 @@ Test(report, json_raw_bytes_tshark_shows)
 	for (int i = 0; i < 4; i++)
 		json_object_put(j[i]);
 }
+
+Test(report, detail_tree_of_a_message_given_after_its_frame)
+{
+	/* A connection whose first bytes were not captured: the framer finds a message of
+	 * frame 4 only while frame 5 is over, between frames. -V shows it under frame 4's
+	 * own header lines (before, the next frame_begin dropped it). */
+	uint8_t frame[128];
+	size_t n = ip_frame(frame, connect_pw, sizeof connect_pw);
+	struct cap_pkt pkt = { 0 };
+	struct tcp_seg seg;
+	struct mqtt_record rec = { 0 };
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 1);
+	struct detail_opts d = { 1, 0 };
+	struct reporter r;
+	struct reasm_flow f = flow();
+
+	f.client.a[3] = 1, f.broker.a[3] = 2; /* ip_frame's addresses: 10.0.0.1 -> 10.0.0.2 */
+	f.client.a[0] = f.broker.a[0] = 10;
+	pkt.caplen = pkt.len = (uint32_t)n;
+	pkt.linktype = 228;
+	pkt.data = frame;
+	cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
+	for (uint64_t fr = 4; fr <= 5; fr++) {
+		pkt.frame = fr;
+		r.frame_begin(r.ctx, &pkt);
+		cr_assert_eq(decode_packet(&pkt, &seg), DECODE_OK);
+		r.frame_end(r.ctx, &pkt, &seg);
+	}
+	rec.flow = &f;
+	rec.dir = REASM_TO_BROKER;
+	rec.at.frame = rec.first_frame = 4;
+	rec.at.len = (uint32_t)n;
+	rec.version = MQTT_V311;
+	rec.length_known = 1;
+	rec.raw = connect_pw;
+	rec.have = sizeof connect_pw;
+	mqtt_parse(connect_pw, sizeof connect_pw, MQTT_V311, &rec.msg);
+	r.message(r.ctx, &rec);
+	r.finish(r.ctx);
+	r.free(r.ctx);
+	fclose(o.f);
+	cr_assert(strstr(o.buf, "Frame 4: 67 bytes on wire (536 bits), 67 bytes captured (536 "
+			 "bits)\n"), "%s", o.buf);
+	cr_assert(strstr(o.buf, "Transmission Control Protocol, Src Port: 40000, Dst Port: 1883, "
+			 "Seq: 1, Ack: 1, Len: 27\nMQ Telemetry Transport Protocol, Connect "
+			 "Command\n"), "%s", o.buf);
+	cr_assert(strstr(o.buf, "    Password: secret\n"), "%s", o.buf);
+	cr_assert(!strstr(o.buf, "Frame 5") && !strstr(o.buf, "[At the end"), "%s", o.buf);
+	free(o.buf);
+}

@@ -283,7 +283,19 @@ struct mqtt_msg {
 
 	uint8_t nwarn;
 	struct mqtt_warning warn[MQTT_MAX_WARNINGS];
+
+	/* A property block whose length runs past the packet (malformed): which one
+	 * (MQTT_CUT_PROPS, MQTT_CUT_WILL_PROPS, 0: none), the length it claims, and in props
+	 * or will_props the bytes the packet has of it (has_props, has_will_props stay 0). */
+	uint8_t cut_block;
+	uint32_t cut_block_len;
+	/* Where reading stopped when a field runs past the packet or is broken (malformed):
+	 * its offset from the packet's first byte; 0 when every field was read. The fields
+	 * before it are set (a string field not read has a NULL view). */
+	uint32_t stop_off;
 };
+
+enum { MQTT_CUT_PROPS = 1, MQTT_CUT_WILL_PROPS = 2 };
 
 /*
  * Parse one whole control packet: buf holds the fixed header and exactly h->remlen more
@@ -338,11 +350,18 @@ const char *mqtt_version_name(uint8_t version); /* "3.1", "3.1.1", "5.0", NULL *
  * A 5.0 code defined for other packet types only is still named (0x01 and 0x02, which
  * mean a granted QoS in SUBACK only, are not): mqtt_code_valid tells which are allowed. */
 const char *mqtt_code_name(uint8_t type, uint8_t version, uint8_t code);
+/* The name tshark's tree gives the code: NULL ("Unknown") when it is not defined for the
+ * packet type in that version; 0x9E and 0xA2 in the singular, as tshark words them. */
+const char *mqtt_code_label(uint8_t type, uint8_t version, uint8_t code);
 
 /* Wireshark hands an MQTT 5.0 PUBLISH payload to the dissector of its Content Type; those
  * that show in the summary: the protocol column becomes "MQTT/JSON" or "MQTT/XML" (this
  * returns "JSON", "XML") or NULL, and mqtt_info appends their Info text. */
 const char *mqtt_media_proto(const struct mqtt_msg *m);
+/* The line that dissector's section has in tshark -O mqtt's tree, after the MQTT section
+ * ("JavaScript Object Notation: application/json", "Line-based text data: text/plain
+ * (1 lines)", "Data (8 bytes)"), written to out (cap bytes): 1, or 0 when there is none. */
+int mqtt_media_tree(const struct mqtt_msg *m, char *out, size_t cap);
 
 /* Append the Info text tshark shows for this message ("Publish Message (id=3) [a/b]") to
  * out, at most cap-1 bytes, always terminated. Returns the length it needed. */
