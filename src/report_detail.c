@@ -519,7 +519,9 @@ static void connack_fields(struct report_buf *b, const struct mqtt_msg *m, uint8
 		/* 3.1 has no Session Present: the byte is reserved */
 		report_buf_printf(b, "    Reserved: %s\n", set(m->ack_flags, 0xff));
 	} else {
-		report_buf_printf(b, "    Acknowledge Flags: 0x%02x\n", m->ack_flags);
+		/* as Wireshark's bitmask header: the name of the flag that is set follows */
+		report_buf_printf(b, "    Acknowledge Flags: 0x%02x%s\n", m->ack_flags,
+				  m->ack_flags & 1 ? ", Session Present" : "");
 		bitline(b, 2, m->ack_flags, 0xfe, "Reserved", set(m->ack_flags, 0xfe));
 		bitline(b, 2, m->ack_flags, 0x01, "Session Present", set(m->ack_flags, 0x01));
 	}

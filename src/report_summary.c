@@ -29,6 +29,7 @@ struct summary {
 	char *tinfo;
 	size_t tlen, tcap;
 	unsigned nt;
+	int t_first;           /* its first record came before the frame's first message */
 	struct frame_ref tat;
 	const char *tproto;
 	char tsrc[64], tdst[64];
@@ -78,7 +79,7 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 		s->nsec0 = pkt->ts_nsec;
 	}
 	/* messages given between frames (found late, their own frame gone out) */
-	if (s->nt)
+	if (s->nt && !(s->nmsg && s->tat.frame == s->at.frame))
 		print_transport(s);
 	if (s->nmsg)
 		print_line(s);
@@ -144,10 +145,33 @@ static char *columns(struct summary *s, char *o, const struct frame_ref *at, con
 	return o;
 }
 
+/* A frame with both MQTT messages and transport records (a CONNACK and the TLS alert
+ * after it in one segment) is one line, as tshark shows it: MQTT, the infos in the
+ * frame's order. */
+static void merge_transport(struct summary *s)
+{
+	if (!s->nt || s->tat.frame != s->at.frame)
+		return;
+	if (s->t_first) {
+		char *p = s->info;
+		size_t len = s->len, cap = s->cap;
+		append(&s->tinfo, &s->tlen, &s->tcap, ", ", 2);
+		append(&s->tinfo, &s->tlen, &s->tcap, s->info, s->len);
+		s->info = s->tinfo, s->len = s->tlen, s->cap = s->tcap;
+		s->tinfo = p, s->tlen = len, s->tcap = cap;
+	} else {
+		put(s, ", ", 2);
+		put(s, s->tinfo, s->tlen);
+	}
+	s->nt = 0;
+	s->tlen = 0;
+}
+
 static void print_line(struct summary *s)
 {
 	char head[256], *o;
 
+	merge_transport(s);
 	if (s->len > INFO_MAX) {
 		size_t n = INFO_MAX;
 		while (n > 0 && ((unsigned char)s->info[n] & 0xc0) == 0x80)
@@ -204,7 +228,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	 * such a message gets a line of its own, now. */
 	if (s->nmsg && s->at.frame != rec->at.frame)
 		print_line(s);
-	if (s->nt)
+	if (s->nt && s->tat.frame != rec->at.frame)
 		print_transport(s);
 	if (s->nmsg++ == 0) {
 		const struct reasm_flow *f = rec->flow;
@@ -355,8 +379,12 @@ static void transport(void *ctx, const struct transport_event *ev)
 	char c[64], b[64];
 	int up = ev->dir == REASM_TO_BROKER;
 
-	if (s->nt && s->tat.frame != ev->at.frame)
-		print_transport(s);
+	if (s->nt && s->tat.frame != ev->at.frame) {
+		if (s->nmsg && s->at.frame == s->tat.frame)
+			print_line(s); /* the frame's messages and records: one line */
+		else
+			print_transport(s);
+	}
 	tcp_addr_str(&ev->flow->client, c, sizeof c);
 	tcp_addr_str(&ev->flow->broker, b, sizeof b);
 	switch (ev->kind) {
@@ -366,6 +394,7 @@ static void transport(void *ctx, const struct transport_event *ev)
 		if (s->nmsg && s->at.frame != ev->at.frame)
 			print_line(s);
 		if (s->nt++ == 0) {
+			s->t_first = !(s->nmsg && s->at.frame == ev->at.frame);
 			strcpy(s->tsrc, up ? c : b);
 			strcpy(s->tdst, up ? b : c);
 			s->tat = ev->at;
@@ -376,7 +405,7 @@ static void transport(void *ctx, const struct transport_event *ev)
 		append(&s->tinfo, &s->tlen, &s->tcap, ev->info, strlen(ev->info));
 		return;
 	default: /* TLS_END, DETECTED, ERROR: a NOTE after what the frame showed */
-		if (s->nt)
+		if (s->nt && !(s->nmsg && s->tat.frame == s->at.frame))
 			print_transport(s);
 		if (s->nmsg && s->at.frame != ev->at.frame)
 			print_line(s);
@@ -398,7 +427,7 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 
 	(void)pkt;
 	(void)seg;
-	if (s->nt)
+	if (s->nt && !(s->nmsg && s->tat.frame == s->at.frame))
 		print_transport(s);
 	if (s->nmsg)
 		print_line(s);
@@ -408,7 +437,7 @@ static void finish(void *ctx)
 {
 	struct summary *s = ctx;
 
-	if (s->nt)
+	if (s->nt && !(s->nmsg && s->tat.frame == s->at.frame))
 		print_transport(s);
 	if (s->nmsg)
 		print_line(s); /* messages completed by the capture's end */
