@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef MQTTDUMP_VERSION
@@ -21,10 +22,17 @@
 #endif
 
 static struct cap *g_cap;
+/* SIGPIPE came: the standard output (or a pipe an output writes to) was closed. */
+static volatile sig_atomic_t g_pipe_closed;
+/* SIGINT, SIGTERM or SIGHUP came: the run is finished, the outputs completed. */
+static volatile sig_atomic_t g_stopped;
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGPIPE)
+		g_pipe_closed = 1;
+	else
+		g_stopped = 1;
 	if (g_cap)
 		cap_stop(g_cap);
 }
@@ -40,38 +48,44 @@ static void usage(FILE *f)
 	      "  -i IFACE             capture live on an interface\n"
 	      "  -D                   list the interfaces and exit\n"
 	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
-	      "  -p PORT              a broker port to decode as MQTT (repeatable; default 1883)\n"
-	      "  --tls-port PORT      a port of MQTT over TLS (repeatable; default 8883)\n"
-	      "  --ws-port PORT       a port of MQTT over WebSocket (repeatable; default 8080,\n"
-	      "                       9001)\n"
+	      "  -p PORT              one more broker port to decode as MQTT (repeatable; the\n"
+	      "                       default 1883 stays)\n"
+	      "  --tls-port PORT      one more port of MQTT over TLS (default 8883 stays)\n"
+	      "  --ws-port PORT       one more port of MQTT over WebSocket (8080, 9001 stay)\n"
+	      "  --no-default-ports   follow only the ports given with -p, --tls-port, --ws-port\n"
 	      "  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
 	      "  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
 	      "                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
 	      "  -c N                 stop after N MQTT messages (that pass the filters)\n"
-	      "  -Z USER              live capture as root: become USER once the interface is\n"
-	      "                       open (default: nobody)\n"
+	      "  -Z USER              as root: become USER once the input and the output files\n"
+	      "                       are open (live default: nobody)\n"
 	      "output:\n"
 	      "  (default)            one line per frame, as tshark prints it\n"
-	      "  --json               JSON Lines, one object per MQTT message or event\n"
+	      "  --json, -T json      JSON Lines, one object per MQTT message or event\n"
 	      "  -q                   print nothing but the statistics line (on stderr)\n"
+	      "  -t a|ad|d|dd|e|r|u|ud  time column of the lines, as tshark's -t (default r)\n"
+	      "  -l                   flush the standard output after each line\n"
+	      "  -n                   accepted for tcpdump's habit: no name is ever resolved\n"
 	      "  -w OUT               write the frames that carry the messages to a new pcap\n"
 	      "                       (with -r FILE: the file is read twice)\n"
 	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
 	      "  --show-secrets       show passwords and Authentication Data (hidden in\n"
 	      "                       every output otherwise)\n"
-	      "  -V                   detail tree of each frame holding MQTT (tshark -O mqtt)\n"
+	      "  -V, -v               detail tree of each frame holding MQTT (tshark -O mqtt)\n"
 	      "  -x                   hex and ASCII dump of those frames (and of reassembled\n"
 	      "                       messages), alone or with -V\n"
 	      "  --explain            after each message, what it means, in plain words\n"
 	      "  --lang en|fr         language of --explain (default: from LC_ALL/LC_MESSAGES/LANG)\n"
 	      "  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
-	      "  --diagram=svg FILE   the diagram as an SVG file (besides the normal output)\n"
-	      "  --diagram=html FILE  a self-contained HTML page: click an arrow for its detail\n"
+	      "  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
+	      "  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
 	      "  --diagram-max N      messages drawn at most (default 2000)\n"
 	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
 	      "                       (- for standard output), at the end\n"
 	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
-	      "filters (every output):\n"
+	      "  (one output owns the standard output: a document there, --timeline -,\n"
+	      "  --stats=json or -w -, replaces the lines; see man mqttdump)\n"
+	      "filters (every output; a kind repeated: any of its values):\n"
 	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
 	      "                       (+ and # wildcards), and their acknowledgements\n"
 	      "  --client ID          the connections of this client id\n"
@@ -87,10 +101,18 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* The short options. To add one: a letter here (':' after it when it takes a value), and
+ * a case in input_option() or output_option(). The leading ':' makes getopt return ':'
+ * for a missing value, so that every error is one line of ours (bad_option()). */
+#define SHORT_OPTS ":r:i:Df:p:c:qhVvxZ:w:nlt:T:"
+/* tcpdump and tshark options that have no meaning here: named as such when given. */
+#define FOREIGN_OPTS "2AEFKLNORSXYbdeoyz"
+
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
-       OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME };
+       OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
+       OPT_DIAGRAM_SVG, OPT_DIAGRAM_HTML, OPT_NO_DEFAULT_PORTS };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -107,16 +129,28 @@ static const struct option long_opts[] = {
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "tls-port", required_argument, NULL, OPT_TLS_PORT },
 	{ "ws-port", required_argument, NULL, OPT_WS_PORT },
+	{ "no-default-ports", no_argument, NULL, OPT_NO_DEFAULT_PORTS },
 	{ "detect", no_argument, NULL, OPT_DETECT },
 	{ "keylog", required_argument, NULL, OPT_KEYLOG },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "diagram", optional_argument, NULL, OPT_DIAGRAM },
+	{ "diagram-svg", required_argument, NULL, OPT_DIAGRAM_SVG },
+	{ "diagram-html", required_argument, NULL, OPT_DIAGRAM_HTML },
 	{ "diagram-max", required_argument, NULL, OPT_DIAGRAM_MAX },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* A bad value: one line naming the option, exit 2. */
+static void refuse(const char *fmt, const char *a, const char *b)
+{
+	fputs("mqttdump: ", stderr);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	exit(2);
+}
 
 /* A whole number in [lo, hi], or exit with a message naming the option. */
 static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
@@ -134,29 +168,17 @@ static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 	return v;
 }
 
-/* Live capture as root: once the interface is open, become USER (-Z; "nobody" by
- * default where it exists), as tcpdump does. Returns 0, or -1 with a message printed. */
-static int drop_privileges(const char *user)
+/* The FILE an output option writes: "-" (the standard output where the option allows
+ * it) or a path that does not look like an option ("--diagram=svg --json" must not
+ * create a file named --json). */
+static const char *out_path(const char *opt, const char *path)
 {
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return 0;
-	if (!user) {
-		if (!getpwnam("nobody"))
-			return 0; /* nowhere to go: stay, as tcpdump does */
-		user = "nobody";
-	}
-	if (!(pw = getpwnam(user))) {
-		fprintf(stderr, "mqttdump: -Z: no user \"%s\"\n", user);
-		return -1;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		fprintf(stderr, "mqttdump: cannot become %s: %s\n", user, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (path[0] == '\0')
+		refuse("%s: give the FILE to write%s", opt, "");
+	if (path[0] == '-' && path[1] != '\0')
+		refuse("%s: \"%s\" looks like an option, not a FILE (write ./FILE for a file "
+		       "whose name starts with -)", opt, path);
+	return path;
 }
 
 /* Add a port to a set, or exit naming the option. */
@@ -185,6 +207,338 @@ static int no_color(void)
 {
 	const char *v = getenv("NO_COLOR");
 	return v && *v;
+}
+
+/* --diagram (text, on standard output), --diagram=svg FILE, --diagram=html FILE (FILE the
+ * next argument, as before --diagram-svg and --diagram-html). Exits on a bad kind or a
+ * missing FILE. */
+static void diagram_option(struct mqttdump_config *c, int argc, char **argv)
+{
+	const char *file;
+
+	if (!optarg || !strcmp(optarg, "text")) {
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
+		return;
+	}
+	if (strcmp(optarg, "svg") && strcmp(optarg, "html"))
+		refuse("--diagram: \"%s\" is not text, svg or html%s", optarg, "");
+	if (optind >= argc || argv[optind][0] == '\0')
+		refuse("--diagram=%s: give the FILE to write%s", optarg, "");
+	file = out_path(!strcmp(optarg, "svg") ? "--diagram=svg" : "--diagram=html",
+			argv[optind++]);
+	if (!strcmp(optarg, "svg")) {
+		c->diagram_svg = file;
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_SVG);
+	} else {
+		c->diagram_html = file;
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_HTML);
+	}
+}
+
+/* --topic, --client, --type: each adds to its kind (any of them passes). Exits on an
+ * invalid topic filter (with the rule it breaks) or an unknown type. */
+static void filter_option(struct mqttdump_config *c, int opt)
+{
+	const char *why;
+	int t;
+
+	if (opt == OPT_TOPIC && (why = mqttdump_topic_filter_error(optarg)))
+		refuse("--topic: \"%s\" is not a valid topic filter: %s", optarg, why);
+	if (opt == OPT_TYPE) {
+		if ((t = session_type_by_name(optarg)) < 0)
+			refuse("--type: \"%s\" is not an MQTT packet type%s", optarg, "");
+		c->select.types |= 1u << t;
+		return;
+	}
+	if ((opt == OPT_TOPIC ? mqttdump_config_add_topic(c, optarg) :
+	     mqttdump_config_add_client(c, optarg)) < 0) {
+		fprintf(stderr, "mqttdump: out of memory\n");
+		exit(1);
+	}
+}
+
+/* An option of what is read and followed, the limits or the filters: 1 when opt is one,
+ * else 0. Exits on a bad value. */
+static int input_option(struct mqttdump_config *c, int opt)
+{
+	switch (opt) {
+	case 'r': c->file = optarg; break;
+	case 'i': c->iface = optarg; break;
+	case 'D': c->list_interfaces = 1; break;
+	case 'f': c->filter = optarg; break;
+	case 'Z': c->user = optarg; break;
+	case 'n': break; /* mqttdump never resolves names */
+	case 'p': add_port("-p", optarg, &c->ports); break;
+	case OPT_TLS_PORT: add_port("--tls-port", optarg, &c->tls_ports); break;
+	case OPT_WS_PORT: add_port("--ws-port", optarg, &c->ws_ports); break;
+	case OPT_NO_DEFAULT_PORTS: c->no_default_ports = 1; break;
+	case OPT_DETECT: c->detect = 1; break;
+	case OPT_KEYLOG: c->keylog_path = optarg; break;
+	case 'c': c->max_messages = number("-c", optarg, 1, UINT64_MAX); break;
+	case OPT_MAX_BUFFER:
+		c->max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
+		break;
+	case OPT_MAX_FLOWS:
+		c->max_flows = (size_t)number("--max-flows", optarg, 1, 100000000);
+		break;
+	case OPT_FLOW_TIMEOUT:
+		c->flow_timeout = (double)number("--flow-timeout", optarg, 0, 100000000);
+		break;
+	case OPT_REORDER_TIME:
+		c->reorder_time = (double)number("--reorder-time", optarg, 0, 100000000);
+		break;
+	case OPT_TOPIC: case OPT_CLIENT: case OPT_TYPE: filter_option(c, opt); break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* -t FORMAT: tshark's names of the time column. */
+static int time_format(const char *s)
+{
+	static const struct { const char *name; int fmt; } t[] = {
+		{ "r", REPORT_TIME_RELATIVE }, { "a", REPORT_TIME_ABSOLUTE },
+		{ "ad", REPORT_TIME_ABS_DATE }, { "d", REPORT_TIME_DELTA },
+		{ "dd", REPORT_TIME_DELTA_SHOWN }, { "e", REPORT_TIME_EPOCH },
+		{ "u", REPORT_TIME_UTC }, { "ud", REPORT_TIME_UTC_DATE },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (!strcmp(s, t[i].name))
+			return t[i].fmt;
+	refuse("-t: \"%s\" is not one of a, ad, d, dd, e, r, u, ud (tshark's -t)%s", s, "");
+	return 0;
+}
+
+/* -T NAME: tshark's output formats that mqttdump has. */
+static void output_format(struct mqttdump_config *c, const char *s)
+{
+	if (!strcmp(s, "json"))
+		c->outputs |= OUTPUT_BIT(OUTPUT_JSON);
+	else if (strcmp(s, "text"))
+		refuse("-T %s: not supported (mqttdump writes text, or JSON Lines with -T json; "
+		       "see mqttdump --help)%s", s, "");
+}
+
+/* The options that write what is seen, and how (the output files among them): 1 when opt
+ * is one, else 0. */
+static int stream_option(struct mqttdump_config *c, int opt, int argc, char **argv)
+{
+	switch (opt) {
+	case OPT_JSON: c->outputs |= OUTPUT_BIT(OUTPUT_JSON); break;
+	case 'T': output_format(c, optarg); break;
+	case 'V': case 'v': c->outputs |= OUTPUT_BIT(OUTPUT_TREE); break;
+	case 'x': c->outputs |= OUTPUT_BIT(OUTPUT_HEX); break;
+	case OPT_EXPLAIN: c->outputs |= OUTPUT_BIT(OUTPUT_EXPLAIN); break;
+	case 't': c->time_format = time_format(optarg); break;
+	case 'l': c->line_buffered = 1; break;
+	case OPT_DIAGRAM: diagram_option(c, argc, argv); break;
+	case OPT_DIAGRAM_SVG:
+		c->diagram_svg = out_path("--diagram-svg", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_SVG);
+		break;
+	case OPT_DIAGRAM_HTML:
+		c->diagram_html = out_path("--diagram-html", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_HTML);
+		break;
+	case 'w':
+		c->write_file = out_path("-w", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_SELECT);
+		break;
+	case OPT_TIMELINE:
+		c->timeline_file = out_path("--timeline", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_TIMELINE);
+		break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* An option of the outputs: 1 when opt is one, else 0. -q is told in *quiet. Exits on a
+ * bad value. */
+static int output_option(struct mqttdump_config *c, int opt, int argc, char **argv,
+			 int *quiet)
+{
+	if (stream_option(c, opt, argc, argv))
+		return 1;
+	switch (opt) {
+	case 'q': *quiet = 1; break;
+	case OPT_STATS:
+		if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text"))
+			refuse("--stats: \"%s\" is not text or json%s", optarg, "");
+		c->stats_json = optarg && !strcmp(optarg, "json");
+		c->outputs |= OUTPUT_BIT(OUTPUT_STATS);
+		break;
+	case OPT_PAYLOAD_MAX:
+		c->payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
+		break;
+	case OPT_SHOW_SECRETS: c->show_secrets = 1; break;
+	case OPT_LANG:
+		if (strcmp(optarg, "en") && strcmp(optarg, "fr"))
+			refuse("--lang: \"%s\" is not en or fr%s", optarg, "");
+		c->lang = optarg;
+		break;
+	case OPT_DIAGRAM_MAX:
+		c->diagram_max = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
+		break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* The standard output has one owner (README, "One owner for each output"). A document
+ * there (--timeline -, a diagram file -, --stats=json, -w -) owns it alone: the
+ * per-frame lines, shown by default, step aside; asked for by name (--json, -V, -x,
+ * --explain, --diagram, --stats), or a second document, the run is refused. The text
+ * --stats ends the text lines, never the JSON ones. Returns 0, or 2 with the reason
+ * printed. -q: no lines at all. */
+static int settle_stdout(struct mqttdump_config *c, int quiet)
+{
+	static const struct { int out; const char *name; } lines[] = {
+		{ OUTPUT_JSON, "--json" }, { OUTPUT_TREE, "-V" }, { OUTPUT_HEX, "-x" },
+		{ OUTPUT_EXPLAIN, "--explain" }, { OUTPUT_DIAGRAM_TEXT, "--diagram" },
+	};
+	const char *doc[6], *line = NULL;
+	size_t n = 0;
+	int stats = (c->outputs & OUTPUT_BIT(OUTPUT_STATS)) != 0;
+
+#define DASH(out, path, name) \
+	if ((c->outputs & OUTPUT_BIT(out)) && path && !strcmp(path, "-")) doc[n++] = name
+	DASH(OUTPUT_TIMELINE, c->timeline_file, "--timeline -");
+	DASH(OUTPUT_DIAGRAM_SVG, c->diagram_svg, "--diagram-svg -");
+	DASH(OUTPUT_DIAGRAM_HTML, c->diagram_html, "--diagram-html -");
+	DASH(OUTPUT_SELECT, c->write_file, "-w -");
+#undef DASH
+	if (stats && c->stats_json)
+		doc[n++] = "--stats=json";
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0] && !line; i++)
+		if (c->outputs & OUTPUT_BIT(lines[i].out))
+			line = lines[i].name;
+	if (!line && stats && !c->stats_json)
+		line = "--stats";
+	if (n > 1 || (n == 1 && line)) {
+		fprintf(stderr, "mqttdump: %s and %s both write to the standard output: give one "
+			"of them a FILE, or -q\n", doc[0], n > 1 ? doc[1] : line);
+		return 2;
+	}
+	if (stats && !c->stats_json && (c->outputs & OUTPUT_BIT(OUTPUT_JSON))) {
+		fprintf(stderr, "mqttdump: --stats (text) would follow the JSON lines on the "
+			"standard output: use --stats=json with -q, or drop --json\n");
+		return 2;
+	}
+	if (n == 0 && !quiet && !(c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_TREE) |
+				      OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT))))
+		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
+	return 0;
+}
+
+/* What the standard output shows: JSON, the text diagram, the detail tree or one line a
+ * frame; with the text ones, --explain's sentences and -x's dumps; nothing with -q.
+ * Returns 0, or 2 when two outputs claim the standard output. */
+static int choose_outputs(struct mqttdump_config *c, int quiet)
+{
+	const unsigned text_only = OUTPUT_BIT(OUTPUT_TREE) | OUTPUT_BIT(OUTPUT_EXPLAIN) |
+				   OUTPUT_BIT(OUTPUT_HEX);
+	const unsigned main_out = OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT) |
+				  OUTPUT_BIT(OUTPUT_TREE);
+
+	if (quiet) {
+		c->outputs &= ~(main_out | text_only);
+		return settle_stdout(c, 1);
+	}
+	if (c->outputs & OUTPUT_BIT(OUTPUT_JSON))
+		c->outputs &= ~OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
+	if (c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)))
+		c->outputs &= ~text_only;
+	return settle_stdout(c, 0);
+}
+
+/* An option getopt did not accept: one line naming it, exit status 2. */
+static int bad_option(int opt, char **argv)
+{
+	char name[64];
+
+	if (optopt == 0 || optopt >= 256) { /* a long option: its word as given */
+		snprintf(name, sizeof name, "%s", argv[optind - 1]);
+		name[strcspn(name, "=")] = '\0';
+	} else {
+		snprintf(name, sizeof name, "-%c", optopt);
+	}
+	if (opt == ':')
+		fprintf(stderr, "mqttdump: %s needs a value (see mqttdump --help)\n", name);
+	else if (optopt > 0 && optopt < 256 && strchr(FOREIGN_OPTS, optopt))
+		fprintf(stderr, "mqttdump: %s: a tcpdump/tshark option that mqttdump does not "
+			"have (see mqttdump --help, man mqttdump)\n", name);
+	else
+		fprintf(stderr, "mqttdump: unknown option %s (see mqttdump --help)\n", name);
+	return 2;
+}
+
+/* The command line into c. Returns -1 to go on and run, else the exit status (--help,
+ * --version, a bad option). */
+static int parse_options(int argc, char **argv, struct mqttdump_config *c)
+{
+	int opt, quiet = 0;
+
+	c->lang = locale_lang();
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
+		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
+			continue;
+		if (opt == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (opt == OPT_VERSION) {
+			printf("mqttdump %s\n", MQTTDUMP_VERSION);
+			return 0;
+		}
+		return bad_option(opt, argv);
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mqttdump: unexpected argument \"%s\" (see mqttdump --help)\n",
+			argv[optind]);
+		return 2;
+	}
+	if (choose_outputs(c, quiet))
+		return 2;
+	c->diagram_color = !no_color() && isatty(fileno(stdout));
+	if (mqttdump_config_default_ports(c) < 0) {
+		fprintf(stderr, "mqttdump: out of memory\n");
+		return 1;
+	}
+	return -1;
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+/* As root, once the input and the output files are open: become USER (-Z; live capture:
+ * "nobody" by default where it exists), as tcpdump does. Returns 0, or -1 with a message
+ * printed. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (user)
+			fprintf(stderr, "mqttdump: warning: -Z %s ignored: not running as root\n",
+				user);
+		return 0;
+	}
+	if (!user) {
+		if (!getpwnam("nobody"))
+			return 0; /* nowhere to go: stay, as tcpdump does */
+		user = "nobody";
+	}
+	if (!(pw = getpwnam(user))) {
+		fprintf(stderr, "mqttdump: -Z: no user \"%s\"\n", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		fprintf(stderr, "mqttdump: cannot become %s: %s\n", user, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 struct wpass {
@@ -224,174 +578,6 @@ static int64_t write_selected(const char *file, const char *filter, void *sel,
 		return -1;
 	return (int64_t)wp.written;
 }
-
-/* --diagram (text, on standard output), --diagram=svg FILE, --diagram=html FILE: the FILE
- * is the next argument. Exits on a bad kind or a missing FILE. */
-static void diagram_option(struct mqttdump_config *c, int argc, char **argv)
-{
-	if (!optarg || !strcmp(optarg, "text")) {
-		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
-		return;
-	}
-	if (strcmp(optarg, "svg") && strcmp(optarg, "html")) {
-		fprintf(stderr, "mqttdump: --diagram: \"%s\" is not text, svg or html\n", optarg);
-		exit(2);
-	}
-	if (optind >= argc || argv[optind][0] == '\0') {
-		fprintf(stderr, "mqttdump: --diagram=%s: give the FILE to write\n", optarg);
-		exit(2);
-	}
-	c->diagram_kind = !strcmp(optarg, "svg") ? DIAGRAM_SVG : DIAGRAM_HTML;
-	c->diagram_file = argv[optind++];
-	c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_FILE);
-}
-
-/* An option of what is read and followed, the limits or the filters: 1 when opt is one,
- * else 0. Exits on a bad value. */
-static int input_option(struct mqttdump_config *c, int opt)
-{
-	switch (opt) {
-	case 'r': c->file = optarg; break;
-	case 'i': c->iface = optarg; break;
-	case 'D': c->list_interfaces = 1; break;
-	case 'f': c->filter = optarg; break;
-	case 'Z': c->user = optarg; break;
-	case 'p': add_port("-p", optarg, &c->ports); break;
-	case OPT_TLS_PORT: add_port("--tls-port", optarg, &c->tls_ports); break;
-	case OPT_WS_PORT: add_port("--ws-port", optarg, &c->ws_ports); break;
-	case OPT_DETECT: c->detect = 1; break;
-	case OPT_KEYLOG: c->keylog_path = optarg; break;
-	case 'c': c->max_messages = number("-c", optarg, 1, UINT64_MAX); break;
-	case OPT_MAX_BUFFER:
-		c->max_buffer = (uint32_t)number("--max-buffer", optarg, 64, 1u << 30);
-		break;
-	case OPT_MAX_FLOWS:
-		c->max_flows = (size_t)number("--max-flows", optarg, 1, 100000000);
-		break;
-	case OPT_FLOW_TIMEOUT:
-		c->flow_timeout = (double)number("--flow-timeout", optarg, 0, 100000000);
-		break;
-	case OPT_REORDER_TIME:
-		c->reorder_time = (double)number("--reorder-time", optarg, 0, 100000000);
-		break;
-	case OPT_TOPIC: c->select.topic = optarg; break;
-	case OPT_CLIENT: c->select.client = optarg; break;
-	case OPT_TYPE:
-		if ((c->select.type = session_type_by_name(optarg)) < 0) {
-			fprintf(stderr, "mqttdump: --type: \"%s\" is not an MQTT packet type\n",
-				optarg);
-			exit(2);
-		}
-		break;
-	default: return 0;
-	}
-	return 1;
-}
-
-/* An option of the outputs: 1 when opt is one, else 0. -q is told in *quiet. Exits on a
- * bad value. */
-static int output_option(struct mqttdump_config *c, int opt, int argc, char **argv,
-			 int *quiet)
-{
-	switch (opt) {
-	case 'q': *quiet = 1; break;
-	case OPT_JSON: c->outputs |= OUTPUT_BIT(OUTPUT_JSON); break;
-	case 'V': c->outputs |= OUTPUT_BIT(OUTPUT_TREE); break;
-	case 'x': c->outputs |= OUTPUT_BIT(OUTPUT_HEX); break;
-	case OPT_EXPLAIN: c->outputs |= OUTPUT_BIT(OUTPUT_EXPLAIN); break;
-	case OPT_DIAGRAM: diagram_option(c, argc, argv); break;
-	case 'w':
-		c->write_file = optarg;
-		c->outputs |= OUTPUT_BIT(OUTPUT_SELECT);
-		break;
-	case OPT_TIMELINE:
-		c->timeline_file = optarg;
-		c->outputs |= OUTPUT_BIT(OUTPUT_TIMELINE);
-		break;
-	case OPT_STATS:
-		if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text")) {
-			fprintf(stderr, "mqttdump: --stats: \"%s\" is not text or json\n", optarg);
-			exit(2);
-		}
-		c->stats_json = optarg && !strcmp(optarg, "json");
-		c->outputs |= OUTPUT_BIT(OUTPUT_STATS);
-		break;
-	case OPT_PAYLOAD_MAX:
-		c->payload_max = (uint32_t)number("--payload-max", optarg, 0, UINT32_MAX);
-		break;
-	case OPT_SHOW_SECRETS: c->show_secrets = 1; break;
-	case OPT_LANG:
-		if (strcmp(optarg, "en") && strcmp(optarg, "fr")) {
-			fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or fr\n", optarg);
-			exit(2);
-		}
-		c->lang = optarg;
-		break;
-	case OPT_DIAGRAM_MAX:
-		c->diagram_max = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
-		break;
-	default: return 0;
-	}
-	return 1;
-}
-
-/* What the standard output shows: JSON, the text diagram, the detail tree or one line a
- * frame; with the text ones, --explain's sentences and -x's dumps; nothing with -q. */
-static void choose_outputs(struct mqttdump_config *c, int quiet)
-{
-	const unsigned text_only = OUTPUT_BIT(OUTPUT_TREE) | OUTPUT_BIT(OUTPUT_EXPLAIN) |
-				   OUTPUT_BIT(OUTPUT_HEX);
-	const unsigned main_out = OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT) |
-				  OUTPUT_BIT(OUTPUT_TREE);
-
-	if (quiet) {
-		c->outputs &= ~(main_out | text_only);
-		return;
-	}
-	if (c->outputs & OUTPUT_BIT(OUTPUT_JSON))
-		c->outputs &= ~OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
-	if (c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)))
-		c->outputs &= ~text_only;
-	if (!(c->outputs & main_out))
-		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
-}
-
-/* The command line into c. Returns -1 to go on and run, else the exit status (--help,
- * --version, a bad option). */
-static int parse_options(int argc, char **argv, struct mqttdump_config *c)
-{
-	int opt, quiet = 0;
-
-	c->lang = locale_lang();
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVxZ:w:", long_opts, NULL)) != -1) {
-		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
-			continue;
-		if (opt == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (opt == OPT_VERSION) {
-			printf("mqttdump %s\n", MQTTDUMP_VERSION);
-			return 0;
-		}
-		usage(stderr);
-		return 2;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "mqttdump: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	choose_outputs(c, quiet);
-	c->diagram_color = !no_color() && isatty(fileno(stdout));
-	if (mqttdump_config_default_ports(c) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
-		return 1;
-	}
-	return -1;
-}
-
-/* ---- the run ------------------------------------------------------------------------ */
 
 struct run {
 	const struct mqttdump_config *cfg;
@@ -466,8 +652,55 @@ static int open_input(struct run *r)
 		fprintf(stderr, "mqttdump: %s\n", err);
 		return 2;
 	}
-	if (c->iface && drop_privileges(c->user) < 0)
-		return 1;
+	return 0;
+}
+
+/* The file a path names, when it exists. */
+static int same_file(const struct stat *a, const char *path)
+{
+	struct stat b;
+	return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+/* No output may write over an input (-r FILE or what standard input reads, --keylog) or
+ * over another output: each output path is compared with the inputs by device and inode,
+ * and with the other outputs by inode, or by name when it does not exist yet. Character
+ * devices (/dev/null, /dev/stdout on a terminal) may be shared. Returns 0, or 2 with the
+ * reason printed. */
+static int check_paths(const struct mqttdump_config *c)
+{
+	const struct { const char *opt, *path; } out[] = {
+		{ "-w", c->write_file }, { "--timeline", c->timeline_file },
+		{ "--diagram-svg", c->diagram_svg }, { "--diagram-html", c->diagram_html },
+	};
+	const size_t nout = sizeof out / sizeof out[0];
+	struct stat in[2], st;
+	const char *in_name[2];
+	int nin = 0;
+
+	if (c->file && ((!strcmp(c->file, "-") && fstat(0, &in[nin]) == 0) ||
+			(strcmp(c->file, "-") && stat(c->file, &in[nin]) == 0)))
+		in_name[nin++] = c->file;
+	if (c->keylog_path && stat(c->keylog_path, &in[nin]) == 0)
+		in_name[nin++] = c->keylog_path;
+	for (size_t o = 0; o < nout; o++) {
+		const char *p = out[o].path;
+		if (!p || !strcmp(p, "-") || (stat(p, &st) == 0 && S_ISCHR(st.st_mode)))
+			continue;
+		for (int k = 0; k < nin; k++)
+			if (S_ISREG(in[k].st_mode) && same_file(&in[k], p)) {
+				fprintf(stderr, "mqttdump: %s %s: that is the input %s; refusing to "
+					"write over it\n", out[o].opt, p, in_name[k]);
+				return 2;
+			}
+		for (size_t q = 0; q < o; q++)
+			if (out[q].path && (!strcmp(out[q].path, p) ||
+					    (stat(out[q].path, &st) == 0 && same_file(&st, p)))) {
+				fprintf(stderr, "mqttdump: %s and %s both name %s\n", out[q].opt,
+					out[o].opt, p);
+				return 2;
+			}
+	}
 	return 0;
 }
 
@@ -475,8 +708,8 @@ static int open_input(struct run *r)
  * printed. */
 static int build(struct run *r)
 {
-	struct pipeline_env env = { stdout, cap_ts_digits(r->cap), cap_is_live(r->cap),
-				    r->keylog };
+	struct pipeline_env env = { stdout, cap_ts_digits(r->cap),
+				    cap_is_live(r->cap) || r->cfg->line_buffered, r->keylog };
 
 	if (!(r->pipeline = pipeline_new(r->cfg, &env, r->err, sizeof r->err))) {
 		fprintf(stderr, "mqttdump: %s\n", r->err);
@@ -497,6 +730,40 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 
 	if (pipeline_packet(r->pipeline, pkt))
 		cap_stop(r->cap);
+	/* a closed or failing standard output ends the run at once (SIGPIPE tells it too);
+	 * the outputs to files are completed */
+	if (ferror(stdout))
+		cap_stop(r->cap);
+}
+
+/* The signals that end a run: SIGINT, SIGTERM, SIGHUP finish every output as the end of
+ * the input does; SIGPIPE too, the standard output being gone. No SA_RESTART: a read
+ * that waits returns. */
+static void catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* The standard output once the run is over: flushed and checked. A reader that went away
+ * (SIGPIPE, EPIPE) is not an error. Returns the exit status. */
+static int finish_stdout(int status)
+{
+	int bad = fflush(stdout) != 0;
+	int e = errno;
+
+	bad |= ferror(stdout) != 0;
+	if (!bad || g_pipe_closed || (fflush(stdout) != 0 && errno == EPIPE) || e == EPIPE)
+		return status;
+	fprintf(stderr, "mqttdump: writing the standard output: %s\n",
+		strerror(fflush(stdout) != 0 ? errno : e ? e : EIO));
+	return 1;
 }
 
 static void print_counts(const struct run *r, const struct engine_stats *st)
@@ -520,10 +787,10 @@ static int read_capture(struct run *r)
 	int rc, status = 0;
 
 	g_cap = r->cap;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	catch_signals();
 	rc = cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
+	if (rc < 0 && (g_stopped || g_pipe_closed))
+		rc = 1; /* a read cut by the signal that stopped the run */
 	pipeline_finish(r->pipeline);
 	pipeline_stats(r->pipeline, &st);
 	if (rc < 0) {
@@ -536,12 +803,7 @@ static int read_capture(struct run *r)
 			status = 1;
 		}
 	}
-	if (ferror(stdout) || fflush(stdout) != 0) {
-		if (errno != EPIPE) {
-			fprintf(stderr, "mqttdump: writing output: %s\n", strerror(errno));
-			status = 1;
-		}
-	}
+	status = finish_stdout(status);
 	print_counts(r, &st);
 	return status;
 }
@@ -608,9 +870,14 @@ static int run(const struct mqttdump_config *c)
 			"the frames)\n");
 		return 2;
 	}
-	status = open_input(&r);
+	status = check_paths(c);
+	if (status == 0)
+		status = open_input(&r);
 	if (status == 0)
 		status = build(&r);
+	/* as tcpdump: the files named on the command line are open before root is given up */
+	if (status == 0 && (c->iface || c->user) && drop_privileges(c->user) < 0)
+		status = 1;
 	if (status == 0) {
 		status = read_capture(&r);
 		if (r.writer)

@@ -67,9 +67,15 @@ static int make_hex(const struct output_args *a, struct reporter *r)
 	return report_detail_new(a->ro, &d, r);
 }
 
-static int make_diagram_file(const struct output_args *a, struct reporter *r)
+static int make_diagram_svg(const struct output_args *a, struct reporter *r)
 {
-	struct diagram_opts d = { a->cfg->diagram_kind, a->ro->out, 0, a->cfg->diagram_max };
+	struct diagram_opts d = { DIAGRAM_SVG, a->ro->out, 0, a->cfg->diagram_max };
+	return report_diagram_new(a->ro, &d, r);
+}
+
+static int make_diagram_html(const struct output_args *a, struct reporter *r)
+{
+	struct diagram_opts d = { DIAGRAM_HTML, a->ro->out, 0, a->cfg->diagram_max };
 	return report_diagram_new(a->ro, &d, r);
 }
 
@@ -101,8 +107,10 @@ static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_TREE] = { { "tree", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_tree },
 	[OUTPUT_EXPLAIN] = { { "explain", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_explain },
 	[OUTPUT_HEX] = { { "hex", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_hex },
-	[OUTPUT_DIAGRAM_FILE] = { { "diagram-file", 1, 0 }, PATH(diagram_file), NULL, 0,
-				  LAYOUT_AT_END, make_diagram_file },
+	[OUTPUT_DIAGRAM_SVG] = { { "diagram-svg", 1, 0 }, PATH(diagram_svg), "--diagram-svg", 1,
+				 LAYOUT_AT_END, make_diagram_svg },
+	[OUTPUT_DIAGRAM_HTML] = { { "diagram-html", 1, 0 }, PATH(diagram_html), "--diagram-html",
+				  1, LAYOUT_AT_END, make_diagram_html },
 	[OUTPUT_TIMELINE] = { { "timeline", 1, 1 }, PATH(timeline_file), "--timeline", 1,
 			      LAYOUT_AT_END, make_timeline },
 	[OUTPUT_STATS] = { { "stats", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END, make_stats },
@@ -195,6 +203,7 @@ static int make_outputs(struct pipeline *p, const struct pipeline_env *env)
 
 	for (int o = 0; o < OUTPUT_COUNT; o++) {
 		struct report_opts ro = { .out = stream_of(p, o), .ts_digits = env->ts_digits,
+					  .time_format = cfg->time_format,
 					  .payload_max = cfg->payload_max,
 					  .show_secrets = cfg->show_secrets,
 					  .line_buffered = env->line_buffered };
@@ -217,7 +226,7 @@ static int needs_sessions(const struct mqttdump_config *cfg)
 	for (int o = 0; o < OUTPUT_COUNT; o++)
 		if (chosen(cfg, o) && registry[o].info.needs_sessions)
 			return 1;
-	return cfg->select.topic || cfg->select.client || cfg->select.type >= 0;
+	return cfg->select.ntopics || cfg->select.nclients || cfg->select.types;
 }
 
 struct pipeline *pipeline_new(const struct mqttdump_config *cfg,

@@ -116,8 +116,10 @@ ok "-c counts the messages that pass the filters" '[ "$(grep -c "Disconnect Req"
 ok "--stats=json parses" 'python3 -m json.tool "$tmp/stats.json" > /dev/null'
 
 # A capture holding no MQTT prints nothing and succeeds.
-"$bin" -r "$cap" -p 9 > "$tmp/none.txt" 2>/dev/null
-ok "other port: no lines" '[ ! -s "$tmp/none.txt" ]'
+"$bin" -r "$cap" -p 9 --no-default-ports > "$tmp/none.txt" 2>/dev/null
+ok "-p 9 --no-default-ports: no lines" '[ ! -s "$tmp/none.txt" ]'
+"$bin" -r "$cap" -p 9 > "$tmp/p9.txt" 2>/dev/null
+ok "-p 9 adds to 1883: the same lines as without" 'cmp -s "$tmp/p9.txt" "$tmp/full.txt"'
 
 # -w: the frames that carry the messages, in a pcap that mqttdump reads back to the same
 # messages (frame numbers and times change; the Info column does not).
