@@ -506,6 +506,11 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 		fprintf(stderr, "mqttdump: out of memory\n");
 		return 1;
 	}
+	if (!c->ports.n && !c->tls_ports.n && !c->ws_ports.n && !c->detect) {
+		fprintf(stderr, "mqttdump: --no-default-ports: no port left to follow (add -p, "
+			"--tls-port, --ws-port or --detect)\n");
+		return 2;
+	}
 	return -1;
 }
 
@@ -557,17 +562,15 @@ static void on_write(void *ctx, const struct cap_pkt *pkt)
 	}
 }
 
-/* -w, second pass: read the file again (through the same filter) and copy the records
- * that carry the messages the first pass saw. Returns the records written, or -1. */
-static int64_t write_selected(const char *file, const char *filter, void *sel,
+/* -w, second pass: read the file again (c: opened with the first, before privileges
+ * were given up; through the same filter) and copy the records that carry the messages
+ * the first pass saw. Closes c. Returns the records written, or -1. */
+static int64_t write_selected(struct cap *c, const char *filter, void *sel,
 			      struct cap_writer *w, char *err, size_t errlen)
 {
 	struct wpass wp = { sel, w, 0 };
-	struct cap *c = cap_open_file(file, err, errlen);
 	int rc;
 
-	if (!c)
-		return -1;
 	if (filter && cap_set_filter(c, filter, err, errlen) < 0) {
 		cap_close(c);
 		return -1;
@@ -588,6 +591,7 @@ struct run {
 	struct cap *cap;
 	struct pipeline *pipeline;
 	struct cap_writer *writer;  /* -w */
+	struct cap *again;          /* -w: the file, opened for the second pass */
 	char err[512];
 };
 
@@ -639,6 +643,11 @@ static int open_input(struct run *r)
 	if (!decode_link_supported(cap_linktype(r->cap))) {
 		fprintf(stderr, "mqttdump: %s: link type %d (%s) is not supported\n", r->name,
 			cap_linktype(r->cap), cap_linktype_name(cap_linktype(r->cap)));
+		return 1;
+	}
+	if (c->write_file && c->file &&
+	    !(r->again = cap_open_file(c->file, err, sizeof r->err))) {
+		fprintf(stderr, "mqttdump: -w: %s\n", err);
 		return 1;
 	}
 	r->filter = c->filter;
@@ -787,8 +796,8 @@ static int read_capture(struct run *r)
 	int rc, status = 0;
 
 	g_cap = r->cap;
-	catch_signals();
-	rc = cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
+	/* a signal that came while the input and the outputs were opened ends the run now */
+	rc = g_stopped ? 1 : cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
 	if (rc < 0 && (g_stopped || g_pipe_closed))
 		rc = 1; /* a read cut by the signal that stopped the run */
 	pipeline_finish(r->pipeline);
@@ -814,8 +823,11 @@ static int finish_write(struct run *r, int status)
 {
 	const char *wfile = r->cfg->write_file;
 	void *sel = pipeline_output(r->pipeline, OUTPUT_SELECT);
-	int64_t n = status ? -1 : write_selected(r->cfg->file, r->filter, sel, r->writer, r->err,
+	int64_t n = status ? -1 : write_selected(r->again, r->filter, sel, r->writer, r->err,
 						 sizeof r->err);
+
+	if (!status)
+		r->again = NULL; /* closed by write_selected */
 
 	if (n < 0 && !status)
 		fprintf(stderr, "mqttdump: -w %s: %s\n", wfile, r->err);
@@ -842,6 +854,8 @@ static int close_run(struct run *r, int status)
 	if (r->writer)
 		cap_writer_close(r->writer, r->err, sizeof r->err);
 	g_cap = NULL;
+	if (r->again)
+		cap_close(r->again);
 	cap_close(r->cap);
 	tls_keylog_free(r->keylog);
 	free(r->live_filter);
@@ -870,6 +884,7 @@ static int run(const struct mqttdump_config *c)
 			"the frames)\n");
 		return 2;
 	}
+	catch_signals();
 	status = check_paths(c);
 	if (status == 0)
 		status = open_input(&r);
