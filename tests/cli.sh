@@ -417,8 +417,28 @@ missing=$("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r
 	grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$root/docs/mqttdump.1" || echo "$o"
 done)
 ok "every option of --help is in the man page${missing:+ (missing: $missing)}" '[ -z "$missing" ]'
-# The version is said once (meson.build's project()); the man page's header says the same.
+# The version is said once (meson.build's project()): the man page's source says
+# @VERSION@, the built and installed one says --version's.
 ver=$("$bin" --version)
-ok "--version ($ver) is the man page's" 'grep -q "^\.TH MQTTDUMP 1 .*\"$ver\"" "$root/docs/mqttdump.1"'
+build=$(dirname "$bin")
+ok "--version ($ver) is the built man page's, and no other file says it" 'grep -q "^\.TH MQTTDUMP 1 .*\"$ver\"" "$build/mqttdump.1" && grep -q "^\.TH MQTTDUMP 1 .*\"mqttdump @VERSION@\"" "$root/docs/mqttdump.1" && [ -z "$(grep -rlF -- "${ver#mqttdump }" "$root/README.md" "$root/docs" "$root/src" "$root/include")" ]'
+# meson install: the binary, the man page, the documents it names, the bash completion.
+if meson install -C "$build" --destdir "$tmp/inst" --no-rebuild --quiet > "$tmp/inst.log" 2>&1; then
+	pre=$(find "$tmp/inst" -path '*/bin/mqttdump' | sed 's|/bin/mqttdump$||')
+	ok "meson install: bin/mqttdump, man1/mqttdump.1 with the version" '[ -x "$pre/bin/mqttdump" ] && grep -q "\"$ver\"" "$pre/share/man/man1/mqttdump.1"'
+	named=$(grep -oE '(docs/)?[a-z-]+\.md' "$root/docs/mqttdump.1" | sed 's|^docs/||' | sort -u)
+	missing=$(for d in $named; do [ -f "$pre/share/doc/mqttdump/$d" ] || echo "$d"; done)
+	ok "meson install: every document the man page names ($(echo $named)) in share/doc/mqttdump${missing:+ (missing: $missing)}" '[ -n "$named" ] && [ -z "$missing" ]'
+	comp=$pre/share/bash-completion/completions/mqttdump
+	ok "meson install: the bash completion" '[ -f "$comp" ]'
+	got=$(bash -c 'source "$1"; COMP_WORDS=(mqttdump --time); COMP_CWORD=1; _mqttdump; echo "${COMPREPLY[*]}"' - "$comp")
+	got_t=$(bash -c 'source "$1"; COMP_WORDS=(mqttdump -t u); COMP_CWORD=2; _mqttdump; echo "${COMPREPLY[*]}"' - "$comp")
+	ok "completion: --time -> --timeline, -t u -> u ud" '[ "$got" = "--timeline" ] && [ "$got_t" = "u ud" ]'
+	cmissing=$("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r o; do grep -qw -- "$o" "$comp" || echo "$o"; done)
+	ok "completion knows every long option of --help${cmissing:+ (missing: $cmissing)}" '[ -z "$cmissing" ]'
+else
+	for k in 1 2 3 4 5; do i=$((i + 1)); echo "not ok $i - meson install failed: $(tail -1 "$tmp/inst.log")"; done
+	fail=1
+fi
 echo "1..$i"
 exit $fail
