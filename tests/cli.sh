@@ -413,7 +413,7 @@ check "missing value: one line" 2 "-c needs a value" -- "$bin" -r "$cap" -c
 ok "missing value: one line only" '[ "$(wc -l < "$tmp/err")" -eq 1 ]'
 
 # The README's table of options names each option once.
-dups=$(sed -n '/^## Options/,/^See /p' "$root/README.md" | grep '^| `' | cut -d'|' -f2 | grep -oE -- '(^| )-[-a-zA-Z]+' | tr -d ' ' | sort | uniq -d)
+dups=$(sed -n '/^## Options/,/^See /p' "$root/README.md" | grep '^| `' | cut -d'|' -f2 | grep -oE -- '(^|[^a-zA-Z-])-{1,2}[a-zA-Z][-a-zA-Z]*' | sed 's/^[^-]*//' | sort | uniq -d | tr '\n' ' ')
 ok "README's options table: each option once${dups:+ (twice: $dups)}" '[ -z "$dups" ] && [ "$(sed -n "/^## Options/,/^See /p" "$root/README.md" | grep -c "^| \`")" -gt 10 ]'
 # Every option of --help is in the README's table.
 rmissing=$("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | grep -v -- '--help\|--version' | while read -r o; do sed -n '/^## Options/,/^See /p' "$root/README.md" | grep -qF -- "$o" || echo "$o"; done)
