@@ -592,6 +592,7 @@ struct run {
 	struct pipeline *pipeline;
 	struct cap_writer *writer;  /* -w */
 	struct cap *again;          /* -w: the file, opened for the second pass */
+	int out_errno;              /* why the standard output first failed, or 0 */
 	char err[512];
 };
 
@@ -733,6 +734,14 @@ static int build(struct run *r)
 	return 0;
 }
 
+/* The reason of the standard output's first failure, while errno still holds it (the
+ * reporters have just written). */
+static void note_stdout(struct run *r)
+{
+	if (!r->out_errno && ferror(stdout))
+		r->out_errno = errno ? errno : EIO;
+}
+
 static void on_packet(void *ctx, const struct cap_pkt *pkt)
 {
 	struct run *r = ctx;
@@ -741,8 +750,10 @@ static void on_packet(void *ctx, const struct cap_pkt *pkt)
 		cap_stop(r->cap);
 	/* a closed or failing standard output ends the run at once (SIGPIPE tells it too);
 	 * the outputs to files are completed */
-	if (ferror(stdout))
+	if (ferror(stdout)) {
+		note_stdout(r);
 		cap_stop(r->cap);
+	}
 }
 
 /* The signals that end a run: SIGINT, SIGTERM, SIGHUP finish every output as the end of
@@ -762,16 +773,18 @@ static void catch_signals(void)
 
 /* The standard output once the run is over: flushed and checked. A reader that went away
  * (SIGPIPE, EPIPE) is not an error. Returns the exit status. */
-static int finish_stdout(int status)
+static int finish_stdout(const struct run *r, int status)
 {
-	int bad = fflush(stdout) != 0;
-	int e = errno;
+	int e;
 
-	bad |= ferror(stdout) != 0;
-	if (!bad || g_pipe_closed || (fflush(stdout) != 0 && errno == EPIPE) || e == EPIPE)
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	e = errno ? errno : r->out_errno;
+	if (g_pipe_closed || e == EPIPE)
 		return status;
 	fprintf(stderr, "mqttdump: writing the standard output: %s\n",
-		strerror(fflush(stdout) != 0 ? errno : e ? e : EIO));
+		e ? strerror(e) : "write error");
 	return 1;
 }
 
@@ -801,6 +814,7 @@ static int read_capture(struct run *r)
 	if (rc < 0 && (g_stopped || g_pipe_closed))
 		rc = 1; /* a read cut by the signal that stopped the run */
 	pipeline_finish(r->pipeline);
+	note_stdout(r);
 	pipeline_stats(r->pipeline, &st);
 	if (rc < 0) {
 		/* Every record before the damage has been decoded and printed. */
@@ -812,7 +826,7 @@ static int read_capture(struct run *r)
 			status = 1;
 		}
 	}
-	status = finish_stdout(status);
+	status = finish_stdout(r, status);
 	print_counts(r, &st);
 	return status;
 }

@@ -131,6 +131,7 @@ struct pipeline {
 	enum mqttdump_output ids[OUTPUT_COUNT]; /* reps[i] is output ids[i] */
 	size_t n;
 	FILE *files[OUTPUT_COUNT];  /* by output: the file opened for it, or NULL */
+	int file_errno[OUTPUT_COUNT]; /* why writing it failed, seen at the end, or 0 */
 	FILE *out;                  /* the standard output */
 };
 
@@ -272,6 +273,15 @@ int pipeline_packet(struct pipeline *p, const struct cap_pkt *pkt)
 void pipeline_finish(struct pipeline *p)
 {
 	engine_finish(p->engine);
+	/* the documents are written now: a failed write's reason is still in errno */
+	for (int o = 0; o < OUTPUT_COUNT; o++) {
+		if (!p->files[o])
+			continue;
+		if (ferror(p->files[o]))
+			p->file_errno[o] = errno ? errno : -1;
+		else if (fflush(p->files[o]) != 0)
+			p->file_errno[o] = errno ? errno : -1;
+	}
 }
 
 void pipeline_stats(const struct pipeline *p, struct engine_stats *st)
@@ -287,6 +297,23 @@ void *pipeline_output(const struct pipeline *p, enum mqttdump_output o)
 	return NULL;
 }
 
+/* Flush, check and close f: 0, the errno of the write or close that failed, or -1 when
+ * an earlier write failed and left no reason. */
+static int close_file(FILE *f)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(f) != 0)
+		e = errno ? errno : -1;
+	if (!e && ferror(f))
+		e = -1;
+	errno = 0;
+	if (fclose(f) != 0 && e <= 0)
+		e = errno ? errno : -1;
+	return e;
+}
+
 int pipeline_free(struct pipeline *p, char *err, size_t errlen)
 {
 	int rc = 0;
@@ -299,12 +326,13 @@ int pipeline_free(struct pipeline *p, char *err, size_t errlen)
 			p->reps[i].free(p->reps[i].ctx);
 	session_free(p->sessions);
 	for (int o = 0; o < OUTPUT_COUNT; o++) {
-		if (!p->files[o])
-			continue;
-		if ((ferror(p->files[o]) | fclose(p->files[o])) != 0 && rc == 0) {
+		int e = p->files[o] ? close_file(p->files[o]) : 0;
+		if (e < 0 && p->file_errno[o] > 0)
+			e = p->file_errno[o];
+		if (e && rc == 0) {
 			if (err)
 				snprintf(err, errlen, "writing %s: %s", path_of(p->cfg, o),
-					 strerror(errno));
+					 e > 0 ? strerror(e) : "write error");
 			rc = -1;
 		}
 	}

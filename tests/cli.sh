@@ -340,6 +340,13 @@ else
 	i=$((i + 1)); echo "ok $i - # SKIP -Z needs root and a user nobody"
 	i=$((i + 1)); echo "ok $i - # SKIP -Z needs root and a user nobody"
 fi
+# -Z not run as root: said to be ignored, the run goes on.
+if [ "$(id -u)" = 0 ] && getent passwd nobody > /dev/null && su nobody -s /bin/sh -c "test -r '$cap' && test -x '$bin'"; then
+	su nobody -s /bin/sh -c "'$bin' -r '$cap' -Z root -q" > /dev/null 2> "$tmp/zn.err"; st=$?
+	ok "-Z as another user than root: a warning, the run goes on" '[ "$st" -eq 0 ] && grep -q "warning: -Z root ignored: not running as root" "$tmp/zn.err" && grep -q " 16 MQTT messages\| MQTT messages" "$tmp/zn.err"'
+else
+	i=$((i + 1)); echo "ok $i - # SKIP needs root, a user nobody and files nobody may read"
+fi
 # -l: one write per line (strace counts the writes to standard output).
 if command -v strace > /dev/null; then
 	strace -f -e trace=write -o "$tmp/l.trace" "$bin" -r "$cap" -l > /dev/null 2>&1
