@@ -35,11 +35,9 @@ static int configure(struct mqttdump_config *c, unsigned run)
 	c->flow_timeout = 10;
 	c->payload_max = 64;
 	if (run & 1) {
-		static const char *const topics[] = { "a/+/#", "b" }, *const clients[] = { "c" };
-		c->select.topics = topics;
-		c->select.ntopics = 2;
-		c->select.clients = clients;
-		c->select.nclients = 1;
+		if (mqttdump_config_add_topic(c, "a/+/#") < 0 ||
+		    mqttdump_config_add_topic(c, "b") < 0 || mqttdump_config_add_client(c, "c") < 0)
+			return -1;
 	}
 	c->lang = run & 2 ? "fr" : "en";
 	c->stats_json = (run & 2) != 0;
