@@ -181,6 +181,36 @@ static const char *out_path(const char *opt, const char *path)
 	return path;
 }
 
+/* As root, once the input and the output files are open: become USER (-Z; live capture:
+ * "nobody" by default where it exists), as tcpdump does. Returns 0, or -1 with a message
+ * printed. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (user)
+			fprintf(stderr, "mqttdump: warning: -Z %s ignored: not running as root\n",
+				user);
+		return 0;
+	}
+	if (!user) {
+		if (!getpwnam("nobody"))
+			return 0; /* nowhere to go: stay, as tcpdump does */
+		user = "nobody";
+	}
+	if (!(pw = getpwnam(user))) {
+		fprintf(stderr, "mqttdump: -Z: no user \"%s\"\n", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		fprintf(stderr, "mqttdump: cannot become %s: %s\n", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Add a port to a set, or exit naming the option. */
 static void add_port(const char *opt, const char *arg, struct port_set *set)
 {
@@ -207,6 +237,42 @@ static int no_color(void)
 {
 	const char *v = getenv("NO_COLOR");
 	return v && *v;
+}
+
+struct wpass {
+	void *sel;
+	struct cap_writer *w;
+	uint64_t written;
+};
+
+static void on_write(void *ctx, const struct cap_pkt *pkt)
+{
+	struct wpass *wp = ctx;
+
+	if (report_select_frame(wp->sel, pkt)) {
+		cap_writer_write(wp->w, pkt);
+		wp->written++;
+	}
+}
+
+/* -w, second pass: read the file again (c: opened with the first, before privileges
+ * were given up; through the same filter) and copy the records that carry the messages
+ * the first pass saw. Closes c. Returns the records written, or -1. */
+static int64_t write_selected(struct cap *c, const char *filter, void *sel,
+			      struct cap_writer *w, char *err, size_t errlen)
+{
+	struct wpass wp = { sel, w, 0 };
+	int rc;
+
+	if (filter && cap_set_filter(c, filter, err, errlen) < 0) {
+		cap_close(c);
+		return -1;
+	}
+	rc = cap_loop(c, on_write, &wp, err, errlen);
+	cap_close(c);
+	if (rc < 0 && !strstr(err, "truncated"))
+		return -1;
+	return (int64_t)wp.written;
 }
 
 /* --diagram (text, on standard output), --diagram=svg FILE, --diagram=html FILE (FILE the
@@ -515,72 +581,6 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 }
 
 /* ---- the run ------------------------------------------------------------------------ */
-
-/* As root, once the input and the output files are open: become USER (-Z; live capture:
- * "nobody" by default where it exists), as tcpdump does. Returns 0, or -1 with a message
- * printed. */
-static int drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if (geteuid() != 0) {
-		if (user)
-			fprintf(stderr, "mqttdump: warning: -Z %s ignored: not running as root\n",
-				user);
-		return 0;
-	}
-	if (!user) {
-		if (!getpwnam("nobody"))
-			return 0; /* nowhere to go: stay, as tcpdump does */
-		user = "nobody";
-	}
-	if (!(pw = getpwnam(user))) {
-		fprintf(stderr, "mqttdump: -Z: no user \"%s\"\n", user);
-		return -1;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		fprintf(stderr, "mqttdump: cannot become %s: %s\n", user, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-struct wpass {
-	void *sel;
-	struct cap_writer *w;
-	uint64_t written;
-};
-
-static void on_write(void *ctx, const struct cap_pkt *pkt)
-{
-	struct wpass *wp = ctx;
-
-	if (report_select_frame(wp->sel, pkt)) {
-		cap_writer_write(wp->w, pkt);
-		wp->written++;
-	}
-}
-
-/* -w, second pass: read the file again (c: opened with the first, before privileges
- * were given up; through the same filter) and copy the records that carry the messages
- * the first pass saw. Closes c. Returns the records written, or -1. */
-static int64_t write_selected(struct cap *c, const char *filter, void *sel,
-			      struct cap_writer *w, char *err, size_t errlen)
-{
-	struct wpass wp = { sel, w, 0 };
-	int rc;
-
-	if (filter && cap_set_filter(c, filter, err, errlen) < 0) {
-		cap_close(c);
-		return -1;
-	}
-	rc = cap_loop(c, on_write, &wp, err, errlen);
-	cap_close(c);
-	if (rc < 0 && !strstr(err, "truncated"))
-		return -1;
-	return (int64_t)wp.written;
-}
 
 struct run {
 	const struct mqttdump_config *cfg;
