@@ -408,6 +408,16 @@ for c in qos2 sub-pub-ping; do
 		ok "-t $t on $c: tshark's time column" '[ -s "$tmp/t-ours" ] && cmp -s "$tmp/t-ours" "$tmp/t-tshark"'
 	done
 done
+# a and ad are local time: another time zone than the tests' UTC, the same as tshark's
+if [ -e /usr/share/zoneinfo/Asia/Kolkata ]; then
+	for t in a ad; do
+		TZ=Asia/Kolkata "$bin" -r "$root/captures/qos2.pcap" -t "$t" 2> /dev/null | awk '{print $1, $2, $3}' > "$tmp/t-ours"
+		TZ=Asia/Kolkata tshark -r "$root/captures/qos2.pcap" -t "$t" -Y mqtt 2> /dev/null | awk '{print $1, $2, $3}' > "$tmp/t-tshark"
+		ok "-t $t in TZ=Asia/Kolkata: tshark's local time" '[ -s "$tmp/t-ours" ] && cmp -s "$tmp/t-ours" "$tmp/t-tshark" && ! grep -q " 19:38:47" "$tmp/t-ours"'
+	done
+else
+	for t in a ad; do i=$((i + 1)); echo "ok $i - # SKIP no tzdata for Asia/Kolkata"; done
+fi
 check "-t bad" 2 "is not one of a, ad, d, dd, e, r, u, ud" -- "$bin" -r "$cap" -t x
 for o in -e -X -A -Y -O -S; do
 	check "$o: one line, a tcpdump/tshark option we do not have" 2 "$o: a tcpdump/tshark option that mqttdump does not have" -- "$bin" -r "$cap" $o
