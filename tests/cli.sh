@@ -266,6 +266,33 @@ ok "-p 18830 with or without the defaults: the same messages there" '[ "$(msgs "
 check "--no-default-ports alone: nothing to follow" 2 "no port left to follow" -- "$bin" -r "$cap" --no-default-ports
 ok "--help says the defaults stay" '"$bin" --help | grep -q -- "--no-default-ports"'
 
+# --detect with a key log also finds TLS on a port nobody named: tls13.pcap moved to
+# 18884 whole, and wss.pcap (MQTT over WebSocket over TLS on 443) without --tls-port 443.
+python3 - "$root/captures/tls13.pcap" "$tmp/tls-odd.pcap" 0 18884 <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+new = int(sys.argv[4])
+off = 24
+while off + 16 <= len(b):
+    incl = struct.unpack_from("<I", b, off + 8)[0]
+    p = off + 16
+    if b[p + 12:p + 14] == b"\x08\x00":
+        ip = p + 14
+        tcp = ip + (b[ip] & 15) * 4
+        sp, dp = struct.unpack_from(">HH", b, tcp)
+        struct.pack_into(">HH", b, tcp, new if sp == 8883 else sp, new if dp == 8883 else dp)
+    off = p + incl
+open(sys.argv[2], "wb").write(b)
+PY
+"$bin" -r "$tmp/tls-odd.pcap" --detect --keylog "$root/captures/tls13.keys" > "$tmp/do.txt" 2> "$tmp/do.err"
+ok "--detect --keylog: TLS on port 18884 found and decrypted (tshark's ${n_tshark:-?} messages)" '[ "$(msgs "$tmp/do.err")" = "$n_tshark" ] && [ "$(grep -c "MQTT detected in TLS on port 18884" "$tmp/do.txt")" -eq 2 ]'
+"$bin" -r "$tmp/tls-odd.pcap" --detect --keylog "$root/captures/tls12.keys" > "$tmp/dw.txt" 2> "$tmp/dw.err"
+"$bin" -r "$tmp/tls-odd.pcap" --detect > "$tmp/dn.txt" 2> "$tmp/dn.err"
+ok "--detect: TLS whose keys are not logged, or without a key log, stays ignored" '[ "$(msgs "$tmp/dw.err")" -eq 0 ] && [ ! -s "$tmp/dw.txt" ] && [ "$(msgs "$tmp/dn.err")" -eq 0 ] && [ ! -s "$tmp/dn.txt" ]'
+(cd "$root/captures" && "$bin" -r wss.pcap --detect --keylog wss.keys -q) 2> "$tmp/dws.err"
+(cd "$root/captures" && "$bin" -r wss.pcap --tls-port 443 --keylog wss.keys -q) 2> "$tmp/dws2.err"
+ok "--detect --keylog: wss:// on 443 found without --tls-port 443 ($(msgs "$tmp/dws.err") messages)" '[ "$(msgs "$tmp/dws.err")" -gt 24 ] && [ "$(msgs "$tmp/dws.err")" = "$(msgs "$tmp/dws2.err")" ]'
+
 # ---- one owner of the standard output ---------------------------------------------------
 "$bin" -r "$cap" --timeline - > "$tmp/tl.json" 2> /dev/null
 ok "--timeline - without -q: the standard output is the JSON document alone" 'python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/tl.json"'
