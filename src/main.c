@@ -52,7 +52,7 @@ static void usage(FILE *f)
 	      "                       default 1883 stays)\n"
 	      "  --tls-port PORT      one more port of MQTT over TLS (default 8883 stays)\n"
 	      "  --ws-port PORT       one more port of MQTT over WebSocket (8080, 9001 stay)\n"
-	      "  --no-default-ports   follow only the ports given with -p, --tls-port, --ws-port\n"
+	      "  --no-default-ports   only the ports given (-p, --tls-port, --ws-port)\n"
 	      "  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
 	      "  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
 	      "                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
