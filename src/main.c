@@ -10,11 +10,13 @@
 #include <grp.h>
 #include <pwd.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #ifndef MQTTDUMP_VERSION
@@ -35,6 +37,39 @@ static void on_signal(int sig)
 		g_stopped = 1;
 	if (g_cap)
 		cap_stop(g_cap);
+}
+
+/* Live capture into a pipe: its reader may go away while no packet comes, so that no
+ * line is written to find out. A timer looks four times a second (a pipe without a reader
+ * polls as POLLERR). */
+static void on_alarm(int sig)
+{
+	struct pollfd p = { .fd = 1 };
+	int e = errno;
+
+	(void)sig;
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+		g_pipe_closed = 1;
+		if (g_cap)
+			cap_stop(g_cap);
+	}
+	errno = e;
+}
+
+static void watch_stdout(void)
+{
+	struct itimerval every = { { 0, 250000 }, { 0, 250000 } };
+	struct sigaction sa;
+	struct stat st;
+
+	if (fstat(1, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &every, NULL);
 }
 
 static void usage(FILE *f)
@@ -809,6 +844,8 @@ static int read_capture(struct run *r)
 	int rc, status = 0;
 
 	g_cap = r->cap;
+	if (cap_is_live(r->cap))
+		watch_stdout();
 	/* a signal that came while the input and the outputs were opened ends the run now */
 	rc = g_stopped ? 1 : cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
 	if (rc < 0 && (g_stopped || g_pipe_closed))
