@@ -43,14 +43,14 @@ static int configure(struct mqttdump_config *c, unsigned run)
 	c->flow_timeout = 10;
 	c->payload_max = 64;
 	if (run & 1) {
-		c->select.topic = "a/+/#";
-		c->select.client = "c";
+		if (mqttdump_config_add_topic(c, "a/+/#") < 0 ||
+		    mqttdump_config_add_topic(c, "b") < 0 || mqttdump_config_add_client(c, "c") < 0)
+			return -1;
 	}
 	c->lang = run & 2 ? "fr" : "en";
 	c->stats_json = (run & 2) != 0;
-	c->diagram_kind = DIAGRAM_HTML;
 	c->diagram_max = 50;
-	c->diagram_file = c->timeline_file = "/dev/null";
+	c->diagram_svg = c->diagram_html = c->timeline_file = "/dev/null";
 	c->outputs = OUTPUT_BIT(OUTPUT_COUNT) - 1;
 	return 0;
 }

@@ -12,11 +12,14 @@
 #include <grp.h>
 #include <pwd.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #ifndef MQTTDUMP_VERSION
@@ -24,9 +27,13 @@
 #endif
 
 static struct cap *g_cap;
+/* SIGPIPE came: the standard output (or a pipe an output writes to) was closed. */
+static volatile sig_atomic_t g_pipe_closed;
+/* SIGINT, SIGTERM or SIGHUP came: the run is finished, the outputs completed. */
+static volatile sig_atomic_t g_stopped;
+/* SIGUSR1 came: the counts are printed between records (as dd and tcpdump do). */
 static volatile sig_atomic_t g_usr1;
 
-/* SIGUSR1: the counts, printed between records (as dd and tcpdump do). */
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -35,9 +42,45 @@ static void on_usr1(int sig)
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGPIPE)
+		g_pipe_closed = 1;
+	else
+		g_stopped = 1;
 	if (g_cap)
 		cap_stop(g_cap);
+}
+
+/* Live capture into a pipe: its reader may go away while no packet comes, so that no
+ * line is written to find out. A timer looks four times a second (a pipe without a reader
+ * polls as POLLERR). */
+static void on_alarm(int sig)
+{
+	struct pollfd p = { .fd = 1 };
+	int e = errno;
+
+	(void)sig;
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+		g_pipe_closed = 1;
+		if (g_cap)
+			cap_stop(g_cap);
+	}
+	errno = e;
+}
+
+static void watch_stdout(void)
+{
+	struct itimerval every = { { 0, 250000 }, { 0, 250000 } };
+	struct sigaction sa;
+	struct stat st;
+
+	if (fstat(1, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &every, NULL);
 }
 
 static void usage(FILE *f)
@@ -53,25 +96,29 @@ static void usage(FILE *f)
 	      "  -s SNAPLEN           live: bytes captured of each packet (default: whole)\n"
 	      "  -D                   list the interfaces and exit\n"
 	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
-	      "  -p PORT              a broker port to decode as MQTT (repeatable; default 1883)\n"
-	      "  --tls-port PORT      a port of MQTT over TLS (repeatable; default 8883)\n"
-	      "  --ws-port PORT       a port of MQTT over WebSocket (repeatable; default 8080,\n"
-	      "                       9001)\n"
+	      "  -p PORT              one more broker port to decode as MQTT (repeatable; the\n"
+	      "                       default 1883 stays)\n"
+	      "  --tls-port PORT      one more port of MQTT over TLS (default 8883 stays)\n"
+	      "  --ws-port PORT       one more port of MQTT over WebSocket (8080, 9001 stay)\n"
+	      "  --no-default-ports   only the ports given (-p, --tls-port, --ws-port)\n"
 	      "  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
 	      "  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
 	      "                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
 	      "  -c N                 stop after N MQTT messages (that pass the filters)\n"
-	      "  -Z USER              live capture as root: become USER once the interface is\n"
-	      "                       open (default: nobody)\n"
+	      "  -Z USER              as root: become USER once the input and the output files\n"
+	      "                       are open (live default: nobody)\n"
 	      "output:\n"
 	      "  (default)            one line per frame, as tshark prints it\n"
-	      "  --json               JSON Lines, one object per MQTT message or event\n"
+	      "  --json, -T json      JSON Lines, one object per MQTT message or event\n"
 	      "  --eve                Suricata EVE JSON: mqtt, anomaly and flow records\n"
 	      "  --eve-max-msg-length SIZE  longer packets logged as truncated (default 1mb)\n"
 	      "  --eve-string-log-limit SIZE  bytes of a message or topic list logged (default:\n"
 	      "                       no limit)\n"
 	      "  --eve-max-tx N       transactions pending per connection (default 1024)\n"
 	      "  -q                   print nothing but the statistics line (on stderr)\n"
+	      "  -t a|ad|d|dd|e|r|u|ud  time column of the lines, as tshark's -t (default r)\n"
+	      "  -l                   flush the standard output after each line\n"
+	      "  -n                   accepted for tcpdump's habit: no name is ever resolved\n"
 	      "  -w OUT               write the frames that carry the messages to a new pcap\n"
 	      "                       (- for standard output), live or from a file\n"
 	      "  -C SIZE              with -w: a new file once one holds SIZE million bytes\n"
@@ -82,19 +129,21 @@ static void usage(FILE *f)
 	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
 	      "  --show-secrets       show passwords and Authentication Data (hidden in\n"
 	      "                       every output otherwise)\n"
-	      "  -V                   detail tree of each frame holding MQTT (tshark -O mqtt)\n"
+	      "  -V, -v               detail tree of each frame holding MQTT (tshark -O mqtt)\n"
 	      "  -x                   hex and ASCII dump of those frames (and of reassembled\n"
 	      "                       messages), alone or with -V\n"
 	      "  --explain            after each message, what it means, in plain words\n"
 	      "  --lang en|fr         language of --explain (default: from LC_ALL/LC_MESSAGES/LANG)\n"
 	      "  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
-	      "  --diagram=svg FILE   the diagram as an SVG file (besides the normal output)\n"
-	      "  --diagram=html FILE  a self-contained HTML page: click an arrow for its detail\n"
+	      "  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
+	      "  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
 	      "  --diagram-max N      messages drawn at most (default 2000)\n"
 	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
 	      "                       (- for standard output), at the end\n"
 	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
-	      "filters (every output):\n"
+	      "  (one output owns the standard output: a document there, --timeline -,\n"
+	      "  --stats=json or -w -, replaces the lines; see man mqttdump)\n"
+	      "filters (every output; a kind repeated: any of its values):\n"
 	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
 	      "                       (+ and # wildcards), and their acknowledgements\n"
 	      "  --client ID          the connections of this client id\n"
@@ -111,10 +160,18 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* The short options. To add one: a letter here (':' after it when it takes a value), and
+ * a case in input_option() or output_option(). The leading ':' makes getopt return ':'
+ * for a missing value, so that every error is one line of ours (bad_option()). */
+#define SHORT_OPTS ":r:i:Df:p:c:qhVvxZ:w:nlt:T:s:C:G:W:"
+/* tcpdump and tshark options that have no meaning here: named as such when given. */
+#define FOREIGN_OPTS "2AEFKLNORSXYbdeoyz"
+
 enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MAX_FLOWS,
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
        OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
+       OPT_DIAGRAM_SVG, OPT_DIAGRAM_HTML, OPT_NO_DEFAULT_PORTS,
        OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY };
 
 static const struct option long_opts[] = {
@@ -137,16 +194,28 @@ static const struct option long_opts[] = {
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "tls-port", required_argument, NULL, OPT_TLS_PORT },
 	{ "ws-port", required_argument, NULL, OPT_WS_PORT },
+	{ "no-default-ports", no_argument, NULL, OPT_NO_DEFAULT_PORTS },
 	{ "detect", no_argument, NULL, OPT_DETECT },
 	{ "keylog", required_argument, NULL, OPT_KEYLOG },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "diagram", optional_argument, NULL, OPT_DIAGRAM },
+	{ "diagram-svg", required_argument, NULL, OPT_DIAGRAM_SVG },
+	{ "diagram-html", required_argument, NULL, OPT_DIAGRAM_HTML },
 	{ "diagram-max", required_argument, NULL, OPT_DIAGRAM_MAX },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* A bad value: one line naming the option, exit 2. */
+static void refuse(const char *fmt, const char *a, const char *b)
+{
+	fputs("mqttdump: ", stderr);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	exit(2);
+}
 
 /* A whole number in [lo, hi], or exit with a message naming the option. */
 static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
@@ -182,14 +251,32 @@ static uint32_t size_value(const char *opt, const char *s)
 	exit(2);
 }
 
-/* Live capture as root: once the interface is open, become USER (-Z; "nobody" by
- * default where it exists), as tcpdump does. Returns 0, or -1 with a message printed. */
+/* The FILE an output option writes: "-" (the standard output where the option allows
+ * it) or a path that does not look like an option ("--diagram=svg --json" must not
+ * create a file named --json). */
+static const char *out_path(const char *opt, const char *path)
+{
+	if (path[0] == '\0')
+		refuse("%s: give the FILE to write%s", opt, "");
+	if (path[0] == '-' && path[1] != '\0')
+		refuse("%s: \"%s\" looks like an option, not a FILE (write ./FILE for a file "
+		       "whose name starts with -)", opt, path);
+	return path;
+}
+
+/* As root, once the input and the output files are open: become USER (-Z; live capture:
+ * "nobody" by default where it exists), as tcpdump does. Returns 0, or -1 with a message
+ * printed. */
 static int drop_privileges(const char *user)
 {
 	struct passwd *pw;
 
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		if (user)
+			fprintf(stderr, "mqttdump: warning: -Z %s ignored: not running as root\n",
+				user);
 		return 0;
+	}
 	if (!user) {
 		if (!getpwnam("nobody"))
 			return 0; /* nowhere to go: stay, as tcpdump does */
@@ -235,25 +322,52 @@ static int no_color(void)
 	return v && *v;
 }
 
-/* --diagram (text, on standard output), --diagram=svg FILE, --diagram=html FILE: the FILE
- * is the next argument. Exits on a bad kind or a missing FILE. */
+/* --diagram (text, on standard output), --diagram=svg FILE, --diagram=html FILE (FILE the
+ * next argument, as before --diagram-svg and --diagram-html). Exits on a bad kind or a
+ * missing FILE. */
 static void diagram_option(struct mqttdump_config *c, int argc, char **argv)
 {
+	const char *file;
+
 	if (!optarg || !strcmp(optarg, "text")) {
 		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
 		return;
 	}
-	if (strcmp(optarg, "svg") && strcmp(optarg, "html")) {
-		fprintf(stderr, "mqttdump: --diagram: \"%s\" is not text, svg or html\n", optarg);
-		exit(2);
+	if (strcmp(optarg, "svg") && strcmp(optarg, "html"))
+		refuse("--diagram: \"%s\" is not text, svg or html%s", optarg, "");
+	if (optind >= argc || argv[optind][0] == '\0')
+		refuse("--diagram=%s: give the FILE to write%s", optarg, "");
+	file = out_path(!strcmp(optarg, "svg") ? "--diagram=svg" : "--diagram=html",
+			argv[optind++]);
+	if (!strcmp(optarg, "svg")) {
+		c->diagram_svg = file;
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_SVG);
+	} else {
+		c->diagram_html = file;
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_HTML);
 	}
-	if (optind >= argc || argv[optind][0] == '\0') {
-		fprintf(stderr, "mqttdump: --diagram=%s: give the FILE to write\n", optarg);
-		exit(2);
+}
+
+/* --topic, --client, --type: each adds to its kind (any of them passes). Exits on an
+ * invalid topic filter (with the rule it breaks) or an unknown type. */
+static void filter_option(struct mqttdump_config *c, int opt)
+{
+	const char *why;
+	int t;
+
+	if (opt == OPT_TOPIC && (why = mqttdump_topic_filter_error(optarg)))
+		refuse("--topic: \"%s\" is not a valid topic filter: %s", optarg, why);
+	if (opt == OPT_TYPE) {
+		if ((t = session_type_by_name(optarg)) < 0)
+			refuse("--type: \"%s\" is not an MQTT packet type%s", optarg, "");
+		c->select.types |= 1u << t;
+		return;
 	}
-	c->diagram_kind = !strcmp(optarg, "svg") ? DIAGRAM_SVG : DIAGRAM_HTML;
-	c->diagram_file = argv[optind++];
-	c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_FILE);
+	if ((opt == OPT_TOPIC ? mqttdump_config_add_topic(c, optarg) :
+	     mqttdump_config_add_client(c, optarg)) < 0) {
+		fprintf(stderr, "mqttdump: out of memory\n");
+		exit(1);
+	}
 }
 
 /* An option of what is read and followed, the limits or the filters: 1 when opt is one,
@@ -266,10 +380,12 @@ static int input_option(struct mqttdump_config *c, int opt)
 	case 'D': c->list_interfaces = 1; break;
 	case 'f': c->filter = optarg; break;
 	case 'Z': c->user = optarg; break;
+	case 'n': break; /* mqttdump never resolves names */
 	case 's': c->snaplen = (uint32_t)number("-s", optarg, 0, 262144); break;
 	case 'p': add_port("-p", optarg, &c->ports); break;
 	case OPT_TLS_PORT: add_port("--tls-port", optarg, &c->tls_ports); break;
 	case OPT_WS_PORT: add_port("--ws-port", optarg, &c->ws_ports); break;
+	case OPT_NO_DEFAULT_PORTS: c->no_default_ports = 1; break;
 	case OPT_DETECT: c->detect = 1; break;
 	case OPT_KEYLOG: c->keylog_path = optarg; break;
 	case 'c': c->max_messages = number("-c", optarg, 1, UINT64_MAX); break;
@@ -288,14 +404,72 @@ static int input_option(struct mqttdump_config *c, int opt)
 	case OPT_REORDER_TIME:
 		c->reorder_time = (double)number("--reorder-time", optarg, 0, 100000000);
 		break;
-	case OPT_TOPIC: c->select.topic = optarg; break;
-	case OPT_CLIENT: c->select.client = optarg; break;
-	case OPT_TYPE:
-		if ((c->select.type = session_type_by_name(optarg)) < 0) {
-			fprintf(stderr, "mqttdump: --type: \"%s\" is not an MQTT packet type\n",
-				optarg);
-			exit(2);
-		}
+	case OPT_TOPIC: case OPT_CLIENT: case OPT_TYPE: filter_option(c, opt); break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* -t FORMAT: tshark's names of the time column. */
+static int time_format(const char *s)
+{
+	static const struct { const char *name; int fmt; } t[] = {
+		{ "r", REPORT_TIME_RELATIVE }, { "a", REPORT_TIME_ABSOLUTE },
+		{ "ad", REPORT_TIME_ABS_DATE }, { "d", REPORT_TIME_DELTA },
+		{ "dd", REPORT_TIME_DELTA_SHOWN }, { "e", REPORT_TIME_EPOCH },
+		{ "u", REPORT_TIME_UTC }, { "ud", REPORT_TIME_UTC_DATE },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (!strcmp(s, t[i].name))
+			return t[i].fmt;
+	refuse("-t: \"%s\" is not one of a, ad, d, dd, e, r, u, ud (tshark's -t)%s", s, "");
+	return 0;
+}
+
+/* -T NAME: tshark's output formats that mqttdump has. */
+static void output_format(struct mqttdump_config *c, const char *s)
+{
+	if (!strcmp(s, "json"))
+		c->outputs |= OUTPUT_BIT(OUTPUT_JSON);
+	else if (!strcmp(s, "eve"))
+		c->outputs |= OUTPUT_BIT(OUTPUT_EVE);
+	else if (strcmp(s, "text"))
+		refuse("-T %s: not supported (mqttdump writes text, JSON Lines with -T json, or "
+		       "Suricata EVE with -T eve; see mqttdump --help)%s", s, "");
+}
+
+/* The options that write what is seen, and how (the output files among them): 1 when opt
+ * is one, else 0. */
+static int stream_option(struct mqttdump_config *c, int opt, int argc, char **argv)
+{
+	switch (opt) {
+	case OPT_JSON: c->outputs |= OUTPUT_BIT(OUTPUT_JSON); break;
+	case OPT_EVE: c->outputs |= OUTPUT_BIT(OUTPUT_EVE); break;
+	case 'T': output_format(c, optarg); break;
+	case 'V': case 'v': c->outputs |= OUTPUT_BIT(OUTPUT_TREE); break;
+	case 'x': c->outputs |= OUTPUT_BIT(OUTPUT_HEX); break;
+	case OPT_EXPLAIN: c->outputs |= OUTPUT_BIT(OUTPUT_EXPLAIN); break;
+	case 't': c->time_format = time_format(optarg); break;
+	case 'l': c->line_buffered = 1; break;
+	case OPT_DIAGRAM: diagram_option(c, argc, argv); break;
+	case OPT_DIAGRAM_SVG:
+		c->diagram_svg = out_path("--diagram-svg", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_SVG);
+		break;
+	case OPT_DIAGRAM_HTML:
+		c->diagram_html = out_path("--diagram-html", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_DIAGRAM_HTML);
+		break;
+	case 'w':
+		c->write_file = out_path("-w", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_SELECT);
+		break;
+	case 'C': c->write_max_bytes = number("-C", optarg, 1, 1000000) * 1000000; break;
+	case 'G': c->write_seconds = (uint32_t)number("-G", optarg, 1, 100000000); break;
+	case 'W': c->write_count = (uint32_t)number("-W", optarg, 1, 1000000); break;
+	case OPT_TIMELINE:
+		c->timeline_file = out_path("--timeline", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_TIMELINE);
 		break;
 	default: return 0;
 	}
@@ -307,37 +481,13 @@ static int input_option(struct mqttdump_config *c, int opt)
 static int output_option(struct mqttdump_config *c, int opt, int argc, char **argv,
 			 int *quiet)
 {
+	if (stream_option(c, opt, argc, argv))
+		return 1;
 	switch (opt) {
 	case 'q': *quiet = 1; break;
-	case OPT_JSON: c->outputs |= OUTPUT_BIT(OUTPUT_JSON); break;
-	case OPT_EVE: c->outputs |= OUTPUT_BIT(OUTPUT_EVE); break;
-	case OPT_EVE_MAX_MSG: c->eve_max_msg_len = size_value("--eve-max-msg-length", optarg); break;
-	case OPT_EVE_STRING_LIMIT:
-		c->eve_string_limit = size_value("--eve-string-log-limit", optarg);
-		break;
-	case OPT_EVE_MAX_TX:
-		c->eve_max_tx = (uint32_t)number("--eve-max-tx", optarg, 1, 1000000);
-		break;
-	case 'V': c->outputs |= OUTPUT_BIT(OUTPUT_TREE); break;
-	case 'x': c->outputs |= OUTPUT_BIT(OUTPUT_HEX); break;
-	case OPT_EXPLAIN: c->outputs |= OUTPUT_BIT(OUTPUT_EXPLAIN); break;
-	case OPT_DIAGRAM: diagram_option(c, argc, argv); break;
-	case 'w':
-		c->write_file = optarg;
-		c->outputs |= OUTPUT_BIT(OUTPUT_SELECT);
-		break;
-	case 'C': c->write_max_bytes = number("-C", optarg, 1, 1000000) * 1000000; break;
-	case 'G': c->write_seconds = (uint32_t)number("-G", optarg, 1, 100000000); break;
-	case 'W': c->write_count = (uint32_t)number("-W", optarg, 1, 1000000); break;
-	case OPT_TIMELINE:
-		c->timeline_file = optarg;
-		c->outputs |= OUTPUT_BIT(OUTPUT_TIMELINE);
-		break;
 	case OPT_STATS:
-		if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text")) {
-			fprintf(stderr, "mqttdump: --stats: \"%s\" is not text or json\n", optarg);
-			exit(2);
-		}
+		if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text"))
+			refuse("--stats: \"%s\" is not text or json%s", optarg, "");
 		c->stats_json = optarg && !strcmp(optarg, "json");
 		c->outputs |= OUTPUT_BIT(OUTPUT_STATS);
 		break;
@@ -346,23 +496,77 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		break;
 	case OPT_SHOW_SECRETS: c->show_secrets = 1; break;
 	case OPT_LANG:
-		if (strcmp(optarg, "en") && strcmp(optarg, "fr")) {
-			fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or fr\n", optarg);
-			exit(2);
-		}
+		if (strcmp(optarg, "en") && strcmp(optarg, "fr"))
+			refuse("--lang: \"%s\" is not en or fr%s", optarg, "");
 		c->lang = optarg;
 		break;
 	case OPT_DIAGRAM_MAX:
 		c->diagram_max = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
+		break;
+	case OPT_EVE_MAX_MSG: c->eve_max_msg_len = size_value("--eve-max-msg-length", optarg); break;
+	case OPT_EVE_STRING_LIMIT:
+		c->eve_string_limit = size_value("--eve-string-log-limit", optarg);
+		break;
+	case OPT_EVE_MAX_TX:
+		c->eve_max_tx = (uint32_t)number("--eve-max-tx", optarg, 1, 1000000);
 		break;
 	default: return 0;
 	}
 	return 1;
 }
 
+/* The standard output has one owner (README, "One owner for each output"). A document
+ * there (--timeline -, a diagram file -, --stats=json, -w -) owns it alone: the
+ * per-frame lines, shown by default, step aside; asked for by name (--json, -V, -x,
+ * --explain, --diagram, --stats), or a second document, the run is refused. The text
+ * --stats ends the text lines, never the JSON ones. Returns 0, or 2 with the reason
+ * printed. -q: no lines at all. */
+static int settle_stdout(struct mqttdump_config *c, int quiet)
+{
+	static const struct { int out; const char *name; } lines[] = {
+		{ OUTPUT_JSON, "--json" }, { OUTPUT_EVE, "--eve" }, { OUTPUT_TREE, "-V" },
+		{ OUTPUT_HEX, "-x" },
+		{ OUTPUT_EXPLAIN, "--explain" }, { OUTPUT_DIAGRAM_TEXT, "--diagram" },
+	};
+	const char *doc[6], *line = NULL;
+	size_t n = 0;
+	int stats = (c->outputs & OUTPUT_BIT(OUTPUT_STATS)) != 0;
+
+#define DASH(out, path, name) \
+	if ((c->outputs & OUTPUT_BIT(out)) && path && !strcmp(path, "-")) doc[n++] = name
+	DASH(OUTPUT_TIMELINE, c->timeline_file, "--timeline -");
+	DASH(OUTPUT_DIAGRAM_SVG, c->diagram_svg, "--diagram-svg -");
+	DASH(OUTPUT_DIAGRAM_HTML, c->diagram_html, "--diagram-html -");
+	DASH(OUTPUT_SELECT, c->write_file, "-w -");
+#undef DASH
+	if (stats && c->stats_json)
+		doc[n++] = "--stats=json";
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0] && !line; i++)
+		if (c->outputs & OUTPUT_BIT(lines[i].out))
+			line = lines[i].name;
+	if (!line && stats && !c->stats_json)
+		line = "--stats";
+	if (n > 1 || (n == 1 && line)) {
+		fprintf(stderr, "mqttdump: %s and %s both write to the standard output: give one "
+			"of them a FILE, or -q\n", doc[0], n > 1 ? doc[1] : line);
+		return 2;
+	}
+	if (stats && !c->stats_json && (c->outputs & (OUTPUT_BIT(OUTPUT_JSON) |
+						      OUTPUT_BIT(OUTPUT_EVE)))) {
+		fprintf(stderr, "mqttdump: --stats (text) would follow the JSON lines on the "
+			"standard output: use --stats=json with -q, or drop --json\n");
+		return 2;
+	}
+	if (n == 0 && !quiet && !(c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_EVE) |
+				      OUTPUT_BIT(OUTPUT_TREE) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT))))
+		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
+	return 0;
+}
+
 /* What the standard output shows: JSON, the text diagram, the detail tree or one line a
- * frame; with the text ones, --explain's sentences and -x's dumps; nothing with -q. */
-static void choose_outputs(struct mqttdump_config *c, int quiet)
+ * frame; with the text ones, --explain's sentences and -x's dumps; nothing with -q.
+ * Returns 0, or 2 when two outputs claim the standard output. */
+static int choose_outputs(struct mqttdump_config *c, int quiet)
 {
 	const unsigned text_only = OUTPUT_BIT(OUTPUT_TREE) | OUTPUT_BIT(OUTPUT_EXPLAIN) |
 				   OUTPUT_BIT(OUTPUT_HEX);
@@ -372,44 +576,39 @@ static void choose_outputs(struct mqttdump_config *c, int quiet)
 
 	if (quiet) {
 		c->outputs &= ~(main_out | text_only);
-		return;
+		return settle_stdout(c, 1);
 	}
 	if ((c->outputs & json_out) == json_out) {
 		fprintf(stderr, "mqttdump: --json and --eve both write JSON lines to the standard "
 			"output: choose one\n");
-		exit(2);
+		return 2;
 	}
 	if (c->outputs & json_out)
 		c->outputs &= ~OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
 	if (c->outputs & (json_out | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)))
 		c->outputs &= ~text_only;
-	if (!(c->outputs & main_out))
-		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
+	return settle_stdout(c, 0);
 }
 
-/* -w -: the pcap owns the standard output; the per-frame lines step aside, and an output
- * asked for on it is refused. Returns 0, or -1 with the message printed. */
-static int pcap_to_stdout(struct mqttdump_config *c)
+/* An option getopt did not accept: one line naming it, exit status 2. */
+static int bad_option(int opt, char **argv)
 {
-	static const struct { int o; const char *opt; } on_stdout[] = {
-		{ OUTPUT_JSON, "--json" }, { OUTPUT_DIAGRAM_TEXT, "--diagram" },
-		{ OUTPUT_TREE, "-V" }, { OUTPUT_EXPLAIN, "--explain" }, { OUTPUT_HEX, "-x" },
-		{ OUTPUT_STATS, "--stats" },
-	};
+	char name[64];
 
-	for (size_t i = 0; i < sizeof on_stdout / sizeof *on_stdout; i++)
-		if (c->outputs & OUTPUT_BIT(on_stdout[i].o)) {
-			fprintf(stderr, "mqttdump: -w - writes the pcap to standard output: %s "
-				"cannot write there too\n", on_stdout[i].opt);
-			return -1;
-		}
-	if ((c->outputs & OUTPUT_BIT(OUTPUT_TIMELINE)) && !strcmp(c->timeline_file, "-")) {
-		fprintf(stderr, "mqttdump: -w - writes the pcap to standard output: --timeline - "
-			"cannot write there too\n");
-		return -1;
+	if (optopt == 0 || optopt >= 256) { /* a long option: its word as given */
+		snprintf(name, sizeof name, "%s", argv[optind - 1]);
+		name[strcspn(name, "=")] = '\0';
+	} else {
+		snprintf(name, sizeof name, "-%c", optopt);
 	}
-	c->outputs &= ~OUTPUT_BIT(OUTPUT_SUMMARY);
-	return 0;
+	if (opt == ':')
+		fprintf(stderr, "mqttdump: %s needs a value (see mqttdump --help)\n", name);
+	else if (optopt > 0 && optopt < 256 && strchr(FOREIGN_OPTS, optopt))
+		fprintf(stderr, "mqttdump: %s: a tcpdump/tshark option that mqttdump does not "
+			"have (see mqttdump --help, man mqttdump)\n", name);
+	else
+		fprintf(stderr, "mqttdump: unknown option %s (see mqttdump --help)\n", name);
+	return 2;
 }
 
 /* The command line into c. Returns -1 to go on and run, else the exit status (--help,
@@ -419,7 +618,8 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 	int opt, quiet = 0;
 
 	c->lang = locale_lang();
-	while ((opt = getopt_long(argc, argv, "r:i:Df:p:c:qhVxZ:w:s:C:G:W:", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
 			continue;
 		if (opt == 'h') {
@@ -430,21 +630,24 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 			printf("mqttdump %s\n", MQTTDUMP_VERSION);
 			return 0;
 		}
-		usage(stderr);
-		return 2;
+		return bad_option(opt, argv);
 	}
 	if (optind < argc) {
-		fprintf(stderr, "mqttdump: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
+		fprintf(stderr, "mqttdump: unexpected argument \"%s\" (see mqttdump --help)\n",
+			argv[optind]);
 		return 2;
 	}
-	choose_outputs(c, quiet);
-	if (c->write_file && !strcmp(c->write_file, "-") && pcap_to_stdout(c) < 0)
+	if (choose_outputs(c, quiet))
 		return 2;
 	c->diagram_color = !no_color() && isatty(fileno(stdout));
 	if (mqttdump_config_default_ports(c) < 0) {
 		fprintf(stderr, "mqttdump: out of memory\n");
 		return 1;
+	}
+	if (!c->ports.n && !c->tls_ports.n && !c->ws_ports.n && !c->detect) {
+		fprintf(stderr, "mqttdump: --no-default-ports: no port left to follow (add -p, "
+			"--tls-port, --ws-port or --detect)\n");
+		return 2;
 	}
 	return -1;
 }
@@ -463,6 +666,7 @@ struct run {
 	int write_failed;           /* -w: a file could not be opened or written */
 	struct progress progress;   /* a long read with stderr on a terminal */
 	uint64_t packets;
+	int out_errno;              /* why the standard output first failed, or 0 */
 	char err[512];
 	char werr[512];             /* -w's error */
 };
@@ -525,8 +729,8 @@ static int write_frame(void *ctx, const struct cap_pkt *pkt)
 	return rc;
 }
 
-/* The key log, the capture and its filter, then the privileges dropped. Returns 0, or the
- * exit status with the message printed. */
+/* The key log, the capture and its filter, -w's file. Returns 0, or the exit status with
+ * the message printed. */
 static int open_input(struct run *r)
 {
 	const struct mqttdump_config *c = r->cfg;
@@ -562,17 +766,65 @@ static int open_input(struct run *r)
 	}
 	if (c->write_file && open_writer(r) < 0)
 		return 1;
-	if (c->iface && drop_privileges(c->user) < 0)
-		return 1;
 	return 0;
 }
 
-/* The pipeline of the configuration, and -w's file. Returns 0, or 1 with the message
- * printed. */
+/* The file a path names, when it exists. */
+static int same_file(const struct stat *a, const char *path)
+{
+	struct stat b;
+	return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+/* No output may write over an input (-r FILE or what standard input reads, --keylog) or
+ * over another output: each output path is compared with the inputs by device and inode,
+ * and with the other outputs by inode, or by name when it does not exist yet. Character
+ * devices (/dev/null, /dev/stdout on a terminal) may be shared. Returns 0, or 2 with the
+ * reason printed. */
+static int check_paths(const struct mqttdump_config *c)
+{
+	const struct { const char *opt, *path; } out[] = {
+		{ "-w", c->write_file }, { "--timeline", c->timeline_file },
+		{ "--diagram-svg", c->diagram_svg }, { "--diagram-html", c->diagram_html },
+	};
+	const size_t nout = sizeof out / sizeof out[0];
+	struct stat in[2], st;
+	const char *in_name[2];
+	int nin = 0;
+
+	if (c->file && ((!strcmp(c->file, "-") && fstat(0, &in[nin]) == 0) ||
+			(strcmp(c->file, "-") && stat(c->file, &in[nin]) == 0)))
+		in_name[nin++] = c->file;
+	if (c->keylog_path && stat(c->keylog_path, &in[nin]) == 0)
+		in_name[nin++] = c->keylog_path;
+	for (size_t o = 0; o < nout; o++) {
+		const char *p = out[o].path;
+		if (!p || !strcmp(p, "-") || (stat(p, &st) == 0 && S_ISCHR(st.st_mode)))
+			continue;
+		for (int k = 0; k < nin; k++)
+			if (S_ISREG(in[k].st_mode) && same_file(&in[k], p)) {
+				fprintf(stderr, "mqttdump: %s %s: that is the input %s; refusing to "
+					"write over it\n", out[o].opt, p, in_name[k]);
+				return 2;
+			}
+		for (size_t q = 0; q < o; q++)
+			if (out[q].path && (!strcmp(out[q].path, p) ||
+					    (stat(out[q].path, &st) == 0 && same_file(&st, p)))) {
+				fprintf(stderr, "mqttdump: %s and %s both name %s\n", out[q].opt,
+					out[o].opt, p);
+				return 2;
+			}
+	}
+	return 0;
+}
+
+/* The pipeline of the configuration. Returns 0, or 1 with the message printed. A live
+ * capture or a stream read as it comes (-r -) is flushed after each frame, as -l asks. */
 static int build(struct run *r)
 {
-	struct pipeline_env env = { stdout, cap_ts_digits(r->cap), cap_is_stream(r->cap),
-				    r->keylog, write_frame, r };
+	struct pipeline_env env = { stdout, cap_ts_digits(r->cap),
+				    cap_is_stream(r->cap) || r->cfg->line_buffered, r->keylog,
+				    write_frame, r };
 
 	if (!(r->pipeline = pipeline_new(r->cfg, &env, r->err, sizeof r->err))) {
 		fprintf(stderr, "mqttdump: %s\n", r->err);
@@ -583,14 +835,64 @@ static int build(struct run *r)
 
 static void on_tick(void *ctx);
 
+/* The reason of the standard output's first failure, while errno still holds it (the
+ * reporters have just written). */
+static void note_stdout(struct run *r)
+{
+	if (!r->out_errno && ferror(stdout))
+		r->out_errno = errno ? errno : EIO;
+}
+
 static void on_packet(void *ctx, const struct cap_pkt *pkt)
 {
 	struct run *r = ctx;
 
 	if (pipeline_packet(r->pipeline, pkt))
 		cap_stop(r->cap);
+	/* a closed or failing standard output ends the run at once (SIGPIPE tells it too);
+	 * the outputs to files are completed */
+	if (ferror(stdout)) {
+		note_stdout(r);
+		cap_stop(r->cap);
+	}
 	if (g_usr1 || (++r->packets & 255) == 0)
 		on_tick(r);
+}
+
+/* The signals that end a run: SIGINT, SIGTERM, SIGHUP finish every output as the end of
+ * the input does; SIGPIPE too, the standard output being gone. No SA_RESTART: a read
+ * that waits returns. */
+static void catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* SIGUSR1 only asks for the counts: a read or a write it interrupts goes on */
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* The standard output once the run is over: flushed and checked. A reader that went away
+ * (SIGPIPE, EPIPE) is not an error. Returns the exit status. */
+static int finish_stdout(const struct run *r, int status)
+{
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	e = errno ? errno : r->out_errno;
+	if (g_pipe_closed || e == EPIPE)
+		return status;
+	fprintf(stderr, "mqttdump: writing the standard output: %s\n",
+		e ? strerror(e) : "write error");
+	return 1;
 }
 
 static void print_counts(const struct run *r, const struct engine_stats *st)
@@ -660,16 +962,18 @@ static int read_capture(struct run *r)
 	int rc, status = 0;
 
 	g_cap = r->cap;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGUSR1, on_usr1);
+	if (cap_is_live(r->cap))
+		watch_stdout();
 	if (!cap_is_live(r->cap) && isatty(fileno(stderr)))
 		progress_start(&r->progress, stderr);
 	cap_set_tick(r->cap, on_tick, r);
-	rc = cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
+	/* a signal that came while the input and the outputs were opened ends the run now */
+	rc = g_stopped ? 1 : cap_loop(r->cap, on_packet, r, r->err, sizeof r->err);
 	progress_erase(&r->progress);
+	if (rc < 0 && (g_stopped || g_pipe_closed))
+		rc = 1; /* a read cut by the signal that stopped the run */
 	pipeline_finish(r->pipeline);
+	note_stdout(r);
 	pipeline_stats(r->pipeline, &st);
 	if (rc < 0) {
 		/* Every record before the damage has been decoded and printed. */
@@ -681,12 +985,7 @@ static int read_capture(struct run *r)
 			status = 1;
 		}
 	}
-	if (ferror(stdout) || fflush(stdout) != 0) {
-		if (errno != EPIPE) {
-			fprintf(stderr, "mqttdump: writing output: %s\n", strerror(errno));
-			status = 1;
-		}
-	}
+	status = finish_stdout(r, status);
 	print_counts(r, &st);
 	print_cuts(r, &st);
 	if (mqttdump_oom_count(&oom_what)) {
@@ -776,9 +1075,15 @@ static int run(const struct mqttdump_config *c)
 		fprintf(stderr, "mqttdump: -W goes with -C or -G\n");
 		return 2;
 	}
-	status = open_input(&r);
+	catch_signals();
+	status = check_paths(c);
+	if (status == 0)
+		status = open_input(&r);
 	if (status == 0)
 		status = build(&r);
+	/* as tcpdump: the files named on the command line are open before root is given up */
+	if (status == 0 && (c->iface || c->user) && drop_privileges(c->user) < 0)
+		status = 1;
 	if (status == 0) {
 		status = read_capture(&r);
 		if (r.writer)

@@ -68,9 +68,15 @@ static int make_hex(const struct output_args *a, struct reporter *r)
 	return report_detail_new(a->ro, &d, r);
 }
 
-static int make_diagram_file(const struct output_args *a, struct reporter *r)
+static int make_diagram_svg(const struct output_args *a, struct reporter *r)
 {
-	struct diagram_opts d = { a->cfg->diagram_kind, a->ro->out, 0, a->cfg->diagram_max };
+	struct diagram_opts d = { DIAGRAM_SVG, a->ro->out, 0, a->cfg->diagram_max };
+	return report_diagram_new(a->ro, &d, r);
+}
+
+static int make_diagram_html(const struct output_args *a, struct reporter *r)
+{
+	struct diagram_opts d = { DIAGRAM_HTML, a->ro->out, 0, a->cfg->diagram_max };
 	return report_diagram_new(a->ro, &d, r);
 }
 
@@ -115,8 +121,10 @@ static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_TREE] = { { "tree", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_tree },
 	[OUTPUT_EXPLAIN] = { { "explain", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_explain },
 	[OUTPUT_HEX] = { { "hex", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_hex },
-	[OUTPUT_DIAGRAM_FILE] = { { "diagram-file", 1, 0 }, PATH(diagram_file), NULL, 0,
-				  LAYOUT_AT_END, make_diagram_file },
+	[OUTPUT_DIAGRAM_SVG] = { { "diagram-svg", 1, 0 }, PATH(diagram_svg), "--diagram-svg", 1,
+				 LAYOUT_AT_END, make_diagram_svg },
+	[OUTPUT_DIAGRAM_HTML] = { { "diagram-html", 1, 0 }, PATH(diagram_html), "--diagram-html",
+				  1, LAYOUT_AT_END, make_diagram_html },
 	[OUTPUT_TIMELINE] = { { "timeline", 1, 1 }, PATH(timeline_file), "--timeline", 1,
 			      LAYOUT_AT_END, make_timeline },
 	[OUTPUT_STATS] = { { "stats", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END, make_stats },
@@ -138,6 +146,7 @@ struct pipeline {
 	enum mqttdump_output ids[OUTPUT_COUNT]; /* reps[i] is output ids[i] */
 	size_t n;
 	FILE *files[OUTPUT_COUNT];  /* by output: the file opened for it, or NULL */
+	int file_errno[OUTPUT_COUNT]; /* why writing it failed, seen at the end, or 0 */
 	FILE *out;                  /* the standard output */
 };
 
@@ -210,6 +219,7 @@ static int make_outputs(struct pipeline *p, const struct pipeline_env *env)
 
 	for (int o = 0; o < OUTPUT_COUNT; o++) {
 		struct report_opts ro = { .out = stream_of(p, o), .ts_digits = env->ts_digits,
+					  .time_format = cfg->time_format,
 					  .payload_max = cfg->payload_max,
 					  .show_secrets = cfg->show_secrets,
 					  .line_buffered = env->line_buffered };
@@ -232,7 +242,7 @@ static int needs_sessions(const struct mqttdump_config *cfg)
 	for (int o = 0; o < OUTPUT_COUNT; o++)
 		if (chosen(cfg, o) && registry[o].info.needs_sessions)
 			return 1;
-	return cfg->select.topic || cfg->select.client || cfg->select.type >= 0;
+	return cfg->select.ntopics || cfg->select.nclients || cfg->select.types;
 }
 
 struct pipeline *pipeline_new(const struct mqttdump_config *cfg,
@@ -279,6 +289,15 @@ int pipeline_packet(struct pipeline *p, const struct cap_pkt *pkt)
 void pipeline_finish(struct pipeline *p)
 {
 	engine_finish(p->engine);
+	/* the documents are written now: a failed write's reason is still in errno */
+	for (int o = 0; o < OUTPUT_COUNT; o++) {
+		if (!p->files[o])
+			continue;
+		if (ferror(p->files[o]))
+			p->file_errno[o] = errno ? errno : -1;
+		else if (fflush(p->files[o]) != 0)
+			p->file_errno[o] = errno ? errno : -1;
+	}
 }
 
 void pipeline_stats(const struct pipeline *p, struct engine_stats *st)
@@ -294,6 +313,23 @@ void *pipeline_output(const struct pipeline *p, enum mqttdump_output o)
 	return NULL;
 }
 
+/* Flush, check and close f: 0, the errno of the write or close that failed, or -1 when
+ * an earlier write failed and left no reason. */
+static int close_file(FILE *f)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(f) != 0)
+		e = errno ? errno : -1;
+	if (!e && ferror(f))
+		e = -1;
+	errno = 0;
+	if (fclose(f) != 0 && e <= 0)
+		e = errno ? errno : -1;
+	return e;
+}
+
 int pipeline_free(struct pipeline *p, char *err, size_t errlen)
 {
 	int rc = 0;
@@ -306,12 +342,13 @@ int pipeline_free(struct pipeline *p, char *err, size_t errlen)
 			p->reps[i].free(p->reps[i].ctx);
 	session_free(p->sessions);
 	for (int o = 0; o < OUTPUT_COUNT; o++) {
-		if (!p->files[o])
-			continue;
-		if ((ferror(p->files[o]) | fclose(p->files[o])) != 0 && rc == 0) {
+		int e = p->files[o] ? close_file(p->files[o]) : 0;
+		if (e < 0 && p->file_errno[o] > 0)
+			e = p->file_errno[o];
+		if (e && rc == 0) {
 			if (err)
 				snprintf(err, errlen, "writing %s: %s", path_of(p->cfg, o),
-					 strerror(errno));
+					 e > 0 ? strerror(e) : "write error");
 			rc = -1;
 		}
 	}

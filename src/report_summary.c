@@ -6,6 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* -t d: the time of the record before each of the last DELTA_RING frames, by frame
+ * number (a line may come for a frame that waited behind a hole; older ones fall back to
+ * the line before, dd). */
+#define DELTA_RING 4096
+
+struct prev_ts {
+	uint64_t frame;
+	int64_t sec;
+	uint32_t nsec;
+};
 
 struct summary {
 	struct report_opts o;
@@ -34,6 +46,11 @@ struct summary {
 	const char *tproto;
 	char tsrc[64], tdst[64];
 	struct report_buf esc; /* the text of a line, escaped (textesc.h), reused */
+	/* -t d and dd: the record before (each frame's), the line before */
+	struct prev_ts *ring;
+	int64_t last_sec, shown_sec;
+	uint32_t last_nsec, shown_nsec;
+	int have_shown;
 };
 
 /* Append to a growing string (reused from frame to frame: no allocation once warm). */
@@ -75,8 +92,16 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 
 	if (!s->have_first) {
 		s->have_first = 1;
-		s->sec0 = pkt->ts_sec;
-		s->nsec0 = pkt->ts_nsec;
+		s->sec0 = s->last_sec = pkt->ts_sec;
+		s->nsec0 = s->last_nsec = pkt->ts_nsec;
+	}
+	if (s->ring) {
+		struct prev_ts *p = &s->ring[pkt->frame % DELTA_RING];
+		p->frame = pkt->frame;
+		p->sec = s->last_sec;
+		p->nsec = s->last_nsec;
+		s->last_sec = pkt->ts_sec;
+		s->last_nsec = pkt->ts_nsec;
 	}
 	/* messages given between frames (found late, their own frame gone out) */
 	if (s->nt && !(s->nmsg && s->tat.frame == s->at.frame))
@@ -125,6 +150,64 @@ static char *col(char *o, const char *s, size_t width, int right)
 	return o;
 }
 
+/* A time of day or a date and time (-t a, ad, u, ud) with the capture's digits. */
+static void clock_time(const struct summary *s, const struct frame_ref *at, char *t, size_t n)
+{
+	static const uint32_t div[10] = { 1000000000, 100000000, 10000000, 1000000, 100000,
+					  10000, 1000, 100, 10, 1 };
+	int fmt = s->o.time_format, digits = s->o.ts_digits < 0 || s->o.ts_digits > 9 ? 9 :
+		  s->o.ts_digits;
+	time_t sec = (time_t)at->ts_sec;
+	struct tm tm;
+	size_t k;
+
+	if (!(fmt == REPORT_TIME_UTC || fmt == REPORT_TIME_UTC_DATE ? gmtime_r(&sec, &tm) :
+	      localtime_r(&sec, &tm))) {
+		snprintf(t, n, "?");
+		return;
+	}
+	k = strftime(t, n, fmt == REPORT_TIME_ABS_DATE || fmt == REPORT_TIME_UTC_DATE ?
+		     "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
+	snprintf(t + k, n - k, ".%0*u", digits, at->ts_nsec / div[digits]);
+}
+
+/* The time column, as tshark's -t (enum report_time_format). */
+static void time_column(struct summary *s, const struct frame_ref *at, char *t, size_t n)
+{
+	int64_t sec0 = s->sec0;
+	uint32_t nsec0 = s->nsec0;
+
+	switch (s->o.time_format) {
+	case REPORT_TIME_ABSOLUTE: case REPORT_TIME_ABS_DATE:
+	case REPORT_TIME_UTC: case REPORT_TIME_UTC_DATE:
+		clock_time(s, at, t, n);
+		return;
+	case REPORT_TIME_EPOCH:
+		sec0 = 0;
+		nsec0 = 0;
+		break;
+	case REPORT_TIME_DELTA:
+		if (s->ring && s->ring[at->frame % DELTA_RING].frame == at->frame) {
+			sec0 = s->ring[at->frame % DELTA_RING].sec;
+			nsec0 = s->ring[at->frame % DELTA_RING].nsec;
+		} else { /* the frame is too old to be known: since the line before */
+			sec0 = s->have_shown ? s->shown_sec : at->ts_sec;
+			nsec0 = s->have_shown ? s->shown_nsec : at->ts_nsec;
+		}
+		break;
+	case REPORT_TIME_DELTA_SHOWN:
+		sec0 = s->have_shown ? s->shown_sec : at->ts_sec;
+		nsec0 = s->have_shown ? s->shown_nsec : at->ts_nsec;
+		break;
+	default:
+		break;
+	}
+	report_rel_time(at->ts_sec, at->ts_nsec, sec0, nsec0, s->o.ts_digits, t, n);
+	s->have_shown = 1;
+	s->shown_sec = at->ts_sec;
+	s->shown_nsec = at->ts_nsec;
+}
+
 /* The columns before the protocol: "FRAME TIME SRC → DST " as tshark aligns them. */
 static char *columns(struct summary *s, char *o, const struct frame_ref *at, const char *src,
 		     const char *dst)
@@ -132,7 +215,7 @@ static char *columns(struct summary *s, char *o, const struct frame_ref *at, con
 	char num[24], t[40];
 
 	report_u64(num, at->frame);
-	report_rel_time(at->ts_sec, at->ts_nsec, s->sec0, s->nsec0, s->o.ts_digits, t, sizeof t);
+	time_column(s, at, t, sizeof t);
 	o = col(o, num, 5, 1);
 	*o++ = ' ';
 	o = col(o, t, 10, 1);
@@ -453,6 +536,7 @@ static void sfree(void *ctx)
 	free(s->info);
 	free(s->warn);
 	free(s->tinfo);
+	free(s->ring);
 	report_buf_free(&s->esc);
 	free(s);
 }
@@ -464,6 +548,11 @@ int report_summary_new(const struct report_opts *o, struct reporter *r)
 	if (!s)
 		return -1;
 	s->o = *o;
+	if (o->time_format == REPORT_TIME_DELTA &&
+	    !(s->ring = calloc(DELTA_RING, sizeof *s->ring))) {
+		free(s);
+		return -1;
+	}
 	memset(r, 0, sizeof *r);
 	r->ctx = s;
 	r->frame_begin = frame_begin;

@@ -67,7 +67,6 @@ struct recent {
 
 struct session_tracker {
 	struct session_config cfg;
-	size_t topic_len;
 	struct session_observer obs[OBS_MAX];
 	int nobs;
 	struct sess **slots;     /* by stream index, open addressing */
@@ -223,7 +222,40 @@ int session_type_by_name(const char *name)
 
 int session_filtering(const struct session_tracker *t)
 {
-	return t->cfg.topic || t->cfg.client || t->cfg.type >= 0;
+	return t->cfg.ntopics || t->cfg.nclients || t->cfg.types;
+}
+
+/* No --topic and no --type: whatever passes --client passes whole (events included). */
+static int by_client_only(const struct session_tracker *t)
+{
+	return !t->cfg.ntopics && !t->cfg.types;
+}
+
+/* 1 when one of the --topic filters is the string f or a filter that matches the topic f. */
+static int topic_hit(const struct session_tracker *t, const uint8_t *f, size_t len, int same)
+{
+	for (size_t i = 0; i < t->cfg.ntopics; i++) {
+		const char *x = t->cfg.topics[i];
+		size_t n = strlen(x);
+		if ((same && n == len && !memcmp(f, x, n)) || session_topic_match(x, n, f, len))
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 when one of the --client ids is the CONNECT's client id. */
+static int client_hit(const struct session_tracker *t, const struct mqtt_view *id)
+{
+	for (size_t i = 0; i < t->cfg.nclients; i++)
+		if (strlen(t->cfg.clients[i]) == id->len &&
+		    (!id->len || !memcmp(t->cfg.clients[i], id->p, id->len)))
+			return 1;
+	return 0;
+}
+
+static int type_hit(const struct session_tracker *t, int type)
+{
+	return !t->cfg.types || ((t->cfg.types >> type) & 1);
 }
 
 /* ---- the tracker ------------------------------------------------------------------------ */
@@ -235,7 +267,6 @@ struct session_tracker *session_new(const struct session_config *cfg)
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
-	t->topic_len = cfg->topic ? strlen(cfg->topic) : 0;
 	t->nslots = 256;
 	if (!(t->slots = budget_calloc(t->nslots, sizeof *t->slots, "sessions"))) {
 		free(t);
@@ -518,8 +549,7 @@ static int list_matches(const struct session_tracker *t, const struct mqtt_msg *
 			 mqtt_next_filter(&c, &f);
 		if (rc != MQTT_OK)
 			return 0;
-		if ((f.len == t->topic_len && !memcmp(f.p, t->cfg.topic, f.len)) ||
-		    session_topic_match(t->cfg.topic, t->topic_len, f.p, f.len))
+		if (topic_hit(t, f.p, f.len, 1))
 			return 1;
 	}
 }
@@ -527,12 +557,12 @@ static int list_matches(const struct session_tracker *t, const struct mqtt_msg *
 /* Whether a request passes --topic and --type (the client is checked by the caller). */
 static int passes(const struct session_tracker *t, const struct mqtt_msg *m)
 {
-	if (t->cfg.type >= 0 && m->hdr.type != t->cfg.type)
+	if (!type_hit(t, m->hdr.type))
 		return 0;
-	if (!t->cfg.topic)
+	if (!t->cfg.ntopics)
 		return 1;
 	if (m->hdr.type == MQTT_PUBLISH)
-		return session_topic_match(t->cfg.topic, t->topic_len, m->topic.p, m->topic.len);
+		return topic_hit(t, m->topic.p, m->topic.len, 0);
 	if (m->hdr.type == MQTT_SUBSCRIBE || m->hdr.type == MQTT_UNSUBSCRIBE)
 		return list_matches(t, m);
 	return 0;
@@ -541,9 +571,7 @@ static int passes(const struct session_tracker *t, const struct mqtt_msg *m)
 /* An acknowledgement passes --topic when its request did; --type looks at itself. */
 static int ack_passes(const struct session_tracker *t, const struct mqtt_msg *m, int req_pass)
 {
-	if (t->cfg.type >= 0)
-		return m->hdr.type == t->cfg.type && (!t->cfg.topic || req_pass);
-	return !t->cfg.topic || req_pass;
+	return type_hit(t, m->hdr.type) && (!t->cfg.ntopics || req_pass);
 }
 
 /* ---- matching ----------------------------------------------------------------------------- */
@@ -700,7 +728,7 @@ static void answer(struct session_tracker *t, struct sess *s, struct outbox *ob,
 	if (!m->has_msgid)
 		return;
 	p = pend_find(s, pend_key(req, m->msgid));
-	int client_ok = !t->cfg.client || s->client_match;
+	int client_ok = !t->cfg.nclients || s->client_match;
 
 	if (!p || p->kind != want || (stage && p->stage != stage)) {
 		*pass = client_ok && ack_passes(t, m, 0);
@@ -986,10 +1014,8 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	s->pub.bytes[from] += rec->length_known ? (uint64_t)m->hdr.hdrlen + m->hdr.remlen : rec->have;
 
 	if (type == MQTT_CONNECT && from == SESSION_CLIENT && !s->pub.have_connect)
-		s->client_match = !t->cfg.client ||
-			(strlen(t->cfg.client) == m->clientid.len &&
-			 (!m->clientid.len || !memcmp(t->cfg.client, m->clientid.p, m->clientid.len)));
-	client_ok = !t->cfg.client || s->client_match;
+		s->client_match = !t->cfg.nclients || client_hit(t, &m->clientid);
+	client_ok = !t->cfg.nclients || s->client_match;
 	pass = client_ok && passes(t, m);
 
 	if (from == SESSION_CLIENT) {
@@ -1183,8 +1209,8 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 			int closer_rst, const struct frame_ref *at)
 {
 	struct session *p = &s->pub;
-	int client_ok = !t->cfg.client || s->client_match;
-	int plain = client_ok && !t->cfg.topic && t->cfg.type < 0;
+	int client_ok = !t->cfg.nclients || s->client_match;
+	int plain = client_ok && by_client_only(t);
 	uint64_t ms;
 
 	if (s->orphan.live)
@@ -1238,7 +1264,7 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 		a.from = SESSION_CLIENT;
 		a.at = p->end;
 		a.value = ms;
-		if (plain || (client_ok && p->shown && !t->cfg.topic && t->cfg.type < 0))
+		if (plain || (client_ok && p->shown && by_client_only(t)))
 			tell_anomaly(t, s, &a);
 	}
 	if (p->shown || !session_filtering(t))
@@ -1279,7 +1305,7 @@ int session_event(struct session_tracker *t, const struct framer_event *ev)
 		return shown;
 	if (ev->kind == FRAMER_EV_GAP)
 		s->gap[ev->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER] = 1;
-	if (ev->kind != FRAMER_EV_END && shown && !t->cfg.topic && t->cfg.type < 0)
+	if (ev->kind != FRAMER_EV_END && shown && by_client_only(t))
 		for (int i = 0; i < t->nobs; i++)
 			if (t->obs[i].event)
 				t->obs[i].event(t->obs[i].ctx, &s->pub, ev);
@@ -1288,7 +1314,7 @@ int session_event(struct session_tracker *t, const struct framer_event *ev)
 		drop(t, s);
 	}
 	/* events of a shown session pass --client; --topic and --type keep only messages */
-	return shown && !t->cfg.topic && t->cfg.type < 0;
+	return shown && by_client_only(t);
 }
 
 void session_finish(struct session_tracker *t)

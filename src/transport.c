@@ -82,6 +82,7 @@ struct tconn {
 	uint8_t kind;            /* enum transport_kind */
 	uint8_t inner_kind;      /* TLS: what the decrypted bytes carry (MQTT, WebSocket) */
 	uint8_t on_mqtt, on_tls, on_ws;
+	uint8_t keyed;           /* --detect: TLS followed on another port, its keys logged */
 	uint8_t peek[2][PEEK], npeek[2];
 	struct tsess *s;         /* TLS, WebSocket */
 	struct reasm_flow *rflow; /* reassembly's connection (stable until on_close) */
@@ -278,6 +279,30 @@ static int looks_like_tls(const uint8_t *p, uint32_t n)
 	return n >= 3 && p[2] <= 4 && tls_record_header(p, n, &h) != TLS_MALFORMED;
 }
 
+static void keylog_reload(struct transport *t);
+
+/* --detect with a key log: a ClientHello (handshake type 1 at byte 5, its client random
+ * at byte 11) whose client random the key log holds, so a session the user logged: it
+ * is followed on any port, and its decrypted bytes decide (tls_plain). A ClientHello
+ * whose first segment does not hold its random is not recognised. */
+static int keyed_client_hello(struct transport *t, int dir, const uint8_t *p, uint32_t n)
+{
+	static const char *const labels[] = { "CLIENT_RANDOM", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+					       "CLIENT_TRAFFIC_SECRET_0" };
+	uint8_t secret[TLS_MAX_SECRET];
+
+	if (!t->cfg.keylog_path || dir != REASM_TO_BROKER || n < 43 ||
+	    p[0] != TLS_CT_HANDSHAKE || p[1] != 3 || p[5] != 1)
+		return 0;
+	for (int again = 0; again < 2; again++) {
+		for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+			if (tls_keylog_find(t->kl, labels[i], p + 11, secret, sizeof secret))
+				return 1;
+		keylog_reload(t); /* a live key log may have grown */
+	}
+	return 0;
+}
+
 static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t *p,
 		   uint32_t n)
 {
@@ -302,6 +327,9 @@ static void decide(struct transport *t, struct tconn *c, int dir, const uint8_t 
 	} else if (dir == REASM_TO_BROKER && transport_looks_like_connect(p, n)) {
 		c->kind = TRANSPORT_MQTT;
 		t->st.detected++;
+	} else if (t->cfg.detect && keyed_client_hello(t, dir, p, n)) {
+		c->kind = TRANSPORT_TLS;
+		c->keyed = 1;
 	} else {
 		c->kind = TRANSPORT_IGNORED;
 		t->st.ignored++;
@@ -641,14 +669,40 @@ static void hs_bytes(struct transport *t, const struct reasm_flow *f, struct tco
 static void ws_data(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
 		    const uint8_t *p, uint32_t n, const struct frame_ref *at);
 
+/* A session --detect followed for its logged keys carries MQTT only if its decrypted
+ * bytes open with a CONNECT (an upgrade asking for mqtt is checked by the WebSocket head):
+ * then a NOTE says so; else it is HTTPS or another protocol, not read. */
+static void keyed_inner(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
+			const uint8_t *b, uint32_t n, const struct frame_ref *at)
+{
+	struct transport_event ev;
+	char text[112];
+
+	if (dir != REASM_TO_BROKER || !transport_looks_like_connect(b, n)) {
+		c->inner_kind = TRANSPORT_IGNORED;
+		return;
+	}
+	t->st.detected++;
+	ev_init(&ev, TRANSPORT_EV_DETECTED, f, dir, at);
+	ev.port = f->broker_port;
+	ev.proto = "MQTT";
+	snprintf(text, sizeof text, "[MQTT detected in TLS on port %u: the decrypted connection "
+		 "opens with a CONNECT]", f->broker_port);
+	ev.info = text;
+	send_ev(t, &ev);
+}
+
 /* Decrypted application data: MQTT, or (wss://) an HTTP upgrade and WebSocket frames
  * carrying it, as the client's first bytes tell. */
 static void tls_plain(struct transport *t, struct reasm_flow *f, struct tconn *c, int dir,
 		      const uint8_t *b, uint32_t n, const struct frame_ref *at)
 {
-	if (c->inner_kind == TRANSPORT_UNDECIDED)
+	if (c->inner_kind == TRANSPORT_UNDECIDED) {
 		c->inner_kind = dir == REASM_TO_BROKER && n >= 4 && memcmp(b, "GET ", 4) == 0 ?
 				TRANSPORT_WS : TRANSPORT_MQTT;
+		if (c->keyed && c->inner_kind == TRANSPORT_MQTT)
+			keyed_inner(t, f, c, dir, b, n, at);
+	}
 	if (c->inner_kind == TRANSPORT_WS)
 		ws_data(t, f, c, dir, b, n, at);
 	else if (c->inner_kind == TRANSPORT_MQTT)

@@ -208,8 +208,77 @@ Test(pipeline, registry_rows)
 	for (int o = 0; o < OUTPUT_COUNT; o++) {
 		const struct pipeline_output_info *i = pipeline_output_info((enum mqttdump_output)o);
 		cr_assert(i && i->name && *i->name);
-		cr_assert_eq(i->own_file, o == OUTPUT_DIAGRAM_FILE || o == OUTPUT_TIMELINE);
+		cr_assert_eq(i->own_file, o == OUTPUT_DIAGRAM_SVG || o == OUTPUT_DIAGRAM_HTML ||
+			     o == OUTPUT_TIMELINE);
 		cr_assert_eq(i->needs_sessions, o == OUTPUT_TIMELINE || o == OUTPUT_STATS);
 	}
 	cr_assert_null(pipeline_output_info(OUTPUT_COUNT));
+}
+
+/* Ports given add to the defaults; a default named in another kind stays that kind only;
+ * --no-default-ports keeps only the given ones. */
+Test(config, ports_add_to_the_defaults)
+{
+	struct mqttdump_config c;
+
+	mqttdump_config_init(&c);
+	cr_assert_eq(port_set_add(&c.tls_ports, 8884), 0);
+	cr_assert_eq(port_set_add(&c.tls_ports, 1883), 0);
+	cr_assert_eq(mqttdump_config_default_ports(&c), 0);
+	cr_assert(port_set_has(&c.tls_ports, 8883) && port_set_has(&c.tls_ports, 8884));
+	cr_assert(!port_set_has(&c.ports, 1883) && port_set_has(&c.tls_ports, 1883));
+	cr_assert(port_set_has(&c.ws_ports, 8080) && port_set_has(&c.ws_ports, 9001));
+	cr_assert_eq(c.ports.n + c.tls_ports.n + c.ws_ports.n, 5);
+	mqttdump_config_free(&c);
+
+	mqttdump_config_init(&c);
+	c.no_default_ports = 1;
+	cr_assert_eq(port_set_add(&c.ports, 1884), 0);
+	cr_assert_eq(mqttdump_config_default_ports(&c), 0);
+	cr_assert_eq(c.ports.n, 1);
+	cr_assert_eq(c.tls_ports.n + c.ws_ports.n, 0);
+	mqttdump_config_free(&c);
+}
+
+/* The topic filter rules of MQTT 3.1.1 / 5.0 section 4.7, with the spec's own examples. */
+Test(config, topic_filter_rules)
+{
+	static const struct { const char *f, *rule; } cases[] = {
+		{ "sport/tennis/player1/#", NULL }, { "sport/#", NULL }, { "#", NULL },
+		{ "sport/tennis/#", NULL }, { "+", NULL }, { "+/tennis/#", NULL },
+		{ "sport/+/player1", NULL }, { "/+", NULL }, { "+/+", NULL }, { "a//b", NULL },
+		{ "sport/tennis#", "[MQTT-4.7.1-1]" }, { "sport/tennis/#/ranking", "[MQTT-4.7.1-1]" },
+		{ "#/a", "[MQTT-4.7.1-1]" }, { "sport+", "[MQTT-4.7.1-2]" },
+		{ "a+/b", "[MQTT-4.7.1-2]" }, { "a/+b", "[MQTT-4.7.1-2]" },
+		{ "", "[MQTT-4.7.3-1]" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *why = mqttdump_topic_filter_error(cases[i].f);
+		if (!cases[i].rule)
+			cr_assert_null(why, "\"%s\": %s", cases[i].f, why);
+		else
+			cr_assert(why && strstr(why, cases[i].rule), "\"%s\": %s", cases[i].f,
+				  why ? why : "accepted");
+	}
+}
+
+/* Repeated filters are kept, in order, each borrowed. */
+Test(config, filters_accumulate)
+{
+	struct mqttdump_config c;
+	char names[40][8];
+
+	mqttdump_config_init(&c);
+	for (int i = 0; i < 40; i++) {
+		snprintf(names[i], sizeof names[i], "t%d", i);
+		cr_assert_eq(mqttdump_config_add_topic(&c, names[i]), 0);
+		cr_assert_eq(mqttdump_config_add_client(&c, names[i]), 0);
+	}
+	cr_assert_eq(c.select.ntopics, 40);
+	cr_assert_eq(c.select.nclients, 40);
+	for (int i = 0; i < 40; i++)
+		cr_assert(c.select.topics[i] == names[i] && c.select.clients[i] == names[i]);
+	mqttdump_config_free(&c);
+	cr_assert_eq(c.select.ntopics + c.select.nclients, 0);
 }

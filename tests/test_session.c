@@ -61,7 +61,7 @@ static uint64_t frame_no;
 
 static void setup(void)
 {
-	struct session_config cfg = { .type = -1 };
+	struct session_config cfg = { 0 };
 	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL };
 
 	ntxn = nan_ = nend = nmsg = nwill = nev = 0;
@@ -83,9 +83,13 @@ static void teardown(void)
 
 static void refilter(const char *topic, const char *client, int type)
 {
-	struct session_config cfg = { topic, client, type };
+	static const char *topics[1], *clients[1]; /* the tracker borrows them */
+	struct session_config cfg = { topics, topic != NULL, clients, client != NULL,
+				      type >= 0 ? 1u << type : 0 };
 	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL };
 
+	topics[0] = topic;
+	clients[0] = client;
 	ntxn = nan_ = nend = nmsg = nwill = 0;
 	session_free(T);
 	T = session_new(&cfg);

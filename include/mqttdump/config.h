@@ -23,7 +23,8 @@ enum mqttdump_output {
 	OUTPUT_TREE,         /* -V */
 	OUTPUT_EXPLAIN,      /* --explain */
 	OUTPUT_HEX,          /* -x */
-	OUTPUT_DIAGRAM_FILE, /* --diagram=svg|html FILE */
+	OUTPUT_DIAGRAM_SVG,  /* --diagram-svg FILE (--diagram=svg FILE) */
+	OUTPUT_DIAGRAM_HTML, /* --diagram-html FILE (--diagram=html FILE) */
 	OUTPUT_TIMELINE,     /* --timeline FILE */
 	OUTPUT_STATS,        /* --stats[=json] */
 	OUTPUT_SELECT,       /* -w: the frames that carry the messages, to a pcap writer */
@@ -44,6 +45,7 @@ struct mqttdump_config {
 	struct port_set ports;      /* -p */
 	struct port_set tls_ports;  /* --tls-port */
 	struct port_set ws_ports;   /* --ws-port */
+	int no_default_ports;       /* --no-default-ports: follow only the ports given */
 	int detect;                 /* --detect */
 	const char *keylog_path;    /* --keylog, or NULL */
 	/* limits */
@@ -53,16 +55,18 @@ struct mqttdump_config {
 	double flow_timeout;        /* --flow-timeout (seconds; 0: never) */
 	double reorder_time;        /* --reorder-time (seconds a hole is waited for; 0: no bound) */
 	uint64_t max_messages;      /* -c (0: no limit) */
-	/* which messages every output sees: --topic, --client, --type */
+	/* which messages every output sees: --topic, --client, --type (select.topics and
+	 * select.clients are owned: mqttdump_config_add_topic / _add_client) */
 	struct session_config select;
+	size_t topics_cap, clients_cap;
 	/* outputs: OUTPUT_BIT()s of enum mqttdump_output, and what they are told */
 	unsigned outputs;
 	uint32_t payload_max;       /* --payload-max */
 	int show_secrets;           /* --show-secrets */
 	const char *lang;           /* --explain's: "en" or "fr" */
 	int diagram_color;          /* --diagram on a colour terminal */
-	int diagram_kind;           /* --diagram=svg|html: enum diagram_kind (report.h) */
-	const char *diagram_file;   /* its FILE */
+	const char *diagram_svg;    /* --diagram-svg FILE */
+	const char *diagram_html;   /* --diagram-html FILE */
 	uint32_t diagram_max;       /* --diagram-max */
 	const char *timeline_file;  /* --timeline FILE (- for the standard output) */
 	int stats_json;             /* --stats=json */
@@ -74,15 +78,25 @@ struct mqttdump_config {
 	uint32_t write_seconds;     /* -G */
 	uint32_t write_count;       /* -W */
 	uint32_t snaplen;           /* -s: live capture (0: whole packets) */
+	int line_buffered;          /* -l: flush the standard output after each line */
+	int time_format;            /* -t: enum report_time_format (report.h) */
 };
 
 /* The defaults of every option (as --help tells them), no output chosen, the port sets
  * empty. */
 void mqttdump_config_init(struct mqttdump_config *c);
-/* Each port set still empty gets its default: 1883; 8883; 8080 and 9001. Returns 0, or
- * -1 out of memory. */
+/* The default ports join the sets, unless no_default_ports: 1883 to ports, 8883 to
+ * tls_ports, 8080 and 9001 to ws_ports, each only where no set holds it already (so
+ * "--tls-port 1883" keeps 1883 TLS). Returns 0, or -1 out of memory. */
 int mqttdump_config_default_ports(struct mqttdump_config *c);
-/* Release the port sets. Accepts NULL. */
+/* One more --topic FILTER or --client ID (borrowed: it must outlive c). Returns 0, or -1
+ * out of memory. */
+int mqttdump_config_add_topic(struct mqttdump_config *c, const char *filter);
+int mqttdump_config_add_client(struct mqttdump_config *c, const char *id);
+/* NULL when filter is a valid MQTT topic filter, else the rule it breaks, as a sentence
+ * with its normative id ("'#' must be the last character ... [MQTT-4.7.1-1]"). */
+const char *mqttdump_topic_filter_error(const char *filter);
+/* Release the port sets and the filter lists. Accepts NULL. */
 void mqttdump_config_free(struct mqttdump_config *c);
 
 #endif

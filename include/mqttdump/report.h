@@ -16,9 +16,22 @@
 #include <stdio.h>
 
 /* What every reporter may need to know of the run. */
+/* The summary's time column (-t, tshark's formats). */
+enum report_time_format {
+	REPORT_TIME_RELATIVE,   /* r: seconds since the first frame (the default) */
+	REPORT_TIME_ABSOLUTE,   /* a: local time of day */
+	REPORT_TIME_ABS_DATE,   /* ad: local date and time */
+	REPORT_TIME_DELTA,      /* d: since the frame captured before */
+	REPORT_TIME_DELTA_SHOWN,/* dd: since the frame of the line before */
+	REPORT_TIME_EPOCH,      /* e: seconds since 1970-01-01 UTC */
+	REPORT_TIME_UTC,        /* u: UTC time of day */
+	REPORT_TIME_UTC_DATE,   /* ud: UTC date and time */
+};
+
 struct report_opts {
 	FILE *out;
 	int ts_digits;          /* 6 or 9 */
+	int time_format;        /* enum report_time_format: the summary's time column */
 	uint32_t payload_max;   /* bytes of payload shown */
 	int show_secrets;       /* print passwords */
 	int line_buffered;      /* flush after each line (live capture) */

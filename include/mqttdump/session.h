@@ -154,10 +154,15 @@ struct session_observer {
 	void *ctx;
 };
 
+/* The record filter. Each kind given may hold several values: a record passes a kind when
+ * it matches any one of them (OR), and it must pass every kind given (AND). The arrays
+ * are borrowed and must outlive the tracker. */
 struct session_config {
-	const char *topic;   /* --topic: an MQTT topic filter (+, #), or NULL */
-	const char *client;  /* --client: a client id, or NULL */
-	int type;            /* --type: an MQTT packet type, or -1 */
+	const char *const *topics; /* --topic: MQTT topic filters (+, #) */
+	size_t ntopics;            /* 0: no topic filter */
+	const char *const *clients; /* --client: client ids */
+	size_t nclients;           /* 0: no client filter */
+	uint32_t types;            /* --type: bit t for MQTT packet type t; 0: every type */
 };
 
 struct session_tracker;
