@@ -428,6 +428,10 @@ ok "-T json is --json" 'cmp -s "$tmp/tj.jsonl" "$tmp/all.jsonl"'
 "$bin" -r "$cap" -T text > "$tmp/tt.txt" 2> /dev/null
 ok "-T text is the default" 'cmp -s "$tmp/tt.txt" "$tmp/full.txt"'
 check "-T pdml: one line, not supported" 2 "-T pdml: not supported" -- "$bin" -r "$cap" -T pdml
+"$bin" -r "$cap" -T eve > "$tmp/te.jsonl" 2> /dev/null
+"$bin" -r "$cap" --eve > "$tmp/e.jsonl" 2> /dev/null
+ok "-T eve is --eve" '[ -s "$tmp/te.jsonl" ] && cmp -s "$tmp/te.jsonl" "$tmp/e.jsonl"'
+check "--json with --eve refused" 2 "--json and --eve both write JSON lines" -- "$bin" -r "$cap" --json --eve
 # -t: every tshark format, compared with tshark's own time column (-Y mqtt: the frames
 # with MQTT; the bundled qos2 and sub-pub-ping have one line per such frame).
 for c in qos2 sub-pub-ping; do

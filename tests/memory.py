@@ -78,13 +78,16 @@ def main():
                   "%d KiB (baseline %d KiB)" % (rss >> 10, base >> 10))
         given = [l for l in err.splitlines() if "--max-memory" in l and "given up" in l]
         check(given, name + ": the count line says what was given up", err.strip()[-300:])
-        # the JSON stream and the statistics of the same run (with --stats the sessions
-        # are tracked: they cost memory too, so another run would give up other things)
-        js, _, rc, _ = run([mqttdump, "-r", paths[name], "--json", "--stats=json"] + budget)
-        lines = js.decode().splitlines()
-        cut = lines.index("{")  # the statistics document, pretty-printed, comes last
-        evs = [json.loads(l) for l in lines[:cut]]
-        stats = json.loads("\n".join(lines[cut:]))
+        # the JSON stream and the statistics: two runs (each owns the standard output)
+        # that track the sessions alike (--timeline /dev/null: the sessions cost memory
+        # too, and only the budgeted stages' state decides what is given up), so they give
+        # up the same things
+        same = ["--timeline", "/dev/null"] + budget
+        js, _, rc, _ = run([mqttdump, "-r", paths[name], "--json"] + same)
+        evs = [json.loads(l) for l in js.decode().splitlines()]
+        sj, _, rc3, _ = run([mqttdump, "-r", paths[name], "-q", "--stats=json"] + same)
+        stats = json.loads(sj.decode())
+        rc = rc or rc3
         mem = [e for e in evs if e.get("event") == "memory"]
         bgaps = [e for e in evs if e.get("event") == "gap" and e.get("cause") == "budget"]
         terr = [e for e in evs if e.get("event") == "transport_error" and
