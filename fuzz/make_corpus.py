@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """make_corpus.py OUTDIR: seed corpora for the fuzz targets from captures/.
 
-OUTDIR/pcap: the captures under 200 KB, and pcapng versions of some of them (pcapng_seeds:
+OUTDIR/pcap: the captures under 1.1 MB, and pcapng versions of some of them (pcapng_seeds:
 several link types, if_tsresol 6, 9, 0 and 2^-1, big-endian sections, time stamps near
 2^64, records cut by the snap length and an IDB snap length below them); OUTDIR/mqtt: every
 MQTT packet of them, one per file; OUTDIR/stream: each direction's byte stream (first 4 KB)
-behind a script of 4 steps.
+behind a script of 4 steps. Large inputs (about 1 MiB) that reach the costly paths: a
+stream of MQTT-looking garbage to resynchronise over, a stream of 40,000 QoS 1 PUBLISHes
+never acknowledged, and a pcap of one connection carrying those PUBLISHes (the session
+end's open requests).
 """
 import glob, hashlib, os, struct, sys
 
@@ -74,6 +77,38 @@ def pcapng_seeds(capdir):
             yield pcapng(link, recs[:60], **v)
 
 
+def large_streams():
+    """About 1 MiB each, one segment (script of 0 steps)."""
+    junk = bytearray()
+    i = 0
+    while len(junk) < 1 << 20:  # fixed headers with lengths past the data: resync work
+        junk += bytes([0x30 | (i % 16), 0xff, 0xff, 0xff, 0x7f, 0x00, 0x03, 0x61, 0x2f])
+        i += 1
+    connect = bytes([0x10, 0x10, 0x00, 0x04]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 4]) + b"fuzz"
+    pubs = bytearray(connect)
+    n = 0
+    while len(pubs) < 1 << 20:
+        n = n % 65535 + 1
+        pubs += bytes([0x32, 0x09, 0x00, 0x03]) + b"a/b" + struct.pack(">H", n) + b"xy"
+    return [bytes([0]) + bytes(junk), bytes([0]) + bytes(pubs)], bytes(pubs)
+
+
+def tcp_pcap(stream, mss=1400):
+    """A classic pcap (Ethernet) of stream sent by 10.0.0.1:40000 to 10.0.0.2:1883."""
+    out = bytearray(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+    seq = 1000
+    for k, o in enumerate(range(0, len(stream), mss)):
+        data = stream[o:o + mss]
+        tcp = struct.pack(">HHIIBBHHH", 40000, 1883, seq, 1, 0x50, 0x18, 65535, 0, 0)
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(data), k & 0xffff, 0,
+                         64, 6, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+        eth = b"\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x01\x08\x00"
+        frame = eth + ip + tcp + data
+        out += struct.pack("<IIII", k, 0, len(frame), len(frame)) + frame
+        seq += len(data)
+    return bytes(out)
+
+
 def main():
     out = sys.argv[1]
     capdir = os.path.join(here, "..", "captures")
@@ -84,7 +119,7 @@ def main():
                   glob.glob(os.path.join(capdir, "damaged", "*.pcap")))
     for c in caps:
         raw = open(c, "rb").read()
-        if len(raw) < 200000:
+        if len(raw) < 1100000:
             put(os.path.join(out, "pcap"), raw)
         try:
             e, hdr, link, recs = damage.read_pcap(c)
@@ -98,6 +133,10 @@ def main():
             head = stream[:4096]
             script = bytes([4, 40, 0, 200, 2, 17, 6, 90, 10])
             put(os.path.join(out, "stream"), script + head)
+    streams, pubs = large_streams()
+    for st in streams:
+        put(os.path.join(out, "stream"), st)
+    put(os.path.join(out, "pcap"), tcp_pcap(pubs))
 
 
 if __name__ == "__main__":
