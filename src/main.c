@@ -91,6 +91,7 @@ static void usage(FILE *f)
 	      "  --diagram=svg FILE   the diagram as an SVG file (besides the normal output)\n"
 	      "  --diagram=html FILE  a self-contained HTML page: click an arrow for its detail\n"
 	      "  --diagram-max N      messages drawn at most (default 2000)\n"
+	      "  --width N            columns of --explain and --diagram (default: the terminal's)\n"
 	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
 	      "                       (- for standard output), at the end\n"
 	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
@@ -115,7 +116,8 @@ enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MA
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
        OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
-       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY };
+       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY,
+       OPT_WIDTH };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -143,6 +145,7 @@ static const struct option long_opts[] = {
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "diagram", optional_argument, NULL, OPT_DIAGRAM },
 	{ "diagram-max", required_argument, NULL, OPT_DIAGRAM_MAX },
+	{ "width", required_argument, NULL, OPT_WIDTH },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -355,6 +358,7 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 	case OPT_DIAGRAM_MAX:
 		c->diagram_max = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
 		break;
+	case OPT_WIDTH: c->width = (uint32_t)number("--width", optarg, 40, 1000); break;
 	default: return 0;
 	}
 	return 1;
@@ -380,10 +384,10 @@ static void choose_outputs(struct mqttdump_config *c, int quiet)
 		exit(2);
 	}
 	if (c->outputs & json_out)
-		c->outputs &= ~OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
-	if (c->outputs & (json_out | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)))
-		c->outputs &= ~text_only;
-	if (!(c->outputs & main_out))
+		c->outputs &= ~(OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT) | text_only);
+	/* the text diagram comes after the frames' text: with --explain or -x, their lines */
+	if (!(c->outputs & main_out) ||
+	    ((c->outputs & text_only) && !(c->outputs & OUTPUT_BIT(OUTPUT_TREE))))
 		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
 }
 

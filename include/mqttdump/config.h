@@ -19,10 +19,10 @@
 enum mqttdump_output {
 	OUTPUT_SUMMARY,      /* one line per frame (the default) */
 	OUTPUT_JSON,         /* --json */
-	OUTPUT_DIAGRAM_TEXT, /* --diagram */
 	OUTPUT_TREE,         /* -V */
 	OUTPUT_EXPLAIN,      /* --explain */
 	OUTPUT_HEX,          /* -x */
+	OUTPUT_DIAGRAM_TEXT, /* --diagram: after the frames' text (-V, --explain, -x) */
 	OUTPUT_DIAGRAM_FILE, /* --diagram=svg|html FILE */
 	OUTPUT_TIMELINE,     /* --timeline FILE */
 	OUTPUT_STATS,        /* --stats[=json] */
@@ -64,6 +64,8 @@ struct mqttdump_config {
 	int diagram_kind;           /* --diagram=svg|html: enum diagram_kind (report.h) */
 	const char *diagram_file;   /* its FILE */
 	uint32_t diagram_max;       /* --diagram-max */
+	uint32_t width;             /* --width: columns of the text outputs (0: the terminal's
+				     * when the standard output is one, else not bounded) */
 	const char *timeline_file;  /* --timeline FILE (- for the standard output) */
 	int stats_json;             /* --stats=json */
 	uint32_t eve_max_msg_len;   /* --eve-max-msg-length */
