@@ -378,12 +378,12 @@ static void wrap_newline(struct report_buf *b, unsigned indent)
 		report_buf_put(b, " ", 1);
 }
 
-void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned indent,
-		 unsigned width)
+void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned first,
+		 unsigned indent, unsigned width)
 {
-	size_t room = width > indent ? width - indent : 0, used = 0, i = 0;
+	size_t room = width > first ? width - first : 0, used = 0, i = 0;
 
-	for (unsigned k = 0; k < indent; k++)
+	for (unsigned k = 0; k < first; k++)
 		report_buf_put(b, " ", 1);
 	while (i < n) {
 		size_t sp = i, we, ww, c;
@@ -394,6 +394,7 @@ void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned indent,
 		ww = text_cols(p + sp, we - sp);
 		if (room && used && used + (sp - i) + ww > room) {
 			wrap_newline(b, indent); /* the spaces where it breaks go */
+			room = width > indent ? width - indent : 0;
 			used = 0;
 		} else {
 			report_buf_put(b, p + i, sp - i);
@@ -404,6 +405,7 @@ void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned indent,
 			size_t k = unit_len(p + j, we - j, &c);
 			if (room && used && used + c > room) {
 				wrap_newline(b, indent);
+				room = width > indent ? width - indent : 0;
 				used = 0;
 			}
 			report_buf_put(b, p + j, k);
@@ -416,12 +418,13 @@ void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned indent,
 }
 
 /* The paragraph of one message or event, indented, into the frame's text: wrapped at the
- * width when one is set, else one line. */
+ * width when one is set (its next lines indented 2 more, so that a paragraph's start
+ * shows), else one line. */
 static void paragraph(struct explain *s)
 {
 	if (!s->out.len)
 		return;
-	report_wrap(&s->tmp, s->out.p, s->out.len, 6, s->o.width);
+	report_wrap(&s->tmp, s->out.p, s->out.len, 6, 8, s->o.width);
 	s->out.len = 0;
 }
 

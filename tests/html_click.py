@@ -8,7 +8,8 @@ with 6 (refused-logins), and checks, by the boxes Chromium lays out:
   - a real mouse click on an arrow shows that message's detail tree and explanation in a
     panel within the viewport, the clicked arrow still in sight between the headers and
     the panel, and the diagram not squeezed (same width, broker's lifeline where it was);
-  - the colour legend is shown.
+  - the colour legend is shown;
+  - the SVG diagram is as wide as what it draws (no wide empty margin).
 A screenshot of each page and size, the panel open, is written to SHOTS_DIR when given
 (look at them). Skipped (TAP) where Chromium is not installed.
 
@@ -228,6 +229,31 @@ def one_page(b, sess, t, page, size, cap, arrow, frame, want, said, shots):
          "outside: %s, scrolled %s (scrollable: %s)" % (out, s["scrolled"], s["scrollable"]))
 
 
+SVG_EXTENT = """(function () {
+  var s = document.documentElement, right = 0, bottom = 0;
+  s.querySelectorAll('text, line, polygon').forEach(function (e) {
+    var b = e.getBBox(); right = Math.max(right, b.x + b.width);
+    bottom = Math.max(bottom, b.y + b.height); });
+  return [+s.getAttribute('width'), +s.getAttribute('height'), right, bottom];
+})()"""
+
+
+def svg_extent(b, sess, t, mqttdump, root, tmp, cap):
+    """The SVG diagram sized to its content: nothing drawn past its width, and no wide
+    empty margin (at most 40 px right of the rightmost text, as Chromium lays it out)."""
+    svg = os.path.join(tmp, cap + ".svg")
+    subprocess.run([mqttdump, "-r", os.path.join(root, "captures", cap + ".pcap"), "-q",
+                    "--diagram=svg", svg], check=True, stderr=subprocess.DEVNULL)
+    b.call("Page.navigate", {"url": "file://" + svg}, session=sess)
+    b.wait_event("Page.loadEventFired")
+    w, h, right, bottom = b.call("Runtime.evaluate", {"expression": SVG_EXTENT,
+                                                      "returnByValue": True},
+                                 session=sess)["result"]["value"]
+    t.ok(right <= w and w - right <= 40 and bottom <= h,
+         "%s SVG sized to its content: %d px wide, drawn to %.0f" % (cap, w, right),
+         "height %d, drawn to %.0f" % (h, bottom))
+
+
 def main():
     mqttdump, root = sys.argv[1], sys.argv[2]
     shots = sys.argv[3] if len(sys.argv) > 3 else None
@@ -235,7 +261,8 @@ def main():
     if not exe:
         print("1..0 # SKIP Chromium is not installed")
         return 0
-    print("1..%d" % (1 + 11 * len(SIZES) * len(PAGES)))
+    svgs = [p[0] for p in PAGES] + ["session-present"]
+    print("1..%d" % (1 + 11 * len(SIZES) * len(PAGES) + len(svgs)))
     tmp = tempfile.mkdtemp()
     if shots:
         os.makedirs(shots, exist_ok=True)
@@ -255,6 +282,8 @@ def main():
                            stderr=subprocess.DEVNULL)
             for size in SIZES:
                 one_page(b, sess, t, page, size, cap, arrow, frame, want, said, shots)
+        for cap in svgs:
+            svg_extent(b, sess, t, mqttdump, root, tmp, cap)
     except Exception as e:  # the browser failed: say so, as a failure
         print("not ok %d - Chromium: %s" % (t.n + 1, e))
         t.failed += 1

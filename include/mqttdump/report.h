@@ -149,12 +149,13 @@ void report_buf_free(struct report_buf *b);
  * columns and cuts no character and no escape of textesc.h. */
 size_t report_text_cut(const char *p, size_t n, size_t cols);
 /* Append the n bytes of text at p (UTF-8 with no newline: a paragraph) to b as lines of at
- * most width columns (one per character), each starting with indent spaces and ending with
- * "\n". Lines break at spaces; a word longer than a line is cut between characters, never
- * inside a character or an escape of textesc.h ("\x1b", "\u202e"). width 0 (or no
- * room past the indent): one line. */
-void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned indent,
-		 unsigned width);
+ * most width columns (one per character), the first starting with first spaces, the next
+ * ones with indent spaces, each ending with "\n". Lines break at spaces (dropped there); a
+ * word longer than a line is cut between characters, never inside a character or an
+ * escape of textesc.h ("\x1b", "\u202e"). width 0 (or no room past the indent): one
+ * line. */
+void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned first,
+		 unsigned indent, unsigned width);
 /* Append the n bytes at p, from the wire, as terminal-safe text (textesc.h: controls,
  * bidirectional controls and bytes that are not UTF-8 escaped); max as textesc's (0: all,
  * else at most max bytes of p, then "…"). Every text output writes wire strings so. */
