@@ -497,6 +497,8 @@ static void text_heads(struct diagram *s, const unsigned pos[], const struct tla
 			const char *t;
 			size_t n = head_text(row ? s->cols[i].where : s->cols[i].name, L->tw - 1, &t);
 			size_t x = lifeline(L, pos[i]);
+			while (n > L->tw - 1 || (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80))
+				n--; /* at most a column's bytes, not inside a character */
 			memcpy(line + (x > n / 2 ? x - n / 2 : 0), t, n);
 		}
 		for (lw = full; lw > 0 && line[lw - 1] == ' '; lw--)
