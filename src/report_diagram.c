@@ -41,7 +41,7 @@ struct arrow {
 	uint8_t bad;            /* refused, an error reason, or not readable: drawn in red */
 	uint8_t reconnect;      /* the first message of a client's next connection */
 	char label[120];
-	char key[200];
+	char key[256];           /* reconnect: "reconnect from ADDRESS, " then the fields */
 	size_t tree_off, tree_len;
 	size_t expl_off, expl_len;
 };
