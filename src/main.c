@@ -138,6 +138,7 @@ static void usage(FILE *f)
 	      "  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
 	      "  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
 	      "  --diagram-max N      messages drawn at most (default 2000)\n"
+	      "  --width N            columns of --explain and --diagram (default: the terminal's)\n"
 	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
 	      "                       (- for standard output), at the end\n"
 	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
@@ -172,7 +173,8 @@ enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MA
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
        OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
        OPT_DIAGRAM_SVG, OPT_DIAGRAM_HTML, OPT_NO_DEFAULT_PORTS,
-       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY };
+       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY,
+       OPT_WIDTH };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -203,6 +205,7 @@ static const struct option long_opts[] = {
 	{ "diagram-svg", required_argument, NULL, OPT_DIAGRAM_SVG },
 	{ "diagram-html", required_argument, NULL, OPT_DIAGRAM_HTML },
 	{ "diagram-max", required_argument, NULL, OPT_DIAGRAM_MAX },
+	{ "width", required_argument, NULL, OPT_WIDTH },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -510,6 +513,7 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 	case OPT_EVE_MAX_TX:
 		c->eve_max_tx = (uint32_t)number("--eve-max-tx", optarg, 1, 1000000);
 		break;
+	case OPT_WIDTH: c->width = (uint32_t)number("--width", optarg, 40, 1000); break;
 	default: return 0;
 	}
 	return 1;
@@ -560,6 +564,12 @@ static int settle_stdout(struct mqttdump_config *c, int quiet)
 	if (n == 0 && !quiet && !(c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_EVE) |
 				      OUTPUT_BIT(OUTPUT_TREE) | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT))))
 		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
+	/* the text diagram comes after the frames' text: with --explain or -x (and no -V),
+	 * the frames' lines are that text */
+	if (n == 0 && !quiet && (c->outputs & OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)) &&
+	    (c->outputs & (OUTPUT_BIT(OUTPUT_EXPLAIN) | OUTPUT_BIT(OUTPUT_HEX))) &&
+	    !(c->outputs & OUTPUT_BIT(OUTPUT_TREE)))
+		c->outputs |= OUTPUT_BIT(OUTPUT_SUMMARY);
 	return 0;
 }
 
@@ -584,9 +594,7 @@ static int choose_outputs(struct mqttdump_config *c, int quiet)
 		return 2;
 	}
 	if (c->outputs & json_out)
-		c->outputs &= ~OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT);
-	if (c->outputs & (json_out | OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT)))
-		c->outputs &= ~text_only;
+		c->outputs &= ~(OUTPUT_BIT(OUTPUT_DIAGRAM_TEXT) | text_only);
 	return settle_stdout(c, 0);
 }
 

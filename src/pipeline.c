@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* How an output's text of each frame sits among the other outputs' on the same stream
  * (as tshark lays out -V and -x): */
@@ -47,7 +49,7 @@ static int make_json(const struct output_args *a, struct reporter *r)
 static int make_diagram_text(const struct output_args *a, struct reporter *r)
 {
 	struct diagram_opts d = { DIAGRAM_TEXT, a->ro->out, a->cfg->diagram_color,
-				  a->cfg->diagram_max };
+				  a->cfg->diagram_max, a->cfg->lang };
 	return report_diagram_new(a->ro, &d, r);
 }
 
@@ -70,13 +72,14 @@ static int make_hex(const struct output_args *a, struct reporter *r)
 
 static int make_diagram_svg(const struct output_args *a, struct reporter *r)
 {
-	struct diagram_opts d = { DIAGRAM_SVG, a->ro->out, 0, a->cfg->diagram_max };
+	struct diagram_opts d = { DIAGRAM_SVG, a->ro->out, 0, a->cfg->diagram_max, a->cfg->lang };
 	return report_diagram_new(a->ro, &d, r);
 }
 
 static int make_diagram_html(const struct output_args *a, struct reporter *r)
 {
-	struct diagram_opts d = { DIAGRAM_HTML, a->ro->out, 0, a->cfg->diagram_max };
+	struct diagram_opts d = { DIAGRAM_HTML, a->ro->out, 0, a->cfg->diagram_max,
+				  a->cfg->lang };
 	return report_diagram_new(a->ro, &d, r);
 }
 
@@ -116,11 +119,12 @@ static int make_eve(const struct output_args *a, struct reporter *r)
 static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_SUMMARY] = { { "summary", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_summary },
 	[OUTPUT_JSON] = { { "json", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_json },
-	[OUTPUT_DIAGRAM_TEXT] = { { "diagram", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END,
-				  make_diagram_text },
 	[OUTPUT_TREE] = { { "tree", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_tree },
 	[OUTPUT_EXPLAIN] = { { "explain", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_explain },
 	[OUTPUT_HEX] = { { "hex", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_hex },
+	/* after the frames' text: it writes when the capture ends, below them */
+	[OUTPUT_DIAGRAM_TEXT] = { { "diagram", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END,
+				  make_diagram_text },
 	[OUTPUT_DIAGRAM_SVG] = { { "diagram-svg", 1, 0 }, PATH(diagram_svg), "--diagram-svg", 1,
 				 LAYOUT_AT_END, make_diagram_svg },
 	[OUTPUT_DIAGRAM_HTML] = { { "diagram-html", 1, 0 }, PATH(diagram_html), "--diagram-html",
@@ -195,8 +199,6 @@ static void layout_of(const struct pipeline *p, int o, struct report_opts *ro)
 	int before = 0, paragraphs = 0, last = o;
 
 	ro->blank_before = ro->blank_after = 0;
-	if (registry[o].layout == LAYOUT_AT_END)
-		return;
 	for (int i = 0; i < OUTPUT_COUNT; i++) {
 		if (!chosen(p->cfg, i) || registry[i].layout == LAYOUT_AT_END ||
 		    stream_of(p, i) != stream_of(p, o))
@@ -208,8 +210,28 @@ static void layout_of(const struct pipeline *p, int o, struct report_opts *ro)
 		}
 		last = i;
 	}
+	if (registry[o].layout == LAYOUT_AT_END) {
+		/* the text diagram below frame lines: apart from them by a blank line, which
+		 * frames holding a paragraph end with already */
+		ro->blank_before = last != o && paragraphs == 0;
+		return;
+	}
 	ro->blank_before = registry[o].layout == LAYOUT_PARAGRAPH && before;
 	ro->blank_after = last == o && paragraphs > 0;
+}
+
+/* Columns of the text outputs: --width, else the terminal's when out is one, else 0 (not
+ * bounded: a pipe or a file gets the lines whole, as without the option). */
+static unsigned text_width(const struct mqttdump_config *cfg, FILE *out)
+{
+	struct winsize ws;
+	int fd = out ? fileno(out) : -1;
+
+	if (cfg->width)
+		return cfg->width;
+	if (fd < 0 || !isatty(fd) || ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	return ws.ws_col;
 }
 
 /* The reporters of the chosen outputs, in registry order. */
@@ -222,13 +244,15 @@ static int make_outputs(struct pipeline *p, const struct pipeline_env *env)
 					  .time_format = cfg->time_format,
 					  .payload_max = cfg->payload_max,
 					  .show_secrets = cfg->show_secrets,
-					  .line_buffered = env->line_buffered };
+					  .line_buffered = env->line_buffered,
+					  .sessions = p->sessions };
 		struct output_args a = { cfg, &ro, env, registry[o].info.needs_sessions ?
 					 p->sessions : NULL };
 
 		if (!chosen(cfg, o))
 			continue;
 		layout_of(p, o, &ro);
+		ro.width = text_width(cfg, ro.out);
 		if (registry[o].make(&a, &p->reps[p->n]) < 0)
 			return -1;
 		p->ids[p->n++] = (enum mqttdump_output)o;

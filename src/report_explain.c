@@ -3,6 +3,7 @@
 #include "mqttdump/budget.h"
 #include "mqttdump/explain.h"
 #include "mqttdump/report.h"
+#include "mqttdump/session.h"
 #include "mqttdump/tls.h"
 
 #include <inttypes.h>
@@ -315,14 +316,115 @@ static void words_init(struct words *w)
 
 #define SAY(key) say(s, (key), w->v, w->n)
 
-/* The paragraph of one message or event, indented, into the frame's text. */
+/* ---- wrapping at the terminal's width ------------------------------------------------- */
+
+static int hexdig(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* The bytes of the unit of text at p (n > 0 readable) that no line break may cut: an
+ * escape of textesc.h ("\xHH", "\uHHHH") or one UTF-8 character (a stray byte alone). Its
+ * columns in *cols. */
+static size_t unit_len(const char *p, size_t n, size_t *cols)
+{
+	size_t k = 0;
+	uint32_t cp;
+
+	if (p[0] == '\\' && n >= 4 && p[1] == 'x' && hexdig(p[2]) && hexdig(p[3]))
+		k = 4;
+	else if (p[0] == '\\' && n >= 6 && p[1] == 'u' && hexdig(p[2]) && hexdig(p[3]) &&
+		 hexdig(p[4]) && hexdig(p[5]))
+		k = 6;
+	if (k) {
+		*cols = k;
+		return k;
+	}
+	k = textesc_utf8((const uint8_t *)p, n, &cp);
+	*cols = 1;
+	return k ? k : 1;
+}
+
+/* Columns of the n bytes at p. */
+static size_t text_cols(const char *p, size_t n)
+{
+	size_t w = 0, c, i = 0;
+
+	while (i < n) {
+		i += unit_len(p + i, n - i, &c);
+		w += c;
+	}
+	return w;
+}
+
+size_t report_text_cut(const char *p, size_t n, size_t cols)
+{
+	size_t i = 0, used = 0, c;
+
+	while (i < n) {
+		size_t k = unit_len(p + i, n - i, &c);
+		if (used + c > cols)
+			break;
+		used += c;
+		i += k;
+	}
+	return i;
+}
+
+static void wrap_newline(struct report_buf *b, unsigned indent)
+{
+	report_buf_put(b, "\n", 1);
+	for (unsigned i = 0; i < indent; i++)
+		report_buf_put(b, " ", 1);
+}
+
+void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned first,
+		 unsigned indent, unsigned width)
+{
+	size_t room = width > first ? width - first : 0, used = 0, i = 0;
+
+	for (unsigned k = 0; k < first; k++)
+		report_buf_put(b, " ", 1);
+	while (i < n) {
+		size_t sp = i, we, ww, c;
+		while (sp < n && p[sp] == ' ')
+			sp++;
+		for (we = sp; we < n && p[we] != ' '; we++)
+			;
+		ww = text_cols(p + sp, we - sp);
+		if (room && used && used + (sp - i) + ww > room) {
+			wrap_newline(b, indent); /* the spaces where it breaks go */
+			room = width > indent ? width - indent : 0;
+			used = 0;
+		} else {
+			report_buf_put(b, p + i, sp - i);
+			used += sp - i;
+		}
+		/* a word longer than a line: cut between units, never inside one */
+		for (size_t j = sp; j < we;) {
+			size_t k = unit_len(p + j, we - j, &c);
+			if (room && used && used + c > room) {
+				wrap_newline(b, indent);
+				room = width > indent ? width - indent : 0;
+				used = 0;
+			}
+			report_buf_put(b, p + j, k);
+			used += c;
+			j += k;
+		}
+		i = we;
+	}
+	report_buf_put(b, "\n", 1);
+}
+
+/* The paragraph of one message or event, indented, into the frame's text: wrapped at the
+ * width when one is set (its next lines indented 2 more, so that a paragraph's start
+ * shows), else one line. */
 static void paragraph(struct explain *s)
 {
 	if (!s->out.len)
 		return;
-	report_buf_put(&s->tmp, "      ", 6);
-	report_buf_put(&s->tmp, s->out.p, s->out.len);
-	report_buf_put(&s->tmp, "\n", 1);
+	report_wrap(&s->tmp, s->out.p, s->out.len, 6, 8, s->o.width);
 	s->out.len = 0;
 }
 
@@ -811,6 +913,12 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		cs->has_will = m->has_will;
 		cs->named = m->clientid.len != 0;
 	}
+	if (!cs->client[0] && s->o.sessions) {
+		/* a filter kept the CONNECT from us: the tracker saw it */
+		const struct session *se = session_of(s->o.sessions, rec->flow);
+		if (se && se->clientid_len)
+			textesc(cs->client, sizeof cs->client, se->clientid, se->clientid_len, 40);
+	}
 	cs->mqtt = 1;
 	if (rec->dir == REASM_TO_BROKER) {
 		cs->up_sec = rec->at.ts_sec;
@@ -952,6 +1060,14 @@ static void finish(void *ctx)
 {
 	frame_end(ctx, NULL, NULL);
 	fflush(((struct explain *)ctx)->o.out);
+}
+
+void report_explain_take(void *ctx, struct report_buf *b)
+{
+	struct explain *s = ctx;
+	if (b)
+		report_buf_put(b, s->tmp.p, s->tmp.len);
+	s->tmp.len = 0;
 }
 
 static void efree(void *ctx)

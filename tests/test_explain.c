@@ -1,6 +1,7 @@
 /* Unit tests of the --explain sentence tables: every key has a sentence in every language,
  * both languages use the same placeholders, and none is left unfilled. */
 #include "mqttdump/explain.h"
+#include "mqttdump/report.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -231,4 +232,39 @@ Test(explain, exactly_once_is_said_per_hop)
 		cr_assert(strstr(tables[l]->text[EX_PUBCOMP_B2C], hop));
 		cr_assert(strstr(tables[l]->text[EX_PUBCOMP_C2B], hop));
 	}
+}
+
+/* --width: report_wrap breaks between words, indents, and cuts a long word only between
+ * characters and escapes. */
+static void wrapped(const char *in, unsigned first, unsigned indent, unsigned width,
+		    const char *want)
+{
+	struct report_buf b = { 0 };
+	report_wrap(&b, in, strlen(in), first, indent, width);
+	cr_assert_eq(b.len, strlen(want), "wrap(%s, %u): [%.*s]", in, width, (int)b.len, b.p);
+	cr_assert(!memcmp(b.p, want, b.len), "wrap(%s, %u): [%.*s]", in, width, (int)b.len, b.p);
+	report_buf_free(&b);
+}
+
+Test(explain, wrap_between_words_with_indents)
+{
+	wrapped("aaa bbb ccc ddd", 2, 4, 10, "  aaa bbb\n    ccc\n    ddd\n");
+	wrapped("aaa bbb ccc ddd", 2, 4, 0, "  aaa bbb ccc ddd\n");   /* no width: one line */
+	wrapped("aaa  bbb", 0, 0, 20, "aaa  bbb\n");                 /* spaces kept in a line */
+	wrapped("aaa  bbb", 0, 0, 4, "aaa\nbbb\n");                  /* dropped where it breaks */
+}
+
+Test(explain, wrap_cuts_no_escape_and_no_character)
+{
+	/* 4 columns an escape: two do not fit in 6 */
+	wrapped("\\x1b\\x1b\\x1b", 0, 0, 6, "\\x1b\n\\x1b\n\\x1b\n");
+	wrapped("ab\\u202ecd", 0, 0, 5, "ab\n\\u202e\ncd\n");
+	/* é is 2 bytes, 1 column */
+	wrapped("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 1, 1, 3,
+		" \xc3\xa9\xc3\xa9\n \xc3\xa9\xc3\xa9\n \xc3\xa9\n");
+	/* a backslash that starts no escape is a character of its own */
+	wrapped("\\xZZ", 0, 0, 2, "\\x\nZZ\n");
+	cr_assert_eq(report_text_cut("\\x1b\xc3\xa9", 6, 5), 6);
+	cr_assert_eq(report_text_cut("\\x1b\xc3\xa9", 6, 4), 4);
+	cr_assert_eq(report_text_cut("\\x1b\xc3\xa9", 6, 3), 0);
 }

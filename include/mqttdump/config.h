@@ -19,10 +19,10 @@
 enum mqttdump_output {
 	OUTPUT_SUMMARY,      /* one line per frame (the default) */
 	OUTPUT_JSON,         /* --json */
-	OUTPUT_DIAGRAM_TEXT, /* --diagram */
 	OUTPUT_TREE,         /* -V */
 	OUTPUT_EXPLAIN,      /* --explain */
 	OUTPUT_HEX,          /* -x */
+	OUTPUT_DIAGRAM_TEXT, /* --diagram: after the frames' text (-V, --explain, -x) */
 	OUTPUT_DIAGRAM_SVG,  /* --diagram-svg FILE (--diagram=svg FILE) */
 	OUTPUT_DIAGRAM_HTML, /* --diagram-html FILE (--diagram=html FILE) */
 	OUTPUT_TIMELINE,     /* --timeline FILE */
@@ -68,6 +68,8 @@ struct mqttdump_config {
 	const char *diagram_svg;    /* --diagram-svg FILE */
 	const char *diagram_html;   /* --diagram-html FILE */
 	uint32_t diagram_max;       /* --diagram-max */
+	uint32_t width;             /* --width: columns of the text outputs (0: the terminal's
+				     * when the standard output is one, else not bounded) */
 	const char *timeline_file;  /* --timeline FILE (- for the standard output) */
 	int stats_json;             /* --stats=json */
 	uint32_t eve_max_msg_len;   /* --eve-max-msg-length */

@@ -15,6 +15,8 @@
 
 #include <stdio.h>
 
+struct session_tracker;
+
 /* What every reporter may need to know of the run. */
 /* The summary's time column (-t, tshark's formats). */
 enum report_time_format {
@@ -38,8 +40,18 @@ struct report_opts {
 	/* Where this output's text of a frame sits among the other outputs' on the same
 	 * stream: set by the pipeline from its registry's layouts (pipeline.c); honoured by
 	 * the detail tree, the hex dump and the explanations. */
-	int blank_before;       /* a blank line before its text of each frame */
+	int blank_before;       /* a blank line before its text of each frame; for the text
+				 * diagram, written at the end: a blank line between the
+				 * frames' lines before it and the diagram */
 	int blank_after;        /* a blank line after it */
+	/* Columns of the text (--width, or the terminal's): the explanations wrap at it, the
+	 * text diagram is drawn compact to fit it. 0: not bounded (a pipe, a file), as
+	 * without the option. */
+	unsigned width;
+	/* The session tracker when the pipeline has one (a filter is set, or an output needs
+	 * sessions), else NULL: a reporter that names clients asks it for the client id of a
+	 * connection whose CONNECT the filter kept from it (session_of, session.h). */
+	const struct session_tracker *sessions;
 };
 
 struct reporter {
@@ -76,7 +88,6 @@ int report_eve_new(const struct report_opts *o, const struct eve_opts *e, struct
 
 /* Reporters of session facts: they observe the tracker (session.h), which the engine
  * feeds; both write at finish. out: where the document goes (not closed). */
-struct session_tracker;
 /* --timeline: one JSON document of every session (docs/json.md). */
 int report_timeline_new(const struct report_opts *o, struct session_tracker *t, FILE *out,
 			struct reporter *r);
@@ -114,8 +125,14 @@ int report_detail_new(const struct report_opts *o, const struct detail_opts *d,
 		      struct reporter *r);
 
 /* --explain: after each frame, a sentence or two per message on what it means. lang: "en"
- * or "fr". Prints after the reporters before it in the engine's list. */
+ * or "fr". Prints after the reporters before it in the engine's list. Each paragraph is
+ * indented 6 columns, wrapped at o->width when set (report_wrap). */
 int report_explain_new(const struct report_opts *o, const char *lang, struct reporter *r);
+/* The paragraphs an explainer (ctx: of report_explain_new) holds for the frame so far,
+ * appended to b (NULL: dropped) and forgotten by it: the HTML diagram shows each
+ * message's so. */
+struct report_buf;
+void report_explain_take(void *ctx, struct report_buf *b);
 
 /* --diagram: a sequence diagram of the whole capture, written when it ends. */
 enum diagram_kind { DIAGRAM_TEXT, DIAGRAM_SVG, DIAGRAM_HTML };
@@ -124,6 +141,8 @@ struct diagram_opts {
 	FILE *out;              /* where to write it (the reporter does not close it) */
 	int color;              /* text: ANSI colours */
 	uint32_t max_arrows;    /* messages kept; later ones are counted, not drawn */
+	const char *lang;       /* HTML: the language of each arrow's explanation ("en",
+				 * "fr"; NULL: English) */
 };
 int report_diagram_new(const struct report_opts *o, const struct diagram_opts *d,
 		       struct reporter *r);
@@ -139,6 +158,17 @@ void report_buf_puts(struct report_buf *b, const char *s);
 void report_buf_printf(struct report_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void report_buf_free(struct report_buf *b);
+/* The bytes of the longest start of the n bytes of text at p that takes at most cols
+ * columns and cuts no character and no escape of textesc.h. */
+size_t report_text_cut(const char *p, size_t n, size_t cols);
+/* Append the n bytes of text at p (UTF-8 with no newline: a paragraph) to b as lines of at
+ * most width columns (one per character), the first starting with first spaces, the next
+ * ones with indent spaces, each ending with "\n". Lines break at spaces (dropped there); a
+ * word longer than a line is cut between characters, never inside a character or an
+ * escape of textesc.h ("\x1b", "\u202e"). width 0 (or no room past the indent): one
+ * line. */
+void report_wrap(struct report_buf *b, const char *p, size_t n, unsigned first,
+		 unsigned indent, unsigned width);
 /* Append the n bytes at p, from the wire, as terminal-safe text (textesc.h: controls,
  * bidirectional controls and bytes that are not UTF-8 escaped); max as textesc's (0: all,
  * else at most max bytes of p, then "…"). Every text output writes wire strings so. */
