@@ -92,6 +92,10 @@ struct dir {
 	double fin_acked_ts;
 	uint8_t peer_acks; /* peer_ack is known */
 	uint32_t peer_ack; /* the peer's highest acknowledgement of this direction */
+	uint8_t topped;    /* top is known */
+	uint8_t end_known; /* end_seq is known (a RST told where the direction ends) */
+	uint32_t top;      /* the end of the highest data seen in this direction */
+	uint32_t end_seq;  /* the RST's sequence number (its sender), or its ACK (the peer) */
 	uint32_t isn;
 	uint32_t next_seq;
 	uint32_t fin_seq;
@@ -109,11 +113,15 @@ struct flow {
 	uint64_t hash;
 	double last;
 	struct frame_ref last_at;
-	struct flow *wprev, *wnext;  /* on the list of FINs acknowledged across a hole */
+	struct flow *wprev, *wnext;  /* on the list of FINs acknowledged across a hole, and
+				      * of RSTs that came with bytes still missing */
 	uint8_t waiting;
+	uint8_t rst;                 /* reset while bytes were missing, at capture time rst_ts:
+				      * closed once they come (or the reorder time passes) */
+	double rst_ts;
 };
 
-/* A connection closed by its FINs, remembered for a while: a copy of one of its segments
+/* A connection closed by its FINs or a RST, remembered for a while: a copy of one of its segments
  * that the capture shows after the close (a retransmission, frames from several queues)
  * is a duplicate, not the start of a new connection. Bounded: a table of TOMBS slots by
  * hash, a newer close taking the slot, each kept TOMB_SECONDS of capture time. */
@@ -142,7 +150,7 @@ struct reasm {
 	uint64_t rng;                     /* for skip list levels */
 	double now;                       /* the capture time of the segment being fed */
 	struct flow *whead, *wtail;       /* FINs acknowledged across a hole, oldest first */
-	struct tomb tombs[TOMBS];         /* connections closed by FIN, by hash */
+	struct tomb tombs[TOMBS];         /* connections closed by FIN or RST, by hash */
 	struct reasm_stats st;
 };
 
@@ -923,6 +931,21 @@ static void wait_unlink(struct reasm *r, struct flow *f)
 	f->waiting = 0;
 }
 
+/* On the list of connections waiting for the clock (fin_waits), once. */
+static void wait_link(struct reasm *r, struct flow *f)
+{
+	if (f->waiting)
+		return;
+	f->waiting = 1;
+	f->wprev = r->wtail;
+	f->wnext = NULL;
+	if (r->wtail)
+		r->wtail->wnext = f;
+	else
+		r->whead = f;
+	r->wtail = f;
+}
+
 static void give_up_before_fin(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
@@ -942,17 +965,8 @@ static void check_acked_fin(struct reasm *r, struct flow *f, int d, const struct
 	if (!dr->fin_acked) {
 		dr->fin_acked = 1;
 		dr->fin_acked_ts = r->now;
-		if (!f->waiting && r->cfg.reorder_time > 0) {
-			/* the connection may go quiet: the wait ends by the clock (fin_waits) */
-			f->waiting = 1;
-			f->wprev = r->wtail;
-			f->wnext = NULL;
-			if (r->wtail)
-				r->wtail->wnext = f;
-			else
-				r->whead = f;
-			r->wtail = f;
-		}
+		if (r->cfg.reorder_time > 0)
+			wait_link(r, f); /* the connection may go quiet: the clock ends the wait */
 	}
 	if (r->cfg.reorder_time > 0 && r->now - dr->fin_acked_ts <= r->cfg.reorder_time)
 		return;
@@ -981,12 +995,17 @@ static void bury(struct reasm *r, const struct flow *f)
 	t->client_port = f->pub.client_port;
 	t->broker_port = f->pub.broker_port;
 	for (int d = 0; d < 2; d++) {
-		t->lo[d] = f->d[d].next_seq - (uint32_t)f->d[d].offset;
-		t->hi[d] = f->d[d].fin ? f->d[d].fin_seq + 1 : f->d[d].next_seq;
+		const struct dir *dr = &f->d[d];
+		t->lo[d] = dr->next_seq - (uint32_t)dr->offset;
+		t->hi[d] = dr->fin ? dr->fin_seq + 1 : dr->next_seq;
+		if (dr->topped && sdiff(dr->top, t->hi[d]) > 0)
+			t->hi[d] = dr->top;
+		if (dr->end_known && sdiff(dr->end_seq, t->hi[d]) > 0)
+			t->hi[d] = dr->end_seq;
 	}
 }
 
-/* A segment of no open connection that repeats bytes of one closed by FIN. */
+/* A segment of no open connection that repeats bytes of one closed by FIN or RST. */
 static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 {
 	const struct tomb *t = &r->tombs[h % TOMBS];
@@ -1001,6 +1020,81 @@ static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 }
 
 static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at);
+static void close_flow(struct reasm *r, struct flow *f, int why, const struct frame_ref *at);
+
+/* Are bytes of the direction known to be missing: held ones behind a hole, or bytes before
+ * its FIN (or, without one, before where a RST said it ends) not seen yet? */
+static int missing(const struct dir *dr)
+{
+	if (dr->done || !dr->started)
+		return 0;
+	if (dr->h)
+		return 1;
+	if (dr->fin)
+		return sdiff(dr->next_seq, dr->fin_seq) < 0;
+	return dr->end_known && sdiff(dr->next_seq, dr->end_seq) < 0;
+}
+
+/* A RST (from the side d) while bytes are missing: a capture can still show them after it
+ * (a segment retransmitted or taken from another queue). The connection stays open for them
+ * until none is missing, the reorder time passes (fin_waits), or a segment that is none of
+ * them comes (late_segment). Returns 1 when it waits, 0 when it is to be closed now. */
+static int rst_wait(struct reasm *r, struct flow *f, int d, const struct tcp_seg *seg)
+{
+	if (!f->rst) {
+		f->d[d].end_known = 1;
+		f->d[d].end_seq = seg->seq + seg->wirelen;
+		if (seg->flags & TCP_ACK) {
+			f->d[!d].end_known = 1;
+			f->d[!d].end_seq = seg->ack;
+		}
+	}
+	if (r->cfg.reorder_time <= 0 || f->pub.ignore ||
+	    (!missing(&f->d[0]) && !missing(&f->d[1])))
+		return 0;
+	if (!f->rst) {
+		f->rst = 1;
+		f->rst_ts = r->now;
+		wait_link(r, f);
+	}
+	return 1;
+}
+
+/* The sequence space a direction is known to have used: [*lo, *hi]. 0 when unknown. */
+static int dir_space(const struct dir *dr, uint32_t *lo, uint32_t *hi)
+{
+	if (!dr->started)
+		return 0;
+	*lo = dr->next_seq - (uint32_t)dr->offset;
+	*hi = dr->fin ? dr->fin_seq + 1 : dr->next_seq;
+	if (dr->topped && sdiff(dr->top, *hi) > 0)
+		*hi = dr->top;
+	if (dr->end_known && sdiff(dr->end_seq, *hi) > 0)
+		*hi = dr->end_seq;
+	return 1;
+}
+
+/* A segment for a connection waiting after its RST: is it one of that connection's? Data
+ * inside the sequence space the direction used, up to where it ended; or data that starts
+ * there and runs on, when its acknowledgement lies in the other direction's space (what a
+ * segment sent before the RST reached its sender carries). A bare ACK, FIN or RST is
+ * taken as one (and ignored); anything else starts a new connection. */
+static int late_segment(const struct flow *f, int d, const struct tcp_seg *seg)
+{
+	uint32_t lo, hi, plo, phi;
+
+	if (seg->flags & TCP_SYN)
+		return 0;
+	if (!seg->wirelen)
+		return 1;
+	if (!dir_space(&f->d[d], &lo, &hi) || sdiff(seg->seq, lo) < 0)
+		return 0;
+	if (sdiff(seg->seq + seg->wirelen, hi) <= 0)
+		return 1;
+	return sdiff(seg->seq, hi) <= 0 && (seg->flags & TCP_ACK) &&
+	       dir_space(&f->d[!d], &plo, &phi) && sdiff(seg->ack, plo) >= 0 &&
+	       sdiff(seg->ack, phi) <= 0;
+}
 
 /* The FINs acknowledged across a hole longest ago: their wait is over. */
 static void fin_waits(struct reasm *r, const struct frame_ref *at)
@@ -1012,9 +1106,15 @@ static void fin_waits(struct reasm *r, const struct frame_ref *at)
 		for (int i = 0; i < 2; i++)
 			if (f->d[i].fin_acked && !f->d[i].done && (!ts || f->d[i].fin_acked_ts < ts))
 				ts = f->d[i].fin_acked_ts;
+		if (f->rst && (!ts || f->rst_ts < ts))
+			ts = f->rst_ts;
 		if (ts && r->now - ts <= r->cfg.reorder_time)
 			return;
 		wait_unlink(r, f);
+		if (f->rst) {
+			close_flow(r, f, REASM_END_RST, at);
+			continue;
+		}
 		for (int i = 0; i < 2; i++)
 			if (f->d[i].fin_acked && !f->d[i].done && !f->pub.ignore)
 				give_up_before_fin(r, f, i, at);
@@ -1028,7 +1128,7 @@ static void close_flow(struct reasm *r, struct flow *f, int why, const struct fr
 
 	end_dir(r, f, 0, why, at);
 	end_dir(r, f, 1, why, at);
-	if (why == REASM_END_FIN)
+	if (why == REASM_END_FIN || why == REASM_END_RST)
 		bury(r, f);
 	wait_unlink(r, f);
 	if (r->sink.close)
@@ -1048,6 +1148,10 @@ static void close_flow(struct reasm *r, struct flow *f, int why, const struct fr
  * Returns 1 when the flow was closed (and freed). */
 static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at)
 {
+	if (f->rst && !missing(&f->d[0]) && !missing(&f->d[1])) {
+		close_flow(r, f, REASM_END_RST, at);
+		return 1;
+	}
 	for (int i = 0; i < 2; i++)
 		if (f->d[i].fin && !f->d[i].done && sdiff(f->d[i].next_seq, f->d[i].fin_seq) >= 0)
 			end_dir(r, f, i, REASM_END_FIN, at);
@@ -1176,6 +1280,14 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		}
 	}
 
+	if (f && f->rst) {
+		if (!late_segment(f, d, seg)) {
+			close_flow(r, f, REASM_END_RST, &seg->at);
+			f = NULL;
+		} else if (!seg->wirelen) {
+			return 1;
+		}
+	}
 	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && d == REASM_TO_BROKER && f) {
 		/* A SYN on a known 4-tuple: a retransmitted SYN, or a new connection. */
 		if (!(f->d[0].syn && f->d[0].isn == seg->seq)) {
@@ -1217,6 +1329,10 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		dr->started = 1; /* the capture starts inside this connection */
 		dr->next_seq = seq;
 	}
+	if (seg->wirelen && (!dr->topped || sdiff(seq + seg->wirelen, dr->top) > 0)) {
+		dr->topped = 1;
+		dr->top = seq + seg->wirelen;
+	}
 	dr->rx += seg->wirelen;
 	if (seg->flags & TCP_ACK)
 		note_ack(&f->d[!d], seg->ack);
@@ -1247,7 +1363,12 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	if (f->pub.ignore && dr->fin)
 		dr->next_seq = dr->fin_seq; /* no hole to wait for in bytes nobody wants */
 	if (seg->flags & TCP_RST) {
-		close_flow(r, f, REASM_END_RST, &seg->at);
+		if (!rst_wait(r, f, d, seg))
+			close_flow(r, f, REASM_END_RST, &seg->at);
+		return 1;
+	}
+	if (f->rst) {
+		settle(r, f, &seg->at); /* a late segment: are the missing bytes all here now? */
 		return 1;
 	}
 	if (!(f->d[0].fin | f->d[1].fin) && !f->d[0].h && !f->d[1].h)
@@ -1269,7 +1390,7 @@ void reasm_finish(struct reasm *r)
 			if (f->d[i].fin_acked && !f->d[i].done && !f->pub.ignore)
 				give_up_before_fin(r, f, i, &f->last_at);
 		if (!settle(r, f, &f->last_at))
-			close_flow(r, f, REASM_END_CAPTURE, &f->last_at);
+			close_flow(r, f, f->rst ? REASM_END_RST : REASM_END_CAPTURE, &f->last_at);
 	}
 }
 
