@@ -134,7 +134,10 @@ struct tomb {
 	struct tcp_addr client, broker;
 	uint16_t client_port, broker_port;
 	uint8_t used;
+	uint64_t index;                   /* the connection's */
 	uint32_t lo[2], hi[2];            /* per direction: first data byte, FIN (inclusive) */
+	uint32_t sent[2];                 /* hi, or what the peer acknowledged past it */
+	uint8_t syn[2];                   /* lo is the direction's first byte (its SYN seen) */
 };
 
 struct reasm {
@@ -988,6 +991,7 @@ static void bury(struct reasm *r, const struct flow *f)
 	struct tomb *t = &r->tombs[f->hash % TOMBS];
 
 	t->used = 1;
+	t->index = f->pub.index;
 	t->hash = f->hash;
 	t->when = r->now;
 	t->client = f->pub.client;
@@ -1002,6 +1006,11 @@ static void bury(struct reasm *r, const struct flow *f)
 			t->hi[d] = dr->top;
 		if (dr->end_known && sdiff(dr->end_seq, t->hi[d]) > 0)
 			t->hi[d] = dr->end_seq;
+		t->sent[d] = t->hi[d];
+		t->syn[d] = dr->syn;
+		if (dr->started && dr->peer_acks && sdiff(dr->peer_ack, t->hi[d]) > 0 &&
+		    sdiff(dr->peer_ack, t->lo[d]) > 0)
+			t->sent[d] = dr->peer_ack; /* what the peer received was sent */
 	}
 }
 
@@ -1017,6 +1026,32 @@ static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 	    !same_addr(&t->client, c))
 		return 0;
 	return sdiff(seq, t->lo[d]) >= 0 && sdiff(end, t->hi[d]) <= 0;
+}
+
+/* A data segment of no open connection that goes on with the stream of one closed (by
+ * FIN or RST) within the reorder time: not a repeat of its bytes (buried), it starts
+ * inside what the direction is known to have sent, or at its end, or before the first byte
+ * seen when the direction's SYN was not (the capture began inside the connection), and it
+ * acknowledges bytes the peer is known to have sent. Returns 1 + that connection's index,
+ * or 0. */
+#define BEFORE_SEEN (16u << 20) /* how far before the first byte seen it may start */
+static uint64_t continued(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
+{
+	const struct tomb *t = &r->tombs[h % TOMBS];
+	const struct tcp_addr *c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
+	uint16_t cp = d == REASM_TO_BROKER ? seg->sport : seg->dport;
+
+	if (!t->used || t->hash != h || r->cfg.reorder_time <= 0 ||
+	    r->now - t->when > r->cfg.reorder_time || t->client_port != cp ||
+	    !same_addr(&t->client, c) || !seg->wirelen || (seg->flags & (TCP_SYN | TCP_ACK)) !=
+	    TCP_ACK || t->lo[d] == t->hi[d] || t->lo[!d] == t->hi[!d])
+		return 0;
+	if (sdiff(seg->seq, t->sent[d]) > 0 || sdiff(seg->ack, t->sent[!d]) > 0 ||
+	    (t->syn[!d] && sdiff(seg->ack, t->lo[!d]) < 0))
+		return 0;
+	if (sdiff(seg->seq, t->lo[d]) < 0 && (t->syn[d] || t->lo[d] - seg->seq > BEFORE_SEEN))
+		return 0;
+	return t->index + 1;
 }
 
 static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at);
@@ -1060,7 +1095,9 @@ static int rst_wait(struct reasm *r, struct flow *f, int d, const struct tcp_seg
 	return 1;
 }
 
-/* The sequence space a direction is known to have used: [*lo, *hi]. 0 when unknown. */
+/* The sequence space a direction is known to have used: [*lo, *hi] (its first byte; the
+ * end of what was seen of it, or of what its FIN, a RST or the peer's ACK said it sent).
+ * 0 when unknown. */
 static int dir_space(const struct dir *dr, uint32_t *lo, uint32_t *hi)
 {
 	if (!dr->started)
@@ -1071,6 +1108,8 @@ static int dir_space(const struct dir *dr, uint32_t *lo, uint32_t *hi)
 		*hi = dr->top;
 	if (dr->end_known && sdiff(dr->end_seq, *hi) > 0)
 		*hi = dr->end_seq;
+	if (dr->peer_acks && sdiff(dr->peer_ack, *hi) > 0 && sdiff(dr->peer_ack, *lo) > 0)
+		*hi = dr->peer_ack; /* what the peer received was sent */
 	return 1;
 }
 
@@ -1162,7 +1201,8 @@ static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at)
 	return 0;
 }
 
-static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
+static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d,
+			     uint64_t follows)
 {
 	struct flow *f;
 
@@ -1179,6 +1219,7 @@ static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *
 	f->pub.broker = d == REASM_TO_BROKER ? seg->dst : seg->src;
 	f->pub.client_port = d == REASM_TO_BROKER ? seg->sport : seg->dport;
 	f->pub.broker_port = d == REASM_TO_BROKER ? seg->dport : seg->sport;
+	f->pub.follows = follows;
 	if (r->count >= r->nbuckets)
 		grow(r);
 	f->hnext = r->buckets[h & (r->nbuckets - 1)];
@@ -1302,7 +1343,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 			r->st.dup_bytes += seg->paylen;
 			return 1;
 		}
-		if (!(f = new_flow(r, h, seg, d)))
+		if (!(f = new_flow(r, h, seg, d, continued(r, h, seg, d))))
 			return 1;
 	}
 	f->last = r->now;

@@ -69,6 +69,15 @@ struct reasm_flow {
 	struct tcp_addr client, broker;
 	uint16_t client_port, broker_port;
 	uint8_t saw_syn;           /* the capture has the connection's opening */
+	uint64_t follows;          /* 0, or 1 + the index of the connection this one goes on
+				    * with: one on the same 4-tuple closed (FIN, RST) within the
+				    * reorder time, whose stream this one's first segment belongs
+				    * to (not a repeat: past what was seen of it, or before its
+				    * first byte seen without a SYN), acknowledging bytes of its
+				    * peer. A segment the capture shows after the close (sent
+				    * before a RST reached its sender, or late). The later stages
+				    * may carry that one's state over (the version its CONNECT
+				    * gave) */
 	uint8_t closer;            /* who sent the first FIN or RST: 0 none seen yet,
 				    * 1 the client, 2 the broker (session tracking reads it) */
 	uint8_t closer_rst;        /* that first close was a RST */
