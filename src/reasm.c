@@ -92,9 +92,16 @@ struct dir {
 	double fin_acked_ts;
 	uint8_t peer_acks; /* peer_ack is known */
 	uint32_t peer_ack; /* the peer's highest acknowledgement of this direction */
+	uint8_t lowed;     /* low is known */
+	uint8_t fin_early; /* a FIN came before any byte, without the SYN: at fin_early_seq;
+			    * the stream's start is not known yet (the bytes before it may come
+			    * later), so it waits for them (or for the peer's end) */
+	uint32_t fin_early_seq;
 	uint8_t topped;    /* top is known */
 	uint8_t end_known; /* end_seq is known (a RST told where the direction ends) */
 	uint32_t top;      /* the end of the highest data seen in this direction */
+	uint32_t low;      /* the lowest sequence number of data seen in it (without the SYN,
+			    * bytes before the stream's start can come later: not delivered) */
 	uint32_t end_seq;  /* the RST's sequence number (its sender), or its ACK (the peer) */
 	uint32_t isn;
 	uint32_t next_seq;
@@ -127,6 +134,7 @@ struct flow {
  * hash, a newer close taking the slot, each kept TOMB_SECONDS of capture time. */
 #define TOMBS 4096
 #define TOMB_SECONDS 120
+#define BEFORE_SEEN (16u << 20) /* how far before a stream's start (no SYN) bytes count */
 
 struct tomb {
 	uint64_t hash;
@@ -135,7 +143,8 @@ struct tomb {
 	uint16_t client_port, broker_port;
 	uint8_t used;
 	uint64_t index;                   /* the connection's */
-	uint32_t lo[2], hi[2];            /* per direction: first data byte, FIN (inclusive) */
+	uint32_t lo[2], hi[2];            /* per direction: first data byte seen, FIN
+					   * (inclusive) */
 	uint32_t sent[2];                 /* hi, or what the peer acknowledged past it */
 	uint8_t syn[2];                   /* lo is the direction's first byte (its SYN seen) */
 };
@@ -1008,6 +1017,8 @@ static void bury(struct reasm *r, const struct flow *f)
 			t->hi[d] = dr->end_seq;
 		t->sent[d] = t->hi[d];
 		t->syn[d] = dr->syn;
+		if (dr->lowed && sdiff(dr->low, t->lo[d]) < 0 && t->lo[d] - dr->low <= BEFORE_SEEN)
+			t->lo[d] = dr->low; /* bytes before the start were seen (not delivered) */
 		if (dr->started && dr->peer_acks && sdiff(dr->peer_ack, t->hi[d]) > 0 &&
 		    sdiff(dr->peer_ack, t->lo[d]) > 0)
 			t->sent[d] = dr->peer_ack; /* what the peer received was sent */
@@ -1025,7 +1036,10 @@ static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 	if (!t->used || t->hash != h || r->now - t->when > TOMB_SECONDS || t->client_port != cp ||
 	    !same_addr(&t->client, c))
 		return 0;
-	return sdiff(seq, t->lo[d]) >= 0 && sdiff(end, t->hi[d]) <= 0;
+	/* a part before the first byte seen (no SYN) would never have been delivered */
+	return sdiff(end, t->hi[d]) <= 0 &&
+	       (sdiff(seq, t->lo[d]) >= 0 ||
+		(sdiff(end, t->lo[d]) > 0 && t->lo[d] - seq <= BEFORE_SEEN));
 }
 
 /* A data segment of no open connection that goes on with the stream of one closed (by
@@ -1034,7 +1048,6 @@ static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
  * seen when the direction's SYN was not (the capture began inside the connection), and it
  * acknowledges bytes the peer is known to have sent. Returns 1 + that connection's index,
  * or 0. */
-#define BEFORE_SEEN (16u << 20) /* how far before the first byte seen it may start */
 static uint64_t continued(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 {
 	const struct tomb *t = &r->tombs[h % TOMBS];
@@ -1193,6 +1206,9 @@ static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at)
 	}
 	for (int i = 0; i < 2; i++)
 		if (f->d[i].fin && !f->d[i].done && sdiff(f->d[i].next_seq, f->d[i].fin_seq) >= 0)
+			end_dir(r, f, i, REASM_END_FIN, at);
+	for (int i = 0; i < 2; i++) /* a FIN before any byte: ended when the peer has too */
+		if (!f->d[i].started && f->d[i].fin_early && !f->d[i].done && f->d[!i].done)
 			end_dir(r, f, i, REASM_END_FIN, at);
 	if (f->d[0].done && f->d[1].done) {
 		close_flow(r, f, REASM_END_FIN, at);
@@ -1366,13 +1382,25 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		}
 		seq = seg->seq + 1;
 	}
-	if (!dr->started && (seg->wirelen || (seg->flags & TCP_FIN))) {
+	if (!dr->started && !seg->wirelen && (seg->flags & TCP_FIN)) {
+		dr->fin_early = 1;
+		dr->fin_early_seq = seq;
+	} else if (!dr->started && seg->wirelen) {
 		dr->started = 1; /* the capture starts inside this connection */
 		dr->next_seq = seq;
+		if (dr->fin_early && sdiff(dr->fin_early_seq, seq) >= 0) {
+			dr->fin = 1;
+			dr->fin_seq = dr->fin_early_seq;
+			dr->fin_off = dr->fin_seq - seq;
+		}
 	}
 	if (seg->wirelen && (!dr->topped || sdiff(seq + seg->wirelen, dr->top) > 0)) {
 		dr->topped = 1;
 		dr->top = seq + seg->wirelen;
+	}
+	if (seg->wirelen && (!dr->lowed || sdiff(seq, dr->low) < 0)) {
+		dr->lowed = 1;
+		dr->low = seq;
 	}
 	dr->rx += seg->wirelen;
 	if (seg->flags & TCP_ACK)

@@ -1275,3 +1275,51 @@ Test(reasm, a_peer_segment_after_a_bare_rst_follows_the_connection)
 	reasm_finish(rs);
 	reasm_free(rs);
 }
+
+Test(reasm, a_fin_before_any_byte_does_not_fix_where_the_stream_starts)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	/* no SYN: the capture starts inside the connection */
+	feed(rs, 0, 1, 5, TCP_ACK, stream, 10);
+	feed(rs, 1, 9, 11, TCP_ACK | TCP_FIN, NULL, 0);   /* the broker's FIN, no byte yet */
+	cr_assert_eq(r.eof[1], 0, "its bytes before the FIN may still come");
+	feed(rs, 1, 5, 11, TCP_ACK, stream, 4);          /* they do (swapped in the capture) */
+	cr_assert_eq(r.n[1], 4);
+	cr_assert_eq(r.eof[1], 1, "then the FIN is reached");
+	feed(rs, 0, 11, 10, TCP_ACK | TCP_FIN, NULL, 0);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.close_why[0], REASM_END_FIN);
+	/* a direction that shows only its FIN ends with its peer */
+	struct rec r2;
+	reasm_free(rs);
+	rs = mk(&r2, 1 << 20, 0);
+	feed(rs, 0, 1, 5, TCP_ACK, stream, 10);
+	feed(rs, 1, 9, 11, TCP_ACK | TCP_FIN, NULL, 0);
+	feed(rs, 0, 11, 10, TCP_ACK | TCP_FIN, NULL, 0);
+	cr_assert_eq(r2.closed, 1);
+	cr_assert_eq(r2.close_why[0], REASM_END_FIN);
+	reasm_free(rs);
+}
+
+Test(reasm, a_resend_reaching_before_the_first_byte_seen_after_the_close_is_a_duplicate)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	feed(rs, 1, 1001, 1, TCP_ACK, stream + 4, 10);     /* no SYN: starts at 1001 */
+	feed(rs, 0, 1, 1011, TCP_ACK, stream, 10);
+	feed(rs, 1, 1011, 11, TCP_ACK | TCP_FIN, NULL, 0);
+	feed(rs, 0, 11, 1012, TCP_ACK | TCP_FIN, NULL, 0);
+	cr_assert_eq(r.closed, 1);
+	feed(rs, 1, 997, 11, TCP_ACK, stream, 14);           /* 4 bytes before it, then a repeat */
+	cr_assert_eq(r.opened, 1, "a repeat, not a connection of its own");
+	feed(rs, 1, 990, 11, TCP_ACK, stream, 7);            /* only bytes before the start */
+	cr_assert_eq(r.opened, 2, "bytes it never delivered: a connection that follows it");
+	cr_assert_eq(r.follows, 1);
+	reasm_finish(rs);
+	reasm_free(rs);
+}

@@ -25,7 +25,15 @@
  *   (c) the direction or the connection ends: the peer acknowledged the direction's FIN
  *       (it received every byte before it: the sender has nothing more to send), RST, a
  *       new SYN, idle timeout, eviction, end of capture. Every hole is given up then.
- *       Bytes at or past a FIN are never delivered, so holes there are not reported;
+ *       Bytes at or past a FIN are never delivered, so holes there are not reported.
+ *       An acknowledged FIN, and a RST that comes while bytes of the connection are known
+ *       missing (held behind a hole, or before its FIN, or before where the RST says a
+ *       direction ended), wait up to reorder_time for them first: a capture can show them
+ *       after the close. Until then a segment inside the connection's sequence space is
+ *       taken as one of its own; any other data ends the wait (and starts a connection);
+ *   After a close by FIN or RST the 4-tuple is remembered (a tomb, 120 s): a segment
+ *   repeating bytes of the closed connection is a duplicate; one that goes on with its
+ *   stream opens a connection with reasm_flow.follows set;
  *   (d) the peer acknowledged the hole's bytes (so they were not lost on the wire: the
  *       capture missed them, or shows them late) and more than 4 MiB has come in that
  *       direction since, without them;
