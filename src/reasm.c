@@ -1289,63 +1289,59 @@ static int any_port_dir(struct reasm *r, const struct tcp_seg *seg)
 	return seg->dport < seg->sport ? REASM_TO_BROKER : REASM_TO_CLIENT;
 }
 
-int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
+/* The connection of a segment going in direction *d (the other way round when both
+ * ports are broker ports and it is known so: *d is changed), and its hash; NULL when none
+ * is open. */
+static struct flow *find_flow(struct reasm *r, const struct tcp_seg *seg, int *d, uint64_t *h)
 {
 	const struct tcp_addr *c, *b;
 	uint16_t cp, bp;
 	struct flow *f;
-	struct dir *dr;
-	uint32_t seq;
-	uint64_t h;
-	int d;
 
-	if (is_broker_port(r, seg->dport))
-		d = REASM_TO_BROKER;
-	else if (is_broker_port(r, seg->sport))
-		d = REASM_TO_CLIENT;
-	else if (!r->cfg.any_port)
-		return 0;
-	else
-		d = any_port_dir(r, seg);
-	r->st.segments++;
-	r->now = ts_of(seg);
-	expire(r, r->now, &seg->at);
-	expire_holes(r, r->now, &seg->at);
-	fin_waits(r, &seg->at);
-
-	c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
-	b = d == REASM_TO_BROKER ? &seg->dst : &seg->src;
-	cp = d == REASM_TO_BROKER ? seg->sport : seg->dport;
-	bp = d == REASM_TO_BROKER ? seg->dport : seg->sport;
+	c = *d == REASM_TO_BROKER ? &seg->src : &seg->dst;
+	b = *d == REASM_TO_BROKER ? &seg->dst : &seg->src;
+	cp = *d == REASM_TO_BROKER ? seg->sport : seg->dport;
+	bp = *d == REASM_TO_BROKER ? seg->dport : seg->sport;
 	f = r->last;
 	if (f && f->pub.client_port == cp && f->pub.broker_port == bp &&
 	    same_addr(&f->pub.client, c) && same_addr(&f->pub.broker, b)) {
-		h = f->hash;
+		*h = f->hash;
 	} else {
-		h = flow_hash(c, cp, b, bp);
-		f = lookup(r, h, c, cp, b, bp);
+		*h = flow_hash(c, cp, b, bp);
+		f = lookup(r, *h, c, cp, b, bp);
 	}
-	if (!f && d == REASM_TO_BROKER && is_broker_port(r, seg->sport)) {
+	if (!f && *d == REASM_TO_BROKER && is_broker_port(r, seg->sport)) {
 		/* Both ports are broker ports: the connection may be known the other way round
 		 * (its SYN or first data came from the other side). */
 		uint64_t h2 = flow_hash(&seg->dst, seg->dport, &seg->src, seg->sport);
 		struct flow *f2 = lookup(r, h2, &seg->dst, seg->dport, &seg->src, seg->sport);
 		if (f2 && !((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)) {
 			f = f2;
-			h = h2;
-			d = REASM_TO_CLIENT;
+			*h = h2;
+			*d = REASM_TO_CLIENT;
 		}
 	}
+	return f;
+}
 
+/* The connection a segment belongs to: the open one (a new SYN or, after a RST, data that
+ * is none of its own closes it first), or a new one. NULL when the segment is done with
+ * (a bare ACK, FIN or RST of none, a repeat of a closed one's bytes, no memory). */
+static struct flow *flow_for(struct reasm *r, const struct tcp_seg *seg, int *d)
+{
+	struct flow *f;
+	uint64_t h;
+
+	f = find_flow(r, seg, d, &h);
 	if (f && f->rst) {
-		if (!late_segment(f, d, seg)) {
+		if (!late_segment(f, *d, seg)) {
 			close_flow(r, f, REASM_END_RST, &seg->at);
 			f = NULL;
 		} else if (!seg->wirelen) {
-			return 1;
+			return NULL;
 		}
 	}
-	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && d == REASM_TO_BROKER && f) {
+	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && *d == REASM_TO_BROKER && f) {
 		/* A SYN on a known 4-tuple: a retransmitted SYN, or a new connection. */
 		if (!(f->d[0].syn && f->d[0].isn == seg->seq)) {
 			close_flow(r, f, REASM_END_REUSED, &seg->at);
@@ -1354,24 +1350,25 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	}
 	if (!f) {
 		if (!(seg->flags & TCP_SYN) && seg->wirelen == 0)
-			return 1; /* a bare ACK, FIN or RST of a connection we do not know */
-		if (!(seg->flags & TCP_SYN) && buried(r, h, seg, d)) {
+			return NULL; /* a bare ACK, FIN or RST of a connection we do not know */
+		if (!(seg->flags & TCP_SYN) && buried(r, h, seg, *d)) {
 			r->st.dup_bytes += seg->paylen;
-			return 1;
+			return NULL;
 		}
-		if (!(f = new_flow(r, h, seg, d, continued(r, h, seg, d))))
-			return 1;
+		if (!(f = new_flow(r, h, seg, *d, continued(r, h, seg, *d))))
+			return NULL;
 	}
-	f->last = r->now;
-	f->last_at = seg->at;
-	r->last = f;
-	if (f != r->lru_tail) {
-		lru_unlink(r, f);
-		lru_append(r, f);
-	}
+	return f;
+}
 
-	dr = &f->d[d];
-	seq = seg->seq;
+/* What a segment tells of its direction: its SYN, where the stream starts, the highest and
+ * lowest data seen, the peer's acknowledgement. Returns the sequence number of its first
+ * data byte. */
+static uint32_t note_seg(struct flow *f, int d, const struct tcp_seg *seg)
+{
+	struct dir *dr = &f->d[d];
+	uint32_t seq = seg->seq;
+
 	if (seg->flags & TCP_SYN) {
 		if (!dr->syn && !dr->started) {
 			dr->syn = dr->started = 1;
@@ -1405,6 +1402,42 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	dr->rx += seg->wirelen;
 	if (seg->flags & TCP_ACK)
 		note_ack(&f->d[!d], seg->ack);
+	return seq;
+}
+
+int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
+{
+	struct flow *f;
+	struct dir *dr;
+	uint32_t seq;
+	int d;
+
+	if (is_broker_port(r, seg->dport))
+		d = REASM_TO_BROKER;
+	else if (is_broker_port(r, seg->sport))
+		d = REASM_TO_CLIENT;
+	else if (!r->cfg.any_port)
+		return 0;
+	else
+		d = any_port_dir(r, seg);
+	r->st.segments++;
+	r->now = ts_of(seg);
+	expire(r, r->now, &seg->at);
+	expire_holes(r, r->now, &seg->at);
+	fin_waits(r, &seg->at);
+
+	if (!(f = flow_for(r, seg, &d)))
+		return 1;
+	f->last = r->now;
+	f->last_at = seg->at;
+	r->last = f;
+	if (f != r->lru_tail) {
+		lru_unlink(r, f);
+		lru_append(r, f);
+	}
+
+	dr = &f->d[d];
+	seq = note_seg(f, d, seg);
 
 	if (f->pub.ignore) {
 		/* the next stage gave up on it: drop what is held, follow only its end */
