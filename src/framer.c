@@ -135,6 +135,15 @@ struct fconn {
 	uint8_t opened;       /* the client's stream starts with a CONNECT (no SYN seen) */
 };
 
+/* A connection closed, remembered for one that goes on with it (reasm_flow.follows: its
+ * segments the capture shows after the RST): its version. A slot per index modulo. */
+#define GONE_SLOTS 1024
+
+struct gone {
+	uint64_t index1;  /* 1 + the connection's index; 0: free */
+	uint8_t version;
+};
+
 struct framer {
 	struct framer_config cfg;
 	struct framer_sink sink;
@@ -143,6 +152,7 @@ struct framer {
 	struct pnode **heap;  /* pending directions and version queues, oldest frame first */
 	uint32_t nheap, heapcap;
 	struct fconn *bhead, *btail; /* connections holding buffers, oldest first */
+	struct gone gone[GONE_SLOTS];  /* the versions of connections closed, by index */
 };
 
 /* A buffer emptied that had grown past this is freed: a connection that once carried a
@@ -1412,6 +1422,29 @@ int framer_evict(struct framer *fr, const struct frame_ref *at)
 	return c->charged < before;
 }
 
+/* A connection that goes on with one closed moments before is read as that one was. */
+static void go_on(struct framer *fr, struct reasm_flow *f, struct fconn *c,
+		  const struct frame_ref *at)
+{
+	const struct gone *g;
+	struct framer_event ev;
+
+	if (!f->follows)
+		return;
+	g = &fr->gone[(f->follows - 1) % GONE_SLOTS];
+	if (g->index1 != f->follows || g->version == MQTT_VUNKNOWN)
+		return;
+	c->version = g->version;
+	c->inferred = 1;
+	c->vi.decided = 1;
+	if (g->version != MQTT_V5)
+		return;
+	init_event(&ev, FRAMER_EV_VERSION, f, REASM_TO_CLIENT, at, 0);
+	ev.version = MQTT_V5;
+	ev.text = "no CONNECT seen; it goes on with a connection closed before it, of MQTT 5.0";
+	send_event(fr, &ev);
+}
+
 static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 {
 	struct framer *fr = ctx;
@@ -1421,6 +1454,8 @@ static void *on_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at
 		c->d[0].last = c->d[1].last = *at;
 		c->flow = f;
 		budget_charge(fr->cfg.budget, BUDGET_CONN, sizeof *c);
+		f->user = c;
+		go_on(fr, f, c, at);
 	}
 	return c;
 }
@@ -1567,6 +1602,11 @@ static void on_close(void *ctx, struct reasm_flow *f, int why, const struct fram
 	init_event(&ev, FRAMER_EV_END, f, REASM_TO_BROKER, at, 0);
 	ev.why = why;
 	send_event(fr, &ev);
+	if (c->version != MQTT_VUNKNOWN) {
+		struct gone *g = &fr->gone[f->index % GONE_SLOTS];
+		g->index1 = f->index + 1;
+		g->version = c->version;
+	}
 	for (int i = 0; i < 2; i++) {
 		set_pending(fr, &c->d[i].pn, 0);
 		free(c->d[i].b);

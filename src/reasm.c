@@ -92,6 +92,17 @@ struct dir {
 	double fin_acked_ts;
 	uint8_t peer_acks; /* peer_ack is known */
 	uint32_t peer_ack; /* the peer's highest acknowledgement of this direction */
+	uint8_t lowed;     /* low is known */
+	uint8_t fin_early; /* a FIN came before any byte, without the SYN: at fin_early_seq;
+			    * the stream's start is not known yet (the bytes before it may come
+			    * later), so it waits for them (or for the peer's end) */
+	uint32_t fin_early_seq;
+	uint8_t topped;    /* top is known */
+	uint8_t end_known; /* end_seq is known (a RST told where the direction ends) */
+	uint32_t top;      /* the end of the highest data seen in this direction */
+	uint32_t low;      /* the lowest sequence number of data seen in it (without the SYN,
+			    * bytes before the stream's start can come later: not delivered) */
+	uint32_t end_seq;  /* the RST's sequence number (its sender), or its ACK (the peer) */
 	uint32_t isn;
 	uint32_t next_seq;
 	uint32_t fin_seq;
@@ -109,16 +120,21 @@ struct flow {
 	uint64_t hash;
 	double last;
 	struct frame_ref last_at;
-	struct flow *wprev, *wnext;  /* on the list of FINs acknowledged across a hole */
+	struct flow *wprev, *wnext;  /* on the list of FINs acknowledged across a hole, and
+				      * of RSTs that came with bytes still missing */
 	uint8_t waiting;
+	uint8_t rst;                 /* reset while bytes were missing, at capture time rst_ts:
+				      * closed once they come (or the reorder time passes) */
+	double rst_ts;
 };
 
-/* A connection closed by its FINs, remembered for a while: a copy of one of its segments
+/* A connection closed by its FINs or a RST, remembered for a while: a copy of one of its segments
  * that the capture shows after the close (a retransmission, frames from several queues)
  * is a duplicate, not the start of a new connection. Bounded: a table of TOMBS slots by
  * hash, a newer close taking the slot, each kept TOMB_SECONDS of capture time. */
 #define TOMBS 4096
 #define TOMB_SECONDS 120
+#define BEFORE_SEEN (16u << 20) /* how far before a stream's start (no SYN) bytes count */
 
 struct tomb {
 	uint64_t hash;
@@ -126,7 +142,11 @@ struct tomb {
 	struct tcp_addr client, broker;
 	uint16_t client_port, broker_port;
 	uint8_t used;
-	uint32_t lo[2], hi[2];            /* per direction: first data byte, FIN (inclusive) */
+	uint64_t index;                   /* the connection's */
+	uint32_t lo[2], hi[2];            /* per direction: first data byte seen, FIN
+					   * (inclusive) */
+	uint32_t sent[2];                 /* hi, or what the peer acknowledged past it */
+	uint8_t syn[2];                   /* lo is the direction's first byte (its SYN seen) */
 };
 
 struct reasm {
@@ -142,7 +162,7 @@ struct reasm {
 	uint64_t rng;                     /* for skip list levels */
 	double now;                       /* the capture time of the segment being fed */
 	struct flow *whead, *wtail;       /* FINs acknowledged across a hole, oldest first */
-	struct tomb tombs[TOMBS];         /* connections closed by FIN, by hash */
+	struct tomb tombs[TOMBS];         /* connections closed by FIN or RST, by hash */
 	struct reasm_stats st;
 };
 
@@ -923,6 +943,21 @@ static void wait_unlink(struct reasm *r, struct flow *f)
 	f->waiting = 0;
 }
 
+/* On the list of connections waiting for the clock (fin_waits), once. */
+static void wait_link(struct reasm *r, struct flow *f)
+{
+	if (f->waiting)
+		return;
+	f->waiting = 1;
+	f->wprev = r->wtail;
+	f->wnext = NULL;
+	if (r->wtail)
+		r->wtail->wnext = f;
+	else
+		r->whead = f;
+	r->wtail = f;
+}
+
 static void give_up_before_fin(struct reasm *r, struct flow *f, int d, const struct frame_ref *at)
 {
 	struct dir *dr = &f->d[d];
@@ -942,17 +977,8 @@ static void check_acked_fin(struct reasm *r, struct flow *f, int d, const struct
 	if (!dr->fin_acked) {
 		dr->fin_acked = 1;
 		dr->fin_acked_ts = r->now;
-		if (!f->waiting && r->cfg.reorder_time > 0) {
-			/* the connection may go quiet: the wait ends by the clock (fin_waits) */
-			f->waiting = 1;
-			f->wprev = r->wtail;
-			f->wnext = NULL;
-			if (r->wtail)
-				r->wtail->wnext = f;
-			else
-				r->whead = f;
-			r->wtail = f;
-		}
+		if (r->cfg.reorder_time > 0)
+			wait_link(r, f); /* the connection may go quiet: the clock ends the wait */
 	}
 	if (r->cfg.reorder_time > 0 && r->now - dr->fin_acked_ts <= r->cfg.reorder_time)
 		return;
@@ -974,6 +1000,7 @@ static void bury(struct reasm *r, const struct flow *f)
 	struct tomb *t = &r->tombs[f->hash % TOMBS];
 
 	t->used = 1;
+	t->index = f->pub.index;
 	t->hash = f->hash;
 	t->when = r->now;
 	t->client = f->pub.client;
@@ -981,12 +1008,24 @@ static void bury(struct reasm *r, const struct flow *f)
 	t->client_port = f->pub.client_port;
 	t->broker_port = f->pub.broker_port;
 	for (int d = 0; d < 2; d++) {
-		t->lo[d] = f->d[d].next_seq - (uint32_t)f->d[d].offset;
-		t->hi[d] = f->d[d].fin ? f->d[d].fin_seq + 1 : f->d[d].next_seq;
+		const struct dir *dr = &f->d[d];
+		t->lo[d] = dr->next_seq - (uint32_t)dr->offset;
+		t->hi[d] = dr->fin ? dr->fin_seq + 1 : dr->next_seq;
+		if (dr->topped && sdiff(dr->top, t->hi[d]) > 0)
+			t->hi[d] = dr->top;
+		if (dr->end_known && sdiff(dr->end_seq, t->hi[d]) > 0)
+			t->hi[d] = dr->end_seq;
+		t->sent[d] = t->hi[d];
+		t->syn[d] = dr->syn;
+		if (dr->lowed && sdiff(dr->low, t->lo[d]) < 0 && t->lo[d] - dr->low <= BEFORE_SEEN)
+			t->lo[d] = dr->low; /* bytes before the start were seen (not delivered) */
+		if (dr->started && dr->peer_acks && sdiff(dr->peer_ack, t->hi[d]) > 0 &&
+		    sdiff(dr->peer_ack, t->lo[d]) > 0)
+			t->sent[d] = dr->peer_ack; /* what the peer received was sent */
 	}
 }
 
-/* A segment of no open connection that repeats bytes of one closed by FIN. */
+/* A segment of no open connection that repeats bytes of one closed by FIN or RST. */
 static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 {
 	const struct tomb *t = &r->tombs[h % TOMBS];
@@ -997,10 +1036,117 @@ static int buried(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
 	if (!t->used || t->hash != h || r->now - t->when > TOMB_SECONDS || t->client_port != cp ||
 	    !same_addr(&t->client, c))
 		return 0;
-	return sdiff(seq, t->lo[d]) >= 0 && sdiff(end, t->hi[d]) <= 0;
+	/* a part before the first byte seen (no SYN) would never have been delivered */
+	return sdiff(end, t->hi[d]) <= 0 &&
+	       (sdiff(seq, t->lo[d]) >= 0 ||
+		(sdiff(end, t->lo[d]) > 0 && t->lo[d] - seq <= BEFORE_SEEN));
+}
+
+/* A data segment of no open connection that goes on with the stream of one closed (by
+ * FIN or RST) within the reorder time: not a repeat of its bytes (buried), it starts
+ * inside what the direction is known to have sent, or at its end, or before the first byte
+ * seen when the direction's SYN was not (the capture began inside the connection), and it
+ * acknowledges bytes the peer is known to have sent. Returns 1 + that connection's index,
+ * or 0. */
+static uint64_t continued(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
+{
+	const struct tomb *t = &r->tombs[h % TOMBS];
+	const struct tcp_addr *c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
+	uint16_t cp = d == REASM_TO_BROKER ? seg->sport : seg->dport;
+
+	if (!t->used || t->hash != h || r->cfg.reorder_time <= 0 ||
+	    r->now - t->when > r->cfg.reorder_time || t->client_port != cp ||
+	    !same_addr(&t->client, c) || !seg->wirelen || (seg->flags & (TCP_SYN | TCP_ACK)) !=
+	    TCP_ACK || t->lo[d] == t->hi[d] || t->lo[!d] == t->hi[!d])
+		return 0;
+	if (sdiff(seg->seq, t->sent[d]) > 0 || sdiff(seg->ack, t->sent[!d]) > 0 ||
+	    (t->syn[!d] && sdiff(seg->ack, t->lo[!d]) < 0))
+		return 0;
+	if (sdiff(seg->seq, t->lo[d]) < 0 && (t->syn[d] || t->lo[d] - seg->seq > BEFORE_SEEN))
+		return 0;
+	return t->index + 1;
 }
 
 static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at);
+static void close_flow(struct reasm *r, struct flow *f, int why, const struct frame_ref *at);
+
+/* Are bytes of the direction known to be missing: held ones behind a hole, or bytes before
+ * its FIN (or, without one, before where a RST said it ends) not seen yet? */
+static int missing(const struct dir *dr)
+{
+	if (dr->done || !dr->started)
+		return 0;
+	if (dr->h)
+		return 1;
+	if (dr->fin)
+		return sdiff(dr->next_seq, dr->fin_seq) < 0;
+	return dr->end_known && sdiff(dr->next_seq, dr->end_seq) < 0;
+}
+
+/* A RST (from the side d) while bytes are missing: a capture can still show them after it
+ * (a segment retransmitted or taken from another queue). The connection stays open for them
+ * until none is missing, the reorder time passes (fin_waits), or a segment that is none of
+ * them comes (late_segment). Returns 1 when it waits, 0 when it is to be closed now. */
+static int rst_wait(struct reasm *r, struct flow *f, int d, const struct tcp_seg *seg)
+{
+	if (!f->rst) {
+		f->d[d].end_known = 1;
+		f->d[d].end_seq = seg->seq + seg->wirelen;
+		if (seg->flags & TCP_ACK) {
+			f->d[!d].end_known = 1;
+			f->d[!d].end_seq = seg->ack;
+		}
+	}
+	if (r->cfg.reorder_time <= 0 || f->pub.ignore ||
+	    (!missing(&f->d[0]) && !missing(&f->d[1])))
+		return 0;
+	if (!f->rst) {
+		f->rst = 1;
+		f->rst_ts = r->now;
+		wait_link(r, f);
+	}
+	return 1;
+}
+
+/* The sequence space a direction is known to have used: [*lo, *hi] (its first byte; the
+ * end of what was seen of it, or of what its FIN, a RST or the peer's ACK said it sent).
+ * 0 when unknown. */
+static int dir_space(const struct dir *dr, uint32_t *lo, uint32_t *hi)
+{
+	if (!dr->started)
+		return 0;
+	*lo = dr->next_seq - (uint32_t)dr->offset;
+	*hi = dr->fin ? dr->fin_seq + 1 : dr->next_seq;
+	if (dr->topped && sdiff(dr->top, *hi) > 0)
+		*hi = dr->top;
+	if (dr->end_known && sdiff(dr->end_seq, *hi) > 0)
+		*hi = dr->end_seq;
+	if (dr->peer_acks && sdiff(dr->peer_ack, *hi) > 0 && sdiff(dr->peer_ack, *lo) > 0)
+		*hi = dr->peer_ack; /* what the peer received was sent */
+	return 1;
+}
+
+/* A segment for a connection waiting after its RST: is it one of that connection's? Data
+ * inside the sequence space the direction used, up to where it ended; or data that starts
+ * there and runs on, when its acknowledgement lies in the other direction's space (what a
+ * segment sent before the RST reached its sender carries). A bare ACK, FIN or RST is
+ * taken as one (and ignored); anything else starts a new connection. */
+static int late_segment(const struct flow *f, int d, const struct tcp_seg *seg)
+{
+	uint32_t lo, hi, plo, phi;
+
+	if (seg->flags & TCP_SYN)
+		return 0;
+	if (!seg->wirelen)
+		return 1;
+	if (!dir_space(&f->d[d], &lo, &hi) || sdiff(seg->seq, lo) < 0)
+		return 0;
+	if (sdiff(seg->seq + seg->wirelen, hi) <= 0)
+		return 1;
+	return sdiff(seg->seq, hi) <= 0 && (seg->flags & TCP_ACK) &&
+	       dir_space(&f->d[!d], &plo, &phi) && sdiff(seg->ack, plo) >= 0 &&
+	       sdiff(seg->ack, phi) <= 0;
+}
 
 /* The FINs acknowledged across a hole longest ago: their wait is over. */
 static void fin_waits(struct reasm *r, const struct frame_ref *at)
@@ -1012,9 +1158,15 @@ static void fin_waits(struct reasm *r, const struct frame_ref *at)
 		for (int i = 0; i < 2; i++)
 			if (f->d[i].fin_acked && !f->d[i].done && (!ts || f->d[i].fin_acked_ts < ts))
 				ts = f->d[i].fin_acked_ts;
+		if (f->rst && (!ts || f->rst_ts < ts))
+			ts = f->rst_ts;
 		if (ts && r->now - ts <= r->cfg.reorder_time)
 			return;
 		wait_unlink(r, f);
+		if (f->rst) {
+			close_flow(r, f, REASM_END_RST, at);
+			continue;
+		}
 		for (int i = 0; i < 2; i++)
 			if (f->d[i].fin_acked && !f->d[i].done && !f->pub.ignore)
 				give_up_before_fin(r, f, i, at);
@@ -1028,7 +1180,7 @@ static void close_flow(struct reasm *r, struct flow *f, int why, const struct fr
 
 	end_dir(r, f, 0, why, at);
 	end_dir(r, f, 1, why, at);
-	if (why == REASM_END_FIN)
+	if (why == REASM_END_FIN || why == REASM_END_RST)
 		bury(r, f);
 	wait_unlink(r, f);
 	if (r->sink.close)
@@ -1048,8 +1200,15 @@ static void close_flow(struct reasm *r, struct flow *f, int why, const struct fr
  * Returns 1 when the flow was closed (and freed). */
 static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at)
 {
+	if (f->rst && !missing(&f->d[0]) && !missing(&f->d[1])) {
+		close_flow(r, f, REASM_END_RST, at);
+		return 1;
+	}
 	for (int i = 0; i < 2; i++)
 		if (f->d[i].fin && !f->d[i].done && sdiff(f->d[i].next_seq, f->d[i].fin_seq) >= 0)
+			end_dir(r, f, i, REASM_END_FIN, at);
+	for (int i = 0; i < 2; i++) /* a FIN before any byte: ended when the peer has too */
+		if (!f->d[i].started && f->d[i].fin_early && !f->d[i].done && f->d[!i].done)
 			end_dir(r, f, i, REASM_END_FIN, at);
 	if (f->d[0].done && f->d[1].done) {
 		close_flow(r, f, REASM_END_FIN, at);
@@ -1058,7 +1217,8 @@ static int settle(struct reasm *r, struct flow *f, const struct frame_ref *at)
 	return 0;
 }
 
-static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d)
+static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *seg, int d,
+			     uint64_t follows)
 {
 	struct flow *f;
 
@@ -1075,6 +1235,7 @@ static struct flow *new_flow(struct reasm *r, uint64_t h, const struct tcp_seg *
 	f->pub.broker = d == REASM_TO_BROKER ? seg->dst : seg->src;
 	f->pub.client_port = d == REASM_TO_BROKER ? seg->sport : seg->dport;
 	f->pub.broker_port = d == REASM_TO_BROKER ? seg->dport : seg->sport;
+	f->pub.follows = follows;
 	if (r->count >= r->nbuckets)
 		grow(r);
 	f->hnext = r->buckets[h & (r->nbuckets - 1)];
@@ -1128,14 +1289,127 @@ static int any_port_dir(struct reasm *r, const struct tcp_seg *seg)
 	return seg->dport < seg->sport ? REASM_TO_BROKER : REASM_TO_CLIENT;
 }
 
-int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
+/* The connection of a segment going in direction *d (the other way round when both
+ * ports are broker ports and it is known so: *d is changed), and its hash; NULL when none
+ * is open. */
+static struct flow *find_flow(struct reasm *r, const struct tcp_seg *seg, int *d, uint64_t *h)
 {
 	const struct tcp_addr *c, *b;
 	uint16_t cp, bp;
 	struct flow *f;
+
+	c = *d == REASM_TO_BROKER ? &seg->src : &seg->dst;
+	b = *d == REASM_TO_BROKER ? &seg->dst : &seg->src;
+	cp = *d == REASM_TO_BROKER ? seg->sport : seg->dport;
+	bp = *d == REASM_TO_BROKER ? seg->dport : seg->sport;
+	f = r->last;
+	if (f && f->pub.client_port == cp && f->pub.broker_port == bp &&
+	    same_addr(&f->pub.client, c) && same_addr(&f->pub.broker, b)) {
+		*h = f->hash;
+	} else {
+		*h = flow_hash(c, cp, b, bp);
+		f = lookup(r, *h, c, cp, b, bp);
+	}
+	if (!f && *d == REASM_TO_BROKER && is_broker_port(r, seg->sport)) {
+		/* Both ports are broker ports: the connection may be known the other way round
+		 * (its SYN or first data came from the other side). */
+		uint64_t h2 = flow_hash(&seg->dst, seg->dport, &seg->src, seg->sport);
+		struct flow *f2 = lookup(r, h2, &seg->dst, seg->dport, &seg->src, seg->sport);
+		if (f2 && !((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)) {
+			f = f2;
+			*h = h2;
+			*d = REASM_TO_CLIENT;
+		}
+	}
+	return f;
+}
+
+/* The connection a segment belongs to: the open one (a new SYN or, after a RST, data that
+ * is none of its own closes it first), or a new one. NULL when the segment is done with
+ * (a bare ACK, FIN or RST of none, a repeat of a closed one's bytes, no memory). */
+static struct flow *flow_for(struct reasm *r, const struct tcp_seg *seg, int *d)
+{
+	struct flow *f;
+	uint64_t h;
+
+	f = find_flow(r, seg, d, &h);
+	if (f && f->rst) {
+		if (!late_segment(f, *d, seg)) {
+			close_flow(r, f, REASM_END_RST, &seg->at);
+			f = NULL;
+		} else if (!seg->wirelen) {
+			return NULL;
+		}
+	}
+	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && *d == REASM_TO_BROKER && f) {
+		/* A SYN on a known 4-tuple: a retransmitted SYN, or a new connection. */
+		if (!(f->d[0].syn && f->d[0].isn == seg->seq)) {
+			close_flow(r, f, REASM_END_REUSED, &seg->at);
+			f = NULL;
+		}
+	}
+	if (!f) {
+		if (!(seg->flags & TCP_SYN) && seg->wirelen == 0)
+			return NULL; /* a bare ACK, FIN or RST of a connection we do not know */
+		if (!(seg->flags & TCP_SYN) && buried(r, h, seg, *d)) {
+			r->st.dup_bytes += seg->paylen;
+			return NULL;
+		}
+		if (!(f = new_flow(r, h, seg, *d, continued(r, h, seg, *d))))
+			return NULL;
+	}
+	return f;
+}
+
+/* What a segment tells of its direction: its SYN, where the stream starts, the highest and
+ * lowest data seen, the peer's acknowledgement. Returns the sequence number of its first
+ * data byte. */
+static uint32_t note_seg(struct flow *f, int d, const struct tcp_seg *seg)
+{
+	struct dir *dr = &f->d[d];
+	uint32_t seq = seg->seq;
+
+	if (seg->flags & TCP_SYN) {
+		if (!dr->syn && !dr->started) {
+			dr->syn = dr->started = 1;
+			dr->isn = seg->seq;
+			dr->next_seq = seg->seq + 1;
+			if (d == REASM_TO_BROKER)
+				f->pub.saw_syn = 1;
+		}
+		seq = seg->seq + 1;
+	}
+	if (!dr->started && !seg->wirelen && (seg->flags & TCP_FIN)) {
+		dr->fin_early = 1;
+		dr->fin_early_seq = seq;
+	} else if (!dr->started && seg->wirelen) {
+		dr->started = 1; /* the capture starts inside this connection */
+		dr->next_seq = seq;
+		if (dr->fin_early && sdiff(dr->fin_early_seq, seq) >= 0) {
+			dr->fin = 1;
+			dr->fin_seq = dr->fin_early_seq;
+			dr->fin_off = dr->fin_seq - seq;
+		}
+	}
+	if (seg->wirelen && (!dr->topped || sdiff(seq + seg->wirelen, dr->top) > 0)) {
+		dr->topped = 1;
+		dr->top = seq + seg->wirelen;
+	}
+	if (seg->wirelen && (!dr->lowed || sdiff(seq, dr->low) < 0)) {
+		dr->lowed = 1;
+		dr->low = seq;
+	}
+	dr->rx += seg->wirelen;
+	if (seg->flags & TCP_ACK)
+		note_ack(&f->d[!d], seg->ack);
+	return seq;
+}
+
+int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
+{
+	struct flow *f;
 	struct dir *dr;
 	uint32_t seq;
-	uint64_t h;
 	int d;
 
 	if (is_broker_port(r, seg->dport))
@@ -1152,47 +1426,8 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	expire_holes(r, r->now, &seg->at);
 	fin_waits(r, &seg->at);
 
-	c = d == REASM_TO_BROKER ? &seg->src : &seg->dst;
-	b = d == REASM_TO_BROKER ? &seg->dst : &seg->src;
-	cp = d == REASM_TO_BROKER ? seg->sport : seg->dport;
-	bp = d == REASM_TO_BROKER ? seg->dport : seg->sport;
-	f = r->last;
-	if (f && f->pub.client_port == cp && f->pub.broker_port == bp &&
-	    same_addr(&f->pub.client, c) && same_addr(&f->pub.broker, b)) {
-		h = f->hash;
-	} else {
-		h = flow_hash(c, cp, b, bp);
-		f = lookup(r, h, c, cp, b, bp);
-	}
-	if (!f && d == REASM_TO_BROKER && is_broker_port(r, seg->sport)) {
-		/* Both ports are broker ports: the connection may be known the other way round
-		 * (its SYN or first data came from the other side). */
-		uint64_t h2 = flow_hash(&seg->dst, seg->dport, &seg->src, seg->sport);
-		struct flow *f2 = lookup(r, h2, &seg->dst, seg->dport, &seg->src, seg->sport);
-		if (f2 && !((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)) {
-			f = f2;
-			h = h2;
-			d = REASM_TO_CLIENT;
-		}
-	}
-
-	if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && d == REASM_TO_BROKER && f) {
-		/* A SYN on a known 4-tuple: a retransmitted SYN, or a new connection. */
-		if (!(f->d[0].syn && f->d[0].isn == seg->seq)) {
-			close_flow(r, f, REASM_END_REUSED, &seg->at);
-			f = NULL;
-		}
-	}
-	if (!f) {
-		if (!(seg->flags & TCP_SYN) && seg->wirelen == 0)
-			return 1; /* a bare ACK, FIN or RST of a connection we do not know */
-		if (!(seg->flags & TCP_SYN) && buried(r, h, seg, d)) {
-			r->st.dup_bytes += seg->paylen;
-			return 1;
-		}
-		if (!(f = new_flow(r, h, seg, d)))
-			return 1;
-	}
+	if (!(f = flow_for(r, seg, &d)))
+		return 1;
 	f->last = r->now;
 	f->last_at = seg->at;
 	r->last = f;
@@ -1202,24 +1437,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	}
 
 	dr = &f->d[d];
-	seq = seg->seq;
-	if (seg->flags & TCP_SYN) {
-		if (!dr->syn && !dr->started) {
-			dr->syn = dr->started = 1;
-			dr->isn = seg->seq;
-			dr->next_seq = seg->seq + 1;
-			if (d == REASM_TO_BROKER)
-				f->pub.saw_syn = 1;
-		}
-		seq = seg->seq + 1;
-	}
-	if (!dr->started && (seg->wirelen || (seg->flags & TCP_FIN))) {
-		dr->started = 1; /* the capture starts inside this connection */
-		dr->next_seq = seq;
-	}
-	dr->rx += seg->wirelen;
-	if (seg->flags & TCP_ACK)
-		note_ack(&f->d[!d], seg->ack);
+	seq = note_seg(f, d, seg);
 
 	if (f->pub.ignore) {
 		/* the next stage gave up on it: drop what is held, follow only its end */
@@ -1247,7 +1465,12 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	if (f->pub.ignore && dr->fin)
 		dr->next_seq = dr->fin_seq; /* no hole to wait for in bytes nobody wants */
 	if (seg->flags & TCP_RST) {
-		close_flow(r, f, REASM_END_RST, &seg->at);
+		if (!rst_wait(r, f, d, seg))
+			close_flow(r, f, REASM_END_RST, &seg->at);
+		return 1;
+	}
+	if (f->rst) {
+		settle(r, f, &seg->at); /* a late segment: are the missing bytes all here now? */
 		return 1;
 	}
 	if (!(f->d[0].fin | f->d[1].fin) && !f->d[0].h && !f->d[1].h)
@@ -1269,7 +1492,7 @@ void reasm_finish(struct reasm *r)
 			if (f->d[i].fin_acked && !f->d[i].done && !f->pub.ignore)
 				give_up_before_fin(r, f, i, &f->last_at);
 		if (!settle(r, f, &f->last_at))
-			close_flow(r, f, REASM_END_CAPTURE, &f->last_at);
+			close_flow(r, f, f->rst ? REASM_END_RST : REASM_END_CAPTURE, &f->last_at);
 	}
 }
 

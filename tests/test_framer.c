@@ -600,3 +600,40 @@ Test(framer, a_connect_further_in_the_stream_still_needs_a_second_packet)
 	cr_assert_eq(x.g.n, 2);
 	teardown_fx(&x);
 }
+
+/* A connection that reassembly says goes on with one closed before it (its segments shown
+ * after the RST) is read with that one's version: a lone SUBACK reads cleanly as either. */
+static int lone_suback_version(uint64_t follows)
+{
+	struct fx x;
+	struct reasm_flow second;
+	const uint8_t suback[] = { 0x90, 0x04, 0x00, 0x01, 0x00, 0x01 };
+	int v;
+
+	setup_fx(&x, 1 << 20);
+	data(&x, 0, connect5, sizeof connect5);
+	x.s->eof(x.fr, &x.flow, 0, REASM_END_RST, &x.at);
+	x.s->eof(x.fr, &x.flow, 1, REASM_END_RST, &x.at);
+	x.s->close(x.fr, &x.flow, REASM_END_RST, &x.at);
+	memset(&second, 0, sizeof second);
+	second.index = 1;
+	second.follows = follows;
+	second.user = x.s->open(x.fr, &second, &x.at);
+	x.s->data(x.fr, &second, 1, suback, sizeof suback, &x.at);
+	x.s->eof(x.fr, &second, 1, REASM_END_CAPTURE, &x.at);
+	x.s->eof(x.fr, &second, 0, REASM_END_CAPTURE, &x.at);
+	x.s->close(x.fr, &second, REASM_END_CAPTURE, &x.at);
+	cr_assert_eq(x.g.n, 2);
+	cr_assert_eq(x.g.type[1], MQTT_SUBACK);
+	cr_assert(x.g.inferred[1]);
+	v = x.g.version[1];
+	framer_free(x.fr);
+	return v;
+}
+
+Test(framer, a_connection_that_goes_on_with_a_closed_one_keeps_its_version)
+{
+	cr_assert_eq(lone_suback_version(1), MQTT_V5, "read as connection 0's CONNECT said");
+	cr_assert_eq(lone_suback_version(0), MQTT_V311, "without the tie: assumed 3.1.1");
+	cr_assert_eq(lone_suback_version(7), MQTT_V311, "a tie to a connection not seen");
+}

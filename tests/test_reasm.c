@@ -21,6 +21,7 @@ struct rec {
 	uint32_t lens[2][64];   /* and its length */
 	int ndeliv[2];
 	uint64_t last_index;
+	uint64_t follows;         /* of the last connection opened */
 	int closer, closer_rst;   /* of the last connection closed */
 };
 
@@ -30,6 +31,7 @@ static void *s_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 	(void)at;
 	r->opened++;
 	r->last_index = f->index;
+	r->follows = f->follows;
 	return r;
 }
 
@@ -1146,6 +1148,178 @@ Test(reasm, a_copy_of_a_segment_after_the_close_is_a_duplicate_not_a_new_connect
 	cr_assert_eq(r.n[0], 10);
 	feed(rs, 0, 900, 5001, TCP_ACK, stream, 10);  /* bytes it never had: a new one */
 	cr_assert_eq(r.opened, 2);
+	reasm_finish(rs);
+	reasm_free(rs);
+}
+
+Test(reasm, a_segment_shown_after_the_rst_fills_its_hole)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 121, 5001, TCP_ACK, stream + 20, 10);   /* held: 111..121 missing */
+	feed(rs, 0, 131, 0, TCP_RST, NULL, 0);
+	cr_assert_eq(r.closed, 0, "bytes are missing: it waits for them");
+	feed(rs, 0, 111, 5001, TCP_ACK, stream + 10, 10);   /* late, after the RST */
+	cr_assert_eq(r.opened, 1, "not a new connection");
+	cr_assert_eq(r.ngap[0], 0);
+	cr_assert_eq(r.n[0], 30);
+	cr_assert_eq(memcmp(r.out[0], stream, 30), 0);
+	cr_assert_eq(r.frames[0][r.ndeliv[0] - 1], g_frame, "completed in the frame that filled it");
+	cr_assert_eq(r.closed, 1, "nothing missing now: closed");
+	cr_assert_eq(r.close_why[0], REASM_END_RST);
+	reasm_free(rs);
+}
+
+Test(reasm, the_rst_names_bytes_missing_before_it)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 121, 0, TCP_RST, NULL, 0);  /* 111..121 not seen, nothing held */
+	cr_assert_eq(r.closed, 0);
+	feed(rs, 0, 111, 5001, TCP_ACK, stream + 10, 10);
+	cr_assert_eq(r.n[0], 20);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.opened, 1);
+	reasm_free(rs);
+}
+
+Test(reasm, a_wait_after_the_rst_ends_with_the_reorder_time)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 121, 5001, TCP_ACK, stream + 20, 10);
+	feed(rs, 0, 131, 0, TCP_RST, NULL, 0);
+	for (int i = 0; i < 12 && !r.closed; i++)  /* 1 s a frame, on another connection */
+		feed_port(rs, 0, 41000, 7000, 0, TCP_ACK, NULL, 0);
+	cr_assert_eq(r.closed, 1, "given up after the reorder time");
+	cr_assert_eq(r.close_why[0], REASM_END_RST);
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.gap_len[0][0], 10);
+	cr_assert_eq(r.n[0], 20, "what was held is delivered");
+	reasm_finish(rs);
+	reasm_free(rs);
+}
+
+Test(reasm, other_data_after_the_rst_ends_the_wait_and_starts_a_new_connection)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 121, 5001, TCP_ACK, stream + 20, 10);
+	feed(rs, 0, 131, 0, TCP_RST, NULL, 0);
+	feed(rs, 0, 90000, 1, TCP_ACK, stream, 10);  /* none of its bytes */
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.ngap[0], 1);
+	cr_assert_eq(r.opened, 2);
+	cr_assert_eq(r.follows, 0, "nothing ties it to the closed one");
+	reasm_finish(rs);
+	reasm_free(rs);
+}
+
+Test(reasm, a_copy_after_the_rst_is_a_duplicate)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 0, 111, 0, TCP_RST, NULL, 0);
+	cr_assert_eq(r.closed, 1, "nothing missing: closed at once");
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	cr_assert_eq(r.opened, 1, "a repeat, not a new connection");
+	reasm_free(rs);
+}
+
+Test(reasm, a_peer_segment_after_a_bare_rst_follows_the_connection)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 1, 5001, 111, TCP_ACK, stream, 10);
+	feed(rs, 0, 111, 0, TCP_RST, NULL, 0);       /* says nothing of the broker's end */
+	cr_assert_eq(r.closed, 1);
+	feed(rs, 1, 5011, 111, TCP_ACK, stream + 10, 10); /* sent before the RST reached it */
+	cr_assert_eq(r.opened, 2);
+	cr_assert_eq(r.follows, 1, "it goes on with connection 0");
+	reasm_finish(rs);
+	reasm_free(rs);
+	/* an ACK outside the client's sequence space ties nothing */
+	struct rec r2;
+	rs = mk(&r2, 1 << 20, 0);
+	handshake(rs, 100, 5000);
+	feed(rs, 0, 101, 5001, TCP_ACK, stream, 10);
+	feed(rs, 1, 5001, 111, TCP_ACK, stream, 10);
+	feed(rs, 0, 111, 0, TCP_RST, NULL, 0);
+	feed(rs, 1, 5011, 9999, TCP_ACK, stream + 10, 10);
+	cr_assert_eq(r2.opened, 2);
+	cr_assert_eq(r2.follows, 0);
+	reasm_finish(rs);
+	reasm_free(rs);
+}
+
+Test(reasm, a_fin_before_any_byte_does_not_fix_where_the_stream_starts)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	/* no SYN: the capture starts inside the connection */
+	feed(rs, 0, 1, 5, TCP_ACK, stream, 10);
+	feed(rs, 1, 9, 11, TCP_ACK | TCP_FIN, NULL, 0);   /* the broker's FIN, no byte yet */
+	cr_assert_eq(r.eof[1], 0, "its bytes before the FIN may still come");
+	feed(rs, 1, 5, 11, TCP_ACK, stream, 4);          /* they do (swapped in the capture) */
+	cr_assert_eq(r.n[1], 4);
+	cr_assert_eq(r.eof[1], 1, "then the FIN is reached");
+	feed(rs, 0, 11, 10, TCP_ACK | TCP_FIN, NULL, 0);
+	cr_assert_eq(r.closed, 1);
+	cr_assert_eq(r.close_why[0], REASM_END_FIN);
+	/* a direction that shows only its FIN ends with its peer */
+	struct rec r2;
+	reasm_free(rs);
+	rs = mk(&r2, 1 << 20, 0);
+	feed(rs, 0, 1, 5, TCP_ACK, stream, 10);
+	feed(rs, 1, 9, 11, TCP_ACK | TCP_FIN, NULL, 0);
+	feed(rs, 0, 11, 10, TCP_ACK | TCP_FIN, NULL, 0);
+	cr_assert_eq(r2.closed, 1);
+	cr_assert_eq(r2.close_why[0], REASM_END_FIN);
+	reasm_free(rs);
+}
+
+Test(reasm, a_resend_reaching_before_the_first_byte_seen_after_the_close_is_a_duplicate)
+{
+	struct rec r;
+	struct reasm *rs = mk(&r, 1 << 20, 0);
+
+	fill();
+	feed(rs, 1, 1001, 1, TCP_ACK, stream + 4, 10);     /* no SYN: starts at 1001 */
+	feed(rs, 0, 1, 1011, TCP_ACK, stream, 10);
+	feed(rs, 1, 1011, 11, TCP_ACK | TCP_FIN, NULL, 0);
+	feed(rs, 0, 11, 1012, TCP_ACK | TCP_FIN, NULL, 0);
+	cr_assert_eq(r.closed, 1);
+	feed(rs, 1, 997, 11, TCP_ACK, stream, 14);           /* 4 bytes before it, then a repeat */
+	cr_assert_eq(r.opened, 1, "a repeat, not a connection of its own");
+	feed(rs, 1, 990, 11, TCP_ACK, stream, 7);            /* only bytes before the start */
+	cr_assert_eq(r.opened, 2, "bytes it never delivered: a connection that follows it");
+	cr_assert_eq(r.follows, 1);
 	reasm_finish(rs);
 	reasm_free(rs);
 }

@@ -25,7 +25,15 @@
  *   (c) the direction or the connection ends: the peer acknowledged the direction's FIN
  *       (it received every byte before it: the sender has nothing more to send), RST, a
  *       new SYN, idle timeout, eviction, end of capture. Every hole is given up then.
- *       Bytes at or past a FIN are never delivered, so holes there are not reported;
+ *       Bytes at or past a FIN are never delivered, so holes there are not reported.
+ *       An acknowledged FIN, and a RST that comes while bytes of the connection are known
+ *       missing (held behind a hole, or before its FIN, or before where the RST says a
+ *       direction ended), wait up to reorder_time for them first: a capture can show them
+ *       after the close. Until then a segment inside the connection's sequence space is
+ *       taken as one of its own; any other data ends the wait (and starts a connection);
+ *   After a close by FIN or RST the 4-tuple is remembered (a tomb, 120 s): a segment
+ *   repeating bytes of the closed connection is a duplicate; one that goes on with its
+ *   stream opens a connection with reasm_flow.follows set;
  *   (d) the peer acknowledged the hole's bytes (so they were not lost on the wire: the
  *       capture missed them, or shows them late) and more than 4 MiB has come in that
  *       direction since, without them;
@@ -69,6 +77,15 @@ struct reasm_flow {
 	struct tcp_addr client, broker;
 	uint16_t client_port, broker_port;
 	uint8_t saw_syn;           /* the capture has the connection's opening */
+	uint64_t follows;          /* 0, or 1 + the index of the connection this one goes on
+				    * with: one on the same 4-tuple closed (FIN, RST) within the
+				    * reorder time, whose stream this one's first segment belongs
+				    * to (not a repeat: past what was seen of it, or before its
+				    * first byte seen without a SYN), acknowledging bytes of its
+				    * peer. A segment the capture shows after the close (sent
+				    * before a RST reached its sender, or late). The later stages
+				    * may carry that one's state over (the version its CONNECT
+				    * gave) */
 	uint8_t closer;            /* who sent the first FIN or RST: 0 none seen yet,
 				    * 1 the client, 2 the broker (session tracking reads it) */
 	uint8_t closer_rst;        /* that first close was a RST */
