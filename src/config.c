@@ -19,6 +19,8 @@ void mqttdump_config_init(struct mqttdump_config *c)
 	c->diagram_max = 2000;
 	c->eve_max_msg_len = 1u << 20; /* Suricata's defaults */
 	c->eve_max_tx = 1024;
+	c->serve_history = 10000;
+	c->replay_speed = -1;
 }
 
 int mqttdump_config_default_ports(struct mqttdump_config *c)

@@ -25,6 +25,7 @@
 
 static struct cap *g_cap;
 static volatile sig_atomic_t g_usr1;
+static volatile sig_atomic_t g_stop; /* SIGINT or SIGTERM came */
 
 /* SIGUSR1: the counts, printed between records (as dd and tcpdump do). */
 static void on_usr1(int sig)
@@ -36,6 +37,7 @@ static void on_usr1(int sig)
 static void on_signal(int sig)
 {
 	(void)sig;
+	g_stop = 1;
 	if (g_cap)
 		cap_stop(g_cap);
 }
@@ -94,6 +96,11 @@ static void usage(FILE *f)
 	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
 	      "                       (- for standard output), at the end\n"
 	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
+	      "  --serve [ADDR:]PORT  draw the exchange live in a browser at http://ADDR:PORT/\n"
+	      "                       (default ADDR 127.0.0.1; a file: served until ^C)\n"
+	      "  --serve-history N    records kept for --serve's viewers (default 10000)\n"
+	      "  --replay-speed N     --serve -r: replay at the capture's pace (1, the\n"
+	      "                       default), N times faster (0.5: slower), or 0: at once\n"
 	      "filters (every output):\n"
 	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
 	      "                       (+ and # wildcards), and their acknowledgements\n"
@@ -115,7 +122,8 @@ enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MA
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
        OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
-       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY };
+       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY,
+       OPT_SERVE, OPT_SERVE_HISTORY, OPT_REPLAY_SPEED };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -143,6 +151,9 @@ static const struct option long_opts[] = {
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "diagram", optional_argument, NULL, OPT_DIAGRAM },
 	{ "diagram-max", required_argument, NULL, OPT_DIAGRAM_MAX },
+	{ "serve", required_argument, NULL, OPT_SERVE },
+	{ "serve-history", required_argument, NULL, OPT_SERVE_HISTORY },
+	{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -180,6 +191,22 @@ static uint32_t size_value(const char *opt, const char *s)
 	fprintf(stderr, "mqttdump: %s: invalid size argument \"%s\" (bytes, or a number with kb,"
 		" mb or gb, up to 4gb)\n", opt, s);
 	exit(2);
+}
+
+/* --replay-speed: 0, or a decimal number from 0.01 to 1000000; or exit with a message. */
+static double speed_value(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v == 0 || (v >= 0.01 && v <= 1000000))) {
+		fprintf(stderr, "mqttdump: --replay-speed: \"%s\" is not 0 or a number from 0.01 "
+			"to 1000000\n", s);
+		exit(2);
+	}
+	return v;
 }
 
 /* Live capture as root: once the interface is open, become USER (-Z; "nobody" by
@@ -354,6 +381,16 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		break;
 	case OPT_DIAGRAM_MAX:
 		c->diagram_max = (uint32_t)number("--diagram-max", optarg, 1, 1000000);
+		break;
+	case OPT_SERVE:
+		c->serve_addr = optarg;
+		c->outputs |= OUTPUT_BIT(OUTPUT_SERVE);
+		break;
+	case OPT_SERVE_HISTORY:
+		c->serve_history = (uint32_t)number("--serve-history", optarg, 1, 10000000);
+		break;
+	case OPT_REPLAY_SPEED:
+		c->replay_speed = speed_value(optarg);
 		break;
 	default: return 0;
 	}
@@ -689,6 +726,8 @@ static int read_capture(struct run *r)
 	}
 	print_counts(r, &st);
 	print_cuts(r, &st);
+	if (!g_stop)
+		pipeline_linger(r->pipeline); /* --serve: until SIGINT or SIGTERM */
 	if (mqttdump_oom_count(&oom_what)) {
 		fprintf(stderr, "mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
 			"%s): the output is incomplete\n", mqttdump_oom_count(NULL), oom_what);
