@@ -640,11 +640,14 @@ int report_serve_new(const struct report_opts *o, const struct serve_opts *so,
 		serve_free(s);
 		return -1;
 	}
-	if (start(s, err, errlen) < 0) {
+	if (!so->addr) {
+		s->so.replay_speed = 0;
+	} else if (start(s, err, errlen) < 0) {
 		serve_free(s);
 		return -1;
 	}
-	tell(s);
+	if (s->mhd)
+		tell(s);
 	memset(r, 0, sizeof *r);
 	r->ctx = s;
 	r->frame_begin = frame_begin;
@@ -667,7 +670,8 @@ void report_serve_linger(void *ctx)
 	sigset_t set, old;
 	int sig;
 
-	(void)ctx;
+	if (!((struct serve *)ctx)->mhd)
+		return;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

@@ -338,7 +338,7 @@ def browser_tests(shot):
         print("# Chromium is not installed: the page's browser checks are skipped")
         return
     tmp = tempfile.mkdtemp()
-    srv = Server("qos2.pcap", "--replay-speed", "0.2")   # 0.5 s of capture over 2.5 s
+    srv = Server("qos2.pcap", "--replay-speed", "0.1")   # 0.5 s of capture over 5 s
     b = Browser(exe, os.path.join(tmp, "profile"))
     try:
         target = next(t for t in b.call("Target.getTargets")["targetInfos"]
@@ -366,9 +366,9 @@ def browser_tests(shot):
                 break
             time.sleep(0.1)
         msgs = tshark_messages("qos2.pcap")
-        # qos2.pcap: 4 messages at 0 s, 12 at 0.502 s: at 0.2, 2.5 s apart
+        # qos2.pcap: 4 messages at 0 s, 12 at 0.502 s: at 0.1, 5 s apart
         part = [i for i, n in enumerate(seen) if 0 < n < msgs]
-        check(part and seen[-1] == msgs and when[-1] - when[part[0]] > 1.5,
+        check(part and seen[-1] == msgs and when[-1] - when[part[0]] > 2.5,
               "arrows appear while the replay runs, at its pace, %d in all as tshark "
               "counts" % msgs, list(zip(seen, [round(t - when[0], 2) for t in when])))
         order = js("Array.from(document.querySelectorAll('.row.msg')).map("
@@ -403,15 +403,58 @@ def browser_tests(shot):
                 break
             time.sleep(0.1)
         check(n == msgs, "a reloaded page catches up (%s arrows)" % n)
-        wide = js("(function () { var h = document.getElementById('heads');"
-                  " return document.documentElement.scrollWidth <= 1024; })()")
-        check(wide, "nothing wider than 1024 pixels")
+        for w, h in ((1024, 768), (1280, 720)):
+            b.call("Emulation.setDeviceMetricsOverride", {"width": w, "height": h,
+                   "deviceScaleFactor": 1, "mobile": False}, session=sess)
+            fits = js("(function () { var a = document.querySelector('aside')"
+                      ".getBoundingClientRect(), d = document.documentElement;"
+                      " return d.scrollWidth <= %d && a.right <= %d && a.width >= 300 &&"
+                      " document.querySelector('header').getBoundingClientRect().height"
+                      " < %d / 5; })()" % (w, w, h))
+            check(fits, "at %dx%d: nothing wider than the screen, the detail pane beside "
+                  "the diagram, the header under a fifth of the height" % (w, h))
+        hostile(b, sess, js)
     except Exception as e:
         check(False, "Chromium: %s" % e)
     finally:
         b.close()
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+HIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                    "\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "span",
+             "button", "input", "div", "main", "section", "aside", "h2", "pre", "script",
+             "b"}
+
+
+def hostile(b, sess, js):
+    """captures/hostile-strings.pcap in the page: no markup from a packet, nothing a
+    terminal or the bidirectional algorithm obeys, the strings shown as text."""
+    srv = Server("hostile-strings.pcap", "--replay-speed", "0")
+    try:
+        b.call("Page.navigate", {"url": "http://127.0.0.1:%d/" % srv.port}, session=sess)
+        deadline = time.time() + 15
+        while time.time() < deadline and js(
+                "document.getElementById('status').textContent") != "capture ended":
+            time.sleep(0.1)
+        # a click on each arrow, so that every tree and explanation is shown once
+        text = js("(function () { var t = [];"
+                  " document.querySelectorAll('.row').forEach(function (r) { r.click();"
+                  " t.push(document.querySelector('aside').textContent); });"
+                  " return t.join('\\n') + document.body.textContent; })()")
+        tags = set(js("Array.from(document.querySelectorAll('*')).map("
+                      "function (e) { return e.tagName.toLowerCase(); })"))
+        scripts = js("document.querySelectorAll('script').length")
+        check(tags <= PAGE_TAGS and scripts == 1 and "<script>alert(1)</script>" in text,
+              "hostile strings: no markup from a packet, '<script>alert' shown as text",
+              (tags - PAGE_TAGS, scripts))
+        bad = sorted({"U+%04X" % ord(c) for c in HIDDEN.findall(text)})
+        check(not bad and "\\x1b[2J" in text, "hostile strings: no control or "
+              "bidirectional character reaches the page, they are shown as \\xHH", bad)
+    finally:
+        srv.stop()
 
 
 def main():

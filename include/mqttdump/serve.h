@@ -17,7 +17,9 @@
 #include <stdio.h>
 
 struct serve_opts {
-	const char *addr;        /* "[ADDR:]PORT" ("[ADDR]:PORT" for IPv6); no ADDR: 127.0.0.1 */
+	const char *addr;        /* "[ADDR:]PORT" ("[ADDR]:PORT" for IPv6); no ADDR: 127.0.0.1.
+				  * NULL: no server and no pacing, only the history (what the
+				  * fuzzer builds, with every output) */
 	uint32_t history;        /* records kept for the viewers (older ones dropped) */
 	size_t history_bytes;    /* and their bytes at most */
 	uint32_t max_viewers;    /* event streams open at once; more are refused (503) */
@@ -34,7 +36,8 @@ int report_serve_new(const struct report_opts *o, const struct serve_opts *s,
 		     struct reporter *r, char *err, size_t errlen);
 /* The port served (after port 0: the one the system chose). */
 unsigned report_serve_port(const void *ctx);
-/* Keep serving until SIGINT or SIGTERM arrives (the capture has ended). */
+/* Keep serving until SIGINT or SIGTERM arrives (the capture has ended); at once without
+ * a server. */
 void report_serve_linger(void *ctx);
 
 #endif
