@@ -422,6 +422,89 @@ def browser_tests(shot):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+READER = r"""
+import http.client, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+c.request("GET", "/events")
+r = c.getresponse()
+while True:
+    line = r.readline()
+    if not line:
+        break
+    print("%.6f %s" % (time.time(), line.decode().rstrip("\n")), flush=True)
+"""
+
+
+def test_live():
+    """A broker on loopback in a network namespace of our own; mqttdump -i lo --serve; an
+    arrow's record must reach a viewer within a second of mosquitto_pub."""
+    import shutil
+    import tempfile
+    need = [t for t in ("ip", "mosquitto_pub") if not shutil.which(t)]
+    broker = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if os.getuid() != 0 or need or not os.path.exists(broker):
+        print("# live check skipped: needs root, ip, mosquitto, mosquitto_pub")
+        return
+    ns = "mqd-serve-%d" % os.getpid()
+    if subprocess.run(["ip", "netns", "add", ns], stderr=subprocess.DEVNULL).returncode:
+        print("# live check skipped: cannot create a network namespace")
+        return
+    tmp = tempfile.mkdtemp()
+    procs = []
+    try:
+        ex = ["ip", "netns", "exec", ns]
+        subprocess.run(ex + ["ip", "link", "set", "lo", "up"], check=True)
+        conf = os.path.join(tmp, "m.conf")
+        with open(conf, "w") as f:
+            f.write("listener 1883 127.0.0.1\nallow_anonymous true\n")
+        procs.append(subprocess.Popen(ex + [broker, "-c", conf], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
+        dump = subprocess.Popen(ex + [MQTTDUMP, "-i", "lo", "-q", "--serve", "127.0.0.1:0"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        procs.append(dump)
+        line = dump.stderr.readline()
+        m = re.search(r"serving http://127.0.0.1:(\d+)/", line)
+        uid = [l.split()[1] for l in open("/proc/%d/status" % dump.pid)
+               if l.startswith("Uid:")]
+        try:
+            nobody = __import__("pwd").getpwnam("nobody").pw_uid
+        except KeyError:
+            nobody = None
+        check(m and (nobody is None or uid == [str(nobody)]),
+              "live: serving once the privileges are dropped (uid %s)" % uid, line)
+        reader = subprocess.Popen(ex + [sys.executable, "-c", READER, m.group(1)],
+                                  stdout=subprocess.PIPE, text=True)
+        procs.append(reader)
+        while "event: hello" not in reader.stdout.readline():
+            pass
+        time.sleep(0.3)
+        t0 = time.time()
+        subprocess.run(ex + ["timeout", "10", "mosquitto_pub", "-h", "127.0.0.1", "-i",
+                             "live-class", "-t", "class/live", "-m", "hi"], check=True)
+        arrived = None
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            l = reader.stdout.readline()
+            if not l:
+                break
+            if '"type":"PUBLISH"' in l and "class/live" in l:
+                arrived = float(l.split()[0])
+                break
+        check(arrived is not None and arrived - t0 < 1.0,
+              "live: the PUBLISH reaches a viewer within 1 s of mosquitto_pub (%s s)" %
+              (None if arrived is None else round(arrived - t0, 3)))
+        dump.send_signal(signal.SIGINT)
+        rc = dump.wait(timeout=10)
+        check(rc == 0, "live: ^C ends the capture and the server (status %s)" % rc)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 HIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
                     "\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "span",
@@ -462,7 +545,7 @@ def main():
     MQTTDUMP, ROOT = sys.argv[1], sys.argv[2]
     shot = sys.argv[3] if len(sys.argv) > 3 else None
     for t in (test_content, test_bind, test_history, test_slow_viewer,
-              test_viewers_bounded, test_secrets):
+              test_viewers_bounded, test_secrets, test_live):
         try:
             t()
         except Exception as e:
