@@ -381,6 +381,7 @@ static ssize_t events_read(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 	if (v->off == v->out.len) {
 		struct timespec until;
+		int stop;
 		v->out.len = v->off = 0;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += KEEPALIVE_SECS;
@@ -388,10 +389,10 @@ static ssize_t events_read(void *cls, uint64_t pos, char *buf, size_t max)
 		while (!s->stopping && !has_news(v))
 			if (pthread_cond_timedwait(&s->grew, &s->lock, &until) == ETIMEDOUT)
 				break;
-		if (!s->stopping && has_news(v))
+		if (!(stop = s->stopping) && has_news(v))
 			fill(v);
 		pthread_mutex_unlock(&s->lock);
-		if (s->stopping)
+		if (stop)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (!v->out.len)
 			report_buf_puts(&v->out, ": still here\n\n");
@@ -474,8 +475,10 @@ static enum MHD_Result events(struct serve *s, struct MHD_Connection *c)
 			v->next = v->resumed_from = id + 1;
 	}
 	if (!(r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, VIEWER_CHUNK, events_read,
-						    v, viewer_free)))
+						    v, viewer_free))) {
+		viewer_free(v);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");

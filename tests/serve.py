@@ -65,6 +65,15 @@ class Server:
         if self.port is None:
             raise RuntimeError("no address on stderr: %r" % self.lines)
 
+    def wait_end(self, timeout=30):
+        """Until the counts line: the capture has been read to its end."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and not any("MQTT messages" in l for l in self.lines):
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.lines.append(line)
+
     def conn(self, timeout=20):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
@@ -130,6 +139,7 @@ def tshark_messages(capture):
 def test_content():
     srv = Server("qos2.pcap", "--replay-speed", "0")
     try:
+        srv.wait_end()
         c = srv.conn()
         c.request("GET", "/")
         r = c.getresponse()
@@ -230,6 +240,7 @@ def test_bind():
 def test_history():
     srv = Server("qos2.pcap", "--replay-speed", "0", "--serve-history", "5")
     try:
+        srv.wait_end()
         _, events = read_events(srv)
         recs = records(events)
         hello = [d for n, _, d in events if n == "hello"][0]
@@ -262,14 +273,13 @@ def test_slow_viewer():
         want = len(json_lines("clients-200.pcap"))
         check(n == want and took < 20, "a viewer that never reads does not stall another "
               "(%d records in %.1f s)" % (n, took), (n, want, took))
-        deadline = time.time() + 20
-        while time.time() < deadline and not any("MQTT messages" in l for l in srv.lines):
-            line = srv.proc.stderr.readline()
-            if not line:
-                break
-            srv.lines.append(line)
+        srv.wait_end(20)
         check(any("3800 MQTT messages" in l for l in srv.lines),
               "nor the capture: it reads to the end with the slow viewer open")
+        t0 = time.time()
+        rc = srv.stop()
+        check(rc == 0 and time.time() - t0 < 5, "SIGTERM ends it at once, the slow viewer "
+              "still stuck (status %s)" % rc)
     finally:
         slow.close()
         srv.stop()
