@@ -111,8 +111,11 @@ static int make_serve(const struct output_args *a, struct reporter *r)
 	const struct mqttdump_config *c = a->cfg;
 	/* a file is replayed at its own pace unless told; a live capture is never paced */
 	double speed = c->iface ? 0 : c->replay_speed >= 0 ? c->replay_speed : 1;
-	struct serve_opts s = { c->serve_addr, c->serve_history, (size_t)64 << 20, 32,
-				speed, c->lang, stderr };
+	/* the history's bytes: 64 MiB, or a quarter of --max-memory when that is less */
+	size_t bytes = c->max_memory && c->max_memory / 4 < ((size_t)64 << 20) ?
+		       c->max_memory / 4 : (size_t)64 << 20;
+	struct serve_opts s = { c->serve_addr, c->serve_history, bytes, 32, speed, c->lang,
+				stderr };
 	return report_serve_new(a->ro, &s, r, a->err, a->errlen);
 }
 

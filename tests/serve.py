@@ -235,6 +235,22 @@ def test_bind():
                          capture_output=True, text=True, timeout=10)
     check(bad.returncode != 0 and bad.stderr.count("\n") == 1 and "--serve" in bad.stderr,
           "a bad address is one line and a non-zero exit", bad.stderr)
+    for args in (["--replay-speed", "fast"], ["--replay-speed", "0.001"],
+                 ["--serve-history", "0"]):
+        bad = subprocess.run([MQTTDUMP, "-r", cap("qos2.pcap"), "--serve", "0"] + args,
+                             capture_output=True, text=True, timeout=10)
+        check(bad.returncode == 2 and bad.stderr.count("\n") == 1 and args[0] in bad.stderr,
+              "%s %s: one line naming the option, status 2" % tuple(args), bad.stderr)
+    busy = Server("qos2.pcap", "--replay-speed", "0")
+    try:
+        bad = subprocess.run([MQTTDUMP, "-r", cap("qos2.pcap"), "--serve",
+                              "127.0.0.1:%d" % busy.port], capture_output=True, text=True,
+                             timeout=10)
+        check(bad.returncode == 1 and bad.stderr.count("\n") == 1 and
+              "Address already in use" in bad.stderr,
+              "a port in use: one line saying so, status 1", bad.stderr)
+    finally:
+        busy.stop()
 
 
 def test_history():
