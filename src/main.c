@@ -387,7 +387,7 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		c->outputs |= OUTPUT_BIT(OUTPUT_SERVE);
 		break;
 	case OPT_SERVE_HISTORY:
-		c->serve_history = (uint32_t)number("--serve-history", optarg, 1, 10000000);
+		c->serve_history = (uint32_t)number("--serve-history", optarg, 1, 1000000);
 		break;
 	case OPT_REPLAY_SPEED:
 		c->replay_speed = speed_value(optarg);
