@@ -19,6 +19,8 @@ void mqttdump_config_init(struct mqttdump_config *c)
 	c->eve_max_msg_len = 1u << 20; /* Suricata's defaults */
 	c->eve_max_tx = 1024;
 	c->time_format = REPORT_TIME_RELATIVE;
+	c->serve_history = 10000;
+	c->replay_speed = -1;
 }
 
 static int in_any_set(const struct mqttdump_config *c, uint16_t port)

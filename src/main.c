@@ -144,6 +144,11 @@ static void usage(FILE *f)
 	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
 	      "  (one output owns the standard output: a document there, --timeline -,\n"
 	      "  --stats=json or -w -, replaces the lines; see man mqttdump)\n"
+	      "  --serve [ADDR:]PORT  draw the exchange live in a browser at http://ADDR:PORT/\n"
+	      "                       (default ADDR 127.0.0.1; a file: served until ^C)\n"
+	      "  --serve-history N    records kept for --serve's viewers (default 10000)\n"
+	      "  --replay-speed N     --serve -r: replay at the capture's pace (1, the\n"
+	      "                       default), N times faster (0.5: slower), or 0: at once\n"
 	      "filters (every output; a kind repeated: any of its values):\n"
 	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
 	      "                       (+ and # wildcards), and their acknowledgements\n"
@@ -174,7 +179,7 @@ enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MA
        OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
        OPT_DIAGRAM_SVG, OPT_DIAGRAM_HTML, OPT_NO_DEFAULT_PORTS,
        OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY,
-       OPT_WIDTH };
+       OPT_WIDTH, OPT_SERVE, OPT_SERVE_HISTORY, OPT_REPLAY_SPEED };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -206,6 +211,9 @@ static const struct option long_opts[] = {
 	{ "diagram-html", required_argument, NULL, OPT_DIAGRAM_HTML },
 	{ "diagram-max", required_argument, NULL, OPT_DIAGRAM_MAX },
 	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "serve", required_argument, NULL, OPT_SERVE },
+	{ "serve-history", required_argument, NULL, OPT_SERVE_HISTORY },
+	{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -252,6 +260,22 @@ static uint32_t size_value(const char *opt, const char *s)
 	fprintf(stderr, "mqttdump: %s: invalid size argument \"%s\" (bytes, or a number with kb,"
 		" mb or gb, up to 4gb)\n", opt, s);
 	exit(2);
+}
+
+/* --replay-speed: 0, or a decimal number from 0.01 to 1000000; or exit with a message. */
+static double speed_value(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v == 0 || (v >= 0.01 && v <= 1000000))) {
+		fprintf(stderr, "mqttdump: --replay-speed: \"%s\" is not 0 or a number from 0.01 "
+			"to 1000000\n", s);
+		exit(2);
+	}
+	return v;
 }
 
 /* The FILE an output option writes: "-" (the standard output where the option allows
@@ -514,6 +538,16 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		c->eve_max_tx = (uint32_t)number("--eve-max-tx", optarg, 1, 1000000);
 		break;
 	case OPT_WIDTH: c->width = (uint32_t)number("--width", optarg, 40, 1000); break;
+	case OPT_SERVE:
+		c->serve_addr = optarg;
+		c->outputs |= OUTPUT_BIT(OUTPUT_SERVE);
+		break;
+	case OPT_SERVE_HISTORY:
+		c->serve_history = (uint32_t)number("--serve-history", optarg, 1, 1000000);
+		break;
+	case OPT_REPLAY_SPEED:
+		c->replay_speed = speed_value(optarg);
+		break;
 	default: return 0;
 	}
 	return 1;
@@ -996,6 +1030,8 @@ static int read_capture(struct run *r)
 	status = finish_stdout(r, status);
 	print_counts(r, &st);
 	print_cuts(r, &st);
+	if (!g_stopped)
+		pipeline_linger(r->pipeline); /* --serve: until SIGINT, SIGTERM or SIGHUP */
 	if (mqttdump_oom_count(&oom_what)) {
 		fprintf(stderr, "mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
 			"%s): the output is incomplete\n", mqttdump_oom_count(NULL), oom_what);

@@ -1,6 +1,7 @@
 /* \summary: the pipeline of one configuration: session tracker, the outputs of the
  * registry, the engine */
 #include "mqttdump/pipeline.h"
+#include "mqttdump/serve.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -25,6 +26,8 @@ struct output_args {
 	const struct report_opts *ro;      /* ro->out: the stream the output owns */
 	const struct pipeline_env *env;
 	struct session_tracker *sessions;  /* when the output needs sessions, else NULL */
+	char *err;                         /* a reason other than "out of memory", or "" */
+	size_t errlen;
 };
 
 struct output_def {
@@ -112,6 +115,19 @@ static int make_eve(const struct output_args *a, struct reporter *r)
 	return report_eve_new(a->ro, &e, r);
 }
 
+static int make_serve(const struct output_args *a, struct reporter *r)
+{
+	const struct mqttdump_config *c = a->cfg;
+	/* a file is replayed at its own pace unless told; a live capture is never paced */
+	double speed = c->iface ? 0 : c->replay_speed >= 0 ? c->replay_speed : 1;
+	/* the history's bytes: 64 MiB, or a quarter of --max-memory when that is less */
+	size_t bytes = c->max_memory && c->max_memory / 4 < ((size_t)64 << 20) ?
+		       c->max_memory / 4 : (size_t)64 << 20;
+	struct serve_opts s = { c->serve_addr, c->serve_history, bytes, 32, speed, c->lang,
+				stderr };
+	return report_serve_new(a->ro, &s, r, a->err, a->errlen);
+}
+
 #define PATH(field) offsetof(struct mqttdump_config, field)
 
 /* The registry: every output, in the order the engine calls them (so, on one stream, the
@@ -134,6 +150,7 @@ static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_STATS] = { { "stats", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END, make_stats },
 	[OUTPUT_SELECT] = { { "select", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END, make_select },
 	[OUTPUT_EVE] = { { "eve", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_eve },
+	[OUTPUT_SERVE] = { { "serve", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END, make_serve },
 };
 
 const struct pipeline_output_info *pipeline_output_info(enum mqttdump_output o)
@@ -235,7 +252,8 @@ static unsigned text_width(const struct mqttdump_config *cfg, FILE *out)
 }
 
 /* The reporters of the chosen outputs, in registry order. */
-static int make_outputs(struct pipeline *p, const struct pipeline_env *env)
+static int make_outputs(struct pipeline *p, const struct pipeline_env *env, char *err,
+			size_t errlen)
 {
 	const struct mqttdump_config *cfg = p->cfg;
 
@@ -247,7 +265,7 @@ static int make_outputs(struct pipeline *p, const struct pipeline_env *env)
 					  .line_buffered = env->line_buffered,
 					  .sessions = p->sessions };
 		struct output_args a = { cfg, &ro, env, registry[o].info.needs_sessions ?
-					 p->sessions : NULL };
+					 p->sessions : NULL, err, errlen };
 
 		if (!chosen(cfg, o))
 			continue;
@@ -293,8 +311,14 @@ struct pipeline *pipeline_new(const struct mqttdump_config *cfg,
 	}
 	if (needs_sessions(cfg) && !(p->sessions = session_new(&cfg->select)))
 		goto oom;
-	if (make_outputs(p, env) < 0)
+	err[0] = '\0';
+	if (make_outputs(p, env, err, errlen) < 0) {
+		if (err[0]) {
+			pipeline_free(p, NULL, 0);
+			return NULL;
+		}
 		goto oom;
+	}
 	ec.sessions = p->sessions;
 	if (!(p->engine = engine_new(&ec, p->reps, p->n)))
 		goto oom;
@@ -322,6 +346,14 @@ void pipeline_finish(struct pipeline *p)
 		else if (fflush(p->files[o]) != 0)
 			p->file_errno[o] = errno ? errno : -1;
 	}
+}
+
+void pipeline_linger(struct pipeline *p)
+{
+	void *serve = pipeline_output(p, OUTPUT_SERVE);
+
+	if (serve)
+		report_serve_linger(serve);
 }
 
 void pipeline_stats(const struct pipeline *p, struct engine_stats *st)

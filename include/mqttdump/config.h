@@ -29,6 +29,7 @@ enum mqttdump_output {
 	OUTPUT_STATS,        /* --stats[=json] */
 	OUTPUT_SELECT,       /* -w: the frames that carry the messages, to a pcap writer */
 	OUTPUT_EVE,          /* --eve */
+	OUTPUT_SERVE,        /* --serve: the records live to browsers (serve.h) */
 	OUTPUT_COUNT
 };
 
@@ -82,6 +83,9 @@ struct mqttdump_config {
 	uint32_t snaplen;           /* -s: live capture (0: whole packets) */
 	int line_buffered;          /* -l: flush the standard output after each line */
 	int time_format;            /* -t: enum report_time_format (report.h) */
+	const char *serve_addr;     /* --serve [ADDR:]PORT */
+	uint32_t serve_history;     /* --serve-history: records kept for the viewers */
+	double replay_speed;        /* --replay-speed (-1: unset: 1 when serving a file) */
 };
 
 /* The defaults of every option (as --help tells them), no output chosen, the port sets

@@ -46,6 +46,9 @@ struct pipeline *pipeline_new(const struct mqttdump_config *cfg,
 int pipeline_packet(struct pipeline *p, const struct cap_pkt *pkt);
 /* The capture ended: close the connections, let every output write what it keeps. */
 void pipeline_finish(struct pipeline *p);
+/* After pipeline_finish, when the capture ended by itself: keep what outputs still serve
+ * (--serve) until SIGINT or SIGTERM. Returns at once when none does. */
+void pipeline_linger(struct pipeline *p);
 void pipeline_stats(const struct pipeline *p, struct engine_stats *st);
 /* The reporter context of output o (NULL when not built): report_write_counts() of
  * OUTPUT_SELECT's. */
