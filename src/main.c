@@ -1128,6 +1128,11 @@ static int run(const struct mqttdump_config *c)
 	/* as tcpdump: the files named on the command line are open before root is given up */
 	if (status == 0 && (c->iface || c->user) && drop_privileges(c->user) < 0)
 		status = 1;
+	/* --serve's server starts as the user the capture runs as */
+	if (status == 0 && pipeline_start(r.pipeline, r.err, sizeof r.err) < 0) {
+		fprintf(stderr, "mqttdump: %s\n", r.err);
+		status = 1;
+	}
 	if (status == 0) {
 		status = read_capture(&r);
 		if (r.writer)

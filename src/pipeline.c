@@ -348,6 +348,13 @@ void pipeline_finish(struct pipeline *p)
 	}
 }
 
+int pipeline_start(struct pipeline *p, char *err, size_t errlen)
+{
+	void *serve = pipeline_output(p, OUTPUT_SERVE);
+
+	return serve ? report_serve_start(serve, err, errlen) : 0;
+}
+
 void pipeline_linger(struct pipeline *p)
 {
 	void *serve = pipeline_output(p, OUTPUT_SERVE);

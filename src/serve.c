@@ -644,14 +644,8 @@ int report_serve_new(const struct report_opts *o, const struct serve_opts *so,
 		serve_free(s);
 		return -1;
 	}
-	if (!so->addr) {
+	if (!so->addr)
 		s->so.replay_speed = 0;
-	} else if (start(s, err, errlen) < 0) {
-		serve_free(s);
-		return -1;
-	}
-	if (s->mhd)
-		tell(s);
 	memset(r, 0, sizeof *r);
 	r->ctx = s;
 	r->frame_begin = frame_begin;
@@ -661,6 +655,18 @@ int report_serve_new(const struct report_opts *o, const struct serve_opts *so,
 	r->frame_end = frame_end;
 	r->finish = finish;
 	r->free = serve_free;
+	return 0;
+}
+
+int report_serve_start(void *ctx, char *err, size_t errlen)
+{
+	struct serve *s = ctx;
+
+	if (!s->so.addr || s->mhd)
+		return 0;
+	if (start(s, err, errlen) < 0)
+		return -1;
+	tell(s);
 	return 0;
 }
 

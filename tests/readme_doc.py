@@ -9,7 +9,8 @@ lines left out:
   - a block whose text ends with "(first N of M lines)" shows the first N lines of M.
 
 Standard error is compared too when the block shows a line of it ("mqttdump: ..."); a
-command run as root on a live interface ("$ sudo ...") cannot be replayed and is skipped
+command run as root on a live interface ("$ sudo ...") cannot be replayed and is skipped, nor
+can a --serve one (it serves until ^C; tests/serve.py checks it)
 (said so). TAP. Usage: readme_doc.py MQTTDUMP SOURCE_ROOT"""
 import glob
 import os
@@ -113,6 +114,10 @@ def main():
         name = "%s:%d: $ %s" % (path, line, cmd[:70])
         if cmd.startswith("sudo ") or not re.match(r"(\S+=\S+ )*build/mqttdump", cmd):
             print("ok %d - %s # SKIP not replayed (live capture or another tool)" % (n, name))
+            continue
+        if " --serve " in cmd:
+            print("ok %d - %s # SKIP not replayed (a server that runs until ^C: "
+                  "tests/serve.py checks it)" % (n, name))
             continue
         want_err = any(w.startswith("mqttdump: ") for w in want)
         rc, got = run(binary, root, cmd, want_err)

@@ -49,6 +49,9 @@ void pipeline_finish(struct pipeline *p);
 /* After pipeline_finish, when the capture ended by itself: keep what outputs still serve
  * (--serve) until SIGINT or SIGTERM. Returns at once when none does. */
 void pipeline_linger(struct pipeline *p);
+/* What starts once the privileges are dropped: --serve's server. Returns 0, or -1 with a
+ * one-line reason in err. */
+int pipeline_start(struct pipeline *p, char *err, size_t errlen);
 void pipeline_stats(const struct pipeline *p, struct engine_stats *st);
 /* The reporter context of output o (NULL when not built): report_write_counts() of
  * OUTPUT_SELECT's. */

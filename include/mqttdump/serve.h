@@ -34,6 +34,10 @@ struct serve_opts {
  * 127.0.0.1:80: Permission denied", "out of memory"). */
 int report_serve_new(const struct report_opts *o, const struct serve_opts *s,
 		     struct reporter *r, char *err, size_t errlen);
+/* Start serving (the HTTP server's threads, the port bound): once the privileges are
+ * dropped (main.c). Returns 0 (and 0 at once without an address), or -1 with a one-line
+ * reason in err. */
+int report_serve_start(void *ctx, char *err, size_t errlen);
 /* The port served (after port 0: the one the system chose). */
 unsigned report_serve_port(const void *ctx);
 /* Keep serving until SIGINT or SIGTERM arrives (the capture has ended); at once without
