@@ -41,7 +41,7 @@ static int make_summary(const struct output_args *a, struct reporter *r)
 
 static int make_json(const struct output_args *a, struct reporter *r)
 {
-	return report_json_new(a->ro, r);
+	return report_json_tracked_new(a->ro, a->sessions, r);
 }
 
 static int make_diagram_text(const struct output_args *a, struct reporter *r)
@@ -109,7 +109,7 @@ static int make_eve(const struct output_args *a, struct reporter *r)
  * order they print in within a frame). A new output is a reporter file and a row here. */
 static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_SUMMARY] = { { "summary", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_summary },
-	[OUTPUT_JSON] = { { "json", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_json },
+	[OUTPUT_JSON] = { { "json", 0, 1 }, 0, NULL, 0, LAYOUT_LINES, make_json },
 	[OUTPUT_DIAGRAM_TEXT] = { { "diagram", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END,
 				  make_diagram_text },
 	[OUTPUT_TREE] = { { "tree", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_tree },

@@ -62,7 +62,7 @@ static uint64_t frame_no;
 static void setup(void)
 {
 	struct session_config cfg = { .type = -1 };
-	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL };
+	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL, NULL };
 
 	ntxn = nan_ = nend = nmsg = nwill = nev = 0;
 	frame_no = 0;
@@ -84,7 +84,7 @@ static void teardown(void)
 static void refilter(const char *topic, const char *client, int type)
 {
 	struct session_config cfg = { topic, client, type };
-	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL };
+	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL, NULL };
 
 	ntxn = nan_ = nend = nmsg = nwill = 0;
 	session_free(T);

@@ -46,6 +46,12 @@ struct reporter {
 int report_summary_new(const struct report_opts *o, struct reporter *r);
 /* JSON Lines: one object per MQTT message or event (docs/json.md). */
 int report_json_new(const struct report_opts *o, struct reporter *r);
+/* The same, with the records of tracker t (NULL: none) as they become known: sessions
+ * opened and ended, transactions, anomalies and security notes, and each connection's
+ * client id in all its records. */
+struct session_tracker;
+int report_json_tracked_new(const struct report_opts *o, struct session_tracker *t,
+			    struct reporter *r);
 
 /* --eve: Suricata's EVE JSON (docs/eve.md): mqtt transactions, anomalies, a flow record
  * per connection. Its limits are Suricata's options, with Suricata's defaults. */
