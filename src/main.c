@@ -94,6 +94,8 @@ static void usage(FILE *f)
 	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
 	      "                       (- for standard output), at the end\n"
 	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
+	      "  --stats-interval S   a statistics record every S seconds of capture time\n"
+	      "                       (JSON with --json or --eve)\n"
 	      "filters (every output):\n"
 	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
 	      "                       (+ and # wildcards), and their acknowledgements\n"
@@ -115,7 +117,8 @@ enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MA
        OPT_FLOW_TIMEOUT, OPT_VERSION, OPT_TIMELINE, OPT_STATS, OPT_TOPIC, OPT_CLIENT, OPT_TYPE,
        OPT_TLS_PORT, OPT_WS_PORT, OPT_DETECT, OPT_KEYLOG,
        OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
-       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY };
+       OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY,
+       OPT_STATS_INTERVAL };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -132,6 +135,7 @@ static const struct option long_opts[] = {
 	{ "reorder-time", required_argument, NULL, OPT_REORDER_TIME },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "topic", required_argument, NULL, OPT_TOPIC },
 	{ "client", required_argument, NULL, OPT_CLIENT },
 	{ "type", required_argument, NULL, OPT_TYPE },
@@ -162,6 +166,23 @@ static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 		exit(2);
 	}
 	return v;
+}
+
+/* Seconds, a decimal number from 0.001 to 100000000, in nanoseconds; or exit with a
+ * message naming the option. */
+static uint64_t seconds_ns(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0.001 && v <= 100000000)) {
+		fprintf(stderr, "mqttdump: %s: \"%s\" is not a number of seconds from 0.001 to "
+			"100000000\n", opt, s);
+		exit(2);
+	}
+	return (uint64_t)(v * 1e9 + 0.5);
 }
 
 /* A size as Suricata writes one: bytes, or a number with kb, mb or gb (1024s; any case),
@@ -333,6 +354,10 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		c->timeline_file = optarg;
 		c->outputs |= OUTPUT_BIT(OUTPUT_TIMELINE);
 		break;
+	case OPT_STATS_INTERVAL:
+		c->stats_interval_ns = seconds_ns("--stats-interval", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_INTERVAL);
+		break;
 	case OPT_STATS:
 		if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text")) {
 			fprintf(stderr, "mqttdump: --stats: \"%s\" is not text or json\n", optarg);
@@ -394,7 +419,7 @@ static int pcap_to_stdout(struct mqttdump_config *c)
 	static const struct { int o; const char *opt; } on_stdout[] = {
 		{ OUTPUT_JSON, "--json" }, { OUTPUT_DIAGRAM_TEXT, "--diagram" },
 		{ OUTPUT_TREE, "-V" }, { OUTPUT_EXPLAIN, "--explain" }, { OUTPUT_HEX, "-x" },
-		{ OUTPUT_STATS, "--stats" },
+		{ OUTPUT_STATS, "--stats" }, { OUTPUT_INTERVAL, "--stats-interval" },
 	};
 
 	for (size_t i = 0; i < sizeof on_stdout / sizeof *on_stdout; i++)

@@ -17,6 +17,8 @@ enum layout {
 			    * then ends with a blank line */
 };
 
+static int chosen(const struct mqttdump_config *cfg, int o);
+
 /* What a constructor is given. */
 struct output_args {
 	const struct mqttdump_config *cfg;
@@ -103,6 +105,16 @@ static int make_eve(const struct output_args *a, struct reporter *r)
 	return report_eve_new(a->ro, &e, r);
 }
 
+static int make_interval(const struct output_args *a, struct reporter *r)
+{
+	const struct mqttdump_config *c = a->cfg;
+	struct interval_opts io = { c->stats_interval_ns,
+				    chosen(c, OUTPUT_JSON) ? INTERVAL_JSON :
+				    chosen(c, OUTPUT_EVE) ? INTERVAL_EVE : INTERVAL_TEXT };
+
+	return report_interval_new(a->ro, &io, a->sessions, r);
+}
+
 #define PATH(field) offsetof(struct mqttdump_config, field)
 
 /* The registry: every output, in the order the engine calls them (so, on one stream, the
@@ -122,6 +134,9 @@ static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_STATS] = { { "stats", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END, make_stats },
 	[OUTPUT_SELECT] = { { "select", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END, make_select },
 	[OUTPUT_EVE] = { { "eve", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_eve },
+	/* between frames: not part of their text */
+	[OUTPUT_INTERVAL] = { { "stats-interval", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END,
+			      make_interval },
 };
 
 const struct pipeline_output_info *pipeline_output_info(enum mqttdump_output o)
