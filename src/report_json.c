@@ -370,7 +370,7 @@ static struct jflow *jflow_of(struct jrep *j, const struct reasm_flow *f)
 			h = (h ^ (uint8_t)*p) * 1099511628211ull;
 		e->flow_id = ((h & 0x7fffffffu) << 20 | (f->index & 0xfffff)) | 1ull << 50;
 	}
-	if (j->sessions && (s = session_of(j->sessions, f)) && s->have_connect &&
+	if (j->sessions && (s = session_of(j->sessions, f)) && s->has_clientid &&
 	    s->index == f->index) {
 		e->has_client = 1;
 		e->client_len = s->clientid_len;

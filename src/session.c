@@ -835,6 +835,7 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 		s->pub.will_qos = (m->connect_flags >> 3) & 3;
 		s->pub.will_retain = (m->connect_flags & 0x20) != 0;
 		s->pub.has_username = m->has_username;
+		s->pub.has_clientid = m->clientid.p != NULL;
 		if (copy_strings(s, m) < 0)
 			s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
 		s->connect_pending = 1;

@@ -209,7 +209,8 @@ Test(pipeline, registry_rows)
 		const struct pipeline_output_info *i = pipeline_output_info((enum mqttdump_output)o);
 		cr_assert(i && i->name && *i->name);
 		cr_assert_eq(i->own_file, o == OUTPUT_DIAGRAM_FILE || o == OUTPUT_TIMELINE);
-		cr_assert_eq(i->needs_sessions, o == OUTPUT_TIMELINE || o == OUTPUT_STATS);
+		cr_assert_eq(i->needs_sessions, o == OUTPUT_TIMELINE || o == OUTPUT_STATS ||
+			     o == OUTPUT_JSON || o == OUTPUT_INTERVAL);
 	}
 	cr_assert_null(pipeline_output_info(OUTPUT_COUNT));
 }

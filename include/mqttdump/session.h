@@ -128,6 +128,8 @@ struct session {
 	uint8_t shown;             /* passes the filter (see session_config) */
 	uint16_t clientid_len, username_len, will_topic_len;
 	uint8_t clientid_cut, username_cut, will_topic_cut;
+	uint8_t has_clientid;      /* the CONNECT's client id was read (a cut or malformed
+				    * CONNECT may end before it) */
 	/* copies from CONNECT (NUL-terminated, at most SESSION_STR_MAX bytes each; "" before
 	 * CONNECT), in one allocation per session: memory follows the open connections */
 	const char *clientid, *username, *will_topic;
