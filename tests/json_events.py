@@ -278,6 +278,20 @@ def main():
         tests.append((not bad, "%s: %d anomalies/notes, %d transactions, %d sessions as the "
                       "timeline; order, keys; %d frames as tshark's" % (name, len(t[0]), len(t[1]),
                                                                        len(t[3]), nframes), bad))
+    # every key of the new records is named in docs/json.md
+    doc = open(os.path.join(root, "docs", "json.md"), encoding="utf-8").read()
+    keys = set()
+    for pcap in (os.path.join(root, "captures", c) for c in ("long-mixed.pcap", "will.pcap",
+                                                            "refused-logins.pcap")):
+        for l in run(binp, pcap, "--json", "--stats-interval", "1").splitlines():
+            r = json.loads(l)
+            if r.get("event") in TRACKER | {"stats"}:
+                keys |= set(r)
+                keys |= {k for n, v in r.items() if isinstance(v, dict) and n != "types"
+                         for k in v}  # (types: by packet type name)
+    missing = sorted(k for k in keys if "`%s`" % k not in doc)
+    tests.append((keys and not missing, "docs/json.md names the %d keys of the session and "
+                  "stats records" % len(keys), ["not documented: %s" % missing]))
     # the whole run has each kind of record (the test can fail: a kind never written)
     tests.append((all(totals[k] for k in ("anomaly", "transaction", "opening", "end",
                                               "tshark frames")),
