@@ -39,13 +39,17 @@ for c in sub-pub-ping qos1 mqtt311 qos2; do
 done
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | grep -v malformed | head -1)
 [ -n "$cap" ] || cap=$(ls "$root"/captures/*.pcap | head -1)
-echo "1..67"
+echo "1..69"
 
 check "no input named" 2 "give one of -r FILE or -i IFACE" -- "$bin"
 check "unknown option" 2 "" -- "$bin" --no-such-option
 check "stray argument" 2 "unexpected argument" -- "$bin" -r "$cap" extra
 check "bad port" 2 "-p: \"0\" is not a number" -- "$bin" -r "$cap" -p 0
 check "bad count" 2 "-c: \"abc\" is not a number" -- "$bin" -r "$cap" -c abc
+check "bad --stats-interval" 2 "--stats-interval: \"0\" is not a number of seconds" -- \
+	"$bin" -r "$cap" --stats-interval 0
+check "--stats-interval beside -w -" 2 "--stats-interval cannot write there too" -- \
+	"$bin" -r "$cap" --stats-interval 1 -w -
 check "missing file" 1 "No such file or directory" -- "$bin" -r "$tmp/nothing.pcap"
 printf 'this is not a capture file at all\n' > "$tmp/text.pcap"
 check "not a capture" 1 "not a pcap or pcapng capture" -- "$bin" -r "$tmp/text.pcap"
