@@ -149,6 +149,8 @@ static void usage(FILE *f)
 	      "  --serve-history N    records kept for --serve's viewers (default 10000)\n"
 	      "  --replay-speed N     --serve -r: replay at the capture's pace (1, the\n"
 	      "                       default), N times faster (0.5: slower), or 0: at once\n"
+	      "  --stats-interval S   a statistics record every S seconds of capture time\n"
+	      "                       (JSON with --json or --eve)\n"
 	      "filters (every output; a kind repeated: any of its values):\n"
 	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
 	      "                       (+ and # wildcards), and their acknowledgements\n"
@@ -179,7 +181,8 @@ enum { OPT_JSON = 256, OPT_PAYLOAD_MAX, OPT_SHOW_SECRETS, OPT_MAX_BUFFER, OPT_MA
        OPT_EXPLAIN, OPT_LANG, OPT_DIAGRAM, OPT_DIAGRAM_MAX, OPT_REORDER_TIME,
        OPT_DIAGRAM_SVG, OPT_DIAGRAM_HTML, OPT_NO_DEFAULT_PORTS,
        OPT_EVE, OPT_EVE_MAX_MSG, OPT_EVE_STRING_LIMIT, OPT_EVE_MAX_TX, OPT_MAX_MEMORY,
-       OPT_WIDTH, OPT_SERVE, OPT_SERVE_HISTORY, OPT_REPLAY_SPEED };
+       OPT_WIDTH, OPT_SERVE, OPT_SERVE_HISTORY, OPT_REPLAY_SPEED,
+       OPT_STATS_INTERVAL };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -196,6 +199,7 @@ static const struct option long_opts[] = {
 	{ "reorder-time", required_argument, NULL, OPT_REORDER_TIME },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "topic", required_argument, NULL, OPT_TOPIC },
 	{ "client", required_argument, NULL, OPT_CLIENT },
 	{ "type", required_argument, NULL, OPT_TYPE },
@@ -242,6 +246,23 @@ static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 		exit(2);
 	}
 	return v;
+}
+
+/* Seconds, a decimal number from 0.001 to 100000000, in nanoseconds; or exit with a
+ * message naming the option. */
+static uint64_t seconds_ns(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0.001 && v <= 100000000)) {
+		fprintf(stderr, "mqttdump: %s: \"%s\" is not a number of seconds from 0.001 to "
+			"100000000\n", opt, s);
+		exit(2);
+	}
+	return (uint64_t)(v * 1e9 + 0.5);
 }
 
 /* A size as Suricata writes one: bytes, or a number with kb, mb or gb (1024s; any case),
@@ -498,6 +519,10 @@ static int stream_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		c->timeline_file = out_path("--timeline", optarg);
 		c->outputs |= OUTPUT_BIT(OUTPUT_TIMELINE);
 		break;
+	case OPT_STATS_INTERVAL:
+		c->stats_interval_ns = seconds_ns("--stats-interval", optarg);
+		c->outputs |= OUTPUT_BIT(OUTPUT_INTERVAL);
+		break;
 	default: return 0;
 	}
 	return 1;
@@ -565,6 +590,7 @@ static int settle_stdout(struct mqttdump_config *c, int quiet)
 		{ OUTPUT_JSON, "--json" }, { OUTPUT_EVE, "--eve" }, { OUTPUT_TREE, "-V" },
 		{ OUTPUT_HEX, "-x" },
 		{ OUTPUT_EXPLAIN, "--explain" }, { OUTPUT_DIAGRAM_TEXT, "--diagram" },
+		{ OUTPUT_INTERVAL, "--stats-interval" },
 	};
 	const char *doc[6], *line = NULL;
 	size_t n = 0;

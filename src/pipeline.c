@@ -20,6 +20,8 @@ enum layout {
 			    * then ends with a blank line */
 };
 
+static int chosen(const struct mqttdump_config *cfg, int o);
+
 /* What a constructor is given. */
 struct output_args {
 	const struct mqttdump_config *cfg;
@@ -46,7 +48,7 @@ static int make_summary(const struct output_args *a, struct reporter *r)
 
 static int make_json(const struct output_args *a, struct reporter *r)
 {
-	return report_json_new(a->ro, r);
+	return report_json_tracked_new(a->ro, a->sessions, r);
 }
 
 static int make_diagram_text(const struct output_args *a, struct reporter *r)
@@ -128,13 +130,23 @@ static int make_serve(const struct output_args *a, struct reporter *r)
 	return report_serve_new(a->ro, &s, r, a->err, a->errlen);
 }
 
+static int make_interval(const struct output_args *a, struct reporter *r)
+{
+	const struct mqttdump_config *c = a->cfg;
+	struct interval_opts io = { c->stats_interval_ns,
+				    chosen(c, OUTPUT_JSON) ? INTERVAL_JSON :
+				    chosen(c, OUTPUT_EVE) ? INTERVAL_EVE : INTERVAL_TEXT };
+
+	return report_interval_new(a->ro, &io, a->sessions, r);
+}
+
 #define PATH(field) offsetof(struct mqttdump_config, field)
 
 /* The registry: every output, in the order the engine calls them (so, on one stream, the
  * order they print in within a frame). A new output is a reporter file and a row here. */
 static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_SUMMARY] = { { "summary", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_summary },
-	[OUTPUT_JSON] = { { "json", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_json },
+	[OUTPUT_JSON] = { { "json", 0, 1 }, 0, NULL, 0, LAYOUT_LINES, make_json },
 	[OUTPUT_TREE] = { { "tree", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_tree },
 	[OUTPUT_EXPLAIN] = { { "explain", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_explain },
 	[OUTPUT_HEX] = { { "hex", 0, 0 }, 0, NULL, 0, LAYOUT_PARAGRAPH, make_hex },
@@ -151,6 +163,9 @@ static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_SELECT] = { { "select", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END, make_select },
 	[OUTPUT_EVE] = { { "eve", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_eve },
 	[OUTPUT_SERVE] = { { "serve", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END, make_serve },
+	/* between frames: not part of their text */
+	[OUTPUT_INTERVAL] = { { "stats-interval", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END,
+			      make_interval },
 };
 
 const struct pipeline_output_info *pipeline_output_info(enum mqttdump_output o)

@@ -1,6 +1,8 @@
 /* \summary: JSON Lines reporter: one object per MQTT message or event (docs/json.md) */
 #include "mqttdump/budget.h"
+#include "mqttdump/community_id.h"
 #include "mqttdump/report.h"
+#include "mqttdump/session.h"
 #include "mqttdump/ws.h"
 
 #include <inttypes.h>
@@ -8,10 +10,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What every record of a connection carries besides where it is: its ids, and its client
+ * id once known, kept per connection (by stream index, direct mapped: a connection whose
+ * entry another took has it computed again, and its client id read again from its
+ * session, which lives until its end has been written). */
+#define FLOWS_CACHED 256
+
+struct jflow {
+	uint64_t index;
+	uint8_t live, has_client;
+	uint16_t client_len;
+	uint64_t flow_id;
+	char cid[COMMUNITY_ID_LEN];
+	char client[SESSION_STR_MAX];
+};
+
 struct jrep {
 	struct report_opts o;
 	char *tmp;          /* scratch for sanitised strings and hex, reused */
 	size_t tmpcap;
+	struct session_tracker *sessions; /* told its records as they become known, or NULL */
+	struct jflow *flows;              /* FLOWS_CACHED */
+	/* the tracker's records of the packet being given, written after its own record */
+	json_object **pend;
+	size_t npend, pendcap;
 };
 
 static char *scratch(struct jrep *j, size_t n)
@@ -315,6 +337,85 @@ static void emit(struct jrep *j, json_object *o)
 	json_object_put(o);
 }
 
+/* Seconds as a number written with the capture's digits ("1795891471.123456"). */
+static json_object *jseconds(const struct jrep *j, int64_t sec, uint32_t nsec)
+{
+	char b[48];
+
+	report_rel_time(sec, nsec, 0, 0, j->o.ts_digits, b, sizeof b);
+	return json_object_new_double_s((double)sec + nsec / 1e9, b);
+}
+
+static json_object *jduration(const struct jrep *j, uint64_t ns)
+{
+	return jseconds(j, (int64_t)(ns / 1000000000u), (uint32_t)(ns % 1000000000u));
+}
+
+/* The connection's cached ids, its client id refreshed from its session. */
+static struct jflow *jflow_of(struct jrep *j, const struct reasm_flow *f)
+{
+	struct jflow *e = &j->flows[f->index % FLOWS_CACHED];
+	const struct session *s;
+	uint64_t h = 1469598103934665603ull;
+
+	if (!e->live || e->index != f->index) {
+		memset(e, 0, sizeof *e);
+		e->live = 1;
+		e->index = f->index;
+		community_id_v1(0, &f->client, f->client_port, &f->broker, f->broker_port, 6,
+				e->cid, sizeof e->cid);
+		/* unique in a run for the first 2^20 connections, below 2^51 (exact as a
+		 * double), as --eve's: a hash of the Community ID above the stream index */
+		for (const char *p = e->cid; *p; p++)
+			h = (h ^ (uint8_t)*p) * 1099511628211ull;
+		e->flow_id = ((h & 0x7fffffffu) << 20 | (f->index & 0xfffff)) | 1ull << 50;
+	}
+	if (j->sessions && (s = session_of(j->sessions, f)) && s->has_clientid &&
+	    s->index == f->index) {
+		e->has_client = 1;
+		e->client_len = s->clientid_len;
+		memcpy(e->client, s->clientid, s->clientid_len);
+	}
+	return e;
+}
+
+/* flow_id, community_id, and client (the client id) once the CONNECT was seen. */
+static void add_ids(struct jrep *j, json_object *o, const struct reasm_flow *f)
+{
+	struct jflow *e = jflow_of(j, f);
+
+	add_int(o, "flow_id", (int64_t)e->flow_id);
+	if (e->cid[0])
+		add(o, "community_id", json_object_new_string(e->cid));
+	if (e->has_client)
+		add(o, "client", jstr(j, (const uint8_t *)e->client, e->client_len));
+}
+
+/* A record of the tracker, held until the record of the packet that made it known has been
+ * written (the tracker tells it first). */
+static void hold(struct jrep *j, json_object *o)
+{
+	if (j->npend == j->pendcap) {
+		size_t n = j->pendcap ? j->pendcap * 2 : 16;
+		json_object **p = budget_realloc(j->pend, n * sizeof *p, "--json");
+		if (!p) {
+			mqttdump_oom("--json");
+			json_object_put(o);
+			return;
+		}
+		j->pend = p;
+		j->pendcap = n;
+	}
+	j->pend[j->npend++] = o;
+}
+
+static void emit_held(struct jrep *j)
+{
+	for (size_t i = 0; i < j->npend; i++)
+		emit(j, j->pend[i]);
+	j->npend = 0;
+}
+
 /* frame, ts, stream and the endpoints of the direction. */
 static void add_where(struct jrep *j, json_object *o, const struct frame_ref *at,
 		      const struct reasm_flow *f, int dir)
@@ -326,6 +427,7 @@ static void add_where(struct jrep *j, json_object *o, const struct frame_ref *at
 	add_int(o, "frame", (int64_t)at->frame);
 	report_iso_time(at->ts_sec, at->ts_nsec, j->o.ts_digits, ts, sizeof ts);
 	add(o, "ts", json_object_new_string(ts));
+	add(o, "epoch", jseconds(j, at->ts_sec, at->ts_nsec));
 	add_int(o, "stream", (int64_t)f->index);
 	tcp_addr_str(src, a, sizeof a);
 	add(o, "src", json_object_new_string(a));
@@ -334,6 +436,7 @@ static void add_where(struct jrep *j, json_object *o, const struct frame_ref *at
 	add(o, "dst", json_object_new_string(a));
 	add_int(o, "dport", dir == REASM_TO_BROKER ? f->broker_port : f->client_port);
 	add(o, "from", json_object_new_string(dir == REASM_TO_BROKER ? "client" : "broker"));
+	add_ids(j, o, f);
 }
 
 /* A string the packet ends inside (a cut or malformed packet): its 2-byte length, when that
@@ -594,6 +697,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	add_body(j, o, rec);
 	add_tail(j, o, m);
 	emit(j, o);
+	emit_held(j);
 }
 
 static const char *const event_names[] = {
@@ -649,6 +753,7 @@ static void event(void *ctx, const struct framer_event *ev)
 		break;
 	}
 	emit(j, o);
+	emit_held(j);
 }
 
 static json_object *jversion(uint16_t v)
@@ -785,11 +890,192 @@ static void transport(void *ctx, const struct transport_event *ev)
 		break;
 	}
 	emit(j, o);
+	emit_held(j);
+}
+
+/* ---- the tracker's records (docs/json.md: Session records) ------------------------------ */
+
+static const char *side_name(int from)
+{
+	return from == SESSION_CLIENT ? "client" : "broker";
+}
+
+/* A record of session s made known in frame at, told from side `from`'s end. */
+static json_object *sess_record(struct jrep *j, const char *name, const struct session *s,
+				const struct frame_ref *at, int from)
+{
+	json_object *o = json_object_new_object();
+
+	add(o, "event", json_object_new_string(name));
+	add_where(j, o, at, s->flow, from == SESSION_CLIENT ? REASM_TO_BROKER : REASM_TO_CLIENT);
+	return o;
+}
+
+static void add_sess_text(struct jrep *j, json_object *o, const char *key, const char *p,
+			  size_t n, int cut)
+{
+	char ck[40];
+
+	add(o, key, jstr(j, (const uint8_t *)p, n));
+	if (cut) {
+		snprintf(ck, sizeof ck, "%s_cut", key);
+		/* ck is on the stack: json-c copies it (not KEY_IS_CONSTANT) */
+		if (json_object_object_add(o, ck, json_object_new_boolean(1)) < 0)
+			mqttdump_oom("--json");
+	}
+}
+
+static void on_open(void *ctx, const struct session *s, const struct frame_ref *at)
+{
+	struct jrep *j = ctx;
+	json_object *o = sess_record(j, "session_open", s, at, SESSION_CLIENT), *w;
+	int ok = !s->connack_has_code || s->connack_code == 0;
+	const char *ver = mqtt_version_name(s->version), *cn;
+
+	add(o, "status", json_object_new_string(!s->have_connack ? "unanswered" :
+						ok ? "accepted" : "refused"));
+	if (ver)
+		add(o, "version", json_object_new_string(ver));
+	add_int(o, "keepalive", s->keepalive);
+	add_bool(o, "clean_start", s->clean_start);
+	if (s->has_username)
+		add_sess_text(j, o, "username", s->username, s->username_len, s->username_cut);
+	if (s->has_will) {
+		w = json_object_new_object();
+		add_sess_text(j, w, "topic", s->will_topic, s->will_topic_len, s->will_topic_cut);
+		add_int(w, "qos", s->will_qos);
+		add_bool(w, "retain", s->will_retain);
+		add(o, "will", w);
+	}
+	add_int(o, "connect_frame", (int64_t)s->connect_at.frame);
+	if (s->have_connack) {
+		add_int(o, "connack_frame", (int64_t)s->connack_at.frame);
+		add_bool(o, "session_present", s->session_present);
+		if (s->connack_has_code) {
+			add_int(o, "code", s->connack_code);
+			if ((cn = mqtt_code_name(MQTT_CONNACK, s->version, s->connack_code)))
+				add(o, "code_name", json_object_new_string(cn));
+		}
+	}
+	hold(j, o);
+}
+
+static void on_txn(void *ctx, const struct session *s, const struct session_txn *t)
+{
+	struct jrep *j = ctx;
+	json_object *o = sess_record(j, "transaction", s, &t->known, t->from);
+	const char *cn;
+
+	add(o, "kind", json_object_new_string(session_txn_kind_name(t->kind)));
+	if (t->kind == SESSION_TXN_PUBLISH1 || t->kind == SESSION_TXN_PUBLISH2)
+		add_int(o, "qos", t->kind == SESSION_TXN_PUBLISH1 ? 1 : 2);
+	if (t->has_msgid)
+		add_int(o, "msgid", t->msgid);
+	add(o, "status", json_object_new_string(session_txn_status_name(t->status)));
+	if (t->superseded)
+		add_bool(o, "id_reused", 1);
+	add_int(o, "request_frame", (int64_t)t->request.frame);
+	if (t->answer.frame) {
+		add_int(o, "answer_frame", (int64_t)t->answer.frame);
+		add(o, "latency", jduration(j, t->latency_ns));
+	}
+	if (t->kind == SESSION_TXN_PUBLISH2 && t->stage)
+		add(o, "last", json_object_new_string(mqtt_type_name(t->stage)));
+	if (t->has_code && t->rec) {
+		add_int(o, "code", t->code);
+		cn = mqtt_code_name(t->rec->msg.hdr.type, t->rec->msg.version, t->code);
+		if (cn)
+			add(o, "code_name", json_object_new_string(cn));
+	}
+	hold(j, o);
+}
+
+static void on_anomaly(void *ctx, const struct session *s, const struct session_anomaly *a)
+{
+	struct jrep *j = ctx;
+	int sec = session_is_security_note(a->kind), flow = a->kind == SESSION_AN_QOS2_UNFINISHED;
+	json_object *o = sess_record(j, sec ? "security" : "anomaly", s, &a->known, a->from);
+	const char *rule = session_anomaly_rule(a->kind, s->version);
+
+	add(o, "kind", json_object_new_string(session_anomaly_name(a->kind)));
+	if (rule)
+		add(o, "rule", json_object_new_string(rule));
+	add(o, "text", json_object_new_string(session_anomaly_text(a->kind)));
+	add_int(o, "at_frame", (int64_t)a->at.frame);
+	if (flow) {
+		add(o, "flow_from", json_object_new_string(side_name(a->from)));
+		add(o, "last", json_object_new_string(mqtt_type_name(a->type)));
+	} else if (a->type) {
+		add(o, "packet", json_object_new_string(mqtt_type_name(a->type)));
+	}
+	if (a->has_msgid)
+		add_int(o, "msgid", a->msgid);
+	if (a->kind == SESSION_AN_KEEPALIVE)
+		add_int(o, "silence_ms", (int64_t)a->value);
+	hold(j, o);
+}
+
+static json_object *by_side(uint64_t client, uint64_t broker)
+{
+	json_object *o = json_object_new_object();
+
+	add_int(o, "client", (int64_t)client);
+	add_int(o, "broker", (int64_t)broker);
+	return o;
+}
+
+static void on_end(void *ctx, const struct session *s)
+{
+	struct jrep *j = ctx;
+	json_object *o, *d;
+	int64_t ns = (s->end.ts_sec - s->start.ts_sec) * 1000000000ll +
+		     ((int64_t)s->end.ts_nsec - s->start.ts_nsec);
+	const char *cn;
+
+	jflow_of(j, s->flow); /* its client id kept for the records after its end */
+	o = sess_record(j, "session_end", s, &s->end, SESSION_CLIENT);
+	add(o, "ended", json_object_new_string(session_end_name(s->ended)));
+	if (s->ended == SESSION_END_DISCONNECT) {
+		d = json_object_new_object();
+		add(d, "from", json_object_new_string(side_name(s->disconnect_from)));
+		if (s->disconnect_has_code) {
+			add_int(d, "code", s->disconnect_code);
+			cn = mqtt_code_name(MQTT_DISCONNECT, s->version, s->disconnect_code);
+			if (cn)
+				add(d, "code_name", json_object_new_string(cn));
+		}
+		add(o, "disconnect", d);
+	}
+	add_int(o, "start_frame", (int64_t)s->start.frame);
+	add(o, "duration", jduration(j, ns > 0 ? (uint64_t)ns : 0));
+	add(o, "messages", by_side(s->msgs[SESSION_CLIENT], s->msgs[SESSION_BROKER]));
+	add(o, "bytes", by_side(s->bytes[SESSION_CLIENT], s->bytes[SESSION_BROKER]));
+	add_int(o, "transactions", s->txns);
+	add_int(o, "anomalies", s->anomalies);
+	add_int(o, "security_notes", s->notes);
+	hold(j, o);
+}
+
+/* The tracker tells a passing record (before the engine gives it): what earlier packets of
+ * this frame made known, held because they were not shown, goes before it. */
+static void on_message(void *ctx, const struct session *s, const struct mqtt_record *rec)
+{
+	(void)s;
+	(void)rec;
+	emit_held(ctx);
+}
+
+static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
+{
+	(void)pkt;
+	(void)seg;
+	emit_held(ctx);
 }
 
 static void finish(void *ctx)
 {
 	struct jrep *j = ctx;
+	emit_held(j);
 	fflush(j->o.out);
 }
 
@@ -798,23 +1084,44 @@ static void jfree(void *ctx)
 	struct jrep *j = ctx;
 	if (!j)
 		return;
+	for (size_t i = 0; i < j->npend; i++)
+		json_object_put(j->pend[i]);
+	free(j->pend);
+	free(j->flows);
 	free(j->tmp);
 	free(j);
 }
 
-int report_json_new(const struct report_opts *o, struct reporter *r)
+int report_json_tracked_new(const struct report_opts *o, struct session_tracker *t,
+			    struct reporter *r)
 {
 	struct jrep *j = budget_calloc(1, sizeof *j, "--json");
+	struct session_observer ob = { on_message, on_txn, on_anomaly, NULL, on_end, NULL, NULL,
+				       on_open };
 
-	if (!j)
+	if (!j || !(j->flows = budget_calloc(FLOWS_CACHED, sizeof *j->flows, "--json"))) {
+		free(j);
 		return -1;
+	}
 	j->o = *o;
+	ob.ctx = j;
+	if (t && session_observe(t, &ob) < 0) {
+		jfree(j);
+		return -1;
+	}
+	j->sessions = t;
 	memset(r, 0, sizeof *r);
 	r->ctx = j;
 	r->message = message;
 	r->event = event;
 	r->transport = transport;
+	r->frame_end = frame_end;
 	r->finish = finish;
 	r->free = jfree;
 	return 0;
+}
+
+int report_json_new(const struct report_opts *o, struct reporter *r)
+{
+	return report_json_tracked_new(o, NULL, r);
 }

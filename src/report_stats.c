@@ -720,7 +720,7 @@ int report_stats_new(const struct report_opts *o, struct session_tracker *t, int
 {
 	struct stats *st = budget_calloc(1, sizeof *st, "--stats");
 	struct session_observer ob = { on_message, on_txn, on_anomaly, on_event, on_end, on_will,
-				       NULL };
+				       NULL, NULL };
 
 	if (!st)
 		return -1;

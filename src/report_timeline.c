@@ -1068,7 +1068,7 @@ int report_timeline_new(const struct report_opts *o, struct session_tracker *t, 
 {
 	struct timeline *tl = budget_calloc(1, sizeof *tl, "timeline");
 	struct session_observer ob = { on_message, on_txn, on_anomaly, on_framer_event, on_end,
-				       on_will, NULL };
+				       on_will, NULL, NULL };
 
 	if (!tl)
 		return -1;

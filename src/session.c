@@ -13,7 +13,7 @@
 #define PINGS_MAX 4
 #define WILLS_MAX 64
 #define RECENT_MAX 32
-#define OBS_MAX 4
+#define OBS_MAX 8
 
 struct pend {
 	uint32_t key;            /* 0: empty; else (from << 16 | msgid) + 1 */
@@ -79,6 +79,8 @@ struct session_tracker {
 	int recent_next;
 	uint64_t open_wills;     /* open sessions whose CONNECT has a will */
 	struct budget *budget;   /* charged with each session's state, or NULL */
+	struct frame_ref now;    /* the frame of the record or end being tracked: what is
+				  * told was made known there */
 };
 
 /* ---- names --------------------------------------------------------------------------- */
@@ -218,6 +220,11 @@ int session_type_by_name(const char *name)
 	if (*name && !*end && v >= 0 && v <= 15)
 		return (int)v;
 	return -1;
+}
+
+size_t session_open_count(const struct session_tracker *t)
+{
+	return t->nsess;
 }
 
 int session_filtering(const struct session_tracker *t)
@@ -474,21 +481,35 @@ struct outbox {
 
 static void tell_txn(struct session_tracker *t, struct sess *s, const struct session_txn *x)
 {
+	struct session_txn k = *x;
+
+	k.known = t->now;
 	s->pub.txns++;
 	for (int i = 0; i < t->nobs; i++)
 		if (t->obs[i].txn)
-			t->obs[i].txn(t->obs[i].ctx, &s->pub, x);
+			t->obs[i].txn(t->obs[i].ctx, &s->pub, &k);
 }
 
 static void tell_anomaly(struct session_tracker *t, struct sess *s, const struct session_anomaly *a)
 {
+	struct session_anomaly k = *a;
+
+	k.known = t->now;
 	if (session_is_security_note(a->kind))
 		s->pub.notes++;
 	else
 		s->pub.anomalies++;
 	for (int i = 0; i < t->nobs; i++)
 		if (t->obs[i].anomaly)
-			t->obs[i].anomaly(t->obs[i].ctx, &s->pub, a);
+			t->obs[i].anomaly(t->obs[i].ctx, &s->pub, &k);
+}
+
+/* The session opened (its CONNACK), or its CONNECT went unanswered (at its end). */
+static void tell_open(struct session_tracker *t, struct sess *s)
+{
+	for (int i = 0; i < t->nobs; i++)
+		if (t->obs[i].open)
+			t->obs[i].open(t->obs[i].ctx, &s->pub, &t->now);
 }
 
 static void out_txn(struct outbox *ob, int kind, int status, int from, const struct frame_ref *req,
@@ -842,11 +863,12 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 		s->pub.will_qos = (m->connect_flags >> 3) & 3;
 		s->pub.will_retain = (m->connect_flags & 0x20) != 0;
 		s->pub.has_username = m->has_username;
+		s->pub.has_clientid = m->clientid.p != NULL;
 		if (copy_strings(s, m) < 0)
 			s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
 		s->connect_pending = 1;
 		s->connect_pass = (uint8_t)pass;
-		s->connect_at = rec->at;
+		s->connect_at = s->pub.connect_at = rec->at;
 		if ((m->has_username || m->has_password) && !rec->flow->in_tls)
 			sec_note(s, ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
 		if (m->proto_level == MQTT_V31)
@@ -861,6 +883,7 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 		}
 		pass = client_ok && ack_passes(t, m, s->connect_pass);
 		s->pub.have_connack = 1;
+		s->pub.connack_at = rec->at;
 		s->pub.connack_has_code = m->has_code;
 		s->pub.connack_code = m->code;
 		s->pub.session_present = m->ack_flags & 1;
@@ -1001,12 +1024,15 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	uint8_t type = m->hdr.type;
 	int pass, client_ok, wrong = 0, resolve;
 	uint64_t ms;
+	uint8_t had_connack;
 	struct mqtt_record ack; /* a held acknowledgement, matched late: lives until the
 				 * transactions it ends are told, below */
 
 	if (!s && !(s = create(t, rec->flow, &rec->at)))
 		return !session_filtering(t);
 	ob.ntxn = ob.nan = 0;
+	t->now = rec->at;
+	had_connack = s->pub.have_connack;
 	if (!s->pub.version || (type == MQTT_CONNECT && !s->pub.have_connect))
 		s->pub.version = type == MQTT_CONNECT ? m->proto_level : rec->version;
 	s->pub.end = rec->at;
@@ -1073,6 +1099,8 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 			if (t->obs[i].message)
 				t->obs[i].message(t->obs[i].ctx, &s->pub, rec);
 	}
+	if (!had_connack && s->pub.have_connack && (s->connect_pass || pass))
+		tell_open(t, s);
 	/* a will published by the broker after its client went away */
 	if (type == MQTT_PUBLISH && from == SESSION_BROKER && !rec->incomplete &&
 	    (t->nwills || t->open_wills)) {
@@ -1228,6 +1256,9 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 		   (at->ts_sec == p->end.ts_sec && at->ts_nsec > p->end.ts_nsec) ||
 		   at->frame > p->end.frame))
 		p->end = *at;
+	t->now = p->end;
+	if (s->connect_pending && (s->connect_pass || plain))
+		tell_open(t, s); /* unanswered: known now */
 
 	pend_report(t, s, plain);
 	{

@@ -45,6 +45,10 @@ check "unknown option" 2 "" -- "$bin" --no-such-option
 check "stray argument" 2 "unexpected argument" -- "$bin" -r "$cap" extra
 check "bad port" 2 "-p: \"0\" is not a number" -- "$bin" -r "$cap" -p 0
 check "bad count" 2 "-c: \"abc\" is not a number" -- "$bin" -r "$cap" -c abc
+check "bad --stats-interval" 2 "--stats-interval: \"0\" is not a number of seconds" -- \
+	"$bin" -r "$cap" --stats-interval 0
+check "--stats-interval beside -w -" 2 "--stats-interval cannot write there too" -- \
+	"$bin" -r "$cap" --stats-interval 1 -w -
 check "missing file" 1 "No such file or directory" -- "$bin" -r "$tmp/nothing.pcap"
 printf 'this is not a capture file at all\n' > "$tmp/text.pcap"
 check "not a capture" 1 "not a pcap or pcapng capture" -- "$bin" -r "$tmp/text.pcap"

@@ -29,7 +29,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-echo "1..14"
+echo "1..17"
 # Two QoS 1 publishes: CONNECT, CONNACK, PUBLISH, PUBACK, DISCONNECT each = 10 messages.
 ip netns exec "$ns" timeout 30 "$bin" -i lo -c 10 > "$tmp/out" 2> "$tmp/err" &
 dpid=$!
@@ -64,11 +64,11 @@ fi
 
 # live NAME ARGS...: mqttdump ARGS in the namespace while two QoS 1 publishes are made;
 # stdout in $tmp/NAME.out, stderr in $tmp/NAME.err, the status in $st (124: stopped by
-# SIGINT after $tmo seconds).
+# SIGINT, or $sig, after $tmo seconds).
 live() {
 	local name=$1
 	shift
-	ip netns exec "$ns" timeout -s INT "${tmo:-20}" "$bin" "$@" > "$tmp/$name.out" \
+	ip netns exec "$ns" timeout -s "${sig:-INT}" "${tmo:-20}" "$bin" "$@" > "$tmp/$name.out" \
 		2> "$tmp/$name.err" &
 	local pid=$!
 	sleep 1
@@ -109,7 +109,44 @@ ip netns exec "$ns" timeout 10 mosquitto_pub -h 127.0.0.1 -p 1883 -i usr1 -t t -
 wait "$upid"
 # QoS 0: CONNECT, CONNACK, PUBLISH, DISCONNECT
 res "live SIGUSR1: the counts at once, the capture goes on (final counts: 4 messages)" '[ "$(grep -c " frames, " "$tmp/usr1.err")" -eq 2 ] && grep " frames, " "$tmp/usr1.err" | tail -1 | grep -q " 4 MQTT messages"'
+# SIGTERM ends a live run as the end of a file does: the timeline and the statistics are
+# whole, with a client still connected (its session ended "capture_end"), and --json has
+# written the session records and the interval records as they came.
+(sleep 0.6; exec ip netns exec "$ns" timeout 12 mosquitto_sub -h 127.0.0.1 -p 1883 -i keeper \
+	-t test/live > /dev/null 2>&1) &
+kpid=$! # (it connects once mqttdump, started below, is capturing)
+# (the outputs' files are opened once the privileges are dropped to nobody)
+chmod 711 "$tmp" && mkdir -m 777 "$tmp/pub"
+sig=TERM tmo=5 live term -i lo -q --timeline "$tmp/pub/term.json" --stats=json
+pkill -P "$kpid" 2> /dev/null; kill "$kpid" 2> /dev/null
+res "live SIGTERM: status of timeout's TERM, the timeline whole: 3 sessions, the connected one at capture_end, 2 publishes acknowledged" \
+	'[ "$st" -eq 124 ] && python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = {x.get(\"clientid\"): x for x in d[\"sessions\"]}
+assert sorted(s) == [\"keeper\", \"term1\", \"term2\"], sorted(s)
+assert s[\"keeper\"][\"ended\"] == \"capture_end\", s[\"keeper\"][\"ended\"]
+assert [t[\"status\"] for k in (\"term1\", \"term2\") for t in s[k][\"transactions\"] if t[\"kind\"] == \"publish\"] == [\"complete\"] * 2
+" "$tmp/pub/term.json"'
+res "live SIGTERM: --stats=json whole (PUBLISH and PUBACK counted)" \
+	'python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d[\"messages\"][\"PUBLISH\"][\"client\"] == 2 and d[\"messages\"][\"PUBACK\"][\"broker\"] == 2, d[\"messages\"]
+assert d[\"sessions\"][\"total\"] == 3
+" "$tmp/term.out"'
+sig=TERM tmo=4 live termjson -i lo --json --stats-interval 1
+res "live SIGTERM --json --stats-interval 1: 2 session openings and ends, 2 publish transactions, the interval records counting the 10 messages" \
+	'[ "$st" -eq 124 ] && python3 -c "
+import collections, json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+c = collections.Counter(x.get(\"event\") for x in r)
+assert c[\"session_open\"] == 2 and c[\"session_end\"] == 2, c
+assert sum(1 for x in r if x.get(\"event\") == \"transaction\" and x[\"kind\"] == \"publish\" and x[\"status\"] == \"complete\") == 2
+assert c[\"stats\"] >= 1 and sum(x[\"messages\"] for x in r if x.get(\"event\") == \"stats\") == 10, c
+" "$tmp/termjson.out"'
 if [ "$fail" -ne 0 ]; then
-	for f in any index w wdash snap usr1; do sed "s/^/# $f: /" "$tmp/$f.err" 2> /dev/null; done
+	for f in term termjson; do sed "s/^/# $f.out: /" "$tmp/$f.out" 2> /dev/null | head -40; done
+	for f in any index w wdash snap usr1 term termjson; do sed "s/^/# $f: /" "$tmp/$f.err" 2> /dev/null; done
 fi
 exit $fail

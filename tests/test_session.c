@@ -62,7 +62,7 @@ static uint64_t frame_no;
 static void setup(void)
 {
 	struct session_config cfg = { 0 };
-	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL };
+	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL, NULL };
 
 	ntxn = nan_ = nend = nmsg = nwill = nev = 0;
 	frame_no = 0;
@@ -86,7 +86,7 @@ static void refilter(const char *topic, const char *client, int type)
 	static const char *topics[1], *clients[1]; /* the tracker borrows them */
 	struct session_config cfg = { topics, topic != NULL, clients, client != NULL,
 				      type >= 0 ? 1u << type : 0 };
-	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL };
+	struct session_observer o = { o_msg, o_txn, o_an, o_ev, o_end, o_will, NULL, NULL };
 
 	topics[0] = topic;
 	clients[0] = client;
@@ -653,4 +653,165 @@ Test(session, gaps_are_told_and_excuse_orphans)
 	FEED(0, 0, 10, ACK(MQTT_PUBACK, 3));
 	end_flow(0, REASM_END_FIN, 1, 20);
 	cr_expect_eq(count_an(SESSION_AN_ACK_WITHOUT_REQUEST), 0);
+}
+
+/* ---- the observer: what is told, at which frame, in which order ---- */
+
+/* One line per callback: a letter (M message, O open, T transaction, A anomaly or note, E
+ * end) and the frame that made it known. */
+static char seq[512];
+static struct session opened;
+
+static void log_item(char kind, uint64_t frame)
+{
+	size_t n = strlen(seq);
+	snprintf(seq + n, sizeof seq - n, "%s%c%llu", n ? " " : "", kind,
+		 (unsigned long long)frame);
+}
+static void s_msg(void *c, const struct session *s, const struct mqtt_record *r)
+{
+	(void)c; (void)s;
+	log_item('M', r->at.frame);
+}
+static void s_txn(void *c, const struct session *s, const struct session_txn *t)
+{
+	(void)c; (void)s;
+	log_item('T', t->known.frame);
+}
+static void s_an(void *c, const struct session *s, const struct session_anomaly *a)
+{
+	(void)c; (void)s;
+	log_item('A', a->known.frame);
+}
+static void s_end(void *c, const struct session *s)
+{
+	(void)c;
+	log_item('E', s->end.frame);
+}
+static void s_open(void *c, const struct session *s, const struct frame_ref *at)
+{
+	(void)c;
+	opened = *s;
+	log_item('O', at->frame);
+}
+
+static void observed(void)
+{
+	struct session_observer o = { s_msg, s_txn, s_an, NULL, s_end, NULL, NULL, s_open };
+
+	setup();
+	seq[0] = '\0';
+	memset(&opened, 0, sizeof opened);
+	cr_assert_geq(session_observe(T, &o), 0);
+}
+
+TestSuite(observer, .init = observed, .fini = teardown);
+
+/* The session opens at its CONNACK: after the CONNACK's own record, before the CONNECT
+ * transaction it ends and the note it raises (anonymous_accepted). */
+Test(observer, open_at_connack_then_txn_then_note)
+{
+	FEED(0, 1, 0, CONNECT_C1);
+	FEED(0, 0, 1, CONNACK_OK);
+	cr_expect_str_eq(seq, "M1 M2 O2 T2 A2");
+	cr_expect_eq(opened.have_connack, 1);
+	cr_expect_eq(opened.connect_at.frame, 1);
+	cr_expect_eq(opened.connack_at.frame, 2);
+	cr_expect_str_eq(opened.clientid, "c1");
+	cr_expect_eq(opened.keepalive, 10);
+}
+
+Test(observer, refused_login_opens_refused)
+{
+	FEED(0, 1, 0, CONNECT_C1);
+	FEED(0, 0, 1, 0x20, 2, 0, 5); /* 0x05 not authorized */
+	cr_expect_str_eq(seq, "M1 M2 O2 T2");
+	cr_expect_eq(opened.connack_has_code, 1);
+	cr_expect_eq(opened.connack_code, 5);
+	/* setup()'s observer, told the same */
+	cr_expect_eq(count_txn(SESSION_TXN_CONNECT, SESSION_TXN_FAILED), 1);
+}
+
+/* Unanswered, the opening is known at the end: before the incomplete CONNECT, then end. */
+Test(observer, unanswered_connect_opens_at_the_end)
+{
+	FEED(0, 1, 0, CONNECT_C1);
+	FEED(0, 1, 5, 0xc0, 0); /* PINGREQ */
+	end_flow(0, REASM_END_FIN, 1, 10);
+	cr_expect_str_eq(seq, "M1 M2 O3 T3 T3 E3");
+	cr_expect_eq(opened.have_connack, 0);
+	cr_expect_eq(opened.connect_at.frame, 1);
+}
+
+Test(observer, txn_known_at_its_answer)
+{
+	connected(0);
+	seq[0] = '\0';
+	FEED(0, 1, 2, PUB1(7));
+	FEED(0, 0, 3, ACK(MQTT_PUBACK, 7));
+	FEED(0, 1, 4, PUB2(8));
+	FEED(0, 0, 5, ACK(MQTT_PUBREC, 8));
+	FEED(0, 1, 6, ACK(MQTT_PUBREL, 8));
+	FEED(0, 0, 7, ACK(MQTT_PUBCOMP, 8));
+	cr_expect_str_eq(seq, "M3 M4 T4 M5 M6 M7 M8 T8");
+}
+
+/* A request reusing an id ends the first one (incomplete) and raises the anomaly: both
+ * known at the second request, after its record, the transaction first. */
+Test(observer, id_reuse_known_at_the_second_request)
+{
+	connected(0);
+	seq[0] = '\0';
+	FEED(0, 1, 2, PUB1(7));
+	FEED(0, 1, 3, PUB1(7));
+	cr_expect_str_eq(seq, "M3 M4 T4 A4");
+	cr_assert_eq(nan_, 2); /* anonymous_accepted, then the reuse */
+	cr_expect_eq(ans[1].kind, SESSION_AN_ID_REUSED);
+	cr_expect_eq(ans[1].at.frame, 4);
+	cr_expect_eq(txns[ntxn - 1].superseded, 1);
+	cr_expect_eq(txns[ntxn - 1].request.frame, 3);
+}
+
+/* An acknowledgement without a request is held until the session's next packet: known
+ * there, told before that packet's record, with the frame of the acknowledgement. */
+Test(observer, held_ack_known_at_the_next_packet)
+{
+	connected(0);
+	seq[0] = '\0';
+	FEED(0, 0, 2, ACK(MQTT_PUBACK, 9));
+	FEED(0, 1, 3, 0xc0, 0);
+	cr_expect_str_eq(seq, "M3 A4 M4");
+	cr_assert_eq(nan_, 2);
+	cr_expect_eq(ans[1].kind, SESSION_AN_ACK_WITHOUT_REQUEST);
+	cr_expect_eq(ans[1].at.frame, 3);
+	cr_expect_eq(ans[1].known.frame, 4);
+}
+
+/* At the end: the transactions left open and their anomalies, the keep alive silence,
+ * then the end, all at the end's frame. */
+Test(observer, end_reports_at_its_frame)
+{
+	connected(0);
+	seq[0] = '\0';
+	FEED(0, 1, 2, PUB2(4));
+	end_flow(0, REASM_END_FIN, 1, 60000); /* 60 s silent: keepalive 10 */
+	cr_expect_str_eq(seq, "M3 T4 A4 A4 E4");
+}
+
+Test(observer, eight_observers)
+{
+	struct session_observer o = { s_msg, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+
+	for (int i = 2; i < 8; i++) /* setup()'s and observed()'s are 0 and 1 */
+		cr_expect_eq(session_observe(T, &o), i);
+	cr_expect_eq(session_observe(T, &o), -1);
+}
+
+Test(observer, open_count_follows_sessions)
+{
+	connected(0);
+	connected(1);
+	cr_expect_eq(session_open_count(T), 2);
+	end_flow(0, REASM_END_FIN, 1, 5);
+	cr_expect_eq(session_open_count(T), 1);
 }

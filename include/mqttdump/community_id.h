@@ -23,7 +23,7 @@
  * endian). The lower endpoint is the one with the smaller address (compared byte by byte
  * in network order), or with equal addresses the smaller port. a and b must be of one
  * family. Writes at most cap bytes at out, terminated; returns 0, or -1 when cap is under
- * COMMUNITY_ID_LEN, the families differ or hashing failed (out is then ""). */
+ * COMMUNITY_ID_LEN or the families differ (out is then ""). It allocates nothing. */
 int community_id_v1(uint16_t seed, const struct tcp_addr *a, uint16_t pa,
 		    const struct tcp_addr *b, uint16_t pb, uint8_t proto, char *out, size_t cap);
 

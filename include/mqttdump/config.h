@@ -30,6 +30,7 @@ enum mqttdump_output {
 	OUTPUT_SELECT,       /* -w: the frames that carry the messages, to a pcap writer */
 	OUTPUT_EVE,          /* --eve */
 	OUTPUT_SERVE,        /* --serve: the records live to browsers (serve.h) */
+	OUTPUT_INTERVAL,     /* --stats-interval */
 	OUTPUT_COUNT
 };
 
@@ -76,6 +77,7 @@ struct mqttdump_config {
 	uint32_t eve_max_msg_len;   /* --eve-max-msg-length */
 	uint32_t eve_string_limit;  /* --eve-string-log-limit (0: none) */
 	uint32_t eve_max_tx;        /* --eve-max-tx */
+	uint64_t stats_interval_ns; /* --stats-interval (with OUTPUT_INTERVAL) */
 	const char *write_file;     /* -w OUT ("-": the standard output) */
 	uint64_t write_max_bytes;   /* -C: bytes (millions on the command line); 0: none */
 	uint32_t write_seconds;     /* -G */

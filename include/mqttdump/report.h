@@ -71,6 +71,12 @@ struct reporter {
 int report_summary_new(const struct report_opts *o, struct reporter *r);
 /* JSON Lines: one object per MQTT message or event (docs/json.md). */
 int report_json_new(const struct report_opts *o, struct reporter *r);
+/* The same, with the records of tracker t (NULL: none) as they become known: sessions
+ * opened and ended, transactions, anomalies and security notes, and each connection's
+ * client id in all its records. */
+struct session_tracker;
+int report_json_tracked_new(const struct report_opts *o, struct session_tracker *t,
+			    struct reporter *r);
 
 /* --eve: Suricata's EVE JSON (docs/eve.md): mqtt transactions, anomalies, a flow record
  * per connection. Its limits are Suricata's options, with Suricata's defaults. */
@@ -85,6 +91,19 @@ struct eve_opts {
 	int any_port;           /* --detect: every port */
 };
 int report_eve_new(const struct report_opts *o, const struct eve_opts *e, struct reporter *r);
+
+/* --stats-interval: a statistics record every interval_ns of capture time, counted from
+ * the first frame (as tshark -z io,stat): frames, bytes, messages by type, connections open
+ * (tracker t's sessions), anomalies and security notes; written when the first frame past
+ * the interval begins, and at the end. */
+enum interval_format { INTERVAL_TEXT, INTERVAL_JSON, INTERVAL_EVE };
+struct interval_opts {
+	uint64_t interval_ns;
+	int format;             /* enum interval_format */
+};
+struct session_tracker;
+int report_interval_new(const struct report_opts *o, const struct interval_opts *io,
+			struct session_tracker *t, struct reporter *r);
 
 /* Reporters of session facts: they observe the tracker (session.h), which the engine
  * feeds; both write at finish. out: where the document goes (not closed). */

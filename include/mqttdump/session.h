@@ -77,6 +77,9 @@ struct session_txn {
 	struct frame_ref answer;  /* the frame that ended it (frame 0: none) */
 	uint64_t latency_ns;      /* answer - request, when answered */
 	const struct mqtt_record *rec; /* the answer, during the callback; NULL if none */
+	struct frame_ref known;   /* the frame that made its end known: the record being
+				   * tracked (the answer; the request reusing its id; a held
+				   * answer's next packet), or the session's end (incomplete) */
 };
 
 enum session_anomaly_kind {
@@ -102,7 +105,9 @@ struct session_anomaly {
 	uint8_t type;             /* its MQTT type (0 when none: keepalive, at the end) */
 	uint8_t has_msgid;
 	uint16_t msgid;
-	struct frame_ref at;
+	struct frame_ref at;      /* the packet concerned (the end, for those noticed there) */
+	struct frame_ref known;   /* the frame that made it known: at, but for an answer held
+				   * until the session's next packet (frames out of order) */
 	uint64_t value;           /* KEEPALIVE: the silence in ms */
 };
 
@@ -123,10 +128,13 @@ struct session {
 	uint8_t shown;             /* passes the filter (see session_config) */
 	uint16_t clientid_len, username_len, will_topic_len;
 	uint8_t clientid_cut, username_cut, will_topic_cut;
+	uint8_t has_clientid;      /* the CONNECT's client id was read (a cut or malformed
+				    * CONNECT may end before it) */
 	/* copies from CONNECT (NUL-terminated, at most SESSION_STR_MAX bytes each; "" before
 	 * CONNECT), in one allocation per session: memory follows the open connections */
 	const char *clientid, *username, *will_topic;
 	struct frame_ref start, end;
+	struct frame_ref connect_at, connack_at; /* frame 0: none */
 	uint64_t bytes[2], msgs[2];   /* by enum session_side of the sender */
 	uint32_t anomalies, notes, txns;
 	uint64_t untracked;        /* requests not followed: the session had PEND_MAX open, or
@@ -135,7 +143,9 @@ struct session {
 };
 
 /* Told as things happen. Any callback may be NULL. For one record: message, then the
- * transactions it ends, then the anomalies it raises. */
+ * session's opening (its CONNACK), then the transactions it ends, then the anomalies it
+ * raises. At a session's end: its opening when its CONNECT got no CONNACK, the
+ * transactions left open, the anomalies noticed there, then end. */
 struct session_observer {
 	void (*message)(void *ctx, const struct session *s, const struct mqtt_record *rec);
 	void (*txn)(void *ctx, const struct session *s, const struct session_txn *t);
@@ -152,6 +162,11 @@ struct session_observer {
 	 * before the capture showed that connection's end. */
 	void (*will)(void *ctx, uint64_t dead_index, uint64_t to_index, const struct frame_ref *at);
 	void *ctx;
+	/* (last, so that the observers written before it need not name it) */
+	/* The session opened: its CONNECT was answered (s->have_connack, s->connack_at; at is
+	 * the CONNACK's frame), or it ended unanswered (at: the session's end). Once per
+	 * session with a CONNECT, never for one whose CONNECT was not captured. */
+	void (*open)(void *ctx, const struct session *s, const struct frame_ref *at);
 };
 
 /* The record filter. Each kind given may hold several values: a record passes a kind when
@@ -172,7 +187,7 @@ struct session_tracker *session_new(const struct session_config *cfg);
  * NULL: none). It is not evicted: the engine closes connections when it must, and a
  * session's state goes with its connection. */
 void session_set_budget(struct session_tracker *t, struct budget *b);
-/* Add an observer (at most 4). Returns 0, or -1 when full. */
+/* Add an observer (at most 8). Returns its slot (0, 1 ...), or -1 when full. */
 int session_observe(struct session_tracker *t, const struct session_observer *o);
 /* A record from the framer. Returns 1 when it passes the filter (reporters see it). */
 int session_message(struct session_tracker *t, const struct mqtt_record *rec);
@@ -183,6 +198,8 @@ void session_finish(struct session_tracker *t);
 /* The session of a connection (NULL when it has none yet). */
 const struct session *session_of(const struct session_tracker *t,
 				 const struct reasm_flow *flow);
+/* Sessions open now (begun, not yet ended). */
+size_t session_open_count(const struct session_tracker *t);
 /* 1 when the tracker filters anything. */
 int session_filtering(const struct session_tracker *t);
 void session_free(struct session_tracker *t);
