@@ -126,7 +126,7 @@ static int make_serve(const struct output_args *a, struct reporter *r)
 	size_t bytes = c->max_memory && c->max_memory / 4 < ((size_t)64 << 20) ?
 		       c->max_memory / 4 : (size_t)64 << 20;
 	struct serve_opts s = { c->serve_addr, c->serve_history, bytes, 32, speed, c->lang,
-				stderr };
+				stderr, a->sessions };
 	return report_serve_new(a->ro, &s, r, a->err, a->errlen);
 }
 
@@ -162,7 +162,7 @@ static const struct output_def registry[OUTPUT_COUNT] = {
 	[OUTPUT_STATS] = { { "stats", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END, make_stats },
 	[OUTPUT_SELECT] = { { "select", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END, make_select },
 	[OUTPUT_EVE] = { { "eve", 0, 0 }, 0, NULL, 0, LAYOUT_LINES, make_eve },
-	[OUTPUT_SERVE] = { { "serve", 0, 0 }, 0, NULL, 0, LAYOUT_AT_END, make_serve },
+	[OUTPUT_SERVE] = { { "serve", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END, make_serve },
 	/* between frames: not part of their text */
 	[OUTPUT_INTERVAL] = { { "stats-interval", 0, 1 }, 0, NULL, 0, LAYOUT_AT_END,
 			      make_interval },

@@ -189,6 +189,10 @@ static void publish(struct serve *s, const struct mqtt_record *rec)
 			}
 			report_buf_puts(&s->ev, "}");
 			history_push(s);
+			/* the explanation and tree are the first line's (the message's); the
+			 * tracker's records after it (session_open...) have their own text */
+			expl.len = tree.len = 0;
+			rec = NULL;
 		}
 		i = j + 1;
 	}
@@ -602,7 +606,7 @@ static int inner_new(struct serve *s)
 		ro.out = s->file[i];
 		ro.line_buffered = 0;
 		ro.blank_before = ro.blank_after = 0;
-		if ((i == INNER_JSON ? report_json_new(&ro, &s->inner[i])
+		if ((i == INNER_JSON ? report_json_tracked_new(&ro, s->so.sessions, &s->inner[i])
 				     : report_explain_new(&ro, s->so.lang, &s->inner[i])) < 0)
 			return -1;
 	}

@@ -400,9 +400,10 @@ def browser_tests(shot):
         order = js("Array.from(document.querySelectorAll('.row.msg')).map("
                    "function (r) { return +r.dataset.id; })")
         check(order == sorted(order), "in the order of the records")
-        x, y = js("(function () { var r = Array.from(document.querySelectorAll('.row.msg'))"
+        x, y = js("(function () { var a = Array.from(document.querySelectorAll('.row.msg'))"
                   ".filter(function (e) { return e.textContent.indexOf('PUBLISH') >= 0; })[0]"
-                  ".querySelector('.arrow').getBoundingClientRect();"
+                  ".querySelector('.arrow'); a.scrollIntoView({block: 'center'});"
+                  " var r = a.getBoundingClientRect();"
                   " return [r.x + r.width / 2, r.y + 1]; })()")
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             b.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y,

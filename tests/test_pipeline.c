@@ -211,7 +211,7 @@ Test(pipeline, registry_rows)
 		cr_assert_eq(i->own_file, o == OUTPUT_DIAGRAM_SVG || o == OUTPUT_DIAGRAM_HTML ||
 			     o == OUTPUT_TIMELINE);
 		cr_assert_eq(i->needs_sessions, o == OUTPUT_TIMELINE || o == OUTPUT_STATS ||
-			     o == OUTPUT_JSON || o == OUTPUT_INTERVAL);
+			     o == OUTPUT_JSON || o == OUTPUT_INTERVAL || o == OUTPUT_SERVE);
 	}
 	cr_assert_null(pipeline_output_info(OUTPUT_COUNT));
 }

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct session_tracker;
+
 struct serve_opts {
 	const char *addr;        /* "[ADDR:]PORT" ("[ADDR]:PORT" for IPv6); no ADDR: 127.0.0.1.
 				  * NULL: no server and no pacing, only the history (what the
@@ -27,6 +29,9 @@ struct serve_opts {
 				  * as fast; 0: no pacing */
 	const char *lang;        /* --explain's language: "en" or "fr" */
 	FILE *note;              /* where the address served is told (stderr), or NULL */
+	struct session_tracker *sessions; /* the tracker whose records (session_open,
+				  * transaction, anomaly...) are served beside the messages, as
+				  * --json writes them; NULL: messages only */
 };
 
 /* Start serving at o->addr and build the reporter. o->out is not used: what the reporter
