@@ -839,6 +839,129 @@ static struct sess *get(struct session_tracker *t, const struct reasm_flow *flow
 	return s;
 }
 
+/* CONNECT: the session's facts; a second one is an anomaly. */
+static void on_connect(struct session_tracker *t, struct sess *s, struct outbox *ob,
+		       const struct mqtt_record *rec, int from, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	if (s->pub.have_connect) {
+		out_anomaly(ob, SESSION_AN_SECOND_CONNECT, from, rec, pass);
+		return;
+	}
+	s->pub.have_connect = 1;
+	s->pub.clean_start = (m->connect_flags & 0x02) != 0;
+	s->pub.keepalive = m->keepalive;
+	s->pub.has_will = m->has_will;
+	if (m->has_will)
+		t->open_wills++;
+	s->pub.will_qos = (m->connect_flags >> 3) & 3;
+	s->pub.will_retain = (m->connect_flags & 0x20) != 0;
+	s->pub.has_username = m->has_username;
+	s->pub.has_clientid = m->clientid.p != NULL;
+	if (copy_strings(s, m) < 0)
+		s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
+	s->connect_pending = 1;
+	s->connect_pass = (uint8_t)pass;
+	s->connect_at = s->pub.connect_at = rec->at;
+	if ((m->has_username || m->has_password) && !rec->flow->in_tls)
+		sec_note(s, ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
+	if (m->proto_level == MQTT_V31)
+		sec_note(s, ob, SESSION_SEC_MQTT31, rec, from, pass);
+}
+
+/* CONNACK: ends the CONNECT transaction (and an AUTH exchange before it). Returns pass. */
+static int on_connack(struct session_tracker *t, struct sess *s, struct outbox *ob,
+		      const struct mqtt_record *rec, int from, int client_ok, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	int ok = !m->has_code || m->code == 0;
+
+	if (s->pub.have_connack || !s->connect_pending) {
+		pass = client_ok && ack_passes(t, m, 0);
+		ack_without_request(s, ob, rec, from, !from, pass);
+		return pass;
+	}
+	pass = client_ok && ack_passes(t, m, s->connect_pass);
+	s->pub.have_connack = 1;
+	s->pub.connack_at = rec->at;
+	s->pub.connack_has_code = m->has_code;
+	s->pub.connack_code = m->code;
+	s->pub.session_present = m->ack_flags & 1;
+	if (m->version == MQTT_V5)
+		s->server_keepalive = server_keepalive(m, &s->has_server_keepalive);
+	s->connect_pending = 0;
+	out_txn(ob, SESSION_TXN_CONNECT, ok ? SESSION_TXN_COMPLETE : SESSION_TXN_FAILED,
+		SESSION_CLIENT, &s->connect_at, rec, s->connect_pass || pass);
+	if (s->auth_pending) {
+		s->auth_pending = 0;
+		out_txn(ob, SESSION_TXN_AUTH, ok ? SESSION_TXN_COMPLETE :
+			SESSION_TXN_FAILED, SESSION_CLIENT, &s->auth_at, rec,
+			s->auth_pass || pass);
+	}
+	if (ok && !s->pub.has_username)
+		sec_note(s, ob, SESSION_SEC_ANONYMOUS, rec, from, pass);
+	return pass;
+}
+
+/* PINGREQ waits (a few at most) for its PINGRESP, which ends the oldest. Returns pass. */
+static int on_ping(struct session_tracker *t, struct sess *s, struct outbox *ob,
+		   const struct mqtt_record *rec, int from, int client_ok, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	if (m->hdr.type == MQTT_PINGREQ) {
+		if (s->nping < PINGS_MAX) {
+			int k = (s->ping_head + s->nping) % PINGS_MAX;
+			s->ping[k] = rec->at;
+			s->ping_pass[k] = (uint8_t)pass;
+			s->nping++;
+		}
+		return pass;
+	}
+	if (!s->nping) {
+		pass = client_ok && ack_passes(t, m, 0);
+		ack_without_request(s, ob, rec, from, !from, pass);
+		return pass;
+	}
+	pass = client_ok && ack_passes(t, m, s->ping_pass[s->ping_head]);
+	out_txn(ob, SESSION_TXN_PING, SESSION_TXN_COMPLETE, SESSION_CLIENT,
+		&s->ping[s->ping_head], rec, s->ping_pass[s->ping_head] || pass);
+	s->ping_head = (s->ping_head + 1) % PINGS_MAX;
+	s->nping--;
+	return pass;
+}
+
+/* DISCONNECT (the first one's code counts) and AUTH: an AUTH exchange ends at the
+ * broker's success AUTH, or fails at its DISCONNECT. */
+static void on_disconnect_auth(struct sess *s, struct outbox *ob,
+			       const struct mqtt_record *rec, int from, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	if (m->hdr.type == MQTT_DISCONNECT) {
+		if (s->pub.ended != SESSION_END_DISCONNECT) {
+			s->pub.disconnect_from = (uint8_t)from;
+			s->pub.disconnect_has_code = m->has_code;
+			s->pub.disconnect_code = m->code;
+		}
+		s->pub.ended = SESSION_END_DISCONNECT; /* provisional: set at the end */
+		if (s->auth_pending && from == SESSION_BROKER) {
+			s->auth_pending = 0;
+			out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_FAILED, SESSION_CLIENT,
+				&s->auth_at, rec, s->auth_pass || pass);
+		}
+	} else if (!s->auth_pending) {
+		s->auth_pending = 1;
+		s->auth_pass = (uint8_t)pass;
+		s->auth_at = rec->at;
+	} else if (from == SESSION_BROKER && (!m->has_code || m->code == 0)) {
+		s->auth_pending = 0;
+		out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_COMPLETE, SESSION_CLIENT,
+			&s->auth_at, rec, s->auth_pass || pass);
+	}
+}
+
 /* The request/acknowledgement bookkeeping of one packet sent by `from`. Returns whether it
  * passes the filter (pass: as decided from the packet alone; acknowledgements inherit
  * their request's). A cut packet counts with the fields its captured prefix holds. */
@@ -850,58 +973,11 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 
 	switch (type) {
 	case MQTT_CONNECT:
-		if (s->pub.have_connect) {
-			out_anomaly(ob, SESSION_AN_SECOND_CONNECT, from, rec, pass);
-			break;
-		}
-		s->pub.have_connect = 1;
-		s->pub.clean_start = (m->connect_flags & 0x02) != 0;
-		s->pub.keepalive = m->keepalive;
-		s->pub.has_will = m->has_will;
-		if (m->has_will)
-			t->open_wills++;
-		s->pub.will_qos = (m->connect_flags >> 3) & 3;
-		s->pub.will_retain = (m->connect_flags & 0x20) != 0;
-		s->pub.has_username = m->has_username;
-		s->pub.has_clientid = m->clientid.p != NULL;
-		if (copy_strings(s, m) < 0)
-			s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
-		s->connect_pending = 1;
-		s->connect_pass = (uint8_t)pass;
-		s->connect_at = s->pub.connect_at = rec->at;
-		if ((m->has_username || m->has_password) && !rec->flow->in_tls)
-			sec_note(s, ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
-		if (m->proto_level == MQTT_V31)
-			sec_note(s, ob, SESSION_SEC_MQTT31, rec, from, pass);
+		on_connect(t, s, ob, rec, from, pass);
 		break;
-	case MQTT_CONNACK: {
-		int ok = !m->has_code || m->code == 0;
-		if (s->pub.have_connack || !s->connect_pending) {
-			pass = client_ok && ack_passes(t, m, 0);
-			ack_without_request(s, ob, rec, from, !from, pass);
-			break;
-		}
-		pass = client_ok && ack_passes(t, m, s->connect_pass);
-		s->pub.have_connack = 1;
-		s->pub.connack_at = rec->at;
-		s->pub.connack_has_code = m->has_code;
-		s->pub.connack_code = m->code;
-		s->pub.session_present = m->ack_flags & 1;
-		if (m->version == MQTT_V5)
-			s->server_keepalive = server_keepalive(m, &s->has_server_keepalive);
-		s->connect_pending = 0;
-		out_txn(ob, SESSION_TXN_CONNECT, ok ? SESSION_TXN_COMPLETE : SESSION_TXN_FAILED,
-			SESSION_CLIENT, &s->connect_at, rec, s->connect_pass || pass);
-		if (s->auth_pending) {
-			s->auth_pending = 0;
-			out_txn(ob, SESSION_TXN_AUTH, ok ? SESSION_TXN_COMPLETE :
-				SESSION_TXN_FAILED, SESSION_CLIENT, &s->auth_at, rec,
-				s->auth_pass || pass);
-		}
-		if (ok && !s->pub.has_username)
-			sec_note(s, ob, SESSION_SEC_ANONYMOUS, rec, from, pass);
+	case MQTT_CONNACK:
+		pass = on_connack(t, s, ob, rec, from, client_ok, pass);
 		break;
-	}
 	case MQTT_PUBLISH:
 		if (m->qos == 1 || m->qos == 2)
 			request(s, ob, rec, from, m->qos == 1 ? SESSION_TXN_PUBLISH1 :
@@ -935,48 +1011,12 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 		answer(t, s, ob, rec, from, !from, SESSION_TXN_UNSUBSCRIBE, 0, 1, &pass);
 		break;
 	case MQTT_PINGREQ:
-		if (s->nping < PINGS_MAX) {
-			int k = (s->ping_head + s->nping) % PINGS_MAX;
-			s->ping[k] = rec->at;
-			s->ping_pass[k] = (uint8_t)pass;
-			s->nping++;
-		}
-		break;
 	case MQTT_PINGRESP:
-		if (!s->nping) {
-			pass = client_ok && ack_passes(t, m, 0);
-			ack_without_request(s, ob, rec, from, !from, pass);
-			break;
-		}
-		pass = client_ok && ack_passes(t, m, s->ping_pass[s->ping_head]);
-		out_txn(ob, SESSION_TXN_PING, SESSION_TXN_COMPLETE, SESSION_CLIENT,
-			&s->ping[s->ping_head], rec, s->ping_pass[s->ping_head] || pass);
-		s->ping_head = (s->ping_head + 1) % PINGS_MAX;
-		s->nping--;
+		pass = on_ping(t, s, ob, rec, from, client_ok, pass);
 		break;
 	case MQTT_DISCONNECT:
-		if (s->pub.ended != SESSION_END_DISCONNECT) { /* the first one counts */
-			s->pub.disconnect_from = (uint8_t)from;
-			s->pub.disconnect_has_code = m->has_code;
-			s->pub.disconnect_code = m->code;
-		}
-		s->pub.ended = SESSION_END_DISCONNECT; /* provisional: set at the end */
-		if (s->auth_pending && from == SESSION_BROKER) {
-			s->auth_pending = 0;
-			out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_FAILED, SESSION_CLIENT,
-				&s->auth_at, rec, s->auth_pass || pass);
-		}
-		break;
 	case MQTT_AUTH:
-		if (!s->auth_pending) {
-			s->auth_pending = 1;
-			s->auth_pass = (uint8_t)pass;
-			s->auth_at = rec->at;
-		} else if (from == SESSION_BROKER && (!m->has_code || m->code == 0)) {
-			s->auth_pending = 0;
-			out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_COMPLETE, SESSION_CLIENT,
-				&s->auth_at, rec, s->auth_pass || pass);
-		}
+		on_disconnect_auth(s, ob, rec, from, pass);
 		break;
 	default:
 		break;
@@ -1015,6 +1055,86 @@ static struct sess *create(struct session_tracker *t, const struct reasm_flow *f
 	return s;
 }
 
+/* Packets out of order or sent by the wrong side. Returns 1 for a packet only the other
+ * side may send (it takes no part in the bookkeeping). */
+static int order_anomaly(struct sess *s, struct outbox *ob, const struct mqtt_record *rec,
+			 int from, int pass)
+{
+	uint8_t type = rec->msg.hdr.type;
+
+	if ((from == SESSION_BROKER && is_client_only(type, s->pub.version)) ||
+	    (from == SESSION_CLIENT && is_broker_only(type, s->pub.version))) {
+		out_anomaly(ob, SESSION_AN_WRONG_DIRECTION, from, rec, pass);
+		return 1;
+	}
+	if (from == SESSION_CLIENT && !s->pub.have_connect && type != MQTT_CONNECT &&
+	    s->pub.flow->saw_syn)
+		out_anomaly(ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
+	else if (from == SESSION_BROKER && !s->pub.have_connack && type != MQTT_CONNACK &&
+		 type != MQTT_AUTH && (s->pub.flow->saw_syn || s->pub.have_connect))
+		out_anomaly(ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
+	return 0;
+}
+
+/* The held acknowledgement matched now, from what was kept of it into *ack (its list of
+ * codes is gone: a SUBACK's granted codes are not shown). *ack lives until the
+ * transactions it ends are told. */
+static void replay_orphan(struct session_tracker *t, struct sess *s, struct outbox *ob,
+			  struct mqtt_record *ack, const struct mqtt_record *rec, int client_ok)
+{
+	memset(ack, 0, sizeof *ack);
+	ack->flow = rec->flow;
+	ack->dir = s->orphan.dir;
+	ack->at = s->orphan.at;
+	ack->version = s->orphan.version;
+	ack->length_known = 1;
+	ack->msg.hdr.type = s->orphan.type;
+	ack->msg.hdr.flags = s->orphan.flags;
+	ack->msg.version = s->orphan.version;
+	ack->msg.has_msgid = 1;
+	ack->msg.msgid = s->orphan.msgid;
+	ack->msg.has_code = s->orphan.has_code;
+	ack->msg.code = s->orphan.code;
+	s->orphan.live = 0;
+	t->replaying = 1;
+	flow_step(t, s, ob, ack, ack->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER,
+		  client_ok, s->orphan.pass);
+	t->replaying = 0;
+}
+
+/* A PUBLISH from the broker on the topic of a will whose client went away: the will
+ * delivered (told to the observers); else, while wills are open, remembered for a will
+ * told later. */
+static void match_will(struct session_tracker *t, struct sess *s, const struct mqtt_record *rec)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	for (int i = 0; i < WILLS_MAX && t->nwills; i++) {
+		struct will *w = &t->wills[i];
+		if (w->live && w->len == m->topic.len && w->dead_index != s->pub.index &&
+		    !memcmp(w->topic, m->topic.p, w->len)) {
+			w->live = 0;
+			t->nwills--;
+			if (w->shown)
+				for (int k = 0; k < t->nobs; k++)
+					if (t->obs[k].will)
+						t->obs[k].will(t->obs[k].ctx, w->dead_index,
+							       s->pub.index, &rec->at);
+			return;
+		}
+	}
+	if (t->open_wills && m->topic.len <= SESSION_STR_MAX) {
+		struct recent *r = &t->recent[t->recent_next];
+		r->live = 1;
+		r->to = s->pub.index;
+		r->at = rec->at;
+		r->len = (uint16_t)m->topic.len;
+		if (r->len)
+			memcpy(r->topic, m->topic.p, r->len);
+		t->recent_next = (t->recent_next + 1) % RECENT_MAX;
+	}
+}
+
 int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
@@ -1022,7 +1142,7 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	struct outbox ob;
 	int from = rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER;
 	uint8_t type = m->hdr.type;
-	int pass, client_ok, wrong = 0, resolve;
+	int pass, client_ok, wrong, resolve;
 	uint64_t ms;
 	uint8_t had_connack;
 	struct mqtt_record ack; /* a held acknowledgement, matched late: lives until the
@@ -1053,45 +1173,15 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 		s->last_client = rec->at;
 	}
 
-	if ((from == SESSION_BROKER && is_client_only(type, s->pub.version)) ||
-	    (from == SESSION_CLIENT && is_broker_only(type, s->pub.version))) {
-		wrong = 1;
-		out_anomaly(&ob, SESSION_AN_WRONG_DIRECTION, from, rec, pass);
-	} else if (from == SESSION_CLIENT && !s->pub.have_connect && type != MQTT_CONNECT &&
-		   s->pub.flow->saw_syn) {
-		out_anomaly(&ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
-	} else if (from == SESSION_BROKER && !s->pub.have_connack && type != MQTT_CONNACK &&
-		   type != MQTT_AUTH && (s->pub.flow->saw_syn || s->pub.have_connect)) {
-		out_anomaly(&ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
-	}
+	wrong = order_anomaly(s, &ob, rec, from, pass);
 
 	resolve = s->orphan.live && resolves_orphan(s, rec);
 	if (s->orphan.live && !resolve)
 		tell_orphan(t, s); /* before this packet: events stay in order */
 	if (!wrong)
 		pass = flow_step(t, s, &ob, rec, from, client_ok, pass);
-	if (resolve) {
-		/* match the held acknowledgement now, from what was kept of it (its list of
-		 * codes is gone: a SUBACK's granted codes are not shown) */
-		memset(&ack, 0, sizeof ack);
-		ack.flow = rec->flow;
-		ack.dir = s->orphan.dir;
-		ack.at = s->orphan.at;
-		ack.version = s->orphan.version;
-		ack.length_known = 1;
-		ack.msg.hdr.type = s->orphan.type;
-		ack.msg.hdr.flags = s->orphan.flags;
-		ack.msg.version = s->orphan.version;
-		ack.msg.has_msgid = 1;
-		ack.msg.msgid = s->orphan.msgid;
-		ack.msg.has_code = s->orphan.has_code;
-		ack.msg.code = s->orphan.code;
-		s->orphan.live = 0;
-		t->replaying = 1;
-		flow_step(t, s, &ob, &ack, ack.dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER,
-			  client_ok, s->orphan.pass);
-		t->replaying = 0;
-	}
+	if (resolve)
+		replay_orphan(t, s, &ob, &ack, rec, client_ok);
 
 	if (pass) {
 		s->pub.shown = 1;
@@ -1101,36 +1191,9 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	}
 	if (!had_connack && s->pub.have_connack && (s->connect_pass || pass))
 		tell_open(t, s);
-	/* a will published by the broker after its client went away */
 	if (type == MQTT_PUBLISH && from == SESSION_BROKER && !rec->incomplete &&
-	    (t->nwills || t->open_wills)) {
-		int found = 0;
-		for (int i = 0; i < WILLS_MAX && t->nwills; i++) {
-			struct will *w = &t->wills[i];
-			if (w->live && w->len == m->topic.len && w->dead_index != s->pub.index &&
-			    !memcmp(w->topic, m->topic.p, w->len)) {
-				w->live = 0;
-				t->nwills--;
-				found = 1;
-				if (w->shown)
-					for (int k = 0; k < t->nobs; k++)
-						if (t->obs[k].will)
-							t->obs[k].will(t->obs[k].ctx, w->dead_index,
-								       s->pub.index, &rec->at);
-				break;
-			}
-		}
-		if (!found && t->open_wills && m->topic.len <= SESSION_STR_MAX) {
-			struct recent *r = &t->recent[t->recent_next];
-			r->live = 1;
-			r->to = s->pub.index;
-			r->at = rec->at;
-			r->len = (uint16_t)m->topic.len;
-			if (r->len)
-				memcpy(r->topic, m->topic.p, r->len);
-			t->recent_next = (t->recent_next + 1) % RECENT_MAX;
-		}
-	}
+	    (t->nwills || t->open_wills))
+		match_will(t, s, rec);
 
 	for (int i = 0; i < ob.ntxn; i++)
 		if (ob.txn_pass[i])
