@@ -177,7 +177,6 @@ static struct reasm_flow *view_of(const struct reasm_flow *f, struct tconn *c)
 	c->view = *f;
 	c->view.user = user;
 	c->view.in_tls = in_tls;
-	c->view.ignore = 0;
 	return &c->view;
 }
 
@@ -1039,7 +1038,7 @@ static void ws_stop(struct reasm_flow *f, struct tconn *c)
 		c->inner_kind = TRANSPORT_IGNORED;
 	} else {
 		c->kind = TRANSPORT_IGNORED;
-		f->ignore = 1; /* reassembly need not keep its bytes */
+		reasm_ignore(f); /* reassembly need not keep its bytes */
 	}
 }
 
@@ -1361,7 +1360,7 @@ static void settle(struct transport *t, struct reasm_flow *f, struct tconn *c, i
 	if (c->kind != TRANSPORT_IGNORED)
 		inner_open(t, f, c, at);
 	else
-		f->ignore = 1; /* reassembly need not keep its bytes */
+		reasm_ignore(f); /* reassembly need not keep its bytes */
 	memcpy(held, c->peek, sizeof held);
 	memcpy(nh, c->npeek, sizeof nh);
 	c->npeek[0] = c->npeek[1] = 0;
