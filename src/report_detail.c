@@ -737,10 +737,9 @@ void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct 
 
 /* ---- the reporter ------------------------------------------------------------------- */
 
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct detail *s = ctx;
-	const struct tcp_seg *seg = &s->cur;
 	struct endpoint x, y;
 	struct conn *cn;
 	int from;
@@ -773,7 +772,10 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 		}
 	}
 	/* the segment's place in its stream, before the messages it completes are reported */
-	s->have_cur = decode_packet(pkt, &s->cur) == DECODE_OK;
+	s->have_cur = seg != NULL;
+	if (seg)
+		s->cur = *seg;
+	seg = &s->cur;
 	if (s->have_cur && s->pkt) {
 		/* the same segment, in the copy */
 		s->orig_payload = (uintptr_t)s->cur.payload;

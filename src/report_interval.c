@@ -197,11 +197,12 @@ static void close_interval(struct ivl *v)
 	v->k++;
 }
 
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct ivl *v = ctx;
 	uint64_t t, k, empty = 0;
 
+	(void)seg;
 	if (!v->started) {
 		v->started = 1;
 		v->sec0 = pkt->ts_sec;

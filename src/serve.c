@@ -234,7 +234,7 @@ static void pace(struct serve *s, const struct cap_pkt *pkt)
 	nanosleep(&d, NULL);
 }
 
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct serve *s = ctx;
 
@@ -242,7 +242,7 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	s->pkt = pkt;
 	for (int i = 0; i < INNERS; i++)
 		if (s->inner[i].frame_begin)
-			s->inner[i].frame_begin(s->inner[i].ctx, pkt);
+			s->inner[i].frame_begin(s->inner[i].ctx, pkt, seg);
 }
 
 static void message(void *ctx, const struct mqtt_record *rec)

@@ -80,7 +80,7 @@ static void run_one(struct reporter *r, const uint8_t *p, size_t n, uint8_t vers
 	rec.have = (uint32_t)n;
 	mqtt_parse(p, n, version, &rec.msg);
 	if (r->frame_begin)
-		r->frame_begin(r->ctx, &pkt);
+		r->frame_begin(r->ctx, &pkt, NULL);
 	r->message(r->ctx, &rec);
 	if (r->frame_end)
 		r->frame_end(r->ctx, &pkt, NULL);
@@ -254,7 +254,7 @@ static void run_whole(struct reporter *r, const uint8_t *p, size_t n, uint8_t ve
 	rec.raw = p;
 	rec.have = (uint32_t)n;
 	mqtt_parse(p, n, version, &rec.msg);
-	r->frame_begin(r->ctx, &pkt);
+	r->frame_begin(r->ctx, &pkt, NULL);
 	r->message(r->ctx, &rec);
 	r->frame_end(r->ctx, &pkt, NULL);
 }
@@ -336,6 +336,7 @@ Test(report, hex_masks_a_message_given_after_its_frame_data_went)
 	uint8_t *live = malloc(n), *held = malloc(n), *raw = malloc(sizeof connect_pw);
 	struct cap_pkt pkt = { 0 };
 	struct mqtt_record rec = { 0 };
+	struct tcp_seg seg;
 	struct out o;
 	struct report_opts ro = opts(&o, 256, 0);
 	struct detail_opts d = { 0, 1 };
@@ -351,7 +352,8 @@ Test(report, hex_masks_a_message_given_after_its_frame_data_went)
 	pkt.linktype = 228;
 	pkt.data = live;
 	cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
-	r.frame_begin(r.ctx, &pkt);
+	cr_assert_eq(decode_packet(&pkt, &seg), DECODE_OK);
+	r.frame_begin(r.ctx, &pkt, &seg);
 	free(live); /* under ASan: any later read of it is caught */
 	rec.flow = &f;
 	rec.dir = REASM_TO_BROKER;
@@ -700,8 +702,8 @@ Test(report, detail_tree_of_a_message_given_after_its_frame)
 	cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
 	for (uint64_t fr = 4; fr <= 5; fr++) {
 		pkt.frame = fr;
-		r.frame_begin(r.ctx, &pkt);
 		cr_assert_eq(decode_packet(&pkt, &seg), DECODE_OK);
+		r.frame_begin(r.ctx, &pkt, &seg);
 		r.frame_end(r.ctx, &pkt, &seg);
 	}
 	rec.flow = &f;

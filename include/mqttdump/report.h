@@ -56,7 +56,9 @@ struct report_opts {
 
 struct reporter {
 	void *ctx;
-	void (*frame_begin)(void *ctx, const struct cap_pkt *pkt);
+	/* seg: the frame's TCP segment as the engine decoded it, else NULL (the reporters do
+	 * not decode frames again); valid until the frame's end, as pkt. */
+	void (*frame_begin)(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg);
 	void (*message)(void *ctx, const struct mqtt_record *rec);
 	void (*event)(void *ctx, const struct framer_event *ev);
 	/* What carries MQTT: TLS steps, WebSocket upgrade and control frames, --detect. */
