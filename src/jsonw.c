@@ -138,15 +138,14 @@ static void esc_ascii(struct jsonw *w, uint8_t c)
 	}
 }
 
-void jsonw_str(struct jsonw *w, const void *src, size_t n)
+/* The string, quotes included (no comma). */
+static void str_quoted(struct jsonw *w, const uint8_t *p, size_t n)
 {
-	const uint8_t *p = src;
 	const uint8_t *pl;
 
 	if (__builtin_expect(!plain_ready, 0))
 		plain_init();
 	pl = plain[(w->flags & JSONW_FIX_UTF8) ? 1 : 0];
-	sep(w);
 	put(w, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		uint8_t c = p[i];
@@ -179,6 +178,20 @@ void jsonw_str(struct jsonw *w, const void *src, size_t n)
 		}
 	}
 	put(w, "\"", 1);
+}
+
+void jsonw_str(struct jsonw *w, const void *p, size_t n)
+{
+	sep(w);
+	str_quoted(w, p, n);
+}
+
+void jsonw_key_str(struct jsonw *w, const void *p, size_t n)
+{
+	sep(w);
+	str_quoted(w, p, n);
+	put(w, ":", 1);
+	w->keyed = 1;
 }
 
 void jsonw_hex(struct jsonw *w, const void *src, size_t n)

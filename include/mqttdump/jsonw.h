@@ -16,8 +16,9 @@
  * \u00XX (no \n), JSONW_FIX_UTF8 writes each byte that starts no valid UTF-8 character
  * as U+FFFD (without it such a byte is copied as it is).
  *
- * Keys are written as given: they are mqttdump's own vocabulary (ASCII letters, digits,
- * '_'), never text from the wire.
+ * Keys (jsonw_key) are written as given: they are mqttdump's own vocabulary (ASCII
+ * letters, digits, '_'). A key from the wire (--eve's user properties) goes through
+ * jsonw_key_str, escaped as a string.
  *
  * When the buffer cannot grow, the writer stops writing and sets fail: the caller drops
  * the unfinished text and reports the loss (mqttdump_oom). Nesting is limited to
@@ -63,6 +64,8 @@ static inline void jsonw_key(struct jsonw *w, const char *k)
 {
 	jsonw_key_n(w, k, strlen(k));
 }
+/* A key that is text from the wire (n bytes at p): escaped as a string. */
+void jsonw_key_str(struct jsonw *w, const void *p, size_t n);
 
 /* Values. */
 void jsonw_str(struct jsonw *w, const void *p, size_t n); /* n bytes, escaped as above */
