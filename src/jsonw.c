@@ -36,15 +36,32 @@ static inline void put(struct jsonw *w, const char *s, size_t n)
 	b->len += n;
 }
 
+/* JSONW_PRETTY: a new line and two spaces per level. */
+static void newline(struct jsonw *w, unsigned level)
+{
+	static const char sp[] = "\n                                ";
+
+	put(w, sp, 1);
+	for (size_t n = 2 * (size_t)level; n; ) {
+		size_t k = n < sizeof sp - 2 ? n : sizeof sp - 2;
+		put(w, sp + 1, k);
+		n -= k;
+	}
+}
+
 /* Before a value: the comma when its level has a member already (not after a key). */
 static inline void sep(struct jsonw *w)
 {
 	uint64_t bit = 1ull << (w->depth & 63);
 
-	if (w->keyed)
+	if (w->keyed) {
 		w->keyed = 0;
-	else if (w->more & bit)
+		return;
+	}
+	if (w->more & bit)
 		put(w, ",", 1);
+	if ((w->flags & JSONW_PRETTY) && w->depth)
+		newline(w, w->depth);
 	w->more |= bit;
 }
 
@@ -65,6 +82,8 @@ static void close_level(struct jsonw *w, char c)
 		w->fail = 1; /* closes what was not opened: a caller's bug */
 		return;
 	}
+	if (w->flags & JSONW_PRETTY)
+		newline(w, w->depth - 1); /* (json-c 0.16 does so for an empty one too) */
 	w->depth--;
 	w->keyed = 0;
 	put(w, &c, 1);
@@ -95,7 +114,7 @@ void jsonw_key_n(struct jsonw *w, const char *k, size_t n)
 	sep(w);
 	put(w, "\"", 1);
 	put(w, k, n);
-	put(w, "\":", 2);
+	put(w, "\": ", (w->flags & JSONW_PRETTY) ? 3 : 2);
 	w->keyed = 1;
 }
 
@@ -190,7 +209,7 @@ void jsonw_key_str(struct jsonw *w, const void *p, size_t n)
 {
 	sep(w);
 	str_quoted(w, p, n);
-	put(w, ":", 1);
+	put(w, ": ", (w->flags & JSONW_PRETTY) ? 2 : 1);
 	w->keyed = 1;
 }
 

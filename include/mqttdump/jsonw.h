@@ -35,6 +35,9 @@
 
 #define JSONW_CTRL_U 1u    /* every C0 control as \u00XX */
 #define JSONW_FIX_UTF8 2u  /* a byte that is not UTF-8 as U+FFFD */
+#define JSONW_PRETTY 4u    /* json-c's PRETTY|SPACED layout (0.16): each member on its own
+			    * line, two spaces per level, ": " after a key, a closing brace
+			    * on a line of its own, even an empty one's (--stats=json) */
 
 #define JSONW_DEPTH 64
 
