@@ -36,6 +36,34 @@ static inline void put(struct jsonw *w, const char *s, size_t n)
 	b->len += n;
 }
 
+/* Room for n more bytes: where they go, or NULL when the buffer cannot grow (fail set).
+ * The caller writes them and moves b->len: the fast paths below (a key, a number, a plain
+ * string) reserve once and write without a check per piece. */
+static inline char *room(struct jsonw *w, size_t n)
+{
+	struct report_buf *b = w->b;
+
+	if (w->fail)
+		return NULL;
+	if (__builtin_expect(!b->p || b->cap - b->len < n, 0) && report_buf_room(b, n) < 0) {
+		w->fail = 1;
+		return NULL;
+	}
+	return b->p + b->len;
+}
+
+/* The comma a value or key at this level takes (compact layout, not after a key): 1 when
+ * one is due; the level is marked as having a member. */
+static inline int comma_due(struct jsonw *w)
+{
+	uint64_t bit = 1ull << (w->depth & 63);
+	int due = !w->keyed && (w->more & bit);
+
+	w->keyed = 0;
+	w->more |= bit;
+	return due;
+}
+
 /* JSONW_PRETTY: a new line and two spaces per level. */
 static void newline(struct jsonw *w, unsigned level)
 {
@@ -111,6 +139,22 @@ void jsonw_arr_end(struct jsonw *w)
 
 void jsonw_key_n(struct jsonw *w, const char *k, size_t n)
 {
+	char *o;
+
+	if (!(w->flags & JSONW_PRETTY) && !w->keyed) { /* every member of every record */
+		if (!(o = room(w, n + 4)))
+			return;
+		if (comma_due(w))
+			*o++ = ',';
+		*o++ = '"';
+		memcpy(o, k, n);
+		o += n;
+		*o++ = '"';
+		*o++ = ':';
+		w->b->len = (size_t)(o - w->b->p);
+		w->keyed = 1;
+		return;
+	}
 	sep(w);
 	put(w, "\"", 1);
 	put(w, k, n);
@@ -161,10 +205,23 @@ static void esc_ascii(struct jsonw *w, uint8_t c)
 static void str_quoted(struct jsonw *w, const uint8_t *p, size_t n)
 {
 	const uint8_t *pl;
+	size_t plain_len = 0;
 
 	if (__builtin_expect(!plain_ready, 0))
 		plain_init();
 	pl = plain[(w->flags & JSONW_FIX_UTF8) ? 1 : 0];
+	while (plain_len < n && pl[p[plain_len]])
+		plain_len++;
+	if (plain_len == n) { /* nothing to escape: the common case, one copy */
+		char *o = room(w, n + 2);
+		if (!o)
+			return;
+		*o++ = '"';
+		memcpy(o, p, n);
+		o[n] = '"';
+		w->b->len += n + 2;
+		return;
+	}
 	put(w, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		uint8_t c = p[i];
@@ -233,26 +290,38 @@ void jsonw_hex(struct jsonw *w, const void *src, size_t n)
 	put(w, "\"", 1);
 }
 
+/* A number: its sign, then its digits written straight into the buffer. */
+static void number(struct jsonw *w, int neg, uint64_t mag)
+{
+	char *o;
+
+	if (w->flags & JSONW_PRETTY) {
+		char t[24];
+		sep(w);
+		if (neg)
+			put(w, "-", 1);
+		put(w, t, report_u64(t, mag));
+		return;
+	}
+	if (!(o = room(w, 24))) /* a comma, a sign, 20 digits and report_u64's NUL */
+		return;
+	if (comma_due(w))
+		*o++ = ',';
+	if (neg)
+		*o++ = '-';
+	o += report_u64(o, mag);
+	w->b->len = (size_t)(o - w->b->p);
+}
+
 void jsonw_uint(struct jsonw *w, uint64_t v)
 {
-	char t[24];
-
-	sep(w);
-	put(w, t, report_u64(t, v));
+	number(w, 0, v);
 }
 
 void jsonw_int(struct jsonw *w, int64_t v)
 {
-	char t[24];
-
-	sep(w);
-	if (v < 0) {
-		/* (the magnitude of INT64_MIN does not fit an int64_t: negate unsigned) */
-		t[0] = '-';
-		put(w, t, 1 + report_u64(t + 1, 0 - (uint64_t)v));
-	} else {
-		put(w, t, report_u64(t, (uint64_t)v));
-	}
+	/* (the magnitude of INT64_MIN does not fit an int64_t: negate unsigned) */
+	number(w, v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
 }
 
 void jsonw_bool(struct jsonw *w, int v)
@@ -274,4 +343,22 @@ void jsonw_raw(struct jsonw *w, const char *s, size_t n)
 {
 	sep(w);
 	put(w, s, n);
+}
+
+void jsonw_name(struct jsonw *w, const char *s, size_t n)
+{
+	char *o;
+
+	if (w->flags & JSONW_PRETTY) {
+		jsonw_str(w, s, n);
+		return;
+	}
+	if (!(o = room(w, n + 3)))
+		return;
+	if (comma_due(w))
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, s, n);
+	o[n] = '"';
+	w->b->len = (size_t)(o + n + 1 - w->b->p);
 }

@@ -367,7 +367,7 @@ static void add_ids(struct jrep *j, struct jsonw *o, const struct reasm_flow *f)
 
 	jsonw_kint(o, "flow_id", (int64_t)e->flow_id);
 	if (e->cid[0])
-		jsonw_kstr(o, "community_id", e->cid);
+		jsonw_kname(o, "community_id", e->cid); /* base64: no escape */
 	if (e->has_client) {
 		jsonw_key(o, "client");
 		jstr(j, o, (const uint8_t *)e->client, e->client_len);
@@ -384,17 +384,17 @@ static void add_where(struct jrep *j, struct jsonw *o, const struct frame_ref *a
 
 	jsonw_kint(o, "frame", (int64_t)at->frame);
 	report_iso_time(at->ts_sec, at->ts_nsec, j->o.ts_digits, ts, sizeof ts);
-	jsonw_kstr(o, "ts", ts);
+	jsonw_kname(o, "ts", ts);
 	jsonw_key(o, "epoch");
 	jseconds(j, o, at->ts_sec, at->ts_nsec);
 	jsonw_kint(o, "stream", (int64_t)f->index);
 	tcp_addr_str(src, a, sizeof a);
-	jsonw_kstr(o, "src", a);
+	jsonw_kname(o, "src", a);
 	jsonw_kint(o, "sport", dir == REASM_TO_BROKER ? f->client_port : f->broker_port);
 	tcp_addr_str(dst, a, sizeof a);
-	jsonw_kstr(o, "dst", a);
+	jsonw_kname(o, "dst", a);
 	jsonw_kint(o, "dport", dir == REASM_TO_BROKER ? f->broker_port : f->client_port);
-	jsonw_kstr(o, "from", dir == REASM_TO_BROKER ? "client" : "broker");
+	jsonw_kname(o, "from", dir == REASM_TO_BROKER ? "client" : "broker");
 	add_ids(j, o, f);
 }
 
@@ -641,9 +641,9 @@ static void message(void *ctx, const struct mqtt_record *rec)
 
 	rec_begin(o);
 	add_where(j, o, &rec->at, rec->flow, rec->dir);
-	jsonw_kstr(o, "type", mqtt_type_name(m->hdr.type));
+	jsonw_kname(o, "type", mqtt_type_name(m->hdr.type));
 	jsonw_kint(o, "type_id", m->hdr.type);
-	jsonw_kstr(o, "label", mqtt_type_label(m->hdr.type));
+	jsonw_kname(o, "label", mqtt_type_label(m->hdr.type));
 	jsonw_kint(o, "flags", m->hdr.flags);
 	if (rec->length_known)
 		jsonw_kint(o, "length", m->hdr.remlen);

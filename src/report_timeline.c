@@ -119,7 +119,7 @@ static void tl_time(struct timeline *tl, struct jsonw *w, int64_t sec, uint32_t 
 	int d = tl->o.ts_digits > 0 && tl->o.ts_digits <= 9 ? tl->o.ts_digits : 6;
 
 	report_iso_time(sec, nsec, d, out, sizeof out);
-	jsonw_cstr(w, out);
+	jsonw_name(w, out, strlen(out));
 }
 
 /* "frame":N,"ts":"..." */
@@ -353,7 +353,7 @@ static struct jsonw *event_begin(struct timeline *tl, struct tl_sess *x,
 	jsonw_obj(w);
 	where(tl, w, at);
 	if (from >= 0)
-		jsonw_kstr(w, "from", from == SESSION_CLIENT ? "client" : "broker");
+		jsonw_kname(w, "from", from == SESSION_CLIENT ? "client" : "broker");
 	return w;
 }
 
@@ -389,7 +389,7 @@ static void on_message(void *ctx, const struct session *s, const struct mqtt_rec
 	if (!x)
 		return;
 	w = event_begin(tl, x, &rec->at, rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER);
-	jsonw_kstr(w, "type", mqtt_type_name(m->hdr.type));
+	jsonw_kname(w, "type", mqtt_type_name(m->hdr.type));
 	if (rec->incomplete)
 		jsonw_kbool(w, "incomplete", 1);
 	if (m->has_msgid)

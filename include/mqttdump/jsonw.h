@@ -86,6 +86,14 @@ static inline void jsonw_cstr(struct jsonw *w, const char *s)
 {
 	jsonw_str(w, s, strlen(s));
 }
+/* A string from mqttdump itself that needs no escape (a name from its tables, a time
+ * stamp, an address: printable ASCII without '"' or '\\'), written without looking. */
+void jsonw_name(struct jsonw *w, const char *s, size_t n);
+static inline void jsonw_kname(struct jsonw *w, const char *k, const char *s)
+{
+	jsonw_key(w, k);
+	jsonw_name(w, s, strlen(s));
+}
 
 /* A member: key and value in one call. */
 static inline void jsonw_kstr(struct jsonw *w, const char *k, const char *s)
