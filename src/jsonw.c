@@ -30,7 +30,7 @@ static inline void put(struct jsonw *w, const char *s, size_t n)
 			return;
 		}
 	}
-	if (w->fail)
+	if (w->fail || !n)
 		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -217,7 +217,8 @@ static void str_quoted(struct jsonw *w, const uint8_t *p, size_t n)
 		if (!o)
 			return;
 		*o++ = '"';
-		memcpy(o, p, n);
+		if (n) /* (an absent string is a NULL view) */
+			memcpy(o, p, n);
 		o[n] = '"';
 		w->b->len += n + 2;
 		return;
