@@ -137,7 +137,7 @@ void jsonw_arr_end(struct jsonw *w)
 	close_level(w, ']');
 }
 
-void jsonw_key_n(struct jsonw *w, const char *k, size_t n)
+void jsonw_key_slow(struct jsonw *w, const char *k, size_t n)
 {
 	char *o;
 
@@ -310,7 +310,14 @@ static void number(struct jsonw *w, int neg, uint64_t mag)
 		*o++ = ',';
 	if (neg)
 		*o++ = '-';
-	o += report_u64(o, mag);
+	if (mag < 10) { /* type ids, flags, QoS, booleans as numbers: most numbers are small */
+		*o++ = (char)('0' + mag);
+	} else if (mag < 100) {
+		*o++ = (char)('0' + mag / 10);
+		*o++ = (char)('0' + mag % 10);
+	} else {
+		o += report_u64(o, mag);
+	}
 	w->b->len = (size_t)(o - w->b->p);
 }
 

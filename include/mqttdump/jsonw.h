@@ -61,8 +61,32 @@ void jsonw_obj_end(struct jsonw *w);  /* } */
 void jsonw_arr(struct jsonw *w);      /* [ */
 void jsonw_arr_end(struct jsonw *w);  /* ] */
 
-/* The key of the next member (n bytes at k), with the comma before it when needed. */
-void jsonw_key_n(struct jsonw *w, const char *k, size_t n);
+/* The key of the next member (n bytes at k), with the comma before it when needed. Inline:
+ * a record has dozens of keys, each a literal whose length the compiler knows, so the
+ * common case (room in the buffer, compact layout) is a few stores. */
+void jsonw_key_slow(struct jsonw *w, const char *k, size_t n);
+static inline void jsonw_key_n(struct jsonw *w, const char *k, size_t n)
+{
+	struct report_buf *b = w->b;
+	uint64_t bit = 1ull << (w->depth & 63);
+	char *o;
+
+	if ((w->flags & JSONW_PRETTY) || w->keyed || w->fail || !b->p || b->cap - b->len < n + 4) {
+		jsonw_key_slow(w, k, n);
+		return;
+	}
+	o = b->p + b->len;
+	if (w->more & bit)
+		*o++ = ',';
+	w->more |= bit;
+	*o++ = '"';
+	memcpy(o, k, n);
+	o += n;
+	*o++ = '"';
+	*o++ = ':';
+	b->len = (size_t)(o - b->p);
+	w->keyed = 1;
+}
 static inline void jsonw_key(struct jsonw *w, const char *k)
 {
 	jsonw_key_n(w, k, strlen(k));
