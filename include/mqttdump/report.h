@@ -174,6 +174,8 @@ struct report_buf {
 	char *p;
 	size_t len, cap;
 };
+/* Room for want more bytes in b: 0, or -1 when it cannot grow (nothing is written then). */
+int report_buf_room(struct report_buf *b, size_t want);
 void report_buf_put(struct report_buf *b, const char *s, size_t n);
 void report_buf_puts(struct report_buf *b, const char *s);
 void report_buf_printf(struct report_buf *b, const char *fmt, ...)
