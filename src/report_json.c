@@ -754,6 +754,125 @@ static const char *const record_names[] = {
 
 /* One TLS step, the end of a TLS session, the WebSocket upgrade or a control frame, MQTT
  * found by --detect, or a transport's framing lost (docs/json.md). */
+/* A C string from the wire or built from it (a certificate's names, a reason): checked
+ * as UTF-8 as every wire string is (jstr), so that the line stays valid JSON. */
+static void jcstr(struct jrep *j, struct jsonw *w, const char *s)
+{
+	jstr(j, w, (const uint8_t *)s, strlen(s));
+}
+
+/* A ClientHello's and a ServerHello's facts. */
+static void tls_hellos(struct jrep *j, struct jsonw *o, const struct transport_event *ev)
+{
+	if (ev->ch) {
+		if (ev->ch->sni) {
+			jsonw_key(o, "sni");
+			jstr(j, o, ev->ch->sni, ev->ch->sni_len);
+		}
+		jsonw_key(o, "offered_versions");
+		jsonw_arr(o);
+		for (size_t i = 0; i < ev->ch->nversions; i++)
+			jversion(o, ev->ch->versions[i]);
+		if (!ev->ch->nversions)
+			jversion(o, ev->ch->version);
+		jsonw_arr_end(o);
+		jsonw_kint(o, "cipher_suites", (int64_t)ev->ch->nsuites);
+		if (ev->ch->alpn) {
+			jsonw_key(o, "alpn");
+			jstr(j, o, ev->ch->alpn, ev->ch->alpn_len);
+		}
+	}
+	if (ev->sh && !ev->sh->hrr) {
+		const char *sn = tls_suite_name(ev->sh->suite);
+		jsonw_key(o, "tls_version");
+		jversion(o, ev->sh->selected);
+		jsonw_kint(o, "suite_id", ev->sh->suite);
+		if (sn)
+			jsonw_kstr(o, "suite", sn);
+	} else if (ev->sh) {
+		jsonw_kbool(o, "hello_retry_request", 1);
+	}
+}
+
+/* A certificate message's names, an alert's level and description. */
+static void tls_certs_alert(struct jrep *j, struct jsonw *o, const struct transport_event *ev)
+{
+	if (ev->content_type == TLS_CT_HANDSHAKE && ev->hs_type == TLS_HS_CERTIFICATE &&
+	    !ev->encrypted) {
+		jsonw_key(o, "certificates");
+		jsonw_arr(o);
+		for (size_t i = 0; i < ev->ncerts; i++) {
+			struct jsonw *c = o;
+			jsonw_obj(c);
+			jsonw_key(c, "subject");
+			jcstr(j, c, ev->certs[i].subject);
+			jsonw_key(c, "issuer");
+			jcstr(j, c, ev->certs[i].issuer);
+			jsonw_kstr(c, "not_before", ev->certs[i].not_before);
+			jsonw_kstr(c, "not_after", ev->certs[i].not_after);
+			jsonw_obj_end(c);
+		}
+		jsonw_arr_end(o);
+	}
+	if (ev->content_type == TLS_CT_ALERT && !ev->encrypted) {
+		const char *l = tls_alert_level_name(ev->alert_level);
+		const char *d = tls_alert_name(ev->alert_desc);
+		jsonw_kint(o, "alert_level", ev->alert_level);
+		if (l)
+			jsonw_kstr(o, "alert_level_name", l);
+		jsonw_kint(o, "alert", ev->alert_desc);
+		if (d)
+			jsonw_kstr(o, "alert_name", d);
+	}
+}
+
+static void tls_record(struct jrep *j, struct jsonw *o, const struct transport_event *ev)
+{
+	jsonw_kstr(o, "record", record_names[ev->content_type]);
+	jsonw_key(o, "record_version");
+	jversion(o, ev->record_version);
+	if (ev->content_type == TLS_CT_HANDSHAKE && !ev->encrypted) {
+		const char *hn = tls_hs_name(ev->hs_type);
+		jsonw_kint(o, "handshake_type", ev->hs_type);
+		if (hn)
+			jsonw_kstr(o, "handshake", hn);
+	}
+	jsonw_kint(o, "length", ev->length);
+	if (ev->encrypted)
+		jsonw_kbool(o, "encrypted", 1);
+	if (ev->decrypted)
+		jsonw_kbool(o, "decrypted", 1);
+	tls_hellos(j, o, ev);
+	tls_certs_alert(j, o, ev);
+	jsonw_key(o, "info");
+	jcstr(j, o, ev->info);
+}
+
+static void tls_session(struct jsonw *o, const struct transport_event *ev)
+{
+	if (ev->sni[0])
+		jsonw_kstr(o, "sni", ev->sni);
+	if (ev->version) {
+		jsonw_key(o, "tls_version");
+		jversion(o, ev->version);
+	}
+	if (ev->suite) {
+		const char *sn = tls_suite_name(ev->suite);
+		jsonw_kint(o, "suite_id", ev->suite);
+		if (sn)
+			jsonw_kstr(o, "suite", sn);
+	}
+	jsonw_kstr(o, "handshake", ev->handshake);
+	if (ev->failure)
+		jsonw_kstr(o, "failure", ev->failure);
+	jsonw_kint(o, "client_records", (int64_t)ev->app_records[REASM_TO_BROKER]);
+	jsonw_kint(o, "client_bytes", (int64_t)ev->app_bytes[REASM_TO_BROKER]);
+	jsonw_kint(o, "broker_records", (int64_t)ev->app_records[REASM_TO_CLIENT]);
+	jsonw_kint(o, "broker_bytes", (int64_t)ev->app_bytes[REASM_TO_CLIENT]);
+	jsonw_kint(o, "decrypted_records", (int64_t)(ev->decrypted_records[0] +
+						  ev->decrypted_records[1]));
+}
+
 static void transport(void *ctx, const struct transport_event *ev)
 {
 	static const char *const kinds[] = {
@@ -771,100 +890,14 @@ static void transport(void *ctx, const struct transport_event *ev)
 		jsonw_kstr(o, "proto", ev->proto);
 	switch (ev->kind) {
 	case TRANSPORT_EV_TLS:
-		jsonw_kstr(o, "record", record_names[ev->content_type]);
-		jsonw_key(o, "record_version");
-		jversion(o, ev->record_version);
-		if (ev->content_type == TLS_CT_HANDSHAKE && !ev->encrypted) {
-			const char *hn = tls_hs_name(ev->hs_type);
-			jsonw_kint(o, "handshake_type", ev->hs_type);
-			if (hn)
-				jsonw_kstr(o, "handshake", hn);
-		}
-		jsonw_kint(o, "length", ev->length);
-		if (ev->encrypted)
-			jsonw_kbool(o, "encrypted", 1);
-		if (ev->decrypted)
-			jsonw_kbool(o, "decrypted", 1);
-		if (ev->ch) {
-			if (ev->ch->sni) {
-				jsonw_key(o, "sni");
-				jstr(j, o, ev->ch->sni, ev->ch->sni_len);
-			}
-			jsonw_key(o, "offered_versions");
-			jsonw_arr(o);
-			for (size_t i = 0; i < ev->ch->nversions; i++)
-				jversion(o, ev->ch->versions[i]);
-			if (!ev->ch->nversions)
-				jversion(o, ev->ch->version);
-			jsonw_arr_end(o);
-			jsonw_kint(o, "cipher_suites", (int64_t)ev->ch->nsuites);
-			if (ev->ch->alpn) {
-				jsonw_key(o, "alpn");
-				jstr(j, o, ev->ch->alpn, ev->ch->alpn_len);
-			}
-		}
-		if (ev->sh && !ev->sh->hrr) {
-			const char *sn = tls_suite_name(ev->sh->suite);
-			jsonw_key(o, "tls_version");
-			jversion(o, ev->sh->selected);
-			jsonw_kint(o, "suite_id", ev->sh->suite);
-			if (sn)
-				jsonw_kstr(o, "suite", sn);
-		} else if (ev->sh) {
-			jsonw_kbool(o, "hello_retry_request", 1);
-		}
-		if (ev->content_type == TLS_CT_HANDSHAKE && ev->hs_type == TLS_HS_CERTIFICATE &&
-		    !ev->encrypted) {
-			jsonw_key(o, "certificates");
-			jsonw_arr(o);
-			for (size_t i = 0; i < ev->ncerts; i++) {
-				struct jsonw *c = o;
-				jsonw_obj(c);
-				jsonw_kstr(c, "subject", ev->certs[i].subject);
-				jsonw_kstr(c, "issuer", ev->certs[i].issuer);
-				jsonw_kstr(c, "not_before", ev->certs[i].not_before);
-				jsonw_kstr(c, "not_after", ev->certs[i].not_after);
-				jsonw_obj_end(c);
-			}
-			jsonw_arr_end(o);
-		}
-		if (ev->content_type == TLS_CT_ALERT && !ev->encrypted) {
-			const char *l = tls_alert_level_name(ev->alert_level);
-			const char *d = tls_alert_name(ev->alert_desc);
-			jsonw_kint(o, "alert_level", ev->alert_level);
-			if (l)
-				jsonw_kstr(o, "alert_level_name", l);
-			jsonw_kint(o, "alert", ev->alert_desc);
-			if (d)
-				jsonw_kstr(o, "alert_name", d);
-		}
-		jsonw_kstr(o, "info", ev->info);
+		tls_record(j, o, ev);
 		break;
 	case TRANSPORT_EV_TLS_END:
-		if (ev->sni[0])
-			jsonw_kstr(o, "sni", ev->sni);
-		if (ev->version) {
-			jsonw_key(o, "tls_version");
-			jversion(o, ev->version);
-		}
-		if (ev->suite) {
-			const char *sn = tls_suite_name(ev->suite);
-			jsonw_kint(o, "suite_id", ev->suite);
-			if (sn)
-				jsonw_kstr(o, "suite", sn);
-		}
-		jsonw_kstr(o, "handshake", ev->handshake);
-		if (ev->failure)
-			jsonw_kstr(o, "failure", ev->failure);
-		jsonw_kint(o, "client_records", (int64_t)ev->app_records[REASM_TO_BROKER]);
-		jsonw_kint(o, "client_bytes", (int64_t)ev->app_bytes[REASM_TO_BROKER]);
-		jsonw_kint(o, "broker_records", (int64_t)ev->app_records[REASM_TO_CLIENT]);
-		jsonw_kint(o, "broker_bytes", (int64_t)ev->app_bytes[REASM_TO_CLIENT]);
-		jsonw_kint(o, "decrypted_records", (int64_t)(ev->decrypted_records[0] +
-							  ev->decrypted_records[1]));
+		tls_session(o, ev);
 		break;
 	case TRANSPORT_EV_HTTP:
-		jsonw_kstr(o, "line", ev->info);
+		jsonw_key(o, "line");
+		jcstr(j, o, ev->info);
 		break;
 	case TRANSPORT_EV_WS:
 		jsonw_kstr(o, "opcode", ws_opcode_name(ev->ws_opcode));
@@ -878,7 +911,8 @@ static void transport(void *ctx, const struct transport_event *ev)
 		jsonw_kint(o, "port", ev->port);
 		break;
 	case TRANSPORT_EV_ERROR:
-		jsonw_kstr(o, "why", ev->text);
+		jsonw_key(o, "why");
+		jcstr(j, o, ev->text);
 		break;
 	}
 	emit(j);

@@ -728,3 +728,49 @@ Test(report, detail_tree_of_a_message_given_after_its_frame)
 	cr_assert(!strstr(o.buf, "Frame 5") && !strstr(o.buf, "[At the end"), "%s", o.buf);
 	free(o.buf);
 }
+
+/* A certificate's names, a TLS step's words and an HTTP line carry wire bytes: not UTF-8,
+ * they become U+FFFD, so the --json line stays valid JSON (json-c, UTF-8 checked). */
+Test(report, json_transport_strings_stay_utf8)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 0);
+	struct reporter r;
+	struct reasm_flow f = flow();
+	struct tls_cert_facts cert = { "CN=bad\xff\xfe", "O=\xc3(", "2026-01-01", "2027-01-01" };
+	struct transport_event ev = { 0 };
+	struct json_tokener *tok = json_tokener_new();
+	char *line, *save = NULL;
+	int n = 0;
+
+	cr_assert_eq(report_json_new(&ro, &r), 0);
+	ev.kind = TRANSPORT_EV_TLS;
+	ev.flow = &f;
+	ev.at.frame = 5;
+	ev.content_type = 22; /* handshake */
+	ev.hs_type = 11;      /* certificate */
+	ev.certs = &cert;
+	ev.ncerts = 1;
+	ev.info = "Certificate (CN=bad\xff)";
+	r.transport(r.ctx, &ev);
+	memset(&ev, 0, sizeof ev);
+	ev.kind = TRANSPORT_EV_HTTP;
+	ev.flow = &f;
+	ev.at.frame = 6;
+	ev.info = "GET /\x80 HTTP/1.1";
+	r.transport(r.ctx, &ev);
+	r.finish(r.ctx);
+	fclose(o.f);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	for (line = strtok_r(o.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *j;
+		json_tokener_reset(tok);
+		j = json_tokener_parse_ex(tok, line, (int)strlen(line));
+		cr_assert_not_null(j, "not valid JSON (UTF-8 checked): %s", line);
+		json_object_put(j);
+		n++;
+	}
+	cr_assert_eq(n, 2, "two records");
+	json_tokener_free(tok);
+	free(o.buf);
+}
