@@ -376,15 +376,38 @@ static void code_fields(struct jsonw *w, const struct mqtt_msg *m)
 		jsonw_kstr(w, "code_name", name);
 }
 
+/* A SUBSCRIBE's filters with their QoS, an UNSUBSCRIBE's filters. */
+static void list_fields(struct jsonw *w, const struct mqtt_msg *m)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(m->list);
+	struct mqtt_view f;
+	uint8_t opts;
+
+	if (m->hdr.type == MQTT_SUBSCRIBE) {
+		jsonw_key(w, "subscriptions");
+		jsonw_arr(w);
+		while (mqtt_next_sub(&c, m->version, &f, &opts) == MQTT_OK) {
+			jsonw_obj(w);
+			jsonw_kstr_n(w, "filter", f.p, f.len);
+			jsonw_kuint(w, "qos", opts & 3);
+			jsonw_obj_end(w);
+		}
+		jsonw_arr_end(w);
+		return;
+	}
+	jsonw_key(w, "filters");
+	jsonw_arr(w);
+	while (mqtt_next_filter(&c, &f) == MQTT_OK)
+		jsonw_str(w, f.p, f.len);
+	jsonw_arr_end(w);
+}
+
 static void on_message(void *ctx, const struct session *s, const struct mqtt_record *rec)
 {
 	struct timeline *tl = ctx;
 	struct tl_sess *x = sess_get(tl, s);
 	const struct mqtt_msg *m = &rec->msg;
 	struct jsonw *w;
-	struct mqtt_cursor c;
-	struct mqtt_view f;
-	uint8_t opts;
 
 	if (!x)
 		return;
@@ -427,24 +450,8 @@ static void on_message(void *ctx, const struct session *s, const struct mqtt_rec
 		jsonw_kuint(w, "payload_len", m->payload.len);
 		break;
 	case MQTT_SUBSCRIBE:
-		jsonw_key(w, "subscriptions");
-		jsonw_arr(w);
-		c = mqtt_cursor_of(m->list);
-		while (mqtt_next_sub(&c, m->version, &f, &opts) == MQTT_OK) {
-			jsonw_obj(w);
-			jsonw_kstr_n(w, "filter", f.p, f.len);
-			jsonw_kuint(w, "qos", opts & 3);
-			jsonw_obj_end(w);
-		}
-		jsonw_arr_end(w);
-		break;
 	case MQTT_UNSUBSCRIBE:
-		jsonw_key(w, "filters");
-		jsonw_arr(w);
-		c = mqtt_cursor_of(m->list);
-		while (mqtt_next_filter(&c, &f) == MQTT_OK)
-			jsonw_str(w, f.p, f.len);
-		jsonw_arr_end(w);
+		list_fields(w, m);
 		break;
 	case MQTT_SUBACK:
 	case MQTT_UNSUBACK:
@@ -631,26 +638,9 @@ static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_re
 }
 
 
-static void on_end(void *ctx, const struct session *s)
+/* The summary's who: the connection, its CONNECT's facts and its CONNACK's answer. */
+static void summary_who(struct jsonw *w, const struct session *s)
 {
-	struct timeline *tl = ctx;
-	struct tl_sess *x = sess_get(tl, s);
-	struct jsonw *w;
-	struct tl_index *e;
-
-	if (!x)
-		return;
-	tl->nsessions++;
-	w = event_begin(tl, x, &s->end, -1);
-	jsonw_kstr(w, "type", "end");
-	jsonw_kstr(w, "ended", session_end_name(s->ended));
-	event_end(tl, x);
-	flush_buf(tl, &x->ev, &x->evc);
-	flush_buf(tl, &x->tx, &x->txc);
-
-	/* the summary: its members, without the braces (finish() adds the streams) */
-	tl->scratch.len = 0;
-	w = writer(tl, &tl->scratch, 0);
 	jsonw_kuint(w, "stream", s->index);
 	addr(w, "client", &s->flow->client);
 	jsonw_kuint(w, "client_port", s->flow->client_port);
@@ -691,6 +681,12 @@ static void on_end(void *ctx, const struct session *s)
 		jsonw_kbool(w, "accepted", !s->connack_has_code || s->connack_code == 0);
 		jsonw_obj_end(w);
 	}
+}
+
+/* The summary's when and how much: start, end, how it ended, the counts. */
+static void summary_counts(struct timeline *tl, struct jsonw *w, const struct tl_sess *x,
+			   const struct session *s)
+{
 	jsonw_key(w, "start");
 	jsonw_obj(w);
 	where(tl, w, &s->start);
@@ -735,6 +731,30 @@ static void on_end(void *ctx, const struct session *s)
 		jsonw_kuint(w, "untracked_requests", s->untracked);
 	if (s->flow->in_tls)
 		jsonw_kbool(w, "tls", 1); /* read from decrypted TLS: see "tls_sessions" */
+}
+
+static void on_end(void *ctx, const struct session *s)
+{
+	struct timeline *tl = ctx;
+	struct tl_sess *x = sess_get(tl, s);
+	struct jsonw *w;
+	struct tl_index *e;
+
+	if (!x)
+		return;
+	tl->nsessions++;
+	w = event_begin(tl, x, &s->end, -1);
+	jsonw_kstr(w, "type", "end");
+	jsonw_kstr(w, "ended", session_end_name(s->ended));
+	event_end(tl, x);
+	flush_buf(tl, &x->ev, &x->evc);
+	flush_buf(tl, &x->tx, &x->txc);
+
+	/* the summary: its members, without the braces (finish() adds the streams) */
+	tl->scratch.len = 0;
+	w = writer(tl, &tl->scratch, 0);
+	summary_who(w, s);
+	summary_counts(tl, w, x, s);
 
 	if (tl->nidx == tl->capidx) {
 		size_t n = tl->capidx ? tl->capidx * 2 : 64;
