@@ -760,6 +760,7 @@ Test(report, json_transport_strings_stay_utf8)
 	ev.info = "GET /\x80 HTTP/1.1";
 	r.transport(r.ctx, &ev);
 	r.finish(r.ctx);
+	r.free(r.ctx);
 	fclose(o.f);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	for (line = strtok_r(o.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
