@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 	if (!lines) {
 		if (check(all, len, &why)) {
 			fprintf(stderr, "document: %s\n", why);
+			free(all);
 			return 1;
 		}
 		free(all);
@@ -125,6 +126,7 @@ int main(int argc, char **argv)
 		if (e == i || check(all + i, e - i, &why)) {
 			fprintf(stderr, "line %zu: %s: %.*s\n", no, e == i ? "empty line" : why,
 				(int)(e - i < 200 ? e - i : 200), all + i);
+			free(all);
 			return 1;
 		}
 		i = e + 1;
