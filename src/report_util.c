@@ -13,6 +13,24 @@
 static const uint32_t pow10_tab[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
 					100000000, 1000000000 };
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Write the n digits of v (n >= 1, zero-padded) ending at out + n, two per division. */
+static void put_digits(char *out, uint64_t v, size_t n)
+{
+	while (n >= 2) {
+		unsigned d = (unsigned)(v % 100);
+		v /= 100;
+		n -= 2;
+		memcpy(out + n, digit_pairs + 2 * d, 2);
+	}
+	if (n)
+		out[0] = (char)('0' + v % 10);
+}
+
 void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t cap)
 {
 	/* The date and time of day change once a second while every message asks: keep the
@@ -40,8 +58,7 @@ void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t c
 	if (digits > 0) {
 		uint32_t frac = nsec / pow10_tab[9 - digits];
 		t[n++] = '.';
-		for (int i = digits - 1; i >= 0; i--, frac /= 10)
-			t[n + (size_t)i] = (char)('0' + frac % 10);
+		put_digits(t + n, frac, (size_t)digits);
 		n += (size_t)digits;
 	}
 	t[n++] = 'Z';
@@ -56,30 +73,18 @@ void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t c
 
 size_t report_u64(char *out, uint64_t v)
 {
-	/* two digits per division: frame numbers, lengths and ids are written for every
-	 * message by the summary, JSON and timeline outputs */
-	static const char pairs[201] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	char t[24];
-	size_t n = sizeof t;
+	/* frame numbers, lengths and ids are written for every message by the summary, JSON
+	 * and timeline outputs: the digits go straight to out, counted first (through a
+	 * buffer of its own, the copy stalled on reading back what was just stored) */
+	size_t n = 1;
+	uint64_t x = v;
 
-	while (v >= 100) {
-		unsigned d = (unsigned)(v % 100);
-		v /= 100;
-		t[--n] = pairs[2 * d + 1];
-		t[--n] = pairs[2 * d];
-	}
-	if (v >= 10) {
-		t[--n] = pairs[2 * v + 1];
-		t[--n] = pairs[2 * v];
-	} else {
-		t[--n] = (char)('0' + v);
-	}
-	memcpy(out, t + n, sizeof t - n);
-	out[sizeof t - n] = '\0';
-	return sizeof t - n;
+	while (x >= 10000)
+		x /= 10000, n += 4;
+	n += (x >= 10) + (x >= 100) + (x >= 1000);
+	put_digits(out, v, n);
+	out[n] = '\0';
+	return n;
 }
 
 void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, int digits,
@@ -112,8 +117,7 @@ void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, i
 		n += report_u64(out + n, ds);
 		if (digits) {
 			out[n++] = '.';
-			for (int i = digits - 1; i >= 0; i--, frac /= 10)
-				out[n + (size_t)i] = (char)('0' + frac % 10);
+			put_digits(out + n, frac, (size_t)digits);
 			n += (size_t)digits;
 		}
 		out[n] = '\0';
