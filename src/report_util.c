@@ -18,17 +18,19 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* Write the n digits of v (n >= 1, zero-padded) ending at out + n, two per division. */
+/* Write the n digits of v (n >= 1, v < 10^n, zero-padded) at out, two per division. */
 static void put_digits(char *out, uint64_t v, size_t n)
 {
-	while (n >= 2) {
+	while (n > 2) {
 		unsigned d = (unsigned)(v % 100);
 		v /= 100;
 		n -= 2;
 		memcpy(out + n, digit_pairs + 2 * d, 2);
 	}
-	if (n)
-		out[0] = (char)('0' + v % 10);
+	if (n == 2)
+		memcpy(out, digit_pairs + 2 * v, 2);
+	else
+		out[0] = (char)('0' + v);
 }
 
 void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t cap)
@@ -73,15 +75,21 @@ void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t c
 
 size_t report_u64(char *out, uint64_t v)
 {
-	/* frame numbers, lengths and ids are written for every message by the summary, JSON
-	 * and timeline outputs: the digits go straight to out, counted first (through a
-	 * buffer of its own, the copy stalled on reading back what was just stored) */
-	size_t n = 1;
-	uint64_t x = v;
+	/* frame numbers, lengths, ids and times are written for every message by the summary,
+	 * JSON and timeline outputs: the digits are counted first (from the bit length:
+	 * 1233 / 4096 is just above log10(2)) and go straight to out (through a buffer of its
+	 * own, the copy stalled on reading back what was just stored) */
+	static const uint64_t p10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull,
+		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+		10000000000000000000ull };
+	unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
+	size_t n = t + (v >= p10[t]);
 
-	while (x >= 10000)
-		x /= 10000, n += 4;
-	n += (x >= 10) + (x >= 100) + (x >= 1000);
+	if (!n)
+		n = 1; /* 0 */
 	put_digits(out, v, n);
 	out[n] = '\0';
 	return n;
