@@ -3,7 +3,8 @@
 # captures (bench/mqttgen, deterministic):
 #   mixed  about 2 million packets of mixed traffic (payloads of 20-2,000 bytes, pure ACKs)
 #   dense  about 2 million small messages, about one a packet (mqttgen --dense)
-# Usage: bench/run.sh [BUILD_DIR] [PACKETS]     (default: build, 2000000 for mixed)
+# Usage: bench/run.sh [BUILD_DIR] [PACKETS]     (default: build, 2000000 for mixed; BUILD_DIR
+# relative to the source root, or absolute)
 # Environment: BENCH_CAPTURES (default "mixed dense"), DENSE_MESSAGES (2000000), BENCH_RUNS
 # (rounds, 3), TSHARK_SLICE (100000), BENCH_DIR (kept when given; the captures are reused
 # when they are already there with the same parameters).
@@ -13,7 +14,8 @@
 # with their spread (lowest-highest) in brackets.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=$root/${1:-build}
+build=${1:-build}
+case $build in /*) ;; *) build=$root/$build ;; esac
 packets=${2:-2000000}
 work=${BENCH_DIR:-$(mktemp -d)}
 slice_n=${TSHARK_SLICE:-100000}
