@@ -6,7 +6,7 @@
 # Usage: bench/run.sh [BUILD_DIR] [PACKETS]     (default: build, 2000000 for mixed; BUILD_DIR
 # relative to the source root, or absolute)
 # Environment: BENCH_CAPTURES (default "mixed dense"), DENSE_MESSAGES (2000000), BENCH_RUNS
-# (rounds, 3), TSHARK_SLICE (100000), BENCH_DIR (kept when given; the captures are reused
+# (rounds, 3), BENCH_CLOCK (wall, or cpu), TSHARK_SLICE (100000), BENCH_DIR (kept when given; the captures are reused
 # when they are already there with the same parameters).
 # Prints, per capture and case: seconds (median of the rounds), packets/s, MB/s, peak RSS,
 # and the ratios. Each round runs every case once in turn, so that a case and the floor are
@@ -20,6 +20,8 @@ packets=${2:-2000000}
 work=${BENCH_DIR:-$(mktemp -d)}
 slice_n=${TSHARK_SLICE:-100000}
 rounds=${BENCH_RUNS:-3}
+cpu=0
+[ "${BENCH_CLOCK:-wall}" = cpu ] && cpu=1
 
 if ! [ -x "$build/mqttgen" ] || ! [ -x "$build/mqttdump" ] || ! [ -x "$build/pcaploop" ]; then
 	echo "build first: meson compile -C ${1:-build}" >&2
@@ -28,15 +30,16 @@ fi
 timeline=0
 case $("$build/mqttdump" --help 2>&1) in *--timeline*) timeline=1 ;; esac
 
-# timed CMD...: one run's wall time (s, to the millisecond: /usr/bin/time's %e has only
-# hundredths) and peak RSS (KB), as "t r"
+# timed CMD...: one run's time and peak RSS (KB), as "t r": wall time (s, to the
+# millisecond: /usr/bin/time's %e has only hundredths), or with BENCH_CLOCK=cpu the CPU
+# time (user + system), which other work on a shared machine disturbs less
 timed() {
 	local t0 t1
 	t0=$(date +%s%N)
-	/usr/bin/time -f "%M" -o "$work/time" "$@" > /dev/null 2>&1
+	/usr/bin/time -f "%U %S %M" -o "$work/time" "$@" > /dev/null 2>&1
 	t1=$(date +%s%N)
-	echo "$(( (t1 - t0) / 1000000 ))" "$(cat "$work/time")" |
-		awk '{ printf "%.3f %s\n", $1 / 1000, $2 }'
+	echo "$(( (t1 - t0) / 1000000 ))" "$(cat "$work/time")" | awk -v cpu="$cpu" '{
+		printf "%.3f %s\n", cpu ? $2 + $3 : $1 / 1000, $4 }'
 }
 
 # median FILE: the middle line (by seconds) of "t r" lines: "$secs $rss_mb"
@@ -82,7 +85,7 @@ bench() {
 			fi
 		done
 	done
-	echo "capture: $cap, $npk packets, $mb MB (mqttgen $*)"
+	echo "capture: $cap, $npk packets, $mb MB (mqttgen $*)$([ "$cpu" = 1 ] && echo ", CPU seconds")"
 	echo
 	echo "| case | seconds | packets/s | MB/s | peak MB | ratio |"
 	echo "|---|---|---|---|---|---|"
