@@ -1,14 +1,19 @@
 /* \summary: deterministic generator of large MQTT captures, for benchmarks and memory tests
  *
- * usage: mqttgen [-n PACKETS] [-c CONNECTIONS] [-s SEED] [--hold] -o FILE
+ * usage: mqttgen [-n PACKETS] [-m MESSAGES] [-c CONNECTIONS] [-s SEED] [--hold|--dense] -o FILE
  *
  * Writes a microsecond pcap (Ethernet, IPv4) of CONNECTIONS concurrent MQTT clients
  * (3.1.1 and 5.0 mixed) talking to a broker on 10.0.0.1:1883, about PACKETS packets in all:
  * handshake, CONNECT/CONNACK, SUBSCRIBE/SUBACK, then PUBLISH QoS 0 and 1 (payloads of
  * 20-2,000 bytes, some over several segments, some segments holding several messages),
  * PUBACKs, pings, and at the end DISCONNECT and FIN. With --hold, the connections stay open
- * after their CONNACK (for a table of many concurrent connections). The same arguments give
- * the same bytes.
+ * after their CONNACK (for a table of many concurrent connections). With --dense (300
+ * connections unless -c says otherwise), the capture is message-dense instead: one small
+ * message per TCP segment (PUBLISH QoS 0 and 1 of 8-64 payload bytes, 30-100 bytes in all,
+ * both ways, with their PUBACKs; a few pings), the acknowledgement riding on the reply where
+ * there is one and a pure ACK every second unanswered segment otherwise (delayed ACK), so
+ * about one MQTT message a packet. -m stops at about MESSAGES messages rather than at
+ * PACKETS packets. The same arguments give the same bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,10 +39,11 @@ struct conn {
 	uint16_t next_id;
 	uint8_t v5;
 	uint8_t phase;         /* 0 new, 1 connected, 2 subscribed */
+	uint8_t c_owe, b_owe;  /* --dense: segments the client, the broker has not acknowledged */
 };
 
 static FILE *out;
-static uint64_t packets, ts_usec = 1700000000ull * 1000000;
+static uint64_t packets, messages, ts_usec = 1700000000ull * 1000000;
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -248,10 +254,75 @@ static void do_close(struct conn *c)
 	frame(c, 1, 0x10, NULL, 0);
 }
 
+/* --dense: one message in one segment, which acknowledges what its sender had received;
+ * the receiver answers with a pure ACK once two segments wait for one (delayed ACK). */
+static void dense_segment(struct conn *c, int up, const uint8_t *data, uint32_t n)
+{
+	uint8_t *owed = up ? &c->b_owe : &c->c_owe;
+
+	frame(c, up, 0x18, data, n);
+	messages++;
+	*(up ? &c->c_owe : &c->b_owe) = 0;
+	if (++*owed >= 2) {
+		frame(c, !up, 0x10, NULL, 0);
+		*owed = 0;
+	}
+}
+
+/* --dense: a small PUBLISH one way (client to broker when up), its PUBACK back at QoS 1. */
+static void dense_publish(struct conn *c, unsigned idx, int up, int qos)
+{
+	char t[48];
+	uint32_t b = 0, n, plen = 8 + rnd() % 57;
+	uint16_t id = 0;
+
+	if (up)
+		snprintf(t, sizeof t, "plant/%u/s/%u/temp", idx % 50, idx);
+	else
+		snprintf(t, sizeof t, "plant/%u/cmd/%u", idx % 50, rnd() % 8);
+	b += put_str(body + b, t);
+	if (qos) {
+		id = c->next_id++;
+		if (!c->next_id)
+			c->next_id = 1;
+		body[b++] = (uint8_t)(id >> 8), body[b++] = (uint8_t)id;
+	}
+	if (c->v5)
+		body[b++] = 0;
+	for (uint32_t i = 0; i < plen; i++)
+		body[b++] = (uint8_t)('0' + (i + idx) % 10);
+	n = packet(buf, qos ? 0x32 : 0x30, body, b);
+	dense_segment(c, up, buf, n);
+	if (qos) {
+		const uint8_t ack[4] = { 0x40, 2, (uint8_t)(id >> 8), (uint8_t)id };
+		dense_segment(c, !up, ack, 4);
+	}
+}
+
+/* --dense: random connections publish (mostly), receive and ping until the budget is spent. */
+static void dense_traffic(struct conn *cs, unsigned nconn, uint64_t target, uint64_t mtarget)
+{
+	static const uint8_t req[] = { 0xc0, 0 }, resp[] = { 0xd0, 0 };
+
+	while (packets + 8ull * nconn < target && messages + 4ull * nconn < mtarget) {
+		unsigned i = rnd() % nconn, r = rnd() % 100;
+		if (r < 45)
+			dense_publish(&cs[i], i, 1, 1);
+		else if (r < 80)
+			dense_publish(&cs[i], i, 1, 0);
+		else if (r < 96)
+			dense_publish(&cs[i], i, 0, (int)(rnd() % 2));
+		else {
+			dense_segment(&cs[i], 1, req, 2);
+			dense_segment(&cs[i], 0, resp, 2);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t target = 2000000;
-	unsigned nconn = 1300, hold = 0;
+	uint64_t target = 2000000, mtarget = UINT64_MAX;
+	unsigned nconn = 0, hold = 0, dense = 0, cset = 0;
 	const char *path = NULL;
 	struct conn *cs;
 	static const uint32_t hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 262144, 1 };
@@ -260,20 +331,31 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			target = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "-m") && i + 1 < argc)
+			mtarget = strtoull(argv[++i], NULL, 10), target = UINT64_MAX;
 		else if (!strcmp(argv[i], "-c") && i + 1 < argc)
-			nconn = (unsigned)strtoul(argv[++i], NULL, 10);
+			nconn = (unsigned)strtoul(argv[++i], NULL, 10), cset = 1;
 		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
 			rng_state ^= strtoull(argv[++i], NULL, 10) * 0x2545f4914f6cdd1dull;
 		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			path = argv[++i];
 		else if (!strcmp(argv[i], "--hold"))
 			hold = 1;
+		else if (!strcmp(argv[i], "--dense"))
+			dense = 1;
 		else {
-			fprintf(stderr, "usage: mqttgen [-n PACKETS] [-c CONNECTIONS] [-s SEED] [--hold] -o FILE\n");
+			fprintf(stderr, "usage: mqttgen [-n PACKETS] [-m MESSAGES] [-c CONNECTIONS] "
+				"[-s SEED] [--hold|--dense] -o FILE\n");
 			return 2;
 		}
 	}
-	if (!path || !nconn || nconn > 4000000 || !(out = fopen(path, "wb"))) {
+	if (!cset)
+		nconn = dense ? 300 : 1300;
+	if (hold + dense > 1 || (mtarget != UINT64_MAX && !dense)) {
+		fprintf(stderr, "mqttgen: --hold and --dense exclude each other; -m needs --dense\n");
+		return 2;
+	}
+	if (!path || !nconn || nconn > 4000000 || nconn > 4000000 || !(out = fopen(path, "wb"))) {
 		fprintf(stderr, "mqttgen: need -o FILE (writable) and 1..4000000 connections\n");
 		return 2;
 	}
@@ -299,17 +381,22 @@ int main(int argc, char **argv)
 			do_connect(&cs[i], i);
 			do_subscribe(&cs[i], i);
 		}
-		while (packets + 8ull * nconn < target) {
+		while (!dense && packets + 8ull * nconn < target) {
 			unsigned i = rnd() % nconn;
 			if (rnd() % 20 == 0)
 				do_ping(&cs[i]);
 			else
 				do_publish(&cs[i], i);
 		}
+		if (dense)
+			dense_traffic(cs, nconn, target, mtarget);
 		for (unsigned i = 0; i < nconn; i++)
 			do_close(&cs[i]);
 	}
 	fclose(out);
+	if (dense)
+		fprintf(stderr, "mqttgen: %llu messages after the handshakes\n",
+			(unsigned long long)messages);
 	fprintf(stderr, "mqttgen: %llu packets, %u connections -> %s\n",
 		(unsigned long long)packets, nconn, path);
 	free(cs);

@@ -438,7 +438,8 @@ static int attach(struct engine *e, uint64_t frame, struct item *it,
  */
 static void hold_sync(struct engine *e)
 {
-	budget_resize(&e->budget, BUDGET_HOLD, e->hold_charged, e->held_bytes);
+	if (e->held_bytes != e->hold_charged) /* nothing held, most frames: no call */
+		budget_resize(&e->budget, BUDGET_HOLD, e->hold_charged, e->held_bytes);
 	e->hold_charged = e->held_bytes;
 }
 

@@ -455,7 +455,8 @@ static void recharge(struct framer *fr, struct fconn *c)
 	size_t now = conn_held(c);
 	int listed = fr->bhead == c || c->bprev;
 
-	budget_resize(fr->cfg.budget, BUDGET_FRAMER, c->charged, now);
+	if (now != c->charged) /* most segments leave it as it was: no call then */
+		budget_resize(fr->cfg.budget, BUDGET_FRAMER, c->charged, now);
 	c->charged = now;
 	if (now && !listed) {
 		c->bprev = fr->btail;

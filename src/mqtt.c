@@ -16,7 +16,7 @@ static size_t left(const struct mqtt_cursor *c)
 	return (size_t)(c->end - c->p);
 }
 
-int mqtt_get_u8(struct mqtt_cursor *c, uint8_t *out)
+static inline int get_u8(struct mqtt_cursor *c, uint8_t *out)
 {
 	if (left(c) < 1)
 		return MQTT_TRUNCATED;
@@ -25,7 +25,7 @@ int mqtt_get_u8(struct mqtt_cursor *c, uint8_t *out)
 	return MQTT_OK;
 }
 
-int mqtt_get_u16(struct mqtt_cursor *c, uint16_t *out)
+static inline int get_u16(struct mqtt_cursor *c, uint16_t *out)
 {
 	if (left(c) < 2)
 		return MQTT_TRUNCATED;
@@ -34,7 +34,7 @@ int mqtt_get_u16(struct mqtt_cursor *c, uint16_t *out)
 	return MQTT_OK;
 }
 
-int mqtt_get_u32(struct mqtt_cursor *c, uint32_t *out)
+static inline int get_u32(struct mqtt_cursor *c, uint32_t *out)
 {
 	if (left(c) < 4)
 		return MQTT_TRUNCATED;
@@ -44,7 +44,7 @@ int mqtt_get_u32(struct mqtt_cursor *c, uint32_t *out)
 	return MQTT_OK;
 }
 
-int mqtt_get_varint(struct mqtt_cursor *c, uint32_t *out)
+static inline int get_varint(struct mqtt_cursor *c, uint32_t *out)
 {
 	uint32_t v = 0;
 	size_t n = left(c);
@@ -63,7 +63,7 @@ int mqtt_get_varint(struct mqtt_cursor *c, uint32_t *out)
 	return MQTT_MALFORMED;
 }
 
-int mqtt_get_raw(struct mqtt_cursor *c, uint32_t n, struct mqtt_view *out)
+static inline int get_raw(struct mqtt_cursor *c, uint32_t n, struct mqtt_view *out)
 {
 	if (n > left(c))
 		return MQTT_TRUNCATED;
@@ -73,24 +73,62 @@ int mqtt_get_raw(struct mqtt_cursor *c, uint32_t n, struct mqtt_view *out)
 	return MQTT_OK;
 }
 
-int mqtt_get_bytes(struct mqtt_cursor *c, struct mqtt_view *out)
+static inline int get_bytes(struct mqtt_cursor *c, struct mqtt_view *out)
 {
 	struct mqtt_cursor t = *c;
 	uint16_t n;
 	int rc;
 
-	if ((rc = mqtt_get_u16(&t, &n)) != MQTT_OK)
+	if ((rc = get_u16(&t, &n)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_raw(&t, n, out)) != MQTT_OK)
+	if ((rc = get_raw(&t, n, out)) != MQTT_OK)
 		return rc;
 	*c = t;
 	return MQTT_OK;
 }
 
+static inline int get_utf8(struct mqtt_cursor *c, struct mqtt_view *out)
+{
+	return get_bytes(c, out);
+}
+
+/* The readers of mqtt.h; the parser calls the inline ones above (a call for every field
+ * of every message otherwise). */
+int mqtt_get_u8(struct mqtt_cursor *c, uint8_t *out)
+{
+	return get_u8(c, out);
+}
+
+int mqtt_get_u16(struct mqtt_cursor *c, uint16_t *out)
+{
+	return get_u16(c, out);
+}
+
+int mqtt_get_u32(struct mqtt_cursor *c, uint32_t *out)
+{
+	return get_u32(c, out);
+}
+
+int mqtt_get_varint(struct mqtt_cursor *c, uint32_t *out)
+{
+	return get_varint(c, out);
+}
+
+int mqtt_get_raw(struct mqtt_cursor *c, uint32_t n, struct mqtt_view *out)
+{
+	return get_raw(c, n, out);
+}
+
+int mqtt_get_bytes(struct mqtt_cursor *c, struct mqtt_view *out)
+{
+	return get_bytes(c, out);
+}
+
 int mqtt_get_utf8(struct mqtt_cursor *c, struct mqtt_view *out)
 {
-	return mqtt_get_bytes(c, out);
+	return get_utf8(c, out);
 }
+
 
 int mqtt_utf8_valid(struct mqtt_view v)
 {
@@ -175,9 +213,9 @@ int mqtt_fixed_header(const uint8_t *buf, size_t len, struct mqtt_fixhdr *h)
 	uint32_t rl;
 	int rc;
 
-	if ((rc = mqtt_get_u8(&c, &b)) != MQTT_OK)
+	if ((rc = get_u8(&c, &b)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_varint(&c, &rl)) != MQTT_OK)
+	if ((rc = get_varint(&c, &rl)) != MQTT_OK)
 		return rc;
 	h->type = b >> 4;
 	h->flags = b & 0x0f;
@@ -193,14 +231,14 @@ int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p)
 	struct mqtt_cursor t = *c;
 	const struct mqtt_prop_info *pi;
 	uint32_t id;
-	uint8_t b;
-	uint16_t s;
+	uint8_t b = 0; /* copied before rc is looked at: meaningful only when MQTT_OK */
+	uint16_t s = 0;
 	int rc;
 
 	if (t.p == t.end)
 		return MQTT_TRUNCATED;
 	/* The identifier is a Variable Byte Integer, though every defined one fits a byte. */
-	if ((rc = mqtt_get_varint(&t, &id)) != MQTT_OK)
+	if ((rc = get_varint(&t, &id)) != MQTT_OK)
 		return rc;
 	if (id > 0xff || !(pi = mqtt_prop_info((uint8_t)id)))
 		return MQTT_MALFORMED; /* unknown property: its length cannot be known */
@@ -211,29 +249,29 @@ int mqtt_next_prop(struct mqtt_cursor *c, struct mqtt_prop *p)
 	p->str.len = p->str2.len = 0;
 	switch (pi->ptype) {
 	case MQTT_PT_BYTE:
-		rc = mqtt_get_u8(&t, &b);
+		rc = get_u8(&t, &b);
 		p->num = b;
 		break;
 	case MQTT_PT_U16:
-		rc = mqtt_get_u16(&t, &s);
+		rc = get_u16(&t, &s);
 		p->num = s;
 		break;
 	case MQTT_PT_U32:
-		rc = mqtt_get_u32(&t, &p->num);
+		rc = get_u32(&t, &p->num);
 		break;
 	case MQTT_PT_VARINT:
-		rc = mqtt_get_varint(&t, &p->num);
+		rc = get_varint(&t, &p->num);
 		break;
 	case MQTT_PT_UTF8:
-		rc = mqtt_get_utf8(&t, &p->str);
+		rc = get_utf8(&t, &p->str);
 		break;
 	case MQTT_PT_BINARY:
-		rc = mqtt_get_bytes(&t, &p->str);
+		rc = get_bytes(&t, &p->str);
 		break;
 	case MQTT_PT_PAIR:
-		rc = mqtt_get_utf8(&t, &p->str);
+		rc = get_utf8(&t, &p->str);
 		if (rc == MQTT_OK)
-			rc = mqtt_get_utf8(&t, &p->str2);
+			rc = get_utf8(&t, &p->str2);
 		break;
 	}
 	if (rc != MQTT_OK)
@@ -251,9 +289,9 @@ int mqtt_next_sub(struct mqtt_cursor *c, uint8_t version, struct mqtt_view *filt
 	int rc;
 
 	(void)version;
-	if ((rc = mqtt_get_utf8(&t, &f)) != MQTT_OK)
+	if ((rc = get_utf8(&t, &f)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_u8(&t, &o)) != MQTT_OK)
+	if ((rc = get_u8(&t, &o)) != MQTT_OK)
 		return rc;
 	*filter = f;
 	*options = o;
@@ -263,7 +301,7 @@ int mqtt_next_sub(struct mqtt_cursor *c, uint8_t version, struct mqtt_view *filt
 
 int mqtt_next_filter(struct mqtt_cursor *c, struct mqtt_view *filter)
 {
-	return mqtt_get_utf8(c, filter);
+	return get_utf8(c, filter);
 }
 
 /* ---- packet parser ---------------------------------------------------------------- */
@@ -432,10 +470,10 @@ static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, const struct
 	uint32_t plen;
 	int rc;
 
-	if ((rc = mqtt_get_varint(c, &plen)) != MQTT_OK)
+	if ((rc = get_varint(c, &plen)) != MQTT_OK)
 		return rc;
 	keep_block(px->m, where, plen);
-	if ((rc = mqtt_get_raw(c, plen, out)) != MQTT_OK) {
+	if ((rc = get_raw(c, plen, out)) != MQTT_OK) {
 		/* the block runs past the packet: keep what there is of it, for the
 		 * properties before the end (as tshark shows them) */
 		px->m->cut_block = where == MQTT_WILL_PROPS ? MQTT_CUT_WILL_PROPS : MQTT_CUT_PROPS;
@@ -453,7 +491,7 @@ static int read_props(struct mqtt_cursor *c, struct mqtt_view *out, const struct
 			uint32_t id;
 			/* 2.2.2.2: an identifier outside the table makes the packet malformed;
 			 * the specification gives that no rule number. */
-			if (mqtt_get_varint(&t, &id) == MQTT_OK && id <= 0xff &&
+			if (get_varint(&t, &id) == MQTT_OK && id <= 0xff &&
 			    mqtt_prop_info((uint8_t)id))
 				warn(px, at, NULL, "property value encoding is broken", 1);
 			else
@@ -482,11 +520,11 @@ static int parse_will(struct mqtt_cursor *c, const struct pctx *px)
 			return rc;
 		m->has_will_props = 1;
 	}
-	if ((rc = mqtt_get_utf8(c, &m->will_topic)) != MQTT_OK)
+	if ((rc = get_utf8(c, &m->will_topic)) != MQTT_OK)
 		return rc;
 	check_utf8(px, m->will_topic, "will topic is not valid UTF-8",
 		   "will topic contains U+0000");
-	return mqtt_get_bytes(c, &m->will_payload);
+	return get_bytes(c, &m->will_payload);
 }
 
 static int parse_connect(struct mqtt_cursor *c, const struct pctx *px)
@@ -494,13 +532,13 @@ static int parse_connect(struct mqtt_cursor *c, const struct pctx *px)
 	struct mqtt_msg *m = px->m;
 	int rc;
 
-	if ((rc = mqtt_get_utf8(c, &m->proto_name)) != MQTT_OK)
+	if ((rc = get_utf8(c, &m->proto_name)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_u8(c, &m->proto_level)) != MQTT_OK)
+	if ((rc = get_u8(c, &m->proto_level)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_u8(c, &m->connect_flags)) != MQTT_OK)
+	if ((rc = get_u8(c, &m->connect_flags)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_u16(c, &m->keepalive)) != MQTT_OK)
+	if ((rc = get_u16(c, &m->keepalive)) != MQTT_OK)
 		return rc;
 	/* A CONNECT is read at the level it announces. */
 	m->version = m->proto_level == MQTT_V5 ? MQTT_V5 :
@@ -512,7 +550,7 @@ static int parse_connect(struct mqtt_cursor *c, const struct pctx *px)
 			return rc;
 		m->has_props = 1;
 	}
-	if ((rc = mqtt_get_utf8(c, &m->clientid)) != MQTT_OK)
+	if ((rc = get_utf8(c, &m->clientid)) != MQTT_OK)
 		return rc;
 	check_utf8(px, m->clientid, "client identifier is not valid UTF-8",
 		   "client identifier contains U+0000");
@@ -532,14 +570,14 @@ static int parse_connect(struct mqtt_cursor *c, const struct pctx *px)
 	if ((m->connect_flags & 0xc0) == 0x40 && m->version != MQTT_V5)
 		warn(px, c->p, "MQTT-3.1.2-22", "password without a user name", 0);
 	if (m->connect_flags & 0x80) {
-		if ((rc = mqtt_get_utf8(c, &m->username)) != MQTT_OK)
+		if ((rc = get_utf8(c, &m->username)) != MQTT_OK)
 			return rc;
 		m->has_username = 1;
 		check_utf8(px, m->username, "user name is not valid UTF-8",
 			   "user name contains U+0000");
 	}
 	if (m->connect_flags & 0x40) {
-		if ((rc = mqtt_get_bytes(c, &m->password)) != MQTT_OK)
+		if ((rc = get_bytes(c, &m->password)) != MQTT_OK)
 			return rc;
 		m->has_password = 1;
 	}
@@ -552,9 +590,9 @@ static int parse_connack(struct mqtt_cursor *c, const struct pctx *px)
 	struct mqtt_msg *m = px->m;
 	int rc;
 
-	if ((rc = mqtt_get_u8(c, &m->ack_flags)) != MQTT_OK)
+	if ((rc = get_u8(c, &m->ack_flags)) != MQTT_OK)
 		return rc;
-	if ((rc = mqtt_get_u8(c, &m->code)) != MQTT_OK)
+	if ((rc = get_u8(c, &m->code)) != MQTT_OK)
 		return rc;
 	m->has_code = 1;
 	check_code(px, c->p - 1, m->code);
@@ -577,11 +615,11 @@ static int parse_publish(struct mqtt_cursor *c, const struct pctx *px)
 	m->retain = m->hdr.flags & 1;
 	if (m->qos == 3)
 		warn(px, px->base, "MQTT-3.3.1-4", "PUBLISH with QoS 3", 0);
-	if ((rc = mqtt_get_utf8(c, &m->topic)) != MQTT_OK)
+	if ((rc = get_utf8(c, &m->topic)) != MQTT_OK)
 		return rc;
 	check_utf8(px, m->topic, "topic name is not valid UTF-8", "topic name contains U+0000");
 	if (m->qos > 0) {
-		if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+		if ((rc = get_u16(c, &m->msgid)) != MQTT_OK)
 			return rc;
 		m->has_msgid = 1;
 	}
@@ -611,7 +649,7 @@ static int parse_code_props(struct mqtt_cursor *c, const struct pctx *px)
 
 	if (m->version != MQTT_V5 || c->p == c->end)
 		return MQTT_OK;
-	if ((rc = mqtt_get_u8(c, &m->code)) != MQTT_OK)
+	if ((rc = get_u8(c, &m->code)) != MQTT_OK)
 		return rc;
 	m->has_code = 1;
 	check_code(px, c->p - 1, m->code);
@@ -628,7 +666,7 @@ static int parse_ack(struct mqtt_cursor *c, const struct pctx *px)
 {
 	int rc;
 
-	if ((rc = mqtt_get_u16(c, &px->m->msgid)) != MQTT_OK)
+	if ((rc = get_u16(c, &px->m->msgid)) != MQTT_OK)
 		return rc;
 	px->m->has_msgid = 1;
 	return parse_code_props(c, px);
@@ -640,7 +678,7 @@ static int read_id_props(struct mqtt_cursor *c, const struct pctx *px)
 	struct mqtt_msg *m = px->m;
 	int rc;
 
-	if ((rc = mqtt_get_u16(c, &m->msgid)) != MQTT_OK)
+	if ((rc = get_u16(c, &m->msgid)) != MQTT_OK)
 		return rc;
 	m->has_msgid = 1;
 	if (m->version == MQTT_V5) {
@@ -738,7 +776,7 @@ static int parse_suback(struct mqtt_cursor *c, const struct pctx *px)
 	int rc;
 
 	if (m->hdr.type == MQTT_UNSUBACK && m->version != MQTT_V5) {
-		if ((rc = mqtt_get_u16(c, &m->msgid)) == MQTT_OK)
+		if ((rc = get_u16(c, &m->msgid)) == MQTT_OK)
 			m->has_msgid = 1;
 		return rc;
 	}

@@ -19,6 +19,18 @@ struct prev_ts {
 	uint32_t nsec;
 };
 
+/* Addresses formatted once per connection: a capture interleaves hundreds of connections,
+ * so remembering only the last one would format two addresses for almost every line. A
+ * direct-mapped memo keyed by the connection's index; an entry is used only when its
+ * addresses are the flow's (so it is a memo of tcp_addr_str, whatever the index says). */
+#define ADDR_MEMO 256
+
+struct addr_memo {
+	struct tcp_addr c, b;
+	int used;
+	char cs[64], bs[64];
+};
+
 struct summary {
 	struct report_opts o;
 	int have_first;
@@ -30,9 +42,7 @@ struct summary {
 	struct frame_ref at;   /* the frame the gathered Info belongs to */
 	char src[64], dst[64]; /* its endpoints, from its first message */
 	const char *media;     /* "JSON", "XML": tshark's protocol column says MQTT/JSON */
-	const struct reasm_flow *cflow; /* whose addresses cstr and bstr are */
-	uint64_t cindex;
-	char cstr[64], bstr[64];
+	struct addr_memo *memo; /* connections' addresses as text, by connection index */
 	char *warn;            /* rules its messages break */
 	size_t wlen, wcap;
 	unsigned nwarn;
@@ -45,7 +55,7 @@ struct summary {
 	struct frame_ref tat;
 	const char *tproto;
 	char tsrc[64], tdst[64];
-	struct report_buf esc; /* the text of a line, escaped (textesc.h), reused */
+	struct report_buf line; /* the line being written: one write a line */
 	/* -t d and dd: the record before (each frame's), the line before */
 	struct prev_ts *ring;
 	int64_t last_sec, shown_sec;
@@ -118,22 +128,54 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_s
  * does not split a UTF-8 character. The cut is made on the text as read, before escaping. */
 #define INFO_MAX 4095
 
-/* Write n bytes of text that holds wire strings (topics, filters, names) escaped: no
- * control byte reaches the terminal, nor starts a line of its own. */
+/* 1 when the eight bytes in x are all printable ASCII (0x20-0x7e). A byte below 0x20
+ * sets its top bit in x - 0x20..; one above 0x7e in x + 0x01.. or in x itself. A borrow or
+ * carry can set a later byte's top bit only when an earlier byte is already caught, so
+ * the answer is exact. */
+static int printable8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
+
+	return !(((x - 0x20 * ones) | (x + ones) | x) & tops);
+}
+
+/* Append n bytes of text that holds wire strings (topics, filters, names) to the line,
+ * escaped: no control byte reaches the terminal, nor starts a line of its own. */
 static void put_text(struct summary *s, const char *p, size_t n)
 {
 	size_t i = 0;
 
-	/* most lines are printable ASCII: nothing to escape */
+	/* most lines are printable ASCII: nothing to escape; looked at eight bytes at a time */
+	while (n - i >= 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if (!printable8(x))
+			break;
+		i += 8;
+	}
 	while (i < n && (unsigned char)p[i] >= 0x20 && (unsigned char)p[i] < 0x7f)
 		i++;
-	if (i == n) {
-		fwrite(p, 1, n, s->o.out);
-		return;
-	}
-	s->esc.len = 0;
-	report_buf_text(&s->esc, p, n, 0);
-	fwrite(s->esc.p ? s->esc.p : "", 1, s->esc.len, s->o.out);
+	if (i == n)
+		report_buf_put(&s->line, p, n);
+	else
+		report_buf_text(&s->line, p, n, 0);
+}
+
+/* Start a line with its first columns; line_out writes it (one write a line: the summary
+ * writes a line for nearly every frame). */
+static void line_start(struct summary *s, const char *head, size_t n)
+{
+	s->line.len = 0;
+	report_buf_put(&s->line, head, n);
+}
+
+static void line_out(struct summary *s)
+{
+	report_buf_put(&s->line, "\n", 1);
+	if (s->line.p)
+		fwrite(s->line.p, 1, s->line.len, s->o.out);
+	if (s->o.line_buffered)
+		fflush(s->o.out);
 }
 
 /* Append s right-aligned (right = 1) or left-aligned in width columns. */
@@ -274,14 +316,12 @@ static void print_line(struct summary *s)
 	*o++ = ' ';
 	o += report_u64(o, s->at.len);
 	*o++ = ' ';
-	fwrite(head, 1, (size_t)(o - head), s->o.out);
+	line_start(s, head, (size_t)(o - head));
 	put_text(s, s->info ? s->info : "", s->info ? s->len : 0);
-	fputc('\n', s->o.out);
+	line_out(s);
 	s->media = NULL;
 	if (s->nwarn)
 		note(s, &s->at, s->src, s->dst, s->warn);
-	if (s->o.line_buffered)
-		fflush(s->o.out);
 	s->nmsg = 0;
 	s->len = 0;
 	s->nwarn = 0;
@@ -295,12 +335,27 @@ static void note(struct summary *s, const struct frame_ref *at, const char *src,
 {
 	char head[256], *o = columns(s, head, at, src, dst);
 
-	fwrite(head, 1, (size_t)(o - head), s->o.out);
-	fputs("NOTE ", s->o.out);
+	line_start(s, head, (size_t)(o - head));
+	report_buf_put(&s->line, "NOTE ", 5);
 	put_text(s, text, strlen(text));
-	fputc('\n', s->o.out);
-	if (s->o.line_buffered)
-		fflush(s->o.out);
+	line_out(s);
+}
+
+/* The flow's addresses as text (from the memo when it holds them). */
+static const struct addr_memo *addr_memo(struct summary *s, const struct reasm_flow *f)
+{
+	static struct addr_memo one; /* no memo (out of memory): formatted every time */
+	struct addr_memo *m = s->memo ? &s->memo[f->index % ADDR_MEMO] : &one;
+
+	if (!m->used || memcmp(&m->c, &f->client, sizeof m->c) ||
+	    memcmp(&m->b, &f->broker, sizeof m->b)) {
+		tcp_addr_str(&f->client, m->cs, sizeof m->cs);
+		tcp_addr_str(&f->broker, m->bs, sizeof m->bs);
+		m->c = f->client;
+		m->b = f->broker;
+		m->used = 1;
+	}
+	return m;
 }
 
 static void message(void *ctx, const struct mqtt_record *rec)
@@ -316,17 +371,10 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	if (s->nt && s->tat.frame != rec->at.frame)
 		print_transport(s);
 	if (s->nmsg++ == 0) {
-		const struct reasm_flow *f = rec->flow;
+		const struct addr_memo *m = addr_memo(s, rec->flow);
 		int up = rec->dir == REASM_TO_BROKER;
-		if (f != s->cflow || f->index != s->cindex) {
-			/* the addresses of the last connection seen, formatted once */
-			tcp_addr_str(&f->client, s->cstr, sizeof s->cstr);
-			tcp_addr_str(&f->broker, s->bstr, sizeof s->bstr);
-			s->cflow = f;
-			s->cindex = f->index;
-		}
-		strcpy(s->src, up ? s->cstr : s->bstr);
-		strcpy(s->dst, up ? s->bstr : s->cstr);
+		strcpy(s->src, up ? m->cs : m->bs);
+		strcpy(s->dst, up ? m->bs : m->cs);
 		s->at = rec->at;
 	} else {
 		put(s, ", ", 2);
@@ -449,11 +497,9 @@ static void print_transport(struct summary *s)
 	*o++ = ' ';
 	o += report_u64(o, s->tat.len);
 	*o++ = ' ';
-	fwrite(head, 1, (size_t)(o - head), s->o.out);
+	line_start(s, head, (size_t)(o - head));
 	put_text(s, s->tinfo, s->tlen);
-	fputc('\n', s->o.out);
-	if (s->o.line_buffered)
-		fflush(s->o.out);
+	line_out(s);
 	s->nt = 0;
 	s->tlen = 0;
 }
@@ -539,7 +585,8 @@ static void sfree(void *ctx)
 	free(s->warn);
 	free(s->tinfo);
 	free(s->ring);
-	report_buf_free(&s->esc);
+	free(s->memo);
+	report_buf_free(&s->line);
 	free(s);
 }
 
@@ -550,8 +597,10 @@ int report_summary_new(const struct report_opts *o, struct reporter *r)
 	if (!s)
 		return -1;
 	s->o = *o;
+	s->memo = budget_calloc(ADDR_MEMO, sizeof *s->memo, "summary");
 	if (o->time_format == REPORT_TIME_DELTA &&
 	    !(s->ring = calloc(DELTA_RING, sizeof *s->ring))) {
+		free(s->memo);
 		free(s);
 		return -1;
 	}

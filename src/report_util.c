@@ -13,6 +13,26 @@
 static const uint32_t pow10_tab[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
 					100000000, 1000000000 };
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Write the n digits of v (n >= 1, v < 10^n, zero-padded) at out, two per division. */
+static void put_digits(char *out, uint64_t v, size_t n)
+{
+	while (n > 2) {
+		unsigned d = (unsigned)(v % 100);
+		v /= 100;
+		n -= 2;
+		memcpy(out + n, digit_pairs + 2 * d, 2);
+	}
+	if (n == 2)
+		memcpy(out, digit_pairs + 2 * v, 2);
+	else
+		out[0] = (char)('0' + v);
+}
+
 void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t cap)
 {
 	/* The date and time of day change once a second while every message asks: keep the
@@ -40,8 +60,7 @@ void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t c
 	if (digits > 0) {
 		uint32_t frac = nsec / pow10_tab[9 - digits];
 		t[n++] = '.';
-		for (int i = digits - 1; i >= 0; i--, frac /= 10)
-			t[n + (size_t)i] = (char)('0' + frac % 10);
+		put_digits(t + n, frac, (size_t)digits);
 		n += (size_t)digits;
 	}
 	t[n++] = 'Z';
@@ -56,30 +75,24 @@ void report_iso_time(int64_t sec, uint32_t nsec, int digits, char *out, size_t c
 
 size_t report_u64(char *out, uint64_t v)
 {
-	/* two digits per division: frame numbers, lengths and ids are written for every
-	 * message by the summary, JSON and timeline outputs */
-	static const char pairs[201] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	char t[24];
-	size_t n = sizeof t;
+	/* frame numbers, lengths, ids and times are written for every message by the summary,
+	 * JSON and timeline outputs: the digits are counted first (from the bit length:
+	 * 1233 / 4096 is just above log10(2)) and go straight to out (through a buffer of its
+	 * own, the copy stalled on reading back what was just stored) */
+	static const uint64_t p10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull,
+		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+		10000000000000000000ull };
+	unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
+	size_t n = t + (v >= p10[t]);
 
-	while (v >= 100) {
-		unsigned d = (unsigned)(v % 100);
-		v /= 100;
-		t[--n] = pairs[2 * d + 1];
-		t[--n] = pairs[2 * d];
-	}
-	if (v >= 10) {
-		t[--n] = pairs[2 * v + 1];
-		t[--n] = pairs[2 * v];
-	} else {
-		t[--n] = (char)('0' + v);
-	}
-	memcpy(out, t + n, sizeof t - n);
-	out[sizeof t - n] = '\0';
-	return sizeof t - n;
+	if (!n)
+		n = 1; /* 0 */
+	put_digits(out, v, n);
+	out[n] = '\0';
+	return n;
 }
 
 void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, int digits,
@@ -112,8 +125,7 @@ void report_rel_time(int64_t sec, uint32_t nsec, int64_t sec0, uint32_t nsec0, i
 		n += report_u64(out + n, ds);
 		if (digits) {
 			out[n++] = '.';
-			for (int i = digits - 1; i >= 0; i--, frac /= 10)
-				out[n + (size_t)i] = (char)('0' + frac % 10);
+			put_digits(out + n, frac, (size_t)digits);
 			n += (size_t)digits;
 		}
 		out[n] = '\0';

@@ -662,7 +662,8 @@ static void recharge(struct session_tracker *t, struct sess *s)
 {
 	size_t now = sizeof *s + (s->strs ? 3 * SESSION_STR_MAX : 0) + s->cap * sizeof *s->tab;
 
-	budget_resize(t->budget, BUDGET_SESSION, s->charged, now);
+	if (now != s->charged) /* most messages leave it as it was: no call then */
+		budget_resize(t->budget, BUDGET_SESSION, s->charged, now);
 	s->charged = now;
 }
 

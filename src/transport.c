@@ -1219,7 +1219,8 @@ static void recharge(struct transport *t, struct tconn *c)
 	size_t now = conn_held(c);
 	int listed = t->bhead == c || c->bprev;
 
-	budget_resize(t->cfg.budget, BUDGET_TRANSPORT, c->charged, now);
+	if (now != c->charged) /* most segments leave it as it was: no call then */
+		budget_resize(t->cfg.budget, BUDGET_TRANSPORT, c->charged, now);
 	c->charged = now;
 	if (now && !listed)
 		blist_append(t, c);
