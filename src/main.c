@@ -3,6 +3,7 @@
 #include "mqttdump/budget.h"
 #include "mqttdump/capture.h"
 #include "mqttdump/config.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/pipeline.h"
 #include "mqttdump/progress.h"
 #include "mqttdump/tlscrypto.h"
@@ -133,7 +134,8 @@ static void usage(FILE *f)
 	      "  -x                   hex and ASCII dump of those frames (and of reassembled\n"
 	      "                       messages), alone or with -V\n"
 	      "  --explain            after each message, what it means, in plain words\n"
-	      "  --lang en|fr         language of --explain (default: from LC_ALL/LC_MESSAGES/LANG)\n"
+	      "  --lang LANG          language of the text outputs: en, fr or any language with\n"
+	      "                       a catalogue (default: from LC_ALL/LC_MESSAGES/LANG)\n"
 	      "  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
 	      "  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
 	      "  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
@@ -351,16 +353,52 @@ static void add_port(const char *opt, const char *arg, struct port_set *set)
 	}
 }
 
-/* --lang's default: French when the locale's language is French, else English. */
+/* A language as --lang takes it: "fr", "pt_BR" (ll or lll, an optional _CC), nothing
+ * that could name another directory. */
+static int lang_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+
+	if (n < 2 || n > 3)
+		return 0;
+	if (!s[n])
+		return 1;
+	return s[n] == '_' && strlen(s + n + 1) == 2 && strspn(s + n + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 2;
+}
+
+/* --lang's default: the language of the locale (LC_ALL, LC_MESSAGES, LANG, the first
+ * set), "fr" of "fr_FR.UTF-8"; English for C, POSIX or a name that is no language. */
 static const char *locale_lang(void)
 {
 	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	static char lang[4];
 	for (size_t i = 0; i < 3; i++) {
 		const char *v = getenv(vars[i]);
-		if (v && *v)
-			return strncmp(v, "fr", 2) == 0 ? "fr" : "en";
+		if (v && *v) {
+			size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz");
+			if (n < 2 || n > 3 || (v[n] && !strchr("_.@", v[n])))
+				return "en";
+			memcpy(lang, v, n);
+			lang[n] = '\0';
+			return lang;
+		}
 	}
 	return "en";
+}
+
+/* The catalogues of c->lang (i18n.h). A language --lang names must have one (or be
+ * English); the locale's language falls back to English when it has none. */
+static int choose_lang(struct mqttdump_config *c, int from_option)
+{
+	if (i18n_init(c->lang, NULL) == 0)
+		return 0;
+	if (from_option) {
+		fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or a language with a message "
+			"catalogue (in %s)\n", c->lang, i18n_localedir());
+		return -1;
+	}
+	c->lang = "en";
+	return i18n_init(c->lang, NULL);
 }
 
 /* NO_COLOR (no-color.org): set to anything but the empty string turns colour off. */
@@ -548,8 +586,8 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		break;
 	case OPT_SHOW_SECRETS: c->show_secrets = 1; break;
 	case OPT_LANG:
-		if (strcmp(optarg, "en") && strcmp(optarg, "fr"))
-			refuse("--lang: \"%s\" is not en or fr%s", optarg, "");
+		if (!lang_name(optarg))
+			refuse("--lang: \"%s\" is not a language name (en, fr, pt_BR...)%s", optarg, "");
 		c->lang = optarg;
 		break;
 	case OPT_DIAGRAM_MAX:
@@ -684,8 +722,9 @@ static int bad_option(int opt, char **argv)
 static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 {
 	int opt, quiet = 0;
+	const char *locale = locale_lang();
 
-	c->lang = locale_lang();
+	c->lang = locale;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
@@ -705,6 +744,8 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 			argv[optind]);
 		return 2;
 	}
+	if (choose_lang(c, c->lang != locale) < 0)
+		return 2;
 	if (choose_outputs(c, quiet))
 		return 2;
 	c->diagram_color = !no_color() && isatty(fileno(stdout));

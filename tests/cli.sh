@@ -209,7 +209,7 @@ check "--keylog missing file" 1 "--keylog" -- "$bin" -r "$cap" --keylog "$tmp/no
 ok "failed handshake: no client certificate" 'grep "\"event\":\"tls_session\"" "$tmp/n.jsonl" | grep -q "\"handshake\":\"failed\",\"failure\":\"Handshake Failure alert from the broker: the broker asked for a client certificate and got none\""'
 
 # Teaching options.
-check "bad --lang" 2 "--lang: \"de\" is not en or fr" -- "$bin" -r "$cap" --explain --lang de
+check "bad --lang" 2 "--lang: \"de\" is not en or a language with a message catalogue" -- "$bin" -r "$cap" --explain --lang de
 check "bad --diagram kind" 2 "is not text, svg or html" -- "$bin" -r "$cap" --diagram=pdf
 check "--diagram=svg without FILE" 2 "give the FILE" -- "$bin" -r "$cap" --diagram=svg
 check "--diagram=svg unwritable" 1 "$tmp/no/dir.svg" -- "$bin" -r "$cap" --diagram=svg "$tmp/no/dir.svg"

@@ -1,0 +1,35 @@
+/*
+ * i18n.h - the language of every text output: gettext's message catalogues (po/).
+ *
+ * The English texts in the C sources are the message ids; po/LANG.po translates them and
+ * meson builds them into LANG/LC_MESSAGES/mqttdump.mo. One language per process, chosen
+ * once by i18n_init() before any output is built (docs/i18n.md). What stays English in
+ * every language (JSON, the tshark-style summary labels and -V tree) is not wrapped.
+ */
+#ifndef MQTTDUMP_I18N_H
+#define MQTTDUMP_I18N_H
+
+#include <libintl.h>
+
+#define MQTTDUMP_DOMAIN "mqttdump"
+
+/* A text translated into the process's language. */
+#define _(s) dgettext(MQTTDUMP_DOMAIN, s)
+/* A text marked for xgettext only (a table entry), translated where it is used. */
+#define N_(s) (s)
+
+/* Choose the language of the catalogues: lang ("en", "fr", "pt_BR"...), the catalogues in
+ * localedir, or NULL for the program's own (the build tree's po/ next to the executable
+ * when it holds this language's catalogue, else the installed LOCALEDIR). Works under
+ * LC_ALL=C (LC_MESSAGES becomes C.UTF-8, the language is given to gettext through
+ * LANGUAGE) and always hands out UTF-8. Returns 0 when lang is "en" or has a catalogue,
+ * -1 when it has none (the texts then stay English). */
+int i18n_init(const char *lang, const char *localedir);
+
+/* The directory i18n_init bound the catalogues to ("" before it). */
+const char *i18n_localedir(void);
+
+/* Is the process's language English (no translation)? 1 or 0. */
+int i18n_english(void);
+
+#endif
