@@ -846,7 +846,7 @@ static int open_input(struct run *r)
 	char *err = r->err;
 
 	if (c->keylog_path && !(r->keylog = tls_keylog_load(c->keylog_path, err, sizeof r->err))) {
-		fprintf(stderr, "mqttdump: --keylog %s: %s\n", c->keylog_path, err);
+		fprintf(stderr, _("mqttdump: --keylog %s: %s\n"), c->keylog_path, err);
 		return 1;
 	}
 	r->name = c->file ? c->file : c->iface;
@@ -857,7 +857,7 @@ static int open_input(struct run *r)
 		return 1;
 	}
 	if (!decode_link_supported(cap_linktype(r->cap))) {
-		fprintf(stderr, "mqttdump: %s: link type %d (%s) is not supported\n", r->name,
+		fprintf(stderr, _("mqttdump: %s: link type %d (%s) is not supported\n"), r->name,
 			cap_linktype(r->cap), cap_linktype_name(cap_linktype(r->cap)));
 		return 1;
 	}
@@ -865,7 +865,7 @@ static int open_input(struct run *r)
 	if (!r->filter && c->iface) {
 		int vlan = cap_link_has_vlan(cap_linktype(r->cap));
 		if (!(r->filter = r->live_filter = live_filter(c, vlan))) {
-			fprintf(stderr, "mqttdump: out of memory\n");
+			fprintf(stderr, _("mqttdump: out of memory\n"));
 			return 1;
 		}
 	}
@@ -912,14 +912,14 @@ static int check_paths(const struct mqttdump_config *c)
 			continue;
 		for (int k = 0; k < nin; k++)
 			if (S_ISREG(in[k].st_mode) && same_file(&in[k], p)) {
-				fprintf(stderr, "mqttdump: %s %s: that is the input %s; refusing to "
-					"write over it\n", out[o].opt, p, in_name[k]);
+				fprintf(stderr, _("mqttdump: %s %s: that is the input %s; refusing to "
+					"write over it\n"), out[o].opt, p, in_name[k]);
 				return 2;
 			}
 		for (size_t q = 0; q < o; q++)
 			if (out[q].path && (!strcmp(out[q].path, p) ||
 					    (stat(out[q].path, &st) == 0 && same_file(&st, p)))) {
-				fprintf(stderr, "mqttdump: %s and %s both name %s\n", out[q].opt,
+				fprintf(stderr, _("mqttdump: %s and %s both name %s\n"), out[q].opt,
 					out[o].opt, p);
 				return 2;
 			}
@@ -999,8 +999,8 @@ static int finish_stdout(const struct run *r, int status)
 	e = errno ? errno : r->out_errno;
 	if (g_pipe_closed || e == EPIPE)
 		return status;
-	fprintf(stderr, "mqttdump: writing the standard output: %s\n",
-		e ? strerror(e) : "write error");
+	fprintf(stderr, _("mqttdump: writing the standard output: %s\n"),
+		e ? strerror(e) : _("write error"));
 	return 1;
 }
 
@@ -1008,18 +1008,18 @@ static void print_counts(const struct run *r, const struct engine_stats *st)
 {
 	uint64_t recv, drop;
 
-	fprintf(stderr, "mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
+	fprintf(stderr, _("mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
 		" connections, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " bytes skipped, %"
-		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n",
+		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n"),
 		st->frames, st->messages, st->connections, st->gaps, st->gap_bytes,
 		st->bytes_skipped, st->incomplete, st->truncated, st->malformed);
 	if (st->mem_evictions)
-		fprintf(stderr, "mqttdump: --max-memory %" PRIu64 ": %" PRIu64 " things given up "
-			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held\n",
+		fprintf(stderr, _("mqttdump: --max-memory %" PRIu64 ": %" PRIu64 " things given up "
+			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held\n"),
 			st->mem_limit, st->mem_evictions, st->mem_lost_bytes, st->mem_high);
 	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0)
-		fprintf(stderr, "mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
-			" dropped by kernel\n", recv, drop);
+		fprintf(stderr, _("mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
+			" dropped by kernel\n"), recv, drop);
 }
 
 /* Between records: SIGUSR1's counts, the progress line. */
@@ -1046,21 +1046,21 @@ static void print_cuts(const struct run *r, const struct engine_stats *st)
 	const struct cap_notes *k = cap_notes(r->cap);
 
 	if (k->cut && st->snap_headers)
-		fprintf(stderr, "mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+		fprintf(stderr, _("mqttdump: warning: %" PRIu64 " frames cut by the snap length "
 			"(%" PRIu32 " bytes kept at most), %" PRIu64 " of them inside their link, "
-			"IP or TCP header: not decoded\n", k->cut, k->cut_snap, st->snap_headers);
+			"IP or TCP header: not decoded\n"), k->cut, k->cut_snap, st->snap_headers);
 	else if (k->cut)
-		fprintf(stderr, "mqttdump: warning: %" PRIu64 " frames cut by the snap length "
-			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n", k->cut,
+		fprintf(stderr, _("mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n"), k->cut,
 			k->cut_snap);
 	if (k->over_head)
-		fprintf(stderr, "mqttdump: warning: %s: the file header's snap length is %" PRIu32
+		fprintf(stderr, _("mqttdump: warning: %s: the file header's snap length is %" PRIu32
 			" bytes, but %" PRIu64 " records are longer (up to %" PRIu32 " bytes): read "
-			"whole\n", r->name, k->head_snaplen, k->over_head, k->over_max);
+			"whole\n"), r->name, k->head_snaplen, k->over_head, k->over_max);
 	if (k->ts_clamped)
-		fprintf(stderr, "mqttdump: warning: %s: %" PRIu64 " records have a time stamp past "
+		fprintf(stderr, _("mqttdump: warning: %s: %" PRIu64 " records have a time stamp past "
 			"2242-03-16T12:56:31Z, the latest mqttdump computes with: shown as that "
-			"time\n", r->name, k->ts_clamped);
+			"time\n"), r->name, k->ts_clamped);
 }
 
 /* Every record through the pipeline, then the counts. Returns the exit status so far. */
@@ -1087,8 +1087,8 @@ static int read_capture(struct run *r)
 	if (rc < 0) {
 		/* Every record before the damage has been decoded and printed. */
 		if (strstr(r->err, "truncated")) {
-			fprintf(stderr, "mqttdump: warning: %s: the file ends inside a record (%s); "
-				"%" PRIu64 " frames read\n", r->name, r->err, st.frames);
+			fprintf(stderr, _("mqttdump: warning: %s: the file ends inside a record (%s); "
+				"%" PRIu64 " frames read\n"), r->name, r->err, st.frames);
 		} else {
 			fprintf(stderr, "mqttdump: %s: %s\n", r->name, r->err);
 			status = 1;
@@ -1100,8 +1100,8 @@ static int read_capture(struct run *r)
 	if (!g_stopped)
 		pipeline_linger(r->pipeline); /* --serve: until SIGINT, SIGTERM or SIGHUP */
 	if (mqttdump_oom_count(&oom_what)) {
-		fprintf(stderr, "mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
-			"%s): the output is incomplete\n", mqttdump_oom_count(NULL), oom_what);
+		fprintf(stderr, _("mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
+			"%s): the output is incomplete\n"), mqttdump_oom_count(NULL), oom_what);
 		status = 1;
 	}
 	return status;
@@ -1126,15 +1126,15 @@ static int finish_write(struct run *r, int status)
 			fprintf(stderr, "mqttdump: -w %s\n", r->err);
 		status = 1;
 	} else if (!r->write_failed) {
-		fprintf(stderr, "mqttdump: -w %s: %" PRIu64 " frames holding %" PRIu64
-			" MQTT messages", wfile, records, n.messages);
+		fprintf(stderr, _("mqttdump: -w %s: %" PRIu64 " frames holding %" PRIu64
+			" MQTT messages"), wfile, records, n.messages);
 		if (files > 1)
-			fprintf(stderr, ", in %" PRIu64 " files", files);
+			fprintf(stderr, _(", in %" PRIu64 " files"), files);
 		fputc('\n', stderr);
 	}
 	if (n.cut_short)
-		fprintf(stderr, "mqttdump: warning: -w %s: %" PRIu64 " messages written without "
-			"their first frames (they waited past 60 s or 64 MiB to be known)\n", wfile,
+		fprintf(stderr, _("mqttdump: warning: -w %s: %" PRIu64 " messages written without "
+			"their first frames (they waited past 60 s or 64 MiB to be known)\n"), wfile,
 			n.cut_short);
 	r->writer = NULL;
 	return status;
@@ -1170,20 +1170,20 @@ static int run(const struct mqttdump_config *c)
 		return 0;
 	}
 	if (!c->file == !c->iface) {
-		fprintf(stderr, "mqttdump: give one of -r FILE or -i IFACE (see --help)\n");
+		fprintf(stderr, _("mqttdump: give one of -r FILE or -i IFACE (see --help)\n"));
 		return 2;
 	}
 	if ((c->write_max_bytes || c->write_seconds || c->write_count) && !c->write_file) {
-		fprintf(stderr, "mqttdump: -C, -G and -W go with -w FILE\n");
+		fprintf(stderr, _("mqttdump: -C, -G and -W go with -w FILE\n"));
 		return 2;
 	}
 	if (c->write_file && !strcmp(c->write_file, "-") &&
 	    (c->write_max_bytes || c->write_seconds)) {
-		fprintf(stderr, "mqttdump: -w -: -C and -G need a file name\n");
+		fprintf(stderr, _("mqttdump: -w -: -C and -G need a file name\n"));
 		return 2;
 	}
 	if (c->write_count && !c->write_max_bytes && !c->write_seconds) {
-		fprintf(stderr, "mqttdump: -W goes with -C or -G\n");
+		fprintf(stderr, _("mqttdump: -W goes with -C or -G\n"));
 		return 2;
 	}
 	catch_signals();

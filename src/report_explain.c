@@ -944,7 +944,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		explain_type(s, rec, cs, w, version);
 	for (unsigned i = 0; i < m->nwarn; i++) {
 		struct explain_var wv = { "warning", w->list };
-		snprintf(w->list, sizeof w->list, "%s%s%s", m->warn[i].text,
+		snprintf(w->list, sizeof w->list, "%s%s%s", i18n_tr(m->warn[i].text),
 			 m->warn[i].rule ? ", " : "", m->warn[i].rule ? m->warn[i].rule : "");
 		say(s, EX_WARNING, &wv, 1);
 	}

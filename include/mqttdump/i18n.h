@@ -18,6 +18,14 @@
 /* A text marked for xgettext only (a table entry), translated where it is used. */
 #define N_(s) (s)
 
+/* A text that comes from elsewhere (an event's reason, a warning: N_() marked where it is
+ * written, English in JSON), translated for a text output; NULL and "" as they are ("" is
+ * the catalogue's header to gettext). */
+static inline const char *i18n_tr(const char *s)
+{
+	return s && *s ? dgettext(MQTTDUMP_DOMAIN, s) : s;
+}
+
 /* Choose the language of the catalogues: lang ("en", "fr", "pt_BR"...), the catalogues in
  * localedir, or NULL for the program's own (the build tree's po/ next to the executable
  * when it holds this language's catalogue, else the installed LOCALEDIR). Works under
