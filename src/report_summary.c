@@ -499,7 +499,7 @@ static void transport(void *ctx, const struct transport_event *ev)
 				 i18n_tr(ev->text));
 			note(s, &ev->at, up ? c : b, up ? b : c, text);
 		} else {
-			note(s, &ev->at, up ? c : b, up ? b : c, ev->info);
+			note(s, &ev->at, up ? c : b, up ? b : c, ev->note ? ev->note : ev->info);
 		}
 		return;
 	}

@@ -486,8 +486,9 @@ ok "--version ($ver) is the built man page's, and no other file says it" 'grep -
 if meson install -C "$build" --destdir "$tmp/inst" --no-rebuild --quiet > "$tmp/inst.log" 2>&1; then
 	pre=$(find "$tmp/inst" -path '*/bin/mqttdump' | sed 's|/bin/mqttdump$||')
 	ok "meson install: bin/mqttdump, man1/mqttdump.1 with the version" '[ -x "$pre/bin/mqttdump" ] && grep -q "\"$ver\"" "$pre/share/man/man1/mqttdump.1"'
-	named=$(grep -oE '(docs/)?[a-z-]+\.md' "$root/docs/mqttdump.1" | sed 's|^docs/||' | sort -u)
+	named=$(grep -oE '(docs/)?[a-z0-9-]+\.md' "$root/docs/mqttdump.1" | sed 's|^docs/||' | sort -u)
 	missing=$(for d in $named; do [ -f "$pre/share/doc/mqttdump/$d" ] || echo "$d"; done)
+	ok "meson install: the French message catalogue in share/locale" '[ -f "$pre/share/locale/fr/LC_MESSAGES/mqttdump.mo" ]'
 	ok "meson install: every document the man page names ($(echo $named)) in share/doc/mqttdump${missing:+ (missing: $missing)}" '[ -n "$named" ] && [ -z "$missing" ]'
 	comp=$pre/share/bash-completion/completions/mqttdump
 	ok "meson install: the bash completion" '[ -f "$comp" ]'
