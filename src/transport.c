@@ -921,7 +921,7 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 
 /* A text of the session's line: English (JSON's "line") or, local, the language of the
  * text outputs (i18n.h). */
-#define LT(local, s) ((local) ? dgettext(MQTTDUMP_DOMAIN, s) : (s))
+#define LT(local, s) ((local) ? i18n_gettext(s) : (s))
 
 /* Why the handshake failed, in words, into why (cap bytes). */
 static void tls_failure(const struct tconn *c, int local, char *why, size_t cap)

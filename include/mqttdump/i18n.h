@@ -13,8 +13,14 @@
 
 #define MQTTDUMP_DOMAIN "mqttdump"
 
-/* A text translated into the process's language. */
-#define _(s) dgettext(MQTTDUMP_DOMAIN, s)
+/* A text translated into the process's language, never NULL (so that a compiler following
+ * a format through it, as GCC does under -fsanitize, sees one). */
+__attribute__((format_arg(1))) static inline const char *i18n_gettext(const char *s)
+{
+	const char *t = dgettext(MQTTDUMP_DOMAIN, s);
+	return t ? t : s;
+}
+#define _(s) i18n_gettext(s)
 /* A text marked for xgettext only (a table entry), translated where it is used. */
 #define N_(s) (s)
 
@@ -23,7 +29,7 @@
  * the catalogue's header to gettext). */
 static inline const char *i18n_tr(const char *s)
 {
-	return s && *s ? dgettext(MQTTDUMP_DOMAIN, s) : s;
+	return s && *s ? i18n_gettext(s) : s;
 }
 
 /* Choose the language of the catalogues: lang ("en", "fr", "pt_BR"...), the catalogues in
