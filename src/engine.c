@@ -269,13 +269,14 @@ static void release_oldest(struct engine *e)
 	if (e->h0 == e->nheld)
 		e->h0 = e->nheld = 0;
 	e->held_bytes -= h->bytes;
+	rc = decode_packet(&h->pkt, &seg);
 	if (!h->begun)
 		for (size_t i = 0; i < e->nreps; i++)
 			if (e->reps[i].frame_begin)
-				e->reps[i].frame_begin(e->reps[i].ctx, &h->pkt);
+				e->reps[i].frame_begin(e->reps[i].ctx, &h->pkt,
+						       rc == DECODE_OK ? &seg : NULL);
 	for (struct item *it = h->items; it; it = it->next)
 		give_item(e, it);
-	rc = decode_packet(&h->pkt, &seg);
 	for (size_t i = 0; i < e->nreps; i++)
 		if (e->reps[i].frame_end)
 			e->reps[i].frame_end(e->reps[i].ctx, &h->pkt, rc == DECODE_OK ? &seg : NULL);
@@ -638,11 +639,13 @@ int engine_packet(struct engine *e, const struct cap_pkt *pkt)
 		 * may keep pointers into it until its end) */
 		if ((e->spare = frame_copy(e->spare, pkt)))
 			cp = &e->spare->pkt;
-		for (size_t i = 0; i < e->nreps; i++)
-			if (e->reps[i].frame_begin)
-				e->reps[i].frame_begin(e->reps[i].ctx, cp);
 	}
 	rc = decode_packet(cp, &seg);
+	if (!holding)
+		for (size_t i = 0; i < e->nreps; i++)
+			if (e->reps[i].frame_begin)
+				e->reps[i].frame_begin(e->reps[i].ctx, cp,
+						       rc == DECODE_OK ? &seg : NULL);
 	if (rc == DECODE_OK)
 		reasm_feed(e->reasm, &seg);
 	else if (rc == DECODE_TRUNCATED || rc == DECODE_MALFORMED)

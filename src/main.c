@@ -1014,9 +1014,11 @@ static void print_counts(const struct run *r, const struct engine_stats *st)
 		st->frames, st->messages, st->connections, st->gaps, st->gap_bytes,
 		st->bytes_skipped, st->incomplete, st->truncated, st->malformed);
 	if (st->mem_evictions)
-		fprintf(stderr, _("mqttdump: --max-memory %" PRIu64 ": %" PRIu64 " things given up "
-			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held\n"),
-			st->mem_limit, st->mem_evictions, st->mem_lost_bytes, st->mem_high);
+		fprintf(stderr, _("mqttdump: --max-memory %zu: %" PRIu64 " things given up "
+			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held%s\n"),
+			r->cfg->max_memory, st->mem_evictions, st->mem_lost_bytes, st->mem_high,
+			st->mem_limit < r->cfg->max_memory ? _(" (the rest is --serve's history)") :
+			"");
 	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0)
 		fprintf(stderr, _("mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
 			" dropped by kernel\n"), recv, drop);

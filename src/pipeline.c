@@ -117,15 +117,23 @@ static int make_eve(const struct output_args *a, struct reporter *r)
 	return report_eve_new(a->ro, &e, r);
 }
 
+/* --serve's history: 64 MiB, or a quarter of --max-memory when that is less. It is part of
+ * the one budget: the engine's stages get what remains (pipeline_new). */
+static size_t serve_bytes(const struct mqttdump_config *c)
+{
+	if (!(c->outputs & OUTPUT_BIT(OUTPUT_SERVE)))
+		return 0;
+	return c->max_memory && c->max_memory / 4 < ((size_t)64 << 20) ?
+	       c->max_memory / 4 : (size_t)64 << 20;
+}
+
 static int make_serve(const struct output_args *a, struct reporter *r)
 {
 	const struct mqttdump_config *c = a->cfg;
 	/* a file is replayed at its own pace unless told; a live capture is never paced */
 	double speed = c->iface ? 0 : c->replay_speed >= 0 ? c->replay_speed : 1;
-	/* the history's bytes: 64 MiB, or a quarter of --max-memory when that is less */
-	size_t bytes = c->max_memory && c->max_memory / 4 < ((size_t)64 << 20) ?
-		       c->max_memory / 4 : (size_t)64 << 20;
-	struct serve_opts s = { c->serve_addr, c->serve_history, bytes, 32, speed, c->lang,
+	struct serve_opts s = { c->serve_addr, c->serve_history, serve_bytes(c), 32, speed,
+				c->lang,
 				stderr, a->sessions };
 	return report_serve_new(a->ro, &s, r, a->err, a->errlen);
 }
@@ -309,7 +317,8 @@ struct pipeline *pipeline_new(const struct mqttdump_config *cfg,
 	struct engine_config ec = { .ports = &cfg->ports, .tls_ports = &cfg->tls_ports,
 				    .ws_ports = &cfg->ws_ports, .max_buffer = cfg->max_buffer,
 				    .max_held = cfg->max_buffer, .max_flows = cfg->max_flows,
-				    .max_memory = cfg->max_memory,
+				    .max_memory = cfg->max_memory ?
+						  cfg->max_memory - serve_bytes(cfg) : 0,
 				    .flow_timeout = cfg->flow_timeout, .reorder_time = cfg->reorder_time,
 				    .max_messages = cfg->max_messages, .detect = cfg->detect,
 				    .keylog = env->keylog, .keylog_path = cfg->keylog_path };

@@ -113,7 +113,8 @@ struct dir {
 };
 
 struct flow {
-	struct reasm_flow pub;
+	struct reasm_flow pub;       /* first: a struct reasm_flow * given out is the flow's */
+	uint8_t ignore;              /* the next stage wants no more bytes (reasm_ignore) */
 	struct dir d[2];
 	struct flow *hnext;
 	struct flow *lprev, *lnext;
@@ -834,7 +835,7 @@ static void give_up_hole_for(struct reasm *r, struct flow *f, int d, int cause,
 
 	if (!dr->h)
 		return;
-	if (f->pub.ignore) {
+	if (f->ignore) {
 		discard(r, dr);
 		return;
 	}
@@ -971,7 +972,7 @@ static void check_acked_fin(struct reasm *r, struct flow *f, int d, const struct
 {
 	struct dir *dr = &f->d[d];
 
-	if (!dr->fin || dr->done || f->pub.ignore || !dr->peer_acks ||
+	if (!dr->fin || dr->done || f->ignore || !dr->peer_acks ||
 	    sdiff(dr->peer_ack, dr->fin_seq) <= 0)
 		return;
 	if (!dr->fin_acked) {
@@ -1097,7 +1098,7 @@ static int rst_wait(struct reasm *r, struct flow *f, int d, const struct tcp_seg
 			f->d[!d].end_seq = seg->ack;
 		}
 	}
-	if (r->cfg.reorder_time <= 0 || f->pub.ignore ||
+	if (r->cfg.reorder_time <= 0 || f->ignore ||
 	    (!missing(&f->d[0]) && !missing(&f->d[1])))
 		return 0;
 	if (!f->rst) {
@@ -1168,7 +1169,7 @@ static void fin_waits(struct reasm *r, const struct frame_ref *at)
 			continue;
 		}
 		for (int i = 0; i < 2; i++)
-			if (f->d[i].fin_acked && !f->d[i].done && !f->pub.ignore)
+			if (f->d[i].fin_acked && !f->d[i].done && !f->ignore)
 				give_up_before_fin(r, f, i, at);
 		settle(r, f, at);
 	}
@@ -1439,7 +1440,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 	dr = &f->d[d];
 	seq = note_seg(f, d, seg);
 
-	if (f->pub.ignore) {
+	if (f->ignore) {
 		/* the next stage gave up on it: drop what is held, follow only its end */
 		discard(r, &f->d[0]);
 		discard(r, &f->d[1]);
@@ -1462,7 +1463,7 @@ int reasm_feed(struct reasm *r, const struct tcp_seg *seg)
 		ahead = sdiff(dr->fin_seq, dr->next_seq);
 		dr->fin_off = dr->offset + (ahead > 0 ? (uint32_t)ahead : 0);
 	}
-	if (f->pub.ignore && dr->fin)
+	if (f->ignore && dr->fin)
 		dr->next_seq = dr->fin_seq; /* no hole to wait for in bytes nobody wants */
 	if (seg->flags & TCP_RST) {
 		if (!rst_wait(r, f, d, seg))
@@ -1489,7 +1490,7 @@ void reasm_finish(struct reasm *r)
 		struct flow *f = r->lru_head;
 		/* a FIN its peer acknowledged, whose holes were still waited for: it ended so */
 		for (int i = 0; i < 2; i++)
-			if (f->d[i].fin_acked && !f->d[i].done && !f->pub.ignore)
+			if (f->d[i].fin_acked && !f->d[i].done && !f->ignore)
 				give_up_before_fin(r, f, i, &f->last_at);
 		if (!settle(r, f, &f->last_at))
 			close_flow(r, f, f->rst ? REASM_END_RST : REASM_END_CAPTURE, &f->last_at);
@@ -1547,4 +1548,9 @@ void reasm_free(struct reasm *r)
 	free(r->buckets);
 	port_set_free(&r->ports);
 	free(r);
+}
+
+void reasm_ignore(struct reasm_flow *f)
+{
+	((struct flow *)(void *)f)->ignore = 1;
 }

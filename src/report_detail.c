@@ -404,27 +404,11 @@ static int read_to(const struct mqtt_msg *m, size_t off, size_t n)
 	return !m->stop_off || off + n <= m->stop_off;
 }
 
-static int connect_fields(struct report_buf *b, const struct mqtt_record *rec, int show)
+/* The CONNECT flags line, its names of the bits set, and one line per bit, as tshark. */
+static void connect_flags_lines(struct report_buf *b, uint8_t cf)
 {
-	const struct mqtt_msg *m = &rec->msg;
-	size_t off;
-	uint8_t cf = m->connect_flags;
 	char v[80];
-	const char *vname = m->proto_level == 3 ? "MQTT v3.1" : m->proto_level == 4 ?
-			    "MQTT v3.1.1" : m->proto_level == 5 ? "MQTT v5.0" : "Unknown";
 
-	if (!m->proto_name.p)
-		return len_line(b, rec, "Protocol Name");
-	report_buf_printf(b, "    Protocol Name Length: %" PRIu32 "\n", m->proto_name.len);
-	strfield(b, 1, "Protocol Name", m->proto_name);
-	off = (uintptr_t)m->proto_name.p - (uintptr_t)rec->raw + m->proto_name.len;
-	if (m->stop_off && off > rec->have)
-		return 1; /* not read from rec->raw: where it stopped is not known */
-	if (!read_to(m, off, 1))
-		return 1;
-	report_buf_printf(b, "    Version: %s (%u)\n", vname, m->proto_level);
-	if (!read_to(m, off + 1, 1))
-		return 1;
 	report_buf_printf(b, "    Connect Flags: 0x%02x", cf);
 	if (cf & 0x80)
 		report_buf_puts(b, ", User Name Flag");
@@ -448,6 +432,29 @@ static int connect_fields(struct report_buf *b, const struct mqtt_record *rec, i
 	bitline(b, 2, cf, 0x04, "Will Flag", set(cf, 0x04));
 	bitline(b, 2, cf, 0x02, "Clean Session Flag", set(cf, 0x02));
 	bitline(b, 2, cf, 0x01, "(Reserved)", set(cf, 0x01));
+}
+
+static int connect_fields(struct report_buf *b, const struct mqtt_record *rec, int show)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	size_t off;
+	uint8_t cf = m->connect_flags;
+	const char *vname = m->proto_level == 3 ? "MQTT v3.1" : m->proto_level == 4 ?
+			    "MQTT v3.1.1" : m->proto_level == 5 ? "MQTT v5.0" : "Unknown";
+
+	if (!m->proto_name.p)
+		return len_line(b, rec, "Protocol Name");
+	report_buf_printf(b, "    Protocol Name Length: %" PRIu32 "\n", m->proto_name.len);
+	strfield(b, 1, "Protocol Name", m->proto_name);
+	off = (uintptr_t)m->proto_name.p - (uintptr_t)rec->raw + m->proto_name.len;
+	if (m->stop_off && off > rec->have)
+		return 1; /* not read from rec->raw: where it stopped is not known */
+	if (!read_to(m, off, 1))
+		return 1;
+	report_buf_printf(b, "    Version: %s (%u)\n", vname, m->proto_level);
+	if (!read_to(m, off + 1, 1))
+		return 1;
+	connect_flags_lines(b, cf);
 	if (!read_to(m, off + 2, 2))
 		return 1;
 	report_buf_printf(b, "    Keep Alive: %u\n", m->keepalive);
@@ -737,10 +744,9 @@ void report_detail_mqtt(const struct mqtt_record *rec, int show_secrets, struct 
 
 /* ---- the reporter ------------------------------------------------------------------- */
 
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct detail *s = ctx;
-	const struct tcp_seg *seg = &s->cur;
 	struct endpoint x, y;
 	struct conn *cn;
 	int from;
@@ -773,7 +779,10 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 		}
 	}
 	/* the segment's place in its stream, before the messages it completes are reported */
-	s->have_cur = decode_packet(pkt, &s->cur) == DECODE_OK;
+	s->have_cur = seg != NULL;
+	if (seg)
+		s->cur = *seg;
+	seg = &s->cur;
 	if (s->have_cur && s->pkt) {
 		/* the same segment, in the copy */
 		s->orig_payload = (uintptr_t)s->cur.payload;

@@ -65,9 +65,11 @@ struct diagram {
 	uint32_t nsec0;
 };
 
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct diagram *s = ctx;
+
+	(void)seg;
 	if (!s->have_first) {
 		s->have_first = 1;
 		s->sec0 = pkt->ts_sec;

@@ -2,10 +2,10 @@
  * shapes them (docs/eve.md) */
 #include "mqttdump/budget.h"
 #include "mqttdump/community_id.h"
+#include "mqttdump/jsonw.h"
 #include "mqttdump/report.h"
 
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,7 +48,9 @@ static const char *const type_keys[16] = {
 /* A transaction waiting for an answer. */
 struct etx {
 	struct etx *next;
-	json_object *mqtt;       /* the record's "mqtt" object: one member per packet */
+	struct report_buf mqtt;  /* the members of the record's "mqtt" object: one per packet */
+	struct jsonw w;          /* on mqtt */
+	uint16_t have;           /* bit t: a member of packet type t is in it */
 	uint64_t id;             /* tx_id: 0, 1, ... in the connection */
 	int32_t pkt_id;          /* the packet id it waits for, or PKT_CONNECT */
 	uint8_t toclient;        /* its first packet went to the client */
@@ -89,6 +91,15 @@ struct eve {
 	uint64_t nflows;             /* flows given an id so far */
 	char *tmp;
 	size_t tmpcap;
+	struct report_buf line;      /* the record being written */
+	struct jsonw w;              /* on line */
+	struct report_buf pkt;       /* the object of the packet being read */
+	struct jsonw pw;             /* on pkt */
+	/* a property block's members (props_obj): keys in keys, found through hash */
+	struct emember *mem;
+	size_t nmem, capmem;
+	struct report_buf keys;
+	uint32_t *hash;              /* capmem * 2 slots: index + 1 of a member, 0 empty */
 };
 
 /* ---- JSON values ------------------------------------------------------------------- */
@@ -108,55 +119,50 @@ static char *scratch(struct eve *e, size_t n)
 	return e->tmp;
 }
 
-static void add(json_object *o, const char *k, json_object *v)
-{
-	json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
-				  JSON_C_OBJECT_KEY_IS_CONSTANT);
-}
-
-static void add_uint(json_object *o, const char *k, uint64_t v)
-{
-	add(o, k, json_object_new_uint64(v));
-}
-
-static void add_bool(json_object *o, const char *k, int v)
-{
-	add(o, k, json_object_new_boolean(v != 0));
-}
-
-/* A string field (Suricata reads these as UTF-8 strings): bad sequences become U+FFFD. */
-static json_object *jstr(struct eve *e, struct mqtt_view v)
+/* A string field (Suricata reads these as UTF-8 strings): bad sequences become U+FFFD. The
+ * text in *out (scratch or v itself), its length returned; NULL when scratch failed. */
+static size_t utf8_fixed(struct eve *e, struct mqtt_view v, const char **out)
 {
 	size_t o = 0, i, k;
-	char *out;
+	char *t;
 
-	if (!v.len)
-		return json_object_new_string("");
+	*out = (const char *)v.p;
 	for (i = 0; i < v.len; i += k)
 		if (!(k = mqtt_utf8_seq(v.p + i, v.len - i)))
 			break;
 	if (i >= v.len)
-		return json_object_new_string_len((const char *)v.p, (int)v.len);
-	if (!(out = scratch(e, (size_t)v.len * 3 + 1)))
-		return json_object_new_string("");
+		return v.len;
+	if (!(t = scratch(e, (size_t)v.len * 3 + 1))) {
+		*out = "";
+		return 0;
+	}
 	for (i = 0; i < v.len; i += k) {
 		if ((k = mqtt_utf8_seq(v.p + i, v.len - i))) {
-			memcpy(out + o, v.p + i, k);
+			memcpy(t + o, v.p + i, k);
 			o += k;
 		} else {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
+			memcpy(t + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			k = 1;
 		}
 	}
-	return json_object_new_string_len(out, (int)o);
+	*out = t;
+	return o;
+}
+
+static void jstr(struct eve *e, struct jsonw *w, struct mqtt_view v)
+{
+	const char *s;
+	size_t n = utf8_fixed(e, v, &s);
+
+	jsonw_str(w, s, n);
 }
 
 /* A bytes field, as Suricata's set_string_from_bytes writes one: the bytes when they are
  * UTF-8, else every byte under 0x80 as itself and every other as "\xNN". With a budget
  * (string-log-limit; NULL: none), only that many bytes, then "[truncated N additional
  * bytes]"; the budget shrinks by what was written. */
-static json_object *jbytes(struct eve *e, struct mqtt_view v, uint64_t *budget)
+static void jbytes(struct eve *e, struct jsonw *w, struct mqtt_view v, uint64_t *budget)
 {
 	char tail[64] = "";
 	uint32_t n = v.len;
@@ -171,8 +177,10 @@ static json_object *jbytes(struct eve *e, struct mqtt_view v, uint64_t *budget)
 	if (budget)
 		*budget -= n;
 	tl = strlen(tail);
-	if (!(out = scratch(e, (size_t)n * 4 + tl + 1)))
-		return json_object_new_string("");
+	if (!(out = scratch(e, (size_t)n * 4 + tl + 1))) {
+		jsonw_str(w, "", 0);
+		return;
+	}
 	if (!n) {
 		o = 0;
 	} else if (mqtt_utf8_valid((struct mqtt_view){ v.p, n })) {
@@ -187,7 +195,7 @@ static json_object *jbytes(struct eve *e, struct mqtt_view v, uint64_t *budget)
 		}
 	}
 	memcpy(out + o, tail, tl);
-	return json_object_new_string_len(out, (int)(o + tl));
+	jsonw_str(w, out, o + tl);
 }
 
 /* The budget of one field under string-log-limit, or NULL when there is no limit. */
@@ -215,259 +223,387 @@ static const char *const prop_keys[MQTT_PROP_ID_MAX + 1] = {
 	[0x29] = "subscription_identifier_available", [0x2a] = "shared_subscription_available",
 };
 
+/* A member of a property block's object: its key (in e->keys), the property whose value it
+ * shows (the last one with that key). */
+struct emember {
+	size_t koff, klen;
+	struct mqtt_prop p;
+};
+
+static uint32_t key_hash(const char *k, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)k[i]) * 16777619u;
+	return h;
+}
+
+/* The member of key k (n bytes) in the block being read, made when it is new; NULL when
+ * memory failed. One hash look-up: a block of many user properties stays linear. */
+static struct emember *member_of(struct eve *e, const char *k, size_t n)
+{
+	size_t mask, i;
+
+	if (e->nmem == e->capmem) {
+		size_t nc = e->capmem ? e->capmem * 2 : 32;
+		struct emember *m = budget_realloc(e->mem, nc * sizeof *m, "--eve");
+		uint32_t *h = m ? budget_calloc(nc * 2, sizeof *h, "--eve") : NULL;
+		if (!h) {
+			if (m)
+				e->mem = m;
+			return NULL;
+		}
+		free(e->hash);
+		e->mem = m;
+		e->hash = h;
+		e->capmem = nc;
+		for (size_t j = 0; j < e->nmem; j++) { /* rehash */
+			struct emember *x = &e->mem[j];
+			i = key_hash(e->keys.p + x->koff, x->klen) & (nc * 2 - 1);
+			while (h[i])
+				i = (i + 1) & (nc * 2 - 1);
+			h[i] = (uint32_t)j + 1;
+		}
+	}
+	mask = e->capmem * 2 - 1;
+	for (i = key_hash(k, n) & mask; e->hash[i]; i = (i + 1) & mask) {
+		struct emember *x = &e->mem[e->hash[i] - 1];
+		if (x->klen == n && !memcmp(e->keys.p + x->koff, k, n))
+			return x;
+	}
+	if (report_buf_room(&e->keys, n + 1) < 0)
+		return NULL;
+	e->hash[i] = (uint32_t)++e->nmem;
+	e->mem[e->nmem - 1] = (struct emember){ e->keys.len, n, { 0 } };
+	report_buf_put(&e->keys, n ? k : "", n);
+	return &e->mem[e->nmem - 1];
+}
+
 /* A property block: one member per property; a User Property is its name and value. A
- * repeated property keeps its last value. Authentication Data only with --show-secrets. */
-static json_object *props_obj(struct eve *e, struct mqtt_view block)
+ * repeated key keeps its place and its last value (json-c's object, on which this output
+ * was first built, did so; a user property named as a property shares its member).
+ * Authentication Data only with --show-secrets. */
+static void props_obj(struct eve *e, struct jsonw *w, struct mqtt_view block)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(block);
-	json_object *o = json_object_new_object();
 	struct mqtt_prop p;
 
+	e->nmem = 0;
+	e->keys.len = 0;
+	if (e->hash)
+		memset(e->hash, 0, e->capmem * 2 * sizeof *e->hash);
 	while (mqtt_next_prop(&c, &p) == MQTT_OK) {
 		const char *key = p.id <= MQTT_PROP_ID_MAX ? prop_keys[p.id] : NULL;
-		json_object *v;
+		struct emember *x;
+		size_t n;
 
 		if (p.id == MQTT_PROP_USER_PROPERTY) {
-			/* the name is wire text: made UTF-8 as every string, then copied by
-			 * json-c as the key (up to a NUL in it) */
-			json_object *k = jstr(e, p.str);
-			json_object_object_add(o, json_object_get_string(k), jstr(e, p.str2));
-			json_object_put(k);
+			/* the name is wire text: made UTF-8 as every string, up to a NUL in it */
+			const char *nul;
+			n = utf8_fixed(e, p.str, &key);
+			if ((nul = memchr(key, 0, n)))
+				n = (size_t)(nul - key);
+		} else if (!key || (p.id == MQTT_PROP_AUTHENTICATION_DATA && !e->o.show_secrets)) {
 			continue;
+		} else {
+			n = strlen(key);
 		}
-		if (!key || (p.id == MQTT_PROP_AUTHENTICATION_DATA && !e->o.show_secrets))
-			continue;
-		if (p.ptype == MQTT_PT_UTF8)
-			v = jstr(e, p.str);
-		else if (p.ptype == MQTT_PT_BINARY)
-			v = jbytes(e, p.str, NULL);
-		else
-			v = json_object_new_uint64(p.num);
-		json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
+		if (!(x = member_of(e, key, n))) {
+			w->fail = 1; /* reported with the record */
+			return;
+		}
+		x->p = p;
 	}
-	return o;
+	jsonw_obj(w);
+	for (size_t i = 0; i < e->nmem; i++) {
+		const struct mqtt_prop *q = &e->mem[i].p;
+		jsonw_key_str(w, e->keys.p + e->mem[i].koff, e->mem[i].klen);
+		if (q->id == MQTT_PROP_USER_PROPERTY || q->ptype == MQTT_PT_UTF8)
+			jstr(e, w, q->id == MQTT_PROP_USER_PROPERTY ? q->str2 : q->str);
+		else if (q->ptype == MQTT_PT_BINARY)
+			jbytes(e, w, q->str, NULL);
+		else
+			jsonw_uint(w, q->num);
+	}
+	jsonw_obj_end(w);
 }
 
 /* ---- one packet's object ----------------------------------------------------------- */
 
 /* qos, retain and dup: Suricata reads them from the fixed header of every packet type. */
-static json_object *header_obj(uint8_t flags)
+static void header_fields(struct jsonw *o, uint8_t flags)
 {
-	json_object *o = json_object_new_object();
-
-	add_uint(o, "qos", (flags >> 1) & 3);
-	add_bool(o, "retain", flags & 1);
-	add_bool(o, "dup", (flags >> 3) & 1);
-	return o;
+	jsonw_kuint(o, "qos", (flags >> 1) & 3);
+	jsonw_kbool(o, "retain", flags & 1);
+	jsonw_kbool(o, "dup", (flags >> 3) & 1);
 }
 
-static void connect_fields(struct eve *e, json_object *o, const struct mqtt_msg *m)
+static void connect_fields(struct eve *e, struct jsonw *o, const struct mqtt_msg *m)
 {
-	json_object *fl = json_object_new_object();
 	uint8_t cf = m->connect_flags;
 	uint64_t b;
 
-	add(o, "protocol_string", jstr(e, m->proto_name));
-	add_uint(o, "protocol_version", m->proto_level);
-	add(o, "client_id", jstr(e, m->clientid));
-	add_bool(fl, "username", (cf >> 7) & 1);
-	add_bool(fl, "password", (cf >> 6) & 1);
-	add_bool(fl, "will_retain", (cf >> 5) & 1);
-	add_bool(fl, "will", (cf >> 2) & 1);
-	add_bool(fl, "clean_session", (cf >> 1) & 1);
-	add(o, "flags", fl);
-	if (m->has_username)
-		add(o, "username", jstr(e, m->username));
-	if (m->has_password && e->o.show_secrets)
-		add(o, "password", jbytes(e, m->password, NULL));
+	jsonw_key(o, "protocol_string");
+	jstr(e, o, m->proto_name);
+	jsonw_kuint(o, "protocol_version", m->proto_level);
+	jsonw_key(o, "client_id");
+	jstr(e, o, m->clientid);
+	jsonw_key(o, "flags");
+	jsonw_obj(o);
+	jsonw_kbool(o, "username", (cf >> 7) & 1);
+	jsonw_kbool(o, "password", (cf >> 6) & 1);
+	jsonw_kbool(o, "will_retain", (cf >> 5) & 1);
+	jsonw_kbool(o, "will", (cf >> 2) & 1);
+	jsonw_kbool(o, "clean_session", (cf >> 1) & 1);
+	jsonw_obj_end(o);
+	if (m->has_username) {
+		jsonw_key(o, "username");
+		jstr(e, o, m->username);
+	}
+	if (m->has_password && e->o.show_secrets) {
+		jsonw_key(o, "password");
+		jbytes(e, o, m->password, NULL);
+	}
 	if (m->has_will) {
-		json_object *w = json_object_new_object();
-		add(w, "topic", jstr(e, m->will_topic));
-		add(w, "message", jbytes(e, m->will_payload, limit_of(e, &b)));
-		if (m->has_will_props)
-			add(w, "properties", props_obj(e, m->will_props));
-		add(o, "will", w);
+		jsonw_key(o, "will");
+		jsonw_obj(o);
+		jsonw_key(o, "topic");
+		jstr(e, o, m->will_topic);
+		jsonw_key(o, "message");
+		jbytes(e, o, m->will_payload, limit_of(e, &b));
+		if (m->has_will_props) {
+			jsonw_key(o, "properties");
+			props_obj(e, o, m->will_props);
+		}
+		jsonw_obj_end(o);
 	}
 }
 
 /* SUBSCRIBE and UNSUBSCRIBE topics: string-log-limit is one budget for the whole list; the
  * topics past it are left out. */
-static void topic_list(struct eve *e, json_object *o, const struct mqtt_msg *m)
+static void topic_list(struct eve *e, struct jsonw *o, const struct mqtt_msg *m)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(m->list);
-	json_object *a = json_object_new_array();
 	uint64_t b, *budget = limit_of(e, &b);
 	struct mqtt_view f;
 	uint8_t opt;
 
+	jsonw_key(o, "topics");
+	jsonw_arr(o);
 	for (;;) {
-		json_object *t;
 		if (m->hdr.type == MQTT_SUBSCRIBE ? mqtt_next_sub(&c, m->version, &f, &opt) :
 		    mqtt_next_filter(&c, &f))
 			break;
 		if (budget && !*budget)
 			break;
-		t = jbytes(e, f, budget);
 		if (m->hdr.type == MQTT_SUBSCRIBE) {
-			json_object *s = json_object_new_object();
-			add(s, "topic", t);
-			add_uint(s, "qos", opt & 3);
-			t = s;
+			jsonw_obj(o);
+			jsonw_key(o, "topic");
+			jbytes(e, o, f, budget);
+			jsonw_kuint(o, "qos", opt & 3);
+			jsonw_obj_end(o);
+		} else {
+			jbytes(e, o, f, budget);
 		}
-		json_object_array_add(a, t);
 	}
-	add(o, "topics", a);
+	jsonw_arr_end(o);
 }
 
 /* SUBACK's granted QoS list, UNSUBACK's reason codes (5.0, when there are any). */
-static void code_list(json_object *o, const struct mqtt_msg *m)
+static void code_list(struct jsonw *o, const struct mqtt_msg *m)
 {
-	json_object *a;
-
 	if (m->hdr.type == MQTT_UNSUBACK && !m->list.len)
 		return;
-	a = json_object_new_array();
+	jsonw_key(o, m->hdr.type == MQTT_SUBACK ? "qos_granted" : "reason_codes");
+	jsonw_arr(o);
 	for (uint32_t i = 0; i < m->list.len; i++)
-		json_object_array_add(a, json_object_new_uint64(m->list.p[i]));
-	add(o, m->hdr.type == MQTT_SUBACK ? "qos_granted" : "reason_codes", a);
+		jsonw_uint(o, m->list.p[i]);
+	jsonw_arr_end(o);
 }
 
-/* The object of one packet, under the name type_keys gives its type. */
-static json_object *packet_obj(struct eve *e, const struct mqtt_msg *m)
+/* A packet's object starts in e->pkt (one packet at a time). */
+static struct jsonw *packet_begin(struct eve *e)
 {
-	json_object *o = header_obj(m->hdr.flags);
+	e->pkt.len = 0;
+	jsonw_reset(&e->pw);
+	jsonw_obj(&e->pw);
+	return &e->pw;
+}
+
+/* 1 when the packet's object was written whole; else the loss is noted (the packet is not
+ * logged, the run ends with an error). */
+static int packet_ok(struct eve *e)
+{
+	if (!e->pw.fail && !e->pw.depth)
+		return 1;
+	mqttdump_oom("--eve");
+	return 0;
+}
+
+/* The object of one packet, under the name type_keys gives its type, in e->pkt. */
+static void packet_obj(struct eve *e, const struct mqtt_msg *m)
+{
+	struct jsonw *o = packet_begin(e);
 	uint8_t t = m->hdr.type;
 	uint64_t b;
 
+	header_fields(o, m->hdr.flags);
 	if (t == MQTT_CONNECT)
 		connect_fields(e, o, m);
 	if (t == MQTT_CONNACK)
-		add_bool(o, "session_present", m->ack_flags & 1);
-	if (t == MQTT_PUBLISH)
-		add(o, "topic", jstr(e, m->topic));
+		jsonw_kbool(o, "session_present", m->ack_flags & 1);
+	if (t == MQTT_PUBLISH) {
+		jsonw_key(o, "topic");
+		jstr(e, o, m->topic);
+	}
 	if (m->has_msgid && t != MQTT_CONNECT)
-		add_uint(o, "message_id", m->msgid);
-	if (t == MQTT_PUBLISH)
-		add(o, "message", jbytes(e, m->payload, limit_of(e, &b)));
+		jsonw_kuint(o, "message_id", m->msgid);
+	if (t == MQTT_PUBLISH) {
+		jsonw_key(o, "message");
+		jbytes(e, o, m->payload, limit_of(e, &b));
+	}
 	if (t == MQTT_CONNACK)
-		add_uint(o, "return_code", m->has_code ? m->code : 0);
+		jsonw_kuint(o, "return_code", m->has_code ? m->code : 0);
 	else if (t == MQTT_AUTH)
-		add_uint(o, "reason_code", m->has_code ? m->code : 0);
+		jsonw_kuint(o, "reason_code", m->has_code ? m->code : 0);
 	else if (m->has_code)
-		add_uint(o, "reason_code", m->code);
+		jsonw_kuint(o, "reason_code", m->code);
 	else if (m->version == MQTT_V5 && (t == MQTT_DISCONNECT || (t >= MQTT_PUBACK &&
 								    t <= MQTT_PUBCOMP)))
-		add_uint(o, "reason_code", 0); /* 5.0: left out, it means 0x00 (Success) */
+		jsonw_kuint(o, "reason_code", 0); /* 5.0: left out, it means 0x00 (Success) */
 	if (t == MQTT_SUBSCRIBE || t == MQTT_UNSUBSCRIBE)
 		topic_list(e, o, m);
 	if (t == MQTT_SUBACK || (t == MQTT_UNSUBACK && m->version == MQTT_V5))
 		code_list(o, m);
 	/* Suricata logs no properties of SUBACK, UNSUBSCRIBE, UNSUBACK */
-	if (m->has_props && t != MQTT_SUBACK && t != MQTT_UNSUBSCRIBE && t != MQTT_UNSUBACK)
-		add(o, "properties", props_obj(e, m->props));
-	return o;
+	if (m->has_props && t != MQTT_SUBACK && t != MQTT_UNSUBSCRIBE && t != MQTT_UNSUBACK) {
+		jsonw_key(o, "properties");
+		props_obj(e, o, m->props);
+	}
+	jsonw_obj_end(o);
 }
 
 /* ---- records ----------------------------------------------------------------------- */
 
 /* Suricata's time stamp: "2020-11-16T17:50:01.508446+0000" (mqttdump writes UTC). */
-static json_object *jtime(const struct frame_ref *at)
+static void jtime(struct jsonw *o, const struct frame_ref *at)
 {
 	char b[48];
 	struct tm tm;
 	time_t t = (time_t)at->ts_sec;
 	size_t n;
 
-	if (!gmtime_r(&t, &tm))
-		return json_object_new_string("1970-01-01T00:00:00.000000+0000");
+	if (!gmtime_r(&t, &tm)) {
+		jsonw_cstr(o, "1970-01-01T00:00:00.000000+0000");
+		return;
+	}
 	n = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(b + n, sizeof b - n, ".%06u+0000", (unsigned)(at->ts_nsec / 1000));
-	return json_object_new_string(b);
+	jsonw_cstr(o, b);
 }
 
-/* The envelope of a record of f. toclient: the broker is the source. at: the packet it
- * comes from (pcap_cnt, when reading a file), or NULL for a record of the flow's end;
- * when: its time stamp. */
-static json_object *envelope(struct eve *e, const struct eflow *f, const char *type,
-			     int toclient, const struct frame_ref *at, const struct frame_ref *when)
+/* A record of f begins in e->line with its envelope. toclient: the broker is the source.
+ * at: the packet it comes from (pcap_cnt, when reading a file), or NULL for a record of the
+ * flow's end; when: its time stamp. */
+static struct jsonw *envelope(struct eve *e, const struct eflow *f, const char *type,
+			      int toclient, const struct frame_ref *at,
+			      const struct frame_ref *when)
 {
-	json_object *o = json_object_new_object();
+	struct jsonw *o = &e->w;
 	char s[64], d[64];
 
+	e->line.len = 0;
+	jsonw_reset(o);
+	jsonw_obj(o);
 	tcp_addr_str(toclient ? &f->b : &f->a, s, sizeof s);
 	tcp_addr_str(toclient ? &f->a : &f->b, d, sizeof d);
-	add(o, "timestamp", jtime(when));
-	add_uint(o, "flow_id", f->flow_id);
+	jsonw_key(o, "timestamp");
+	jtime(o, when);
+	jsonw_kuint(o, "flow_id", f->flow_id);
 	if (at && !e->o.line_buffered)
-		add_uint(o, "pcap_cnt", at->frame);
-	add(o, "event_type", json_object_new_string(type));
-	add(o, "src_ip", json_object_new_string(s));
-	add_uint(o, "src_port", toclient ? f->pb : f->pa);
-	add(o, "dest_ip", json_object_new_string(d));
-	add_uint(o, "dest_port", toclient ? f->pa : f->pb);
-	add(o, "proto", json_object_new_string("TCP"));
+		jsonw_kuint(o, "pcap_cnt", at->frame);
+	jsonw_kstr(o, "event_type", type);
+	jsonw_kstr(o, "src_ip", s);
+	jsonw_kuint(o, "src_port", toclient ? f->pb : f->pa);
+	jsonw_kstr(o, "dest_ip", d);
+	jsonw_kuint(o, "dest_port", toclient ? f->pa : f->pb);
+	jsonw_kstr(o, "proto", "TCP");
 	return o;
 }
 
-static void emit(struct eve *e, json_object *o, const struct eflow *f)
+/* The record ends: a line, or nothing when it could not be written whole (the loss is
+ * noted: the run ends with an error). */
+static void emit(struct eve *e, struct jsonw *o, const struct eflow *f)
 {
-	size_t n;
-	const char *s;
-
-	add(o, "community_id", json_object_new_string(f->cid));
-	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	textesc_json_write(e->o.out, s, n);
+	jsonw_kstr(o, "community_id", f->cid);
+	jsonw_obj_end(o);
+	if (o->fail || o->depth) {
+		mqttdump_oom("--eve");
+		return;
+	}
+	fwrite(e->line.p, 1, e->line.len, e->o.out);
 	fputc('\n', e->o.out);
 	if (e->o.line_buffered)
 		fflush(e->o.out);
-	json_object_put(o);
 }
 
 /* An "anomaly" record: tx_id is the transaction's (-1: none). */
 static void anomaly(struct eve *e, const struct eflow *f, int ev, int toclient, int64_t tx_id,
 		    const struct frame_ref *at, uint64_t bytes)
 {
-	json_object *o = envelope(e, f, "anomaly", toclient, at, at);
-	json_object *a = json_object_new_object();
+	struct jsonw *o = envelope(e, f, "anomaly", toclient, at, at);
 
 	if (tx_id >= 0)
-		add_uint(o, "tx_id", (uint64_t)tx_id);
-	add(o, "app_proto", json_object_new_string("mqtt"));
-	add(a, "app_proto", json_object_new_string("mqtt"));
-	add(a, "type", json_object_new_string(ev == EV_GAP ? "stream" : "applayer"));
-	add(a, "event", json_object_new_string(event_names[ev]));
-	add(a, "layer", json_object_new_string("proto_parser"));
+		jsonw_kuint(o, "tx_id", (uint64_t)tx_id);
+	jsonw_kstr(o, "app_proto", "mqtt");
+	jsonw_key(o, "anomaly");
+	jsonw_obj(o);
+	jsonw_kstr(o, "app_proto", "mqtt");
+	jsonw_kstr(o, "type", ev == EV_GAP ? "stream" : "applayer");
+	jsonw_kstr(o, "event", event_names[ev]);
+	jsonw_kstr(o, "layer", "proto_parser");
 	if (bytes)
-		add_uint(a, "bytes", bytes);
-	add(o, "anomaly", a);
+		jsonw_kuint(o, "bytes", bytes);
+	jsonw_obj_end(o);
 	emit(e, o, f);
 }
 
-/* The "mqtt" record of a transaction (its mqtt object is taken). */
+/* The "mqtt" record of a transaction. */
 static void write_tx(struct eve *e, const struct eflow *f, struct etx *t,
 		     const struct frame_ref *at, const struct frame_ref *when)
 {
-	json_object *o = envelope(e, f, "mqtt", t->toclient, at, when);
+	struct jsonw *o = envelope(e, f, "mqtt", t->toclient, at, when);
 
-	add(o, "mqtt", t->mqtt);
-	t->mqtt = NULL;
+	jsonw_key(o, "mqtt");
+	jsonw_obj(o);
+	jsonw_raw(o, t->mqtt.p ? t->mqtt.p : "", t->mqtt.len); /* its members */
+	jsonw_obj_end(o);
+	if (t->w.fail)
+		o->fail = 1;
 	emit(e, o, f);
 }
 
 /* ---- transactions ------------------------------------------------------------------ */
 
-static struct etx *tx_new(struct eflow *f, const char *key, json_object *obj, int toclient)
+/* A packet's object (its text, n bytes) as the member of type kt of t's "mqtt" object. */
+static void tx_add(struct etx *t, int kt, const char *obj, size_t n)
+{
+	jsonw_key(&t->w, type_keys[kt & 15]);
+	jsonw_raw(&t->w, obj, n);
+	t->have |= (uint16_t)(1u << (kt & 15));
+}
+
+/* kt: the packet type its first packet is a member of (-1: none), obj its text. */
+static struct etx *tx_new(struct eflow *f, int kt, const char *obj, size_t n, int toclient)
 {
 	struct etx *t = budget_calloc(1, sizeof *t, "--eve");
 
-	if (!t) {
-		json_object_put(obj);
+	if (!t)
 		return NULL;
-	}
-	t->mqtt = json_object_new_object();
-	if (key)
-		json_object_object_add_ex(t->mqtt, key, obj, JSON_C_OBJECT_KEY_IS_CONSTANT);
+	jsonw_init(&t->w, &t->mqtt, 0);
+	if (kt >= 0)
+		tx_add(t, kt, obj, n);
 	t->id = f->ntx++;
 	t->toclient = (uint8_t)toclient;
 	return t;
@@ -475,7 +611,7 @@ static struct etx *tx_new(struct eflow *f, const char *key, json_object *obj, in
 
 static void tx_free(struct etx *t)
 {
-	json_object_put(t->mqtt);
+	report_buf_free(&t->mqtt);
 	free(t);
 }
 
@@ -494,15 +630,15 @@ static void make_room(struct eve *e, struct eflow *f, const struct frame_ref *at
 	}
 }
 
-/* A transaction complete with its first packet (key: its object's name, NULL for none),
- * with an event or EV_NONE. */
+/* A transaction complete with its first packet (kt: its type, -1 for none; obj: its object,
+ * n bytes), with an event or EV_NONE. */
 static void tx_done(struct eve *e, struct eflow *f, const struct frame_ref *at, int toclient,
-		    const char *key, json_object *obj, int ev)
+		    int kt, const char *obj, size_t n, int ev)
 {
 	struct etx *t;
 
 	make_room(e, f, at);
-	if (!(t = tx_new(f, key, obj, toclient)))
+	if (!(t = tx_new(f, kt, obj, n, toclient)))
 		return;
 	write_tx(e, f, t, at, at);
 	if (ev != EV_NONE)
@@ -511,12 +647,12 @@ static void tx_done(struct eve *e, struct eflow *f, const struct frame_ref *at, 
 }
 
 static void tx_wait(struct eve *e, struct eflow *f, const struct frame_ref *at, int toclient,
-		    const char *key, json_object *obj, int32_t pkt_id)
+		    int kt, const char *obj, size_t n, int32_t pkt_id)
 {
 	struct etx *t;
 
 	make_room(e, f, at);
-	if (!(t = tx_new(f, key, obj, toclient)))
+	if (!(t = tx_new(f, kt, obj, n, toclient)))
 		return;
 	t->pkt_id = pkt_id;
 	if (f->txs_tail)
@@ -533,19 +669,18 @@ static void tx_wait(struct eve *e, struct eflow *f, const struct frame_ref *at, 
  * own [MQTT-2.2.1-3], so mqttdump also matches the direction (the same transactions when
  * one side publishes, the right ones when both use an id at once). A transaction that has
  * that kind of answer already (a PUBREC sent again) is not the one. 0 when none waits. */
-static int tx_answer(struct eve *e, struct eflow *f, const struct frame_ref *at,
-		     const char *key, json_object *obj, int32_t pkt_id, int req_toclient,
-		     int last)
+static int tx_answer(struct eve *e, struct eflow *f, const struct frame_ref *at, int kt,
+		     const char *obj, size_t n, int32_t pkt_id, int req_toclient, int last)
 {
 	struct etx *t, *prev = NULL;
 
 	for (t = f->txs; t; prev = t, t = t->next)
 		if (t->pkt_id == pkt_id && t->toclient == req_toclient &&
-		    !json_object_object_get_ex(t->mqtt, key, NULL))
+		    !(t->have & (1u << (kt & 15))))
 			break;
 	if (!t)
 		return 0;
-	json_object_object_add_ex(t->mqtt, key, obj, JSON_C_OBJECT_KEY_IS_CONSTANT);
+	tx_add(t, kt, obj, n);
 	if (!last)
 		return 1;
 	if (prev)
@@ -570,32 +705,34 @@ static int missing_event(uint8_t type)
 	}
 }
 
-/* One well-formed packet into the transactions, as Suricata's MQTT state does it. */
-static void handle(struct eve *e, struct eflow *f, const struct mqtt_record *rec,
-		   json_object *obj)
+/* One well-formed packet, its object in e->pkt, into the transactions, as Suricata's MQTT
+ * state does it. */
+static void handle(struct eve *e, struct eflow *f, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
 	const struct frame_ref *at = &rec->at;
 	uint8_t t = m->hdr.type, qos = (m->hdr.flags >> 1) & 3;
 	int tc = rec->dir == REASM_TO_CLIENT;
-	const char *key = type_keys[t & 15];
+	int key = t & 15;
+	const char *obj = e->pkt.p; /* the packet's object (packet_obj) */
+	size_t n = e->pkt.len;
 
 	if (t == MQTT_CONNECT) {
 		if (f->connected)
-			tx_done(e, f, at, tc, key, obj, EV_DOUBLE_CONNECT);
+			tx_done(e, f, at, tc, key, obj, n, EV_DOUBLE_CONNECT);
 		else
-			tx_wait(e, f, at, tc, key, obj, PKT_CONNECT);
+			tx_wait(e, f, at, tc, key, obj, n, PKT_CONNECT);
 		return;
 	}
 	if (t == MQTT_CONNACK) {
-		if (tx_answer(e, f, at, key, obj, PKT_CONNECT, !tc, 1))
+		if (tx_answer(e, f, at, key, obj, n, PKT_CONNECT, !tc, 1))
 			f->connected = 1;
 		else
-			tx_done(e, f, at, tc, key, obj, EV_MISSING_CONNECT);
+			tx_done(e, f, at, tc, key, obj, n, EV_MISSING_CONNECT);
 		return;
 	}
 	if (!f->connected) {
-		tx_done(e, f, at, tc, key, obj, EV_UNINTRODUCED);
+		tx_done(e, f, at, tc, key, obj, n, EV_UNINTRODUCED);
 		return;
 	}
 	switch (t) {
@@ -603,13 +740,13 @@ static void handle(struct eve *e, struct eflow *f, const struct mqtt_record *rec
 	case MQTT_SUBSCRIBE:
 	case MQTT_UNSUBSCRIBE:
 		if (qos == 0)
-			tx_done(e, f, at, tc, key, obj, EV_NONE);
+			tx_done(e, f, at, tc, key, obj, n, EV_NONE);
 		else if (qos == 3)
-			tx_done(e, f, at, tc, key, obj, EV_INVALID_QOS);
+			tx_done(e, f, at, tc, key, obj, n, EV_INVALID_QOS);
 		else if (!m->has_msgid)
-			tx_done(e, f, at, tc, key, obj, EV_MISSING_MSG_ID);
+			tx_done(e, f, at, tc, key, obj, n, EV_MISSING_MSG_ID);
 		else
-			tx_wait(e, f, at, tc, key, obj, m->msgid);
+			tx_wait(e, f, at, tc, key, obj, n, m->msgid);
 		return;
 	case MQTT_PUBREC:
 	case MQTT_PUBREL:
@@ -619,12 +756,12 @@ static void handle(struct eve *e, struct eflow *f, const struct mqtt_record *rec
 	case MQTT_UNSUBACK:
 		/* PUBREL comes from the publisher, the others from the other side */
 		if (!m->has_msgid ||
-		    !tx_answer(e, f, at, key, obj, m->msgid, t == MQTT_PUBREL ? tc : !tc,
+		    !tx_answer(e, f, at, key, obj, n, m->msgid, t == MQTT_PUBREL ? tc : !tc,
 			       t != MQTT_PUBREC && t != MQTT_PUBREL))
-			tx_done(e, f, at, tc, key, obj, missing_event(t));
+			tx_done(e, f, at, tc, key, obj, n, missing_event(t));
 		return;
 	default: /* PINGREQ, PINGRESP, DISCONNECT, AUTH: each its own */
-		tx_done(e, f, at, tc, key, obj, EV_NONE);
+		tx_done(e, f, at, tc, key, obj, n, EV_NONE);
 	}
 }
 
@@ -788,7 +925,7 @@ static const char *reason_of(int why)
 }
 
 /* The TCP flags as Suricata's flow records show them: hex, then one member per flag set. */
-static void tcp_flags(json_object *o, uint8_t fl[2])
+static void tcp_flags(struct jsonw *o, uint8_t fl[2])
 {
 	static const struct { uint8_t bit; const char *name; } names[] = {
 		{ TCP_SYN, "syn" }, { TCP_FIN, "fin" }, { TCP_RST, "rst" }, { TCP_PSH, "psh" },
@@ -798,41 +935,46 @@ static void tcp_flags(json_object *o, uint8_t fl[2])
 	uint8_t all = fl[0] | fl[1];
 
 	snprintf(b, sizeof b, "%02x", all);
-	add(o, "tcp_flags", json_object_new_string(b));
+	jsonw_kstr(o, "tcp_flags", b);
 	snprintf(b, sizeof b, "%02x", fl[0]);
-	add(o, "tcp_flags_ts", json_object_new_string(b));
+	jsonw_kstr(o, "tcp_flags_ts", b);
 	snprintf(b, sizeof b, "%02x", fl[1]);
-	add(o, "tcp_flags_tc", json_object_new_string(b));
+	jsonw_kstr(o, "tcp_flags_tc", b);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (all & names[i].bit)
-			add_bool(o, names[i].name, 1);
+			jsonw_kbool(o, names[i].name, 1);
 }
 
 /* The "flow" record of a connection that ended. */
 static void write_flow(struct eve *e, struct eflow *f)
 {
-	json_object *o = envelope(e, f, "flow", 0, NULL, &f->first);
-	json_object *fl = json_object_new_object(), *tcp = json_object_new_object();
+	struct jsonw *o = envelope(e, f, "flow", 0, NULL, &f->first), *fl = o;
 	uint8_t all = f->flags[0] | f->flags[1];
 
 	if (f->mqtt)
-		add(o, "app_proto", json_object_new_string("mqtt"));
-	add_uint(fl, "pkts_toserver", f->pkts[0]);
-	add_uint(fl, "pkts_toclient", f->pkts[1]);
-	add_uint(fl, "bytes_toserver", f->bytes[0]);
-	add_uint(fl, "bytes_toclient", f->bytes[1]);
-	add(fl, "start", jtime(&f->first));
-	add(fl, "end", jtime(&f->last));
-	add_uint(fl, "age", f->last.ts_sec > f->first.ts_sec ?
+		jsonw_kstr(o, "app_proto", "mqtt");
+	jsonw_key(o, "flow");
+	jsonw_obj(fl);
+	jsonw_kuint(fl, "pkts_toserver", f->pkts[0]);
+	jsonw_kuint(fl, "pkts_toclient", f->pkts[1]);
+	jsonw_kuint(fl, "bytes_toserver", f->bytes[0]);
+	jsonw_kuint(fl, "bytes_toclient", f->bytes[1]);
+	jsonw_key(fl, "start");
+	jtime(fl, &f->first);
+	jsonw_key(fl, "end");
+	jtime(fl, &f->last);
+	jsonw_kuint(fl, "age", f->last.ts_sec > f->first.ts_sec ?
 		 (uint64_t)(f->last.ts_sec - f->first.ts_sec) : 0);
-	add(fl, "state", json_object_new_string(all & (TCP_FIN | TCP_RST) ? "closed" :
+	jsonw_kstr(fl, "state", all & (TCP_FIN | TCP_RST) ? "closed" :
 						(f->flags[0] & f->flags[1] & TCP_ACK) ?
-						"established" : "new"));
-	add(fl, "reason", json_object_new_string(reason_of(f->end_why)));
-	add_bool(fl, "alerted", 0);
-	add(o, "flow", fl);
-	tcp_flags(tcp, f->flags);
-	add(o, "tcp", tcp);
+						"established" : "new");
+	jsonw_kstr(fl, "reason", reason_of(f->end_why));
+	jsonw_kbool(fl, "alerted", 0);
+	jsonw_obj_end(fl);
+	jsonw_key(o, "tcp");
+	jsonw_obj(o);
+	tcp_flags(o, f->flags);
+	jsonw_obj_end(o);
 	emit(e, o, f);
 }
 
@@ -934,11 +1076,16 @@ static void frame_end(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg
 static void truncated(struct eve *e, struct eflow *f, const struct frame_ref *at, int tc,
 		      uint8_t type, int flags, uint64_t total)
 {
-	json_object *o = flags >= 0 ? header_obj((uint8_t)flags) : json_object_new_object();
+	struct jsonw *o = packet_begin(e);
 
-	add_bool(o, "truncated", 1);
-	add_uint(o, "skipped_length", total);
-	tx_done(e, f, at, tc, type_keys[type & 15], o, EV_NONE);
+	if (flags >= 0)
+		header_fields(o, (uint8_t)flags);
+	jsonw_kbool(o, "truncated", 1);
+	jsonw_kuint(o, "skipped_length", total);
+	jsonw_obj_end(o);
+	if (!packet_ok(e))
+		return;
+	tx_done(e, f, at, tc, type & 15, e->pkt.p, e->pkt.len, EV_NONE);
 }
 
 static void message(void *ctx, const struct mqtt_record *rec)
@@ -963,17 +1110,19 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		return;
 	}
 	if (t == MQTT_RESERVED0) {
-		tx_done(e, f, &rec->at, tc, NULL, NULL, EV_UNASSIGNED_TYPE);
+		tx_done(e, f, &rec->at, tc, -1, NULL, 0, EV_UNASSIGNED_TYPE);
 		return;
 	}
 	/* Suricata reads a PUBLISH of QoS 3 (it says invalid_qos_level); other packets that
 	 * cannot be read to their end stop its parser for the flow */
 	if (mqtt_malformed(m) && !(t == MQTT_PUBLISH && m->qos == 3)) {
-		tx_done(e, f, &rec->at, tc, NULL, NULL, EV_MALFORMED);
+		tx_done(e, f, &rec->at, tc, -1, NULL, 0, EV_MALFORMED);
 		f->dead = 1;
 		return;
 	}
-	handle(e, f, rec, packet_obj(e, m));
+	packet_obj(e, m);
+	if (packet_ok(e))
+		handle(e, f, rec);
 }
 
 static void event(void *ctx, const struct framer_event *ev)
@@ -1042,6 +1191,11 @@ static void eve_free(void *ctx)
 	while (e->cand.head)
 		flow_free(e, e->cand.head);
 	free(e->tmp);
+	free(e->mem);
+	free(e->hash);
+	report_buf_free(&e->keys);
+	report_buf_free(&e->line);
+	report_buf_free(&e->pkt);
 	free(e);
 }
 
@@ -1053,6 +1207,8 @@ int report_eve_new(const struct report_opts *o, const struct eve_opts *eo, struc
 		return -1;
 	e->o = *o;
 	e->eo = *eo;
+	jsonw_init(&e->w, &e->line, 0);
+	jsonw_init(&e->pw, &e->pkt, 0);
 	memset(r, 0, sizeof *r);
 	r->ctx = e;
 	r->message = message;

@@ -1,10 +1,10 @@
 /* \summary: --stats-interval: a statistics record every S seconds of capture time */
 #include "mqttdump/budget.h"
+#include "mqttdump/jsonw.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +28,8 @@ struct ivl {
 	uint32_t nsec0;
 	uint64_t k;               /* the interval being counted: [k S, (k + 1) S) */
 	struct counts c;
+	struct report_buf line;   /* a JSON record being written */
+	struct jsonw w;           /* on line */
 };
 
 /* ns since the first frame; a frame stamped before it counts as 0 */
@@ -52,68 +54,59 @@ static void at_time(const struct ivl *v, uint64_t ns, int64_t *sec, uint32_t *ns
 	*nsec = (uint32_t)(t % 1000000000u);
 }
 
-static json_object *jnum(const struct ivl *v, uint64_t ns)
+/* Seconds since the first frame, with the capture's digits. */
+static void jnum(struct ivl *v, const char *key, uint64_t ns)
 {
 	char b[48];
 
 	report_rel_time((int64_t)(ns / 1000000000u), (uint32_t)(ns % 1000000000u), 0, 0,
 			v->o.ts_digits, b, sizeof b);
-	return json_object_new_double_s(ns / 1e9, b);
+	jsonw_kraw(&v->w, key, b);
 }
 
-static void put(json_object *o, const char *k, json_object *x)
+/* The counts (the same keys in --json's record and in --eve's). */
+static void add_counts(struct ivl *v, uint64_t open)
 {
-	if (!o || !x || json_object_object_add_ex(o, k, x, JSON_C_OBJECT_KEY_IS_CONSTANT) < 0) {
-		json_object_put(x);
-		mqttdump_oom("--stats-interval");
-	}
-}
+	struct jsonw *w = &v->w;
 
-static void put_int(json_object *o, const char *k, uint64_t n)
-{
-	put(o, k, json_object_new_int64((int64_t)n));
-}
-
-/* The counts, into o (the same keys in --json's record and in --eve's). */
-static json_object *add_counts(json_object *o, const struct ivl *v, uint64_t open)
-{
-	json_object *t = json_object_new_object();
-
-	put_int(o, "frames", v->c.frames);
-	put_int(o, "bytes", v->c.bytes);
-	put_int(o, "messages", v->c.messages);
+	jsonw_kuint(w, "frames", v->c.frames);
+	jsonw_kuint(w, "bytes", v->c.bytes);
+	jsonw_kuint(w, "messages", v->c.messages);
+	jsonw_key(w, "types");
+	jsonw_obj(w);
 	for (int i = 0; i < 16; i++)
 		if (v->c.types[i])
-			put_int(t, mqtt_type_name((uint8_t)i), v->c.types[i]);
-	put(o, "types", t);
-	put_int(o, "connections_open", open);
-	put_int(o, "anomalies", v->c.anomalies);
-	put_int(o, "security_notes", v->c.notes);
-	return o;
+			jsonw_kuint(w, mqtt_type_name((uint8_t)i), v->c.types[i]);
+	jsonw_obj_end(w);
+	jsonw_kuint(w, "connections_open", open);
+	jsonw_kuint(w, "anomalies", v->c.anomalies);
+	jsonw_kuint(w, "security_notes", v->c.notes);
 }
 
-static void write_json(const struct ivl *v, json_object *o)
+static void rec_begin(struct ivl *v)
 {
-	size_t n = 0;
-	const char *s = o ? json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n) : NULL;
+	v->line.len = 0;
+	jsonw_reset(&v->w);
+	jsonw_obj(&v->w);
+}
 
-	if (s) {
-		fwrite(s, 1, n, v->o.out);
-		fputc('\n', v->o.out);
-	} else {
+/* The record as a line, or nothing when it could not be written whole (the loss noted). */
+static void rec_end(struct ivl *v)
+{
+	jsonw_obj_end(&v->w);
+	if (v->w.fail || v->w.depth) {
 		mqttdump_oom("--stats-interval");
+		return;
 	}
-	json_object_put(o);
+	fwrite(v->line.p, 1, v->line.len, v->o.out);
+	fputc('\n', v->o.out);
 }
 
 /* EVE's stats record: Suricata's envelope and counter groups, mqttdump's counts under
  * "mqtt". */
-static void write_eve(const struct ivl *v, uint64_t from, uint64_t to, uint64_t open)
+static void write_eve(struct ivl *v, uint64_t from, uint64_t to, uint64_t open)
 {
-	json_object *o = json_object_new_object(), *st = json_object_new_object();
-	json_object *dec = json_object_new_object();
-	json_object *m = add_counts(json_object_new_object(), v, open);
+	struct jsonw *w = &v->w;
 	int64_t sec;
 	uint32_t nsec;
 	char b[64];
@@ -127,17 +120,25 @@ static void write_eve(const struct ivl *v, uint64_t from, uint64_t to, uint64_t 
 		memset(&tm, 0, sizeof tm);
 	n = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(b + n, sizeof b - n, ".%06u+0000", (unsigned)(nsec / 1000));
-	put(o, "timestamp", json_object_new_string(b));
-	put(o, "event_type", json_object_new_string("stats"));
-	put_int(st, "uptime", to / 1000000000u);
-	put_int(dec, "pkts", v->c.frames);
-	put_int(dec, "bytes", v->c.bytes);
-	put(st, "decoder", dec);
-	put(m, "interval_start", jnum(v, from));
-	put(m, "interval_end", jnum(v, to));
-	put(st, "mqtt", m);
-	put(o, "stats", st);
-	write_json(v, o);
+	rec_begin(v);
+	jsonw_kstr(w, "timestamp", b);
+	jsonw_kstr(w, "event_type", "stats");
+	jsonw_key(w, "stats");
+	jsonw_obj(w);
+	jsonw_kuint(w, "uptime", to / 1000000000u);
+	jsonw_key(w, "decoder");
+	jsonw_obj(w);
+	jsonw_kuint(w, "pkts", v->c.frames);
+	jsonw_kuint(w, "bytes", v->c.bytes);
+	jsonw_obj_end(w);
+	jsonw_key(w, "mqtt");
+	jsonw_obj(w);
+	add_counts(v, open);
+	jnum(v, "interval_start", from);
+	jnum(v, "interval_end", to);
+	jsonw_obj_end(w);
+	jsonw_obj_end(w);
+	rec_end(v);
 }
 
 static void write_text(const struct ivl *v, uint64_t from, uint64_t to, uint64_t open)
@@ -160,7 +161,7 @@ static void write_text(const struct ivl *v, uint64_t from, uint64_t to, uint64_t
 }
 
 /* ts and epoch of the time ns after the first frame. */
-static void put_time(const struct ivl *v, json_object *o, uint64_t ns)
+static void put_time(struct ivl *v, uint64_t ns)
 {
 	int64_t sec;
 	uint32_t nsec;
@@ -168,9 +169,9 @@ static void put_time(const struct ivl *v, json_object *o, uint64_t ns)
 
 	at_time(v, ns, &sec, &nsec);
 	report_iso_time(sec, nsec, v->o.ts_digits, ts, sizeof ts);
-	put(o, "ts", json_object_new_string(ts));
+	jsonw_kstr(&v->w, "ts", ts);
 	report_rel_time(sec, nsec, 0, 0, v->o.ts_digits, ts, sizeof ts);
-	put(o, "epoch", json_object_new_double_s((double)sec + nsec / 1e9, ts));
+	jsonw_kraw(&v->w, "epoch", ts);
 }
 
 /* Write the interval being counted, and start the next. */
@@ -180,12 +181,13 @@ static void close_interval(struct ivl *v)
 	uint64_t open = v->sessions ? session_open_count(v->sessions) : 0;
 
 	if (v->io.format == INTERVAL_JSON) {
-		json_object *o = json_object_new_object();
-		put(o, "event", json_object_new_string("stats"));
-		put(o, "interval_start", jnum(v, from));
-		put(o, "interval_end", jnum(v, to));
-		put_time(v, o, from);
-		write_json(v, add_counts(o, v, open));
+		rec_begin(v);
+		jsonw_kstr(&v->w, "event", "stats");
+		jnum(v, "interval_start", from);
+		jnum(v, "interval_end", to);
+		put_time(v, from);
+		add_counts(v, open);
+		rec_end(v);
 	} else if (v->io.format == INTERVAL_EVE) {
 		write_eve(v, from, to, open);
 	} else {
@@ -197,11 +199,12 @@ static void close_interval(struct ivl *v)
 	v->k++;
 }
 
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct ivl *v = ctx;
 	uint64_t t, k, empty = 0;
 
+	(void)seg;
 	if (!v->started) {
 		v->started = 1;
 		v->sec0 = pkt->ts_sec;
@@ -249,6 +252,16 @@ static void finish(void *ctx)
 	fflush(v->o.out);
 }
 
+static void ivl_free(void *ctx)
+{
+	struct ivl *v = ctx;
+
+	if (!v)
+		return;
+	report_buf_free(&v->line);
+	free(v);
+}
+
 int report_interval_new(const struct report_opts *o, const struct interval_opts *io,
 			struct session_tracker *t, struct reporter *r)
 {
@@ -260,6 +273,7 @@ int report_interval_new(const struct report_opts *o, const struct interval_opts 
 	v->o = *o;
 	v->io = *io;
 	v->sessions = t;
+	jsonw_init(&v->w, &v->line, 0);
 	ob.ctx = v;
 	if (t && session_observe(t, &ob) < 0) {
 		free(v);
@@ -270,6 +284,6 @@ int report_interval_new(const struct report_opts *o, const struct interval_opts 
 	r->frame_begin = frame_begin;
 	r->message = message;
 	r->finish = finish;
-	r->free = free;
+	r->free = ivl_free;
 	return 0;
 }

@@ -1,12 +1,12 @@
 /* \summary: JSON Lines reporter: one object per MQTT message or event (docs/json.md) */
 #include "mqttdump/budget.h"
 #include "mqttdump/community_id.h"
+#include "mqttdump/jsonw.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 #include "mqttdump/ws.h"
 
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,19 +21,25 @@ struct jflow {
 	uint8_t live, has_client;
 	uint16_t client_len;
 	uint64_t flow_id;
+	uint8_t flow_id_len;
+	char flow_id_text[24];      /* its digits: written in every record */
 	char cid[COMMUNITY_ID_LEN];
 	char client[SESSION_STR_MAX];
 };
 
 struct jrep {
 	struct report_opts o;
-	char *tmp;          /* scratch for sanitised strings and hex, reused */
+	char *tmp;          /* scratch for sanitised strings, reused */
 	size_t tmpcap;
 	struct session_tracker *sessions; /* told its records as they become known, or NULL */
 	struct jflow *flows;              /* FLOWS_CACHED */
-	/* the tracker's records of the packet being given, written after its own record */
-	json_object **pend;
-	size_t npend, pendcap;
+	struct report_buf line;           /* the record being written */
+	struct jsonw w;                   /* on line */
+	/* the tracker's records of the packet being given, written after its own record:
+	 * their lines, held in this buffer */
+	struct report_buf held;
+	struct jsonw hw;                  /* on held */
+	size_t mark;                      /* where the record being written starts in held */
 };
 
 static char *scratch(struct jrep *j, size_t n)
@@ -53,23 +59,30 @@ static char *scratch(struct jrep *j, size_t n)
 
 /* A JSON string from bytes that should be UTF-8: bad sequences become U+FFFD (then *lossy
  * is set, when given: the text no longer tells the bytes). */
-static json_object *jstr_l(struct jrep *j, const uint8_t *p, size_t n, int *lossy)
+static int utf8_clean(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = mqtt_utf8_seq(p + i, n - i)))
+			return 0;
+	return 1;
+}
+
+static void jstr_l(struct jrep *j, struct jsonw *w, const uint8_t *p, size_t n, int *lossy)
 {
 	char *out;
 	size_t o = 0, i = 0, k;
-	int clean = 1;
+	int clean = utf8_clean(p, n);
 
-	for (i = 0; i < n; i += k)
-		if (!(k = mqtt_utf8_seq(p + i, n - i))) {
-			clean = 0;
-			break;
-		}
 	if (lossy)
 		*lossy = !clean;
-	if (clean)
-		return json_object_new_string_len((const char *)p, (int)n);
-	if (!(out = scratch(j, n * 3 + 1)))
-		return json_object_new_string("");
+	if (clean) {
+		jsonw_str(w, p, n);
+		return;
+	}
+	if (!(out = scratch(j, n * 3 + 1))) {
+		jsonw_str(w, "", 0); /* (the failure is noted: the run ends with an error) */
+		return;
+	}
 	for (i = 0; i < n;) {
 		if ((k = mqtt_utf8_seq(p + i, n - i))) {
 			memcpy(out + o, p + i, k);
@@ -81,274 +94,244 @@ static json_object *jstr_l(struct jrep *j, const uint8_t *p, size_t n, int *loss
 			i++;
 		}
 	}
-	return json_object_new_string_len(out, (int)o);
+	jsonw_str(w, out, o);
 }
 
-static json_object *jstr(struct jrep *j, const uint8_t *p, size_t n)
+static void jstr(struct jrep *j, struct jsonw *w, const uint8_t *p, size_t n)
 {
-	return jstr_l(j, p, n, NULL);
-}
-
-static json_object *jview(struct jrep *j, struct mqtt_view v)
-{
-	return jstr(j, v.p, v.len);
-}
-
-static json_object *jhex(struct jrep *j, const uint8_t *p, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	char *out = scratch(j, n * 2 + 1);
-
-	if (!out)
-		return json_object_new_string("");
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	return json_object_new_string_len(out, (int)(n * 2));
-}
-
-/* json-c returns NULL out of memory, and asserts on a NULL object or array: each add
- * checks both, and a failure is noted (budget.h: the run then ends with an error). A
- * value is never NULL on purpose (but a code name, below). */
-static void add(json_object *o, const char *k, json_object *v)
-{
-	if (!o || !v || json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
-					    JSON_C_OBJECT_KEY_IS_CONSTANT) < 0) {
-		json_object_put(v);
-		mqttdump_oom("--json");
-	}
-}
-
-/* A key that may be there already (a repeated property). */
-static void add_key(json_object *o, const char *k, json_object *v)
-{
-	if (!o || !v || json_object_object_add_ex(o, k, v, JSON_C_OBJECT_KEY_IS_CONSTANT) < 0) {
-		json_object_put(v);
-		mqttdump_oom("--json");
-	}
-}
-
-static void arr_add(json_object *a, json_object *v)
-{
-	if (!a || !v || json_object_array_add(a, v) < 0) {
-		json_object_put(v);
-		mqttdump_oom("--json");
-	}
-}
-
-static void add_int(json_object *o, const char *k, int64_t v)
-{
-	add(o, k, json_object_new_int64(v));
-}
-
-static void add_bool(json_object *o, const char *k, int v)
-{
-	add(o, k, json_object_new_boolean(v));
+	jstr_l(j, w, p, n, NULL);
 }
 
 /* A string field under key; when it is not valid UTF-8 (its bytes became U+FFFD), its
  * length in bytes too, under lkey ("clientid_len"). */
-static void add_text(struct jrep *j, json_object *o, const char *key, const char *lkey,
+static void add_text(struct jrep *j, struct jsonw *w, const char *key, const char *lkey,
 		     struct mqtt_view v)
 {
 	int lossy;
 
-	add(o, key, jstr_l(j, v.p, v.len, &lossy));
+	jsonw_key(w, key);
+	jstr_l(j, w, v.p, v.len, &lossy);
 	if (lossy)
-		add_int(o, lkey, v.len);
+		jsonw_kint(w, lkey, v.len);
 }
 
 /* Payload as text when it is UTF-8, else as hex; at most payload_max bytes. */
-static void add_payload(struct jrep *j, json_object *o, const char *tkey, const char *hkey,
+static void add_payload(struct jrep *j, struct jsonw *w, const char *tkey, const char *hkey,
 			const char *cutkey, struct mqtt_view v)
 {
 	uint32_t n = v.len < j->o.payload_max ? v.len : j->o.payload_max;
-	struct mqtt_view w = { v.p, n };
+	struct mqtt_view t = { v.p, n };
 	int text = 1;
 
 	/* Cut on a character boundary: step back over continuation bytes. */
 	if (n < v.len)
-		while (w.len > 0 && (v.p[w.len] & 0xc0) == 0x80 && v.len - w.len < 4 &&
-		       n - w.len < 3)
-			w.len--;
-	for (uint32_t i = 0; i < w.len; i++)
-		if (v.p[i] == 0) {
-			text = 0;
-			break;
-		}
-	if (text && mqtt_utf8_valid(w)) {
-		add(o, tkey, json_object_new_string_len((const char *)w.p, (int)w.len));
+		while (t.len > 0 && (v.p[t.len] & 0xc0) == 0x80 && v.len - t.len < 4 &&
+		       n - t.len < 3)
+			t.len--;
+	if (memchr(v.p, 0, t.len))
+		text = 0;
+	if (text && mqtt_utf8_valid(t)) {
+		jsonw_kstr_n(w, tkey, t.p, t.len);
 	} else {
-		add(o, hkey, jhex(j, v.p, n));
-		w.len = n;
+		jsonw_key(w, hkey);
+		jsonw_hex(w, v.p, n);
+		t.len = n;
 	}
-	if (w.len < v.len)
-		add_bool(o, cutkey, 1);
-}
-
-/* Unless --show-secrets: Authentication Data (hex) gives way to its length in bytes,
- * "authentication_data_len" (docs/json.md). */
-static void hide_secret_props(json_object *o)
-{
-	json_object *v;
-	const char *key = mqtt_prop_key(0x16);
-	char lkey[64];
-
-	if (!key || !json_object_object_get_ex(o, key, &v))
-		return;
-	snprintf(lkey, sizeof lkey, "%s_len", key);
-	/* a repeated one (a protocol error) kept the last value, as every single property */
-	{
-		/* lkey is built here: json-c copies it (not KEY_IS_CONSTANT) */
-		json_object *len = json_object_new_int64(json_object_get_string_len(v) / 2);
-		if (!len || json_object_object_add(o, lkey, len) < 0) {
-			json_object_put(len);
-			mqttdump_oom("--json");
-		}
-	}
-	json_object_object_del(o, key);
+	if (t.len < v.len)
+		jsonw_kbool(w, cutkey, 1);
 }
 
 /* A property's value; a string that is not UTF-8 gives its length too: "<key>_len" beside
- * it in the properties (*lossy set), "key_len"/"value_len" in a user property. */
-static json_object *prop_value(struct jrep *j, const struct mqtt_prop *p, int *lossy)
+ * it in the properties, "key_len"/"value_len" in a user property. */
+static void prop_value(struct jrep *j, struct jsonw *w, const struct mqtt_prop *p)
 {
-	json_object *v;
-
-	*lossy = 0;
 	switch (p->ptype) {
 	case MQTT_PT_UTF8:
-		return jstr_l(j, p->str.p, p->str.len, lossy);
+		jstr(j, w, p->str.p, p->str.len);
+		break;
 	case MQTT_PT_BINARY:
-		return jhex(j, p->str.p, p->str.len);
+		jsonw_hex(w, p->str.p, p->str.len);
+		break;
 	case MQTT_PT_PAIR:
-		v = json_object_new_object();
-		add_text(j, v, "key", "key_len", p->str);
-		add_text(j, v, "value", "value_len", p->str2);
-		return v;
+		jsonw_obj(w);
+		add_text(j, w, "key", "key_len", p->str);
+		add_text(j, w, "value", "value_len", p->str2);
+		jsonw_obj_end(w);
+		break;
 	default:
-		return json_object_new_int64(p->num);
+		jsonw_int(w, p->num);
+		break;
 	}
 }
 
-static json_object *props_obj(struct jrep *j, struct mqtt_view pv, int64_t *bad_id)
+/* The members of "properties", in the order json-c's object gave them when this output was
+ * built on it (docs/json.md keeps that order): a key where it first appeared; a repeated
+ * single property (a protocol error) keeps its place and its last value; a repeatable one
+ * (user property, subscription identifier) is an array of all its values; "<key>_len"
+ * (the length of a string that is not UTF-8) where the first such string appeared, with the
+ * last one's length; "authentication_data_len" (its length, unless --show-secrets) last,
+ * in place of the data. A property's key and kind come from its identifier, so there are
+ * at most two members per identifier. */
+struct pmember {
+	uint8_t id, is_len, secret;
+	struct mqtt_prop last;      /* a single property's last value */
+	uint32_t len;               /* is_len: the length */
+};
+
+#define PMEMBERS 128  /* 2 per identifier read (the known ones: fewer than 64) */
+
+static struct pmember *pm_get(struct pmember *m, size_t *n, uint8_t id, int is_len)
+{
+	static struct pmember spare; /* never written out: PMEMBERS would not do */
+
+	for (size_t i = 0; i < *n; i++)
+		if (m[i].id == id && m[i].is_len == is_len && !m[i].secret)
+			return &m[i];
+	if (*n == PMEMBERS)
+		return &spare;
+	memset(&m[*n], 0, sizeof m[*n]);
+	m[*n].id = id;
+	m[*n].is_len = (uint8_t)is_len;
+	return &m[(*n)++];
+}
+
+/* Read the block: its members in *m (n returned), where reading stopped in *bad_id. */
+static size_t pm_read(const struct jrep *j, struct mqtt_view pv, struct pmember *m,
+		      int64_t *bad_id)
 {
 	struct mqtt_cursor c = mqtt_cursor_of(pv);
-	json_object *o = json_object_new_object();
 	struct mqtt_prop p;
+	size_t n = 0;
 	uint32_t id;
 
 	while (mqtt_next_prop(&c, &p) == MQTT_OK) {
-		const char *key = mqtt_prop_key(p.id);
-		int lossy;
-		json_object *v = prop_value(j, &p, &lossy), *arr;
-
-		if (lossy) {
-			char lkey[64];
-			snprintf(lkey, sizeof lkey, "%s_len", key);
-			json_object *len = json_object_new_int64(p.str.len);
-			/* lkey is on the stack: json-c copies it (not KEY_IS_CONSTANT) */
-			if (!len || json_object_object_add(o, lkey, len) < 0) {
-				json_object_put(len);
-				mqttdump_oom("--json");
-			}
-		}
-		if (mqtt_prop_repeats(p.id)) {
-			if (!json_object_object_get_ex(o, key, &arr)) {
-				arr = json_object_new_array();
-				add_key(o, key, arr);
-			}
-			arr_add(arr, v);
-		} else {
-			/* A repeated single property (a protocol error) keeps the last value. */
-			add_key(o, key, v);
-		}
+		if (p.ptype == MQTT_PT_UTF8 && !utf8_clean(p.str.p, p.str.len))
+			pm_get(m, &n, p.id, 1)->len = p.str.len;
+		pm_get(m, &n, p.id, 0)->last = p;
 	}
 	/* where reading stopped: an unknown identifier, or a property the block's (or the
 	 * packet's) end cuts */
 	*bad_id = c.p < c.end && mqtt_get_varint(&c, &id) == MQTT_OK ? (int64_t)id : -1;
 	if (!j->o.show_secrets)
-		hide_secret_props(o);
-	return o;
+		for (size_t i = 0; i < n; i++)
+			if (m[i].id == 0x16 && !m[i].is_len) {
+				struct pmember s = m[i];
+				memmove(&m[i], &m[i + 1], (n - i - 1) * sizeof *m);
+				s.secret = 1;
+				m[n - 1] = s;
+				break;
+			}
+	return n;
+}
+
+static void props_obj(struct jrep *j, struct jsonw *w, struct mqtt_view pv, int64_t *bad_id)
+{
+	struct pmember m[PMEMBERS];
+	size_t n = pm_read(j, pv, m, bad_id);
+	char lkey[64];
+
+	jsonw_obj(w);
+	for (size_t i = 0; i < n; i++) {
+		const char *key = mqtt_prop_key(m[i].id);
+		if (m[i].is_len || m[i].secret) {
+			snprintf(lkey, sizeof lkey, "%s_len", key);
+			jsonw_kint(w, lkey, m[i].secret ? m[i].last.str.len : m[i].len);
+		} else if (mqtt_prop_repeats(m[i].id)) {
+			struct mqtt_cursor c = mqtt_cursor_of(pv);
+			struct mqtt_prop p;
+			jsonw_key(w, key);
+			jsonw_arr(w);
+			while (mqtt_next_prop(&c, &p) == MQTT_OK)
+				if (p.id == m[i].id)
+					prop_value(j, w, &p);
+			jsonw_arr_end(w);
+		} else {
+			jsonw_key(w, key);
+			prop_value(j, w, &m[i].last);
+		}
+	}
+	jsonw_obj_end(w);
 }
 
 /* A property block: "property_len" (the Property Length it declares), "properties", and
  * "bad_property_id" when a property could not be read. */
-static void add_props(struct jrep *j, json_object *o, struct mqtt_view pv, uint32_t declared)
+static void add_props(struct jrep *j, struct jsonw *w, struct mqtt_view pv, uint32_t declared)
 {
 	int64_t bad;
 
-	add_int(o, "property_len", declared);
-	add(o, "properties", props_obj(j, pv, &bad));
+	jsonw_kint(w, "property_len", declared);
+	jsonw_key(w, "properties");
+	props_obj(j, w, pv, &bad);
 	if (bad >= 0)
-		add_int(o, "bad_property_id", bad);
+		jsonw_kint(w, "bad_property_id", bad);
 }
 
-static void add_code(json_object *o, const struct mqtt_msg *m)
+static void add_code(struct jsonw *w, const struct mqtt_msg *m)
 {
 	const char *name = mqtt_code_name(m->hdr.type, m->version, m->code);
 
-	add_int(o, "code", m->code);
+	jsonw_kint(w, "code", m->code);
 	if (name)
-		add(o, "code_name", json_object_new_string(name));
+		jsonw_kstr(w, "code_name", name);
 }
 
-/* json-c's serializer skips a piece it cannot append (its buffer could not grow) and
- * says nothing: a record whose braces or quotes do not pair is such a one. */
-static int whole(const char *s, size_t n)
+/* A record starts: its writer at the start of a new line in b. */
+static void rec_begin(struct jsonw *w)
 {
-	size_t quotes = 0, depth = 0;
-	int in_str = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\\' && in_str) {
-			i++;
-			continue;
-		}
-		if (s[i] == '"') {
-			quotes++;
-			in_str = !in_str;
-		} else if (!in_str && (s[i] == '{' || s[i] == '[')) {
-			depth++;
-		} else if (!in_str && (s[i] == '}' || s[i] == ']')) {
-			if (!depth--)
-				return 0;
-		}
-	}
-	return n && s[0] == '{' && s[n - 1] == '}' && !depth && !(quotes & 1);
+	jsonw_reset(w);
+	jsonw_obj(w);
 }
 
-static void emit(struct jrep *j, json_object *o)
+/* A record ends at mark in b: a line, or nothing when the buffer could not grow (the loss
+ * is noted: the run ends with an error, docs/robustness.md). */
+static void rec_end(struct jsonw *w, size_t mark)
 {
-	size_t n = 0;
-	const char *s = o ? json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n) : NULL;
-
-	if (!s || !whole(s, n)) {
+	jsonw_obj_end(w);
+	if (w->fail || w->depth || report_buf_room(w->b, 1) < 0) {
+		w->b->len = mark;
 		mqttdump_oom("--json"); /* the record is not written */
-		json_object_put(o);
 		return;
 	}
-	textesc_json_write(j->o.out, s, n);
-	fputc('\n', j->o.out);
+	w->b->p[w->b->len++] = '\n';
+}
+
+static void out(struct jrep *j, struct report_buf *b)
+{
+	if (b->len)
+		fwrite(b->p, 1, b->len, j->o.out);
+	b->len = 0;
+}
+
+static void emit(struct jrep *j)
+{
+	rec_end(&j->w, 0);
+	out(j, &j->line);
 	if (j->o.line_buffered)
 		fflush(j->o.out);
-	json_object_put(o);
+}
+
+/* The tracker's records of this packet, after its own record. */
+static void emit_held(struct jrep *j)
+{
+	if (!j->held.len)
+		return;
+	out(j, &j->held);
+	if (j->o.line_buffered)
+		fflush(j->o.out);
 }
 
 /* Seconds as a number written with the capture's digits ("1795891471.123456"). */
-static json_object *jseconds(const struct jrep *j, int64_t sec, uint32_t nsec)
+static void jseconds(const struct jrep *j, struct jsonw *w, int64_t sec, uint32_t nsec)
 {
 	char b[48];
 
 	report_rel_time(sec, nsec, 0, 0, j->o.ts_digits, b, sizeof b);
-	return json_object_new_double_s((double)sec + nsec / 1e9, b);
+	jsonw_raw(w, b, strlen(b));
 }
 
-static json_object *jduration(const struct jrep *j, uint64_t ns)
+static void jduration(const struct jrep *j, struct jsonw *w, uint64_t ns)
 {
-	return jseconds(j, (int64_t)(ns / 1000000000u), (uint32_t)(ns % 1000000000u));
+	jseconds(j, w, (int64_t)(ns / 1000000000u), (uint32_t)(ns % 1000000000u));
 }
 
 /* The connection's cached ids, its client id refreshed from its session. */
@@ -369,6 +352,7 @@ static struct jflow *jflow_of(struct jrep *j, const struct reasm_flow *f)
 		for (const char *p = e->cid; *p; p++)
 			h = (h ^ (uint8_t)*p) * 1099511628211ull;
 		e->flow_id = ((h & 0x7fffffffu) << 20 | (f->index & 0xfffff)) | 1ull << 50;
+		e->flow_id_len = (uint8_t)report_u64(e->flow_id_text, e->flow_id);
 	}
 	if (j->sessions && (s = session_of(j->sessions, f)) && s->has_clientid &&
 	    s->index == f->index) {
@@ -380,94 +364,74 @@ static struct jflow *jflow_of(struct jrep *j, const struct reasm_flow *f)
 }
 
 /* flow_id, community_id, and client (the client id) once the CONNECT was seen. */
-static void add_ids(struct jrep *j, json_object *o, const struct reasm_flow *f)
+static void add_ids(struct jrep *j, struct jsonw *o, const struct reasm_flow *f)
 {
 	struct jflow *e = jflow_of(j, f);
 
-	add_int(o, "flow_id", (int64_t)e->flow_id);
+	jsonw_key(o, "flow_id");
+	jsonw_raw(o, e->flow_id_text, e->flow_id_len); /* (below 2^51: the same as an int64) */
 	if (e->cid[0])
-		add(o, "community_id", json_object_new_string(e->cid));
-	if (e->has_client)
-		add(o, "client", jstr(j, (const uint8_t *)e->client, e->client_len));
-}
-
-/* A record of the tracker, held until the record of the packet that made it known has been
- * written (the tracker tells it first). */
-static void hold(struct jrep *j, json_object *o)
-{
-	if (j->npend == j->pendcap) {
-		size_t n = j->pendcap ? j->pendcap * 2 : 16;
-		json_object **p = budget_realloc(j->pend, n * sizeof *p, "--json");
-		if (!p) {
-			mqttdump_oom("--json");
-			json_object_put(o);
-			return;
-		}
-		j->pend = p;
-		j->pendcap = n;
+		jsonw_kname(o, "community_id", e->cid); /* base64: no escape */
+	if (e->has_client) {
+		jsonw_key(o, "client");
+		jstr(j, o, (const uint8_t *)e->client, e->client_len);
 	}
-	j->pend[j->npend++] = o;
-}
-
-static void emit_held(struct jrep *j)
-{
-	for (size_t i = 0; i < j->npend; i++)
-		emit(j, j->pend[i]);
-	j->npend = 0;
 }
 
 /* frame, ts, stream and the endpoints of the direction. */
-static void add_where(struct jrep *j, json_object *o, const struct frame_ref *at,
+static void add_where(struct jrep *j, struct jsonw *o, const struct frame_ref *at,
 		      const struct reasm_flow *f, int dir)
 {
 	char ts[48], a[64];
 	const struct tcp_addr *src = dir == REASM_TO_BROKER ? &f->client : &f->broker;
 	const struct tcp_addr *dst = dir == REASM_TO_BROKER ? &f->broker : &f->client;
 
-	add_int(o, "frame", (int64_t)at->frame);
+	jsonw_kint(o, "frame", (int64_t)at->frame);
 	report_iso_time(at->ts_sec, at->ts_nsec, j->o.ts_digits, ts, sizeof ts);
-	add(o, "ts", json_object_new_string(ts));
-	add(o, "epoch", jseconds(j, at->ts_sec, at->ts_nsec));
-	add_int(o, "stream", (int64_t)f->index);
+	jsonw_kname(o, "ts", ts);
+	jsonw_key(o, "epoch");
+	jseconds(j, o, at->ts_sec, at->ts_nsec);
+	jsonw_kint(o, "stream", (int64_t)f->index);
 	tcp_addr_str(src, a, sizeof a);
-	add(o, "src", json_object_new_string(a));
-	add_int(o, "sport", dir == REASM_TO_BROKER ? f->client_port : f->broker_port);
+	jsonw_kname(o, "src", a);
+	jsonw_kint(o, "sport", dir == REASM_TO_BROKER ? f->client_port : f->broker_port);
 	tcp_addr_str(dst, a, sizeof a);
-	add(o, "dst", json_object_new_string(a));
-	add_int(o, "dport", dir == REASM_TO_BROKER ? f->broker_port : f->client_port);
-	add(o, "from", json_object_new_string(dir == REASM_TO_BROKER ? "client" : "broker"));
+	jsonw_kname(o, "dst", a);
+	jsonw_kint(o, "dport", dir == REASM_TO_BROKER ? f->broker_port : f->client_port);
+	jsonw_kname(o, "from", dir == REASM_TO_BROKER ? "client" : "broker");
 	add_ids(j, o, f);
 }
 
 /* A string the packet ends inside (a cut or malformed packet): its 2-byte length, when that
  * was captured at `at`, under lkey without the string ("clientid_len"). */
-static void add_cut_len(json_object *o, const char *lkey, const struct mqtt_record *rec,
+static void add_cut_len(struct jsonw *o, const char *lkey, const struct mqtt_record *rec,
 			const uint8_t *at)
 {
 	if (rec->raw && at >= rec->raw && at + 2 <= rec->raw + rec->have)
-		add_int(o, lkey, at[0] << 8 | at[1]);
+		jsonw_kint(o, lkey, at[0] << 8 | at[1]);
 }
 
-static void add_will(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+static void add_will(struct jrep *j, struct jsonw *o, const struct mqtt_msg *m)
 {
-	json_object *w = json_object_new_object();
+	struct jsonw *w = o;
 
-	if (m->will_topic.p) {
+	jsonw_key(o, "will");
+	jsonw_obj(w);
+	if (m->will_topic.p)
 		add_text(j, w, "topic", "topic_len", m->will_topic);
-	}
 	if (m->will_payload.p) {
 		add_payload(j, w, "payload", "payload_hex", "payload_cut", m->will_payload);
-		add_int(w, "payload_len", m->will_payload.len);
+		jsonw_kint(w, "payload_len", m->will_payload.len);
 	}
-	add_int(w, "qos", (m->connect_flags >> 3) & 3);
-	add_bool(w, "retain", (m->connect_flags >> 5) & 1);
+	jsonw_kint(w, "qos", (m->connect_flags >> 3) & 3);
+	jsonw_kbool(w, "retain", (m->connect_flags >> 5) & 1);
 	if (m->has_will_props)
 		add_props(j, w, m->will_props, m->will_props_len);
-	add(o, "will", w);
+	jsonw_obj_end(w);
 }
 
 /* The CONNECT fields read (a malformed or cut CONNECT ends early: the rest is absent). */
-static void add_connect(struct jrep *j, json_object *o, const struct mqtt_record *rec)
+static void add_connect(struct jrep *j, struct jsonw *o, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
 	size_t fixed = 4; /* bytes of level, flags and keep alive read */
@@ -481,13 +445,13 @@ static void add_connect(struct jrep *j, json_object *o, const struct mqtt_record
 		fixed = left < fixed ? left : fixed;
 	}
 	if (fixed >= 1)
-		add_int(o, "proto_level", m->proto_level);
+		jsonw_kint(o, "proto_level", m->proto_level);
 	if (fixed >= 2)
-		add_int(o, "connect_flags", m->connect_flags);
+		jsonw_kint(o, "connect_flags", m->connect_flags);
 	if (fixed >= 4)
-		add_int(o, "keepalive", m->keepalive);
+		jsonw_kint(o, "keepalive", m->keepalive);
 	if (fixed >= 2)
-		add_bool(o, "clean_start", (m->connect_flags >> 1) & 1);
+		jsonw_kbool(o, "clean_start", (m->connect_flags >> 1) & 1);
 	if (!m->clientid.p) {
 		const uint8_t *at = m->proto_name.p + m->proto_name.len + 4;
 		if (m->version == MQTT_V5)
@@ -503,7 +467,7 @@ static void add_connect(struct jrep *j, json_object *o, const struct mqtt_record
 	if (m->has_username)
 		add_text(j, o, "username", "username_len", m->username);
 	if (m->has_password) {
-		add_int(o, "password_len", m->password.len);
+		jsonw_kint(o, "password_len", m->password.len);
 		if (j->o.show_secrets)
 			add_payload(j, o, "password", "password_hex", "password_cut", m->password);
 	}
@@ -511,12 +475,11 @@ static void add_connect(struct jrep *j, json_object *o, const struct mqtt_record
 
 /* UNSUBSCRIBE: "topic" (the first filter), "filters", and "filters_len" (each one's length
  * in bytes) when one of them is not UTF-8. */
-static void add_filters(struct jrep *j, json_object *o, const struct mqtt_record *rec)
+static void add_filters(struct jrep *j, struct jsonw *o, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
 	struct mqtt_cursor c = mqtt_cursor_of(m->list);
 	struct mqtt_view f;
-	json_object *a = json_object_new_array(), *lens = json_object_new_array();
 	int lossy, any = 0;
 
 	if (mqtt_next_filter(&c, &f) == MQTT_OK)
@@ -524,31 +487,34 @@ static void add_filters(struct jrep *j, json_object *o, const struct mqtt_record
 	else if (m->list.p)
 		add_cut_len(o, "topic_len", rec, m->list.p);
 	c.p = m->list.p;
+	jsonw_key(o, "filters");
+	jsonw_arr(o);
 	while (mqtt_next_filter(&c, &f) == MQTT_OK) {
-		arr_add(a, jstr_l(j, f.p, f.len, &lossy));
-		arr_add(lens, json_object_new_int64(f.len));
+		jstr_l(j, o, f.p, f.len, &lossy);
 		any |= lossy;
 	}
-	add(o, "filters", a);
-	if (any)
-		add(o, "filters_len", lens);
-	else
-		json_object_put(lens);
+	jsonw_arr_end(o);
+	if (!any)
+		return;
+	c.p = m->list.p;
+	jsonw_key(o, "filters_len");
+	jsonw_arr(o);
+	while (mqtt_next_filter(&c, &f) == MQTT_OK)
+		jsonw_uint(o, f.len);
+	jsonw_arr_end(o);
 }
 
-static void add_list(struct jrep *j, json_object *o, const struct mqtt_record *rec)
+static void add_list(struct jrep *j, struct jsonw *o, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
 	struct mqtt_cursor c = mqtt_cursor_of(m->list);
 	struct mqtt_view f;
-	json_object *a;
 	uint8_t opt;
 
 	if (m->hdr.type == MQTT_UNSUBSCRIBE) {
 		add_filters(j, o, rec);
 		return;
 	}
-	a = json_object_new_array();
 	switch (m->hdr.type) {
 	case MQTT_SUBSCRIBE:
 		/* "topic": the first filter, so that one key finds a topic in any message */
@@ -557,39 +523,46 @@ static void add_list(struct jrep *j, json_object *o, const struct mqtt_record *r
 		else if (m->list.p)
 			add_cut_len(o, "topic_len", rec, m->list.p);
 		c.p = m->list.p;
+		jsonw_key(o, "subscriptions");
+		jsonw_arr(o);
 		while (mqtt_next_sub(&c, m->version, &f, &opt) == MQTT_OK) {
-			json_object *s = json_object_new_object();
+			struct jsonw *s = o;
+			jsonw_obj(s);
 			add_text(j, s, "filter", "filter_len", f);
-			add_int(s, "qos", opt & 3);
-			add_int(s, "options", opt);
+			jsonw_kint(s, "qos", opt & 3);
+			jsonw_kint(s, "options", opt);
 			if (m->version == MQTT_V5) {
-				add_bool(s, "no_local", (opt >> 2) & 1);
-				add_bool(s, "retain_as_published", (opt >> 3) & 1);
-				add_int(s, "retain_handling", (opt >> 4) & 3);
+				jsonw_kbool(s, "no_local", (opt >> 2) & 1);
+				jsonw_kbool(s, "retain_as_published", (opt >> 3) & 1);
+				jsonw_kint(s, "retain_handling", (opt >> 4) & 3);
 			}
-			arr_add(a, s);
+			jsonw_obj_end(s);
 		}
-		add(o, "subscriptions", a);
+		jsonw_arr_end(o);
 		break;
 	default: { /* SUBACK, UNSUBACK: one code per filter */
-		json_object *names = json_object_new_array();
+		jsonw_key(o, "codes");
+		jsonw_arr(o);
+		for (uint32_t i = 0; i < m->list.len; i++)
+			jsonw_uint(o, m->list.p[i]);
+		jsonw_arr_end(o);
+		jsonw_key(o, "code_names");
+		jsonw_arr(o);
 		for (uint32_t i = 0; i < m->list.len; i++) {
 			const char *n = mqtt_code_name(m->hdr.type, m->version, m->list.p[i]);
-			arr_add(a, json_object_new_int(m->list.p[i]));
 			if (n)
-				arr_add(names, json_object_new_string(n));
-			else if (!names || json_object_array_add(names, NULL) < 0)
-				mqttdump_oom("--json"); /* null: a code without a name */
+				jsonw_cstr(o, n);
+			else
+				jsonw_null(o); /* a code without a name */
 		}
-		add(o, "codes", a);
-		add(o, "code_names", names);
+		jsonw_arr_end(o);
 		break;
 	}
 	}
 }
 
 /* The fields of the packet's type. */
-static void add_body(struct jrep *j, json_object *o, const struct mqtt_record *rec)
+static void add_body(struct jrep *j, struct jsonw *o, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
 
@@ -599,27 +572,28 @@ static void add_body(struct jrep *j, json_object *o, const struct mqtt_record *r
 		break;
 	case MQTT_CONNACK:
 		if (!rec->raw || rec->have > m->hdr.hdrlen) { /* the flags byte was read */
-			add_bool(o, "session_present", m->ack_flags & 1);
-			add_int(o, "connack_flags", m->ack_flags);
+			jsonw_kbool(o, "session_present", m->ack_flags & 1);
+			jsonw_kint(o, "connack_flags", m->ack_flags);
 		}
 		if (m->has_code)
 			add_code(o, m);
 		break;
 	case MQTT_PUBLISH:
-		add_int(o, "qos", m->qos);
-		add_bool(o, "retain", m->retain);
-		add_bool(o, "dup", m->dup);
+		jsonw_kint(o, "qos", m->qos);
+		jsonw_kbool(o, "retain", m->retain);
+		jsonw_kbool(o, "dup", m->dup);
 		if (m->topic.p) {
-			add(o, "topic", jview(j, m->topic));
+			jsonw_key(o, "topic");
+			jstr(j, o, m->topic.p, m->topic.len);
 			/* on the wire: 0 when the topic came from its alias */
-			add_int(o, "topic_len", rec->topic_from_alias ? 0 : m->topic.len);
+			jsonw_kint(o, "topic_len", rec->topic_from_alias ? 0 : m->topic.len);
 		} else if (rec->length_known && rec->raw) {
 			add_cut_len(o, "topic_len", rec, rec->raw + m->hdr.hdrlen);
 		}
 		if (rec->topic_from_alias)
-			add_bool(o, "topic_from_alias", 1);
+			jsonw_kbool(o, "topic_from_alias", 1);
 		if (m->payload.p) {
-			add_int(o, "payload_len", m->payload.len);
+			jsonw_kint(o, "payload_len", m->payload.len);
 			add_payload(j, o, "payload", "payload_hex", "payload_cut", m->payload);
 		}
 		break;
@@ -640,23 +614,25 @@ static void add_body(struct jrep *j, json_object *o, const struct mqtt_record *r
 }
 
 /* Its properties and the rules it breaks. */
-static void add_tail(struct jrep *j, json_object *o, const struct mqtt_msg *m)
+static void add_tail(struct jrep *j, struct jsonw *o, const struct mqtt_msg *m)
 {
 	if (m->has_props)
 		add_props(j, o, m->props, m->props_len);
 	if (m->nwarn) {
-		json_object *w = json_object_new_array();
+		jsonw_key(o, "warnings");
+		jsonw_arr(o);
 		for (unsigned i = 0; i < m->nwarn; i++) {
-			json_object *x = json_object_new_object();
-			add(x, "text", json_object_new_string(m->warn[i].text));
+			struct jsonw *x = o;
+			jsonw_obj(x);
+			jsonw_kstr(x, "text", m->warn[i].text);
 			if (m->warn[i].rule)
-				add(x, "rule", json_object_new_string(m->warn[i].rule));
-			add_int(x, "offset", m->warn[i].offset);
-			arr_add(w, x);
+				jsonw_kstr(x, "rule", m->warn[i].rule);
+			jsonw_kint(x, "offset", m->warn[i].offset);
+			jsonw_obj_end(x);
 		}
-		add(o, "warnings", w);
+		jsonw_arr_end(o);
 		if (mqtt_malformed(m))
-			add_bool(o, "malformed", 1);
+			jsonw_kbool(o, "malformed", 1);
 	}
 }
 
@@ -664,39 +640,40 @@ static void message(void *ctx, const struct mqtt_record *rec)
 {
 	struct jrep *j = ctx;
 	const struct mqtt_msg *m = &rec->msg;
-	json_object *o = json_object_new_object();
+	struct jsonw *o = &j->w;
 	const char *ver = mqtt_version_name(rec->version);
 
+	rec_begin(o);
 	add_where(j, o, &rec->at, rec->flow, rec->dir);
-	add(o, "type", json_object_new_string(mqtt_type_name(m->hdr.type)));
-	add_int(o, "type_id", m->hdr.type);
-	add(o, "label", json_object_new_string(mqtt_type_label(m->hdr.type)));
-	add_int(o, "flags", m->hdr.flags);
+	jsonw_kname(o, "type", mqtt_type_name(m->hdr.type));
+	jsonw_kint(o, "type_id", m->hdr.type);
+	jsonw_kname(o, "label", mqtt_type_label(m->hdr.type));
+	jsonw_kint(o, "flags", m->hdr.flags);
 	if (rec->length_known)
-		add_int(o, "length", m->hdr.remlen);
+		jsonw_kint(o, "length", m->hdr.remlen);
 	if (m->hdr.type == MQTT_CONNECT && m->proto_level)
 		ver = mqtt_version_name(m->version);
 	if (ver)
-		add(o, "version", json_object_new_string(ver));
+		jsonw_kstr(o, "version", ver);
 	if (rec->version_inferred && !(m->hdr.type == MQTT_CONNECT && m->proto_level))
-		add_bool(o, "version_inferred", 1);
+		jsonw_kbool(o, "version_inferred", 1);
 	if (rec->incomplete)
-		add_bool(o, "incomplete", 1);
+		jsonw_kbool(o, "incomplete", 1);
 	if (rec->truncated)
-		add_bool(o, "truncated", 1);
+		jsonw_kbool(o, "truncated", 1);
 	if (rec->incomplete || rec->truncated) {
-		add_int(o, "have", rec->have);
+		jsonw_kint(o, "have", rec->have);
 		if (rec->captured > rec->have)
-			add_int(o, "captured", rec->captured);
+			jsonw_kint(o, "captured", rec->captured);
 	}
 	if (rec->first_frame && rec->first_frame != rec->at.frame)
-		add_int(o, "first_frame", (int64_t)rec->first_frame);
+		jsonw_kint(o, "first_frame", (int64_t)rec->first_frame);
 	if (m->has_msgid)
-		add_int(o, "msgid", m->msgid);
+		jsonw_kint(o, "msgid", m->msgid);
 
 	add_body(j, o, rec);
 	add_tail(j, o, m);
-	emit(j, o);
+	emit(j);
 	emit_held(j);
 }
 
@@ -712,59 +689,62 @@ static const char *const event_names[] = {
 static void event(void *ctx, const struct framer_event *ev)
 {
 	struct jrep *j = ctx;
-	json_object *o = json_object_new_object();
+	struct jsonw *o = &j->w;
 
-	add(o, "event", json_object_new_string(event_names[ev->kind]));
+	rec_begin(o);
+	jsonw_kstr(o, "event", event_names[ev->kind]);
 	add_where(j, o, &ev->at, ev->flow, ev->dir);
 	switch (ev->kind) {
 	case FRAMER_EV_GAP:
-		add_int(o, "offset", (int64_t)ev->offset);
-		add_int(o, "bytes", (int64_t)ev->len);
-		add(o, "cause", json_object_new_string(ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
+		jsonw_kint(o, "offset", (int64_t)ev->offset);
+		jsonw_kint(o, "bytes", (int64_t)ev->len);
+		jsonw_kstr(o, "cause", ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
 						       ev->cause == REASM_GAP_BUDGET ? "budget" :
-						       "lost"));
+						       "lost");
 		break;
 	case FRAMER_EV_MEMORY:
-		add_int(o, "offset", (int64_t)ev->offset);
-		add_int(o, "bytes", (int64_t)ev->len);
+		jsonw_kint(o, "offset", (int64_t)ev->offset);
+		jsonw_kint(o, "bytes", (int64_t)ev->len);
 		if (ev->size) {
-			add(o, "type", json_object_new_string(mqtt_type_name(ev->type)));
-			add_int(o, "size", (int64_t)ev->size);
+			jsonw_kstr(o, "type", mqtt_type_name(ev->type));
+			jsonw_kint(o, "size", (int64_t)ev->size);
 		}
-		add(o, "why", json_object_new_string(ev->text));
+		jsonw_kstr(o, "why", ev->text);
 		break;
 	case FRAMER_EV_SKIPPED:
-		add_int(o, "offset", (int64_t)ev->offset);
-		add_int(o, "bytes", (int64_t)ev->len);
-		add(o, "why", json_object_new_string(ev->text));
+		jsonw_kint(o, "offset", (int64_t)ev->offset);
+		jsonw_kint(o, "bytes", (int64_t)ev->len);
+		jsonw_kstr(o, "why", ev->text);
 		break;
 	case FRAMER_EV_OVERSIZE:
-		add_int(o, "offset", (int64_t)ev->offset);
-		add(o, "type", json_object_new_string(mqtt_type_name(ev->type)));
-		add(o, "label", json_object_new_string(mqtt_type_label(ev->type)));
-		add_int(o, "size", (int64_t)ev->len);
+		jsonw_kint(o, "offset", (int64_t)ev->offset);
+		jsonw_kstr(o, "type", mqtt_type_name(ev->type));
+		jsonw_kstr(o, "label", mqtt_type_label(ev->type));
+		jsonw_kint(o, "size", (int64_t)ev->len);
 		break;
 	case FRAMER_EV_VERSION:
-		add(o, "version", json_object_new_string(mqtt_version_name(ev->version)));
-		add(o, "why", json_object_new_string(ev->text));
+		jsonw_kstr(o, "version", mqtt_version_name(ev->version));
+		jsonw_kstr(o, "why", ev->text);
 		break;
 	case FRAMER_EV_END:
-		add(o, "why", json_object_new_string(report_end_name(ev->why)));
+		jsonw_kstr(o, "why", report_end_name(ev->why));
 		break;
 	}
-	emit(j, o);
+	emit(j);
 	emit_held(j);
 }
 
-static json_object *jversion(uint16_t v)
+static void jversion(struct jsonw *w, uint16_t v)
 {
 	const char *n = tls_version_name(v);
 	char b[8];
 
-	if (n)
-		return json_object_new_string(n);
+	if (n) {
+		jsonw_cstr(w, n);
+		return;
+	}
 	snprintf(b, sizeof b, "0x%04x", v);
-	return json_object_new_string(b);
+	jsonw_cstr(w, b);
 }
 
 static const char *const record_names[] = {
@@ -774,6 +754,125 @@ static const char *const record_names[] = {
 
 /* One TLS step, the end of a TLS session, the WebSocket upgrade or a control frame, MQTT
  * found by --detect, or a transport's framing lost (docs/json.md). */
+/* A C string from the wire or built from it (a certificate's names, a reason): checked
+ * as UTF-8 as every wire string is (jstr), so that the line stays valid JSON. */
+static void jcstr(struct jrep *j, struct jsonw *w, const char *s)
+{
+	jstr(j, w, (const uint8_t *)s, strlen(s));
+}
+
+/* A ClientHello's and a ServerHello's facts. */
+static void tls_hellos(struct jrep *j, struct jsonw *o, const struct transport_event *ev)
+{
+	if (ev->ch) {
+		if (ev->ch->sni) {
+			jsonw_key(o, "sni");
+			jstr(j, o, ev->ch->sni, ev->ch->sni_len);
+		}
+		jsonw_key(o, "offered_versions");
+		jsonw_arr(o);
+		for (size_t i = 0; i < ev->ch->nversions; i++)
+			jversion(o, ev->ch->versions[i]);
+		if (!ev->ch->nversions)
+			jversion(o, ev->ch->version);
+		jsonw_arr_end(o);
+		jsonw_kint(o, "cipher_suites", (int64_t)ev->ch->nsuites);
+		if (ev->ch->alpn) {
+			jsonw_key(o, "alpn");
+			jstr(j, o, ev->ch->alpn, ev->ch->alpn_len);
+		}
+	}
+	if (ev->sh && !ev->sh->hrr) {
+		const char *sn = tls_suite_name(ev->sh->suite);
+		jsonw_key(o, "tls_version");
+		jversion(o, ev->sh->selected);
+		jsonw_kint(o, "suite_id", ev->sh->suite);
+		if (sn)
+			jsonw_kstr(o, "suite", sn);
+	} else if (ev->sh) {
+		jsonw_kbool(o, "hello_retry_request", 1);
+	}
+}
+
+/* A certificate message's names, an alert's level and description. */
+static void tls_certs_alert(struct jrep *j, struct jsonw *o, const struct transport_event *ev)
+{
+	if (ev->content_type == TLS_CT_HANDSHAKE && ev->hs_type == TLS_HS_CERTIFICATE &&
+	    !ev->encrypted) {
+		jsonw_key(o, "certificates");
+		jsonw_arr(o);
+		for (size_t i = 0; i < ev->ncerts; i++) {
+			struct jsonw *c = o;
+			jsonw_obj(c);
+			jsonw_key(c, "subject");
+			jcstr(j, c, ev->certs[i].subject);
+			jsonw_key(c, "issuer");
+			jcstr(j, c, ev->certs[i].issuer);
+			jsonw_kstr(c, "not_before", ev->certs[i].not_before);
+			jsonw_kstr(c, "not_after", ev->certs[i].not_after);
+			jsonw_obj_end(c);
+		}
+		jsonw_arr_end(o);
+	}
+	if (ev->content_type == TLS_CT_ALERT && !ev->encrypted) {
+		const char *l = tls_alert_level_name(ev->alert_level);
+		const char *d = tls_alert_name(ev->alert_desc);
+		jsonw_kint(o, "alert_level", ev->alert_level);
+		if (l)
+			jsonw_kstr(o, "alert_level_name", l);
+		jsonw_kint(o, "alert", ev->alert_desc);
+		if (d)
+			jsonw_kstr(o, "alert_name", d);
+	}
+}
+
+static void tls_record(struct jrep *j, struct jsonw *o, const struct transport_event *ev)
+{
+	jsonw_kstr(o, "record", record_names[ev->content_type]);
+	jsonw_key(o, "record_version");
+	jversion(o, ev->record_version);
+	if (ev->content_type == TLS_CT_HANDSHAKE && !ev->encrypted) {
+		const char *hn = tls_hs_name(ev->hs_type);
+		jsonw_kint(o, "handshake_type", ev->hs_type);
+		if (hn)
+			jsonw_kstr(o, "handshake", hn);
+	}
+	jsonw_kint(o, "length", ev->length);
+	if (ev->encrypted)
+		jsonw_kbool(o, "encrypted", 1);
+	if (ev->decrypted)
+		jsonw_kbool(o, "decrypted", 1);
+	tls_hellos(j, o, ev);
+	tls_certs_alert(j, o, ev);
+	jsonw_key(o, "info");
+	jcstr(j, o, ev->info);
+}
+
+static void tls_session(struct jsonw *o, const struct transport_event *ev)
+{
+	if (ev->sni[0])
+		jsonw_kstr(o, "sni", ev->sni);
+	if (ev->version) {
+		jsonw_key(o, "tls_version");
+		jversion(o, ev->version);
+	}
+	if (ev->suite) {
+		const char *sn = tls_suite_name(ev->suite);
+		jsonw_kint(o, "suite_id", ev->suite);
+		if (sn)
+			jsonw_kstr(o, "suite", sn);
+	}
+	jsonw_kstr(o, "handshake", ev->handshake);
+	if (ev->failure)
+		jsonw_kstr(o, "failure", ev->failure);
+	jsonw_kint(o, "client_records", (int64_t)ev->app_records[REASM_TO_BROKER]);
+	jsonw_kint(o, "client_bytes", (int64_t)ev->app_bytes[REASM_TO_BROKER]);
+	jsonw_kint(o, "broker_records", (int64_t)ev->app_records[REASM_TO_CLIENT]);
+	jsonw_kint(o, "broker_bytes", (int64_t)ev->app_bytes[REASM_TO_CLIENT]);
+	jsonw_kint(o, "decrypted_records", (int64_t)(ev->decrypted_records[0] +
+						  ev->decrypted_records[1]));
+}
+
 static void transport(void *ctx, const struct transport_event *ev)
 {
 	static const char *const kinds[] = {
@@ -782,114 +881,41 @@ static void transport(void *ctx, const struct transport_event *ev)
 		[TRANSPORT_EV_DETECTED] = "detected", [TRANSPORT_EV_ERROR] = "transport_error",
 	};
 	struct jrep *j = ctx;
-	json_object *o = json_object_new_object();
+	struct jsonw *o = &j->w;
 
-	add(o, "event", json_object_new_string(kinds[ev->kind]));
+	rec_begin(o);
+	jsonw_kstr(o, "event", kinds[ev->kind]);
 	add_where(j, o, &ev->at, ev->flow, ev->dir);
 	if (ev->proto)
-		add(o, "proto", json_object_new_string(ev->proto));
+		jsonw_kstr(o, "proto", ev->proto);
 	switch (ev->kind) {
 	case TRANSPORT_EV_TLS:
-		add(o, "record", json_object_new_string(record_names[ev->content_type]));
-		add(o, "record_version", jversion(ev->record_version));
-		if (ev->content_type == TLS_CT_HANDSHAKE && !ev->encrypted) {
-			const char *hn = tls_hs_name(ev->hs_type);
-			add_int(o, "handshake_type", ev->hs_type);
-			if (hn)
-				add(o, "handshake", json_object_new_string(hn));
-		}
-		add_int(o, "length", ev->length);
-		if (ev->encrypted)
-			add_bool(o, "encrypted", 1);
-		if (ev->decrypted)
-			add_bool(o, "decrypted", 1);
-		if (ev->ch) {
-			json_object *a = json_object_new_array();
-			if (ev->ch->sni)
-				add(o, "sni", jstr(j, ev->ch->sni, ev->ch->sni_len));
-			for (size_t i = 0; i < ev->ch->nversions; i++)
-				arr_add(a, jversion(ev->ch->versions[i]));
-			if (!ev->ch->nversions)
-				arr_add(a, jversion(ev->ch->version));
-			add(o, "offered_versions", a);
-			add_int(o, "cipher_suites", (int64_t)ev->ch->nsuites);
-			if (ev->ch->alpn)
-				add(o, "alpn", jstr(j, ev->ch->alpn, ev->ch->alpn_len));
-		}
-		if (ev->sh && !ev->sh->hrr) {
-			const char *sn = tls_suite_name(ev->sh->suite);
-			add(o, "tls_version", jversion(ev->sh->selected));
-			add_int(o, "suite_id", ev->sh->suite);
-			if (sn)
-				add(o, "suite", json_object_new_string(sn));
-		} else if (ev->sh) {
-			add_bool(o, "hello_retry_request", 1);
-		}
-		if (ev->content_type == TLS_CT_HANDSHAKE && ev->hs_type == TLS_HS_CERTIFICATE &&
-		    !ev->encrypted) {
-			json_object *a = json_object_new_array();
-			for (size_t i = 0; i < ev->ncerts; i++) {
-				json_object *c = json_object_new_object();
-				add(c, "subject", json_object_new_string(ev->certs[i].subject));
-				add(c, "issuer", json_object_new_string(ev->certs[i].issuer));
-				add(c, "not_before", json_object_new_string(ev->certs[i].not_before));
-				add(c, "not_after", json_object_new_string(ev->certs[i].not_after));
-				arr_add(a, c);
-			}
-			add(o, "certificates", a);
-		}
-		if (ev->content_type == TLS_CT_ALERT && !ev->encrypted) {
-			const char *l = tls_alert_level_name(ev->alert_level);
-			const char *d = tls_alert_name(ev->alert_desc);
-			add_int(o, "alert_level", ev->alert_level);
-			if (l)
-				add(o, "alert_level_name", json_object_new_string(l));
-			add_int(o, "alert", ev->alert_desc);
-			if (d)
-				add(o, "alert_name", json_object_new_string(d));
-		}
-		add(o, "info", json_object_new_string(ev->info));
+		tls_record(j, o, ev);
 		break;
 	case TRANSPORT_EV_TLS_END:
-		if (ev->sni[0])
-			add(o, "sni", json_object_new_string(ev->sni));
-		if (ev->version)
-			add(o, "tls_version", jversion(ev->version));
-		if (ev->suite) {
-			const char *sn = tls_suite_name(ev->suite);
-			add_int(o, "suite_id", ev->suite);
-			if (sn)
-				add(o, "suite", json_object_new_string(sn));
-		}
-		add(o, "handshake", json_object_new_string(ev->handshake));
-		if (ev->failure)
-			add(o, "failure", json_object_new_string(ev->failure));
-		add_int(o, "client_records", (int64_t)ev->app_records[REASM_TO_BROKER]);
-		add_int(o, "client_bytes", (int64_t)ev->app_bytes[REASM_TO_BROKER]);
-		add_int(o, "broker_records", (int64_t)ev->app_records[REASM_TO_CLIENT]);
-		add_int(o, "broker_bytes", (int64_t)ev->app_bytes[REASM_TO_CLIENT]);
-		add_int(o, "decrypted_records", (int64_t)(ev->decrypted_records[0] +
-							  ev->decrypted_records[1]));
+		tls_session(o, ev);
 		break;
 	case TRANSPORT_EV_HTTP:
-		add(o, "line", json_object_new_string(ev->info));
+		jsonw_key(o, "line");
+		jcstr(j, o, ev->info);
 		break;
 	case TRANSPORT_EV_WS:
-		add(o, "opcode", json_object_new_string(ws_opcode_name(ev->ws_opcode)));
-		add_int(o, "opcode_id", ev->ws_opcode);
-		add_bool(o, "masked", ev->ws_masked);
-		add_int(o, "length", (int64_t)ev->ws_len);
+		jsonw_kstr(o, "opcode", ws_opcode_name(ev->ws_opcode));
+		jsonw_kint(o, "opcode_id", ev->ws_opcode);
+		jsonw_kbool(o, "masked", ev->ws_masked);
+		jsonw_kint(o, "length", (int64_t)ev->ws_len);
 		if (ev->close_code)
-			add_int(o, "close_code", ev->close_code);
+			jsonw_kint(o, "close_code", ev->close_code);
 		break;
 	case TRANSPORT_EV_DETECTED:
-		add_int(o, "port", ev->port);
+		jsonw_kint(o, "port", ev->port);
 		break;
 	case TRANSPORT_EV_ERROR:
-		add(o, "why", json_object_new_string(ev->text));
+		jsonw_key(o, "why");
+		jcstr(j, o, ev->text);
 		break;
 	}
-	emit(j, o);
+	emit(j);
 	emit_held(j);
 }
 
@@ -901,159 +927,165 @@ static const char *side_name(int from)
 }
 
 /* A record of session s made known in frame at, told from side `from`'s end. */
-static json_object *sess_record(struct jrep *j, const char *name, const struct session *s,
-				const struct frame_ref *at, int from)
+static struct jsonw *sess_record(struct jrep *j, const char *name, const struct session *s,
+				  const struct frame_ref *at, int from)
 {
-	json_object *o = json_object_new_object();
+	struct jsonw *o = &j->hw;
 
-	add(o, "event", json_object_new_string(name));
+	j->mark = j->held.len;
+	rec_begin(o);
+	jsonw_kstr(o, "event", name);
 	add_where(j, o, at, s->flow, from == SESSION_CLIENT ? REASM_TO_BROKER : REASM_TO_CLIENT);
 	return o;
 }
 
-static void add_sess_text(struct jrep *j, json_object *o, const char *key, const char *p,
+static void add_sess_text(struct jrep *j, struct jsonw *o, const char *key, const char *p,
 			  size_t n, int cut)
 {
 	char ck[40];
 
-	add(o, key, jstr(j, (const uint8_t *)p, n));
+	jsonw_key(o, key);
+	jstr(j, o, (const uint8_t *)p, n);
 	if (cut) {
 		snprintf(ck, sizeof ck, "%s_cut", key);
-		/* ck is on the stack: json-c copies it (not KEY_IS_CONSTANT) */
-		if (json_object_object_add(o, ck, json_object_new_boolean(1)) < 0)
-			mqttdump_oom("--json");
+		jsonw_kbool(o, ck, 1);
 	}
 }
 
 static void on_open(void *ctx, const struct session *s, const struct frame_ref *at)
 {
 	struct jrep *j = ctx;
-	json_object *o = sess_record(j, "session_open", s, at, SESSION_CLIENT), *w;
+	struct jsonw *o = sess_record(j, "session_open", s, at, SESSION_CLIENT), *w;
 	int ok = !s->connack_has_code || s->connack_code == 0;
 	const char *ver = mqtt_version_name(s->version), *cn;
 
-	add(o, "status", json_object_new_string(!s->have_connack ? "unanswered" :
-						ok ? "accepted" : "refused"));
+	jsonw_kstr(o, "status", !s->have_connack ? "unanswered" : ok ? "accepted" : "refused");
 	if (ver)
-		add(o, "version", json_object_new_string(ver));
-	add_int(o, "keepalive", s->keepalive);
-	add_bool(o, "clean_start", s->clean_start);
+		jsonw_kstr(o, "version", ver);
+	jsonw_kint(o, "keepalive", s->keepalive);
+	jsonw_kbool(o, "clean_start", s->clean_start);
 	if (s->has_username)
 		add_sess_text(j, o, "username", s->username, s->username_len, s->username_cut);
 	if (s->has_will) {
-		w = json_object_new_object();
+		w = o;
+		jsonw_key(o, "will");
+		jsonw_obj(w);
 		add_sess_text(j, w, "topic", s->will_topic, s->will_topic_len, s->will_topic_cut);
-		add_int(w, "qos", s->will_qos);
-		add_bool(w, "retain", s->will_retain);
-		add(o, "will", w);
+		jsonw_kint(w, "qos", s->will_qos);
+		jsonw_kbool(w, "retain", s->will_retain);
+		jsonw_obj_end(w);
 	}
-	add_int(o, "connect_frame", (int64_t)s->connect_at.frame);
+	jsonw_kint(o, "connect_frame", (int64_t)s->connect_at.frame);
 	if (s->have_connack) {
-		add_int(o, "connack_frame", (int64_t)s->connack_at.frame);
-		add_bool(o, "session_present", s->session_present);
+		jsonw_kint(o, "connack_frame", (int64_t)s->connack_at.frame);
+		jsonw_kbool(o, "session_present", s->session_present);
 		if (s->connack_has_code) {
-			add_int(o, "code", s->connack_code);
+			jsonw_kint(o, "code", s->connack_code);
 			if ((cn = mqtt_code_name(MQTT_CONNACK, s->version, s->connack_code)))
-				add(o, "code_name", json_object_new_string(cn));
+				jsonw_kstr(o, "code_name", cn);
 		}
 	}
-	hold(j, o);
+	rec_end(o, j->mark);
 }
 
 static void on_txn(void *ctx, const struct session *s, const struct session_txn *t)
 {
 	struct jrep *j = ctx;
-	json_object *o = sess_record(j, "transaction", s, &t->known, t->from);
+	struct jsonw *o = sess_record(j, "transaction", s, &t->known, t->from);
 	const char *cn;
 
-	add(o, "kind", json_object_new_string(session_txn_kind_name(t->kind)));
+	jsonw_kstr(o, "kind", session_txn_kind_name(t->kind));
 	if (t->kind == SESSION_TXN_PUBLISH1 || t->kind == SESSION_TXN_PUBLISH2)
-		add_int(o, "qos", t->kind == SESSION_TXN_PUBLISH1 ? 1 : 2);
+		jsonw_kint(o, "qos", t->kind == SESSION_TXN_PUBLISH1 ? 1 : 2);
 	if (t->has_msgid)
-		add_int(o, "msgid", t->msgid);
-	add(o, "status", json_object_new_string(session_txn_status_name(t->status)));
+		jsonw_kint(o, "msgid", t->msgid);
+	jsonw_kstr(o, "status", session_txn_status_name(t->status));
 	if (t->superseded)
-		add_bool(o, "id_reused", 1);
-	add_int(o, "request_frame", (int64_t)t->request.frame);
+		jsonw_kbool(o, "id_reused", 1);
+	jsonw_kint(o, "request_frame", (int64_t)t->request.frame);
 	if (t->answer.frame) {
-		add_int(o, "answer_frame", (int64_t)t->answer.frame);
-		add(o, "latency", jduration(j, t->latency_ns));
+		jsonw_kint(o, "answer_frame", (int64_t)t->answer.frame);
+		jsonw_key(o, "latency");
+		jduration(j, o, t->latency_ns);
 	}
 	if (t->kind == SESSION_TXN_PUBLISH2 && t->stage)
-		add(o, "last", json_object_new_string(mqtt_type_name(t->stage)));
+		jsonw_kstr(o, "last", mqtt_type_name(t->stage));
 	if (t->has_code && t->rec) {
-		add_int(o, "code", t->code);
+		jsonw_kint(o, "code", t->code);
 		cn = mqtt_code_name(t->rec->msg.hdr.type, t->rec->msg.version, t->code);
 		if (cn)
-			add(o, "code_name", json_object_new_string(cn));
+			jsonw_kstr(o, "code_name", cn);
 	}
-	hold(j, o);
+	rec_end(o, j->mark);
 }
 
 static void on_anomaly(void *ctx, const struct session *s, const struct session_anomaly *a)
 {
 	struct jrep *j = ctx;
 	int sec = session_is_security_note(a->kind), flow = a->kind == SESSION_AN_QOS2_UNFINISHED;
-	json_object *o = sess_record(j, sec ? "security" : "anomaly", s, &a->known, a->from);
+	struct jsonw *o = sess_record(j, sec ? "security" : "anomaly", s, &a->known, a->from);
 	const char *rule = session_anomaly_rule(a->kind, s->version);
 
-	add(o, "kind", json_object_new_string(session_anomaly_name(a->kind)));
+	jsonw_kstr(o, "kind", session_anomaly_name(a->kind));
 	if (rule)
-		add(o, "rule", json_object_new_string(rule));
-	add(o, "text", json_object_new_string(session_anomaly_text(a->kind)));
-	add_int(o, "at_frame", (int64_t)a->at.frame);
+		jsonw_kstr(o, "rule", rule);
+	jsonw_kstr(o, "text", session_anomaly_text(a->kind));
+	jsonw_kint(o, "at_frame", (int64_t)a->at.frame);
 	if (flow) {
-		add(o, "flow_from", json_object_new_string(side_name(a->from)));
-		add(o, "last", json_object_new_string(mqtt_type_name(a->type)));
+		jsonw_kstr(o, "flow_from", side_name(a->from));
+		jsonw_kstr(o, "last", mqtt_type_name(a->type));
 	} else if (a->type) {
-		add(o, "packet", json_object_new_string(mqtt_type_name(a->type)));
+		jsonw_kstr(o, "packet", mqtt_type_name(a->type));
 	}
 	if (a->has_msgid)
-		add_int(o, "msgid", a->msgid);
+		jsonw_kint(o, "msgid", a->msgid);
 	if (a->kind == SESSION_AN_KEEPALIVE)
-		add_int(o, "silence_ms", (int64_t)a->value);
-	hold(j, o);
+		jsonw_kint(o, "silence_ms", (int64_t)a->value);
+	rec_end(o, j->mark);
 }
 
-static json_object *by_side(uint64_t client, uint64_t broker)
+static void by_side(struct jsonw *o, const char *key, uint64_t client, uint64_t broker)
 {
-	json_object *o = json_object_new_object();
-
-	add_int(o, "client", (int64_t)client);
-	add_int(o, "broker", (int64_t)broker);
-	return o;
+	jsonw_key(o, key);
+	jsonw_obj(o);
+	jsonw_kint(o, "client", (int64_t)client);
+	jsonw_kint(o, "broker", (int64_t)broker);
+	jsonw_obj_end(o);
 }
 
 static void on_end(void *ctx, const struct session *s)
 {
 	struct jrep *j = ctx;
-	json_object *o, *d;
+	struct jsonw *o, *d;
 	int64_t ns = (s->end.ts_sec - s->start.ts_sec) * 1000000000ll +
 		     ((int64_t)s->end.ts_nsec - s->start.ts_nsec);
 	const char *cn;
 
 	jflow_of(j, s->flow); /* its client id kept for the records after its end */
 	o = sess_record(j, "session_end", s, &s->end, SESSION_CLIENT);
-	add(o, "ended", json_object_new_string(session_end_name(s->ended)));
+	jsonw_kstr(o, "ended", session_end_name(s->ended));
 	if (s->ended == SESSION_END_DISCONNECT) {
-		d = json_object_new_object();
-		add(d, "from", json_object_new_string(side_name(s->disconnect_from)));
+		d = o;
+		jsonw_key(o, "disconnect");
+		jsonw_obj(d);
+		jsonw_kstr(d, "from", side_name(s->disconnect_from));
 		if (s->disconnect_has_code) {
-			add_int(d, "code", s->disconnect_code);
+			jsonw_kint(d, "code", s->disconnect_code);
 			cn = mqtt_code_name(MQTT_DISCONNECT, s->version, s->disconnect_code);
 			if (cn)
-				add(d, "code_name", json_object_new_string(cn));
+				jsonw_kstr(d, "code_name", cn);
 		}
-		add(o, "disconnect", d);
+		jsonw_obj_end(d);
 	}
-	add_int(o, "start_frame", (int64_t)s->start.frame);
-	add(o, "duration", jduration(j, ns > 0 ? (uint64_t)ns : 0));
-	add(o, "messages", by_side(s->msgs[SESSION_CLIENT], s->msgs[SESSION_BROKER]));
-	add(o, "bytes", by_side(s->bytes[SESSION_CLIENT], s->bytes[SESSION_BROKER]));
-	add_int(o, "transactions", s->txns);
-	add_int(o, "anomalies", s->anomalies);
-	add_int(o, "security_notes", s->notes);
-	hold(j, o);
+	jsonw_kint(o, "start_frame", (int64_t)s->start.frame);
+	jsonw_key(o, "duration");
+	jduration(j, o, ns > 0 ? (uint64_t)ns : 0);
+	by_side(o, "messages", s->msgs[SESSION_CLIENT], s->msgs[SESSION_BROKER]);
+	by_side(o, "bytes", s->bytes[SESSION_CLIENT], s->bytes[SESSION_BROKER]);
+	jsonw_kint(o, "transactions", s->txns);
+	jsonw_kint(o, "anomalies", s->anomalies);
+	jsonw_kint(o, "security_notes", s->notes);
+	rec_end(o, j->mark);
 }
 
 /* The tracker tells a passing record (before the engine gives it): what earlier packets of
@@ -1084,9 +1116,8 @@ static void jfree(void *ctx)
 	struct jrep *j = ctx;
 	if (!j)
 		return;
-	for (size_t i = 0; i < j->npend; i++)
-		json_object_put(j->pend[i]);
-	free(j->pend);
+	report_buf_free(&j->line);
+	report_buf_free(&j->held);
 	free(j->flows);
 	free(j->tmp);
 	free(j);
@@ -1104,6 +1135,8 @@ int report_json_tracked_new(const struct report_opts *o, struct session_tracker 
 		return -1;
 	}
 	j->o = *o;
+	jsonw_init(&j->w, &j->line, 0);
+	jsonw_init(&j->hw, &j->held, 0);
 	ob.ctx = j;
 	if (t && session_observe(t, &ob) < 0) {
 		jfree(j);

@@ -7,6 +7,7 @@
  */
 #include "mqttdump/budget.h"
 #include "mqttdump/i18n.h"
+#include "mqttdump/jsonw.h"
 #include "mqttdump/latency.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
@@ -559,6 +560,53 @@ static json_object *json_damage(const struct damage *d)
 	return o;
 }
 
+/* The document built as a json-c tree, written by jsonw in json-c's PRETTY|SPACED layout
+ * (what json_object_to_json_string_ext wrote before, byte for byte): json-c's printer
+ * leaves out a piece it has no memory for and says nothing; jsonw says (w->fail). */
+static void tree_write(struct jsonw *w, json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		jsonw_null(w);
+		break;
+	case json_type_boolean:
+		jsonw_bool(w, json_object_get_boolean(o));
+		break;
+	case json_type_int:
+		jsonw_int(w, json_object_get_int64(o));
+		break;
+	case json_type_double: {
+		/* json_object_new_double_s: its text is the object's user data */
+		const char *t = json_object_get_userdata(o);
+		if (!t)
+			t = json_object_to_json_string(o);
+		if (!t)
+			w->fail = 1;
+		else
+			jsonw_raw(w, t, strlen(t));
+		break;
+	}
+	case json_type_string:
+		jsonw_str(w, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_object: {
+		jsonw_obj(w);
+		json_object_object_foreach(o, k, v) {
+			jsonw_key_str(w, k, strlen(k));
+			tree_write(w, v);
+		}
+		jsonw_obj_end(w);
+		break;
+	}
+	case json_type_array:
+		jsonw_arr(w);
+		for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
+			tree_write(w, json_object_array_get_idx(o, i));
+		jsonw_arr_end(w);
+		break;
+	}
+}
+
 static void print_json(struct stats *st)
 {
 	json_object *root = json_object_new_object(), *o, *p;
@@ -678,14 +726,16 @@ static void print_json(struct stats *st)
 	add(root, "damage", json_damage(&st->dmg));
 
 	{
-		size_t len = 0;
-		const char *s = root ? json_object_to_json_string_length(root,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-			JSON_C_TO_STRING_NOSLASHESCAPE, &len) : NULL;
-		if (s)
-			textesc_json_write(st->out, s, len);
+		struct report_buf b = { 0 };
+		struct jsonw w;
+		jsonw_init(&w, &b, JSONW_PRETTY);
+		if (root)
+			tree_write(&w, root);
+		if (!root || w.fail || w.depth)
+			mqttdump_oom("--stats"); /* the document is not written */
 		else
-			mqttdump_oom("--stats");
+			fwrite(b.p, 1, b.len, st->out);
+		report_buf_free(&b);
 	}
 	fputc('\n', st->out);
 	json_object_put(root);

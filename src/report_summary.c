@@ -87,9 +87,11 @@ static void note(struct summary *s, const struct frame_ref *at, const char *src,
 static void print_transport(struct summary *s);
 static void print_line(struct summary *s);
 
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct summary *s = ctx;
+
+	(void)seg;
 
 	if (!s->have_first) {
 		s->have_first = 1;

@@ -9,6 +9,7 @@
  * order of start (docs/json.md).
  */
 #include "mqttdump/budget.h"
+#include "mqttdump/jsonw.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 
@@ -23,11 +24,6 @@
  * open at once), each event is spilled as soon as it is written and its buffer freed. */
 #define BUDGET (16u << 20)
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	int fail;
-};
 
 /* A stream of text in the temporary file: chunks [u32 len][i64 prev][len bytes], each
  * pointing back at the one before (known when it is written: nothing is patched). */
@@ -43,7 +39,7 @@ struct chain {
 #define INCOMPLETE_MAX 1000
 
 struct tl_sess {
-	struct buf ev, tx;
+	struct report_buf ev, tx;
 	struct chain evc, txc;
 	uint32_t nev, ntx;
 	uint32_t nincomplete;      /* incomplete transactions listed */
@@ -71,20 +67,21 @@ struct timeline {
 	FILE *tmp;
 	int fd;
 	int64_t tmp_end;       /* the file's logical end: written + gathered */
-	struct buf wbuf;       /* gathered, not yet written; starts at file offset wbuf_off */
+	struct report_buf wbuf;       /* gathered, not yet written; starts at file offset wbuf_off */
 	int64_t wbuf_off;
-	struct buf one;        /* one item, when the budget leaves no room for session buffers */
-	struct buf *cur;       /* the buffer the item being written goes to */
+	struct report_buf one;        /* one item, when the budget leaves no room for session buffers */
+	struct report_buf *cur;       /* the buffer the item being written goes to */
+	struct jsonw w;        /* the writer of the item being written (on cur, scratch, tls) */
 	int io_fail;
 	struct tl_index *idx;
 	size_t nidx, capidx;
 	struct will_link *wills;
 	size_t nwills, capwills;
-	struct buf scratch;    /* summaries, events being built */
+	struct report_buf scratch;    /* summaries, events being built */
 	size_t buffered;       /* capacity of the open sessions' buffers */
 	size_t cap0;           /* a buffer's capacity when an event began */
 	uint64_t nsessions, ntxn, nanomalies, nnotes;
-	struct buf tls;        /* "tls_sessions": one object per TLS connection, as they end */
+	struct report_buf tls;        /* "tls_sessions": one object per TLS connection, as they end */
 	uint64_t ntls, tls_omitted;
 	/* open sessions, by stream index (open addressing, like the tracker) */
 	struct { uint64_t index; struct tl_sess *s; } *open;
@@ -93,188 +90,60 @@ struct timeline {
 
 /* ---- text --------------------------------------------------------------------------------- */
 
-static void b_grow(struct buf *b, size_t n)
-{
-	size_t nc = b->cap ? b->cap : 256;
-	char *p;
+/* The timeline's strings, as it has always written them (jsonw.h): every C0 control as
+ * \u00XX, a byte that is not UTF-8 as U+FFFD. */
+#define TL_JSON (JSONW_CTRL_U | JSONW_FIX_UTF8)
 
-	if (b->fail)
+/* n raw bytes (a separator between items) appended to b; a failure is the document's. */
+static void raw(struct timeline *tl, struct report_buf *b, const char *s, size_t n)
+{
+	if (report_buf_room(b, n) < 0) {
+		tl->io_fail = 1;
 		return;
-	while (nc < b->len + n)
-		nc *= 2;
-	if (!(p = budget_realloc(b->p, nc, "timeline"))) {
-		b->fail = 1;
-		return;
-	}
-	b->p = p;
-	b->cap = nc;
-}
-
-static inline void b_reserve(struct buf *b, size_t n)
-{
-	if (__builtin_expect(b->len + n > b->cap, 0))
-		b_grow(b, n);
-}
-
-/* Every event goes through here a dozen times: the common case is one compare and one
- * memcpy. */
-static inline void b_put(struct buf *b, const char *s, size_t n)
-{
-	if (__builtin_expect(b->len + n > b->cap, 0)) {
-		b_grow(b, n);
-		if (b->fail)
-			return;
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
 
-static void b_str(struct buf *b, const char *s)
+/* The writer, on b; more: a comma comes before the first value (b holds items already). */
+static struct jsonw *writer(struct timeline *tl, struct report_buf *b, int more)
 {
-	b_put(b, s, strlen(s));
+	jsonw_init(&tl->w, b, TL_JSON);
+	tl->w.more = more ? 1 : 0;
+	return &tl->w;
 }
 
-static void b_u64(struct buf *b, uint64_t v)
-{
-	char t[24];
-	b_put(b, t, report_u64(t, v));
-}
-
-/* A key is written as one piece, `,"key":`, built at compile time: the b_k* macros below
- * take a string literal. */
-#define KQ(k) ",\"" k "\":", sizeof(",\"" k "\":") - 1
-#define b_key(b, k) b_put(b, KQ(k))
-#define b_kint(b, k, v) b_kint_q(b, KQ(k), v)
-#define b_kbool(b, k, v) b_kbool_q(b, KQ(k), v)
-#define b_kstr(b, k, s) b_kstr_q(b, KQ(k), s)
-#define b_kview(b, k, v) b_kview_q(b, KQ(k), v)
-/* ,"k":"s" for s from our own tables (ASCII letters, digits, spaces, '_', '.'): no
- * escaping to look for. Names that may hold anything go through b_kstr. */
-#define b_kname(b, k, s) b_kname_q(b, KQ(k), s)
-
-static void b_kname_q(struct buf *b, const char *kq, size_t kn, const char *s)
-{
-	size_t n = strlen(s);
-
-	b_reserve(b, kn + n + 2);
-	b_put(b, kq, kn);
-	b_put(b, "\"", 1);
-	b_put(b, s, n);
-	b_put(b, "\"", 1);
-}
-
-static void b_kint_q(struct buf *b, const char *kq, size_t kn, uint64_t v)
-{
-	b_put(b, kq, kn);
-	b_u64(b, v);
-}
-
-static void b_kbool_q(struct buf *b, const char *kq, size_t kn, int v)
-{
-	b_put(b, kq, kn);
-	if (v)
-		b_put(b, "true", 4);
-	else
-		b_put(b, "false", 5);
-}
-
-/* A JSON string from bytes that should be UTF-8: bad bytes become U+FFFD, control
- * characters (C0, DEL, C1) and what else a terminal obeys (textesc_hidden) are escaped. */
-/* 1 for the bytes a JSON string holds as they are: ASCII from 0x20, but '"', '\\', DEL */
-static const uint8_t json_plain[256] = {
-	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x22 '"' */
-	[0x30] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	[0x40] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* 0x5c '\\' */
-	[0x60] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,     /* 0x7f DEL */
-};
-
-static void b_jstr(struct buf *b, const uint8_t *p, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	b_reserve(b, n + 2);
-	b_put(b, "\"", 1);
-	for (size_t i = 0; i < n;) {
-		uint8_t c = p[i];
-		if (json_plain[c]) {
-			size_t j = i + 1;
-			while (j < n && json_plain[p[j]])
-				j++;
-			b_put(b, (const char *)p + i, j - i);
-			i = j;
-		} else if (c < 0x80) {
-			char e[6] = { '\\', 'u', '0', '0', hx[c >> 4], hx[c & 15] };
-			if (c == '"' || c == '\\') {
-				e[1] = (char)c;
-				b_put(b, e, 2);
-			} else {
-				b_put(b, e, 6);
-			}
-			i++;
-		} else {
-			uint32_t cp;
-			size_t k = textesc_utf8(p + i, n - i, &cp);
-			if (k && textesc_hidden(cp)) {
-				char e[6] = { '\\', 'u', hx[cp >> 12 & 15], hx[cp >> 8 & 15],
-					      hx[cp >> 4 & 15], hx[cp & 15] };
-				b_put(b, e, 6);
-				i += k;
-			} else if (k) {
-				b_put(b, (const char *)p + i, k);
-				i += k;
-			} else {
-				b_put(b, "\xef\xbf\xbd", 3);
-				i++;
-			}
-		}
-	}
-	b_put(b, "\"", 1);
-}
-
-static void b_kstr_q(struct buf *b, const char *kq, size_t kn, const char *s)
-{
-	b_put(b, kq, kn);
-	b_jstr(b, (const uint8_t *)s, strlen(s));
-}
-
-static void b_kview_q(struct buf *b, const char *kq, size_t kn, struct mqtt_view v)
-{
-	b_put(b, kq, kn);
-	b_jstr(b, v.p, v.len);
-}
-
-static void b_time(struct timeline *tl, struct buf *b, int64_t sec, uint32_t nsec)
+static void tl_time(struct timeline *tl, struct jsonw *w, int64_t sec, uint32_t nsec)
 {
 	char out[48];
 	int d = tl->o.ts_digits > 0 && tl->o.ts_digits <= 9 ? tl->o.ts_digits : 6;
 
 	report_iso_time(sec, nsec, d, out, sizeof out);
-	b_put(b, "\"", 1);
-	b_str(b, out);
-	b_put(b, "\"", 1);
+	jsonw_name(w, out, strlen(out));
 }
 
-/* "frame":N,"ts":"..." (no leading comma) */
-static void b_where(struct timeline *tl, struct buf *b, const struct frame_ref *at)
+/* "frame":N,"ts":"..." */
+static void where(struct timeline *tl, struct jsonw *w, const struct frame_ref *at)
 {
-	b_str(b, "\"frame\":");
-	b_u64(b, at->frame);
-	b_key(b, "ts");
-	b_time(tl, b, at->ts_sec, at->ts_nsec);
+	jsonw_kuint(w, "frame", at->frame);
+	jsonw_key(w, "ts");
+	tl_time(tl, w, at->ts_sec, at->ts_nsec);
 }
 
-static void b_seconds_q(struct timeline *tl, struct buf *b, const char *kq, size_t kn,
-			uint64_t ns)
+static void seconds(struct timeline *tl, struct jsonw *w, const char *key, uint64_t ns)
 {
 	char t[48];
 	report_rel_time((int64_t)(ns / 1000000000), (uint32_t)(ns % 1000000000), 0, 0,
 			tl->o.ts_digits, t, sizeof t);
-	b_put(b, kq, kn);
-	b_str(b, t);
+	jsonw_kraw(w, key, t);
 }
-#define b_seconds(tl, b, k, ns) b_seconds_q(tl, b, KQ(k), ns)
+
+static void addr(struct jsonw *w, const char *key, const struct tcp_addr *a)
+{
+	char t[64];
+	tcp_addr_str(a, t, sizeof t);
+	jsonw_kstr(w, key, t);
+}
 
 /* ---- the temporary file -------------------------------------------------------------------- */
 
@@ -306,17 +175,15 @@ static void spill(struct timeline *tl, struct chain *c, const char *p, size_t n)
 			tl->io_fail = 1;
 		tl->wbuf_off += 12 + (int64_t)n;
 	} else {
-		b_put(&tl->wbuf, (const char *)hdr, 12);
-		b_put(&tl->wbuf, p, n);
-		if (tl->wbuf.fail)
-			tl->io_fail = 1;
+		raw(tl, &tl->wbuf, (const char *)hdr, 12);
+		raw(tl, &tl->wbuf, p, n);
 	}
 	tl->tmp_end += 12 + (int64_t)n;
 	c->last = at;
 	c->n++;
 }
 
-static void flush_buf(struct timeline *tl, struct buf *b, struct chain *c)
+static void flush_buf(struct timeline *tl, struct report_buf *b, struct chain *c)
 {
 	if (b->len)
 		spill(tl, c, b->p, b->len);
@@ -437,27 +304,28 @@ static void sess_drop(struct timeline *tl, uint64_t index)
 /* Start an item (an event, a transaction) of a session's stream own: in own, or, when
  * the budget for session buffers is spent and own has none, in the shared one-item buffer
  * (spilled at once: no allocation per item). */
-static struct buf *item_begin(struct timeline *tl, struct buf *own)
+static struct jsonw *item_begin(struct timeline *tl, struct report_buf *own, int more)
 {
 	if (!own->cap && tl->buffered > BUDGET) {
 		tl->one.len = 0;
 		tl->cur = &tl->one;
 	} else {
 		tl->cur = own;
+		if (!own->cap && (own->p = budget_malloc(256, "timeline")))
+			own->cap = 256; /* a session's buffers start small: there may be many */
 	}
 	tl->cap0 = tl->cur->cap;
-	return tl->cur;
+	return writer(tl, tl->cur, more);
 }
 
 /* The item is written: account for its buffer's growth, spill the buffer when full or when
  * the budget is spent (then free it too). */
 static void item_end(struct timeline *tl, struct chain *c)
 {
-	struct buf *b = tl->cur;
+	struct report_buf *b = tl->cur;
 
-	if (b->fail) { /* out of memory: what it held is lost, and the document says so */
+	if (tl->w.fail) { /* out of memory: what it held is lost, and the document says so */
 		tl->io_fail = 1;
-		b->fail = 0;
 		b->len = 0;
 	}
 	if (b == &tl->one) {
@@ -477,38 +345,61 @@ static void item_end(struct timeline *tl, struct chain *c)
 }
 
 /* Start one event in a session's event stream: {"frame":..,"ts":..,"from":.. */
-static struct buf *event_begin(struct timeline *tl, struct tl_sess *x, const struct frame_ref *at,
-			       int from)
+static struct jsonw *event_begin(struct timeline *tl, struct tl_sess *x,
+				 const struct frame_ref *at, int from)
 {
-	struct buf *b = item_begin(tl, &x->ev);
+	struct jsonw *w = item_begin(tl, &x->ev, x->nev++ > 0);
 
-	if (x->nev++)
-		b_put(b, ",{", 2);
-	else
-		b_put(b, "{", 1);
-	b_where(tl, b, at);
+	jsonw_obj(w);
+	where(tl, w, at);
 	if (from >= 0)
-		b_kname(b, "from", from == SESSION_CLIENT ? "client" : "broker");
-	return b;
+		jsonw_kname(w, "from", from == SESSION_CLIENT ? "client" : "broker");
+	return w;
 }
 
 static void event_end(struct timeline *tl, struct tl_sess *x)
 {
-	b_put(tl->cur, "}", 1);
+	jsonw_obj_end(&tl->w);
 	item_end(tl, &x->evc);
 }
 
 /* ---- observer callbacks --------------------------------------------------------------------- */
 
-static void code_fields(struct buf *b, const struct mqtt_msg *m)
+static void code_fields(struct jsonw *w, const struct mqtt_msg *m)
 {
 	const char *name;
 
 	if (!m->has_code)
 		return;
-	b_kint(b, "code", m->code);
+	jsonw_kuint(w, "code", m->code);
 	if ((name = mqtt_code_name(m->hdr.type, m->version, m->code)))
-		b_kstr(b, "code_name", name);
+		jsonw_kstr(w, "code_name", name);
+}
+
+/* A SUBSCRIBE's filters with their QoS, an UNSUBSCRIBE's filters. */
+static void list_fields(struct jsonw *w, const struct mqtt_msg *m)
+{
+	struct mqtt_cursor c = mqtt_cursor_of(m->list);
+	struct mqtt_view f;
+	uint8_t opts;
+
+	if (m->hdr.type == MQTT_SUBSCRIBE) {
+		jsonw_key(w, "subscriptions");
+		jsonw_arr(w);
+		while (mqtt_next_sub(&c, m->version, &f, &opts) == MQTT_OK) {
+			jsonw_obj(w);
+			jsonw_kstr_n(w, "filter", f.p, f.len);
+			jsonw_kuint(w, "qos", opts & 3);
+			jsonw_obj_end(w);
+		}
+		jsonw_arr_end(w);
+		return;
+	}
+	jsonw_key(w, "filters");
+	jsonw_arr(w);
+	while (mqtt_next_filter(&c, &f) == MQTT_OK)
+		jsonw_str(w, f.p, f.len);
+	jsonw_arr_end(w);
 }
 
 static void on_message(void *ctx, const struct session *s, const struct mqtt_record *rec)
@@ -516,92 +407,64 @@ static void on_message(void *ctx, const struct session *s, const struct mqtt_rec
 	struct timeline *tl = ctx;
 	struct tl_sess *x = sess_get(tl, s);
 	const struct mqtt_msg *m = &rec->msg;
-	struct buf *b;
-	struct mqtt_cursor c;
-	struct mqtt_view f;
-	uint8_t opts;
-	int first = 1;
+	struct jsonw *w;
 
 	if (!x)
 		return;
-	b = event_begin(tl, x, &rec->at, rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER);
-	b_kname(b, "type", mqtt_type_name(m->hdr.type));
+	w = event_begin(tl, x, &rec->at, rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER);
+	jsonw_kname(w, "type", mqtt_type_name(m->hdr.type));
 	if (rec->incomplete)
-		b_kbool(b, "incomplete", 1);
+		jsonw_kbool(w, "incomplete", 1);
 	if (m->has_msgid)
-		b_kint(b, "msgid", m->msgid);
+		jsonw_kuint(w, "msgid", m->msgid);
 	switch (m->hdr.type) {
 	case MQTT_CONNECT:
 		if (mqtt_version_name(m->proto_level))
-			b_kstr(b, "version", mqtt_version_name(m->proto_level));
-		b_kview(b, "clientid", m->clientid);
-		b_kint(b, "keepalive", m->keepalive);
-		b_kbool(b, "clean_start", (m->connect_flags & 2) != 0);
+			jsonw_kstr(w, "version", mqtt_version_name(m->proto_level));
+		jsonw_kstr_n(w, "clientid", m->clientid.p, m->clientid.len);
+		jsonw_kuint(w, "keepalive", m->keepalive);
+		jsonw_kbool(w, "clean_start", (m->connect_flags & 2) != 0);
 		if (m->has_username)
-			b_kview(b, "username", m->username);
+			jsonw_kstr_n(w, "username", m->username.p, m->username.len);
 		if (m->has_will)
-			b_kview(b, "will_topic", m->will_topic);
+			jsonw_kstr_n(w, "will_topic", m->will_topic.p, m->will_topic.len);
 		break;
 	case MQTT_CONNACK:
-		b_kbool(b, "session_present", m->ack_flags & 1);
-		code_fields(b, m);
+		jsonw_kbool(w, "session_present", m->ack_flags & 1);
+		code_fields(w, m);
 		break;
 	case MQTT_PUBLISH:
-		b_kview(b, "topic", m->topic);
+		jsonw_kstr_n(w, "topic", m->topic.p, m->topic.len);
 		{ /* MQTT 5.0: the alias is kept beside the real topic */
 			struct mqtt_prop pr;
 			if (mqtt_find_prop(m, MQTT_PROP_TOPIC_ALIAS, &pr))
-				b_kint(b, "topic_alias", pr.num);
+				jsonw_kuint(w, "topic_alias", pr.num);
 		}
 		if (rec->topic_from_alias)
-			b_kbool(b, "topic_from_alias", 1);
-		b_kint(b, "qos", m->qos);
+			jsonw_kbool(w, "topic_from_alias", 1);
+		jsonw_kuint(w, "qos", m->qos);
 		if (m->retain)
-			b_kbool(b, "retain", 1);
+			jsonw_kbool(w, "retain", 1);
 		if (m->dup)
-			b_kbool(b, "dup", 1);
-		b_kint(b, "payload_len", m->payload.len);
+			jsonw_kbool(w, "dup", 1);
+		jsonw_kuint(w, "payload_len", m->payload.len);
 		break;
 	case MQTT_SUBSCRIBE:
-		b_key(b, "subscriptions");
-		b_put(b, "[", 1);
-		c = mqtt_cursor_of(m->list);
-		while (mqtt_next_sub(&c, m->version, &f, &opts) == MQTT_OK) {
-			b_str(b, first ? "{\"filter\":" : ",{\"filter\":");
-			b_jstr(b, f.p, f.len);
-			b_kint(b, "qos", opts & 3);
-			b_put(b, "}", 1);
-			first = 0;
-		}
-		b_put(b, "]", 1);
-		break;
 	case MQTT_UNSUBSCRIBE:
-		b_key(b, "filters");
-		b_put(b, "[", 1);
-		c = mqtt_cursor_of(m->list);
-		while (mqtt_next_filter(&c, &f) == MQTT_OK) {
-			if (!first)
-				b_put(b, ",", 1);
-			b_jstr(b, f.p, f.len);
-			first = 0;
-		}
-		b_put(b, "]", 1);
+		list_fields(w, m);
 		break;
 	case MQTT_SUBACK:
 	case MQTT_UNSUBACK:
 		if (m->hdr.type == MQTT_UNSUBACK && m->version != MQTT_V5)
 			break;
-		b_key(b, "codes");
-		b_put(b, "[", 1);
-		for (uint32_t i = 0; i < m->list.len; i++) {
-			if (i)
-				b_put(b, ",", 1);
-			b_u64(b, m->list.p[i]);
-		}
-		b_put(b, "]", 1);
+		jsonw_key(w, "codes");
+		jsonw_arr(w);
+		for (uint32_t i = 0; i < m->list.len; i++)
+			jsonw_uint(w, m->list.p[i]);
+		jsonw_arr_end(w);
 		break;
 	default:
-		code_fields(b, m);
+		code_fields(w, m);
 		break;
 	}
 	event_end(tl, x);
@@ -616,7 +479,7 @@ static void on_txn(void *ctx, const struct session *s, const struct session_txn 
 {
 	struct timeline *tl = ctx;
 	struct tl_sess *x = sess_get(tl, s);
-	struct buf *b;
+	struct jsonw *w;
 
 	if (!x)
 		return;
@@ -625,55 +488,48 @@ static void on_txn(void *ctx, const struct session *s, const struct session_txn 
 		x->omitted++;
 		return;
 	}
-	b = item_begin(tl, &x->tx);
-	if (x->ntx++)
-		b_put(b, ",{", 2);
-	else
-		b_put(b, "{", 1);
-	b_str(b, "\"kind\":");
-	b_jstr(b, (const uint8_t *)session_txn_kind_name(t->kind),
-	       strlen(session_txn_kind_name(t->kind)));
+	w = item_begin(tl, &x->tx, x->ntx++ > 0);
+	jsonw_obj(w);
+	jsonw_kstr(w, "kind", session_txn_kind_name(t->kind));
 	if (t->kind == SESSION_TXN_PUBLISH1 || t->kind == SESSION_TXN_PUBLISH2)
-		b_kint(b, "qos", t->kind == SESSION_TXN_PUBLISH1 ? 1 : 2);
-	b_kstr(b, "from", side(t->from));
+		jsonw_kuint(w, "qos", t->kind == SESSION_TXN_PUBLISH1 ? 1 : 2);
+	jsonw_kstr(w, "from", side(t->from));
 	if (t->has_msgid)
-		b_kint(b, "msgid", t->msgid);
-	b_kstr(b, "status", session_txn_status_name(t->status));
+		jsonw_kuint(w, "msgid", t->msgid);
+	jsonw_kstr(w, "status", session_txn_status_name(t->status));
 	if (t->superseded)
-		b_kbool(b, "id_reused", 1);
-	b_kint(b, "request_frame", t->request.frame);
+		jsonw_kbool(w, "id_reused", 1);
+	jsonw_kuint(w, "request_frame", t->request.frame);
 	if (t->answer.frame) {
-		b_kint(b, "answer_frame", t->answer.frame);
-		b_seconds(tl, b, "latency", t->latency_ns);
+		jsonw_kuint(w, "answer_frame", t->answer.frame);
+		seconds(tl, w, "latency", t->latency_ns);
 	}
 	if (t->kind == SESSION_TXN_PUBLISH2 && t->stage)
-		b_kstr(b, "last", mqtt_type_name(t->stage));
+		jsonw_kstr(w, "last", mqtt_type_name(t->stage));
 	if (t->rec && (t->rec->msg.hdr.type == MQTT_SUBACK ||
 		       (t->rec->msg.hdr.type == MQTT_UNSUBACK && t->rec->msg.version == MQTT_V5))) {
 		const struct mqtt_msg *m = &t->rec->msg;
 		if (t->rec->msg.hdr.type == MQTT_SUBACK)
-			b_key(b, "granted");
+			jsonw_key(w, "granted");
 		else
-			b_key(b, "codes");
-		b_put(b, "[", 1);
+			jsonw_key(w, "codes");
+		jsonw_arr(w);
 		for (uint32_t i = 0; i < m->list.len; i++) {
 			const char *name = mqtt_code_name(m->hdr.type, m->version, m->list.p[i]);
-			if (i)
-				b_put(b, ",", 1);
-			b_str(b, "{\"code\":");
-			b_u64(b, m->list.p[i]);
+			jsonw_obj(w);
+			jsonw_kuint(w, "code", m->list.p[i]);
 			if (name)
-				b_kstr(b, "name", name);
-			b_put(b, "}", 1);
+				jsonw_kstr(w, "name", name);
+			jsonw_obj_end(w);
 		}
-		b_put(b, "]", 1);
+		jsonw_arr_end(w);
 	} else if (t->has_code && t->rec) {
 		const char *name = mqtt_code_name(t->rec->msg.hdr.type, t->rec->msg.version, t->code);
-		b_kint(b, "code", t->code);
+		jsonw_kuint(w, "code", t->code);
 		if (name)
-			b_kstr(b, "code_name", name);
+			jsonw_kstr(w, "code_name", name);
 	}
-	b_put(b, "}", 1);
+	jsonw_obj_end(w);
 	item_end(tl, &x->txc);
 }
 
@@ -681,7 +537,7 @@ static void on_anomaly(void *ctx, const struct session *s, const struct session_
 {
 	struct timeline *tl = ctx;
 	struct tl_sess *x = sess_get(tl, s);
-	struct buf *b;
+	struct jsonw *w;
 	const char *rule = session_anomaly_rule(a->kind, s->version);
 	int sec = session_is_security_note(a->kind);
 
@@ -694,22 +550,22 @@ static void on_anomaly(void *ctx, const struct session *s, const struct session_
 	/* an unfinished flow is noticed at the end: no packet of that frame is concerned */
 	int flow = a->kind == SESSION_AN_QOS2_UNFINISHED;
 
-	b = event_begin(tl, x, &a->at, a->type && !flow ? a->from : -1);
-	b_kstr(b, "type", sec ? "security" : "anomaly");
-	b_kstr(b, "kind", session_anomaly_name(a->kind));
+	w = event_begin(tl, x, &a->at, a->type && !flow ? a->from : -1);
+	jsonw_kstr(w, "type", sec ? "security" : "anomaly");
+	jsonw_kstr(w, "kind", session_anomaly_name(a->kind));
 	if (rule)
-		b_kstr(b, "rule", rule);
-	b_kstr(b, "text", session_anomaly_text(a->kind));
+		jsonw_kstr(w, "rule", rule);
+	jsonw_kstr(w, "text", session_anomaly_text(a->kind));
 	if (flow) {
-		b_kstr(b, "flow_from", side(a->from));
-		b_kstr(b, "last", mqtt_type_name(a->type));
+		jsonw_kstr(w, "flow_from", side(a->from));
+		jsonw_kstr(w, "last", mqtt_type_name(a->type));
 	} else if (a->type) {
-		b_kstr(b, "packet", mqtt_type_name(a->type));
+		jsonw_kstr(w, "packet", mqtt_type_name(a->type));
 	}
 	if (a->has_msgid)
-		b_kint(b, "msgid", a->msgid);
+		jsonw_kuint(w, "msgid", a->msgid);
 	if (a->kind == SESSION_AN_KEEPALIVE)
-		b_kint(b, "silence_ms", a->value);
+		jsonw_kuint(w, "silence_ms", a->value);
 	event_end(tl, x);
 }
 
@@ -718,49 +574,49 @@ static void on_framer_event(void *ctx, const struct session *s, const struct fra
 {
 	struct timeline *tl = ctx;
 	struct tl_sess *x = sess_get(tl, s);
-	struct buf *b;
+	struct jsonw *w;
 
 	if (!x)
 		return;
-	b = event_begin(tl, x, &ev->at, ev->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER);
+	w = event_begin(tl, x, &ev->at, ev->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER);
 	switch (ev->kind) {
 	case FRAMER_EV_GAP:
-		b_kstr(b, "type", "gap");
-		b_kint(b, "offset", ev->offset);
-		b_kint(b, "bytes", ev->len);
-		b_kstr(b, "cause", ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
+		jsonw_kstr(w, "type", "gap");
+		jsonw_kuint(w, "offset", ev->offset);
+		jsonw_kuint(w, "bytes", ev->len);
+		jsonw_kstr(w, "cause", ev->cause == REASM_GAP_SNAPLEN ? "snaplen" :
 			ev->cause == REASM_GAP_BUDGET ? "budget" : "lost");
 		break;
 	case FRAMER_EV_MEMORY:
-		b_kstr(b, "type", "memory");
-		b_kint(b, "offset", ev->offset);
-		b_kint(b, "bytes", ev->len);
+		jsonw_kstr(w, "type", "memory");
+		jsonw_kuint(w, "offset", ev->offset);
+		jsonw_kuint(w, "bytes", ev->len);
 		if (ev->size) {
-			b_kstr(b, "packet", mqtt_type_name(ev->type));
-			b_kint(b, "size", ev->size);
+			jsonw_kstr(w, "packet", mqtt_type_name(ev->type));
+			jsonw_kuint(w, "size", ev->size);
 		}
-		b_kstr(b, "why", ev->text ? ev->text : "");
+		jsonw_kstr(w, "why", ev->text ? ev->text : "");
 		break;
 	case FRAMER_EV_SKIPPED:
-		b_kstr(b, "type", "skipped");
-		b_kint(b, "offset", ev->offset);
-		b_kint(b, "bytes", ev->len);
-		b_kstr(b, "why", ev->text ? ev->text : "");
+		jsonw_kstr(w, "type", "skipped");
+		jsonw_kuint(w, "offset", ev->offset);
+		jsonw_kuint(w, "bytes", ev->len);
+		jsonw_kstr(w, "why", ev->text ? ev->text : "");
 		break;
 	case FRAMER_EV_OVERSIZE:
-		b_kstr(b, "type", "oversize");
-		b_kint(b, "offset", ev->offset);
-		b_kstr(b, "packet", mqtt_type_name(ev->type));
-		b_kint(b, "size", ev->len);
+		jsonw_kstr(w, "type", "oversize");
+		jsonw_kuint(w, "offset", ev->offset);
+		jsonw_kstr(w, "packet", mqtt_type_name(ev->type));
+		jsonw_kuint(w, "size", ev->len);
 		break;
 	case FRAMER_EV_VERSION:
-		b_kstr(b, "type", "version");
+		jsonw_kstr(w, "type", "version");
 		if (mqtt_version_name(ev->version))
-			b_kstr(b, "version", mqtt_version_name(ev->version));
-		b_kstr(b, "why", ev->text ? ev->text : "");
+			jsonw_kstr(w, "version", mqtt_version_name(ev->version));
+		jsonw_kstr(w, "why", ev->text ? ev->text : "");
 		break;
 	default:
-		b_kstr(b, "type", "other");
+		jsonw_kstr(w, "type", "other");
 		break;
 	}
 	event_end(tl, x);
@@ -781,118 +637,124 @@ static void on_will(void *ctx, uint64_t dead, uint64_t to, const struct frame_re
 	tl->wills[tl->nwills++] = (struct will_link){ dead, to, at->frame, at->ts_sec, at->ts_nsec };
 }
 
-static void addr_q(struct buf *b, const char *kq, size_t kn, const struct tcp_addr *a)
+
+/* The summary's who: the connection, its CONNECT's facts and its CONNACK's answer. */
+static void summary_who(struct jsonw *w, const struct session *s)
 {
-	char t[64];
-	tcp_addr_str(a, t, sizeof t);
-	b_kstr_q(b, kq, kn, t);
+	jsonw_kuint(w, "stream", s->index);
+	addr(w, "client", &s->flow->client);
+	jsonw_kuint(w, "client_port", s->flow->client_port);
+	addr(w, "broker", &s->flow->broker);
+	jsonw_kuint(w, "broker_port", s->flow->broker_port);
+	if (mqtt_version_name(s->version))
+		jsonw_kstr(w, "version", mqtt_version_name(s->version));
+	if (s->have_connect) {
+		jsonw_key(w, "clientid");
+		jsonw_str(w, s->clientid, s->clientid_len);
+		if (s->clientid_cut)
+			jsonw_kbool(w, "clientid_cut", 1);
+		if (s->has_username) {
+			jsonw_key(w, "username");
+			jsonw_str(w, s->username, s->username_len);
+		}
+		jsonw_kuint(w, "keepalive", s->keepalive);
+		jsonw_kbool(w, "clean_start", s->clean_start);
+		if (s->has_will) {
+			jsonw_key(w, "will");
+			jsonw_obj(w);
+			jsonw_kstr_n(w, "topic", s->will_topic, s->will_topic_len);
+			jsonw_kuint(w, "qos", s->will_qos);
+			jsonw_kbool(w, "retain", s->will_retain);
+			jsonw_obj_end(w);
+		}
+	}
+	if (s->have_connack) {
+		jsonw_key(w, "connack");
+		jsonw_obj(w);
+		jsonw_kbool(w, "session_present", s->session_present);
+		if (s->connack_has_code) {
+			const char *name = mqtt_code_name(MQTT_CONNACK, s->version, s->connack_code);
+			jsonw_kuint(w, "code", s->connack_code);
+			if (name)
+				jsonw_kstr(w, "code_name", name);
+		}
+		jsonw_kbool(w, "accepted", !s->connack_has_code || s->connack_code == 0);
+		jsonw_obj_end(w);
+	}
 }
-#define addr(b, k, a) addr_q(b, KQ(k), a)
+
+/* The summary's when and how much: start, end, how it ended, the counts. */
+static void summary_counts(struct timeline *tl, struct jsonw *w, const struct tl_sess *x,
+			   const struct session *s)
+{
+	jsonw_key(w, "start");
+	jsonw_obj(w);
+	where(tl, w, &s->start);
+	jsonw_obj_end(w);
+	jsonw_key(w, "end");
+	jsonw_obj(w);
+	where(tl, w, &s->end);
+	jsonw_obj_end(w);
+	{
+		struct frame_ref a = s->start, z = s->end;
+		int64_t d = (z.ts_sec - a.ts_sec) * 1000000000ll + ((int64_t)z.ts_nsec - a.ts_nsec);
+		seconds(tl, w, "duration", d > 0 ? (uint64_t)d : 0);
+	}
+	jsonw_kstr(w, "ended", session_end_name(s->ended));
+	if (s->ended == SESSION_END_DISCONNECT) {
+		jsonw_key(w, "disconnect");
+		jsonw_obj(w);
+		jsonw_kstr(w, "from", side(s->disconnect_from));
+		if (s->disconnect_has_code) {
+			const char *name = mqtt_code_name(MQTT_DISCONNECT, s->version, s->disconnect_code);
+			jsonw_kuint(w, "code", s->disconnect_code);
+			if (name)
+				jsonw_kstr(w, "code_name", name);
+		}
+		jsonw_obj_end(w);
+	}
+	jsonw_key(w, "messages");
+	jsonw_obj(w);
+	jsonw_kuint(w, "client", s->msgs[SESSION_CLIENT]);
+	jsonw_kuint(w, "broker", s->msgs[SESSION_BROKER]);
+	jsonw_obj_end(w);
+	jsonw_key(w, "bytes");
+	jsonw_obj(w);
+	jsonw_kuint(w, "client", s->bytes[SESSION_CLIENT]);
+	jsonw_kuint(w, "broker", s->bytes[SESSION_BROKER]);
+	jsonw_obj_end(w);
+	jsonw_kuint(w, "anomalies", s->anomalies);
+	jsonw_kuint(w, "security_notes", s->notes);
+	if (x->omitted)
+		jsonw_kuint(w, "incomplete_omitted", x->omitted);
+	if (s->untracked)
+		jsonw_kuint(w, "untracked_requests", s->untracked);
+	if (s->flow->in_tls)
+		jsonw_kbool(w, "tls", 1); /* read from decrypted TLS: see "tls_sessions" */
+}
 
 static void on_end(void *ctx, const struct session *s)
 {
 	struct timeline *tl = ctx;
 	struct tl_sess *x = sess_get(tl, s);
-	struct buf *b = &tl->scratch;
+	struct jsonw *w;
 	struct tl_index *e;
 
 	if (!x)
 		return;
 	tl->nsessions++;
-	b = event_begin(tl, x, &s->end, -1);
-	b_kstr(b, "type", "end");
-	b_kstr(b, "ended", session_end_name(s->ended));
+	w = event_begin(tl, x, &s->end, -1);
+	jsonw_kstr(w, "type", "end");
+	jsonw_kstr(w, "ended", session_end_name(s->ended));
 	event_end(tl, x);
 	flush_buf(tl, &x->ev, &x->evc);
 	flush_buf(tl, &x->tx, &x->txc);
 
-	b = &tl->scratch;
-	b->len = 0;
-	b_str(b, "\"stream\":");
-	b_u64(b, s->index);
-	addr(b, "client", &s->flow->client);
-	b_kint(b, "client_port", s->flow->client_port);
-	addr(b, "broker", &s->flow->broker);
-	b_kint(b, "broker_port", s->flow->broker_port);
-	if (mqtt_version_name(s->version))
-		b_kstr(b, "version", mqtt_version_name(s->version));
-	if (s->have_connect) {
-		b_key(b, "clientid");
-		b_jstr(b, (const uint8_t *)s->clientid, s->clientid_len);
-		if (s->clientid_cut)
-			b_kbool(b, "clientid_cut", 1);
-		if (s->has_username) {
-			b_key(b, "username");
-			b_jstr(b, (const uint8_t *)s->username, s->username_len);
-		}
-		b_kint(b, "keepalive", s->keepalive);
-		b_kbool(b, "clean_start", s->clean_start);
-		if (s->has_will) {
-			b_key(b, "will");
-			b_str(b, "{\"topic\":");
-			b_jstr(b, (const uint8_t *)s->will_topic, s->will_topic_len);
-			b_kint(b, "qos", s->will_qos);
-			b_kbool(b, "retain", s->will_retain);
-			b_put(b, "}", 1);
-		}
-	}
-	if (s->have_connack) {
-		b_key(b, "connack");
-		b_str(b, "{\"session_present\":");
-		b_str(b, s->session_present ? "true" : "false");
-		if (s->connack_has_code) {
-			const char *name = mqtt_code_name(MQTT_CONNACK, s->version, s->connack_code);
-			b_kint(b, "code", s->connack_code);
-			if (name)
-				b_kstr(b, "code_name", name);
-		}
-		b_kbool(b, "accepted", !s->connack_has_code || s->connack_code == 0);
-		b_put(b, "}", 1);
-	}
-	b_key(b, "start");
-	b_put(b, "{", 1);
-	b_where(tl, b, &s->start);
-	b_put(b, "}", 1);
-	b_key(b, "end");
-	b_put(b, "{", 1);
-	b_where(tl, b, &s->end);
-	b_put(b, "}", 1);
-	{
-		struct frame_ref a = s->start, z = s->end;
-		int64_t d = (z.ts_sec - a.ts_sec) * 1000000000ll + ((int64_t)z.ts_nsec - a.ts_nsec);
-		b_seconds(tl, b, "duration", d > 0 ? (uint64_t)d : 0);
-	}
-	b_kstr(b, "ended", session_end_name(s->ended));
-	if (s->ended == SESSION_END_DISCONNECT) {
-		b_key(b, "disconnect");
-		b_str(b, "{\"from\":");
-		b_jstr(b, (const uint8_t *)side(s->disconnect_from), strlen(side(s->disconnect_from)));
-		if (s->disconnect_has_code) {
-			const char *name = mqtt_code_name(MQTT_DISCONNECT, s->version, s->disconnect_code);
-			b_kint(b, "code", s->disconnect_code);
-			if (name)
-				b_kstr(b, "code_name", name);
-		}
-		b_put(b, "}", 1);
-	}
-	b_key(b, "messages");
-	b_str(b, "{\"client\":");
-	b_u64(b, s->msgs[SESSION_CLIENT]);
-	b_kint(b, "broker", s->msgs[SESSION_BROKER]);
-	b_put(b, "}", 1);
-	b_key(b, "bytes");
-	b_str(b, "{\"client\":");
-	b_u64(b, s->bytes[SESSION_CLIENT]);
-	b_kint(b, "broker", s->bytes[SESSION_BROKER]);
-	b_put(b, "}", 1);
-	b_kint(b, "anomalies", s->anomalies);
-	b_kint(b, "security_notes", s->notes);
-	if (x->omitted)
-		b_kint(b, "incomplete_omitted", x->omitted);
-	if (s->untracked)
-		b_kint(b, "untracked_requests", s->untracked);
-	if (s->flow->in_tls)
-		b_kbool(b, "tls", 1); /* read from decrypted TLS: see "tls_sessions" */
+	/* the summary: its members, without the braces (finish() adds the streams) */
+	tl->scratch.len = 0;
+	w = writer(tl, &tl->scratch, 0);
+	summary_who(w, s);
+	summary_counts(tl, w, x, s);
 
 	if (tl->nidx == tl->capidx) {
 		size_t n = tl->capidx ? tl->capidx * 2 : 64;
@@ -910,10 +772,10 @@ static void on_end(void *ctx, const struct session *s)
 	e->nsec = s->start.ts_nsec;
 	e->sum.last = -1;
 	e->sum.n = 0;
-	if (b->fail)
+	if (w->fail)
 		tl->io_fail = 1;
 	else
-		spill(tl, &e->sum, b->p, b->len);
+		spill(tl, &e->sum, tl->scratch.p, tl->scratch.len);
 	e->evc = x->evc;
 	e->txc = x->txc;
 	sess_drop(tl, s->index);
@@ -946,7 +808,7 @@ static int by_dead(const void *a, const void *b)
 static void on_transport(void *ctx, const struct transport_event *ev)
 {
 	struct timeline *tl = ctx;
-	struct buf *b = &tl->tls;
+	struct jsonw *w;
 	const struct reasm_flow *f = ev->flow;
 	const char *n;
 
@@ -957,43 +819,47 @@ static void on_transport(void *ctx, const struct transport_event *ev)
 		return;
 	}
 	if (tl->ntls++)
-		b_put(b, ",", 1);
-	b_str(b, "\n{\"stream\":");
-	b_u64(b, f->index);
-	addr(b, "client", &f->client);
-	b_kint(b, "client_port", f->client_port);
-	addr(b, "broker", &f->broker);
-	b_kint(b, "broker_port", f->broker_port);
-	b_key(b, "end");
-	b_put(b, "{", 1);
-	b_where(tl, b, &ev->at);
-	b_put(b, "}", 1);
+		raw(tl, &tl->tls, ",\n", 2);
+	else
+		raw(tl, &tl->tls, "\n", 1);
+	w = writer(tl, &tl->tls, 0);
+	jsonw_obj(w);
+	jsonw_kuint(w, "stream", f->index);
+	addr(w, "client", &f->client);
+	jsonw_kuint(w, "client_port", f->client_port);
+	addr(w, "broker", &f->broker);
+	jsonw_kuint(w, "broker_port", f->broker_port);
+	jsonw_key(w, "end");
+	jsonw_obj(w);
+	where(tl, w, &ev->at);
+	jsonw_obj_end(w);
 	if (ev->sni && ev->sni[0])
-		b_kstr(b, "sni", ev->sni);
+		jsonw_kstr(w, "sni", ev->sni);
 	if (ev->version && (n = tls_version_name(ev->version)))
-		b_kname(b, "tls_version", n);
+		jsonw_kstr(w, "tls_version", n);
 	if (ev->suite) {
-		b_kint(b, "suite_id", ev->suite);
+		jsonw_kuint(w, "suite_id", ev->suite);
 		if ((n = tls_suite_name(ev->suite)))
-			b_kname(b, "suite", n);
+			jsonw_kstr(w, "suite", n);
 	}
-	b_kname(b, "handshake", ev->handshake ? ev->handshake : "incomplete");
+	jsonw_kstr(w, "handshake", ev->handshake ? ev->handshake : "incomplete");
 	if (ev->failure)
-		b_kstr(b, "failure", ev->failure);
-	b_kint(b, "client_records", ev->app_records[REASM_TO_BROKER]);
-	b_kint(b, "client_bytes", ev->app_bytes[REASM_TO_BROKER]);
-	b_kint(b, "broker_records", ev->app_records[REASM_TO_CLIENT]);
-	b_kint(b, "broker_bytes", ev->app_bytes[REASM_TO_CLIENT]);
-	b_kint(b, "decrypted_records", ev->decrypted_records[0] + ev->decrypted_records[1]);
-	b_put(b, "}", 1);
-	if (b->fail)
+		jsonw_kstr(w, "failure", ev->failure);
+	jsonw_kuint(w, "client_records", ev->app_records[REASM_TO_BROKER]);
+	jsonw_kuint(w, "client_bytes", ev->app_bytes[REASM_TO_BROKER]);
+	jsonw_kuint(w, "broker_records", ev->app_records[REASM_TO_CLIENT]);
+	jsonw_kuint(w, "broker_bytes", ev->app_bytes[REASM_TO_CLIENT]);
+	jsonw_kuint(w, "decrypted_records", ev->decrypted_records[0] + ev->decrypted_records[1]);
+	jsonw_obj_end(w);
+	if (w->fail)
 		tl->io_fail = 1;
 }
 
 static void finish(void *ctx)
 {
 	struct timeline *tl = ctx;
-	struct buf *b = &tl->scratch;
+	struct report_buf *b = &tl->scratch;
+	struct jsonw *jw;
 
 	wflush(tl);
 	if (tl->nidx)
@@ -1009,13 +875,16 @@ static void finish(void *ctx)
 		w = tl->nwills ? bsearch(&key, tl->wills, tl->nwills, sizeof key, by_dead) : NULL;
 		if (w) {
 			b->len = 0;
-			b_key(b, "will_published");
-			b_str(b, "{\"stream\":");
-			b_u64(b, w->stream);
-			b_put(b, ",", 1);
-			b_where(tl, b, &(struct frame_ref){ w->frame, w->sec, w->nsec, 0 });
-			b_put(b, "}", 1);
-			fwrite(b->p, 1, b->len, tl->out);
+			jw = writer(tl, b, 1); /* after the summary's members */
+			jsonw_key(jw, "will_published");
+			jsonw_obj(jw);
+			jsonw_kuint(jw, "stream", w->stream);
+			where(tl, jw, &(struct frame_ref){ w->frame, w->sec, w->nsec, 0 });
+			jsonw_obj_end(jw);
+			if (jw->fail)
+				tl->io_fail = 1;
+			else
+				fwrite(b->p, 1, b->len, tl->out);
 		}
 		fputs(",\"transactions\":[", tl->out);
 		copy_chain(tl, &e->txc);

@@ -134,8 +134,7 @@ const char *report_end_name(int why)
 	}
 }
 
-/* Room for want more bytes in b: 0, or -1 when it cannot grow (nothing is written then). */
-static int buf_room(struct report_buf *b, size_t want)
+int report_buf_room(struct report_buf *b, size_t want)
 {
 	size_t nc;
 	char *np;
@@ -157,7 +156,7 @@ static int buf_room(struct report_buf *b, size_t want)
 
 void report_buf_put(struct report_buf *b, const char *s, size_t n)
 {
-	if (buf_room(b, n + 1) < 0)
+	if (report_buf_room(b, n + 1) < 0)
 		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -203,7 +202,7 @@ void report_buf_text(struct report_buf *b, const void *p, size_t n, size_t max)
 	if (k > (SIZE_MAX - 8) / 4)
 		return;
 	need = TEXTESC_SIZE(k);
-	if (buf_room(b, need) < 0)
+	if (report_buf_room(b, need) < 0)
 		return;
 	b->len += textesc(b->p + b->len, b->cap - b->len, p, n, max);
 }

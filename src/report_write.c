@@ -190,18 +190,17 @@ static int followed(const struct wrep *w, const struct tcp_seg *s)
 }
 
 /* Each frame as it begins (its messages come before its end): kept when it may carry one. */
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct wrep *w = ctx;
-	struct tcp_seg seg;
 	struct wframe *f;
 	struct dirkey k;
 
 	if (w->stopped)
 		return;
-	if (decode_packet(pkt, &seg) == DECODE_OK && seg.wirelen > 0 && followed(w, &seg) &&
+	if (seg && seg->wirelen > 0 && followed(w, seg) &&
 	    (f = budget_malloc(sizeof *f + pkt->caplen, "-w"))) {
-		key_of_seg(&seg, &k);
+		key_of_seg(seg, &k);
 		memset(f, 0, sizeof *f);
 		f->pkt = *pkt;
 		memcpy(f + 1, pkt->data, pkt->caplen);

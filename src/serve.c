@@ -4,10 +4,10 @@
 #include "mqttdump/serve.h"
 
 #include "mqttdump/budget.h"
+#include "mqttdump/jsonw.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <json-c/json.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -123,18 +123,6 @@ static void history_push(struct serve *s)
 
 /* ---- records into events ------------------------------------------------------------ */
 
-/* s as a JSON string value appended to b. */
-static void json_string(struct report_buf *b, const char *p, size_t n)
-{
-	json_object *o = json_object_new_string_len(p, (int)n);
-	size_t len = 0;
-	const char *t = o ? json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len) : NULL;
-
-	report_buf_put(b, t ? t : "\"\"", t ? len : 2);
-	json_object_put(o);
-}
-
 /* The explanation of what was just fed to the explainer: its paragraphs, without their
  * indent, one line each. */
 static void take_explain(struct serve *s, struct report_buf *b)
@@ -178,17 +166,20 @@ static void publish(struct serve *s, const struct mqtt_record *rec)
 		while (j < g->len && g->p[j] != '\n')
 			j++;
 		if (j > i) {
+			struct jsonw w;
 			s->ev.len = 0;
-			report_buf_puts(&s->ev, "{\"record\":");
-			report_buf_put(&s->ev, g->p + i, j - i);
-			report_buf_puts(&s->ev, ",\"explain\":");
-			json_string(&s->ev, expl.p ? expl.p : "", expl.len);
-			if (rec) {
-				report_buf_puts(&s->ev, ",\"tree\":");
-				json_string(&s->ev, tree.p ? tree.p : "", tree.len);
-			}
-			report_buf_puts(&s->ev, "}");
-			history_push(s);
+			jsonw_init(&w, &s->ev, 0);
+			jsonw_obj(&w);
+			jsonw_key(&w, "record");
+			jsonw_raw(&w, g->p + i, j - i); /* a line of --json */
+			jsonw_kstr_n(&w, "explain", expl.p ? expl.p : "", expl.len);
+			if (rec)
+				jsonw_kstr_n(&w, "tree", tree.p ? tree.p : "", tree.len);
+			jsonw_obj_end(&w);
+			if (w.fail)
+				mqttdump_oom("--serve"); /* this event is not served */
+			else
+				history_push(s);
 			/* the explanation and tree are the first line's (the message's); the
 			 * tracker's records after it (session_open...) have their own text */
 			expl.len = tree.len = 0;
@@ -234,7 +225,7 @@ static void pace(struct serve *s, const struct cap_pkt *pkt)
 	nanosleep(&d, NULL);
 }
 
-static void frame_begin(void *ctx, const struct cap_pkt *pkt)
+static void frame_begin(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg)
 {
 	struct serve *s = ctx;
 
@@ -242,7 +233,7 @@ static void frame_begin(void *ctx, const struct cap_pkt *pkt)
 	s->pkt = pkt;
 	for (int i = 0; i < INNERS; i++)
 		if (s->inner[i].frame_begin)
-			s->inner[i].frame_begin(s->inner[i].ctx, pkt);
+			s->inner[i].frame_begin(s->inner[i].ctx, pkt, seg);
 }
 
 static void message(void *ctx, const struct mqtt_record *rec)

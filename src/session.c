@@ -1,271 +1,17 @@
-/* \summary: session tracking: sessions, transactions, anomalies, and the record filter */
-#include "mqttdump/budget.h"
-#include "mqttdump/session.h"
+/* \summary: session tracking: sessions, requests in flight, transactions, the ends (the
+ * record filter is session_filter.c, the rules and names session_rules.c) */
+#include "session_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Requests in flight per connection (both sides): packet ids are 16-bit, and one side may
- * have at most 65535 in flight, but a table that big per connection would let one
- * connection hold megabytes; past this many, new requests are not tracked (counted). */
-#define PEND_MAX 4096   /* a power of 2, 1 << 12: pend_report packs slots in 12 bits */
-#define PINGS_MAX 4
-#define WILLS_MAX 64
-#define RECENT_MAX 32
-#define OBS_MAX 8
-
-struct pend {
-	uint32_t key;            /* 0: empty; else (from << 16 | msgid) + 1 */
-	uint8_t kind, stage, qos, pass;
-	struct frame_ref at;
-};
-
-struct sess {
-	struct session pub;
-	struct pend *tab;        /* open addressing, linear probing; cap a power of 2 */
-	uint32_t cap, used;
-	struct frame_ref ping[PINGS_MAX];
-	uint8_t ping_pass[PINGS_MAX];
-	uint8_t nping, ping_head;
-	uint8_t connect_pending, connect_pass, auth_pending, auth_pass;
-	uint8_t client_match;    /* its client id is --client's */
-	uint8_t gap[2];          /* a direction lost bytes: requests may be missing */
-	uint8_t sec_once;        /* security notes raised once per session (bits) */
-	uint16_t server_keepalive; /* MQTT 5.0 CONNACK Server Keep Alive (0: none) */
-	uint8_t has_server_keepalive;
-	struct frame_ref connect_at, auth_at, last_client;
-	struct budget *budget;   /* the tracker's: a full budget stops the table growing */
-	size_t charged;          /* what the budget was told it holds */
-	char *strs;              /* clientid, username, will_topic */
-	/* An acknowledgement with no request, held until the session's next packet: when
-	 * that is its request, captured after it but stamped no later (frames out of order
-	 * across the two directions), the pair is matched instead of reported. */
-	struct {
-		uint8_t live, type, flags, version, dir, has_code, code, pass;
-		uint16_t msgid;
-		struct frame_ref at;
-	} orphan;
-};
-
-struct will {
-	uint64_t dead_index;
-	uint16_t len;
-	uint8_t live, shown;
-	char topic[SESSION_STR_MAX];
-};
-
-/* A broker PUBLISH kept while sessions with a will are open: the broker may publish a
- * will before the capture shows the end of the dead client's connection. */
-struct recent {
-	uint64_t to;
-	struct frame_ref at;
-	uint16_t len;
-	uint8_t live;
-	char topic[SESSION_STR_MAX];
-};
-
-struct session_tracker {
-	struct session_config cfg;
-	struct session_observer obs[OBS_MAX];
-	int nobs;
-	struct sess **slots;     /* by stream index, open addressing */
-	size_t nslots, nsess;
-	struct sess *last;
-	struct will wills[WILLS_MAX];
-	int nwills, will_next;
-	struct recent recent[RECENT_MAX];
-	int replaying;           /* a held acknowledgement is being matched: hold no other */
-	int recent_next;
-	uint64_t open_wills;     /* open sessions whose CONNECT has a will */
-	struct budget *budget;   /* charged with each session's state, or NULL */
-	struct frame_ref now;    /* the frame of the record or end being tracked: what is
-				  * told was made known there */
-};
-
-/* ---- names --------------------------------------------------------------------------- */
-
-static const char *const end_names[SESSION_END_KINDS] = {
-	[SESSION_OPEN] = "open",
-	[SESSION_END_DISCONNECT] = "disconnect",
-	[SESSION_END_CLIENT_FIN] = "client_fin",
-	[SESSION_END_BROKER_FIN] = "broker_fin",
-	[SESSION_END_CLIENT_RST] = "client_rst",
-	[SESSION_END_BROKER_RST] = "broker_rst",
-	[SESSION_END_IDLE] = "idle",
-	[SESSION_END_EVICTED] = "evicted",
-	[SESSION_END_REUSED] = "reused",
-	[SESSION_END_CAPTURE] = "capture_end",
-};
-
-static const char *const txn_names[SESSION_TXN_KINDS] = {
-	"connect", "publish", "publish", "subscribe", "unsubscribe", "ping", "auth",
-};
-
-static const char *const status_names[] = { "complete", "incomplete", "failed" };
-
-static const struct {
-	const char *name, *rule311, *rule5, *text;
-} notes[SESSION_NOTE_KINDS] = {
-	[SESSION_AN_ACK_WITHOUT_REQUEST] = { "ack_without_request", "3.1.1 section 4.3",
-		"5.0 section 4.3", "an acknowledgement of no request in flight" },
-	[SESSION_AN_SECOND_CONNECT] = { "second_connect", "MQTT-3.1.0-2", "MQTT-3.1.0-2",
-		"a second CONNECT on the connection" },
-	[SESSION_AN_BEFORE_CONNECT] = { "before_connect", "MQTT-3.1.0-1 / MQTT-3.2.0-1",
-		"MQTT-3.1.0-1 / MQTT-3.2.0-1",
-		"a packet before CONNECT (client) or before CONNACK (broker)" },
-	[SESSION_AN_KEEPALIVE] = { "keepalive_exceeded", "MQTT-3.1.2-24", "MQTT-3.1.2-22",
-		"no packet from the client within 1.5 times the keep alive" },
-	[SESSION_AN_QOS2_UNFINISHED] = { "qos2_unfinished", "3.1.1 section 4.3.3",
-		"5.0 section 4.3.3", "a QoS 2 flow not finished when the connection ended" },
-	[SESSION_AN_ID_REUSED] = { "packet_id_reused", "MQTT-2.3.1-2", "5.0 section 2.2.1",
-		"a packet identifier still in use sent with a new request" },
-	[SESSION_AN_WRONG_DIRECTION] = { "wrong_direction", "3.1.1 section 2.2.1",
-		"5.0 section 2.1.2", "a packet only the other side may send" },
-	[SESSION_SEC_CLEAR_CREDENTIALS] = { "credentials_without_tls", NULL, NULL,
-		"user name or password sent without TLS" },
-	[SESSION_SEC_ANONYMOUS] = { "anonymous_accepted", NULL, NULL,
-		"a session without a user name accepted" },
-	[SESSION_SEC_MQTT31] = { "mqtt31", NULL, NULL, "MQTT 3.1 (MQIsdp) in use" },
-	[SESSION_SEC_SUBSCRIBE_ALL] = { "subscribe_all", NULL, NULL,
-		"a subscription to \"#\": every topic" },
-};
-
-const char *session_end_name(int ended)
-{
-	return ended >= 0 && ended < SESSION_END_KINDS ? end_names[ended] : "?";
-}
-
-const char *session_txn_kind_name(int kind)
-{
-	return kind >= 0 && kind < SESSION_TXN_KINDS ? txn_names[kind] : "?";
-}
-
-const char *session_txn_status_name(int status)
-{
-	return status >= 0 && status <= SESSION_TXN_FAILED ? status_names[status] : "?";
-}
-
-const char *session_anomaly_name(int kind)
-{
-	return kind >= 0 && kind < SESSION_NOTE_KINDS ? notes[kind].name : "?";
-}
-
-const char *session_anomaly_rule(int kind, uint8_t version)
-{
-	if (kind < 0 || kind >= SESSION_NOTE_KINDS)
-		return NULL;
-	return version == MQTT_V5 ? notes[kind].rule5 : notes[kind].rule311;
-}
-
-const char *session_anomaly_text(int kind)
-{
-	return kind >= 0 && kind < SESSION_NOTE_KINDS ? notes[kind].text : "?";
-}
-
-int session_is_security_note(int kind)
-{
-	return kind >= SESSION_AN_KINDS && kind < SESSION_NOTE_KINDS;
-}
-
-/* ---- filter ---------------------------------------------------------------------------- */
-
-/* [4.7.1] '#' matches the parent and every level below; '+' exactly one level. Topics
- * starting with '$' are not matched by a filter starting with a wildcard [MQTT-4.7.2-1]. */
-int session_topic_match(const char *filter, size_t flen, const uint8_t *topic, size_t tlen)
-{
-	size_t f = 0, t = 0;
-
-	if (tlen && topic[0] == '$' && flen && (filter[0] == '+' || filter[0] == '#'))
-		return 0;
-	for (;;) {
-		if (f < flen && filter[f] == '#')
-			return 1;
-		if (f < flen && filter[f] == '+') {
-			while (t < tlen && topic[t] != '/')
-				t++;
-			f++;
-		} else {
-			while (f < flen && filter[f] != '/' && t < tlen && topic[t] != '/') {
-				if ((uint8_t)filter[f] != topic[t])
-					return 0;
-				f++;
-				t++;
-			}
-			if ((f < flen && filter[f] != '/') || (t < tlen && topic[t] != '/'))
-				return 0;
-		}
-		/* both at a '/' or at their end */
-		if (f == flen && t == tlen)
-			return 1;
-		if (f == flen)
-			return 0;
-		if (t == tlen)
-			/* "a/#" matches "a": the filter's rest must be exactly "/#" */
-			return flen - f == 2 && filter[f + 1] == '#';
-		f++;
-		t++;
-	}
-}
-
-int session_type_by_name(const char *name)
-{
-	char *end;
-	long v;
-
-	for (int i = 1; i < 16; i++)
-		if (!strcasecmp(name, mqtt_type_name((uint8_t)i)))
-			return i;
-	v = strtol(name, &end, 10);
-	if (*name && !*end && v >= 0 && v <= 15)
-		return (int)v;
-	return -1;
-}
+/* ---- the tracker ------------------------------------------------------------------------ */
 
 size_t session_open_count(const struct session_tracker *t)
 {
 	return t->nsess;
 }
-
-int session_filtering(const struct session_tracker *t)
-{
-	return t->cfg.ntopics || t->cfg.nclients || t->cfg.types;
-}
-
-/* No --topic and no --type: whatever passes --client passes whole (events included). */
-static int by_client_only(const struct session_tracker *t)
-{
-	return !t->cfg.ntopics && !t->cfg.types;
-}
-
-/* 1 when one of the --topic filters is the string f or a filter that matches the topic f. */
-static int topic_hit(const struct session_tracker *t, const uint8_t *f, size_t len, int same)
-{
-	for (size_t i = 0; i < t->cfg.ntopics; i++) {
-		const char *x = t->cfg.topics[i];
-		size_t n = strlen(x);
-		if ((same && n == len && !memcmp(f, x, n)) || session_topic_match(x, n, f, len))
-			return 1;
-	}
-	return 0;
-}
-
-/* 1 when one of the --client ids is the CONNECT's client id. */
-static int client_hit(const struct session_tracker *t, const struct mqtt_view *id)
-{
-	for (size_t i = 0; i < t->cfg.nclients; i++)
-		if (strlen(t->cfg.clients[i]) == id->len &&
-		    (!id->len || !memcmp(t->cfg.clients[i], id->p, id->len)))
-			return 1;
-	return 0;
-}
-
-static int type_hit(const struct session_tracker *t, int type)
-{
-	return !t->cfg.types || ((t->cfg.types >> type) & 1);
-}
-
-/* ---- the tracker ------------------------------------------------------------------------ */
 
 struct session_tracker *session_new(const struct session_config *cfg)
 {
@@ -463,21 +209,11 @@ static struct pend *pend_add(struct sess *s, uint32_t key)
 
 /* ---- telling observers -------------------------------------------------------------------- */
 
-static uint64_t elapsed_ns(const struct frame_ref *a, const struct frame_ref *b)
+uint64_t sess_elapsed_ns(const struct frame_ref *a, const struct frame_ref *b)
 {
 	int64_t d = (b->ts_sec - a->ts_sec) * 1000000000ll + ((int64_t)b->ts_nsec - a->ts_nsec);
 	return d > 0 ? (uint64_t)d : 0;
 }
-
-/* What one record produced, told after the record itself. */
-struct outbox {
-	struct session_txn txn[4];
-	uint8_t txn_pass[4];
-	int ntxn;
-	struct session_anomaly an[6];
-	uint8_t an_pass[6];
-	int nan;
-};
 
 static void tell_txn(struct session_tracker *t, struct sess *s, const struct session_txn *x)
 {
@@ -527,7 +263,7 @@ static void out_txn(struct outbox *ob, int kind, int status, int from, const str
 	x->request = *req;
 	if (rec) {
 		x->answer = rec->at;
-		x->latency_ns = elapsed_ns(req, &rec->at);
+		x->latency_ns = sess_elapsed_ns(req, &rec->at);
 		x->rec = rec;
 		if (rec->msg.has_code) {
 			x->has_code = 1;
@@ -537,8 +273,8 @@ static void out_txn(struct outbox *ob, int kind, int status, int from, const str
 	ob->txn_pass[ob->ntxn++] = (uint8_t)pass;
 }
 
-static void out_anomaly(struct outbox *ob, int kind, int from, const struct mqtt_record *rec,
-			int pass)
+void sess_out_anomaly(struct outbox *ob, int kind, int from, const struct mqtt_record *rec,
+		      int pass)
 {
 	struct session_anomaly *a;
 
@@ -555,59 +291,7 @@ static void out_anomaly(struct outbox *ob, int kind, int from, const struct mqtt
 	ob->an_pass[ob->nan++] = (uint8_t)pass;
 }
 
-/* ---- the record filter -------------------------------------------------------------------- */
-
-/* A SUBSCRIBE or UNSUBSCRIBE matches --topic when one of its filters is the same string or
- * a topic the filter matches. */
-static int list_matches(const struct session_tracker *t, const struct mqtt_msg *m)
-{
-	struct mqtt_cursor c = mqtt_cursor_of(m->list);
-	struct mqtt_view f;
-	uint8_t opts;
-
-	for (;;) {
-		int rc = m->hdr.type == MQTT_SUBSCRIBE ? mqtt_next_sub(&c, m->version, &f, &opts) :
-			 mqtt_next_filter(&c, &f);
-		if (rc != MQTT_OK)
-			return 0;
-		if (topic_hit(t, f.p, f.len, 1))
-			return 1;
-	}
-}
-
-/* Whether a request passes --topic and --type (the client is checked by the caller). */
-static int passes(const struct session_tracker *t, const struct mqtt_msg *m)
-{
-	if (!type_hit(t, m->hdr.type))
-		return 0;
-	if (!t->cfg.ntopics)
-		return 1;
-	if (m->hdr.type == MQTT_PUBLISH)
-		return topic_hit(t, m->topic.p, m->topic.len, 0);
-	if (m->hdr.type == MQTT_SUBSCRIBE || m->hdr.type == MQTT_UNSUBSCRIBE)
-		return list_matches(t, m);
-	return 0;
-}
-
-/* An acknowledgement passes --topic when its request did; --type looks at itself. */
-static int ack_passes(const struct session_tracker *t, const struct mqtt_msg *m, int req_pass)
-{
-	return type_hit(t, m->hdr.type) && (!t->cfg.ntopics || req_pass);
-}
-
 /* ---- matching ----------------------------------------------------------------------------- */
-
-/* Who sends what, from the packet type table [2.1.2]: in 3.x only the client sends
- * DISCONNECT. */
-static int is_client_only(uint8_t type, uint8_t version)
-{
-	return mqtt_type_senders(type, version) == MQTT_FROM_CLIENT;
-}
-
-static int is_broker_only(uint8_t type, uint8_t version)
-{
-	return mqtt_type_senders(type, version) == MQTT_FROM_SERVER;
-}
 
 /* A SUBACK or UNSUBACK: the first failure code (>= 0x80), or the highest granted code. */
 static void list_codes(const struct mqtt_record *rec, struct session_txn *x)
@@ -645,7 +329,7 @@ static void ack_without_request(struct sess *s, struct outbox *ob, const struct 
 	 * request (or the step before) may simply not be in the capture. */
 	if (!s->pub.flow->saw_syn || s->gap[req] || s->gap[!req])
 		return;
-	out_anomaly(ob, SESSION_AN_ACK_WITHOUT_REQUEST, from, rec, pass);
+	sess_out_anomaly(ob, SESSION_AN_ACK_WITHOUT_REQUEST, from, rec, pass);
 }
 
 static void hold_orphan(struct sess *s, const struct mqtt_record *rec, int pass)
@@ -717,7 +401,7 @@ static void request(struct sess *s, struct outbox *ob, const struct mqtt_record 
 	if ((p = pend_find(s, key))) {
 		if (m->hdr.type == MQTT_PUBLISH && m->dup && p->kind == kind)
 			return; /* a retransmission of the same request */
-		out_anomaly(ob, SESSION_AN_ID_REUSED, from, rec, pass || p->pass);
+		sess_out_anomaly(ob, SESSION_AN_ID_REUSED, from, rec, pass || p->pass);
 		out_txn(ob, p->kind, SESSION_TXN_INCOMPLETE, from, &p->at, NULL, p->pass);
 		ob->txn[ob->ntxn - 1].has_msgid = 1;
 		ob->txn[ob->ntxn - 1].msgid = m->msgid;
@@ -752,14 +436,14 @@ static void answer(struct session_tracker *t, struct sess *s, struct outbox *ob,
 	int client_ok = !t->cfg.nclients || s->client_match;
 
 	if (!p || p->kind != want || (stage && p->stage != stage)) {
-		*pass = client_ok && ack_passes(t, m, 0);
+		*pass = client_ok && sess_ack_passes(t, m, 0);
 		if (t->replaying || !s->pub.flow->saw_syn || s->gap[0] || s->gap[1])
 			ack_without_request(s, ob, rec, from, req, *pass);
 		else
 			hold_orphan(s, rec, *pass);
 		return;
 	}
-	*pass = client_ok && ack_passes(t, m, p->pass);
+	*pass = client_ok && sess_ack_passes(t, m, p->pass);
 	if (!done && !ack_fails(m)) {
 		p->stage = m->hdr.type;
 		return;
@@ -776,58 +460,6 @@ static void answer(struct session_tracker *t, struct sess *s, struct outbox *ob,
 	pend_erase(s, p);
 }
 
-static int subscribes_all(const struct mqtt_msg *m)
-{
-	struct mqtt_cursor c = mqtt_cursor_of(m->list);
-	struct mqtt_view f;
-	uint8_t opts;
-
-	while (mqtt_next_sub(&c, m->version, &f, &opts) == MQTT_OK)
-		if (f.len == 1 && f.p[0] == '#')
-			return 1;
-	return 0;
-}
-
-static void sec_note(struct sess *s, struct outbox *ob, int kind, const struct mqtt_record *rec,
-		     int from, int pass)
-{
-	uint8_t bit = (uint8_t)(1u << (kind - SESSION_AN_KINDS));
-
-	if (kind != SESSION_SEC_SUBSCRIBE_ALL) {
-		if (s->sec_once & bit)
-			return;
-		s->sec_once |= bit;
-	}
-	out_anomaly(ob, kind, from, rec, pass);
-}
-
-static uint16_t server_keepalive(const struct mqtt_msg *m, uint8_t *has)
-{
-	struct mqtt_prop p;
-
-	if (!mqtt_find_prop_in(m->props, MQTT_PROP_SERVER_KEEP_ALIVE, &p))
-		return 0;
-	*has = 1;
-	return (uint16_t)p.num;
-}
-
-static uint16_t effective_keepalive(const struct sess *s)
-{
-	return s->has_server_keepalive ? s->server_keepalive : s->pub.keepalive;
-}
-
-static int keepalive_late(const struct sess *s, const struct frame_ref *now, uint64_t *ms)
-{
-	uint16_t ka = effective_keepalive(s);
-	uint64_t ns;
-
-	if (!s->pub.have_connect || !ka)
-		return 0;
-	ns = elapsed_ns(&s->last_client, now);
-	*ms = ns / 1000000;
-	return ns > (uint64_t)ka * 1500000000ull;
-}
-
 static struct sess *get(struct session_tracker *t, const struct reasm_flow *flow)
 {
 	struct sess *s = t->last;
@@ -837,6 +469,129 @@ static struct sess *get(struct session_tracker *t, const struct reasm_flow *flow
 	s = find(t, flow->index);
 	t->last = s;
 	return s;
+}
+
+/* CONNECT: the session's facts; a second one is an anomaly. */
+static void on_connect(struct session_tracker *t, struct sess *s, struct outbox *ob,
+		       const struct mqtt_record *rec, int from, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	if (s->pub.have_connect) {
+		sess_out_anomaly(ob, SESSION_AN_SECOND_CONNECT, from, rec, pass);
+		return;
+	}
+	s->pub.have_connect = 1;
+	s->pub.clean_start = (m->connect_flags & 0x02) != 0;
+	s->pub.keepalive = m->keepalive;
+	s->pub.has_will = m->has_will;
+	if (m->has_will)
+		t->open_wills++;
+	s->pub.will_qos = (m->connect_flags >> 3) & 3;
+	s->pub.will_retain = (m->connect_flags & 0x20) != 0;
+	s->pub.has_username = m->has_username;
+	s->pub.has_clientid = m->clientid.p != NULL;
+	if (copy_strings(s, m) < 0)
+		s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
+	s->connect_pending = 1;
+	s->connect_pass = (uint8_t)pass;
+	s->connect_at = s->pub.connect_at = rec->at;
+	if ((m->has_username || m->has_password) && !rec->flow->in_tls)
+		sess_sec_note(s, ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
+	if (m->proto_level == MQTT_V31)
+		sess_sec_note(s, ob, SESSION_SEC_MQTT31, rec, from, pass);
+}
+
+/* CONNACK: ends the CONNECT transaction (and an AUTH exchange before it). Returns pass. */
+static int on_connack(struct session_tracker *t, struct sess *s, struct outbox *ob,
+		      const struct mqtt_record *rec, int from, int client_ok, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+	int ok = !m->has_code || m->code == 0;
+
+	if (s->pub.have_connack || !s->connect_pending) {
+		pass = client_ok && sess_ack_passes(t, m, 0);
+		ack_without_request(s, ob, rec, from, !from, pass);
+		return pass;
+	}
+	pass = client_ok && sess_ack_passes(t, m, s->connect_pass);
+	s->pub.have_connack = 1;
+	s->pub.connack_at = rec->at;
+	s->pub.connack_has_code = m->has_code;
+	s->pub.connack_code = m->code;
+	s->pub.session_present = m->ack_flags & 1;
+	if (m->version == MQTT_V5)
+		s->server_keepalive = sess_server_keepalive(m, &s->has_server_keepalive);
+	s->connect_pending = 0;
+	out_txn(ob, SESSION_TXN_CONNECT, ok ? SESSION_TXN_COMPLETE : SESSION_TXN_FAILED,
+		SESSION_CLIENT, &s->connect_at, rec, s->connect_pass || pass);
+	if (s->auth_pending) {
+		s->auth_pending = 0;
+		out_txn(ob, SESSION_TXN_AUTH, ok ? SESSION_TXN_COMPLETE :
+			SESSION_TXN_FAILED, SESSION_CLIENT, &s->auth_at, rec,
+			s->auth_pass || pass);
+	}
+	if (ok && !s->pub.has_username)
+		sess_sec_note(s, ob, SESSION_SEC_ANONYMOUS, rec, from, pass);
+	return pass;
+}
+
+/* PINGREQ waits (a few at most) for its PINGRESP, which ends the oldest. Returns pass. */
+static int on_ping(struct session_tracker *t, struct sess *s, struct outbox *ob,
+		   const struct mqtt_record *rec, int from, int client_ok, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	if (m->hdr.type == MQTT_PINGREQ) {
+		if (s->nping < PINGS_MAX) {
+			int k = (s->ping_head + s->nping) % PINGS_MAX;
+			s->ping[k] = rec->at;
+			s->ping_pass[k] = (uint8_t)pass;
+			s->nping++;
+		}
+		return pass;
+	}
+	if (!s->nping) {
+		pass = client_ok && sess_ack_passes(t, m, 0);
+		ack_without_request(s, ob, rec, from, !from, pass);
+		return pass;
+	}
+	pass = client_ok && sess_ack_passes(t, m, s->ping_pass[s->ping_head]);
+	out_txn(ob, SESSION_TXN_PING, SESSION_TXN_COMPLETE, SESSION_CLIENT,
+		&s->ping[s->ping_head], rec, s->ping_pass[s->ping_head] || pass);
+	s->ping_head = (s->ping_head + 1) % PINGS_MAX;
+	s->nping--;
+	return pass;
+}
+
+/* DISCONNECT (the first one's code counts) and AUTH: an AUTH exchange ends at the
+ * broker's success AUTH, or fails at its DISCONNECT. */
+static void on_disconnect_auth(struct sess *s, struct outbox *ob,
+			       const struct mqtt_record *rec, int from, int pass)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	if (m->hdr.type == MQTT_DISCONNECT) {
+		if (s->pub.ended != SESSION_END_DISCONNECT) {
+			s->pub.disconnect_from = (uint8_t)from;
+			s->pub.disconnect_has_code = m->has_code;
+			s->pub.disconnect_code = m->code;
+		}
+		s->pub.ended = SESSION_END_DISCONNECT; /* provisional: set at the end */
+		if (s->auth_pending && from == SESSION_BROKER) {
+			s->auth_pending = 0;
+			out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_FAILED, SESSION_CLIENT,
+				&s->auth_at, rec, s->auth_pass || pass);
+		}
+	} else if (!s->auth_pending) {
+		s->auth_pending = 1;
+		s->auth_pass = (uint8_t)pass;
+		s->auth_at = rec->at;
+	} else if (from == SESSION_BROKER && (!m->has_code || m->code == 0)) {
+		s->auth_pending = 0;
+		out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_COMPLETE, SESSION_CLIENT,
+			&s->auth_at, rec, s->auth_pass || pass);
+	}
 }
 
 /* The request/acknowledgement bookkeeping of one packet sent by `from`. Returns whether it
@@ -850,58 +605,11 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 
 	switch (type) {
 	case MQTT_CONNECT:
-		if (s->pub.have_connect) {
-			out_anomaly(ob, SESSION_AN_SECOND_CONNECT, from, rec, pass);
-			break;
-		}
-		s->pub.have_connect = 1;
-		s->pub.clean_start = (m->connect_flags & 0x02) != 0;
-		s->pub.keepalive = m->keepalive;
-		s->pub.has_will = m->has_will;
-		if (m->has_will)
-			t->open_wills++;
-		s->pub.will_qos = (m->connect_flags >> 3) & 3;
-		s->pub.will_retain = (m->connect_flags & 0x20) != 0;
-		s->pub.has_username = m->has_username;
-		s->pub.has_clientid = m->clientid.p != NULL;
-		if (copy_strings(s, m) < 0)
-			s->pub.clientid_len = s->pub.username_len = s->pub.will_topic_len = 0;
-		s->connect_pending = 1;
-		s->connect_pass = (uint8_t)pass;
-		s->connect_at = s->pub.connect_at = rec->at;
-		if ((m->has_username || m->has_password) && !rec->flow->in_tls)
-			sec_note(s, ob, SESSION_SEC_CLEAR_CREDENTIALS, rec, from, pass);
-		if (m->proto_level == MQTT_V31)
-			sec_note(s, ob, SESSION_SEC_MQTT31, rec, from, pass);
+		on_connect(t, s, ob, rec, from, pass);
 		break;
-	case MQTT_CONNACK: {
-		int ok = !m->has_code || m->code == 0;
-		if (s->pub.have_connack || !s->connect_pending) {
-			pass = client_ok && ack_passes(t, m, 0);
-			ack_without_request(s, ob, rec, from, !from, pass);
-			break;
-		}
-		pass = client_ok && ack_passes(t, m, s->connect_pass);
-		s->pub.have_connack = 1;
-		s->pub.connack_at = rec->at;
-		s->pub.connack_has_code = m->has_code;
-		s->pub.connack_code = m->code;
-		s->pub.session_present = m->ack_flags & 1;
-		if (m->version == MQTT_V5)
-			s->server_keepalive = server_keepalive(m, &s->has_server_keepalive);
-		s->connect_pending = 0;
-		out_txn(ob, SESSION_TXN_CONNECT, ok ? SESSION_TXN_COMPLETE : SESSION_TXN_FAILED,
-			SESSION_CLIENT, &s->connect_at, rec, s->connect_pass || pass);
-		if (s->auth_pending) {
-			s->auth_pending = 0;
-			out_txn(ob, SESSION_TXN_AUTH, ok ? SESSION_TXN_COMPLETE :
-				SESSION_TXN_FAILED, SESSION_CLIENT, &s->auth_at, rec,
-				s->auth_pass || pass);
-		}
-		if (ok && !s->pub.has_username)
-			sec_note(s, ob, SESSION_SEC_ANONYMOUS, rec, from, pass);
+	case MQTT_CONNACK:
+		pass = on_connack(t, s, ob, rec, from, client_ok, pass);
 		break;
-	}
 	case MQTT_PUBLISH:
 		if (m->qos == 1 || m->qos == 2)
 			request(s, ob, rec, from, m->qos == 1 ? SESSION_TXN_PUBLISH1 :
@@ -922,8 +630,8 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 		break;
 	case MQTT_SUBSCRIBE:
 		request(s, ob, rec, from, SESSION_TXN_SUBSCRIBE, pass);
-		if (subscribes_all(m))
-			sec_note(s, ob, SESSION_SEC_SUBSCRIBE_ALL, rec, from, pass);
+		if (sess_subscribes_all(m))
+			sess_sec_note(s, ob, SESSION_SEC_SUBSCRIBE_ALL, rec, from, pass);
 		break;
 	case MQTT_SUBACK:
 		answer(t, s, ob, rec, from, !from, SESSION_TXN_SUBSCRIBE, 0, 1, &pass);
@@ -935,48 +643,12 @@ static int flow_step(struct session_tracker *t, struct sess *s, struct outbox *o
 		answer(t, s, ob, rec, from, !from, SESSION_TXN_UNSUBSCRIBE, 0, 1, &pass);
 		break;
 	case MQTT_PINGREQ:
-		if (s->nping < PINGS_MAX) {
-			int k = (s->ping_head + s->nping) % PINGS_MAX;
-			s->ping[k] = rec->at;
-			s->ping_pass[k] = (uint8_t)pass;
-			s->nping++;
-		}
-		break;
 	case MQTT_PINGRESP:
-		if (!s->nping) {
-			pass = client_ok && ack_passes(t, m, 0);
-			ack_without_request(s, ob, rec, from, !from, pass);
-			break;
-		}
-		pass = client_ok && ack_passes(t, m, s->ping_pass[s->ping_head]);
-		out_txn(ob, SESSION_TXN_PING, SESSION_TXN_COMPLETE, SESSION_CLIENT,
-			&s->ping[s->ping_head], rec, s->ping_pass[s->ping_head] || pass);
-		s->ping_head = (s->ping_head + 1) % PINGS_MAX;
-		s->nping--;
+		pass = on_ping(t, s, ob, rec, from, client_ok, pass);
 		break;
 	case MQTT_DISCONNECT:
-		if (s->pub.ended != SESSION_END_DISCONNECT) { /* the first one counts */
-			s->pub.disconnect_from = (uint8_t)from;
-			s->pub.disconnect_has_code = m->has_code;
-			s->pub.disconnect_code = m->code;
-		}
-		s->pub.ended = SESSION_END_DISCONNECT; /* provisional: set at the end */
-		if (s->auth_pending && from == SESSION_BROKER) {
-			s->auth_pending = 0;
-			out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_FAILED, SESSION_CLIENT,
-				&s->auth_at, rec, s->auth_pass || pass);
-		}
-		break;
 	case MQTT_AUTH:
-		if (!s->auth_pending) {
-			s->auth_pending = 1;
-			s->auth_pass = (uint8_t)pass;
-			s->auth_at = rec->at;
-		} else if (from == SESSION_BROKER && (!m->has_code || m->code == 0)) {
-			s->auth_pending = 0;
-			out_txn(ob, SESSION_TXN_AUTH, SESSION_TXN_COMPLETE, SESSION_CLIENT,
-				&s->auth_at, rec, s->auth_pass || pass);
-		}
+		on_disconnect_auth(s, ob, rec, from, pass);
 		break;
 	default:
 		break;
@@ -1015,6 +687,65 @@ static struct sess *create(struct session_tracker *t, const struct reasm_flow *f
 	return s;
 }
 
+/* The held acknowledgement matched now, from what was kept of it into *ack (its list of
+ * codes is gone: a SUBACK's granted codes are not shown). *ack lives until the
+ * transactions it ends are told. */
+static void replay_orphan(struct session_tracker *t, struct sess *s, struct outbox *ob,
+			  struct mqtt_record *ack, const struct mqtt_record *rec, int client_ok)
+{
+	memset(ack, 0, sizeof *ack);
+	ack->flow = rec->flow;
+	ack->dir = s->orphan.dir;
+	ack->at = s->orphan.at;
+	ack->version = s->orphan.version;
+	ack->length_known = 1;
+	ack->msg.hdr.type = s->orphan.type;
+	ack->msg.hdr.flags = s->orphan.flags;
+	ack->msg.version = s->orphan.version;
+	ack->msg.has_msgid = 1;
+	ack->msg.msgid = s->orphan.msgid;
+	ack->msg.has_code = s->orphan.has_code;
+	ack->msg.code = s->orphan.code;
+	s->orphan.live = 0;
+	t->replaying = 1;
+	flow_step(t, s, ob, ack, ack->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER,
+		  client_ok, s->orphan.pass);
+	t->replaying = 0;
+}
+
+/* A PUBLISH from the broker on the topic of a will whose client went away: the will
+ * delivered (told to the observers); else, while wills are open, remembered for a will
+ * told later. */
+static void match_will(struct session_tracker *t, struct sess *s, const struct mqtt_record *rec)
+{
+	const struct mqtt_msg *m = &rec->msg;
+
+	for (int i = 0; i < WILLS_MAX && t->nwills; i++) {
+		struct will *w = &t->wills[i];
+		if (w->live && w->len == m->topic.len && w->dead_index != s->pub.index &&
+		    !memcmp(w->topic, m->topic.p, w->len)) {
+			w->live = 0;
+			t->nwills--;
+			if (w->shown)
+				for (int k = 0; k < t->nobs; k++)
+					if (t->obs[k].will)
+						t->obs[k].will(t->obs[k].ctx, w->dead_index,
+							       s->pub.index, &rec->at);
+			return;
+		}
+	}
+	if (t->open_wills && m->topic.len <= SESSION_STR_MAX) {
+		struct recent *r = &t->recent[t->recent_next];
+		r->live = 1;
+		r->to = s->pub.index;
+		r->at = rec->at;
+		r->len = (uint16_t)m->topic.len;
+		if (r->len)
+			memcpy(r->topic, m->topic.p, r->len);
+		t->recent_next = (t->recent_next + 1) % RECENT_MAX;
+	}
+}
+
 int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 {
 	const struct mqtt_msg *m = &rec->msg;
@@ -1022,7 +753,7 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	struct outbox ob;
 	int from = rec->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER;
 	uint8_t type = m->hdr.type;
-	int pass, client_ok, wrong = 0, resolve;
+	int pass, client_ok, wrong, resolve;
 	uint64_t ms;
 	uint8_t had_connack;
 	struct mqtt_record ack; /* a held acknowledgement, matched late: lives until the
@@ -1040,58 +771,28 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	s->pub.bytes[from] += rec->length_known ? (uint64_t)m->hdr.hdrlen + m->hdr.remlen : rec->have;
 
 	if (type == MQTT_CONNECT && from == SESSION_CLIENT && !s->pub.have_connect)
-		s->client_match = !t->cfg.nclients || client_hit(t, &m->clientid);
+		s->client_match = !t->cfg.nclients || sess_client_hit(t, &m->clientid);
 	client_ok = !t->cfg.nclients || s->client_match;
-	pass = client_ok && passes(t, m);
+	pass = client_ok && sess_passes(t, m);
 
 	if (from == SESSION_CLIENT) {
-		if (keepalive_late(s, &rec->at, &ms)) { /* once per silence: it ends here */
-			out_anomaly(&ob, SESSION_AN_KEEPALIVE, from, rec, pass);
+		if (sess_keepalive_late(s, &rec->at, &ms)) { /* once per silence: it ends here */
+			sess_out_anomaly(&ob, SESSION_AN_KEEPALIVE, from, rec, pass);
 			ob.an[ob.nan - 1].value = ms;
 			ob.an[ob.nan - 1].type = 0;
 		}
 		s->last_client = rec->at;
 	}
 
-	if ((from == SESSION_BROKER && is_client_only(type, s->pub.version)) ||
-	    (from == SESSION_CLIENT && is_broker_only(type, s->pub.version))) {
-		wrong = 1;
-		out_anomaly(&ob, SESSION_AN_WRONG_DIRECTION, from, rec, pass);
-	} else if (from == SESSION_CLIENT && !s->pub.have_connect && type != MQTT_CONNECT &&
-		   s->pub.flow->saw_syn) {
-		out_anomaly(&ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
-	} else if (from == SESSION_BROKER && !s->pub.have_connack && type != MQTT_CONNACK &&
-		   type != MQTT_AUTH && (s->pub.flow->saw_syn || s->pub.have_connect)) {
-		out_anomaly(&ob, SESSION_AN_BEFORE_CONNECT, from, rec, pass);
-	}
+	wrong = sess_order_anomaly(s, &ob, rec, from, pass);
 
 	resolve = s->orphan.live && resolves_orphan(s, rec);
 	if (s->orphan.live && !resolve)
 		tell_orphan(t, s); /* before this packet: events stay in order */
 	if (!wrong)
 		pass = flow_step(t, s, &ob, rec, from, client_ok, pass);
-	if (resolve) {
-		/* match the held acknowledgement now, from what was kept of it (its list of
-		 * codes is gone: a SUBACK's granted codes are not shown) */
-		memset(&ack, 0, sizeof ack);
-		ack.flow = rec->flow;
-		ack.dir = s->orphan.dir;
-		ack.at = s->orphan.at;
-		ack.version = s->orphan.version;
-		ack.length_known = 1;
-		ack.msg.hdr.type = s->orphan.type;
-		ack.msg.hdr.flags = s->orphan.flags;
-		ack.msg.version = s->orphan.version;
-		ack.msg.has_msgid = 1;
-		ack.msg.msgid = s->orphan.msgid;
-		ack.msg.has_code = s->orphan.has_code;
-		ack.msg.code = s->orphan.code;
-		s->orphan.live = 0;
-		t->replaying = 1;
-		flow_step(t, s, &ob, &ack, ack.dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER,
-			  client_ok, s->orphan.pass);
-		t->replaying = 0;
-	}
+	if (resolve)
+		replay_orphan(t, s, &ob, &ack, rec, client_ok);
 
 	if (pass) {
 		s->pub.shown = 1;
@@ -1101,36 +802,9 @@ int session_message(struct session_tracker *t, const struct mqtt_record *rec)
 	}
 	if (!had_connack && s->pub.have_connack && (s->connect_pass || pass))
 		tell_open(t, s);
-	/* a will published by the broker after its client went away */
 	if (type == MQTT_PUBLISH && from == SESSION_BROKER && !rec->incomplete &&
-	    (t->nwills || t->open_wills)) {
-		int found = 0;
-		for (int i = 0; i < WILLS_MAX && t->nwills; i++) {
-			struct will *w = &t->wills[i];
-			if (w->live && w->len == m->topic.len && w->dead_index != s->pub.index &&
-			    !memcmp(w->topic, m->topic.p, w->len)) {
-				w->live = 0;
-				t->nwills--;
-				found = 1;
-				if (w->shown)
-					for (int k = 0; k < t->nobs; k++)
-						if (t->obs[k].will)
-							t->obs[k].will(t->obs[k].ctx, w->dead_index,
-								       s->pub.index, &rec->at);
-				break;
-			}
-		}
-		if (!found && t->open_wills && m->topic.len <= SESSION_STR_MAX) {
-			struct recent *r = &t->recent[t->recent_next];
-			r->live = 1;
-			r->to = s->pub.index;
-			r->at = rec->at;
-			r->len = (uint16_t)m->topic.len;
-			if (r->len)
-				memcpy(r->topic, m->topic.p, r->len);
-			t->recent_next = (t->recent_next + 1) % RECENT_MAX;
-		}
-	}
+	    (t->nwills || t->open_wills))
+		match_will(t, s, rec);
 
 	for (int i = 0; i < ob.ntxn; i++)
 		if (ob.txn_pass[i])
@@ -1238,7 +912,7 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 {
 	struct session *p = &s->pub;
 	int client_ok = !t->cfg.nclients || s->client_match;
-	int plain = client_ok && by_client_only(t);
+	int plain = client_ok && sess_by_client_only(t);
 	uint64_t ms;
 
 	if (s->orphan.live)
@@ -1288,14 +962,14 @@ static void end_session(struct session_tracker *t, struct sess *s, int why, int 
 	}
 	/* a client silent at the end for longer than the keep alive allows, and not seen
 	 * leaving with a DISCONNECT */
-	if (p->ended != SESSION_END_DISCONNECT && keepalive_late(s, &p->end, &ms)) {
+	if (p->ended != SESSION_END_DISCONNECT && sess_keepalive_late(s, &p->end, &ms)) {
 		struct session_anomaly a;
 		memset(&a, 0, sizeof a);
 		a.kind = SESSION_AN_KEEPALIVE;
 		a.from = SESSION_CLIENT;
 		a.at = p->end;
 		a.value = ms;
-		if (plain || (client_ok && p->shown && by_client_only(t)))
+		if (plain || (client_ok && p->shown && sess_by_client_only(t)))
 			tell_anomaly(t, s, &a);
 	}
 	if (p->shown || !session_filtering(t))
@@ -1336,7 +1010,7 @@ int session_event(struct session_tracker *t, const struct framer_event *ev)
 		return shown;
 	if (ev->kind == FRAMER_EV_GAP)
 		s->gap[ev->dir == REASM_TO_BROKER ? SESSION_CLIENT : SESSION_BROKER] = 1;
-	if (ev->kind != FRAMER_EV_END && shown && by_client_only(t))
+	if (ev->kind != FRAMER_EV_END && shown && sess_by_client_only(t))
 		for (int i = 0; i < t->nobs; i++)
 			if (t->obs[i].event)
 				t->obs[i].event(t->obs[i].ctx, &s->pub, ev);
@@ -1345,7 +1019,7 @@ int session_event(struct session_tracker *t, const struct framer_event *ev)
 		drop(t, s);
 	}
 	/* events of a shown session pass --client; --topic and --type keep only messages */
-	return shown && by_client_only(t);
+	return shown && sess_by_client_only(t);
 }
 
 void session_finish(struct session_tracker *t)

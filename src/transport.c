@@ -179,7 +179,6 @@ static struct reasm_flow *view_of(const struct reasm_flow *f, struct tconn *c)
 	c->view = *f;
 	c->view.user = user;
 	c->view.in_tls = in_tls;
-	c->view.ignore = 0;
 	return &c->view;
 }
 
@@ -509,6 +508,104 @@ static struct tls_keys *keys13(struct transport *t, const struct reasm_flow *f,
 	return k;
 }
 
+/* The hello's facts into the info column and the connection; then the step. */
+static void hs_client_hello(struct transport *t, const struct reasm_flow *f, struct tconn *c,
+			    int dir, const struct frame_ref *at, struct transport_event *ev,
+			    size_t o, const uint8_t *body, uint32_t len)
+{
+	struct tls_client_hello ch;
+	char num[32];
+
+	if (tls_parse_client_hello(body, len, &ch) != TLS_OK) {
+		catf(t->info, sizeof t->info, o, " [Malformed]%s%s", "", "");
+		tls_step(t, f, c, dir, at, ev);
+		return;
+	}
+	c->s->saw_ch = 1;
+	memcpy(c->s->client_random, ch.random, 32);
+	o = catf(t->info, sizeof t->info, o, " (%s%s", "", "");
+	if (ch.sni) {
+		/* a name we print, not a byte string: escaped for the terminal (textesc.h) */
+		textesc(c->s->sni, sizeof c->s->sni, ch.sni, ch.sni_len, 0);
+		o = catf(t->info, sizeof t->info, o, "SNI=%s, %s", c->s->sni, "");
+	}
+	/* the versions it offers: supported_versions, else its legacy_version */
+	o = catf(t->info, sizeof t->info, o, "offers %s%s", "", "");
+	for (size_t i = 0; i < (ch.nversions ? ch.nversions : 1); i++) {
+		uint16_t v = ch.nversions ? ch.versions[i] : ch.version;
+		const char *vn = tls_version_name(v);
+		snprintf(num, sizeof num, "0x%04x", v);
+		o = catf(t->info, sizeof t->info, o, "%s%s", i ? " " : "", vn ? vn : num);
+	}
+	catf(t->info, sizeof t->info, o, ")%s%s", "", "");
+	ev->ch = &ch;
+	tls_step(t, f, c, dir, at, ev);
+}
+
+static void hs_server_hello(struct transport *t, const struct reasm_flow *f, struct tconn *c,
+			    int dir, const struct frame_ref *at, struct transport_event *ev,
+			    size_t o, const uint8_t *body, uint32_t len)
+{
+	struct tls_server_hello sh;
+	char sb[16], num[32];
+	const char *vn;
+
+	if (tls_parse_server_hello(body, len, &sh) != TLS_OK) {
+		catf(t->info, sizeof t->info, o, " [Malformed]%s%s", "", "");
+		tls_step(t, f, c, dir, at, ev);
+		return;
+	}
+	c->s->saw_sh = 1;
+	if (sh.hrr) {
+		catf(t->info, sizeof t->info, o, " (Hello Retry Request)%s%s", "", "");
+	} else {
+		c->s->version = sh.selected;
+		c->s->suite = sh.suite;
+		c->s->etm = sh.etm;
+		memcpy(c->s->server_random, sh.random, 32);
+		vn = tls_version_name(sh.selected);
+		snprintf(num, sizeof num, "0x%04x", sh.selected);
+		catf(t->info, sizeof t->info, o, " (%s, %s)", vn ? vn : num,
+		     suite_str(sh.suite, sb, sizeof sb));
+	}
+	ev->sh = &sh;
+	tls_step(t, f, c, dir, at, ev);
+}
+
+/* The first certificate's subject, issuer and validity in the info column. */
+static void hs_certificate(struct transport *t, const struct reasm_flow *f, struct tconn *c,
+			   int dir, const struct frame_ref *at, struct transport_event *ev,
+			   size_t o, const uint8_t *body, uint32_t len)
+{
+	struct tls_cert_facts certs[MAX_CERTS];
+	size_t pos = 0, n = 0, dlen;
+	const uint8_t *der;
+
+	while (n < MAX_CERTS &&
+	       tls_next_certificate(body, len, c->s->version == 0x0304, &pos, &der,
+				    &dlen) == TLS_OK)
+		if (tls_cert_facts(der, dlen, &certs[n]) == 0)
+			n++;
+	if (n == 0) {
+		catf(t->info, sizeof t->info, o, " (none)%s%s", "", "");
+		if (dir == REASM_TO_BROKER)
+			c->s->client_cert_empty = 1;
+	} else {
+		/* the names as OpenSSL prints them (RFC 2253, UTF-8): escaped for the
+		 * terminal, bidirectional controls and C1 included (textesc.h) */
+		char subj[TEXTESC_SIZE(sizeof certs[0].subject)];
+		char iss[TEXTESC_SIZE(sizeof certs[0].issuer)];
+		textesc(subj, sizeof subj, certs[0].subject, strlen(certs[0].subject), 0);
+		textesc(iss, sizeof iss, certs[0].issuer, strlen(certs[0].issuer), 0);
+		o = catf(t->info, sizeof t->info, o, " (%s; issuer %s", subj, iss);
+		catf(t->info, sizeof t->info, o, "; valid %s to %s)", certs[0].not_before,
+		     certs[0].not_after);
+	}
+	ev->certs = certs;
+	ev->ncerts = n;
+	tls_step(t, f, c, dir, at, ev);
+}
+
 static void hs_message(struct transport *t, const struct reasm_flow *f, struct tconn *c,
 		       int dir, const struct frame_ref *at, uint8_t type, const uint8_t *body,
 		       uint32_t len)
@@ -528,90 +625,15 @@ static void hs_message(struct transport *t, const struct reasm_flow *f, struct t
 	}
 	o = catf(t->info, sizeof t->info, 0, "%s%s", name, "");
 	switch (type) {
-	case TLS_HS_CLIENT_HELLO: {
-		struct tls_client_hello ch;
-		if (tls_parse_client_hello(body, len, &ch) != TLS_OK) {
-			catf(t->info, sizeof t->info, o, " [Malformed]%s%s", "", "");
-			break;
-		}
-		c->s->saw_ch = 1;
-		memcpy(c->s->client_random, ch.random, 32);
-		o = catf(t->info, sizeof t->info, o, " (%s%s", "", "");
-		if (ch.sni) {
-			/* a name we print, not a byte string: escaped for the terminal (textesc.h) */
-			textesc(c->s->sni, sizeof c->s->sni, ch.sni, ch.sni_len, 0);
-			o = catf(t->info, sizeof t->info, o, "SNI=%s, %s", c->s->sni, "");
-		}
-		/* the versions it offers: supported_versions, else its legacy_version */
-		o = catf(t->info, sizeof t->info, o, "offers %s%s", "", "");
-		for (size_t i = 0; i < (ch.nversions ? ch.nversions : 1); i++) {
-			uint16_t v = ch.nversions ? ch.versions[i] : ch.version;
-			const char *vn = tls_version_name(v);
-			snprintf(num, sizeof num, "0x%04x", v);
-			o = catf(t->info, sizeof t->info, o, "%s%s", i ? " " : "", vn ? vn : num);
-		}
-		o = catf(t->info, sizeof t->info, o, ")%s%s", "", "");
-		ev.ch = &ch;
-		tls_step(t, f, c, dir, at, &ev);
+	case TLS_HS_CLIENT_HELLO:
+		hs_client_hello(t, f, c, dir, at, &ev, o, body, len);
 		return;
-	}
-	case TLS_HS_SERVER_HELLO: {
-		struct tls_server_hello sh;
-		char sb[16];
-		const char *vn;
-		if (tls_parse_server_hello(body, len, &sh) != TLS_OK) {
-			catf(t->info, sizeof t->info, o, " [Malformed]%s%s", "", "");
-			break;
-		}
-		c->s->saw_sh = 1;
-		if (sh.hrr) {
-			catf(t->info, sizeof t->info, o, " (Hello Retry Request)%s%s", "", "");
-			ev.sh = &sh;
-			tls_step(t, f, c, dir, at, &ev);
-			return;
-		}
-		c->s->version = sh.selected;
-		c->s->suite = sh.suite;
-		c->s->etm = sh.etm;
-		memcpy(c->s->server_random, sh.random, 32);
-		vn = tls_version_name(sh.selected);
-		snprintf(num, sizeof num, "0x%04x", sh.selected);
-		catf(t->info, sizeof t->info, o, " (%s, %s)", vn ? vn : num,
-		     suite_str(sh.suite, sb, sizeof sb));
-		ev.sh = &sh;
-		tls_step(t, f, c, dir, at, &ev);
+	case TLS_HS_SERVER_HELLO:
+		hs_server_hello(t, f, c, dir, at, &ev, o, body, len);
 		return;
-	}
-	case TLS_HS_CERTIFICATE: {
-		struct tls_cert_facts certs[MAX_CERTS];
-		size_t pos = 0, n = 0, dlen;
-		const uint8_t *der;
-		int rc;
-		while (n < MAX_CERTS &&
-		       (rc = tls_next_certificate(body, len, c->s->version == 0x0304, &pos, &der,
-						  &dlen)) == TLS_OK)
-			if (tls_cert_facts(der, dlen, &certs[n]) == 0)
-				n++;
-		if (n == 0) {
-			catf(t->info, sizeof t->info, o, " (none)%s%s", "", "");
-			if (dir == REASM_TO_BROKER)
-				c->s->client_cert_empty = 1;
-		} else {
-			/* the names as OpenSSL prints them (RFC 2253, UTF-8): escaped for the
-			 * terminal, bidirectional controls and C1 included (textesc.h) */
-			char subj[TEXTESC_SIZE(sizeof certs[0].subject)];
-			char iss[TEXTESC_SIZE(sizeof certs[0].issuer)];
-			textesc(subj, sizeof subj, certs[0].subject, strlen(certs[0].subject), 0);
-			textesc(iss, sizeof iss, certs[0].issuer, strlen(certs[0].issuer), 0);
-			o = catf(t->info, sizeof t->info, o, " (%s; issuer %s", subj, iss);
-			catf(t->info, sizeof t->info, o, "; valid %s to %s)", certs[0].not_before,
-			     certs[0].not_after);
-		}
-		ev.certs = certs;
-		ev.ncerts = n;
-		tls_step(t, f, c, dir, at, &ev);
+	case TLS_HS_CERTIFICATE:
+		hs_certificate(t, f, c, dir, at, &ev, o, body, len);
 		return;
-	}
 	case TLS_HS_CERTIFICATE_REQUEST:
 		c->s->cert_requested = 1;
 		break;
@@ -1042,7 +1064,7 @@ static void ws_stop(struct reasm_flow *f, struct tconn *c)
 		c->inner_kind = TRANSPORT_IGNORED;
 	} else {
 		c->kind = TRANSPORT_IGNORED;
-		f->ignore = 1; /* reassembly need not keep its bytes */
+		reasm_ignore(f); /* reassembly need not keep its bytes */
 	}
 }
 
@@ -1364,7 +1386,7 @@ static void settle(struct transport *t, struct reasm_flow *f, struct tconn *c, i
 	if (c->kind != TRANSPORT_IGNORED)
 		inner_open(t, f, c, at);
 	else
-		f->ignore = 1; /* reassembly need not keep its bytes */
+		reasm_ignore(f); /* reassembly need not keep its bytes */
 	memcpy(held, c->peek, sizeof held);
 	memcpy(nh, c->npeek, sizeof nh);
 	c->npeek[0] = c->npeek[1] = 0;

@@ -501,5 +501,26 @@ else
 	for k in 1 2 3 4 5; do i=$((i + 1)); echo "not ok $i - meson install failed: $(tail -1 "$tmp/inst.log")"; done
 	fail=1
 fi
+# logrotate's copytruncate (docs/monitoring.md): the stream is appended (>>), the file is
+# copied then emptied while mqttdump runs; the records after it start the file again (no
+# hole of NUL bytes), and the copy and the file together are the records of one whole run
+if command -v editcap > /dev/null; then
+	rc=$root/captures/qos2.pcap
+	editcap -F pcap -r "$rc" "$tmp/p1.pcap" 1-16 && editcap -F pcap -r "$rc" "$tmp/p2.pcap" 17-1000000
+	"$bin" -r "$rc" --eve 2> /dev/null | sed 's/"pcap_cnt":[0-9]*,//' > "$tmp/rot-full"
+	rm -f "$tmp/rot-fifo" "$tmp/rot"; mkfifo "$tmp/rot-fifo"
+	"$bin" -r "$tmp/rot-fifo" --eve -l >> "$tmp/rot" 2> /dev/null &
+	rpid=$!
+	exec 3> "$tmp/rot-fifo"
+	cat "$tmp/p1.pcap" >&3
+	for _ in $(seq 50); do [ -s "$tmp/rot" ] && break; sleep 0.1; done
+	sleep 0.3
+	cp "$tmp/rot" "$tmp/rot.1" && : > "$tmp/rot"
+	tail -c +25 "$tmp/p2.pcap" >&3
+	exec 3>&-
+	wait $rpid
+	ok "copytruncate: the records after the truncation start the file (no NUL bytes), $(wc -l < "$tmp/rot.1") + $(wc -l < "$tmp/rot") lines are the whole run's $(wc -l < "$tmp/rot-full")" \
+		'[ -s "$tmp/rot.1" ] && [ -s "$tmp/rot" ] && [ "$(head -c 1 "$tmp/rot")" = "{" ] && [ "$(tr -d "\\000" < "$tmp/rot" | wc -c)" = "$(wc -c < "$tmp/rot")" ] && cat "$tmp/rot.1" "$tmp/rot" | cmp -s - "$tmp/rot-full"'
+fi
 echo "1..$i"
 exit $fail

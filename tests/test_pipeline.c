@@ -1,6 +1,7 @@
 /* Unit tests for the port set and for the pipeline built from a configuration: the
  * registry's outputs give what the program gives (captures/expected/), their layout on
  * one stream, and no cap on the ports followed. */
+#include <inttypes.h>
 #include "mqttdump/capture.h"
 #include "mqttdump/pipeline.h"
 #include "mqttdump/tlscrypto.h"
@@ -282,4 +283,30 @@ Test(config, filters_accumulate)
 		cr_assert(c.select.topics[i] == names[i] && c.select.clients[i] == names[i]);
 	mqttdump_config_free(&c);
 	cr_assert_eq(c.select.ntopics + c.select.nclients, 0);
+}
+
+/* One budget: --serve's history (64 MiB, or a quarter of --max-memory when less) is taken
+ * from --max-memory, the engine's stages get the rest; 0 (no limit) stays 0. */
+Test(pipeline, serve_history_is_part_of_the_budget)
+{
+	static const struct { unsigned outputs; size_t max, want; } cases[] = {
+		{ OUTPUT_BIT(OUTPUT_SUMMARY), (size_t)256 << 20, (size_t)256 << 20 },
+		{ OUTPUT_BIT(OUTPUT_SERVE), (size_t)256 << 20, (size_t)192 << 20 },
+		{ OUTPUT_BIT(OUTPUT_SERVE), (size_t)100 << 20, (size_t)75 << 20 },
+		{ OUTPUT_BIT(OUTPUT_SERVE), (size_t)1 << 30, ((size_t)1 << 30) - ((size_t)64 << 20) },
+		{ OUTPUT_BIT(OUTPUT_SERVE), 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct mqttdump_config c;
+		struct run r;
+
+		config(&c, cases[i].outputs);
+		c.max_memory = cases[i].max;
+		c.replay_speed = 0;
+		run_capture("qos1", &c, NULL, &r);
+		cr_assert_eq(r.st.mem_limit, cases[i].want, "case %zu: %" PRIu64, i, r.st.mem_limit);
+		free(r.buf);
+		mqttdump_config_free(&c);
+	}
 }

@@ -648,14 +648,14 @@ Test(reasm, any_port_follows_every_connection)
 	reasm_free(rs);
 }
 
-/* A flow its next stage gave up on (f->ignore): nothing delivered, nothing held, its end
+/* A flow its next stage gave up on (reasm_ignore): nothing delivered, nothing held, its end
  * still reported. */
 static int ig_data, ig_close;
 
 static void *ig_open(void *ctx, struct reasm_flow *f, const struct frame_ref *at)
 {
 	(void)ctx, (void)at;
-	f->ignore = 1;
+	reasm_ignore(f);
 	return &ig_data;
 }
 

@@ -81,7 +81,7 @@ static void run_one(struct reporter *r, const uint8_t *p, size_t n, uint8_t vers
 	rec.have = (uint32_t)n;
 	mqtt_parse(p, n, version, &rec.msg);
 	if (r->frame_begin)
-		r->frame_begin(r->ctx, &pkt);
+		r->frame_begin(r->ctx, &pkt, NULL);
 	r->message(r->ctx, &rec);
 	if (r->frame_end)
 		r->frame_end(r->ctx, &pkt, NULL);
@@ -255,7 +255,7 @@ static void run_whole(struct reporter *r, const uint8_t *p, size_t n, uint8_t ve
 	rec.raw = p;
 	rec.have = (uint32_t)n;
 	mqtt_parse(p, n, version, &rec.msg);
-	r->frame_begin(r->ctx, &pkt);
+	r->frame_begin(r->ctx, &pkt, NULL);
 	r->message(r->ctx, &rec);
 	r->frame_end(r->ctx, &pkt, NULL);
 }
@@ -337,6 +337,7 @@ Test(report, hex_masks_a_message_given_after_its_frame_data_went)
 	uint8_t *live = malloc(n), *held = malloc(n), *raw = malloc(sizeof connect_pw);
 	struct cap_pkt pkt = { 0 };
 	struct mqtt_record rec = { 0 };
+	struct tcp_seg seg;
 	struct out o;
 	struct report_opts ro = opts(&o, 256, 0);
 	struct detail_opts d = { 0, 1 };
@@ -352,7 +353,8 @@ Test(report, hex_masks_a_message_given_after_its_frame_data_went)
 	pkt.linktype = 228;
 	pkt.data = live;
 	cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
-	r.frame_begin(r.ctx, &pkt);
+	cr_assert_eq(decode_packet(&pkt, &seg), DECODE_OK);
+	r.frame_begin(r.ctx, &pkt, &seg);
 	free(live); /* under ASan: any later read of it is caught */
 	rec.flow = &f;
 	rec.dir = REASM_TO_BROKER;
@@ -703,8 +705,8 @@ Test(report, detail_tree_of_a_message_given_after_its_frame)
 	cr_assert_eq(report_detail_new(&ro, &d, &r), 0);
 	for (uint64_t fr = 4; fr <= 5; fr++) {
 		pkt.frame = fr;
-		r.frame_begin(r.ctx, &pkt);
 		cr_assert_eq(decode_packet(&pkt, &seg), DECODE_OK);
+		r.frame_begin(r.ctx, &pkt, &seg);
 		r.frame_end(r.ctx, &pkt, &seg);
 	}
 	rec.flow = &f;
@@ -727,5 +729,52 @@ Test(report, detail_tree_of_a_message_given_after_its_frame)
 			 "Command\n"), "%s", o.buf);
 	cr_assert(strstr(o.buf, "    Password: secret\n"), "%s", o.buf);
 	cr_assert(!strstr(o.buf, "Frame 5") && !strstr(o.buf, "[At the end"), "%s", o.buf);
+	free(o.buf);
+}
+
+/* A certificate's names, a TLS step's words and an HTTP line carry wire bytes: not UTF-8,
+ * they become U+FFFD, so the --json line stays valid JSON (json-c, UTF-8 checked). */
+Test(report, json_transport_strings_stay_utf8)
+{
+	struct out o;
+	struct report_opts ro = opts(&o, 256, 0);
+	struct reporter r;
+	struct reasm_flow f = flow();
+	struct tls_cert_facts cert = { "CN=bad\xff\xfe", "O=\xc3(", "2026-01-01", "2027-01-01" };
+	struct transport_event ev = { 0 };
+	struct json_tokener *tok = json_tokener_new();
+	char *line, *save = NULL;
+	int n = 0;
+
+	cr_assert_eq(report_json_new(&ro, &r), 0);
+	ev.kind = TRANSPORT_EV_TLS;
+	ev.flow = &f;
+	ev.at.frame = 5;
+	ev.content_type = 22; /* handshake */
+	ev.hs_type = 11;      /* certificate */
+	ev.certs = &cert;
+	ev.ncerts = 1;
+	ev.info = "Certificate (CN=bad\xff)";
+	r.transport(r.ctx, &ev);
+	memset(&ev, 0, sizeof ev);
+	ev.kind = TRANSPORT_EV_HTTP;
+	ev.flow = &f;
+	ev.at.frame = 6;
+	ev.info = "GET /\x80 HTTP/1.1";
+	r.transport(r.ctx, &ev);
+	r.finish(r.ctx);
+	r.free(r.ctx);
+	fclose(o.f);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	for (line = strtok_r(o.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *j;
+		json_tokener_reset(tok);
+		j = json_tokener_parse_ex(tok, line, (int)strlen(line));
+		cr_assert_not_null(j, "not valid JSON (UTF-8 checked): %s", line);
+		json_object_put(j);
+		n++;
+	}
+	cr_assert_eq(n, 2, "two records");
+	json_tokener_free(tok);
 	free(o.buf);
 }

@@ -93,9 +93,6 @@ struct reasm_flow {
 				    * copy of this struct, the one the later stages are given (the
 				    * connection's bytes travel inside TLS: credentials are not in
 				    * clear) */
-	uint8_t ignore;            /* set by the next stage: it wants no more bytes (data, gap)
-				    * of this connection; nothing is held for it. Its end is
-				    * still reported (eof, close). */
 	void *user;                /* the next stage's state, from sink->open (each stage gives
 				    * the one after it a copy of its own, with its own user) */
 };
@@ -132,6 +129,12 @@ struct reasm_config {
 	struct budget *budget;     /* charged with what is held out of order (BUDGET_REASM)
 				    * and each connection's state (BUDGET_CONN); NULL: none */
 };
+
+/* The next stage wants no more bytes (data, gap) of f's connection: nothing is held or
+ * delivered for it from now on; its end is still reported (eof, close). The flag is
+ * reassembly's own: a later stage asks through this call, it does not write it. f must
+ * be the flow reassembly gave (sink->open, data...), not a later stage's copy of it. */
+void reasm_ignore(struct reasm_flow *f);
 
 /* held_max: the most memory one direction held at once, counted as for max_held (for the
  * moment it takes to give a hole up, that can pass max_held by one segment). */

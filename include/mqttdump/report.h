@@ -56,7 +56,9 @@ struct report_opts {
 
 struct reporter {
 	void *ctx;
-	void (*frame_begin)(void *ctx, const struct cap_pkt *pkt);
+	/* seg: the frame's TCP segment as the engine decoded it, else NULL (the reporters do
+	 * not decode frames again); valid until the frame's end, as pkt. */
+	void (*frame_begin)(void *ctx, const struct cap_pkt *pkt, const struct tcp_seg *seg);
 	void (*message)(void *ctx, const struct mqtt_record *rec);
 	void (*event)(void *ctx, const struct framer_event *ev);
 	/* What carries MQTT: TLS steps, WebSocket upgrade and control frames, --detect. */
@@ -172,6 +174,8 @@ struct report_buf {
 	char *p;
 	size_t len, cap;
 };
+/* Room for want more bytes in b: 0, or -1 when it cannot grow (nothing is written then). */
+int report_buf_room(struct report_buf *b, size_t want);
 void report_buf_put(struct report_buf *b, const char *s, size_t n);
 void report_buf_puts(struct report_buf *b, const char *s);
 void report_buf_printf(struct report_buf *b, const char *fmt, ...)
