@@ -364,8 +364,8 @@ static struct item *copy_message(const struct mqtt_record *rec)
 static struct item *copy_transport(const struct transport_event *ev)
 {
 	const struct tls_client_hello *ch = ev->ch;
-	size_t n = slen(ev->proto) + slen(ev->info) + slen(ev->sni) + slen(ev->handshake) +
-		   slen(ev->failure) + slen(ev->text) + ev->ncerts * sizeof *ev->certs, o = 0;
+	size_t n = slen(ev->proto) + slen(ev->info) + slen(ev->note) + slen(ev->sni) +
+		   slen(ev->handshake) + slen(ev->failure) + slen(ev->text) + ev->ncerts * sizeof *ev->certs, o = 0;
 	struct transport_event *c;
 	struct item *it;
 
@@ -381,6 +381,7 @@ static struct item *copy_transport(const struct transport_event *ev)
 	*c = *ev;
 	c->proto = blob_str(it, &o, ev->proto);
 	c->info = blob_str(it, &o, ev->info);
+	c->note = blob_str(it, &o, ev->note);
 	c->sni = blob_str(it, &o, ev->sni);
 	c->handshake = blob_str(it, &o, ev->handshake);
 	c->failure = blob_str(it, &o, ev->failure);

@@ -22,6 +22,7 @@
  * gives the oldest frame they came in, so that the engine can keep lines in frame order.
  */
 #include "mqttdump/framer.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/budget.h"
 
 #include <stddef.h>
@@ -749,7 +750,7 @@ static void vq_flush(struct framer *fr, struct reasm_flow *f, uint8_t version,
 		init_event(&ev, FRAMER_EV_VERSION, f, vi->head ? vi->head->dir : 0,
 			   vi->head ? &vi->head->at : at, 0);
 		ev.version = MQTT_V5;
-		ev.text = "no CONNECT seen; its packets read as MQTT 5.0 only";
+		ev.text = N_("no CONNECT seen; its packets read as MQTT 5.0 only");
 		send_event(fr, &ev);
 	}
 	while ((m = vi->head)) {
@@ -935,7 +936,7 @@ static void emit_bad_header(struct framer *fr, struct reasm_flow *f, int dir,
 	rec.msg.hdr.flags = hdr[0] & 0x0f;
 	rec.msg.version = rec.version;
 	rec.msg.nwarn = 1;
-	rec.msg.warn[0].text = "remaining length longer than 4 bytes";
+	rec.msg.warn[0].text = N_("remaining length longer than 4 bytes");
 	rec.msg.warn[0].rule = "MQTT-1.5.5";
 	rec.msg.warn[0].offset = 1;
 	rec.msg.warn[0].malformed = 1;
@@ -1358,7 +1359,7 @@ static void evict_dir(struct framer *fr, struct fconn *c, int dir, const struct 
 	if (d->state == FS_RESYNC) {
 		report_skipped(fr, f, dir, at); /* what was skipped before, for its reason */
 		ev.len = lost = live(d);
-		ev.text = "undecided bytes dropped (--max-memory)";
+		ev.text = N_("undecided bytes dropped (--max-memory)");
 		buf_clear(d);
 		d->head_ok = 0;
 		d->need = 0;
@@ -1367,7 +1368,7 @@ static void evict_dir(struct framer *fr, struct fconn *c, int dir, const struct 
 		uint64_t rest = d->state == FS_CUT ? d->skip : (uint64_t)d->total - live(d);
 		ev.len = lost = live(d);
 		ev.size = d->total;
-		ev.text = "a partial packet dropped (--max-memory)";
+		ev.text = N_("a partial packet dropped (--max-memory)");
 		if (!d->total) {
 			rest = 0; /* no length known: resynchronise after it */
 			start_resync(d, "after a packet dropped for --max-memory");
@@ -1442,7 +1443,7 @@ static void go_on(struct framer *fr, struct reasm_flow *f, struct fconn *c,
 		return;
 	init_event(&ev, FRAMER_EV_VERSION, f, REASM_TO_CLIENT, at, 0);
 	ev.version = MQTT_V5;
-	ev.text = "no CONNECT seen; it goes on with a connection closed before it, of MQTT 5.0";
+	ev.text = N_("no CONNECT seen; it goes on with a connection closed before it, of MQTT 5.0");
 	send_event(fr, &ev);
 }
 

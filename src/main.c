@@ -3,6 +3,7 @@
 #include "mqttdump/budget.h"
 #include "mqttdump/capture.h"
 #include "mqttdump/config.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/pipeline.h"
 #include "mqttdump/progress.h"
 #include "mqttdump/tlscrypto.h"
@@ -133,7 +134,8 @@ static void usage(FILE *f)
 	      "  -x                   hex and ASCII dump of those frames (and of reassembled\n"
 	      "                       messages), alone or with -V\n"
 	      "  --explain            after each message, what it means, in plain words\n"
-	      "  --lang en|fr         language of --explain (default: from LC_ALL/LC_MESSAGES/LANG)\n"
+	      "  --lang LANG          language of the text outputs: en, fr or any language with\n"
+	      "                       a catalogue (default: from LC_ALL/LC_MESSAGES/LANG)\n"
 	      "  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
 	      "  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
 	      "  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
@@ -351,16 +353,52 @@ static void add_port(const char *opt, const char *arg, struct port_set *set)
 	}
 }
 
-/* --lang's default: French when the locale's language is French, else English. */
+/* A language as --lang takes it: "fr", "pt_BR" (ll or lll, an optional _CC), nothing
+ * that could name another directory. */
+static int lang_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+
+	if (n < 2 || n > 3)
+		return 0;
+	if (!s[n])
+		return 1;
+	return s[n] == '_' && strlen(s + n + 1) == 2 && strspn(s + n + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 2;
+}
+
+/* --lang's default: the language of the locale (LC_ALL, LC_MESSAGES, LANG, the first
+ * set), "fr" of "fr_FR.UTF-8"; English for C, POSIX or a name that is no language. */
 static const char *locale_lang(void)
 {
 	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	static char lang[4];
 	for (size_t i = 0; i < 3; i++) {
 		const char *v = getenv(vars[i]);
-		if (v && *v)
-			return strncmp(v, "fr", 2) == 0 ? "fr" : "en";
+		if (v && *v) {
+			size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz");
+			if (n < 2 || n > 3 || (v[n] && !strchr("_.@", v[n])))
+				return "en";
+			memcpy(lang, v, n);
+			lang[n] = '\0';
+			return lang;
+		}
 	}
 	return "en";
+}
+
+/* The catalogues of c->lang (i18n.h). A language --lang names must have one (or be
+ * English); the locale's language falls back to English when it has none. */
+static int choose_lang(struct mqttdump_config *c, int from_option)
+{
+	if (i18n_init(c->lang, NULL) == 0)
+		return 0;
+	if (from_option) {
+		fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or a language with a message "
+			"catalogue (in %s)\n", c->lang, i18n_localedir());
+		return -1;
+	}
+	c->lang = "en";
+	return i18n_init(c->lang, NULL);
 }
 
 /* NO_COLOR (no-color.org): set to anything but the empty string turns colour off. */
@@ -548,8 +586,8 @@ static int output_option(struct mqttdump_config *c, int opt, int argc, char **ar
 		break;
 	case OPT_SHOW_SECRETS: c->show_secrets = 1; break;
 	case OPT_LANG:
-		if (strcmp(optarg, "en") && strcmp(optarg, "fr"))
-			refuse("--lang: \"%s\" is not en or fr%s", optarg, "");
+		if (!lang_name(optarg))
+			refuse("--lang: \"%s\" is not a language name (en, fr, pt_BR...)%s", optarg, "");
 		c->lang = optarg;
 		break;
 	case OPT_DIAGRAM_MAX:
@@ -684,8 +722,9 @@ static int bad_option(int opt, char **argv)
 static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 {
 	int opt, quiet = 0;
+	const char *locale = locale_lang();
 
-	c->lang = locale_lang();
+	c->lang = locale;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
@@ -705,6 +744,8 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 			argv[optind]);
 		return 2;
 	}
+	if (choose_lang(c, c->lang != locale) < 0)
+		return 2;
 	if (choose_outputs(c, quiet))
 		return 2;
 	c->diagram_color = !no_color() && isatty(fileno(stdout));
@@ -805,7 +846,7 @@ static int open_input(struct run *r)
 	char *err = r->err;
 
 	if (c->keylog_path && !(r->keylog = tls_keylog_load(c->keylog_path, err, sizeof r->err))) {
-		fprintf(stderr, "mqttdump: --keylog %s: %s\n", c->keylog_path, err);
+		fprintf(stderr, _("mqttdump: --keylog %s: %s\n"), c->keylog_path, err);
 		return 1;
 	}
 	r->name = c->file ? c->file : c->iface;
@@ -816,7 +857,7 @@ static int open_input(struct run *r)
 		return 1;
 	}
 	if (!decode_link_supported(cap_linktype(r->cap))) {
-		fprintf(stderr, "mqttdump: %s: link type %d (%s) is not supported\n", r->name,
+		fprintf(stderr, _("mqttdump: %s: link type %d (%s) is not supported\n"), r->name,
 			cap_linktype(r->cap), cap_linktype_name(cap_linktype(r->cap)));
 		return 1;
 	}
@@ -824,7 +865,7 @@ static int open_input(struct run *r)
 	if (!r->filter && c->iface) {
 		int vlan = cap_link_has_vlan(cap_linktype(r->cap));
 		if (!(r->filter = r->live_filter = live_filter(c, vlan))) {
-			fprintf(stderr, "mqttdump: out of memory\n");
+			fprintf(stderr, _("mqttdump: out of memory\n"));
 			return 1;
 		}
 	}
@@ -871,14 +912,14 @@ static int check_paths(const struct mqttdump_config *c)
 			continue;
 		for (int k = 0; k < nin; k++)
 			if (S_ISREG(in[k].st_mode) && same_file(&in[k], p)) {
-				fprintf(stderr, "mqttdump: %s %s: that is the input %s; refusing to "
-					"write over it\n", out[o].opt, p, in_name[k]);
+				fprintf(stderr, _("mqttdump: %s %s: that is the input %s; refusing to "
+					"write over it\n"), out[o].opt, p, in_name[k]);
 				return 2;
 			}
 		for (size_t q = 0; q < o; q++)
 			if (out[q].path && (!strcmp(out[q].path, p) ||
 					    (stat(out[q].path, &st) == 0 && same_file(&st, p)))) {
-				fprintf(stderr, "mqttdump: %s and %s both name %s\n", out[q].opt,
+				fprintf(stderr, _("mqttdump: %s and %s both name %s\n"), out[q].opt,
 					out[o].opt, p);
 				return 2;
 			}
@@ -958,8 +999,8 @@ static int finish_stdout(const struct run *r, int status)
 	e = errno ? errno : r->out_errno;
 	if (g_pipe_closed || e == EPIPE)
 		return status;
-	fprintf(stderr, "mqttdump: writing the standard output: %s\n",
-		e ? strerror(e) : "write error");
+	fprintf(stderr, _("mqttdump: writing the standard output: %s\n"),
+		e ? strerror(e) : _("write error"));
 	return 1;
 }
 
@@ -967,20 +1008,20 @@ static void print_counts(const struct run *r, const struct engine_stats *st)
 {
 	uint64_t recv, drop;
 
-	fprintf(stderr, "mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
+	fprintf(stderr, _("mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
 		" connections, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " bytes skipped, %"
-		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n",
+		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n"),
 		st->frames, st->messages, st->connections, st->gaps, st->gap_bytes,
 		st->bytes_skipped, st->incomplete, st->truncated, st->malformed);
 	if (st->mem_evictions)
-		fprintf(stderr, "mqttdump: --max-memory %zu: %" PRIu64 " things given up "
-			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held%s\n",
+		fprintf(stderr, _("mqttdump: --max-memory %zu: %" PRIu64 " things given up "
+			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held%s\n"),
 			r->cfg->max_memory, st->mem_evictions, st->mem_lost_bytes, st->mem_high,
-			st->mem_limit < r->cfg->max_memory ? " (the rest is --serve's history)" :
+			st->mem_limit < r->cfg->max_memory ? _(" (the rest is --serve's history)") :
 			"");
 	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0)
-		fprintf(stderr, "mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
-			" dropped by kernel\n", recv, drop);
+		fprintf(stderr, _("mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
+			" dropped by kernel\n"), recv, drop);
 }
 
 /* Between records: SIGUSR1's counts, the progress line. */
@@ -1007,21 +1048,21 @@ static void print_cuts(const struct run *r, const struct engine_stats *st)
 	const struct cap_notes *k = cap_notes(r->cap);
 
 	if (k->cut && st->snap_headers)
-		fprintf(stderr, "mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+		fprintf(stderr, _("mqttdump: warning: %" PRIu64 " frames cut by the snap length "
 			"(%" PRIu32 " bytes kept at most), %" PRIu64 " of them inside their link, "
-			"IP or TCP header: not decoded\n", k->cut, k->cut_snap, st->snap_headers);
+			"IP or TCP header: not decoded\n"), k->cut, k->cut_snap, st->snap_headers);
 	else if (k->cut)
-		fprintf(stderr, "mqttdump: warning: %" PRIu64 " frames cut by the snap length "
-			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n", k->cut,
+		fprintf(stderr, _("mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n"), k->cut,
 			k->cut_snap);
 	if (k->over_head)
-		fprintf(stderr, "mqttdump: warning: %s: the file header's snap length is %" PRIu32
+		fprintf(stderr, _("mqttdump: warning: %s: the file header's snap length is %" PRIu32
 			" bytes, but %" PRIu64 " records are longer (up to %" PRIu32 " bytes): read "
-			"whole\n", r->name, k->head_snaplen, k->over_head, k->over_max);
+			"whole\n"), r->name, k->head_snaplen, k->over_head, k->over_max);
 	if (k->ts_clamped)
-		fprintf(stderr, "mqttdump: warning: %s: %" PRIu64 " records have a time stamp past "
+		fprintf(stderr, _("mqttdump: warning: %s: %" PRIu64 " records have a time stamp past "
 			"2242-03-16T12:56:31Z, the latest mqttdump computes with: shown as that "
-			"time\n", r->name, k->ts_clamped);
+			"time\n"), r->name, k->ts_clamped);
 }
 
 /* Every record through the pipeline, then the counts. Returns the exit status so far. */
@@ -1048,8 +1089,8 @@ static int read_capture(struct run *r)
 	if (rc < 0) {
 		/* Every record before the damage has been decoded and printed. */
 		if (strstr(r->err, "truncated")) {
-			fprintf(stderr, "mqttdump: warning: %s: the file ends inside a record (%s); "
-				"%" PRIu64 " frames read\n", r->name, r->err, st.frames);
+			fprintf(stderr, _("mqttdump: warning: %s: the file ends inside a record (%s); "
+				"%" PRIu64 " frames read\n"), r->name, r->err, st.frames);
 		} else {
 			fprintf(stderr, "mqttdump: %s: %s\n", r->name, r->err);
 			status = 1;
@@ -1061,8 +1102,8 @@ static int read_capture(struct run *r)
 	if (!g_stopped)
 		pipeline_linger(r->pipeline); /* --serve: until SIGINT, SIGTERM or SIGHUP */
 	if (mqttdump_oom_count(&oom_what)) {
-		fprintf(stderr, "mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
-			"%s): the output is incomplete\n", mqttdump_oom_count(NULL), oom_what);
+		fprintf(stderr, _("mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
+			"%s): the output is incomplete\n"), mqttdump_oom_count(NULL), oom_what);
 		status = 1;
 	}
 	return status;
@@ -1087,15 +1128,15 @@ static int finish_write(struct run *r, int status)
 			fprintf(stderr, "mqttdump: -w %s\n", r->err);
 		status = 1;
 	} else if (!r->write_failed) {
-		fprintf(stderr, "mqttdump: -w %s: %" PRIu64 " frames holding %" PRIu64
-			" MQTT messages", wfile, records, n.messages);
+		fprintf(stderr, _("mqttdump: -w %s: %" PRIu64 " frames holding %" PRIu64
+			" MQTT messages"), wfile, records, n.messages);
 		if (files > 1)
-			fprintf(stderr, ", in %" PRIu64 " files", files);
+			fprintf(stderr, _(", in %" PRIu64 " files"), files);
 		fputc('\n', stderr);
 	}
 	if (n.cut_short)
-		fprintf(stderr, "mqttdump: warning: -w %s: %" PRIu64 " messages written without "
-			"their first frames (they waited past 60 s or 64 MiB to be known)\n", wfile,
+		fprintf(stderr, _("mqttdump: warning: -w %s: %" PRIu64 " messages written without "
+			"their first frames (they waited past 60 s or 64 MiB to be known)\n"), wfile,
 			n.cut_short);
 	r->writer = NULL;
 	return status;
@@ -1131,20 +1172,20 @@ static int run(const struct mqttdump_config *c)
 		return 0;
 	}
 	if (!c->file == !c->iface) {
-		fprintf(stderr, "mqttdump: give one of -r FILE or -i IFACE (see --help)\n");
+		fprintf(stderr, _("mqttdump: give one of -r FILE or -i IFACE (see --help)\n"));
 		return 2;
 	}
 	if ((c->write_max_bytes || c->write_seconds || c->write_count) && !c->write_file) {
-		fprintf(stderr, "mqttdump: -C, -G and -W go with -w FILE\n");
+		fprintf(stderr, _("mqttdump: -C, -G and -W go with -w FILE\n"));
 		return 2;
 	}
 	if (c->write_file && !strcmp(c->write_file, "-") &&
 	    (c->write_max_bytes || c->write_seconds)) {
-		fprintf(stderr, "mqttdump: -w -: -C and -G need a file name\n");
+		fprintf(stderr, _("mqttdump: -w -: -C and -G need a file name\n"));
 		return 2;
 	}
 	if (c->write_count && !c->write_max_bytes && !c->write_seconds) {
-		fprintf(stderr, "mqttdump: -W goes with -C or -G\n");
+		fprintf(stderr, _("mqttdump: -W goes with -C or -G\n"));
 		return 2;
 	}
 	catch_signals();

@@ -3,6 +3,7 @@
  * MQTT 3.1.1: https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html
  * MQTT 5.0:   https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html
  */
+#include "mqttdump/i18n.h"
 #include "mqttdump/mqtt.h"
 
 #include <inttypes.h>
@@ -369,8 +370,8 @@ static void check_code(const struct pctx *px, const uint8_t *at, uint8_t code)
 		return;
 	warn(px, at, mqtt_code_rule(t, px->m->version),
 	     px->m->version == MQTT_V5 ? "reason code not defined for this packet type" :
-	     t == MQTT_CONNACK ? "CONNACK return code not defined" :
-	     "SUBACK return code not defined", 0);
+	     t == MQTT_CONNACK ? N_("CONNACK return code not defined") :
+	     N_("SUBACK return code not defined"), 0);
 }
 
 /* The property rules of one block, property by property: where it may be (Table 2-4),
@@ -390,11 +391,11 @@ static void check_prop(const struct pctx *px, struct prop_check *pc, const uint8
 
 	pc->seen |= bit;
 	if (p->ptype == MQTT_PT_UTF8 || p->ptype == MQTT_PT_PAIR) {
-		check_utf8(px, p->str, "property string is not valid UTF-8",
-			   "property string contains U+0000");
+		check_utf8(px, p->str, N_("property string is not valid UTF-8"),
+			   N_("property string contains U+0000"));
 		if (p->ptype == MQTT_PT_PAIR)
-			check_utf8(px, p->str2, "property string is not valid UTF-8",
-				   "property string contains U+0000");
+			check_utf8(px, p->str2, N_("property string is not valid UTF-8"),
+				   N_("property string contains U+0000"));
 	}
 	if (settled(px) || (pc->warned & bit))
 		return;
@@ -522,8 +523,8 @@ static int parse_will(struct mqtt_cursor *c, const struct pctx *px)
 	}
 	if ((rc = get_utf8(c, &m->will_topic)) != MQTT_OK)
 		return rc;
-	check_utf8(px, m->will_topic, "will topic is not valid UTF-8",
-		   "will topic contains U+0000");
+	check_utf8(px, m->will_topic, N_("will topic is not valid UTF-8"),
+		   N_("will topic contains U+0000"));
 	return get_bytes(c, &m->will_payload);
 }
 
@@ -552,8 +553,8 @@ static int parse_connect(struct mqtt_cursor *c, const struct pctx *px)
 	}
 	if ((rc = get_utf8(c, &m->clientid)) != MQTT_OK)
 		return rc;
-	check_utf8(px, m->clientid, "client identifier is not valid UTF-8",
-		   "client identifier contains U+0000");
+	check_utf8(px, m->clientid, N_("client identifier is not valid UTF-8"),
+		   N_("client identifier contains U+0000"));
 	if (m->connect_flags & 0x04) {
 		if ((rc = parse_will(c, px)) != MQTT_OK)
 			return rc;
@@ -573,8 +574,8 @@ static int parse_connect(struct mqtt_cursor *c, const struct pctx *px)
 		if ((rc = get_utf8(c, &m->username)) != MQTT_OK)
 			return rc;
 		m->has_username = 1;
-		check_utf8(px, m->username, "user name is not valid UTF-8",
-			   "user name contains U+0000");
+		check_utf8(px, m->username, N_("user name is not valid UTF-8"),
+			   N_("user name contains U+0000"));
 	}
 	if (m->connect_flags & 0x40) {
 		if ((rc = get_bytes(c, &m->password)) != MQTT_OK)
@@ -617,7 +618,7 @@ static int parse_publish(struct mqtt_cursor *c, const struct pctx *px)
 		warn(px, px->base, "MQTT-3.3.1-4", "PUBLISH with QoS 3", 0);
 	if ((rc = get_utf8(c, &m->topic)) != MQTT_OK)
 		return rc;
-	check_utf8(px, m->topic, "topic name is not valid UTF-8", "topic name contains U+0000");
+	check_utf8(px, m->topic, N_("topic name is not valid UTF-8"), N_("topic name contains U+0000"));
 	if (m->qos > 0) {
 		if ((rc = get_u16(c, &m->msgid)) != MQTT_OK)
 			return rc;
@@ -702,7 +703,7 @@ static void check_options(const struct pctx *px, const uint8_t *at, uint8_t o)
 	} else if ((o & 0xfc) || (o & 0x03) == 3) {
 		/* reserved bits, or a QoS that is not 0, 1 or 2 [MQTT-3.8.3-4] */
 		warn(px, at, "MQTT-3.8.3-4", (o & 0xfc) ? "reserved subscription option bits are set"
-			 : "requested QoS 3", 0);
+			 : N_("requested QoS 3"), 0);
 	}
 }
 
@@ -726,8 +727,8 @@ static int parse_subscribe(struct mqtt_cursor *c, const struct pctx *px)
 			c->p = at;
 			return rc;
 		}
-		check_utf8(px, f, "topic filter is not valid UTF-8",
-			   "topic filter contains U+0000");
+		check_utf8(px, f, N_("topic filter is not valid UTF-8"),
+			   N_("topic filter contains U+0000"));
 		check_options(px, lc.p - 1, o);
 		m->list_count++;
 	}
@@ -758,8 +759,8 @@ static int parse_unsubscribe(struct mqtt_cursor *c, const struct pctx *px)
 			c->p = at;
 			return rc;
 		}
-		check_utf8(px, f, "topic filter is not valid UTF-8",
-			   "topic filter contains U+0000");
+		check_utf8(px, f, N_("topic filter is not valid UTF-8"),
+			   N_("topic filter contains U+0000"));
 		m->list_count++;
 	}
 	c->p = c->end;
@@ -863,7 +864,7 @@ static int parse(const uint8_t *buf, size_t len, uint8_t version, struct mqtt_ms
 	if (rc != MQTT_OK) {
 		m->stop_off = (uint32_t)(c.p - buf);
 		warn(&px, c.p, NULL, rc == MQTT_MALFORMED ? "field encoding is broken" :
-			 "packet ends before its fields do", 1);
+			 N_("packet ends before its fields do"), 1);
 		return MQTT_MALFORMED;
 	}
 	if (m->hdr.remlen > len - m->hdr.hdrlen) {

@@ -2,6 +2,7 @@
  * (clients left, brokers right), one arrow per MQTT message; as text, SVG or an HTML page
  * whose arrows show their message's detail tree when clicked */
 #include "mqttdump/budget.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 
@@ -202,18 +203,18 @@ static void key_fields(const struct mqtt_record *rec, char *out, size_t cap)
 	switch (m->hdr.type) {
 	case MQTT_CONNECT:
 		short_text(m->clientid, t, sizeof t, 32);
-		snprintf(out, cap, "id \"%s\", keepalive %u%s%s%s", t, m->keepalive,
-			 m->has_username ? ", user+password" : "", m->has_will ? ", will" : "",
-			 m->connect_flags & 2 ? "" : ", persistent");
+		snprintf(out, cap, _("id \"%s\", keepalive %u%s%s%s"), t, m->keepalive,
+			 m->has_username ? _(", user+password") : "", m->has_will ? _(", will") : "",
+			 m->connect_flags & 2 ? "" : _(", persistent"));
 		break;
 	case MQTT_CONNACK:
 		cn = m->has_code ? mqtt_code_name(m->hdr.type, rec->version, m->code) : NULL;
-		snprintf(out, cap, "%s%s", cn ? cn : "", m->ack_flags & 1 ? ", session present" : "");
+		snprintf(out, cap, "%s%s", cn ? cn : "", m->ack_flags & 1 ? _(", session present") : "");
 		break;
 	case MQTT_PUBLISH:
 		short_text(m->payload, t, sizeof t, 24);
-		snprintf(out, cap, "QoS %u%s%s \"%s\"", m->qos, m->retain ? ", retain" : "",
-			 m->dup ? ", dup" : "", t);
+		snprintf(out, cap, _("QoS %u%s%s \"%s\""), m->qos, m->retain ? _(", retain") : "",
+			 m->dup ? _(", dup") : "", t);
 		break;
 	case MQTT_DISCONNECT: case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL:
 	case MQTT_PUBCOMP: case MQTT_AUTH:
@@ -279,12 +280,12 @@ static void arrow_texts(struct diagram *s, struct arrow *a, const struct mqtt_re
 		  sizeof src);
 	addr_port(up ? &f->broker : &f->client, up ? f->broker_port : f->client_port, dst,
 		  sizeof dst);
-	report_buf_printf(&s->trees, "Frame %" PRIu64 ", %s s, %s \xe2\x86\x92 %s (%s)\n",
-			  rec->at.frame, t, src, dst, up ? "client to broker" : "broker to client");
+	report_buf_printf(&s->trees, _("Frame %" PRIu64 ", %s s, %s \xe2\x86\x92 %s (%s)\n"),
+			  rec->at.frame, t, src, dst, up ? _("client to broker") : _("broker to client"));
 	report_detail_mqtt(rec, s->o.show_secrets, &s->trees);
 	if (s->trees.len - start > TREE_MAX) {
 		s->trees.len = start + TREE_MAX;
-		report_buf_puts(&s->trees, "\n[\xe2\x80\xa6 cut]\n");
+		report_buf_puts(&s->trees, _("\n[\xe2\x80\xa6 cut]\n"));
 	}
 	a->tree_off = start;
 	a->tree_len = s->trees.len - start;
@@ -331,7 +332,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		char where[64], key[160];
 		addr_port(&f->client, f->client_port, where, sizeof where);
 		key_fields(rec, key, sizeof key);
-		snprintf(a->key, sizeof a->key, "reconnect from %s%s%s", where, key[0] ? ", " : "",
+		snprintf(a->key, sizeof a->key, _("reconnect from %s%s%s"), where, key[0] ? ", " : "",
 			 key);
 	} else {
 		key_fields(rec, a->key, sizeof a->key);
@@ -389,10 +390,10 @@ static void note_text(struct diagram *s, char *out, size_t cap)
 {
 	out[0] = '\0';
 	if (s->dropped)
-		snprintf(out, cap, "diagram cut after %" PRIu32 " messages (%" PRIu64 " more not "
-			 "drawn); use -c N, or --diagram-max N", s->narrows, s->dropped);
+		snprintf(out, cap, _("diagram cut after %" PRIu32 " messages (%" PRIu64 " more not "
+			 "drawn); use -c N, or --diagram-max N"), s->narrows, s->dropped);
 	else if (s->dropped_cols)
-		snprintf(out, cap, "%" PRIu64 " messages of endpoints past the first %d not drawn",
+		snprintf(out, cap, _("%" PRIu64 " messages of endpoints past the first %d not drawn"),
 			 s->dropped_cols, MAX_COLS);
 }
 
@@ -765,14 +766,18 @@ static void svg_out(struct diagram *s, int html)
 }
 
 /* The colour legend: the families of family(), in its order. */
-static const char *const family_name[6] = { "connection", "publication", "acknowledgement",
-					    "subscription", "keep alive", "refused or damaged" };
+static const char *const family_name[6] = { N_("connection"), N_("publication"),
+	N_("acknowledgement"), N_("subscription"), N_("keep alive"), N_("refused or damaged") };
 
-static void html_head(FILE *f)
+/* The page's language (the catalogue's, lang) and title. */
+static void html_head(FILE *f, const char *lang)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width\">\n"
-	      "<title>mqttdump sequence diagram</title>\n<style>\n"
+	fputs("<!DOCTYPE html>\n<html lang=\"", f);
+	xml_text(f, lang && *lang ? lang : "en");
+	fputs("\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>", f);
+	xml_text(f, _("mqttdump sequence diagram"));
+	fputs("</title>\n<style>\n"
 	      "html, body { margin: 0; height: 100%; }\n"
 	      "body { font-family: sans-serif; display: flex; flex-direction: column; }\n"
 	      "#top { display: flex; flex-wrap: wrap; gap: .2em 1.2em; align-items: baseline; "
@@ -804,17 +809,25 @@ static void html_out(struct diagram *s)
 {
 	FILE *f = s->d.out;
 
-	html_head(f);
-	fputs("<div id=\"top\">\n<h1>MQTT exchange</h1>\n<div id=\"legend\">", f);
-	for (int i = 0; i < 6; i++)
-		fprintf(f, "<span><i style=\"background: %s\"></i>%s</span>", svg_color[i],
-			family_name[i]);
-	fputs("</div>\n<div>Click an arrow for its detail; Esc closes it.</div>\n</div>\n"
-	      "<div id=\"diagram\">\n", f);
+	html_head(f, s->d.lang);
+	fputs("<div id=\"top\">\n<h1>", f);
+	xml_text(f, _("MQTT exchange"));
+	fputs("</h1>\n<div id=\"legend\">", f);
+	for (int i = 0; i < 6; i++) {
+		fprintf(f, "<span><i style=\"background: %s\"></i>", svg_color[i]);
+		xml_text(f, _(family_name[i]));
+		fputs("</span>", f);
+	}
+	fputs("</div>\n<div>", f);
+	xml_text(f, _("Click an arrow for its detail; Esc closes it."));
+	fputs("</div>\n</div>\n<div id=\"diagram\">\n", f);
 	svg_out(s, 1);
 	fputs("</div>\n<div id=\"panel\" hidden>\n<button id=\"close\" type=\"button\" "
-	      "title=\"close (Esc)\">\xc3\x97</button>\n<div id=\"explain\"></div>\n"
-	      "<pre id=\"detail\">Click an arrow.</pre>\n</div>\n", f);
+	      "title=\"", f);
+	xml_text(f, _("close (Esc)"));
+	fputs("\">\xc3\x97</button>\n<div id=\"explain\"></div>\n<pre id=\"detail\">", f);
+	xml_text(f, _("Click an arrow."));
+	fputs("</pre>\n</div>\n", f);
 	for (uint32_t k = 0; k < s->narrows; k++) {
 		const struct arrow *a = &s->arrows[k];
 		fprintf(f, "<pre class=\"tree\" id=\"t%" PRIu32 "\" hidden>", k);

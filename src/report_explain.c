@@ -1,7 +1,8 @@
-/* \summary: --explain: what each message means in its exchange, in English or French,
- * from the sentence tables of explain_en.c and explain_fr.c */
+/* \summary: --explain: what each message means in its exchange, in the language of the
+ * process, from the sentence table of explain_en.c translated by po/LANG.po */
 #include "mqttdump/budget.h"
 #include "mqttdump/explain.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
 #include "mqttdump/tls.h"
@@ -11,9 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The table of the catalogue's language: each English template through gettext, once
+ * (i18n_init has chosen the language before any output is built). */
 const struct explain_table *explain_table(const char *lang)
 {
-	return lang && !strcmp(lang, "fr") ? &explain_fr : &explain_en;
+	static const char *text[EX_COUNT];
+	static struct explain_table t = { NULL, text };
+
+	if (!lang || !strncmp(lang, "en", 2) || i18n_english())
+		return &explain_en;
+	if (!t.lang) {
+		for (int k = 0; k < EX_COUNT; k++)
+			text[k] = _(explain_en.text[k]);
+		t.lang = lang;
+	}
+	return &t;
 }
 
 int explain_fill(const char *tmpl, const struct explain_var *vars, size_t nvars, char *out,
@@ -931,7 +944,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		explain_type(s, rec, cs, w, version);
 	for (unsigned i = 0; i < m->nwarn; i++) {
 		struct explain_var wv = { "warning", w->list };
-		snprintf(w->list, sizeof w->list, "%s%s%s", m->warn[i].text,
+		snprintf(w->list, sizeof w->list, "%s%s%s", i18n_tr(m->warn[i].text),
 			 m->warn[i].rule ? ", " : "", m->warn[i].rule ? m->warn[i].rule : "");
 		say(s, EX_WARNING, &wv, 1);
 	}

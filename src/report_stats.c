@@ -6,6 +6,7 @@
  * percentiles are exact to 3 digits; maxima are exact).
  */
 #include "mqttdump/budget.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/jsonw.h"
 #include "mqttdump/latency.h"
 #include "mqttdump/report.h"
@@ -275,22 +276,22 @@ static void print_damage(FILE *f, const struct damage *d)
 {
 	if (!damaged(d))
 		return;
-	fprintf(f, "\nDamage\n");
-	fprintf(f, "  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " bytes\n", d->gaps[0],
+	fprintf(f, _("\nDamage\n"));
+	fprintf(f, _("  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->gaps[0],
 		d->gap_bytes[0]);
-	fprintf(f, "  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " bytes\n", d->gaps[1],
+	fprintf(f, _("  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->gaps[1],
 		d->gap_bytes[1]);
-	fprintf(f, "  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " bytes\n", d->skipped,
+	fprintf(f, _("  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->skipped,
 		d->skipped_bytes);
 	for (int i = 0; i < WHY_MAX && d->why[i]; i++)
-		fprintf(f, "    %12" PRIu64 " bytes: %s\n", d->why_bytes[i], d->why[i]);
-	fprintf(f, "  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " bytes\n", d->oversize,
+		fprintf(f, _("    %12" PRIu64 " bytes: %s\n"), d->why_bytes[i], i18n_tr(d->why[i]));
+	fprintf(f, _("  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " bytes\n"), d->oversize,
 		d->oversize_bytes);
-	fprintf(f, "  messages cut: %" PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64
-		" bytes of them captured\n", d->incomplete, d->truncated, d->cut_captured);
+	fprintf(f, _("  messages cut: %" PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64
+		" bytes of them captured\n"), d->incomplete, d->truncated, d->cut_captured);
 	if (d->budget_gaps || d->memory)
-		fprintf(f, "  memory budget (--max-memory): %" PRIu64 " holes given up (%" PRIu64
-			" bytes), %" PRIu64 " buffers dropped (%" PRIu64 " bytes not decoded)\n",
+		fprintf(f, _("  memory budget (--max-memory): %" PRIu64 " holes given up (%" PRIu64
+			" bytes), %" PRIu64 " buffers dropped (%" PRIu64 " bytes not decoded)\n"),
 			d->budget_gaps, d->budget_gap_bytes, d->memory, d->memory_bytes);
 }
 
@@ -417,46 +418,46 @@ static void print_text(struct stats *st)
 	struct topic **v;
 	int any;
 
-	fprintf(f, "MQTT statistics\n\nMessages                 client->broker  broker->client\n");
+	fprintf(f, _("MQTT statistics\n\nMessages                 client->broker  broker->client\n"));
 	for (int t = 0; t < 16; t++)
 		if (st->msgs[t][0] || st->msgs[t][1])
 			fprintf(f, "  %-22s %14" PRIu64 "  %14" PRIu64 "\n", mqtt_type_name((uint8_t)t),
 				st->msgs[t][0], st->msgs[t][1]);
-	fprintf(f, "\nSessions: %" PRIu64 "\n  by version:", st->sessions);
+	fprintf(f, _("\nSessions: %" PRIu64 "\n  by version:"), st->sessions);
 	any = 0;
 	for (int i = 0; i < 6; i++)
 		if (st->by_version[i])
 			fprintf(f, "%s %s %" PRIu64, any++ ? "," : "", version_key(i), st->by_version[i]);
-	fprintf(f, "%s\n  by end:", any ? "" : " none");
+	fprintf(f, _("%s\n  by end:"), any ? "" : _(" none"));
 	any = 0;
 	for (int i = 1; i < SESSION_END_KINDS; i++)
 		if (st->by_end[i])
 			fprintf(f, "%s %s %" PRIu64, any++ ? "," : "", session_end_name(i), st->by_end[i]);
-	fprintf(f, "%s\n  wills published by the broker: %" PRIu64 "\n", any ? "" : " none", st->wills);
+	fprintf(f, _("%s\n  wills published by the broker: %" PRIu64 "\n"), any ? "" : _(" none"), st->wills);
 
 	for (int by = 0; by < 2; by++) {
-		fprintf(f, "\nTop topics by %s (PUBLISH, both directions)\n",
-			by ? "payload bytes" : "messages");
+		fprintf(f, _("\nTop topics by %s (PUBLISH, both directions)\n"),
+			by ? _("payload bytes") : _("messages"));
 		v = top(st, by, &n);
 		for (size_t i = 0; v && i < n; i++) {
 			char *c = budget_malloc(TEXTESC_SIZE(v[i]->len), "--stats");
 			if (!c)
 				break;
 			clean_topic(v[i], 0, c);
-			fprintf(f, "  %10" PRIu64 " msgs %12" PRIu64 " bytes  %s\n", v[i]->msgs,
+			fprintf(f, _("  %10" PRIu64 " msgs %12" PRIu64 " bytes  %s\n"), v[i]->msgs,
 				v[i]->bytes, c);
 			free(c);
 		}
 		if (!n)
-			fprintf(f, "  none\n");
+			fprintf(f, _("  none\n"));
 		free(v);
 	}
 	if (st->other_msgs)
-		fprintf(f, "  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d "
-			"or %u MiB of topic names)\n", st->other_msgs, st->other_bytes, TOPICS_MAX,
+		fprintf(f, _("  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d "
+			"or %u MiB of topic names)\n"), st->other_msgs, st->other_bytes, TOPICS_MAX,
 			TOPIC_BYTES >> 20);
 
-	fprintf(f, "\nQoS            published  complete  incomplete  failed\n");
+	fprintf(f, _("\nQoS            published  complete  incomplete  failed\n"));
 	for (int q = 0; q < 3; q++) {
 		uint64_t pub = st->publish_qos[q][0] + st->publish_qos[q][1];
 		if (q == 0)
@@ -468,7 +469,7 @@ static void print_text(struct stats *st)
 				x[SESSION_TXN_FAILED]);
 		}
 	}
-	fprintf(f, "\nTransactions   complete  incomplete  failed\n");
+	fprintf(f, _("\nTransactions   complete  incomplete  failed\n"));
 	for (int k = 0; k < SESSION_TXN_KINDS; k++) {
 		const uint64_t *x = st->txn[k];
 		if (k == SESSION_TXN_PUBLISH1 || k == SESSION_TXN_PUBLISH2 || !(x[0] + x[1] + x[2]))
@@ -477,7 +478,7 @@ static void print_text(struct stats *st)
 			session_txn_kind_name(k), x[0], x[1], x[2]);
 	}
 
-	fprintf(f, "\nLatency (s)      count      median         p95         max\n");
+	fprintf(f, _("\nLatency (s)      count      median         p95         max\n"));
 	for (int k = 0; k < LAT_KINDS; k++) {
 		char a[32], b[32], c[32];
 		const struct lat_hist *l = &st->lat[k];
@@ -491,22 +492,22 @@ static void print_text(struct stats *st)
 		fprintf(f, "  %-10s %9" PRIu64 " %11s %11s %11s\n", lat_names[k], l->n, a, b, c);
 	}
 
-	fprintf(f, "\nRetained messages: %" PRIu64 " client->broker, %" PRIu64 " broker->client\n",
+	fprintf(f, _("\nRetained messages: %" PRIu64 " client->broker, %" PRIu64 " broker->client\n"),
 		st->retained[0], st->retained[1]);
-	fprintf(f, "\nAnomalies:");
+	fprintf(f, _("\nAnomalies:"));
 	any = 0;
 	for (int k = 0; k < SESSION_AN_KINDS; k++)
 		if (st->notes[k])
 			fprintf(f, "\n  %-24s %6" PRIu64, session_anomaly_name(k), st->notes[k]), any++;
-	fprintf(f, "%s\nSecurity notes:", any ? "" : " none");
+	fprintf(f, _("%s\nSecurity notes:"), any ? "" : _(" none"));
 	any = 0;
 	for (int k = SESSION_AN_KINDS; k < SESSION_NOTE_KINDS; k++)
 		if (st->notes[k])
 			fprintf(f, "\n  %-24s %6" PRIu64, session_anomaly_name(k), st->notes[k]), any++;
-	fprintf(f, "%s\n", any ? "" : " none");
+	fprintf(f, "%s\n", any ? "" : _(" none"));
 	if (st->untracked)
-		fprintf(f, "\nRequests not followed (4096 open in a session, or --max-memory "
-			"spent): %" PRIu64 "\n", st->untracked);
+		fprintf(f, _("\nRequests not followed (4096 open in a session, or --max-memory "
+			"spent): %" PRIu64 "\n"), st->untracked);
 	print_damage(f, &st->dmg);
 }
 

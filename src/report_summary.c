@@ -1,5 +1,6 @@
 /* \summary: one line per frame that ends an MQTT message, in tshark's column layout */
 #include "mqttdump/budget.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/report.h"
 
 #include <inttypes.h>
@@ -395,13 +396,13 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	if (rec->incomplete || rec->truncated) {
 		int n;
 		if (rec->length_known)
-			n = snprintf(buf, sizeof buf, " [%s: %" PRIu32 " of %" PRIu32 " bytes captured]",
-				     rec->truncated ? "truncated" : "incomplete",
+			n = snprintf(buf, sizeof buf, _(" [%s: %" PRIu32 " of %" PRIu32 " bytes captured]"),
+				     rec->truncated ? _("truncated") : _("incomplete"),
 				     rec->captured > rec->have ? rec->captured : rec->have,
 				     rec->msg.hdr.hdrlen + rec->msg.hdr.remlen);
 		else
-			n = snprintf(buf, sizeof buf, " [%s: fixed header cut after %" PRIu32 " bytes]",
-				     rec->truncated ? "truncated" : "incomplete", rec->have);
+			n = snprintf(buf, sizeof buf, _(" [%s: fixed header cut after %" PRIu32 " bytes]"),
+				     rec->truncated ? _("truncated") : _("incomplete"), rec->have);
 		put(s, buf, (size_t)n);
 	}
 	/* Rules broken by a message that still reads (malformed ones say so in Info). */
@@ -411,7 +412,7 @@ static void message(void *ctx, const struct mqtt_record *rec)
 		if (w->malformed)
 			continue;
 		n = snprintf(buf, sizeof buf, "%s%s: %s%s%s%s", s->nwarn ? "; " : "",
-			     mqtt_type_label(rec->msg.hdr.type), w->text, w->rule ? " [" : "",
+			     mqtt_type_label(rec->msg.hdr.type), i18n_tr(w->text), w->rule ? " [" : "",
 			     w->rule ? w->rule : "", w->rule ? "]" : "");
 		s->nwarn++;
 		wput(s, buf, (size_t)n);
@@ -425,43 +426,43 @@ static void event(void *ctx, const struct framer_event *ev)
 
 	switch (ev->kind) {
 	case FRAMER_EV_GAP:
-		snprintf(text, sizeof text, "[%" PRIu64 " bytes %s at stream offset %" PRIu64 "]",
-			 ev->len, ev->cause == REASM_GAP_SNAPLEN ? "cut by the snap length" :
-			 ev->cause == REASM_GAP_BUDGET ? "given up (--max-memory: held out of order)" :
-			 "not captured (lost segments)", ev->offset);
+		snprintf(text, sizeof text, _("[%" PRIu64 " bytes %s at stream offset %" PRIu64 "]"),
+			 ev->len, ev->cause == REASM_GAP_SNAPLEN ? _("cut by the snap length") :
+			 ev->cause == REASM_GAP_BUDGET ? _("given up (--max-memory: held out of order)") :
+			 _("not captured (lost segments)"), ev->offset);
 		break;
 	case FRAMER_EV_SKIPPED:
-		snprintf(text, sizeof text, "[%" PRIu64 " bytes skipped at stream offset %" PRIu64
-			 " to find a packet boundary: %s]", ev->len, ev->offset, ev->text);
+		snprintf(text, sizeof text, _("[%" PRIu64 " bytes skipped at stream offset %" PRIu64
+			 " to find a packet boundary: %s]"), ev->len, ev->offset, i18n_tr(ev->text));
 		break;
 	case FRAMER_EV_OVERSIZE:
-		snprintf(text, sizeof text, "[%s of %" PRIu64 " bytes over the buffer limit: skipped]",
+		snprintf(text, sizeof text, _("[%s of %" PRIu64 " bytes over the buffer limit: skipped]"),
 			 mqtt_type_label(ev->type), ev->len);
 		break;
 	case FRAMER_EV_MEMORY:
 		if (ev->size)
-			snprintf(text, sizeof text, "[%s of %" PRIu64 " bytes at stream offset %"
-				 PRIu64 " not decoded: %s, %" PRIu64 " bytes held]",
-				 mqtt_type_label(ev->type), ev->size, ev->offset, ev->text, ev->len);
+			snprintf(text, sizeof text, _("[%s of %" PRIu64 " bytes at stream offset %"
+				 PRIu64 " not decoded: %s, %" PRIu64 " bytes held]"),
+				 mqtt_type_label(ev->type), ev->size, ev->offset, i18n_tr(ev->text), ev->len);
 		else
-			snprintf(text, sizeof text, "[%" PRIu64 " bytes at stream offset %" PRIu64
-				 " not decoded: %s]", ev->len, ev->offset, ev->text);
+			snprintf(text, sizeof text, _("[%" PRIu64 " bytes at stream offset %" PRIu64
+				 " not decoded: %s]"), ev->len, ev->offset, i18n_tr(ev->text));
 		break;
 	case FRAMER_EV_VERSION:
-		snprintf(text, sizeof text, "[MQTT %s inferred: %s]", mqtt_version_name(ev->version),
-			 ev->text);
+		snprintf(text, sizeof text, _("[MQTT %s inferred: %s]"), mqtt_version_name(ev->version),
+			 i18n_tr(ev->text));
 		break;
 	case FRAMER_EV_END:
 		/* only the ends the capture does not show: the limits closed the connection */
 		if (ev->why == REASM_END_IDLE)
-			snprintf(text, sizeof text, "[connection closed by mqttdump: idle longer than "
-				 "--flow-timeout]");
+			snprintf(text, sizeof text, "%s", _("[connection closed by mqttdump: idle "
+				 "longer than --flow-timeout]"));
 		else if (ev->why == REASM_END_EVICTED)
-			snprintf(text, sizeof text, "[connection closed by mqttdump: --max-flows "
-				 "reached, it was the least recently active]");
+			snprintf(text, sizeof text, "%s", _("[connection closed by mqttdump: "
+				 "--max-flows reached, it was the least recently active]"));
 		else if (ev->why == REASM_END_MEMORY)
-			snprintf(text, sizeof text, "[connection closed by mqttdump: --max-memory "
-				 "reached, it was the least recently active]");
+			snprintf(text, sizeof text, "%s", _("[connection closed by mqttdump: "
+				 "--max-memory reached, it was the least recently active]"));
 		else
 			return;
 		break;
@@ -542,11 +543,11 @@ static void transport(void *ctx, const struct transport_event *ev)
 			print_line(s);
 		if (ev->kind == TRANSPORT_EV_ERROR) {
 			char text[320];
-			snprintf(text, sizeof text, "[%s: %s]", ev->proto ? ev->proto : "transport",
-				 ev->text);
+			snprintf(text, sizeof text, "[%s: %s]", ev->proto ? ev->proto : _("transport"),
+				 i18n_tr(ev->text));
 			note(s, &ev->at, up ? c : b, up ? b : c, text);
 		} else {
-			note(s, &ev->at, up ? c : b, up ? b : c, ev->info);
+			note(s, &ev->at, up ? c : b, up ? b : c, ev->note ? ev->note : ev->info);
 		}
 		return;
 	}

@@ -13,6 +13,7 @@
  */
 #include "mqttdump/transport.h"
 #include "mqttdump/budget.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/ports.h"
 #include "mqttdump/textesc.h"
 #include "mqttdump/tlscrypto.h"
@@ -106,6 +107,7 @@ struct transport {
 	off_t kl_size;
 	struct timespec kl_mtime;
 	char info[1024];         /* the Info text of the event being built */
+	char note[1024];         /* a TLS session's line in the text outputs' language */
 	struct tconn *bhead, *btail; /* connections holding buffers, oldest first */
 };
 
@@ -939,13 +941,58 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 	}
 }
 
+/* A text of the session's line: English (JSON's "line") or, local, the language of the
+ * text outputs (i18n.h). */
+#define LT(local, s) ((local) ? i18n_gettext(s) : (s))
+
+/* Why the handshake failed, in words, into why (cap bytes). */
+static void tls_failure(const struct tconn *c, int local, char *why, size_t cap)
+{
+	const char *a = tls_alert_name(c->s->alert_desc);
+	size_t o = (size_t)snprintf(why, cap, LT(local, "%s alert from the %s"), a ? a : "fatal",
+				    c->s->alert_from == REASM_TO_BROKER ? LT(local, "client") :
+				    LT(local, "broker"));
+
+	if (c->s->cert_requested && c->s->client_cert_empty && o < cap)
+		snprintf(why + o, cap - o, "%s", LT(local, ": the broker asked for a client "
+						    "certificate and got none"));
+}
+
+/* The session's line ("[TLS session SNI: version, suite, handshake ...; application
+ * data ...]") into out (cap bytes). */
+static void tls_end_line(const struct tconn *c, const struct transport_event *ev, int local,
+			 char *out, size_t cap)
+{
+	char sb[16], why[160], nums[200];
+	size_t o;
+
+	o = (size_t)snprintf(out, cap, LT(local, "[TLS session%s%s: "), c->s->sni[0] ? " " : "",
+			     c->s->sni);
+	if (c->s->saw_sh)
+		o = catf(out, cap, o, "%s, %s, ", tls_proto(c, 0),
+			 suite_str(c->s->suite, sb, sizeof sb));
+	o = catf(out, cap, o, LT(local, "handshake %s%s"), LT(local, ev->handshake), "");
+	if (ev->failure) {
+		tls_failure(c, local, why, sizeof why);
+		o = catf(out, cap, o, " (%s)%s", why, "");
+	}
+	snprintf(nums, sizeof nums, LT(local, "; application data: %llu records (%llu bytes) "
+				       "from the client, %llu (%llu bytes) from the broker"),
+		 (unsigned long long)c->s->d[0].app_records, (unsigned long long)c->s->d[0].app_bytes,
+		 (unsigned long long)c->s->d[1].app_records, (unsigned long long)c->s->d[1].app_bytes);
+	o = catf(out, cap, o, "%s%s", nums, "");
+	if (c->s->d[0].decrypted + c->s->d[1].decrypted)
+		o = catf(out, cap, o, "%s%s", LT(local, ", decrypted"), "");
+	else if (c->s->d[0].app_records + c->s->d[1].app_records)
+		o = catf(out, cap, o, "%s%s", LT(local, ", not decrypted"), "");
+	catf(out, cap, o, "]%s%s", "", "");
+}
+
 static void tls_end(struct transport *t, const struct reasm_flow *f, struct tconn *c,
 		    const struct frame_ref *at)
 {
 	struct transport_event ev;
-	char sb[16];
 	char why[160] = "";
-	size_t o;
 
 	ev_init(&ev, TRANSPORT_EV_TLS_END, f, REASM_TO_BROKER, at);
 	ev.version = c->s->version;
@@ -957,46 +1004,25 @@ static void tls_end(struct transport *t, const struct reasm_flow *f, struct tcon
 		ev.app_bytes[i] = c->s->d[i].app_bytes;
 		ev.decrypted_records[i] = c->s->d[i].decrypted;
 	}
+	/* the handshake's words are JSON's values; the text outputs translate them */
 	if (c->s->fatal_alert) {
-		const char *a = tls_alert_name(c->s->alert_desc);
-		ev.handshake = "failed";
-		o = (size_t)snprintf(why, sizeof why, "%s alert from the %s", a ? a : "fatal",
-				     c->s->alert_from == REASM_TO_BROKER ? "client" : "broker");
-		if (c->s->cert_requested && c->s->client_cert_empty)
-			snprintf(why + o, sizeof why - o,
-				 ": the broker asked for a client certificate and got none");
+		ev.handshake = N_("failed");
+		tls_failure(c, 0, why, sizeof why);
 		ev.failure = why;
 		t->st.tls_failed++;
 	} else if (!c->s->saw_sh) {
-		ev.handshake = "incomplete";
+		ev.handshake = N_("incomplete");
 	} else if (c->s->version == 0x0304) {
-		ev.handshake = c->s->finished[0] && c->s->finished[1] ? "complete" :
-			       c->s->d[0].decrypted + c->s->d[1].decrypted ? "incomplete" : "encrypted";
+		ev.handshake = c->s->finished[0] && c->s->finished[1] ? N_("complete") :
+			       c->s->d[0].decrypted + c->s->d[1].decrypted ? N_("incomplete") :
+			       N_("encrypted");
 	} else {
-		ev.handshake = c->s->d[0].ccs && c->s->d[1].ccs ? "complete" : "incomplete";
+		ev.handshake = c->s->d[0].ccs && c->s->d[1].ccs ? N_("complete") : N_("incomplete");
 	}
-	o = (size_t)snprintf(t->info, sizeof t->info, "[TLS session%s%s: ", c->s->sni[0] ? " " : "",
-			     c->s->sni);
-	if (c->s->saw_sh)
-		o = catf(t->info, sizeof t->info, o, "%s, %s, ", tls_proto(c, 0),
-			 suite_str(c->s->suite, sb, sizeof sb));
-	o = catf(t->info, sizeof t->info, o, "handshake %s%s", ev.handshake, "");
-	if (ev.failure)
-		o = catf(t->info, sizeof t->info, o, " (%s)%s", ev.failure, "");
-	{
-		char nums[160];
-		snprintf(nums, sizeof nums, "; application data: %llu records (%llu bytes) from the "
-			 "client, %llu (%llu bytes) from the broker",
-			 (unsigned long long)c->s->d[0].app_records, (unsigned long long)c->s->d[0].app_bytes,
-			 (unsigned long long)c->s->d[1].app_records, (unsigned long long)c->s->d[1].app_bytes);
-		o = catf(t->info, sizeof t->info, o, "%s%s", nums, "");
-	}
-	if (c->s->d[0].decrypted + c->s->d[1].decrypted)
-		o = catf(t->info, sizeof t->info, o, ", decrypted%s%s", "", "");
-	else if (c->s->d[0].app_records + c->s->d[1].app_records)
-		o = catf(t->info, sizeof t->info, o, ", not decrypted%s%s", "", "");
-	catf(t->info, sizeof t->info, o, "]%s%s", "", "");
+	tls_end_line(c, &ev, 0, t->info, sizeof t->info);
 	ev.info = t->info;
+	tls_end_line(c, &ev, 1, t->note, sizeof t->note);
+	ev.note = t->note;
 	send_ev(t, &ev);
 }
 

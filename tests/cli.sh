@@ -209,7 +209,7 @@ check "--keylog missing file" 1 "--keylog" -- "$bin" -r "$cap" --keylog "$tmp/no
 ok "failed handshake: no client certificate" 'grep "\"event\":\"tls_session\"" "$tmp/n.jsonl" | grep -q "\"handshake\":\"failed\",\"failure\":\"Handshake Failure alert from the broker: the broker asked for a client certificate and got none\""'
 
 # Teaching options.
-check "bad --lang" 2 "--lang: \"de\" is not en or fr" -- "$bin" -r "$cap" --explain --lang de
+check "bad --lang" 2 "--lang: \"de\" is not en or a language with a message catalogue" -- "$bin" -r "$cap" --explain --lang de
 check "bad --diagram kind" 2 "is not text, svg or html" -- "$bin" -r "$cap" --diagram=pdf
 check "--diagram=svg without FILE" 2 "give the FILE" -- "$bin" -r "$cap" --diagram=svg
 check "--diagram=svg unwritable" 1 "$tmp/no/dir.svg" -- "$bin" -r "$cap" --diagram=svg "$tmp/no/dir.svg"
@@ -486,8 +486,9 @@ ok "--version ($ver) is the built man page's, and no other file says it" 'grep -
 if meson install -C "$build" --destdir "$tmp/inst" --no-rebuild --quiet > "$tmp/inst.log" 2>&1; then
 	pre=$(find "$tmp/inst" -path '*/bin/mqttdump' | sed 's|/bin/mqttdump$||')
 	ok "meson install: bin/mqttdump, man1/mqttdump.1 with the version" '[ -x "$pre/bin/mqttdump" ] && grep -q "\"$ver\"" "$pre/share/man/man1/mqttdump.1"'
-	named=$(grep -oE '(docs/)?[a-z-]+\.md' "$root/docs/mqttdump.1" | sed 's|^docs/||' | sort -u)
+	named=$(grep -oE '(docs/)?[a-z0-9-]+\.md' "$root/docs/mqttdump.1" | sed 's|^docs/||' | sort -u)
 	missing=$(for d in $named; do [ -f "$pre/share/doc/mqttdump/$d" ] || echo "$d"; done)
+	ok "meson install: the French message catalogue in share/locale" '[ -f "$pre/share/locale/fr/LC_MESSAGES/mqttdump.mo" ]'
 	ok "meson install: every document the man page names ($(echo $named)) in share/doc/mqttdump${missing:+ (missing: $missing)}" '[ -n "$named" ] && [ -z "$missing" ]'
 	comp=$pre/share/bash-completion/completions/mqttdump
 	ok "meson install: the bash completion" '[ -f "$comp" ]'

@@ -3,8 +3,9 @@
 
 usage: explain_cover.py MQTTDUMP SOURCE_ROOT
 
-The sentence templates are read from src/explain_en.c and src/explain_fr.c (and which keys
-are pieces of other sentences from include/mqttdump/explain.h). mqttdump --explain runs in
+The sentence templates are read from src/explain_en.c, their French from po/fr.po (the
+catalogue's msgstr of each English msgid), and which keys are pieces of other sentences
+from include/mqttdump/explain.h. mqttdump --explain runs in
 both languages on every bundled capture and on the public ones in ../shared/captures (when
 present). Every explanation line must
   1. hold no placeholder left unfilled ("{client}", "{frob}": any {name} a template uses, or
@@ -39,9 +40,32 @@ def templates(path):
     src = open(path, encoding="utf-8").read()
     body = src[src.index("{", src.index("EX_COUNT]")) + 1:]
     table = {}
-    for m in re.finditer(r'\[(EX_\w+)\]\s*=\s*((?:\s*"(?:[^"\\]|\\.)*")+)\s*,', body):
+    for m in re.finditer(r'\[(EX_\w+)\]\s*=\s*N_\(((?:\s*"(?:[^"\\]|\\.)*")+)\)\s*,', body):
         table[m.group(1)] = c_strings(m.group(2))
     return table
+
+
+def po_entries(path):
+    """msgid -> msgstr of a catalogue (translated, not fuzzy entries only)."""
+    out = {}
+    for block in open(path, encoding="utf-8").read().split("\n\n"):
+        if "#, fuzzy" in block:
+            continue
+        m = re.search(r'^msgid ((?:"(?:[^"\\]|\\.)*"\s*)+)^msgstr ((?:"(?:[^"\\]|\\.)*"\s*)+)',
+                      block, re.M)
+        if m:
+            mid, mstr = c_strings(m.group(1)), c_strings(m.group(2))
+            if mid and mstr:
+                out[mid] = mstr
+    return out
+
+
+def table_of(lang):
+    en = templates(os.path.join(ROOT, "src", "explain_en.c"))
+    if lang == "en":
+        return en
+    po = po_entries(os.path.join(ROOT, "po", lang + ".po"))
+    return {k: po[v] for k, v in en.items() if v in po}
 
 
 def piece_keys():
@@ -100,8 +124,9 @@ compiled = {}
 pieces = piece_keys()
 tables = {}
 for lang in ("en", "fr"):
-    t = templates(os.path.join(ROOT, "src", "explain_%s.c" % lang))
-    ok(len(t) > 40, "%s: %d templates read from src/explain_%s.c" % (lang, len(t), lang))
+    t = table_of(lang)
+    ok(len(t) > 40, "%s: %d templates read from %s" % (lang, len(t), "src/explain_en.c"
+                                                      if lang == "en" else "po/fr.po"))
     sentences = {}
     for k, v in t.items():
         if k in pieces:

@@ -1,4 +1,5 @@
 /* Unit tests for the reporters: time stamps, the summary line layout, JSON keys. */
+#include "mqttdump/i18n.h"
 #include "mqttdump/latency.h"
 #include "mqttdump/report.h"
 
@@ -503,6 +504,8 @@ Test(report, explain_in_both_languages)
 		struct report_opts ro = opts(&o, 256, 0);
 		struct reporter r;
 		struct reasm_flow f = flow();
+		/* French from the catalogue meson built (build/po) */
+		cr_assert_eq(i18n_init(lang[l], BUILD_ROOT "/po"), 0);
 		cr_assert_eq(report_explain_new(&ro, lang[l], &r), 0);
 		r.frame_begin = NULL;
 		run_whole_noframe(&r, connect_pw, sizeof connect_pw, &f, 4);

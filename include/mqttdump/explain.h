@@ -1,6 +1,7 @@
 /*
- * explain.h - the sentences of --explain, one table per language (explain_en.c,
- * explain_fr.c), and the filling of their placeholders.
+ * explain.h - the sentences of --explain, in English (explain_en.c, the message ids of
+ * the catalogues) and in the process's language (po/LANG.po through gettext), and the
+ * filling of their placeholders.
  *
  * Knows nothing but this. A sentence is a template with named placeholders "{topic}"
  * filled from a list of name/value pairs; every key has a sentence in every language
@@ -129,9 +130,9 @@ struct explain_table {
 };
 
 extern const struct explain_table explain_en;
-extern const struct explain_table explain_fr;
 
-/* The table of a language ("en", "fr"); English for any other. */
+/* The English table for "en" (or NULL), else the table of the language i18n_init() chose
+ * (its catalogue's translations; an English template where it has none). */
 const struct explain_table *explain_table(const char *lang);
 
 struct explain_var {

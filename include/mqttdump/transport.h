@@ -62,6 +62,8 @@ struct transport_event {
 	struct frame_ref at;        /* the frame holding its last byte */
 	const char *proto;          /* tshark's Protocol column: "TLSv1.2", "HTTP", ... */
 	const char *info;           /* this step in words, as tshark's Info shows it */
+	const char *note;           /* TLS_END: info in the text outputs' language (i18n.h);
+				     * NULL for the other kinds */
 
 	/* TLS, TLS_END */
 	uint8_t content_type;       /* record content type (20..23) */
