@@ -17,7 +17,9 @@ usage: eve_check.py MQTTDUMP SOURCE_ROOT      (TAP output)
   - the recipes of docs/monitoring.md (every line starting with "$ ") print the lines that
     follow them there.
 """
-import base64, collections, glob, hashlib, ipaddress, json, os, re, shutil, subprocess, sys
+import collections, glob, ipaddress, json, os, re, shutil, subprocess, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from communityid import community_id  # noqa: E402
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000$")
 
@@ -49,15 +51,6 @@ def tshark(pcap, filt, *fields, extra=()):
         for i in range(max(len(c) for c in cols)):
             rows.append([c[i] if i < len(c) else "" for c in cols])
     return rows
-
-
-def community_id(sip, sport, dip, dport, proto=6, seed=0):
-    a, b = ipaddress.ip_address(sip).packed, ipaddress.ip_address(dip).packed
-    if (a, sport) > (b, dport):
-        a, b, sport, dport = b, a, dport, sport
-    data = (seed.to_bytes(2, "big") + a + b + bytes([proto, 0]) + sport.to_bytes(2, "big") +
-            dport.to_bytes(2, "big"))
-    return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
 
 
 def check_records(raw):

@@ -24,8 +24,10 @@ Judged by documents mqttdump did not write the same way, and by tshark 4.0:
     frames and bytes per interval are tshark's frame.len sums; the text lines say the same
     as the JSON records, and --eve's stats records too.
 """
-import base64, collections, glob, hashlib, ipaddress, json, os, subprocess, sys
+import collections, glob, json, os, subprocess, sys
 from datetime import datetime, timezone
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from communityid import community_id  # noqa: E402
 
 TRACKER = {"session_open", "transaction", "anomaly", "security", "session_end"}
 TYPES = ["RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
@@ -35,16 +37,6 @@ ANSWER = {"connect": {2}, "subscribe": {9}, "unsubscribe": {11}, "ping": {13}, "
           "publish": {4, 5, 6, 7}}
 REQUEST = {"connect": {1}, "subscribe": {8}, "unsubscribe": {10}, "ping": {12}, "auth": {15},
            "publish": {3}}
-
-
-def community_id(sip, sport, dip, dport, proto=6, seed=0):
-    """community-id-spec v1, from the specification's text."""
-    a, b = ipaddress.ip_address(sip).packed, ipaddress.ip_address(dip).packed
-    if (a, sport) > (b, dport):
-        a, b, sport, dport = b, a, dport, sport
-    data = (seed.to_bytes(2, "big") + a + b + bytes([proto, 0]) + sport.to_bytes(2, "big") +
-            dport.to_bytes(2, "big"))
-    return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
 
 
 def run(binp, pcap, *extra):

@@ -16,17 +16,10 @@ SYN-ACK, ACK, data, FIN), one packet or a few per segment, acknowledged by the p
 """
 import struct, sys
 
+from mqttwire import csum, pkt, s  # noqa: E402
+
 frames = []
 t = [1700000000.0]
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
@@ -65,21 +58,6 @@ class Conn:
         frame(self.c, self.b, self.cp, 1883, self.cs, self.bs, 0x11)
         frame(self.b, self.c, 1883, self.cp, self.bs, self.cs + 1, 0x11)
         frame(self.c, self.b, self.cp, 1883, self.cs + 1, self.bs + 1, 0x10)
-
-
-def s(x):
-    x = x if isinstance(x, bytes) else x.encode()
-    return struct.pack("!H", len(x)) + x
-
-
-def pkt(first, body):
-    n, rl = len(body), b""
-    while True:
-        d = n % 128
-        n //= 128
-        rl += bytes([d | (0x80 if n else 0)])
-        if not n:
-            return bytes([first]) + rl + body
 
 
 a = Conn(40001)

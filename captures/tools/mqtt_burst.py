@@ -4,20 +4,9 @@
 CONNECT, wait for CONNACK; then 20 QoS 0 PUBLISH and a PINGREQ in one write; then a
 SUBSCRIBE and 5 PUBLISH in another; read what comes back; DISCONNECT. Standard library only.
 """
-import socket, struct, sys, time
+import socket, sys, time
 
-
-def s(x):
-    return struct.pack("!H", len(x)) + x.encode()
-
-
-def pkt(first, body):
-    n, rl = len(body), b""
-    while True:
-        d, n = n % 128, n // 128
-        rl += bytes([d | (0x80 if n else 0)])
-        if not n:
-            return bytes([first]) + rl + body
+from mqttwire import pkt, s  # noqa: E402
 
 
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])))

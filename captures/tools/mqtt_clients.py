@@ -8,18 +8,7 @@ connections are opened first and closed last, so all N sessions overlap. Standar
 """
 import socket, struct, sys
 
-
-def s(x):
-    return struct.pack("!H", len(x)) + x.encode()
-
-
-def pkt(first, body):
-    n, rl = len(body), b""
-    while True:
-        d, n = n % 128, n // 128
-        rl += bytes([d | (0x80 if n else 0)])
-        if not n:
-            return bytes([first]) + rl + body
+from mqttwire import pkt, s  # noqa: E402
 
 
 class Conn:

@@ -27,30 +27,9 @@ a broker on port 1883, with correct IPv4 and TCP checksums. Standard library onl
 """
 import os, struct, sys
 
+from mqttwire import csum, pkt, s  # noqa: E402
+
 T0 = 1767225600  # 2026-01-01T00:00:00Z
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def s(x):
-    x = x if isinstance(x, bytes) else x.encode()
-    return struct.pack("!H", len(x)) + x
-
-
-def pkt(first, body):
-    n, rl = len(body), b""
-    while True:
-        d, n = n % 128, n // 128
-        rl += bytes([d | (0x80 if n else 0)])
-        if not n:
-            return bytes([first]) + rl + body
 
 
 def props(*items):
