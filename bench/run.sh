@@ -18,6 +18,7 @@ build=${1:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
 packets=${2:-2000000}
 work=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$work"
 slice_n=${TSHARK_SLICE:-100000}
 rounds=${BENCH_RUNS:-3}
 cpu=0
