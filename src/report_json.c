@@ -14,7 +14,7 @@
  * id once known, kept per connection (by stream index, direct mapped: a connection whose
  * entry another took has it computed again, and its client id read again from its
  * session, which lives until its end has been written). */
-#define FLOWS_CACHED 256
+#define FLOWS_CACHED 1024 /* connections whose ids are kept (a dense capture had 300 open) */
 
 struct jflow {
 	uint64_t index;
@@ -24,6 +24,7 @@ struct jflow {
 	uint8_t flow_id_len;
 	char flow_id_text[24];      /* its digits: written in every record */
 	char cid[COMMUNITY_ID_LEN];
+	char addr[2][48];           /* the client's and the broker's address, as text */
 	char client[SESSION_STR_MAX];
 };
 
@@ -353,6 +354,8 @@ static struct jflow *jflow_of(struct jrep *j, const struct reasm_flow *f)
 			h = (h ^ (uint8_t)*p) * 1099511628211ull;
 		e->flow_id = ((h & 0x7fffffffu) << 20 | (f->index & 0xfffff)) | 1ull << 50;
 		e->flow_id_len = (uint8_t)report_u64(e->flow_id_text, e->flow_id);
+		tcp_addr_str(&f->client, e->addr[0], sizeof e->addr[0]);
+		tcp_addr_str(&f->broker, e->addr[1], sizeof e->addr[1]);
 	}
 	if (j->sessions && (s = session_of(j->sessions, f)) && s->has_clientid &&
 	    s->index == f->index) {
@@ -364,10 +367,8 @@ static struct jflow *jflow_of(struct jrep *j, const struct reasm_flow *f)
 }
 
 /* flow_id, community_id, and client (the client id) once the CONNECT was seen. */
-static void add_ids(struct jrep *j, struct jsonw *o, const struct reasm_flow *f)
+static void add_ids(struct jrep *j, struct jsonw *o, const struct jflow *e)
 {
-	struct jflow *e = jflow_of(j, f);
-
 	jsonw_key(o, "flow_id");
 	jsonw_raw(o, e->flow_id_text, e->flow_id_len); /* (below 2^51: the same as an int64) */
 	if (e->cid[0])
@@ -382,9 +383,9 @@ static void add_ids(struct jrep *j, struct jsonw *o, const struct reasm_flow *f)
 static void add_where(struct jrep *j, struct jsonw *o, const struct frame_ref *at,
 		      const struct reasm_flow *f, int dir)
 {
-	char ts[48], a[64];
-	const struct tcp_addr *src = dir == REASM_TO_BROKER ? &f->client : &f->broker;
-	const struct tcp_addr *dst = dir == REASM_TO_BROKER ? &f->broker : &f->client;
+	char ts[48];
+	const struct jflow *e = jflow_of(j, f);
+	int up = dir == REASM_TO_BROKER;
 
 	jsonw_kint(o, "frame", (int64_t)at->frame);
 	report_iso_time(at->ts_sec, at->ts_nsec, j->o.ts_digits, ts, sizeof ts);
@@ -392,14 +393,12 @@ static void add_where(struct jrep *j, struct jsonw *o, const struct frame_ref *a
 	jsonw_key(o, "epoch");
 	jseconds(j, o, at->ts_sec, at->ts_nsec);
 	jsonw_kint(o, "stream", (int64_t)f->index);
-	tcp_addr_str(src, a, sizeof a);
-	jsonw_kname(o, "src", a);
-	jsonw_kint(o, "sport", dir == REASM_TO_BROKER ? f->client_port : f->broker_port);
-	tcp_addr_str(dst, a, sizeof a);
-	jsonw_kname(o, "dst", a);
-	jsonw_kint(o, "dport", dir == REASM_TO_BROKER ? f->broker_port : f->client_port);
-	jsonw_kname(o, "from", dir == REASM_TO_BROKER ? "client" : "broker");
-	add_ids(j, o, f);
+	jsonw_kname(o, "src", e->addr[!up]);
+	jsonw_kint(o, "sport", up ? f->client_port : f->broker_port);
+	jsonw_kname(o, "dst", e->addr[up]);
+	jsonw_kint(o, "dport", up ? f->broker_port : f->client_port);
+	jsonw_kname(o, "from", up ? "client" : "broker");
+	add_ids(j, o, e);
 }
 
 /* A string the packet ends inside (a cut or malformed packet): its 2-byte length, when that
