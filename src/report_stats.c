@@ -411,18 +411,20 @@ static void secs(char *out, size_t cap, uint64_t ns)
 	snprintf(out, cap, "%" PRIu64 ".%06" PRIu64, ns / 1000000000, ns % 1000000000 / 1000);
 }
 
-static void print_text(struct stats *st)
+/* The text of --stats, a function per section, in the order they are printed. */
+static void text_messages(const struct stats *st, FILE *f)
 {
-	FILE *f = st->out;
-	size_t n;
-	struct topic **v;
-	int any;
-
 	fprintf(f, _("MQTT statistics\n\nMessages                 client->broker  broker->client\n"));
 	for (int t = 0; t < 16; t++)
 		if (st->msgs[t][0] || st->msgs[t][1])
 			fprintf(f, "  %-22s %14" PRIu64 "  %14" PRIu64 "\n", mqtt_type_name((uint8_t)t),
 				st->msgs[t][0], st->msgs[t][1]);
+}
+
+static void text_sessions(const struct stats *st, FILE *f)
+{
+	int any;
+
 	fprintf(f, _("\nSessions: %" PRIu64 "\n  by version:"), st->sessions);
 	any = 0;
 	for (int i = 0; i < 6; i++)
@@ -434,6 +436,12 @@ static void print_text(struct stats *st)
 		if (st->by_end[i])
 			fprintf(f, "%s %s %" PRIu64, any++ ? "," : "", session_end_name(i), st->by_end[i]);
 	fprintf(f, _("%s\n  wills published by the broker: %" PRIu64 "\n"), any ? "" : _(" none"), st->wills);
+}
+
+static void text_topics(struct stats *st, FILE *f)
+{
+	size_t n;
+	struct topic **v;
 
 	for (int by = 0; by < 2; by++) {
 		fprintf(f, _("\nTop topics by %s (PUBLISH, both directions)\n"),
@@ -456,7 +464,10 @@ static void print_text(struct stats *st)
 		fprintf(f, _("  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d "
 			"or %u MiB of topic names)\n"), st->other_msgs, st->other_bytes, TOPICS_MAX,
 			TOPIC_BYTES >> 20);
+}
 
+static void text_qos_txn(const struct stats *st, FILE *f)
+{
 	fprintf(f, _("\nQoS            published  complete  incomplete  failed\n"));
 	for (int q = 0; q < 3; q++) {
 		uint64_t pub = st->publish_qos[q][0] + st->publish_qos[q][1];
@@ -477,7 +488,10 @@ static void print_text(struct stats *st)
 		fprintf(f, "  %-12s %8" PRIu64 "  %10" PRIu64 "  %6" PRIu64 "\n",
 			session_txn_kind_name(k), x[0], x[1], x[2]);
 	}
+}
 
+static void text_latency(const struct stats *st, FILE *f)
+{
 	fprintf(f, _("\nLatency (s)      count      median         p95         max\n"));
 	for (int k = 0; k < LAT_KINDS; k++) {
 		char a[32], b[32], c[32];
@@ -491,6 +505,11 @@ static void print_text(struct stats *st)
 		secs(c, sizeof c, l->max);
 		fprintf(f, "  %-10s %9" PRIu64 " %11s %11s %11s\n", lat_names[k], l->n, a, b, c);
 	}
+}
+
+static void text_notes(const struct stats *st, FILE *f)
+{
+	int any;
 
 	fprintf(f, _("\nRetained messages: %" PRIu64 " client->broker, %" PRIu64 " broker->client\n"),
 		st->retained[0], st->retained[1]);
@@ -508,7 +527,17 @@ static void print_text(struct stats *st)
 	if (st->untracked)
 		fprintf(f, _("\nRequests not followed (4096 open in a session, or --max-memory "
 			"spent): %" PRIu64 "\n"), st->untracked);
-	print_damage(f, &st->dmg);
+}
+
+static void print_text(struct stats *st)
+{
+	text_messages(st, st->out);
+	text_sessions(st, st->out);
+	text_topics(st, st->out);
+	text_qos_txn(st, st->out);
+	text_latency(st, st->out);
+	text_notes(st, st->out);
+	print_damage(st->out, &st->dmg);
 }
 
 /* json-c returns NULL out of memory and asserts on a NULL object: checked, and noted
@@ -607,13 +636,12 @@ static void tree_write(struct jsonw *w, json_object *o)
 	}
 }
 
-static void print_json(struct stats *st)
+/* The JSON of --stats, a function per member of the document, in the order they are added
+ * (json-c keeps it: the output is byte for byte what one function wrote before). */
+static void json_messages(const struct stats *st, json_object *root)
 {
-	json_object *root = json_object_new_object(), *o, *p;
-	size_t n;
-	struct topic **v;
+	json_object *o = json_object_new_object(), *p;
 
-	o = json_object_new_object();
 	for (int t = 0; t < 16; t++)
 		if (st->msgs[t][0] || st->msgs[t][1]) {
 			p = json_object_new_object();
@@ -622,8 +650,12 @@ static void print_json(struct stats *st)
 			add(o, mqtt_type_name((uint8_t)t), p);
 		}
 	add(root, "messages", o);
+}
 
-	o = json_object_new_object();
+static void json_sessions(const struct stats *st, json_object *root)
+{
+	json_object *o = json_object_new_object(), *p;
+
 	add(o, "total", jint(st->sessions));
 	p = json_object_new_object();
 	for (int i = 0; i < 6; i++)
@@ -637,6 +669,13 @@ static void print_json(struct stats *st)
 	add(o, "by_end", p);
 	add(o, "wills_published", jint(st->wills));
 	add(root, "sessions", o);
+}
+
+static void json_topics(struct stats *st, json_object *root)
+{
+	json_object *p;
+	size_t n;
+	struct topic **v;
 
 	for (int by = 0; by < 2; by++) {
 		json_object *a = json_object_new_array();
@@ -665,8 +704,12 @@ static void print_json(struct stats *st)
 		add(p, "bytes", jint(st->other_bytes));
 		add(root, "other_topics", p);
 	}
+}
 
-	o = json_object_new_object();
+static void json_qos_txn(const struct stats *st, json_object *root)
+{
+	json_object *o = json_object_new_object(), *p;
+
 	for (int q = 0; q < 3; q++) {
 		char k[8];
 		p = json_object_new_object();
@@ -693,8 +736,12 @@ static void print_json(struct stats *st)
 		add(o, session_txn_kind_name(k), p);
 	}
 	add(root, "transactions", o);
+}
 
-	o = json_object_new_object();
+static void json_latency_retained(const struct stats *st, json_object *root)
+{
+	json_object *o = json_object_new_object(), *p;
+
 	for (int k = 0; k < LAT_KINDS; k++) {
 		const struct lat_hist *l = &st->lat[k];
 		p = json_object_new_object();
@@ -712,9 +759,12 @@ static void print_json(struct stats *st)
 	add(o, "client", jint(st->retained[0]));
 	add(o, "broker", jint(st->retained[1]));
 	add(root, "retained", o);
+}
 
-	o = json_object_new_object();
-	p = json_object_new_object();
+static void json_notes(const struct stats *st, json_object *root)
+{
+	json_object *o = json_object_new_object(), *p = json_object_new_object();
+
 	for (int k = 0; k < SESSION_NOTE_KINDS; k++)
 		if (st->notes[k])
 			add(session_is_security_note(k) ? p : o, session_anomaly_name(k),
@@ -724,19 +774,29 @@ static void print_json(struct stats *st)
 		add(root, "untracked_requests", jint(st->untracked));
 	add(root, "security_notes", p);
 	add(root, "damage", json_damage(&st->dmg));
+}
 
-	{
-		struct report_buf b = { 0 };
-		struct jsonw w;
-		jsonw_init(&w, &b, JSONW_PRETTY);
-		if (root)
-			tree_write(&w, root);
-		if (!root || w.fail || w.depth)
-			mqttdump_oom("--stats"); /* the document is not written */
-		else
-			fwrite(b.p, 1, b.len, st->out);
-		report_buf_free(&b);
-	}
+static void print_json(struct stats *st)
+{
+	json_object *root = json_object_new_object();
+	struct report_buf b = { 0 };
+	struct jsonw w;
+
+	json_messages(st, root);
+	json_sessions(st, root);
+	json_topics(st, root);
+	json_qos_txn(st, root);
+	json_latency_retained(st, root);
+	json_notes(st, root);
+
+	jsonw_init(&w, &b, JSONW_PRETTY);
+	if (root)
+		tree_write(&w, root);
+	if (!root || w.fail || w.depth)
+		mqttdump_oom("--stats"); /* the document is not written */
+	else
+		fwrite(b.p, 1, b.len, st->out);
+	report_buf_free(&b);
 	fputc('\n', st->out);
 	json_object_put(root);
 }
