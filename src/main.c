@@ -84,90 +84,111 @@ static void watch_stdout(void)
 	setitimer(ITIMER_REAL, &every, NULL);
 }
 
+/* --help, a function per part of it (each one message of po/ for the translators). */
+static void usage_input(FILE *f)
+{
+	fputs(_("usage: mqttdump [-r FILE | -i IFACE] [options]\n"
+		"       mqttdump -D\n"
+		"Decode MQTT (3.1, 3.1.1, 5.0) in captured or live TCP traffic.\n"
+		"\n"
+		"input:\n"
+		"  -r FILE              read a pcap or pcapng file (- for standard input)\n"
+		"  -i IFACE             capture live on an interface (any: all of them; a number:\n"
+		"                       the N-th of -D's list)\n"
+		"  -s SNAPLEN           live: bytes captured of each packet (default: whole)\n"
+		"  -D                   list the interfaces and exit\n"
+		"  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
+		"  -p PORT              one more broker port to decode as MQTT (repeatable; the\n"
+		"                       default 1883 stays)\n"
+		"  --tls-port PORT      one more port of MQTT over TLS (default 8883 stays)\n"
+		"  --ws-port PORT       one more port of MQTT over WebSocket (8080, 9001 stay)\n"
+		"  --no-default-ports   only the ports given (-p, --tls-port, --ws-port)\n"
+		"  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
+		"  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
+		"                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
+		"  -c N                 stop after N MQTT messages (that pass the filters)\n"
+		"  -Z USER              as root: become USER once the input and the output files\n"
+		"                       are open (live default: nobody)\n"), f);
+}
+
+static void usage_output(FILE *f)
+{
+	fputs(_("output:\n"
+		"  (default)            one line per frame, as tshark prints it\n"
+		"  --json, -T json      JSON Lines, one object per MQTT message or event\n"
+		"  --eve                Suricata EVE JSON: mqtt, anomaly and flow records\n"
+		"  --eve-max-msg-length SIZE  longer packets logged as truncated (default 1mb)\n"
+		"  --eve-string-log-limit SIZE  bytes of a message or topic list logged (default:\n"
+		"                       no limit)\n"
+		"  --eve-max-tx N       transactions pending per connection (default 1024)\n"
+		"  -q                   print nothing but the statistics line (on stderr)\n"
+		"  -t a|ad|d|dd|e|r|u|ud  time column of the lines, as tshark's -t (default r)\n"
+		"  -l                   flush the standard output after each line\n"
+		"  -n                   accepted for tcpdump's habit: no name is ever resolved\n"
+		"  -w OUT               write the frames that carry the messages to a new pcap\n"
+		"                       (- for standard output), live or from a file\n"
+		"  -C SIZE              with -w: a new file once one holds SIZE million bytes\n"
+		"                       (OUT, OUT1, OUT2...; with -W N: OUT0...OUT<N-1>, a ring)\n"
+		"  -G SECS              with -w: a new file every SECS of capture time (OUT is a\n"
+		"                       strftime pattern); with -W N: stop after N files\n"
+		"  -W N                 with -C or -G: the number of files\n"
+		"  --payload-max N      payload bytes shown in JSON (default 256)\n"
+		"  --show-secrets       show passwords and Authentication Data (hidden in\n"
+		"                       every output otherwise)\n"), f);
+}
+
+static void usage_views(FILE *f)
+{
+	fputs(_("  -V, -v               detail tree of each frame holding MQTT (tshark -O mqtt)\n"
+		"  -x                   hex and ASCII dump of those frames (and of reassembled\n"
+		"                       messages), alone or with -V\n"
+		"  --explain            after each message, what it means, in plain words\n"
+		"  --lang LANG          language of the text outputs: en, fr or any language with\n"
+		"                       a catalogue (default: from LC_ALL/LC_MESSAGES/LANG)\n"
+		"  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
+		"  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
+		"  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
+		"  --diagram-max N      messages drawn at most (default 2000)\n"
+		"  --width N            columns of --explain and --diagram (default: the terminal's)\n"
+		"  --timeline FILE      sessions, transactions and events as one JSON document\n"
+		"                       (- for standard output), at the end\n"
+		"  --stats[=json]       statistics report at the end (text or JSON)\n"
+		"  (one output owns the standard output: a document there, --timeline -,\n"
+		"  --stats=json or -w -, replaces the lines; see man mqttdump)\n"
+		"  --serve [ADDR:]PORT  draw the exchange live in a browser at http://ADDR:PORT/\n"
+		"                       (default ADDR 127.0.0.1; a file: served until ^C)\n"
+		"  --serve-history N    records kept for --serve's viewers (default 10000)\n"
+		"  --replay-speed N     --serve -r: replay at the capture's pace (1, the\n"
+		"                       default), N times faster (0.5: slower), or 0: at once\n"
+		"  --stats-interval S   a statistics record every S seconds of capture time\n"
+		"                       (JSON with --json or --eve)\n"), f);
+}
+
+static void usage_filters(FILE *f)
+{
+	fputs(_("filters (every output; a kind repeated: any of its values):\n"
+		"  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
+		"                       (+ and # wildcards), and their acknowledgements\n"
+		"  --client ID          the connections of this client id\n"
+		"  --type TYPE          packets of one type (PUBLISH, puback, 3, ...)\n"
+		"limits:\n"
+		"  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
+		"  --max-memory BYTES   memory all connections may hold (default 268435456; 0: none)\n"
+		"  --max-flows N        connections tracked at once (default 262144)\n"
+		"  --flow-timeout SECS  close a connection idle this long (default 3600; 0: never)\n"
+		"  --reorder-time SECS  how long a segment held behind a hole waits for it (capture\n"
+		"                       time; default 10; 0: no time bound)\n"
+		"  -h, --help           this help\n"
+		"  --version            print the version\n"), f);
+}
+
+/* --help, in the language of --lang or the locale (help_lang()). */
 static void usage(FILE *f)
 {
-	fputs("usage: mqttdump [-r FILE | -i IFACE] [options]\n"
-	      "       mqttdump -D\n"
-	      "Decode MQTT (3.1, 3.1.1, 5.0) in captured or live TCP traffic.\n"
-	      "\n"
-	      "input:\n"
-	      "  -r FILE              read a pcap or pcapng file (- for standard input)\n"
-	      "  -i IFACE             capture live on an interface (any: all of them; a number:\n"
-	      "                       the N-th of -D's list)\n"
-	      "  -s SNAPLEN           live: bytes captured of each packet (default: whole)\n"
-	      "  -D                   list the interfaces and exit\n"
-	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
-	      "  -p PORT              one more broker port to decode as MQTT (repeatable; the\n"
-	      "                       default 1883 stays)\n"
-	      "  --tls-port PORT      one more port of MQTT over TLS (default 8883 stays)\n"
-	      "  --ws-port PORT       one more port of MQTT over WebSocket (8080, 9001 stay)\n"
-	      "  --no-default-ports   only the ports given (-p, --tls-port, --ws-port)\n"
-	      "  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
-	      "  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
-	      "                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
-	      "  -c N                 stop after N MQTT messages (that pass the filters)\n"
-	      "  -Z USER              as root: become USER once the input and the output files\n"
-	      "                       are open (live default: nobody)\n"
-	      "output:\n"
-	      "  (default)            one line per frame, as tshark prints it\n"
-	      "  --json, -T json      JSON Lines, one object per MQTT message or event\n"
-	      "  --eve                Suricata EVE JSON: mqtt, anomaly and flow records\n"
-	      "  --eve-max-msg-length SIZE  longer packets logged as truncated (default 1mb)\n"
-	      "  --eve-string-log-limit SIZE  bytes of a message or topic list logged (default:\n"
-	      "                       no limit)\n"
-	      "  --eve-max-tx N       transactions pending per connection (default 1024)\n"
-	      "  -q                   print nothing but the statistics line (on stderr)\n"
-	      "  -t a|ad|d|dd|e|r|u|ud  time column of the lines, as tshark's -t (default r)\n"
-	      "  -l                   flush the standard output after each line\n"
-	      "  -n                   accepted for tcpdump's habit: no name is ever resolved\n"
-	      "  -w OUT               write the frames that carry the messages to a new pcap\n"
-	      "                       (- for standard output), live or from a file\n"
-	      "  -C SIZE              with -w: a new file once one holds SIZE million bytes\n"
-	      "                       (OUT, OUT1, OUT2...; with -W N: OUT0...OUT<N-1>, a ring)\n"
-	      "  -G SECS              with -w: a new file every SECS of capture time (OUT is a\n"
-	      "                       strftime pattern); with -W N: stop after N files\n"
-	      "  -W N                 with -C or -G: the number of files\n"
-	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
-	      "  --show-secrets       show passwords and Authentication Data (hidden in\n"
-	      "                       every output otherwise)\n"
-	      "  -V, -v               detail tree of each frame holding MQTT (tshark -O mqtt)\n"
-	      "  -x                   hex and ASCII dump of those frames (and of reassembled\n"
-	      "                       messages), alone or with -V\n"
-	      "  --explain            after each message, what it means, in plain words\n"
-	      "  --lang LANG          language of the text outputs: en, fr or any language with\n"
-	      "                       a catalogue (default: from LC_ALL/LC_MESSAGES/LANG)\n"
-	      "  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
-	      "  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
-	      "  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
-	      "  --diagram-max N      messages drawn at most (default 2000)\n"
-	      "  --width N            columns of --explain and --diagram (default: the terminal's)\n"
-	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
-	      "                       (- for standard output), at the end\n"
-	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
-	      "  (one output owns the standard output: a document there, --timeline -,\n"
-	      "  --stats=json or -w -, replaces the lines; see man mqttdump)\n"
-	      "  --serve [ADDR:]PORT  draw the exchange live in a browser at http://ADDR:PORT/\n"
-	      "                       (default ADDR 127.0.0.1; a file: served until ^C)\n"
-	      "  --serve-history N    records kept for --serve's viewers (default 10000)\n"
-	      "  --replay-speed N     --serve -r: replay at the capture's pace (1, the\n"
-	      "                       default), N times faster (0.5: slower), or 0: at once\n"
-	      "  --stats-interval S   a statistics record every S seconds of capture time\n"
-	      "                       (JSON with --json or --eve)\n"
-	      "filters (every output; a kind repeated: any of its values):\n"
-	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
-	      "                       (+ and # wildcards), and their acknowledgements\n"
-	      "  --client ID          the connections of this client id\n"
-	      "  --type TYPE          packets of one type (PUBLISH, puback, 3, ...)\n"
-	      "limits:\n"
-	      "  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
-	      "  --max-memory BYTES   memory all connections may hold (default 268435456; 0: none)\n"
-	      "  --max-flows N        connections tracked at once (default 262144)\n"
-	      "  --flow-timeout SECS  close a connection idle this long (default 3600; 0: never)\n"
-	      "  --reorder-time SECS  how long a segment held behind a hole waits for it (capture\n"
-	      "                       time; default 10; 0: no time bound)\n"
-	      "  -h, --help           this help\n"
-	      "  --version            print the version\n",
-	      f);
+	usage_input(f);
+	usage_output(f);
+	usage_views(f);
+	usage_filters(f);
 }
 
 /* The short options. To add one: a letter here (':' after it when it takes a value), and
@@ -399,6 +420,24 @@ static int choose_lang(struct mqttdump_config *c, int from_option)
 	}
 	c->lang = "en";
 	return i18n_init(c->lang, NULL);
+}
+
+/* --help's language, chosen when getopt meets -h: --lang may come after it on the command
+ * line (mqttdump --help --lang fr), so argv is read for it first; the last one counts,
+ * as in the option loop. A --lang that is no language, or has no catalogue, leaves the
+ * help in English (its error is for a run, not for the help). */
+static void help_lang(int argc, char **argv, const char *locale)
+{
+	const char *lang = locale;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--lang") && i + 1 < argc)
+			lang = argv[++i];
+		else if (!strncmp(argv[i], "--lang=", 7))
+			lang = argv[i] + 7;
+	}
+	if (!lang_name(lang) || i18n_init(lang, NULL) < 0)
+		i18n_init("en", NULL);
 }
 
 /* NO_COLOR (no-color.org): set to anything but the empty string turns colour off. */
@@ -730,6 +769,7 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
 			continue;
 		if (opt == 'h') {
+			help_lang(argc, argv, locale);
 			usage(stdout);
 			return 0;
 		}

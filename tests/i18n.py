@@ -248,6 +248,16 @@ with tempfile.TemporaryDirectory() as tmp:
         left_in = [m for m, t in texts.items() if w in t]
         ok(not left_in, "--lang %s property warning %r: no English left" % (LANG, w),
            " ".join(left_in))
+# 6. --help in LANG: from --lang (after -h on the command line too) and from the locale
+english_help = subprocess.run([BIN, "--help"], capture_output=True, env=env).stdout.decode()
+for how, argv, e in (("--help --lang " + LANG, ["--help", "--lang", LANG], env),
+                     ("-h --lang=" + LANG, ["-h", "--lang=" + LANG], env),
+                     ("LANG=%s.UTF-8 --help" % LANG, ["--help"],
+                      dict(env, LC_ALL="", LANG=LANG + ".UTF-8"))):
+    text = subprocess.run([BIN] + argv, capture_output=True, env=e).stdout.decode()
+    found = [p for p in pieces if p in text]
+    ok(text and text != english_help and not found,
+       "%s: the help is translated, no English text of it left" % how, "\n".join(found[:20]))
 ok(captures, "%d bundled captures run in every text output" % len(captures))
 ok(not leaks, "--lang %s: no English text of a translated message id in any output (%d)"
    % (LANG, len(leaks)), "\n".join(leaks[:40]))
