@@ -40,6 +40,9 @@ def c_unquote(body):
     return "".join(out)
 
 
+PLURAL_IDS = {}   # msgid: msgid_plural, of the plural messages (po_entries fills it)
+
+
 def po_entries(text):
     """(msgid, msgstr, fuzzy) of each entry of a .po or .pot, the header and obsolete (#~)
     entries left out."""
@@ -47,15 +50,22 @@ def po_entries(text):
     for block in re.split(r"\n\s*\n", text):
         lines = [l for l in block.split("\n") if not l.startswith("#~")]
         body = "\n".join(l for l in lines if not l.startswith("#"))
-        m = re.search(r'^msgid ((?:"(?:[^"\\]|\\.)*"\s*)+)(?:^msgid_plural .*\n)?'
-                      r'^msgstr(?:\[0\])? ((?:"(?:[^"\\]|\\.)*"\s*)+)', body, re.M)
+        m = re.search(r'^msgid ((?:"(?:[^"\\]|\\.)*"\s*)+)'
+                      r'(?:^msgid_plural ((?:"(?:[^"\\]|\\.)*"\s*)+))?'
+                      r'((?:^msgstr(?:\[\d+\])? (?:"(?:[^"\\]|\\.)*"\s*)+)+)', body, re.M)
         if not m:
             continue
         mid = c_unquote(m.group(1))
         if mid == "":
             continue
         fuzzy = any(l.startswith("#,") and "fuzzy" in l for l in lines)
-        out.append((mid, c_unquote(m.group(2)), fuzzy))
+        forms = [c_unquote(f) for f in re.findall(r'^msgstr(?:\[\d+\])? ((?:"(?:[^"\\]|\\.)*"\s*)+)',
+                                                  m.group(3), re.M)]
+        # a plural message: every form translated, or it counts as untranslated
+        msgstr = "" if not all(forms) else "\n".join(forms)
+        if m.group(2):
+            PLURAL_IDS[mid] = c_unquote(m.group(2))
+        out.append((mid, msgstr, fuzzy))
     return out
 
 
@@ -119,9 +129,10 @@ def english_pieces(mid, msgstr):
 
 pieces = {}
 for mid, s in trans.items():
-    if s != mid:
-        for p in english_pieces(mid, s):
-            pieces.setdefault(p, mid)
+    for m in (mid, PLURAL_IDS.get(mid)):
+        if m and s != m:
+            for p in english_pieces(m, s):
+                pieces.setdefault(p, mid)
 
 env = dict(os.environ, LC_ALL="C", TZ="UTC")
 env.pop("LANGUAGE", None)
@@ -248,7 +259,16 @@ with tempfile.TemporaryDirectory() as tmp:
         left_in = [m for m, t in texts.items() if w in t]
         ok(not left_in, "--lang %s property warning %r: no English left" % (LANG, w),
            " ".join(left_in))
-# 6. --help in LANG: from --lang (after -h on the command line too) and from the locale
+# 6. --serve's page: the texts its script translates (T("..."), P("...", "...")) are
+# message ids of src/serve_text.c, so the server has them to send (tests/serve.py looks at
+# the page in Chromium under --lang fr)
+page = open(os.path.join(ROOT, "src", "serve_page.html"), encoding="utf-8").read()
+page_ids = set(re.findall(r'\b[TP]\("((?:[^"\\]|\\.)*)"', page))
+page_missing = sorted(i for i in page_ids if i not in code_ids or i not in trans)
+ok(len(page_ids) > 10 and not page_missing, "--serve's page: its %d script texts are "
+   "message ids, translated" % len(page_ids), "\n".join(page_missing))
+
+# 7. --help in LANG: from --lang (after -h on the command line too) and from the locale
 english_help = subprocess.run([BIN, "--help"], capture_output=True, env=env).stdout.decode()
 for how, argv, e in (("--help --lang " + LANG, ["--help", "--lang", LANG], env),
                      ("-h --lang=" + LANG, ["-h", "--lang=" + LANG], env),
