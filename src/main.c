@@ -1044,24 +1044,63 @@ static int finish_stdout(const struct run *r, int status)
 	return 1;
 }
 
+/* One count of the statistics line appended at o, in the plural form of its number (fmt
+ * is an n_() form, holding one PRIu64); the new end of the line. */
+__attribute__((format(printf, 4, 0)))
+static size_t count_cat(char *line, size_t cap, size_t o, const char *fmt, uint64_t n)
+{
+	int k;
+
+	if (o >= cap)
+		return o;
+	k = snprintf(line + o, cap - o, fmt, n);
+	return k < 0 ? o : o + (size_t)k;
+}
+
 static void print_counts(const struct run *r, const struct engine_stats *st)
 {
 	uint64_t recv, drop;
+	char line[512];
+	size_t o = 0;
 
-	fprintf(stderr, _("mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
-		" connections, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " bytes skipped, %"
-		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n"),
-		st->frames, st->messages, st->connections, st->gaps, st->gap_bytes,
-		st->bytes_skipped, st->incomplete, st->truncated, st->malformed);
+	/* a piece per count, so that each noun agrees with its own number ("1 frame",
+	 * "0 trame"); the pieces keep the English order */
+	o = count_cat(line, sizeof line, o, n_("%" PRIu64 " frame", "%" PRIu64 " frames",
+					       st->frames), st->frames);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " MQTT message",
+					       ", %" PRIu64 " MQTT messages", st->messages),
+		      st->messages);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " connection",
+					       ", %" PRIu64 " connections", st->connections),
+		      st->connections);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " gap", ", %" PRIu64 " gaps",
+					       st->gaps), st->gaps);
+	o = count_cat(line, sizeof line, o, n_(" (%" PRIu64 " byte)", " (%" PRIu64 " bytes)",
+					       st->gap_bytes), st->gap_bytes);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " byte skipped",
+					       ", %" PRIu64 " bytes skipped", st->bytes_skipped),
+		      st->bytes_skipped);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " incomplete",
+					       ", %" PRIu64 " incomplete", st->incomplete),
+		      st->incomplete);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " truncated",
+					       ", %" PRIu64 " truncated", st->truncated),
+		      st->truncated);
+	count_cat(line, sizeof line, o, n_(", %" PRIu64 " malformed", ", %" PRIu64 " malformed",
+					   st->malformed), st->malformed);
+	fprintf(stderr, _("mqttdump: %s\n"), line);
 	if (st->mem_evictions)
 		fprintf(stderr, _("mqttdump: --max-memory %zu: %" PRIu64 " things given up "
 			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held%s\n"),
 			r->cfg->max_memory, st->mem_evictions, st->mem_lost_bytes, st->mem_high,
 			st->mem_limit < r->cfg->max_memory ? _(" (the rest is --serve's history)") :
 			"");
-	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0)
-		fprintf(stderr, _("mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
-			" dropped by kernel\n"), recv, drop);
+	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0) {
+		fprintf(stderr, n_("mqttdump: %" PRIu64 " packet received by filter",
+				   "mqttdump: %" PRIu64 " packets received by filter", recv), recv);
+		fprintf(stderr, n_(", %" PRIu64 " dropped by kernel\n",
+				   ", %" PRIu64 " dropped by kernel\n", drop), drop);
+	}
 }
 
 /* Between records: SIGUSR1's counts, the progress line. */
@@ -1088,12 +1127,17 @@ static void print_cuts(const struct run *r, const struct engine_stats *st)
 	const struct cap_notes *k = cap_notes(r->cap);
 
 	if (k->cut && st->snap_headers)
-		fprintf(stderr, _("mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+		fprintf(stderr, n_("mqttdump: warning: %" PRIu64 " frame cut by the snap length "
 			"(%" PRIu32 " bytes kept at most), %" PRIu64 " of them inside their link, "
-			"IP or TCP header: not decoded\n"), k->cut, k->cut_snap, st->snap_headers);
+			"IP or TCP header: not decoded\n", "mqttdump: warning: %" PRIu64 " frames cut "
+			"by the snap length (%" PRIu32 " bytes kept at most), %" PRIu64 " of them "
+			"inside their link, IP or TCP header: not decoded\n", k->cut), k->cut,
+			k->cut_snap, st->snap_headers);
 	else if (k->cut)
-		fprintf(stderr, _("mqttdump: warning: %" PRIu64 " frames cut by the snap length "
-			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n"), k->cut,
+		fprintf(stderr, n_("mqttdump: warning: %" PRIu64 " frame cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), inside its TCP payload\n",
+			"mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n", k->cut), k->cut,
 			k->cut_snap);
 	if (k->over_head)
 		fprintf(stderr, _("mqttdump: warning: %s: the file header's snap length is %" PRIu32
@@ -1129,8 +1173,10 @@ static int read_capture(struct run *r)
 	if (rc < 0) {
 		/* Every record before the damage has been decoded and printed. */
 		if (strstr(r->err, "truncated")) {
-			fprintf(stderr, _("mqttdump: warning: %s: the file ends inside a record (%s); "
-				"%" PRIu64 " frames read\n"), r->name, r->err, st.frames);
+			fprintf(stderr, n_("mqttdump: warning: %s: the file ends inside a record (%s); "
+				"%" PRIu64 " frame read\n", "mqttdump: warning: %s: the file ends inside "
+				"a record (%s); %" PRIu64 " frames read\n", st.frames), r->name, r->err,
+				st.frames);
 		} else {
 			fprintf(stderr, "mqttdump: %s: %s\n", r->name, r->err);
 			status = 1;
@@ -1142,8 +1188,10 @@ static int read_capture(struct run *r)
 	if (!g_stopped)
 		pipeline_linger(r->pipeline); /* --serve: until SIGINT, SIGTERM or SIGHUP */
 	if (mqttdump_oom_count(&oom_what)) {
-		fprintf(stderr, _("mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
-			"%s): the output is incomplete\n"), mqttdump_oom_count(NULL), oom_what);
+		fprintf(stderr, n_("mqttdump: out of memory (%" PRIu64 " allocation failed, in "
+			"%s): the output is incomplete\n", "mqttdump: out of memory (%" PRIu64
+			" allocations failed, the first in %s): the output is incomplete\n",
+			mqttdump_oom_count(NULL)), mqttdump_oom_count(NULL), oom_what);
 		status = 1;
 	}
 	return status;
@@ -1168,15 +1216,20 @@ static int finish_write(struct run *r, int status)
 			fprintf(stderr, "mqttdump: -w %s\n", r->err);
 		status = 1;
 	} else if (!r->write_failed) {
-		fprintf(stderr, _("mqttdump: -w %s: %" PRIu64 " frames holding %" PRIu64
-			" MQTT messages"), wfile, records, n.messages);
+		fprintf(stderr, n_("mqttdump: -w %s: %" PRIu64 " frame", "mqttdump: -w %s: %" PRIu64
+				   " frames", records), wfile, records);
+		fprintf(stderr, n_(" holding %" PRIu64 " MQTT message",
+				   " holding %" PRIu64 " MQTT messages", n.messages), n.messages);
 		if (files > 1)
 			fprintf(stderr, _(", in %" PRIu64 " files"), files);
 		fputc('\n', stderr);
 	}
 	if (n.cut_short)
-		fprintf(stderr, _("mqttdump: warning: -w %s: %" PRIu64 " messages written without "
-			"their first frames (they waited past 60 s or 64 MiB to be known)\n"), wfile,
+		fprintf(stderr, n_("mqttdump: warning: -w %s: %" PRIu64 " message written without "
+			"its first frames (it waited past 60 s or 64 MiB to be known)\n",
+			"mqttdump: warning: -w %s: %" PRIu64 " messages written without "
+			"their first frames (they waited past 60 s or 64 MiB to be known)\n",
+			n.cut_short), wfile,
 			n.cut_short);
 	r->writer = NULL;
 	return status;

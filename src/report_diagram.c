@@ -393,7 +393,9 @@ static void note_text(struct diagram *s, char *out, size_t cap)
 		snprintf(out, cap, _("diagram cut after %" PRIu32 " messages (%" PRIu64 " more not "
 			 "drawn); use -c N, or --diagram-max N"), s->narrows, s->dropped);
 	else if (s->dropped_cols)
-		snprintf(out, cap, _("%" PRIu64 " messages of endpoints past the first %d not drawn"),
+		snprintf(out, cap, n_("%" PRIu64 " message of endpoints past the first %d not drawn",
+				    "%" PRIu64 " messages of endpoints past the first %d not drawn",
+				    s->dropped_cols),
 			 s->dropped_cols, MAX_COLS);
 }
 

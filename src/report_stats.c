@@ -277,22 +277,41 @@ static void print_damage(FILE *f, const struct damage *d)
 	if (!damaged(d))
 		return;
 	fprintf(f, _("\nDamage\n"));
-	fprintf(f, _("  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->gaps[0],
-		d->gap_bytes[0]);
-	fprintf(f, _("  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->gaps[1],
-		d->gap_bytes[1]);
-	fprintf(f, _("  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->skipped,
-		d->skipped_bytes);
+	/* the byte counts end their lines: the noun agrees with them (n_()) */
+	fprintf(f, n_("  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " byte\n",
+		      "  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " bytes\n",
+		      d->gap_bytes[0]), d->gaps[0], d->gap_bytes[0]);
+	fprintf(f, n_("  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " byte\n",
+		      "  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " bytes\n",
+		      d->gap_bytes[1]), d->gaps[1], d->gap_bytes[1]);
+	fprintf(f, n_("  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " byte\n",
+		      "  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " bytes\n",
+		      d->skipped_bytes), d->skipped, d->skipped_bytes);
 	for (int i = 0; i < WHY_MAX && d->why[i]; i++)
-		fprintf(f, _("    %12" PRIu64 " bytes: %s\n"), d->why_bytes[i], i18n_tr(d->why[i]));
-	fprintf(f, _("  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " bytes\n"), d->oversize,
-		d->oversize_bytes);
-	fprintf(f, _("  messages cut: %" PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64
-		" bytes of them captured\n"), d->incomplete, d->truncated, d->cut_captured);
-	if (d->budget_gaps || d->memory)
-		fprintf(f, _("  memory budget (--max-memory): %" PRIu64 " holes given up (%" PRIu64
-			" bytes), %" PRIu64 " buffers dropped (%" PRIu64 " bytes not decoded)\n"),
-			d->budget_gaps, d->budget_gap_bytes, d->memory, d->memory_bytes);
+		fprintf(f, n_("    %12" PRIu64 " byte: %s\n", "    %12" PRIu64 " bytes: %s\n",
+			      d->why_bytes[i]), d->why_bytes[i], i18n_tr(d->why[i]));
+	fprintf(f, n_("  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " byte\n",
+		      "  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " bytes\n",
+		      d->oversize_bytes), d->oversize, d->oversize_bytes);
+	/* several counts on a line: a piece each, so that each agrees with its own */
+	fputs(_("  messages cut: "), f);
+	fprintf(f, n_("%" PRIu64 " incomplete", "%" PRIu64 " incomplete", d->incomplete),
+		d->incomplete);
+	fprintf(f, n_(", %" PRIu64 " truncated", ", %" PRIu64 " truncated", d->truncated),
+		d->truncated);
+	fprintf(f, n_(", %" PRIu64 " byte of them captured\n",
+		      ", %" PRIu64 " bytes of them captured\n", d->cut_captured), d->cut_captured);
+	if (!d->budget_gaps && !d->memory)
+		return;
+	fputs(_("  memory budget (--max-memory): "), f);
+	fprintf(f, n_("%" PRIu64 " hole given up", "%" PRIu64 " holes given up", d->budget_gaps),
+		d->budget_gaps);
+	fprintf(f, n_(" (%" PRIu64 " byte)", " (%" PRIu64 " bytes)", d->budget_gap_bytes),
+		d->budget_gap_bytes);
+	fprintf(f, n_(", %" PRIu64 " buffer dropped", ", %" PRIu64 " buffers dropped", d->memory),
+		d->memory);
+	fprintf(f, n_(" (%" PRIu64 " byte not decoded)\n", " (%" PRIu64 " bytes not decoded)\n",
+		      d->memory_bytes), d->memory_bytes);
 }
 
 static json_object *json_damage(const struct damage *d);
@@ -452,8 +471,11 @@ static void text_topics(struct stats *st, FILE *f)
 			if (!c)
 				break;
 			clean_topic(v[i], 0, c);
-			fprintf(f, _("  %10" PRIu64 " msgs %12" PRIu64 " bytes  %s\n"), v[i]->msgs,
-				v[i]->bytes, c);
+			/* the singular forms keep the columns: "msg " as wide as "msgs" */
+			fprintf(f, n_("  %10" PRIu64 " msg ", "  %10" PRIu64 " msgs", v[i]->msgs),
+				v[i]->msgs);
+			fprintf(f, n_(" %12" PRIu64 " byte   %s\n", " %12" PRIu64 " bytes  %s\n",
+				      v[i]->bytes), v[i]->bytes, c);
 			free(c);
 		}
 		if (!n)

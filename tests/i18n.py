@@ -203,11 +203,21 @@ def english_left(mode, text):
     return found
 
 
+# French, English: a count of 0 or 1 takes the singular ("0 trame", "1 connexion"; "1
+# frame"); the plural nouns and participles mqttdump puts after a count, in either language
+PLURAL_AFTER = {"fr": r"trames|messages|connexions|trous|octets|enregistrements|paquets|"
+                      r"fichiers|incomplets|tronqués|malformés|sautés|éléments|tampons",
+                "en": r"frames|messages|connections|gaps|bytes|records|packets|files"}
+BAD_PLURAL = re.compile(r"(?<![\d.,:/-])(?:[01]) (?:MQTT )?(?:%s)\b" % PLURAL_AFTER.get(LANG, "$^"))
+bad_plurals = []
 leaks, left = [], {}
 with tempfile.TemporaryDirectory() as tmp:
     for cap in captures:
         name = os.path.basename(cap)
         for mode, text in outputs(cap, tmp):
+            for line in text.split("\n"):
+                if BAD_PLURAL.search(line) and not re.match(r"\s*\d+\s+\d+\.\d+\s.*MQTT \d+ ", line):
+                    bad_plurals.append("%s %s: %s" % (name, mode, line.strip()[:160]))
             for p, mid in pieces.items():
                 if p in text:
                     leaks.append("%s %s: %r (of %r)" % (name, mode, p, mid))
@@ -281,6 +291,8 @@ for how, argv, e in (("--help --lang " + LANG, ["--help", "--lang", LANG], env),
 ok(captures, "%d bundled captures run in every text output" % len(captures))
 ok(not leaks, "--lang %s: no English text of a translated message id in any output (%d)"
    % (LANG, len(leaks)), "\n".join(leaks[:40]))
+ok(not bad_plurals, "--lang %s: no count of 0 or 1 with a plural noun in any output (%d)"
+   % (LANG, len(bad_plurals)), "\n".join(bad_plurals[:40]))
 by_mode = {}
 for (mode, line), cap in sorted(left.items()):
     by_mode.setdefault(mode, []).append("%s: %s" % (cap, line))
