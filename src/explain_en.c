@@ -11,7 +11,7 @@ static const char *const en[EX_COUNT] = {
 	/* - */
 	[EX_PAYLOAD_TEXT] = N_("\"{text}\""),
 	/* - */
-	[EX_PAYLOAD_BINARY] = N_("{n} bytes of binary data"),
+	[EX_PAYLOAD_BINARY] = N_("{n} of binary data"),
 	/* - */
 	[EX_PAYLOAD_EMPTY] = N_("an empty message"),
 	/* 3.1.1 §3.8.3, 5.0 §3.8.3.1 (Maximum QoS) */

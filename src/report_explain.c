@@ -191,7 +191,8 @@ static void payload_text(struct explain *s, struct mqtt_view v, char *out, size_
 		explain_fill(TXT(EX_PAYLOAD_TEXT), &var, 1, out, cap);
 	} else {
 		struct explain_var var = { "n", text };
-		snprintf(text, sizeof text, "%" PRIu32, v.len);
+		/* {n} holds its unit, in the form of its number: "1 byte", "12 bytes" */
+		snprintf(text, sizeof text, n_("%" PRIu32 " byte", "%" PRIu32 " bytes", v.len), v.len);
 		explain_fill(TXT(EX_PAYLOAD_BINARY), &var, 1, out, cap);
 	}
 }

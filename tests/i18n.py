@@ -150,7 +150,7 @@ def outputs(cap, tmp):
     base = [BIN, "-r", os.path.basename(cap), "--lang", LANG] + extra_args(cap)
     svg, html = os.path.join(tmp, "d.svg"), os.path.join(tmp, "d.html")
     modes = [("summary", []), ("explain", ["--explain"]), ("stats", ["-q", "--stats"]),
-             ("diagram", ["--diagram"]), ("svg", ["-q", "--diagram=svg", svg]),
+             ("diagram", ["--diagram"]), ("interval", ["-q", "--stats-interval", "1"]), ("svg", ["-q", "--diagram=svg", svg]),
              ("html", ["-q", "--diagram=html", html])]
     for mode, extra in modes:
         r = subprocess.run(base + extra, capture_output=True, env=env,
@@ -296,7 +296,7 @@ ok(not bad_plurals, "--lang %s: no count of 0 or 1 with a plural noun in any out
 by_mode = {}
 for (mode, line), cap in sorted(left.items()):
     by_mode.setdefault(mode, []).append("%s: %s" % (cap, line))
-for mode in ("summary", "explain", "stats", "diagram", "svg", "html"):
+for mode in ("summary", "explain", "stats", "interval", "diagram", "svg", "html"):
     for m in (mode, mode + " stderr"):
         lines = by_mode.get(m, [])
         ok(not lines, "--lang %s %s: no English left outside the catalogue (%d lines)"
