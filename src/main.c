@@ -1089,12 +1089,17 @@ static void print_counts(const struct run *r, const struct engine_stats *st)
 	count_cat(line, sizeof line, o, n_(", %" PRIu64 " malformed", ", %" PRIu64 " malformed",
 					   st->malformed), st->malformed);
 	fprintf(stderr, _("mqttdump: %s\n"), line);
-	if (st->mem_evictions)
-		fprintf(stderr, _("mqttdump: --max-memory %zu: %" PRIu64 " things given up "
-			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held%s\n"),
-			r->cfg->max_memory, st->mem_evictions, st->mem_lost_bytes, st->mem_high,
+	if (st->mem_evictions) {
+		fprintf(stderr, n_("mqttdump: --max-memory %zu: %" PRIu64 " thing given up",
+				   "mqttdump: --max-memory %zu: %" PRIu64 " things given up",
+				   st->mem_evictions), r->cfg->max_memory, st->mem_evictions);
+		fprintf(stderr, n_(" (%" PRIu64 " byte not decoded)", " (%" PRIu64 " bytes not decoded)",
+				   st->mem_lost_bytes), st->mem_lost_bytes);
+		fprintf(stderr, n_(", at most %" PRIu64 " byte held%s\n",
+				   ", at most %" PRIu64 " bytes held%s\n", st->mem_high), st->mem_high,
 			st->mem_limit < r->cfg->max_memory ? _(" (the rest is --serve's history)") :
 			"");
+	}
 	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0) {
 		fprintf(stderr, n_("mqttdump: %" PRIu64 " packet received by filter",
 				   "mqttdump: %" PRIu64 " packets received by filter", recv), recv);

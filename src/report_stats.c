@@ -482,10 +482,13 @@ static void text_topics(struct stats *st, FILE *f)
 			fprintf(f, _("  none\n"));
 		free(v);
 	}
-	if (st->other_msgs)
-		fprintf(f, _("  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d "
-			"or %u MiB of topic names)\n"), st->other_msgs, st->other_bytes, TOPICS_MAX,
-			TOPIC_BYTES >> 20);
+	if (!st->other_msgs)
+		return;
+	fprintf(f, n_("  (%" PRIu64 " message", "  (%" PRIu64 " messages", st->other_msgs),
+		st->other_msgs);
+	fprintf(f, n_(", %" PRIu64 " byte on topics past the first %d or %u MiB of topic names)\n",
+		      ", %" PRIu64 " bytes on topics past the first %d or %u MiB of topic names)\n",
+		      st->other_bytes), st->other_bytes, TOPICS_MAX, TOPIC_BYTES >> 20);
 }
 
 static void text_qos_txn(const struct stats *st, FILE *f)
