@@ -182,7 +182,7 @@ static void usage_filters(FILE *f)
 		"  --version            print the version\n"), f);
 }
 
-/* --help, in the language of --lang or the locale (help_lang()). */
+/* --help, in the language of --lang or the locale (early_lang()). */
 static void usage(FILE *f)
 {
 	usage_input(f);
@@ -249,8 +249,8 @@ static const struct option long_opts[] = {
 /* A bad value: one line naming the option, exit 2. */
 static void refuse(const char *fmt, const char *a, const char *b)
 {
-	fputs("mqttdump: ", stderr);
-	fprintf(stderr, fmt, a, b);
+	fputs(_("mqttdump: "), stderr);
+	fprintf(stderr, _(fmt), a, b);
 	fputc('\n', stderr);
 	exit(2);
 }
@@ -264,8 +264,8 @@ static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
-		fprintf(stderr, "mqttdump: %s: \"%s\" is not a number from %" PRIu64 " to %" PRIu64
-			"\n", opt, s, lo, hi);
+		fprintf(stderr, _("mqttdump: %s: \"%s\" is not a number from %" PRIu64 " to %" PRIu64
+			"\n"), opt, s, lo, hi);
 		exit(2);
 	}
 	return v;
@@ -281,8 +281,8 @@ static uint64_t seconds_ns(const char *opt, const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v >= 0.001 && v <= 100000000)) {
-		fprintf(stderr, "mqttdump: %s: \"%s\" is not a number of seconds from 0.001 to "
-			"100000000\n", opt, s);
+		fprintf(stderr, _("mqttdump: %s: \"%s\" is not a number of seconds from 0.001 to "
+			"100000000\n"), opt, s);
 		exit(2);
 	}
 	return (uint64_t)(v * 1e9 + 0.5);
@@ -301,8 +301,8 @@ static uint32_t size_value(const char *opt, const char *s)
 	for (int u = 0; u < 4 && !errno && end != s && s[0] != '-'; u++)
 		if (!strcasecmp(end, units[u]) && v <= (UINT32_MAX >> (10 * u)))
 			return (uint32_t)(v << (10 * u));
-	fprintf(stderr, "mqttdump: %s: invalid size argument \"%s\" (bytes, or a number with kb,"
-		" mb or gb, up to 4gb)\n", opt, s);
+	fprintf(stderr, _("mqttdump: %s: invalid size argument \"%s\" (bytes, or a number with kb,"
+		" mb or gb, up to 4gb)\n"), opt, s);
 	exit(2);
 }
 
@@ -315,8 +315,8 @@ static double speed_value(const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v == 0 || (v >= 0.01 && v <= 1000000))) {
-		fprintf(stderr, "mqttdump: --replay-speed: \"%s\" is not 0 or a number from 0.01 "
-			"to 1000000\n", s);
+		fprintf(stderr, _("mqttdump: --replay-speed: \"%s\" is not 0 or a number from 0.01 "
+			"to 1000000\n"), s);
 		exit(2);
 	}
 	return v;
@@ -344,7 +344,7 @@ static int drop_privileges(const char *user)
 
 	if (geteuid() != 0) {
 		if (user)
-			fprintf(stderr, "mqttdump: warning: -Z %s ignored: not running as root\n",
+			fprintf(stderr, _("mqttdump: warning: -Z %s ignored: not running as root\n"),
 				user);
 		return 0;
 	}
@@ -354,12 +354,12 @@ static int drop_privileges(const char *user)
 		user = "nobody";
 	}
 	if (!(pw = getpwnam(user))) {
-		fprintf(stderr, "mqttdump: -Z: no user \"%s\"\n", user);
+		fprintf(stderr, _("mqttdump: -Z: no user \"%s\"\n"), user);
 		return -1;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
-		fprintf(stderr, "mqttdump: cannot become %s: %s\n", user, strerror(errno));
+		fprintf(stderr, _("mqttdump: cannot become %s: %s\n"), user, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -369,7 +369,7 @@ static int drop_privileges(const char *user)
 static void add_port(const char *opt, const char *arg, struct port_set *set)
 {
 	if (port_set_add(set, (uint16_t)number(opt, arg, 1, 65535)) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
+		fprintf(stderr, _("mqttdump: out of memory\n"));
 		exit(1);
 	}
 }
@@ -414,19 +414,19 @@ static int choose_lang(struct mqttdump_config *c, int from_option)
 	if (i18n_init(c->lang, NULL) == 0)
 		return 0;
 	if (from_option) {
-		fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or a language with a message "
-			"catalogue (in %s)\n", c->lang, i18n_localedir());
+		fprintf(stderr, _("mqttdump: --lang: \"%s\" is not en or a language with a message "
+			"catalogue (in %s)\n"), c->lang, i18n_localedir());
 		return -1;
 	}
 	c->lang = "en";
 	return i18n_init(c->lang, NULL);
 }
 
-/* --help's language, chosen when getopt meets -h: --lang may come after it on the command
- * line (mqttdump --help --lang fr), so argv is read for it first; the last one counts,
- * as in the option loop. A --lang that is no language, or has no catalogue, leaves the
- * help in English (its error is for a run, not for the help). */
-static void help_lang(int argc, char **argv, const char *locale)
+/* The language of --help and of the command line's errors, chosen before getopt reads
+ * it: --lang may come after -h or after the bad option (mqttdump --help --lang fr), so
+ * argv is read for it first; the last one counts, as in the option loop. A --lang that
+ * is no language, or has no catalogue, leaves them English (choose_lang() refuses it). */
+static void early_lang(int argc, char **argv, const char *locale)
 {
 	const char *lang = locale;
 
@@ -481,7 +481,7 @@ static void filter_option(struct mqttdump_config *c, int opt)
 	int t;
 
 	if (opt == OPT_TOPIC && (why = mqttdump_topic_filter_error(optarg)))
-		refuse("--topic: \"%s\" is not a valid topic filter: %s", optarg, why);
+		refuse("--topic: \"%s\" is not a valid topic filter: %s", optarg, i18n_tr(why));
 	if (opt == OPT_TYPE) {
 		if ((t = session_type_by_name(optarg)) < 0)
 			refuse("--type: \"%s\" is not an MQTT packet type%s", optarg, "");
@@ -490,7 +490,7 @@ static void filter_option(struct mqttdump_config *c, int opt)
 	}
 	if ((opt == OPT_TOPIC ? mqttdump_config_add_topic(c, optarg) :
 	     mqttdump_config_add_client(c, optarg)) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
+		fprintf(stderr, _("mqttdump: out of memory\n"));
 		exit(1);
 	}
 }
@@ -688,14 +688,14 @@ static int settle_stdout(struct mqttdump_config *c, int quiet)
 	if (!line && stats && !c->stats_json)
 		line = "--stats";
 	if (n > 1 || (n == 1 && line)) {
-		fprintf(stderr, "mqttdump: %s and %s both write to the standard output: give one "
-			"of them a FILE, or -q\n", doc[0], n > 1 ? doc[1] : line);
+		fprintf(stderr, _("mqttdump: %s and %s both write to the standard output: give one "
+			"of them a FILE, or -q\n"), doc[0], n > 1 ? doc[1] : line);
 		return 2;
 	}
 	if (stats && !c->stats_json && (c->outputs & (OUTPUT_BIT(OUTPUT_JSON) |
 						      OUTPUT_BIT(OUTPUT_EVE)))) {
-		fprintf(stderr, "mqttdump: --stats (text) would follow the JSON lines on the "
-			"standard output: use --stats=json with -q, or drop --json\n");
+		fprintf(stderr, _("mqttdump: --stats (text) would follow the JSON lines on the "
+			"standard output: use --stats=json with -q, or drop --json\n"));
 		return 2;
 	}
 	if (n == 0 && !quiet && !(c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_EVE) |
@@ -726,8 +726,8 @@ static int choose_outputs(struct mqttdump_config *c, int quiet)
 		return settle_stdout(c, 1);
 	}
 	if ((c->outputs & json_out) == json_out) {
-		fprintf(stderr, "mqttdump: --json and --eve both write JSON lines to the standard "
-			"output: choose one\n");
+		fprintf(stderr, _("mqttdump: --json and --eve both write JSON lines to the standard "
+			"output: choose one\n"));
 		return 2;
 	}
 	if (c->outputs & json_out)
@@ -747,12 +747,12 @@ static int bad_option(int opt, char **argv)
 		snprintf(name, sizeof name, "-%c", optopt);
 	}
 	if (opt == ':')
-		fprintf(stderr, "mqttdump: %s needs a value (see mqttdump --help)\n", name);
+		fprintf(stderr, _("mqttdump: %s needs a value (see mqttdump --help)\n"), name);
 	else if (optopt > 0 && optopt < 256 && strchr(FOREIGN_OPTS, optopt))
-		fprintf(stderr, "mqttdump: %s: a tcpdump/tshark option that mqttdump does not "
-			"have (see mqttdump --help, man mqttdump)\n", name);
+		fprintf(stderr, _("mqttdump: %s: a tcpdump/tshark option that mqttdump does not "
+			"have (see mqttdump --help, man mqttdump)\n"), name);
 	else
-		fprintf(stderr, "mqttdump: unknown option %s (see mqttdump --help)\n", name);
+		fprintf(stderr, _("mqttdump: unknown option %s (see mqttdump --help)\n"), name);
 	return 2;
 }
 
@@ -764,12 +764,12 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 	const char *locale = locale_lang();
 
 	c->lang = locale;
+	early_lang(argc, argv, locale);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
 			continue;
 		if (opt == 'h') {
-			help_lang(argc, argv, locale);
 			usage(stdout);
 			return 0;
 		}
@@ -780,7 +780,7 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 		return bad_option(opt, argv);
 	}
 	if (optind < argc) {
-		fprintf(stderr, "mqttdump: unexpected argument \"%s\" (see mqttdump --help)\n",
+		fprintf(stderr, _("mqttdump: unexpected argument \"%s\" (see mqttdump --help)\n"),
 			argv[optind]);
 		return 2;
 	}
@@ -790,12 +790,12 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 		return 2;
 	c->diagram_color = !no_color() && isatty(fileno(stdout));
 	if (mqttdump_config_default_ports(c) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
+		fprintf(stderr, _("mqttdump: out of memory\n"));
 		return 1;
 	}
 	if (!c->ports.n && !c->tls_ports.n && !c->ws_ports.n && !c->detect) {
-		fprintf(stderr, "mqttdump: --no-default-ports: no port left to follow (add -p, "
-			"--tls-port, --ws-port or --detect)\n");
+		fprintf(stderr, _("mqttdump: --no-default-ports: no port left to follow (add -p, "
+			"--tls-port, --ws-port or --detect)\n"));
 		return 2;
 	}
 	return -1;

@@ -288,6 +288,16 @@ for how, argv, e in (("--help --lang " + LANG, ["--help", "--lang", LANG], env),
     found = [p for p in pieces if p in text]
     ok(text and text != english_help and not found,
        "%s: the help is translated, no English text of it left" % how, "\n".join(found[:20]))
+# 8. the errors of the command line in LANG, --lang before or after the bad option
+for argv in (["--lang", LANG, "--bogus"], ["--bogus", "--lang=" + LANG],
+             ["-c", "abc", "--lang", LANG], ["--topic", "a/#/b", "--lang", LANG, "-r", "x"],
+             ["--json", "--eve", "--lang", LANG, "-r", "x"]):
+    eng = [a for a in argv if not a.startswith("--lang") and a != LANG]
+    e_en = subprocess.run([BIN] + eng, capture_output=True, env=env).stderr.decode()
+    e = subprocess.run([BIN] + argv, capture_output=True, env=env).stderr.decode()
+    found = [p for p in pieces if p in e]
+    ok(e and e != e_en and not found, "%s: the error is translated (%r)" %
+       (" ".join(argv), e.strip()[:100]), "\n".join(found))
 ok(captures, "%d bundled captures run in every text output" % len(captures))
 ok(not leaks, "--lang %s: no English text of a translated message id in any output (%d)"
    % (LANG, len(leaks)), "\n".join(leaks[:40]))
