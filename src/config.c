@@ -1,5 +1,6 @@
 /* \summary: the configuration of one run: defaults, the filter lists, topic filter rules */
 #include "mqttdump/config.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/report.h"
 
 #include <stdlib.h>
@@ -76,7 +77,7 @@ const char *mqttdump_topic_filter_error(const char *f)
 
 	/* "All Topic Names and Topic Filters MUST be at least one character long" */
 	if (n == 0)
-		return "a topic filter must be at least one character long [MQTT-4.7.3-1]";
+		return N_("a topic filter must be at least one character long [MQTT-4.7.3-1]");
 	for (size_t i = 0; i < n; i++) {
 		int starts = i == 0 || f[i - 1] == '/';
 		int ends = i + 1 == n || f[i + 1] == '/';
@@ -84,14 +85,14 @@ const char *mqttdump_topic_filter_error(const char *f)
 		 * following a topic level separator. In either case it MUST be the last character
 		 * specified in the Topic Filter" */
 		if (f[i] == '#' && (!starts || i + 1 != n))
-			return "'#' must stand alone as the last level of the filter ('a/#', '#') "
-			       "[MQTT-4.7.1-1]";
+			return N_("'#' must stand alone as the last level of the filter ('a/#', '#') "
+				  "[MQTT-4.7.1-1]");
 		/* "The single-level wildcard can be used at any level in the Topic Filter,
 		 * including first and last levels. Where it is used, it MUST occupy an entire
 		 * level of the filter" */
 		if (f[i] == '+' && (!starts || !ends))
-			return "'+' must occupy a whole level of the filter ('a/+/b', '+') "
-			       "[MQTT-4.7.1-2]";
+			return N_("'+' must occupy a whole level of the filter ('a/+/b', '+') "
+				  "[MQTT-4.7.1-2]");
 	}
 	return NULL;
 }

@@ -11,7 +11,7 @@ static const char *const en[EX_COUNT] = {
 	/* - */
 	[EX_PAYLOAD_TEXT] = N_("\"{text}\""),
 	/* - */
-	[EX_PAYLOAD_BINARY] = N_("{n} bytes of binary data"),
+	[EX_PAYLOAD_BINARY] = N_("{n} of binary data"),
 	/* - */
 	[EX_PAYLOAD_EMPTY] = N_("an empty message"),
 	/* 3.1.1 §3.8.3, 5.0 §3.8.3.1 (Maximum QoS) */
@@ -56,14 +56,14 @@ static const char *const en[EX_COUNT] = {
 	[EX_CONNECT_NO_EXPIRY] = N_("There is no Session Expiry Interval, so the session ends "
 		"when the connection closes: nothing is kept for a later one."),
 	/* 3.1.1 §3.1.3.4-5, §5.4.5; 5.0 §3.1.3.5-6, §5.4.5 */
-	[EX_CONNECT_USER_PASS] = N_("Look: the user name \"{user}\" and the password ({pwlen} "
-		"bytes) cross the network in clear text; anyone on the path can read them. "
+	[EX_CONNECT_USER_PASS] = N_("Look: the user name \"{user}\" and the password ({pwlen}) "
+		"cross the network in clear text; anyone on the path can read them. "
 		"Only TLS (port 8883) hides them."),
 	/* 3.1.1 §3.1.3.4, §5.4.5; 5.0 §3.1.3.5, §5.4.5 */
 	[EX_CONNECT_USER] = N_("Look: the user name \"{user}\" crosses the network in clear text."),
 	/* 3.1.1 §3.1.3.4-5, §5.4.5; 5.0 §3.1.3.5-6, §5.4.5; RFC 5246 / RFC 8446 */
-	[EX_CONNECT_USER_PASS_TLS] = N_("The user name \"{user}\" and the password ({pwlen} "
-		"bytes) travel inside TLS: on the wire they are encrypted, and only the session "
+	[EX_CONNECT_USER_PASS_TLS] = N_("The user name \"{user}\" and the password ({pwlen}) "
+		"travel inside TLS: on the wire they are encrypted, and only the session "
 		"keys (--keylog) let mqttdump read them."),
 	/* 3.1.1 §3.1.3.4, §5.4.5; 5.0 §3.1.3.5, §5.4.5; RFC 5246 / RFC 8446 */
 	[EX_CONNECT_USER_TLS] = N_("The user name \"{user}\" travels inside TLS: on the wire it is "

@@ -84,90 +84,111 @@ static void watch_stdout(void)
 	setitimer(ITIMER_REAL, &every, NULL);
 }
 
+/* --help, a function per part of it (each one message of po/ for the translators). */
+static void usage_input(FILE *f)
+{
+	fputs(_("usage: mqttdump [-r FILE | -i IFACE] [options]\n"
+		"       mqttdump -D\n"
+		"Decode MQTT (3.1, 3.1.1, 5.0) in captured or live TCP traffic.\n"
+		"\n"
+		"input:\n"
+		"  -r FILE              read a pcap or pcapng file (- for standard input)\n"
+		"  -i IFACE             capture live on an interface (any: all of them; a number:\n"
+		"                       the N-th of -D's list)\n"
+		"  -s SNAPLEN           live: bytes captured of each packet (default: whole)\n"
+		"  -D                   list the interfaces and exit\n"
+		"  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
+		"  -p PORT              one more broker port to decode as MQTT (repeatable; the\n"
+		"                       default 1883 stays)\n"
+		"  --tls-port PORT      one more port of MQTT over TLS (default 8883 stays)\n"
+		"  --ws-port PORT       one more port of MQTT over WebSocket (8080, 9001 stay)\n"
+		"  --no-default-ports   only the ports given (-p, --tls-port, --ws-port)\n"
+		"  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
+		"  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
+		"                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
+		"  -c N                 stop after N MQTT messages (that pass the filters)\n"
+		"  -Z USER              as root: become USER once the input and the output files\n"
+		"                       are open (live default: nobody)\n"), f);
+}
+
+static void usage_output(FILE *f)
+{
+	fputs(_("output:\n"
+		"  (default)            one line per frame, as tshark prints it\n"
+		"  --json, -T json      JSON Lines, one object per MQTT message or event\n"
+		"  --eve                Suricata EVE JSON: mqtt, anomaly and flow records\n"
+		"  --eve-max-msg-length SIZE  longer packets logged as truncated (default 1mb)\n"
+		"  --eve-string-log-limit SIZE  bytes of a message or topic list logged (default:\n"
+		"                       no limit)\n"
+		"  --eve-max-tx N       transactions pending per connection (default 1024)\n"
+		"  -q                   print nothing but the statistics line (on stderr)\n"
+		"  -t a|ad|d|dd|e|r|u|ud  time column of the lines, as tshark's -t (default r)\n"
+		"  -l                   flush the standard output after each line\n"
+		"  -n                   accepted for tcpdump's habit: no name is ever resolved\n"
+		"  -w OUT               write the frames that carry the messages to a new pcap\n"
+		"                       (- for standard output), live or from a file\n"
+		"  -C SIZE              with -w: a new file once one holds SIZE million bytes\n"
+		"                       (OUT, OUT1, OUT2...; with -W N: OUT0...OUT<N-1>, a ring)\n"
+		"  -G SECS              with -w: a new file every SECS of capture time (OUT is a\n"
+		"                       strftime pattern); with -W N: stop after N files\n"
+		"  -W N                 with -C or -G: the number of files\n"
+		"  --payload-max N      payload bytes shown in JSON (default 256)\n"
+		"  --show-secrets       show passwords and Authentication Data (hidden in\n"
+		"                       every output otherwise)\n"), f);
+}
+
+static void usage_views(FILE *f)
+{
+	fputs(_("  -V, -v               detail tree of each frame holding MQTT (tshark -O mqtt)\n"
+		"  -x                   hex and ASCII dump of those frames (and of reassembled\n"
+		"                       messages), alone or with -V\n"
+		"  --explain            after each message, what it means, in plain words\n"
+		"  --lang LANG          language of the text outputs: en, fr or any language with\n"
+		"                       a catalogue (default: from LC_ALL/LC_MESSAGES/LANG)\n"
+		"  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
+		"  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
+		"  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
+		"  --diagram-max N      messages drawn at most (default 2000)\n"
+		"  --width N            columns of --explain and --diagram (default: the terminal's)\n"
+		"  --timeline FILE      sessions, transactions and events as one JSON document\n"
+		"                       (- for standard output), at the end\n"
+		"  --stats[=json]       statistics report at the end (text or JSON)\n"
+		"  (one output owns the standard output: a document there, --timeline -,\n"
+		"  --stats=json or -w -, replaces the lines; see man mqttdump)\n"
+		"  --serve [ADDR:]PORT  draw the exchange live in a browser at http://ADDR:PORT/\n"
+		"                       (default ADDR 127.0.0.1; a file: served until ^C)\n"
+		"  --serve-history N    records kept for --serve's viewers (default 10000)\n"
+		"  --replay-speed N     --serve -r: replay at the capture's pace (1, the\n"
+		"                       default), N times faster (0.5: slower), or 0: at once\n"
+		"  --stats-interval S   a statistics record every S seconds of capture time\n"
+		"                       (JSON with --json or --eve)\n"), f);
+}
+
+static void usage_filters(FILE *f)
+{
+	fputs(_("filters (every output; a kind repeated: any of its values):\n"
+		"  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
+		"                       (+ and # wildcards), and their acknowledgements\n"
+		"  --client ID          the connections of this client id\n"
+		"  --type TYPE          packets of one type (PUBLISH, puback, 3, ...)\n"
+		"limits:\n"
+		"  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
+		"  --max-memory BYTES   memory all connections may hold (default 268435456; 0: none)\n"
+		"  --max-flows N        connections tracked at once (default 262144)\n"
+		"  --flow-timeout SECS  close a connection idle this long (default 3600; 0: never)\n"
+		"  --reorder-time SECS  how long a segment held behind a hole waits for it (capture\n"
+		"                       time; default 10; 0: no time bound)\n"
+		"  -h, --help           this help\n"
+		"  --version            print the version\n"), f);
+}
+
+/* --help, in the language of --lang or the locale (early_lang()). */
 static void usage(FILE *f)
 {
-	fputs("usage: mqttdump [-r FILE | -i IFACE] [options]\n"
-	      "       mqttdump -D\n"
-	      "Decode MQTT (3.1, 3.1.1, 5.0) in captured or live TCP traffic.\n"
-	      "\n"
-	      "input:\n"
-	      "  -r FILE              read a pcap or pcapng file (- for standard input)\n"
-	      "  -i IFACE             capture live on an interface (any: all of them; a number:\n"
-	      "                       the N-th of -D's list)\n"
-	      "  -s SNAPLEN           live: bytes captured of each packet (default: whole)\n"
-	      "  -D                   list the interfaces and exit\n"
-	      "  -f EXPR              BPF capture filter (live default: tcp port PORT...)\n"
-	      "  -p PORT              one more broker port to decode as MQTT (repeatable; the\n"
-	      "                       default 1883 stays)\n"
-	      "  --tls-port PORT      one more port of MQTT over TLS (default 8883 stays)\n"
-	      "  --ws-port PORT       one more port of MQTT over WebSocket (8080, 9001 stay)\n"
-	      "  --no-default-ports   only the ports given (-p, --tls-port, --ws-port)\n"
-	      "  --detect             also find MQTT on any other TCP port, by its CONNECT\n"
-	      "  --keylog FILE        decrypt TLS with the secrets of an NSS key log\n"
-	      "                       (SSLKEYLOGFILE) and decode the MQTT inside\n"
-	      "  -c N                 stop after N MQTT messages (that pass the filters)\n"
-	      "  -Z USER              as root: become USER once the input and the output files\n"
-	      "                       are open (live default: nobody)\n"
-	      "output:\n"
-	      "  (default)            one line per frame, as tshark prints it\n"
-	      "  --json, -T json      JSON Lines, one object per MQTT message or event\n"
-	      "  --eve                Suricata EVE JSON: mqtt, anomaly and flow records\n"
-	      "  --eve-max-msg-length SIZE  longer packets logged as truncated (default 1mb)\n"
-	      "  --eve-string-log-limit SIZE  bytes of a message or topic list logged (default:\n"
-	      "                       no limit)\n"
-	      "  --eve-max-tx N       transactions pending per connection (default 1024)\n"
-	      "  -q                   print nothing but the statistics line (on stderr)\n"
-	      "  -t a|ad|d|dd|e|r|u|ud  time column of the lines, as tshark's -t (default r)\n"
-	      "  -l                   flush the standard output after each line\n"
-	      "  -n                   accepted for tcpdump's habit: no name is ever resolved\n"
-	      "  -w OUT               write the frames that carry the messages to a new pcap\n"
-	      "                       (- for standard output), live or from a file\n"
-	      "  -C SIZE              with -w: a new file once one holds SIZE million bytes\n"
-	      "                       (OUT, OUT1, OUT2...; with -W N: OUT0...OUT<N-1>, a ring)\n"
-	      "  -G SECS              with -w: a new file every SECS of capture time (OUT is a\n"
-	      "                       strftime pattern); with -W N: stop after N files\n"
-	      "  -W N                 with -C or -G: the number of files\n"
-	      "  --payload-max N      payload bytes shown in JSON (default 256)\n"
-	      "  --show-secrets       show passwords and Authentication Data (hidden in\n"
-	      "                       every output otherwise)\n"
-	      "  -V, -v               detail tree of each frame holding MQTT (tshark -O mqtt)\n"
-	      "  -x                   hex and ASCII dump of those frames (and of reassembled\n"
-	      "                       messages), alone or with -V\n"
-	      "  --explain            after each message, what it means, in plain words\n"
-	      "  --lang LANG          language of the text outputs: en, fr or any language with\n"
-	      "                       a catalogue (default: from LC_ALL/LC_MESSAGES/LANG)\n"
-	      "  --diagram            sequence diagram of the exchange (colour on a terminal)\n"
-	      "  --diagram-svg FILE   the diagram as an SVG file (besides the normal output)\n"
-	      "  --diagram-html FILE  a self-contained HTML page: click an arrow for its detail\n"
-	      "  --diagram-max N      messages drawn at most (default 2000)\n"
-	      "  --width N            columns of --explain and --diagram (default: the terminal's)\n"
-	      "  --timeline FILE      sessions, transactions and events as one JSON document\n"
-	      "                       (- for standard output), at the end\n"
-	      "  --stats[=json]       statistics report at the end (text or JSON)\n"
-	      "  (one output owns the standard output: a document there, --timeline -,\n"
-	      "  --stats=json or -w -, replaces the lines; see man mqttdump)\n"
-	      "  --serve [ADDR:]PORT  draw the exchange live in a browser at http://ADDR:PORT/\n"
-	      "                       (default ADDR 127.0.0.1; a file: served until ^C)\n"
-	      "  --serve-history N    records kept for --serve's viewers (default 10000)\n"
-	      "  --replay-speed N     --serve -r: replay at the capture's pace (1, the\n"
-	      "                       default), N times faster (0.5: slower), or 0: at once\n"
-	      "  --stats-interval S   a statistics record every S seconds of capture time\n"
-	      "                       (JSON with --json or --eve)\n"
-	      "filters (every output; a kind repeated: any of its values):\n"
-	      "  --topic FILTER       PUBLISH, SUBSCRIBE, UNSUBSCRIBE matching an MQTT topic filter\n"
-	      "                       (+ and # wildcards), and their acknowledgements\n"
-	      "  --client ID          the connections of this client id\n"
-	      "  --type TYPE          packets of one type (PUBLISH, puback, 3, ...)\n"
-	      "limits:\n"
-	      "  --max-buffer BYTES   largest MQTT packet gathered (default 16777216)\n"
-	      "  --max-memory BYTES   memory all connections may hold (default 268435456; 0: none)\n"
-	      "  --max-flows N        connections tracked at once (default 262144)\n"
-	      "  --flow-timeout SECS  close a connection idle this long (default 3600; 0: never)\n"
-	      "  --reorder-time SECS  how long a segment held behind a hole waits for it (capture\n"
-	      "                       time; default 10; 0: no time bound)\n"
-	      "  -h, --help           this help\n"
-	      "  --version            print the version\n",
-	      f);
+	usage_input(f);
+	usage_output(f);
+	usage_views(f);
+	usage_filters(f);
 }
 
 /* The short options. To add one: a letter here (':' after it when it takes a value), and
@@ -228,8 +249,8 @@ static const struct option long_opts[] = {
 /* A bad value: one line naming the option, exit 2. */
 static void refuse(const char *fmt, const char *a, const char *b)
 {
-	fputs("mqttdump: ", stderr);
-	fprintf(stderr, fmt, a, b);
+	fputs(_("mqttdump: "), stderr);
+	fprintf(stderr, _(fmt), a, b);
 	fputc('\n', stderr);
 	exit(2);
 }
@@ -243,8 +264,8 @@ static uint64_t number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
-		fprintf(stderr, "mqttdump: %s: \"%s\" is not a number from %" PRIu64 " to %" PRIu64
-			"\n", opt, s, lo, hi);
+		fprintf(stderr, _("mqttdump: %s: \"%s\" is not a number from %" PRIu64 " to %" PRIu64
+			"\n"), opt, s, lo, hi);
 		exit(2);
 	}
 	return v;
@@ -260,8 +281,8 @@ static uint64_t seconds_ns(const char *opt, const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v >= 0.001 && v <= 100000000)) {
-		fprintf(stderr, "mqttdump: %s: \"%s\" is not a number of seconds from 0.001 to "
-			"100000000\n", opt, s);
+		fprintf(stderr, _("mqttdump: %s: \"%s\" is not a number of seconds from 0.001 to "
+			"100000000\n"), opt, s);
 		exit(2);
 	}
 	return (uint64_t)(v * 1e9 + 0.5);
@@ -280,8 +301,8 @@ static uint32_t size_value(const char *opt, const char *s)
 	for (int u = 0; u < 4 && !errno && end != s && s[0] != '-'; u++)
 		if (!strcasecmp(end, units[u]) && v <= (UINT32_MAX >> (10 * u)))
 			return (uint32_t)(v << (10 * u));
-	fprintf(stderr, "mqttdump: %s: invalid size argument \"%s\" (bytes, or a number with kb,"
-		" mb or gb, up to 4gb)\n", opt, s);
+	fprintf(stderr, _("mqttdump: %s: invalid size argument \"%s\" (bytes, or a number with kb,"
+		" mb or gb, up to 4gb)\n"), opt, s);
 	exit(2);
 }
 
@@ -294,8 +315,8 @@ static double speed_value(const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v == 0 || (v >= 0.01 && v <= 1000000))) {
-		fprintf(stderr, "mqttdump: --replay-speed: \"%s\" is not 0 or a number from 0.01 "
-			"to 1000000\n", s);
+		fprintf(stderr, _("mqttdump: --replay-speed: \"%s\" is not 0 or a number from 0.01 "
+			"to 1000000\n"), s);
 		exit(2);
 	}
 	return v;
@@ -323,7 +344,7 @@ static int drop_privileges(const char *user)
 
 	if (geteuid() != 0) {
 		if (user)
-			fprintf(stderr, "mqttdump: warning: -Z %s ignored: not running as root\n",
+			fprintf(stderr, _("mqttdump: warning: -Z %s ignored: not running as root\n"),
 				user);
 		return 0;
 	}
@@ -333,12 +354,12 @@ static int drop_privileges(const char *user)
 		user = "nobody";
 	}
 	if (!(pw = getpwnam(user))) {
-		fprintf(stderr, "mqttdump: -Z: no user \"%s\"\n", user);
+		fprintf(stderr, _("mqttdump: -Z: no user \"%s\"\n"), user);
 		return -1;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
-		fprintf(stderr, "mqttdump: cannot become %s: %s\n", user, strerror(errno));
+		fprintf(stderr, _("mqttdump: cannot become %s: %s\n"), user, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -348,7 +369,7 @@ static int drop_privileges(const char *user)
 static void add_port(const char *opt, const char *arg, struct port_set *set)
 {
 	if (port_set_add(set, (uint16_t)number(opt, arg, 1, 65535)) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
+		fprintf(stderr, _("mqttdump: out of memory\n"));
 		exit(1);
 	}
 }
@@ -393,12 +414,30 @@ static int choose_lang(struct mqttdump_config *c, int from_option)
 	if (i18n_init(c->lang, NULL) == 0)
 		return 0;
 	if (from_option) {
-		fprintf(stderr, "mqttdump: --lang: \"%s\" is not en or a language with a message "
-			"catalogue (in %s)\n", c->lang, i18n_localedir());
+		fprintf(stderr, _("mqttdump: --lang: \"%s\" is not en or a language with a message "
+			"catalogue (in %s)\n"), c->lang, i18n_localedir());
 		return -1;
 	}
 	c->lang = "en";
 	return i18n_init(c->lang, NULL);
+}
+
+/* The language of --help and of the command line's errors, chosen before getopt reads
+ * it: --lang may come after -h or after the bad option (mqttdump --help --lang fr), so
+ * argv is read for it first; the last one counts, as in the option loop. A --lang that
+ * is no language, or has no catalogue, leaves them English (choose_lang() refuses it). */
+static void early_lang(int argc, char **argv, const char *locale)
+{
+	const char *lang = locale;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--lang") && i + 1 < argc)
+			lang = argv[++i];
+		else if (!strncmp(argv[i], "--lang=", 7))
+			lang = argv[i] + 7;
+	}
+	if (!lang_name(lang) || i18n_init(lang, NULL) < 0)
+		i18n_init("en", NULL);
 }
 
 /* NO_COLOR (no-color.org): set to anything but the empty string turns colour off. */
@@ -442,7 +481,7 @@ static void filter_option(struct mqttdump_config *c, int opt)
 	int t;
 
 	if (opt == OPT_TOPIC && (why = mqttdump_topic_filter_error(optarg)))
-		refuse("--topic: \"%s\" is not a valid topic filter: %s", optarg, why);
+		refuse("--topic: \"%s\" is not a valid topic filter: %s", optarg, i18n_tr(why));
 	if (opt == OPT_TYPE) {
 		if ((t = session_type_by_name(optarg)) < 0)
 			refuse("--type: \"%s\" is not an MQTT packet type%s", optarg, "");
@@ -451,7 +490,7 @@ static void filter_option(struct mqttdump_config *c, int opt)
 	}
 	if ((opt == OPT_TOPIC ? mqttdump_config_add_topic(c, optarg) :
 	     mqttdump_config_add_client(c, optarg)) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
+		fprintf(stderr, _("mqttdump: out of memory\n"));
 		exit(1);
 	}
 }
@@ -649,14 +688,14 @@ static int settle_stdout(struct mqttdump_config *c, int quiet)
 	if (!line && stats && !c->stats_json)
 		line = "--stats";
 	if (n > 1 || (n == 1 && line)) {
-		fprintf(stderr, "mqttdump: %s and %s both write to the standard output: give one "
-			"of them a FILE, or -q\n", doc[0], n > 1 ? doc[1] : line);
+		fprintf(stderr, _("mqttdump: %s and %s both write to the standard output: give one "
+			"of them a FILE, or -q\n"), doc[0], n > 1 ? doc[1] : line);
 		return 2;
 	}
 	if (stats && !c->stats_json && (c->outputs & (OUTPUT_BIT(OUTPUT_JSON) |
 						      OUTPUT_BIT(OUTPUT_EVE)))) {
-		fprintf(stderr, "mqttdump: --stats (text) would follow the JSON lines on the "
-			"standard output: use --stats=json with -q, or drop --json\n");
+		fprintf(stderr, _("mqttdump: --stats (text) would follow the JSON lines on the "
+			"standard output: use --stats=json with -q, or drop --json\n"));
 		return 2;
 	}
 	if (n == 0 && !quiet && !(c->outputs & (OUTPUT_BIT(OUTPUT_JSON) | OUTPUT_BIT(OUTPUT_EVE) |
@@ -687,8 +726,8 @@ static int choose_outputs(struct mqttdump_config *c, int quiet)
 		return settle_stdout(c, 1);
 	}
 	if ((c->outputs & json_out) == json_out) {
-		fprintf(stderr, "mqttdump: --json and --eve both write JSON lines to the standard "
-			"output: choose one\n");
+		fprintf(stderr, _("mqttdump: --json and --eve both write JSON lines to the standard "
+			"output: choose one\n"));
 		return 2;
 	}
 	if (c->outputs & json_out)
@@ -708,12 +747,12 @@ static int bad_option(int opt, char **argv)
 		snprintf(name, sizeof name, "-%c", optopt);
 	}
 	if (opt == ':')
-		fprintf(stderr, "mqttdump: %s needs a value (see mqttdump --help)\n", name);
+		fprintf(stderr, _("mqttdump: %s needs a value (see mqttdump --help)\n"), name);
 	else if (optopt > 0 && optopt < 256 && strchr(FOREIGN_OPTS, optopt))
-		fprintf(stderr, "mqttdump: %s: a tcpdump/tshark option that mqttdump does not "
-			"have (see mqttdump --help, man mqttdump)\n", name);
+		fprintf(stderr, _("mqttdump: %s: a tcpdump/tshark option that mqttdump does not "
+			"have (see mqttdump --help, man mqttdump)\n"), name);
 	else
-		fprintf(stderr, "mqttdump: unknown option %s (see mqttdump --help)\n", name);
+		fprintf(stderr, _("mqttdump: unknown option %s (see mqttdump --help)\n"), name);
 	return 2;
 }
 
@@ -725,6 +764,7 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 	const char *locale = locale_lang();
 
 	c->lang = locale;
+	early_lang(argc, argv, locale);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		if (input_option(c, opt) || output_option(c, opt, argc, argv, &quiet))
@@ -740,7 +780,7 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 		return bad_option(opt, argv);
 	}
 	if (optind < argc) {
-		fprintf(stderr, "mqttdump: unexpected argument \"%s\" (see mqttdump --help)\n",
+		fprintf(stderr, _("mqttdump: unexpected argument \"%s\" (see mqttdump --help)\n"),
 			argv[optind]);
 		return 2;
 	}
@@ -750,12 +790,12 @@ static int parse_options(int argc, char **argv, struct mqttdump_config *c)
 		return 2;
 	c->diagram_color = !no_color() && isatty(fileno(stdout));
 	if (mqttdump_config_default_ports(c) < 0) {
-		fprintf(stderr, "mqttdump: out of memory\n");
+		fprintf(stderr, _("mqttdump: out of memory\n"));
 		return 1;
 	}
 	if (!c->ports.n && !c->tls_ports.n && !c->ws_ports.n && !c->detect) {
-		fprintf(stderr, "mqttdump: --no-default-ports: no port left to follow (add -p, "
-			"--tls-port, --ws-port or --detect)\n");
+		fprintf(stderr, _("mqttdump: --no-default-ports: no port left to follow (add -p, "
+			"--tls-port, --ws-port or --detect)\n"));
 		return 2;
 	}
 	return -1;
@@ -1004,24 +1044,68 @@ static int finish_stdout(const struct run *r, int status)
 	return 1;
 }
 
+/* One count of the statistics line appended at o, in the plural form of its number (fmt
+ * is an n_() form, holding one PRIu64); the new end of the line. */
+__attribute__((format(printf, 4, 0)))
+static size_t count_cat(char *line, size_t cap, size_t o, const char *fmt, uint64_t n)
+{
+	int k;
+
+	if (o >= cap)
+		return o;
+	k = snprintf(line + o, cap - o, fmt, n);
+	return k < 0 ? o : o + (size_t)k;
+}
+
 static void print_counts(const struct run *r, const struct engine_stats *st)
 {
 	uint64_t recv, drop;
+	char line[512];
+	size_t o = 0;
 
-	fprintf(stderr, _("mqttdump: %" PRIu64 " frames, %" PRIu64 " MQTT messages, %" PRIu64
-		" connections, %" PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " bytes skipped, %"
-		PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64 " malformed\n"),
-		st->frames, st->messages, st->connections, st->gaps, st->gap_bytes,
-		st->bytes_skipped, st->incomplete, st->truncated, st->malformed);
-	if (st->mem_evictions)
-		fprintf(stderr, _("mqttdump: --max-memory %zu: %" PRIu64 " things given up "
-			"(%" PRIu64 " bytes not decoded), at most %" PRIu64 " bytes held%s\n"),
-			r->cfg->max_memory, st->mem_evictions, st->mem_lost_bytes, st->mem_high,
+	/* a piece per count, so that each noun agrees with its own number ("1 frame",
+	 * "0 trame"); the pieces keep the English order */
+	o = count_cat(line, sizeof line, o, n_("%" PRIu64 " frame", "%" PRIu64 " frames",
+					       st->frames), st->frames);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " MQTT message",
+					       ", %" PRIu64 " MQTT messages", st->messages),
+		      st->messages);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " connection",
+					       ", %" PRIu64 " connections", st->connections),
+		      st->connections);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " gap", ", %" PRIu64 " gaps",
+					       st->gaps), st->gaps);
+	o = count_cat(line, sizeof line, o, n_(" (%" PRIu64 " byte)", " (%" PRIu64 " bytes)",
+					       st->gap_bytes), st->gap_bytes);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " byte skipped",
+					       ", %" PRIu64 " bytes skipped", st->bytes_skipped),
+		      st->bytes_skipped);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " incomplete",
+					       ", %" PRIu64 " incomplete", st->incomplete),
+		      st->incomplete);
+	o = count_cat(line, sizeof line, o, n_(", %" PRIu64 " truncated",
+					       ", %" PRIu64 " truncated", st->truncated),
+		      st->truncated);
+	count_cat(line, sizeof line, o, n_(", %" PRIu64 " malformed", ", %" PRIu64 " malformed",
+					   st->malformed), st->malformed);
+	fprintf(stderr, _("mqttdump: %s\n"), line);
+	if (st->mem_evictions) {
+		fprintf(stderr, n_("mqttdump: --max-memory %zu: %" PRIu64 " thing given up",
+				   "mqttdump: --max-memory %zu: %" PRIu64 " things given up",
+				   st->mem_evictions), r->cfg->max_memory, st->mem_evictions);
+		fprintf(stderr, n_(" (%" PRIu64 " byte not decoded)", " (%" PRIu64 " bytes not decoded)",
+				   st->mem_lost_bytes), st->mem_lost_bytes);
+		fprintf(stderr, n_(", at most %" PRIu64 " byte held%s\n",
+				   ", at most %" PRIu64 " bytes held%s\n", st->mem_high), st->mem_high,
 			st->mem_limit < r->cfg->max_memory ? _(" (the rest is --serve's history)") :
 			"");
-	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0)
-		fprintf(stderr, _("mqttdump: %" PRIu64 " packets received by filter, %" PRIu64
-			" dropped by kernel\n"), recv, drop);
+	}
+	if (cap_is_live(r->cap) && cap_stats(r->cap, &recv, &drop) == 0) {
+		fprintf(stderr, n_("mqttdump: %" PRIu64 " packet received by filter",
+				   "mqttdump: %" PRIu64 " packets received by filter", recv), recv);
+		fprintf(stderr, n_(", %" PRIu64 " dropped by kernel\n",
+				   ", %" PRIu64 " dropped by kernel\n", drop), drop);
+	}
 }
 
 /* Between records: SIGUSR1's counts, the progress line. */
@@ -1048,12 +1132,17 @@ static void print_cuts(const struct run *r, const struct engine_stats *st)
 	const struct cap_notes *k = cap_notes(r->cap);
 
 	if (k->cut && st->snap_headers)
-		fprintf(stderr, _("mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+		fprintf(stderr, n_("mqttdump: warning: %" PRIu64 " frame cut by the snap length "
 			"(%" PRIu32 " bytes kept at most), %" PRIu64 " of them inside their link, "
-			"IP or TCP header: not decoded\n"), k->cut, k->cut_snap, st->snap_headers);
+			"IP or TCP header: not decoded\n", "mqttdump: warning: %" PRIu64 " frames cut "
+			"by the snap length (%" PRIu32 " bytes kept at most), %" PRIu64 " of them "
+			"inside their link, IP or TCP header: not decoded\n", k->cut), k->cut,
+			k->cut_snap, st->snap_headers);
 	else if (k->cut)
-		fprintf(stderr, _("mqttdump: warning: %" PRIu64 " frames cut by the snap length "
-			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n"), k->cut,
+		fprintf(stderr, n_("mqttdump: warning: %" PRIu64 " frame cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), inside its TCP payload\n",
+			"mqttdump: warning: %" PRIu64 " frames cut by the snap length "
+			"(%" PRIu32 " bytes kept at most), inside their TCP payload\n", k->cut), k->cut,
 			k->cut_snap);
 	if (k->over_head)
 		fprintf(stderr, _("mqttdump: warning: %s: the file header's snap length is %" PRIu32
@@ -1089,8 +1178,10 @@ static int read_capture(struct run *r)
 	if (rc < 0) {
 		/* Every record before the damage has been decoded and printed. */
 		if (strstr(r->err, "truncated")) {
-			fprintf(stderr, _("mqttdump: warning: %s: the file ends inside a record (%s); "
-				"%" PRIu64 " frames read\n"), r->name, r->err, st.frames);
+			fprintf(stderr, n_("mqttdump: warning: %s: the file ends inside a record (%s); "
+				"%" PRIu64 " frame read\n", "mqttdump: warning: %s: the file ends inside "
+				"a record (%s); %" PRIu64 " frames read\n", st.frames), r->name, r->err,
+				st.frames);
 		} else {
 			fprintf(stderr, "mqttdump: %s: %s\n", r->name, r->err);
 			status = 1;
@@ -1102,8 +1193,10 @@ static int read_capture(struct run *r)
 	if (!g_stopped)
 		pipeline_linger(r->pipeline); /* --serve: until SIGINT, SIGTERM or SIGHUP */
 	if (mqttdump_oom_count(&oom_what)) {
-		fprintf(stderr, _("mqttdump: out of memory (%" PRIu64 " allocations failed, the first in "
-			"%s): the output is incomplete\n"), mqttdump_oom_count(NULL), oom_what);
+		fprintf(stderr, n_("mqttdump: out of memory (%" PRIu64 " allocation failed, in "
+			"%s): the output is incomplete\n", "mqttdump: out of memory (%" PRIu64
+			" allocations failed, the first in %s): the output is incomplete\n",
+			mqttdump_oom_count(NULL)), mqttdump_oom_count(NULL), oom_what);
 		status = 1;
 	}
 	return status;
@@ -1128,15 +1221,20 @@ static int finish_write(struct run *r, int status)
 			fprintf(stderr, "mqttdump: -w %s\n", r->err);
 		status = 1;
 	} else if (!r->write_failed) {
-		fprintf(stderr, _("mqttdump: -w %s: %" PRIu64 " frames holding %" PRIu64
-			" MQTT messages"), wfile, records, n.messages);
+		fprintf(stderr, n_("mqttdump: -w %s: %" PRIu64 " frame", "mqttdump: -w %s: %" PRIu64
+				   " frames", records), wfile, records);
+		fprintf(stderr, n_(" holding %" PRIu64 " MQTT message",
+				   " holding %" PRIu64 " MQTT messages", n.messages), n.messages);
 		if (files > 1)
 			fprintf(stderr, _(", in %" PRIu64 " files"), files);
 		fputc('\n', stderr);
 	}
 	if (n.cut_short)
-		fprintf(stderr, _("mqttdump: warning: -w %s: %" PRIu64 " messages written without "
-			"their first frames (they waited past 60 s or 64 MiB to be known)\n"), wfile,
+		fprintf(stderr, n_("mqttdump: warning: -w %s: %" PRIu64 " message written without "
+			"its first frames (it waited past 60 s or 64 MiB to be known)\n",
+			"mqttdump: warning: -w %s: %" PRIu64 " messages written without "
+			"their first frames (they waited past 60 s or 64 MiB to be known)\n",
+			n.cut_short), wfile,
 			n.cut_short);
 	r->writer = NULL;
 	return status;

@@ -389,12 +389,21 @@ static const char *const svg_color[6] = { "#2e7d32", "#1565c0", "#00838f", "#6a1
 static void note_text(struct diagram *s, char *out, size_t cap)
 {
 	out[0] = '\0';
-	if (s->dropped)
-		snprintf(out, cap, _("diagram cut after %" PRIu32 " messages (%" PRIu64 " more not "
-			 "drawn); use -c N, or --diagram-max N"), s->narrows, s->dropped);
-	else if (s->dropped_cols)
-		snprintf(out, cap, _("%" PRIu64 " messages of endpoints past the first %d not drawn"),
+	if (s->dropped) {
+		/* two counts: a piece each, so that each agrees with its own number */
+		int n = snprintf(out, cap, n_("diagram cut after %" PRIu32 " message",
+					      "diagram cut after %" PRIu32 " messages", s->narrows),
+				 s->narrows);
+		if (n > 0 && (size_t)n < cap)
+			snprintf(out + n, cap - (size_t)n, n_(" (%" PRIu64 " more not drawn); use -c "
+				 "N, or --diagram-max N", " (%" PRIu64 " more not drawn); use -c N, or "
+				 "--diagram-max N", s->dropped), s->dropped);
+	} else if (s->dropped_cols) {
+		snprintf(out, cap, n_("%" PRIu64 " message of endpoints past the first %d not drawn",
+				    "%" PRIu64 " messages of endpoints past the first %d not drawn",
+				    s->dropped_cols),
 			 s->dropped_cols, MAX_COLS);
+	}
 }
 
 /* Display width of UTF-8 text (one column per character). */

@@ -119,7 +119,7 @@ struct will {
 /* The values a message's sentences may use, by placeholder name. */
 struct words {
 	char client[96], topic[160], payload[256], id[8], qos[4], ka[8], code[8], reason[96];
-	char list[1024], user[96], pwlen[12], resp[160], type[4], owner[96], assigned[96];
+	char list[1024], user[96], pwlen[48], resp[160], type[4], owner[96], assigned[96];
 	char publisher[96], pub_qos[4], max_qos[4], matches[1024], frame[24], how[64];
 	char silence[24], length[24], sni[160], versions[96], tls_version[24], suite[64];
 	char subject[256], issuer[256], alert[64], expiry[12];
@@ -191,7 +191,8 @@ static void payload_text(struct explain *s, struct mqtt_view v, char *out, size_
 		explain_fill(TXT(EX_PAYLOAD_TEXT), &var, 1, out, cap);
 	} else {
 		struct explain_var var = { "n", text };
-		snprintf(text, sizeof text, "%" PRIu32, v.len);
+		/* {n} holds its unit, in the form of its number: "1 byte", "12 bytes" */
+		snprintf(text, sizeof text, n_("%" PRIu32 " byte", "%" PRIu32 " bytes", v.len), v.len);
 		explain_fill(TXT(EX_PAYLOAD_BINARY), &var, 1, out, cap);
 	}
 }
@@ -693,7 +694,9 @@ static void explain_connect(struct explain *s, const struct mqtt_record *rec, st
 	if (m->has_username) {
 		int tls = rec->flow->in_tls;
 		view_text(m->username, w->user, sizeof w->user, 60);
-		snprintf(w->pwlen, sizeof w->pwlen, "%" PRIu32, m->password.len);
+		/* {pwlen} holds its unit, in the form of its number: "1 byte", "10 bytes" */
+		snprintf(w->pwlen, sizeof w->pwlen, n_("%" PRIu32 " byte", "%" PRIu32 " bytes",
+						       m->password.len), m->password.len);
 		if (m->has_password)
 			SAY(tls ? EX_CONNECT_USER_PASS_TLS : EX_CONNECT_USER_PASS);
 		else

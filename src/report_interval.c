@@ -1,5 +1,6 @@
 /* \summary: --stats-interval: a statistics record every S seconds of capture time */
 #include "mqttdump/budget.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/jsonw.h"
 #include "mqttdump/report.h"
 #include "mqttdump/session.h"
@@ -150,14 +151,22 @@ static void write_text(const struct ivl *v, uint64_t from, uint64_t to, uint64_t
 			v->o.ts_digits, a, sizeof a);
 	report_rel_time((int64_t)(to / 1000000000u), (uint32_t)(to % 1000000000u), 0, 0,
 			v->o.ts_digits, b, sizeof b);
-	fprintf(v->o.out, "Interval %s <> %s: %" PRIu64 " frames, %" PRIu64 " bytes, %" PRIu64
-		" messages (", a, b, v->c.frames, v->c.bytes, v->c.messages);
+	/* a piece per count, so that each noun agrees with its own number */
+	fprintf(v->o.out, _("Interval %s <> %s: "), a, b);
+	fprintf(v->o.out, n_("%" PRIu64 " frame", "%" PRIu64 " frames", v->c.frames), v->c.frames);
+	fprintf(v->o.out, n_(", %" PRIu64 " byte", ", %" PRIu64 " bytes", v->c.bytes), v->c.bytes);
+	fprintf(v->o.out, n_(", %" PRIu64 " message (", ", %" PRIu64 " messages (", v->c.messages),
+		v->c.messages);
 	for (int i = 0; i < 16; i++)
 		if (v->c.types[i])
 			fprintf(v->o.out, "%s%s %" PRIu64, any++ ? ", " : "",
 				mqtt_type_name((uint8_t)i), v->c.types[i]);
-	fprintf(v->o.out, "), %" PRIu64 " connections open, %" PRIu64 " anomalies, %" PRIu64
-		" security notes\n", open, v->c.anomalies, v->c.notes);
+	fprintf(v->o.out, n_("), %" PRIu64 " connection open", "), %" PRIu64 " connections open",
+			     open), open);
+	fprintf(v->o.out, n_(", %" PRIu64 " anomaly", ", %" PRIu64 " anomalies", v->c.anomalies),
+		v->c.anomalies);
+	fprintf(v->o.out, n_(", %" PRIu64 " security note\n", ", %" PRIu64 " security notes\n",
+			     v->c.notes), v->c.notes);
 }
 
 /* ts and epoch of the time ns after the first frame. */

@@ -277,22 +277,41 @@ static void print_damage(FILE *f, const struct damage *d)
 	if (!damaged(d))
 		return;
 	fprintf(f, _("\nDamage\n"));
-	fprintf(f, _("  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->gaps[0],
-		d->gap_bytes[0]);
-	fprintf(f, _("  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->gaps[1],
-		d->gap_bytes[1]);
-	fprintf(f, _("  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " bytes\n"), d->skipped,
-		d->skipped_bytes);
+	/* the byte counts end their lines: the noun agrees with them (n_()) */
+	fprintf(f, n_("  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " byte\n",
+		      "  gaps (lost segments)     %8" PRIu64 "  %12" PRIu64 " bytes\n",
+		      d->gap_bytes[0]), d->gaps[0], d->gap_bytes[0]);
+	fprintf(f, n_("  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " byte\n",
+		      "  cut by the snap length   %8" PRIu64 "  %12" PRIu64 " bytes\n",
+		      d->gap_bytes[1]), d->gaps[1], d->gap_bytes[1]);
+	fprintf(f, n_("  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " byte\n",
+		      "  skipped to find framing  %8" PRIu64 "  %12" PRIu64 " bytes\n",
+		      d->skipped_bytes), d->skipped, d->skipped_bytes);
 	for (int i = 0; i < WHY_MAX && d->why[i]; i++)
-		fprintf(f, _("    %12" PRIu64 " bytes: %s\n"), d->why_bytes[i], i18n_tr(d->why[i]));
-	fprintf(f, _("  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " bytes\n"), d->oversize,
-		d->oversize_bytes);
-	fprintf(f, _("  messages cut: %" PRIu64 " incomplete, %" PRIu64 " truncated, %" PRIu64
-		" bytes of them captured\n"), d->incomplete, d->truncated, d->cut_captured);
-	if (d->budget_gaps || d->memory)
-		fprintf(f, _("  memory budget (--max-memory): %" PRIu64 " holes given up (%" PRIu64
-			" bytes), %" PRIu64 " buffers dropped (%" PRIu64 " bytes not decoded)\n"),
-			d->budget_gaps, d->budget_gap_bytes, d->memory, d->memory_bytes);
+		fprintf(f, n_("    %12" PRIu64 " byte: %s\n", "    %12" PRIu64 " bytes: %s\n",
+			      d->why_bytes[i]), d->why_bytes[i], i18n_tr(d->why[i]));
+	fprintf(f, n_("  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " byte\n",
+		      "  packets over --max-buffer %7" PRIu64 "  %12" PRIu64 " bytes\n",
+		      d->oversize_bytes), d->oversize, d->oversize_bytes);
+	/* several counts on a line: a piece each, so that each agrees with its own */
+	fputs(_("  messages cut: "), f);
+	fprintf(f, n_("%" PRIu64 " incomplete", "%" PRIu64 " incomplete", d->incomplete),
+		d->incomplete);
+	fprintf(f, n_(", %" PRIu64 " truncated", ", %" PRIu64 " truncated", d->truncated),
+		d->truncated);
+	fprintf(f, n_(", %" PRIu64 " byte of them captured\n",
+		      ", %" PRIu64 " bytes of them captured\n", d->cut_captured), d->cut_captured);
+	if (!d->budget_gaps && !d->memory)
+		return;
+	fputs(_("  memory budget (--max-memory): "), f);
+	fprintf(f, n_("%" PRIu64 " hole given up", "%" PRIu64 " holes given up", d->budget_gaps),
+		d->budget_gaps);
+	fprintf(f, n_(" (%" PRIu64 " byte)", " (%" PRIu64 " bytes)", d->budget_gap_bytes),
+		d->budget_gap_bytes);
+	fprintf(f, n_(", %" PRIu64 " buffer dropped", ", %" PRIu64 " buffers dropped", d->memory),
+		d->memory);
+	fprintf(f, n_(" (%" PRIu64 " byte not decoded)\n", " (%" PRIu64 " bytes not decoded)\n",
+		      d->memory_bytes), d->memory_bytes);
 }
 
 static json_object *json_damage(const struct damage *d);
@@ -411,18 +430,20 @@ static void secs(char *out, size_t cap, uint64_t ns)
 	snprintf(out, cap, "%" PRIu64 ".%06" PRIu64, ns / 1000000000, ns % 1000000000 / 1000);
 }
 
-static void print_text(struct stats *st)
+/* The text of --stats, a function per section, in the order they are printed. */
+static void text_messages(const struct stats *st, FILE *f)
 {
-	FILE *f = st->out;
-	size_t n;
-	struct topic **v;
-	int any;
-
 	fprintf(f, _("MQTT statistics\n\nMessages                 client->broker  broker->client\n"));
 	for (int t = 0; t < 16; t++)
 		if (st->msgs[t][0] || st->msgs[t][1])
 			fprintf(f, "  %-22s %14" PRIu64 "  %14" PRIu64 "\n", mqtt_type_name((uint8_t)t),
 				st->msgs[t][0], st->msgs[t][1]);
+}
+
+static void text_sessions(const struct stats *st, FILE *f)
+{
+	int any;
+
 	fprintf(f, _("\nSessions: %" PRIu64 "\n  by version:"), st->sessions);
 	any = 0;
 	for (int i = 0; i < 6; i++)
@@ -434,6 +455,12 @@ static void print_text(struct stats *st)
 		if (st->by_end[i])
 			fprintf(f, "%s %s %" PRIu64, any++ ? "," : "", session_end_name(i), st->by_end[i]);
 	fprintf(f, _("%s\n  wills published by the broker: %" PRIu64 "\n"), any ? "" : _(" none"), st->wills);
+}
+
+static void text_topics(struct stats *st, FILE *f)
+{
+	size_t n;
+	struct topic **v;
 
 	for (int by = 0; by < 2; by++) {
 		fprintf(f, _("\nTop topics by %s (PUBLISH, both directions)\n"),
@@ -444,19 +471,28 @@ static void print_text(struct stats *st)
 			if (!c)
 				break;
 			clean_topic(v[i], 0, c);
-			fprintf(f, _("  %10" PRIu64 " msgs %12" PRIu64 " bytes  %s\n"), v[i]->msgs,
-				v[i]->bytes, c);
+			/* the singular forms keep the columns: "msg " as wide as "msgs" */
+			fprintf(f, n_("  %10" PRIu64 " msg ", "  %10" PRIu64 " msgs", v[i]->msgs),
+				v[i]->msgs);
+			fprintf(f, n_(" %12" PRIu64 " byte   %s\n", " %12" PRIu64 " bytes  %s\n",
+				      v[i]->bytes), v[i]->bytes, c);
 			free(c);
 		}
 		if (!n)
 			fprintf(f, _("  none\n"));
 		free(v);
 	}
-	if (st->other_msgs)
-		fprintf(f, _("  (%" PRIu64 " messages, %" PRIu64 " bytes on topics past the first %d "
-			"or %u MiB of topic names)\n"), st->other_msgs, st->other_bytes, TOPICS_MAX,
-			TOPIC_BYTES >> 20);
+	if (!st->other_msgs)
+		return;
+	fprintf(f, n_("  (%" PRIu64 " message", "  (%" PRIu64 " messages", st->other_msgs),
+		st->other_msgs);
+	fprintf(f, n_(", %" PRIu64 " byte on topics past the first %d or %u MiB of topic names)\n",
+		      ", %" PRIu64 " bytes on topics past the first %d or %u MiB of topic names)\n",
+		      st->other_bytes), st->other_bytes, TOPICS_MAX, TOPIC_BYTES >> 20);
+}
 
+static void text_qos_txn(const struct stats *st, FILE *f)
+{
 	fprintf(f, _("\nQoS            published  complete  incomplete  failed\n"));
 	for (int q = 0; q < 3; q++) {
 		uint64_t pub = st->publish_qos[q][0] + st->publish_qos[q][1];
@@ -477,7 +513,10 @@ static void print_text(struct stats *st)
 		fprintf(f, "  %-12s %8" PRIu64 "  %10" PRIu64 "  %6" PRIu64 "\n",
 			session_txn_kind_name(k), x[0], x[1], x[2]);
 	}
+}
 
+static void text_latency(const struct stats *st, FILE *f)
+{
 	fprintf(f, _("\nLatency (s)      count      median         p95         max\n"));
 	for (int k = 0; k < LAT_KINDS; k++) {
 		char a[32], b[32], c[32];
@@ -491,6 +530,11 @@ static void print_text(struct stats *st)
 		secs(c, sizeof c, l->max);
 		fprintf(f, "  %-10s %9" PRIu64 " %11s %11s %11s\n", lat_names[k], l->n, a, b, c);
 	}
+}
+
+static void text_notes(const struct stats *st, FILE *f)
+{
+	int any;
 
 	fprintf(f, _("\nRetained messages: %" PRIu64 " client->broker, %" PRIu64 " broker->client\n"),
 		st->retained[0], st->retained[1]);
@@ -508,7 +552,17 @@ static void print_text(struct stats *st)
 	if (st->untracked)
 		fprintf(f, _("\nRequests not followed (4096 open in a session, or --max-memory "
 			"spent): %" PRIu64 "\n"), st->untracked);
-	print_damage(f, &st->dmg);
+}
+
+static void print_text(struct stats *st)
+{
+	text_messages(st, st->out);
+	text_sessions(st, st->out);
+	text_topics(st, st->out);
+	text_qos_txn(st, st->out);
+	text_latency(st, st->out);
+	text_notes(st, st->out);
+	print_damage(st->out, &st->dmg);
 }
 
 /* json-c returns NULL out of memory and asserts on a NULL object: checked, and noted
@@ -607,13 +661,12 @@ static void tree_write(struct jsonw *w, json_object *o)
 	}
 }
 
-static void print_json(struct stats *st)
+/* The JSON of --stats, a function per member of the document, in the order they are added
+ * (json-c keeps it: the output is byte for byte what one function wrote before). */
+static void json_messages(const struct stats *st, json_object *root)
 {
-	json_object *root = json_object_new_object(), *o, *p;
-	size_t n;
-	struct topic **v;
+	json_object *o = json_object_new_object(), *p;
 
-	o = json_object_new_object();
 	for (int t = 0; t < 16; t++)
 		if (st->msgs[t][0] || st->msgs[t][1]) {
 			p = json_object_new_object();
@@ -622,8 +675,12 @@ static void print_json(struct stats *st)
 			add(o, mqtt_type_name((uint8_t)t), p);
 		}
 	add(root, "messages", o);
+}
 
-	o = json_object_new_object();
+static void json_sessions(const struct stats *st, json_object *root)
+{
+	json_object *o = json_object_new_object(), *p;
+
 	add(o, "total", jint(st->sessions));
 	p = json_object_new_object();
 	for (int i = 0; i < 6; i++)
@@ -637,6 +694,13 @@ static void print_json(struct stats *st)
 	add(o, "by_end", p);
 	add(o, "wills_published", jint(st->wills));
 	add(root, "sessions", o);
+}
+
+static void json_topics(struct stats *st, json_object *root)
+{
+	json_object *p;
+	size_t n;
+	struct topic **v;
 
 	for (int by = 0; by < 2; by++) {
 		json_object *a = json_object_new_array();
@@ -665,8 +729,12 @@ static void print_json(struct stats *st)
 		add(p, "bytes", jint(st->other_bytes));
 		add(root, "other_topics", p);
 	}
+}
 
-	o = json_object_new_object();
+static void json_qos_txn(const struct stats *st, json_object *root)
+{
+	json_object *o = json_object_new_object(), *p;
+
 	for (int q = 0; q < 3; q++) {
 		char k[8];
 		p = json_object_new_object();
@@ -693,8 +761,12 @@ static void print_json(struct stats *st)
 		add(o, session_txn_kind_name(k), p);
 	}
 	add(root, "transactions", o);
+}
 
-	o = json_object_new_object();
+static void json_latency_retained(const struct stats *st, json_object *root)
+{
+	json_object *o = json_object_new_object(), *p;
+
 	for (int k = 0; k < LAT_KINDS; k++) {
 		const struct lat_hist *l = &st->lat[k];
 		p = json_object_new_object();
@@ -712,9 +784,12 @@ static void print_json(struct stats *st)
 	add(o, "client", jint(st->retained[0]));
 	add(o, "broker", jint(st->retained[1]));
 	add(root, "retained", o);
+}
 
-	o = json_object_new_object();
-	p = json_object_new_object();
+static void json_notes(const struct stats *st, json_object *root)
+{
+	json_object *o = json_object_new_object(), *p = json_object_new_object();
+
 	for (int k = 0; k < SESSION_NOTE_KINDS; k++)
 		if (st->notes[k])
 			add(session_is_security_note(k) ? p : o, session_anomaly_name(k),
@@ -724,19 +799,29 @@ static void print_json(struct stats *st)
 		add(root, "untracked_requests", jint(st->untracked));
 	add(root, "security_notes", p);
 	add(root, "damage", json_damage(&st->dmg));
+}
 
-	{
-		struct report_buf b = { 0 };
-		struct jsonw w;
-		jsonw_init(&w, &b, JSONW_PRETTY);
-		if (root)
-			tree_write(&w, root);
-		if (!root || w.fail || w.depth)
-			mqttdump_oom("--stats"); /* the document is not written */
-		else
-			fwrite(b.p, 1, b.len, st->out);
-		report_buf_free(&b);
-	}
+static void print_json(struct stats *st)
+{
+	json_object *root = json_object_new_object();
+	struct report_buf b = { 0 };
+	struct jsonw w;
+
+	json_messages(st, root);
+	json_sessions(st, root);
+	json_topics(st, root);
+	json_qos_txn(st, root);
+	json_latency_retained(st, root);
+	json_notes(st, root);
+
+	jsonw_init(&w, &b, JSONW_PRETTY);
+	if (root)
+		tree_write(&w, root);
+	if (!root || w.fail || w.depth)
+		mqttdump_oom("--stats"); /* the document is not written */
+	else
+		fwrite(b.p, 1, b.len, st->out);
+	report_buf_free(&b);
 	fputc('\n', st->out);
 	json_object_put(root);
 }

@@ -396,12 +396,18 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	if (rec->incomplete || rec->truncated) {
 		int n;
 		if (rec->length_known)
-			n = snprintf(buf, sizeof buf, _(" [%s: %" PRIu32 " of %" PRIu32 " bytes captured]"),
+			/* TRANSLATORS: the form follows the first number (bytes captured); in
+			 * English the noun follows the second, so both English forms are alike */
+			n = snprintf(buf, sizeof buf, n_(" [%s: %" PRIu32 " of %" PRIu32 " bytes captured]",
+							 " [%s: %" PRIu32 " of %" PRIu32 " bytes captured]",
+							 rec->captured > rec->have ? rec->captured : rec->have),
 				     rec->truncated ? _("truncated") : _("incomplete"),
 				     rec->captured > rec->have ? rec->captured : rec->have,
 				     rec->msg.hdr.hdrlen + rec->msg.hdr.remlen);
 		else
-			n = snprintf(buf, sizeof buf, _(" [%s: fixed header cut after %" PRIu32 " bytes]"),
+			n = snprintf(buf, sizeof buf, n_(" [%s: fixed header cut after %" PRIu32 " byte]",
+						       " [%s: fixed header cut after %" PRIu32 " bytes]",
+						       rec->have),
 				     rec->truncated ? _("truncated") : _("incomplete"), rec->have);
 		put(s, buf, (size_t)n);
 	}
@@ -419,6 +425,27 @@ static void message(void *ctx, const struct mqtt_record *rec)
 	}
 }
 
+/* What --max-memory gave up: a packet of ev->size bytes (two counts: a piece each, so that
+ * each noun agrees with its own number), or bytes of the stream. */
+static void memory_text(char *text, size_t cap, const struct framer_event *ev)
+{
+	int n;
+
+	if (!ev->size) {
+		snprintf(text, cap, n_("[%" PRIu64 " byte at stream offset %" PRIu64
+			 " not decoded: %s]", "[%" PRIu64 " bytes at stream offset %" PRIu64
+			 " not decoded: %s]", ev->len), ev->len, ev->offset, i18n_tr(ev->text));
+		return;
+	}
+	n = snprintf(text, cap, n_("[%s of %" PRIu64 " byte at stream offset %" PRIu64
+		     " not decoded: %s", "[%s of %" PRIu64 " bytes at stream offset %" PRIu64
+		     " not decoded: %s", ev->size), mqtt_type_label(ev->type), ev->size,
+		     ev->offset, i18n_tr(ev->text));
+	if (n > 0 && (size_t)n < cap)
+		snprintf(text + n, cap - (size_t)n, n_(", %" PRIu64 " byte held]",
+			 ", %" PRIu64 " bytes held]", ev->len), ev->len);
+}
+
 static void event(void *ctx, const struct framer_event *ev)
 {
 	struct summary *s = ctx;
@@ -426,27 +453,24 @@ static void event(void *ctx, const struct framer_event *ev)
 
 	switch (ev->kind) {
 	case FRAMER_EV_GAP:
-		snprintf(text, sizeof text, _("[%" PRIu64 " bytes %s at stream offset %" PRIu64 "]"),
+		snprintf(text, sizeof text, n_("[%" PRIu64 " byte %s at stream offset %" PRIu64 "]",
+					    "[%" PRIu64 " bytes %s at stream offset %" PRIu64 "]", ev->len),
 			 ev->len, ev->cause == REASM_GAP_SNAPLEN ? _("cut by the snap length") :
 			 ev->cause == REASM_GAP_BUDGET ? _("given up (--max-memory: held out of order)") :
 			 _("not captured (lost segments)"), ev->offset);
 		break;
 	case FRAMER_EV_SKIPPED:
-		snprintf(text, sizeof text, _("[%" PRIu64 " bytes skipped at stream offset %" PRIu64
-			 " to find a packet boundary: %s]"), ev->len, ev->offset, i18n_tr(ev->text));
+		snprintf(text, sizeof text, n_("[%" PRIu64 " byte skipped at stream offset %" PRIu64
+			 " to find a packet boundary: %s]", "[%" PRIu64 " bytes skipped at stream offset %"
+			 PRIu64 " to find a packet boundary: %s]", ev->len), ev->len, ev->offset, i18n_tr(ev->text));
 		break;
 	case FRAMER_EV_OVERSIZE:
-		snprintf(text, sizeof text, _("[%s of %" PRIu64 " bytes over the buffer limit: skipped]"),
+		snprintf(text, sizeof text, n_("[%s of %" PRIu64 " byte over the buffer limit: skipped]",
+					    "[%s of %" PRIu64 " bytes over the buffer limit: skipped]", ev->len),
 			 mqtt_type_label(ev->type), ev->len);
 		break;
 	case FRAMER_EV_MEMORY:
-		if (ev->size)
-			snprintf(text, sizeof text, _("[%s of %" PRIu64 " bytes at stream offset %"
-				 PRIu64 " not decoded: %s, %" PRIu64 " bytes held]"),
-				 mqtt_type_label(ev->type), ev->size, ev->offset, i18n_tr(ev->text), ev->len);
-		else
-			snprintf(text, sizeof text, _("[%" PRIu64 " bytes at stream offset %" PRIu64
-				 " not decoded: %s]"), ev->len, ev->offset, i18n_tr(ev->text));
+		memory_text(text, sizeof text, ev);
 		break;
 	case FRAMER_EV_VERSION:
 		snprintf(text, sizeof text, _("[MQTT %s inferred: %s]"), mqtt_version_name(ev->version),

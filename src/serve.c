@@ -4,6 +4,7 @@
 #include "mqttdump/serve.h"
 
 #include "mqttdump/budget.h"
+#include "mqttdump/i18n.h"
 #include "mqttdump/jsonw.h"
 
 #include <arpa/inet.h>
@@ -18,8 +19,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-extern const unsigned char serve_page[];
-extern const size_t serve_page_len;
 
 enum { INNER_JSON, INNER_EXPLAIN, INNERS };
 
@@ -56,6 +55,7 @@ struct serve {
 	int ended, stopping;
 	struct MHD_Daemon *mhd;
 	unsigned port;
+	struct report_buf page;     /* the page in the run's language (serve_page_build) */
 };
 
 struct viewer {
@@ -315,6 +315,7 @@ static void serve_free(void *ctx)
 		drop_oldest(s);
 	free(s->ring);
 	report_buf_free(&s->ev);
+	report_buf_free(&s->page);
 	pthread_cond_destroy(&s->grew);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -496,8 +497,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", msg_405,
 			     sizeof msg_405 - 1);
 	if (!strcmp(url, "/"))
-		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", serve_page,
-			     serve_page_len);
+		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", s->page.p, s->page.len);
 	if (!strcmp(url, "/events"))
 		return events(s, c);
 	return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", msg_404, sizeof msg_404 - 1);
@@ -613,9 +613,10 @@ static void tell(const struct serve *s)
 	if (strrchr(s->so.addr, ':'))
 		snprintf(host, sizeof host, "%.*s", (int)(strrchr(s->so.addr, ':') - s->so.addr),
 			 s->so.addr);
+	/* tests read "serving http://ADDR:PORT/" from it: a translation keeps those words */
 	fprintf(s->so.note, "mqttdump: serving http://%s:%u/ (%s)\n",
 		host[0] ? host : "127.0.0.1", s->port,
-		host[0] ? "as given" : "this machine only: --serve ADDR:PORT to open it");
+		host[0] ? _("as given") : _("this machine only: --serve ADDR:PORT to open it"));
 	fflush(s->so.note);
 }
 
@@ -634,7 +635,8 @@ int report_serve_new(const struct report_opts *o, const struct serve_opts *so,
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->grew, NULL);
 	if (!s->so.history || !s->so.max_viewers ||
-	    !(s->ring = calloc(s->so.history, sizeof *s->ring)) || inner_new(s) < 0) {
+	    !(s->ring = calloc(s->so.history, sizeof *s->ring)) || inner_new(s) < 0 ||
+	    serve_page_build(&s->page, s->so.lang) < 0) {
 		snprintf(err, errlen, "out of memory");
 		serve_free(s);
 		return -1;

@@ -944,6 +944,8 @@ static void tls_data(struct transport *t, struct reasm_flow *f, struct tconn *c,
 /* A text of the session's line: English (JSON's "line") or, local, the language of the
  * text outputs (i18n.h). */
 #define LT(local, s) ((local) ? i18n_gettext(s) : (s))
+/* The same for a text with a count n: its English form in JSON */
+#define NLT(local, one, other, n) ((local) ? n_(one, other, n) : (n) == 1 ? (one) : (other))
 
 /* Why the handshake failed, in words, into why (cap bytes). */
 static void tls_failure(const struct tconn *c, int local, char *why, size_t cap)
@@ -976,11 +978,19 @@ static void tls_end_line(const struct tconn *c, const struct transport_event *ev
 		tls_failure(c, local, why, sizeof why);
 		o = catf(out, cap, o, " (%s)%s", why, "");
 	}
-	snprintf(nums, sizeof nums, LT(local, "; application data: %llu records (%llu bytes) "
-				       "from the client, %llu (%llu bytes) from the broker"),
-		 (unsigned long long)c->s->d[0].app_records, (unsigned long long)c->s->d[0].app_bytes,
-		 (unsigned long long)c->s->d[1].app_records, (unsigned long long)c->s->d[1].app_bytes);
-	o = catf(out, cap, o, "%s%s", nums, "");
+	/* four counts: a piece each, so that each noun agrees with its own number */
+	o = catf(out, cap, o, "%s%s", LT(local, "; application data: "), "");
+	for (int d = 0; d < 2; d++) {
+		unsigned long long rn = c->s->d[d].app_records, bn = c->s->d[d].app_bytes;
+		if (d)
+			snprintf(nums, sizeof nums, "%llu", rn);
+		else
+			snprintf(nums, sizeof nums, NLT(local, "%llu record", "%llu records", rn), rn);
+		o = catf(out, cap, o, "%s%s", nums, "");
+		snprintf(nums, sizeof nums, NLT(local, " (%llu byte)", " (%llu bytes)", bn), bn);
+		o = catf(out, cap, o, "%s%s", nums, d ? LT(local, " from the broker") :
+			 LT(local, " from the client, "));
+	}
 	if (c->s->d[0].decrypted + c->s->d[1].decrypted)
 		o = catf(out, cap, o, "%s%s", LT(local, ", decrypted"), "");
 	else if (c->s->d[0].app_records + c->s->d[1].app_records)

@@ -300,7 +300,7 @@ def test_w_bounds():
     _, recs = pcap_records(out)
     e = r.stderr.decode()
     ok(r.returncode == 0 and [x[4] for x in recs] == [f[0][1], f[2][1]] and
-       "1 messages written without their first frames" in e,
+       "1 message written without its first frames" in e,
        "-w: a message spanning 100 s: its first frame past the 60 s bound not written, and "
        "said", e)
     f[2] = (50, f[2][1])

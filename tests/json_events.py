@@ -225,7 +225,9 @@ def interval_problems(binp, pcap, step):
             if l.startswith("Interval ")]
     for line, k in zip(text, ks):
         f, b, m = got[k]
-        if ("%d frames, %d bytes, %d messages" % (f, b, sum(m.values()))) not in line:
+        n = sum(m.values())
+        if ("%d frame%s, %d byte%s, %d message%s" % (f, "s"[f == 1:], b, "s"[b == 1:], n,
+                                                     "s"[n == 1:])) not in line:
             bad.append("text %r, JSON %s" % (line, got[k]))
     if len(text) != len(ks):
         bad.append("%d text lines, %d JSON records" % (len(text), len(ks)))

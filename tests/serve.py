@@ -440,6 +440,7 @@ def browser_tests(shot):
                       " < %d / 5; })()" % (w, w, h))
             check(fits, "at %dx%d: nothing wider than the screen, the detail pane beside "
                   "the diagram, the header under a fifth of the height" % (w, h))
+        french(b, sess, js)
         hostile(b, sess, js)
     except Exception as e:
         check(False, "Chromium: %s" % e)
@@ -537,6 +538,68 @@ HIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "span",
              "button", "input", "div", "main", "section", "aside", "h2", "pre", "script",
              "b"}
+
+
+def po_fr():
+    """po/fr.po's translations: {msgid: [msgstr...]} (one, or the plural forms)."""
+    out = {}
+    text = open(os.path.join(ROOT, "po", "fr.po"), encoding="utf-8").read()
+
+    def unq(body):
+        return "".join(json.loads('"%s"' % m) for m in re.findall(r'"((?:[^"\\]|\\.)*)"', body))
+    for block in re.split(r"\n\s*\n", text):
+        m = re.search(r'^msgid ((?:".*"\s*)+)(?:msgid_plural (?:".*"\s*)+)?'
+                      r'((?:msgstr(?:\[\d\])? (?:".*"\s*)+)+)', block, re.M)
+        if m:
+            out[unq(m.group(1))] = [unq(s) for s in
+                                    re.findall(r'msgstr(?:\[\d\])? ((?:".*"\s*)+)', m.group(2))]
+    return out
+
+
+# the page's own texts, as the browser has them: the text of each data-t element without
+# children, and its title, placeholder and aria-label
+PAGE_TEXTS = ("Array.from(document.querySelectorAll('[data-t]')).map(function (e) {"
+              " return [e.children.length ? '' : e.textContent, e.getAttribute('title') || '',"
+              " e.getAttribute('placeholder') || '', e.getAttribute('aria-label') || '']; })")
+
+
+def french(b, sess, js):
+    """--lang fr: the page's own texts (headings, buttons, legend, status, counts, the
+    detail's title) are po/fr.po's, not the English of the page."""
+    fr = po_fr()
+    english = js(PAGE_TEXTS)   # the page of the English server, just shown
+    srv = Server("qos2.pcap", "--replay-speed", "0", "--lang", "fr")
+    try:
+        b.call("Page.navigate", {"url": "http://127.0.0.1:%d/" % srv.port}, session=sess)
+        b.wait_event("Page.loadEventFired")
+        ended = fr["capture ended"][0]
+        deadline = time.time() + 15
+        while time.time() < deadline and js(
+                "document.getElementById('status').textContent") != ended:
+            time.sleep(0.1)
+        check(js("document.getElementById('status').textContent") == ended and
+              js("document.documentElement.lang") == "fr",
+              "--lang fr: the page says %r when the capture ends, <html lang=fr>" % ended)
+        french_texts = js(PAGE_TEXTS)
+        wrong = []
+        for en_row, fr_row in zip(english, french_texts):
+            for en, got in zip(en_row, fr_row):
+                if en and en != "capture ended" and fr.get(en, [None])[0] != got:
+                    wrong.append("%r: %r, po/fr.po %r" % (en, got, fr.get(en)))
+        check(len(english) == len(french_texts) > 10 and not wrong,
+              "--lang fr: every text of the page's own (%d elements) is po/fr.po's"
+              % len(english), "; ".join(wrong))
+        n = js("document.querySelectorAll('.row[data-id]').length")
+        counts = js("document.getElementById('counts').textContent")
+        want = fr["{n} shown"][1 if n > 1 else 0].replace("{n}", str(n))
+        check(counts == want, "--lang fr: the counts in French, plural form (%r)" % counts,
+              "want %r" % want)
+        js("document.querySelector('.row.msg').click()")
+        title = js("document.getElementById('sel-title').textContent")
+        check(title.startswith(fr["Frame {frame}: {what} ({path})"][0].split("{")[0]),
+              "--lang fr: the detail's title in French (%r)" % title)
+    finally:
+        srv.stop()
 
 
 def hostile(b, sess, js):

@@ -11,9 +11,9 @@
 
 /* Every placeholder a sentence may use, with a value to fill it. */
 static const struct explain_var all_vars[] = {
-	{ "text", "21.5" }, { "n", "12" }, { "topic", "maison/+/temperature" }, { "qos", "1" },
+	{ "text", "21.5" }, { "n", "12 bytes" }, { "topic", "maison/+/temperature" }, { "qos", "1" },
 	{ "reason", "Not authorized" }, { "client", "sub-1" }, { "version", "3.1.1" },
-	{ "keepalive", "60" }, { "user", "alice" }, { "pwlen", "10" },
+	{ "keepalive", "60" }, { "user", "alice" }, { "pwlen", "10 bytes" },
 	{ "will_topic", "clients/sub-1" }, { "payload", "\"bye\"" }, { "code", "5" },
 	{ "id", "7" }, { "response_topic", "rr/reply" }, { "filters", "a/b at QoS 1" },
 	{ "granted", "QoS 1 granted" }, { "type", "0" }, { "warning", "QoS 3" },

@@ -2386,6 +2386,31 @@ Test(tables, allowed_values)
 	}
 }
 
+/* The warnings' texts are written out row by row (xgettext reads only literals): each is
+ * its row's name and the words of its rule, so none names another property by a slip. */
+Test(tables, prop_warning_texts_name_their_property)
+{
+	char want[128];
+
+	for (unsigned id = 0; id <= MQTT_PROP_ID_MAX; id++) {
+		const struct mqtt_prop_info *pi = mqtt_prop_info((uint8_t)id);
+		if (!pi)
+			continue;
+		snprintf(want, sizeof want, "%s not allowed in this packet type", pi->name);
+		cr_assert_str_eq(pi->text_where, want);
+		snprintf(want, sizeof want, "%s not allowed in will properties", pi->name);
+		cr_assert_str_eq(pi->text_will, want);
+		snprintf(want, sizeof want, "%s more than once", pi->name);
+		cr_assert_str_eq(pi->text_twice, want);
+		snprintf(want, sizeof want, pi->values == MQTT_PV_BOOL ? "%s other than 0 or 1" :
+			 "%s of 0", pi->name);
+		if (pi->values == MQTT_PV_ANY)
+			cr_assert_null(pi->text_value, "%s", pi->name);
+		else
+			cr_assert_str_eq(pi->text_value, want);
+	}
+}
+
 /* Where each property is defined: the per-packet "Properties" sections of chapter 3, the
  * other end of the specification from Table 2-4. Section .1 is always Property Length. */
 Test(tables, sections_agree_with_table_2_4)

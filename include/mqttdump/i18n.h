@@ -21,6 +21,15 @@ __attribute__((format_arg(1))) static inline const char *i18n_gettext(const char
 	return t ? t : s;
 }
 #define _(s) i18n_gettext(s)
+/* A text with a count, in the form the language uses for n ("1 frame", "2 frames"; French
+ * "0 trame", "1 trame", "2 trames"): one and other are the English forms. */
+__attribute__((format_arg(1), format_arg(2))) static inline const char *
+i18n_ngettext(const char *one, const char *other, unsigned long n)
+{
+	const char *t = dngettext(MQTTDUMP_DOMAIN, one, other, n);
+	return t ? t : n == 1 ? one : other;
+}
+#define n_(one, other, n) i18n_ngettext(one, other, n)
 /* A text marked for xgettext only (a table entry), translated where it is used. */
 #define N_(s) (s)
 

@@ -45,6 +45,10 @@ int report_serve_new(const struct report_opts *o, const struct serve_opts *s,
 int report_serve_start(void *ctx, char *err, size_t errlen);
 /* The port served (after port 0: the one the system chose). */
 unsigned report_serve_port(const void *ctx);
+/* The page (src/serve_page.html) with its own texts in the process's language (i18n.h):
+ * the strings its script reads, written over the empty object after its TR mark; lang is the page's
+ * <html lang>. out is the caller's (report_buf_free). Returns 0, or -1 out of memory. */
+int serve_page_build(struct report_buf *out, const char *lang);
 /* Keep serving until SIGINT or SIGTERM arrives (the capture has ended); at once without
  * a server. */
 void report_serve_linger(void *ctx);
