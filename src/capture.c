@@ -1,6 +1,7 @@
 /* \summary: packet source: pcap/pcapng files, standard input and live interfaces */
 #define _GNU_SOURCE
 #include "mqttdump/capture.h"
+#include "mqttdump/i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -281,7 +282,7 @@ struct cap *cap_open_file(const char *path, char *err, size_t errlen)
 		free(ps);
 		if (fd)
 			close(fd);
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "%s", _("out of memory"));
 		return NULL;
 	}
 	ps->fd = fd;
@@ -301,9 +302,9 @@ struct cap *cap_open_file(const char *path, char *err, size_t errlen)
 		fclose(fp); /* a cookie stream frees ps */
 		free(c);
 		if (peeked == 0)
-			snprintf(err, errlen, "%s: empty file, not a capture", path);
+			snprintf(err, errlen, _("%s: empty file, not a capture"), path);
 		else
-			snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, pe);
+			snprintf(err, errlen, _("%s: not a pcap or pcapng capture (%s)"), path, pe);
 		return NULL;
 	}
 	return c;
@@ -334,7 +335,7 @@ static const char *iface_by_index(const char *arg, char *err, size_t errlen)
 	long n = strtol(arg, NULL, 10), i = 1;
 
 	if (pcap_findalldevs(&all, pe) < 0) {
-		snprintf(err, errlen, "-i %s: cannot list interfaces: %s", arg, pe);
+		snprintf(err, errlen, _("-i %s: cannot list interfaces: %s"), arg, pe);
 		return NULL;
 	}
 	for (d = all; d && i < n; d = d->next)
@@ -343,7 +344,7 @@ static const char *iface_by_index(const char *arg, char *err, size_t errlen)
 		snprintf(name, sizeof name, "%s", d->name);
 	pcap_freealldevs(all);
 	if (!d || n < 1) {
-		snprintf(err, errlen, "-i %s: no interface number %s (mqttdump -D lists %ld)", arg,
+		snprintf(err, errlen, _("-i %s: no interface number %s (mqttdump -D lists %ld)"), arg,
 			 arg, i - (d ? 0 : 1));
 		return NULL;
 	}
@@ -376,8 +377,8 @@ static int activate(struct cap *c, const char *iface, uint32_t snaplen, char *er
 	pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
 	rc = pcap_activate(c->p);
 	if (rc < 0) {
-		const char *why = rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such interface" :
-				  rc == PCAP_ERROR_PERM_DENIED ? "permission denied (run as root?)" :
+		const char *why = rc == PCAP_ERROR_NO_SUCH_DEVICE ? _("no such interface") :
+				  rc == PCAP_ERROR_PERM_DENIED ? _("permission denied (run as root?)") :
 				  pcap_statustostr(rc);
 		snprintf(err, errlen, "%s: %s%s%s", iface, why, *pcap_geterr(c->p) ? ": " : "",
 			 pcap_geterr(c->p));
@@ -394,7 +395,7 @@ struct cap *cap_open_live(const char *iface, uint32_t snaplen, char *err, size_t
 	if (all_digits(iface) && !(iface = iface_by_index(iface, err, errlen)))
 		return NULL;
 	if (!(c = calloc(1, sizeof *c))) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "%s", _("out of memory"));
 		return NULL;
 	}
 	c->live = 1;
@@ -426,11 +427,11 @@ int cap_set_filter(struct cap *c, const char *expr, char *err, size_t errlen)
 		c->has_filter = 0;
 	}
 	if (pcap_compile(c->p, &c->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(err, errlen, "bad filter \"%s\": %s", expr, pcap_geterr(c->p));
+		snprintf(err, errlen, _("bad filter \"%s\": %s"), expr, pcap_geterr(c->p));
 		return -1;
 	}
 	if (c->live && pcap_setfilter(c->p, &c->prog) < 0) {
-		snprintf(err, errlen, "cannot install filter \"%s\": %s", expr, pcap_geterr(c->p));
+		snprintf(err, errlen, _("cannot install filter \"%s\": %s"), expr, pcap_geterr(c->p));
 		pcap_freecode(&c->prog);
 		return -1;
 	}
@@ -593,7 +594,7 @@ int cap_list_interfaces(void *file, char *err, size_t errlen)
 	int i = 1;
 
 	if (pcap_findalldevs(&all, pe) < 0) {
-		snprintf(err, errlen, "cannot list interfaces: %s", pe);
+		snprintf(err, errlen, _("cannot list interfaces: %s"), pe);
 		return -1;
 	}
 	for (d = all; d; d = d->next, i++)

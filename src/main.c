@@ -415,7 +415,7 @@ static int choose_lang(struct mqttdump_config *c, int from_option)
 		return 0;
 	if (from_option) {
 		fprintf(stderr, _("mqttdump: --lang: \"%s\" is not en or a language with a message "
-			"catalogue (in %s)\n"), c->lang, i18n_localedir());
+			"catalogue (none in po/ beside the program, nor in %s)\n"), c->lang, i18n_localedir());
 		return -1;
 	}
 	c->lang = "en";
