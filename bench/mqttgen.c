@@ -184,6 +184,27 @@ static void do_subscribe(struct conn *c, unsigned idx)
 	c->phase = 2;
 }
 
+/* A PUBLISH's variable header and payload into body (topic t; a packet id of c's at QoS 1;
+ * a 5.0 empty property block; plen bytes cycling through span characters from first):
+ * its length. The packet id, when there is one, in *id. */
+static uint32_t publish_body(struct conn *c, const char *t, int qos, uint32_t plen,
+			     unsigned idx, char first, unsigned span, uint16_t *id)
+{
+	uint32_t b = put_str(body, t);
+
+	if (qos) {
+		*id = c->next_id++;
+		if (!c->next_id)
+			c->next_id = 1;
+		body[b++] = (uint8_t)(*id >> 8), body[b++] = (uint8_t)*id;
+	}
+	if (c->v5)
+		body[b++] = 0;
+	for (uint32_t i = 0; i < plen; i++)
+		body[b++] = (uint8_t)(first + (i + idx) % span);
+	return b;
+}
+
 /* A PUBLISH from the client (QoS 0 or 1), several at once now and then. */
 static void do_publish(struct conn *c, unsigned idx)
 {
@@ -196,17 +217,7 @@ static void do_publish(struct conn *c, unsigned idx)
 		uint16_t id = 0;
 
 		snprintf(t, sizeof t, "plant/%u/sensor/%u/temp", idx % 50, idx);
-		b += put_str(body + b, t);
-		if (qos) {
-			id = c->next_id++;
-			if (!c->next_id)
-				c->next_id = 1;
-			body[b++] = (uint8_t)(id >> 8), body[b++] = (uint8_t)id;
-		}
-		if (c->v5)
-			body[b++] = 0;
-		for (uint32_t i = 0; i < plen; i++)
-			body[b++] = (uint8_t)('a' + (i + idx) % 26);
+		b = publish_body(c, t, qos, plen, idx, 'a', 26, &id);
 		n += packet(buf + n, qos ? 0x32 : 0x30, body, b);
 		if (n > sizeof buf - 8000)
 			break;
@@ -280,17 +291,7 @@ static void dense_publish(struct conn *c, unsigned idx, int up, int qos)
 		snprintf(t, sizeof t, "plant/%u/s/%u/temp", idx % 50, idx);
 	else
 		snprintf(t, sizeof t, "plant/%u/cmd/%u", idx % 50, rnd() % 8);
-	b += put_str(body + b, t);
-	if (qos) {
-		id = c->next_id++;
-		if (!c->next_id)
-			c->next_id = 1;
-		body[b++] = (uint8_t)(id >> 8), body[b++] = (uint8_t)id;
-	}
-	if (c->v5)
-		body[b++] = 0;
-	for (uint32_t i = 0; i < plen; i++)
-		body[b++] = (uint8_t)('0' + (i + idx) % 10);
+	b = publish_body(c, t, qos, plen, idx, '0', 10, &id);
 	n = packet(buf, qos ? 0x32 : 0x30, body, b);
 	dense_segment(c, up, buf, n);
 	if (qos) {
