@@ -1575,7 +1575,6 @@ def captures(root):
 
 
 def main():
-    global damage, tshark_json
     av = sys.argv[1:]
     if len(av) < 2:
         sys.exit(__doc__)
@@ -1600,12 +1599,7 @@ def main():
         else:
             sys.exit("unknown argument %s\n%s" % (a, __doc__))
         i += 1
-    sys.path.insert(0, os.path.join(root, "captures", "tools"))
-    import damage as dmg
-    damage = dmg
-    sys.path.insert(0, os.path.join(root, "tests"))
-    import tshark_json as tj
-    tshark_json = tj
+    _init(root)
     caps = [c for c in captures(root) if not only or c[0] in only]
     if only and len(caps) != len(set(only)):
         sys.exit("no such capture: %s" % " ".join(set(only) - {c[0] for c in caps}))
