@@ -893,7 +893,7 @@ static int open_input(struct run *r)
 	r->cap = c->file ? cap_open_file(c->file, err, sizeof r->err)
 			 : cap_open_live(c->iface, c->snaplen, err, sizeof r->err);
 	if (!r->cap) {
-		fprintf(stderr, "mqttdump: %s\n", err);
+		fprintf(stderr, _("mqttdump: %s\n"), err);
 		return 1;
 	}
 	if (!decode_link_supported(cap_linktype(r->cap))) {
@@ -910,7 +910,7 @@ static int open_input(struct run *r)
 		}
 	}
 	if (r->filter && cap_set_filter(r->cap, r->filter, err, sizeof r->err) < 0) {
-		fprintf(stderr, "mqttdump: %s\n", err);
+		fprintf(stderr, _("mqttdump: %s\n"), err);
 		return 2;
 	}
 	if (c->write_file && open_writer(r) < 0)
@@ -976,7 +976,7 @@ static int build(struct run *r)
 				    write_frame, r };
 
 	if (!(r->pipeline = pipeline_new(r->cfg, &env, r->err, sizeof r->err))) {
-		fprintf(stderr, "mqttdump: %s\n", r->err);
+		fprintf(stderr, _("mqttdump: %s\n"), r->err);
 		return 1;
 	}
 	return 0;
@@ -1244,7 +1244,7 @@ static int finish_write(struct run *r, int status)
 static int close_run(struct run *r, int status)
 {
 	if (pipeline_free(r->pipeline, r->err, sizeof r->err) < 0) {
-		fprintf(stderr, "mqttdump: %s\n", r->err);
+		fprintf(stderr, _("mqttdump: %s\n"), r->err);
 		status = 1;
 	}
 	if (r->writer)
@@ -1264,7 +1264,7 @@ static int run(const struct mqttdump_config *c)
 
 	if (c->list_interfaces) {
 		if (cap_list_interfaces(stdout, r.err, sizeof r.err) < 0) {
-			fprintf(stderr, "mqttdump: %s\n", r.err);
+			fprintf(stderr, _("mqttdump: %s\n"), r.err);
 			return 1;
 		}
 		return 0;
@@ -1297,7 +1297,7 @@ static int run(const struct mqttdump_config *c)
 		status = 1;
 	/* --serve's server starts as the user the capture runs as */
 	if (status == 0 && pipeline_start(r.pipeline, r.err, sizeof r.err) < 0) {
-		fprintf(stderr, "mqttdump: %s\n", r.err);
+		fprintf(stderr, _("mqttdump: %s\n"), r.err);
 		status = 1;
 	}
 	if (status == 0) {
