@@ -1075,3 +1075,34 @@ size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap)
 		sb_str(&b, "[Malformed Packet]");
 	return b.len;
 }
+
+/* mqtt.h; --topic (session_filter.c) and --explain's subscriptions (report_explain.c) */
+int mqtt_topic_match(const char *f, size_t fl, const uint8_t *t, size_t tl)
+{
+	size_t i = 0, j = 0;
+
+	if (tl && t[0] == '$' && fl && (f[0] == '+' || f[0] == '#'))
+		return 0;
+	for (;;) {
+		if (i < fl && f[i] == '#')
+			return i + 1 == fl;
+		if (i < fl && f[i] == '+') {
+			while (j < tl && t[j] != '/')
+				j++;
+			i++;
+		} else {
+			while (i < fl && f[i] != '/' && j < tl && t[j] != '/') {
+				if ((uint8_t)f[i] != t[j])
+					return 0;
+				i++;
+				j++;
+			}
+			if ((i < fl && f[i] != '/') || (j < tl && t[j] != '/'))
+				return 0;
+		}
+		if (i == fl || j == tl)
+			return (i == fl && j == tl) || (i + 2 == fl && f[i + 1] == '#' && j == tl);
+		i++;
+		j++;
+	}
+}

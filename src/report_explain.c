@@ -449,8 +449,6 @@ static void paragraph(struct explain *s)
  * level do not match topics that begin with "$"; "$share/GROUP/" is not part of the filter. */
 int explain_topic_matches(const char *f, size_t fl, const uint8_t *t, size_t tl)
 {
-	size_t i = 0, j = 0;
-
 	if (fl > 7 && !memcmp(f, "$share/", 7)) {
 		const char *sl = memchr(f + 7, '/', fl - 7);
 		if (!sl)
@@ -458,30 +456,7 @@ int explain_topic_matches(const char *f, size_t fl, const uint8_t *t, size_t tl)
 		fl -= (size_t)(sl + 1 - f);
 		f = sl + 1;
 	}
-	if (tl && t[0] == '$' && fl && (f[0] == '+' || f[0] == '#'))
-		return 0;
-	for (;;) {
-		if (i < fl && f[i] == '#')
-			return i + 1 == fl;
-		if (i < fl && f[i] == '+') {
-			while (j < tl && t[j] != '/')
-				j++;
-			i++;
-		} else {
-			while (i < fl && f[i] != '/' && j < tl && t[j] != '/') {
-				if ((uint8_t)f[i] != t[j])
-					return 0;
-				i++;
-				j++;
-			}
-			if ((i < fl && f[i] != '/') || (j < tl && t[j] != '/'))
-				return 0;
-		}
-		if (i == fl || j == tl)
-			return (i == fl && j == tl) || (i + 2 == fl && f[i + 1] == '#' && j == tl);
-		i++;
-		j++;
-	}
+	return mqtt_topic_match(f, fl, t, tl);
 }
 
 static void sub_drop(struct cstate *cs, unsigned k)

@@ -7,44 +7,6 @@
 
 /* ---- filter ---------------------------------------------------------------------------- */
 
-/* [4.7.1] '#' matches the parent and every level below; '+' exactly one level. Topics
- * starting with '$' are not matched by a filter starting with a wildcard [MQTT-4.7.2-1]. */
-int session_topic_match(const char *filter, size_t flen, const uint8_t *topic, size_t tlen)
-{
-	size_t f = 0, t = 0;
-
-	if (tlen && topic[0] == '$' && flen && (filter[0] == '+' || filter[0] == '#'))
-		return 0;
-	for (;;) {
-		if (f < flen && filter[f] == '#')
-			return 1;
-		if (f < flen && filter[f] == '+') {
-			while (t < tlen && topic[t] != '/')
-				t++;
-			f++;
-		} else {
-			while (f < flen && filter[f] != '/' && t < tlen && topic[t] != '/') {
-				if ((uint8_t)filter[f] != topic[t])
-					return 0;
-				f++;
-				t++;
-			}
-			if ((f < flen && filter[f] != '/') || (t < tlen && topic[t] != '/'))
-				return 0;
-		}
-		/* both at a '/' or at their end */
-		if (f == flen && t == tlen)
-			return 1;
-		if (f == flen)
-			return 0;
-		if (t == tlen)
-			/* "a/#" matches "a": the filter's rest must be exactly "/#" */
-			return flen - f == 2 && filter[f + 1] == '#';
-		f++;
-		t++;
-	}
-}
-
 int session_type_by_name(const char *name)
 {
 	char *end;
@@ -76,7 +38,7 @@ static int topic_hit(const struct session_tracker *t, const uint8_t *f, size_t l
 	for (size_t i = 0; i < t->cfg.ntopics; i++) {
 		const char *x = t->cfg.topics[i];
 		size_t n = strlen(x);
-		if ((same && n == len && !memcmp(f, x, n)) || session_topic_match(x, n, f, len))
+		if ((same && n == len && !memcmp(f, x, n)) || mqtt_topic_match(x, n, f, len))
 			return 1;
 	}
 	return 0;

@@ -183,8 +183,8 @@ Test(session, topic_filter_match)
 		{ "+/b", "a/b/c", 0 }, { "a/+", "a/", 1 },
 	};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-		cr_expect_eq(session_topic_match(v[i].f, strlen(v[i].f), (const uint8_t *)v[i].t,
-						 strlen(v[i].t)), v[i].m, "%s vs %s", v[i].f, v[i].t);
+		cr_expect_eq(mqtt_topic_match(v[i].f, strlen(v[i].f), (const uint8_t *)v[i].t,
+					      strlen(v[i].t)), v[i].m, "%s vs %s", v[i].f, v[i].t);
 }
 
 Test(session, type_names)

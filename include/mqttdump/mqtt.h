@@ -367,4 +367,10 @@ int mqtt_media_tree(const struct mqtt_msg *m, char *out, size_t cap);
  * out, at most cap-1 bytes, always terminated. Returns the length it needed. */
 size_t mqtt_info(const struct mqtt_msg *m, char *out, size_t cap);
 
+/* 1 when the topic name (tlen bytes) matches the topic filter (flen bytes) [4.7]: "+" one
+ * level, "#" (last) the level it stands at and every one below, the parent too ("a/#"
+ * matches "a"); a filter starting with a wildcard does not match a topic starting with "$"
+ * [MQTT-4.7.2-1]. The filter is taken as it is ("$share/GROUP/" is the caller's). */
+int mqtt_topic_match(const char *filter, size_t flen, const uint8_t *topic, size_t tlen);
+
 #endif

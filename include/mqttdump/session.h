@@ -214,8 +214,6 @@ const char *session_anomaly_rule(int kind, uint8_t version);
 const char *session_anomaly_text(int kind);         /* in words */
 int session_is_security_note(int kind);
 
-/* 1 when topic (a topic name) matches filter (MQTT wildcards + and #) [4.7]. */
-int session_topic_match(const char *filter, size_t flen, const uint8_t *topic, size_t tlen);
 /* An MQTT packet type by name ("PUBLISH", "publish", "3"), or -1. */
 int session_type_by_name(const char *name);
 
